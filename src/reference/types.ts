@@ -1,0 +1,99 @@
+/**
+ * Flows and verdicts: the question every engine answers and the shape of its explanation.
+ * The reference evaluator, the native classifier and every backend return exactly these.
+ */
+import type { IpAddr } from '../model/ip.js';
+import type { Direction, ObjectRef, Protocol } from '../model/types.js';
+
+/** A new connection (or datagram) from `src` to `dst`; both addresses of one family. */
+export interface Flow {
+  readonly src: IpAddr;
+  readonly dst: IpAddr;
+  readonly protocol: Protocol;
+  /** destination (server) port, 1..65535 */
+  readonly dstPort: number;
+  /** source port; no standard API matches on it (story S25), carried for the classifier */
+  readonly srcPort?: number;
+}
+
+/** What an address is in the inventory. */
+export type EndpointKind =
+  /** a pod that is not host-network and owns the address */
+  | 'pod'
+  /** a node address (host-network pods live here) */
+  | 'node'
+  /** anything else */
+  | 'external';
+
+export interface Endpoint {
+  readonly kind: EndpointKind;
+  readonly ip: string;
+  /** `namespace/name` of the pod (for kind `pod`, or the host-network pod chosen for a node address) */
+  readonly pod?: string;
+  /** node name (for kind `node`, or the node a pod runs on) */
+  readonly node?: string;
+}
+
+export type PolicyTier = 'Admin' | 'NetworkPolicy' | 'Baseline';
+export type DecidingTier = PolicyTier | 'Default';
+
+/** A rule of a policy, as people name it. */
+export interface RuleRef {
+  readonly tier: PolicyTier;
+  /** kind as written: ClusterNetworkPolicy, AdminNetworkPolicy, BaselineAdminNetworkPolicy, NetworkPolicy */
+  readonly policy: ObjectRef;
+  /** 0-based index into the policy's ingress or egress list */
+  readonly ruleIndex: number;
+  readonly ruleName?: string;
+  /** `Allow` for NetworkPolicy rules; Accept / Deny / Pass for the cluster tiers (v1alpha1 Allow reads as Accept) */
+  readonly action: 'Accept' | 'Deny' | 'Pass' | 'Allow';
+  /** cluster tiers only */
+  readonly priority?: number;
+}
+
+export type DecisionReason =
+  /** the endpoint judged in this direction is not a pod: no policy of its own */
+  | 'not-a-pod'
+  /** a pod's traffic to its own IP is not subject to policy */
+  | 'loopback'
+  /** `rule` decided: an Admin/Baseline Accept or Deny, or a NetworkPolicy rule that allows */
+  | 'rule'
+  /** isolated by NetworkPolicy, but the source is the pod's own node (ingress only) */
+  | 'node-local'
+  /** isolated by NetworkPolicy (see `isolatedBy`) and no rule of those policies matched */
+  | 'isolated-no-match'
+  /** no tier decided (nothing matched, or Pass led here): the default allows */
+  | 'no-match';
+
+export interface DirectionVerdict {
+  readonly direction: Direction;
+  readonly verdict: 'allow' | 'deny';
+  readonly tier: DecidingTier;
+  readonly reason: DecisionReason;
+  /** the deciding rule when reason is `rule` */
+  readonly rule?: RuleRef;
+  /** Pass rules met on the way, in the order they were met */
+  readonly passed: readonly RuleRef[];
+  /** the NetworkPolicies that isolate the pod in this direction (NetworkPolicy tier decisions) */
+  readonly isolatedBy?: readonly ObjectRef[];
+  /** the pod judged in this direction: the source for egress, the destination for ingress */
+  readonly subject?: string;
+  /** facts a person should know, e.g. that a `domainNames` peer was treated as matching nothing */
+  readonly notes: readonly string[];
+}
+
+export interface FlowVerdict {
+  readonly verdict: 'allow' | 'deny';
+  readonly flow: Flow;
+  readonly src: Endpoint;
+  readonly dst: Endpoint;
+  readonly egress: DirectionVerdict;
+  readonly ingress: DirectionVerdict;
+}
+
+/** Every engine (reference, native) implements this. */
+export interface Evaluator {
+  evaluate(flow: Flow): FlowVerdict;
+  /** Describe an address: pod, node, or external. */
+  endpoint(ip: IpAddr): Endpoint;
+}

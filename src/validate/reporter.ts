@@ -1,0 +1,36 @@
+/** Collects the problems of one object, each stamped with its file, line and object reference. */
+import type { Problem, Severity } from '../model/problems.js';
+import type { ObjectRef } from '../model/types.js';
+import type { RawObject } from '../manifests/load.js';
+
+export class Reporter {
+  readonly problems: Problem[] = [];
+  constructor(
+    readonly raw: RawObject,
+    readonly object: ObjectRef,
+  ) {}
+
+  get obj(): Record<string, unknown> {
+    return this.raw.obj;
+  }
+
+  error(code: string, path: string, message: string): void {
+    this.add('error', code, path, message);
+  }
+
+  warn(code: string, path: string, message: string): void {
+    this.add('warning', code, path, message);
+  }
+
+  private add(severity: Severity, code: string, path: string, message: string): void {
+    this.problems.push({
+      code,
+      severity,
+      message,
+      file: this.raw.file,
+      ...(this.raw.line !== undefined ? { line: this.raw.line } : {}),
+      object: this.object,
+      ...(path ? { path } : {}),
+    });
+  }
+}
