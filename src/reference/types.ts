@@ -49,6 +49,12 @@ export interface RuleRef {
   readonly action: 'Accept' | 'Deny' | 'Pass' | 'Allow';
   /** cluster tiers only */
   readonly priority?: number;
+  /**
+   * The rule has a peer or protocol entry with no known field (a newer API version) and was
+   * applied fail-closed: an Accept rule matches nothing; a Deny or Pass rule denies everything
+   * (then `action` is `Deny`, the effect).
+   */
+  readonly failClosed?: boolean;
 }
 
 export type DecisionReason =

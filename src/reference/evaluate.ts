@@ -1,0 +1,183 @@
+/**
+ * The reference evaluator: the oracle every faster engine (native classifier, kernel backends)
+ * is checked against. Plain TypeScript that walks the normalized policy objects for each flow;
+ * readable over fast.
+ *
+ * The decision, in the order applied (issue 2 build point 4; networkpolicy-v1-semantics.md §0;
+ * network-policy-api.md §1.5):
+ * 1. Resolve both addresses (`endpoints.ts`): pod, node (host-network pods live there) or external.
+ * 2. A pod's traffic to its own IP is not subject to policy: both directions allow, reason
+ *    `loopback` (§9.2; network-policy-api.md §1.5 point 3).
+ * 3. Egress is judged at the source, ingress at the destination; the flow is allowed iff both
+ *    allow (§1.4). An end that is not a pod (external, node, host-network pod) has no policy of
+ *    its own: that direction allows with reason `not-a-pod`.
+ * 4. Per direction: Admin tier -> NetworkPolicy tier -> Baseline tier -> default allow
+ *    (`tiers.ts` numbers the rules inside each tier). Pass rules met on the way are kept in
+ *    `passed`, in the order met.
+ * 5. NetworkPolicy ingress exception: an isolated pod still accepts traffic whose source is an
+ *    address of its own node (`spec.nodeName` -> that Node's `status.addresses`). There is no
+ *    egress exception.
+ *
+ * Invariants: the Cluster is read-only and normalized (`model/types.ts`); results depend only on
+ * the Cluster, the options and the flow.
+ * Cost: construction O(pods + nodes + policies log policies); `evaluate` is linear in the
+ * policies and rules that could apply. No I/O, no caching of verdicts.
+ * Thread-safety: immutable after construction; `evaluate` allocates only its result.
+ */
+import { sameIp, type IpAddr } from '../model/ip.js';
+import { PROTOCOLS, type Cluster, type ClusterPolicy, type Direction, type NetworkPolicy, type Pod } from '../model/types.js';
+import { EndpointIndex, podName, type ResolvedEndpoint } from './endpoints.js';
+import { compareClusterPolicies, walkClusterTier, walkNetworkPolicyTier, type DirectionContext } from './tiers.js';
+import type { DirectionVerdict, Endpoint, Evaluator, Flow, FlowVerdict, RuleRef } from './types.js';
+
+export interface ReferenceOptions {
+  /**
+   * Allow ingress from the pod's own node even when NetworkPolicy isolates the pod (SPEC
+   * networking/v1 types.go: "OR if the traffic source is the pod's local node"). Default true.
+   */
+  readonly nodeLocalIngress?: boolean;
+}
+
+/** Thrown by `evaluate` for a question that is not a flow (mixed families, bad port or protocol). */
+export class InvalidFlowError extends Error {
+  readonly code = 'PALISADE_INVALID_FLOW';
+  constructor(message: string) {
+    super(message);
+    this.name = 'InvalidFlowError';
+  }
+}
+
+export class ReferenceEvaluator implements Evaluator {
+  readonly cluster: Cluster;
+  private readonly index: EndpointIndex;
+  /** every cluster-tier policy in the total order (priority, name, kind) */
+  private readonly ordered: readonly ClusterPolicy[];
+  private readonly nodeLocalIngress: boolean;
+
+  constructor(cluster: Cluster, options: ReferenceOptions = {}) {
+    this.cluster = cluster;
+    this.index = new EndpointIndex(cluster);
+    this.ordered = [...cluster.clusterPolicies].sort(compareClusterPolicies);
+    this.nodeLocalIngress = options.nodeLocalIngress ?? true;
+  }
+
+  endpoint(ip: IpAddr): Endpoint {
+    return this.index.resolve(ip).endpoint;
+  }
+
+  evaluate(flow: Flow): FlowVerdict {
+    checkFlow(flow);
+    const src = this.index.resolve(flow.src);
+    const dst = this.index.resolve(flow.dst);
+
+    let egress: DirectionVerdict;
+    let ingress: DirectionVerdict;
+    if (src.pod !== undefined && src.pod === dst.pod) {
+      egress = loopback('egress', src.pod);
+      ingress = loopback('ingress', src.pod);
+    } else {
+      egress = this.judge('egress', src, dst, flow.dst, flow);
+      ingress = this.judge('ingress', dst, src, flow.src, flow);
+    }
+    const verdict = egress.verdict === 'allow' && ingress.verdict === 'allow' ? 'allow' : 'deny';
+    return { verdict, flow, src: src.endpoint, dst: dst.endpoint, egress, ingress };
+  }
+
+  /** One direction, judged at `self` (the source for egress, the destination for ingress). */
+  private judge(
+    direction: Direction,
+    self: ResolvedEndpoint,
+    other: ResolvedEndpoint,
+    otherIp: IpAddr,
+    flow: Flow,
+  ): DirectionVerdict {
+    const notes: string[] = [];
+    const subject = self.pod;
+    if (!subject) {
+      if (self.hostNetworkPod) {
+        notes.push(
+          `${podName(self.hostNetworkPod)} is a host-network pod: no policy selects it; its traffic is node traffic`,
+        );
+      }
+      return { direction, verdict: 'allow', tier: 'Default', reason: 'not-a-pod', passed: [], notes };
+    }
+    const dstPod = direction === 'egress' ? other.pod : self.pod;
+    const ctx: DirectionContext = {
+      direction,
+      subject,
+      peer: { ip: otherIp, ...(other.pod ? { pod: other.pod } : {}) },
+      ...(dstPod ? { dstPod } : {}),
+      protocol: flow.protocol,
+      dstPort: flow.dstPort,
+      index: this.index,
+      cluster: this.cluster,
+      notes,
+    };
+    const passed: RuleRef[] = [];
+    const base = { direction, passed, subject: podName(subject), notes };
+
+    // Admin tier
+    const admin = walkClusterTier(this.ordered, 'Admin', ctx);
+    if (admin.kind === 'decided') return ruleVerdict(base, admin.rule);
+    if (admin.kind === 'pass') passed.push(admin.rule);
+
+    // NetworkPolicy tier
+    const ownNode = direction === 'ingress' && this.nodeLocalIngress && this.isAddressOfNode(otherIp, subject);
+    const np = walkNetworkPolicyTier(ctx, ownNode);
+    switch (np.kind) {
+      case 'allowed':
+        return { ...base, verdict: 'allow', tier: 'NetworkPolicy', reason: 'rule', rule: np.rule, isolatedBy: refs(np.isolatedBy) };
+      case 'node-local':
+        return { ...base, verdict: 'allow', tier: 'NetworkPolicy', reason: 'node-local', isolatedBy: refs(np.isolatedBy) };
+      case 'denied':
+        return { ...base, verdict: 'deny', tier: 'NetworkPolicy', reason: 'isolated-no-match', isolatedBy: refs(np.isolatedBy) };
+      case 'not-isolated':
+        break;
+    }
+
+    // Baseline tier
+    const baseline = walkClusterTier(this.ordered, 'Baseline', ctx);
+    if (baseline.kind === 'decided') return ruleVerdict(base, baseline.rule);
+    if (baseline.kind === 'pass') passed.push(baseline.rule);
+
+    // Default
+    return { ...base, verdict: 'allow', tier: 'Default', reason: 'no-match' };
+  }
+
+  /** Is `ip` an address of the node the pod runs on? */
+  private isAddressOfNode(ip: IpAddr, pod: Pod): boolean {
+    if (pod.nodeName === undefined) return false;
+    const node = this.index.node(pod.nodeName);
+    return node !== undefined && node.addresses.some((a) => sameIp(a, ip));
+  }
+}
+
+/** One-shot evaluation; build a `ReferenceEvaluator` once when asking many questions. */
+export function evaluateFlow(cluster: Cluster, flow: Flow, options?: ReferenceOptions): FlowVerdict {
+  return new ReferenceEvaluator(cluster, options).evaluate(flow);
+}
+
+function checkFlow(flow: Flow): void {
+  if (flow.src.family !== flow.dst.family) {
+    throw new InvalidFlowError(`a flow is one address family: ${flow.src.text} -> ${flow.dst.text}`);
+  }
+  if (!Number.isInteger(flow.dstPort) || flow.dstPort < 1 || flow.dstPort > 65535) {
+    throw new InvalidFlowError(`dstPort must be an integer in 1..65535, got ${String(flow.dstPort)}`);
+  }
+  if (!PROTOCOLS.includes(flow.protocol)) {
+    throw new InvalidFlowError(`protocol must be one of ${PROTOCOLS.join(', ')}, got ${String(flow.protocol)}`);
+  }
+}
+
+function loopback(direction: Direction, pod: Pod): DirectionVerdict {
+  return { direction, verdict: 'allow', tier: 'Default', reason: 'loopback', passed: [], subject: podName(pod), notes: [] };
+}
+
+function ruleVerdict(
+  base: { direction: Direction; passed: RuleRef[]; subject: string; notes: string[] },
+  rule: RuleRef,
+): DirectionVerdict {
+  return { ...base, verdict: rule.action === 'Deny' ? 'deny' : 'allow', tier: rule.tier, reason: 'rule', rule };
+}
+
+const refs = (nps: readonly NetworkPolicy[]) => nps.map((np) => ({ kind: 'NetworkPolicy', namespace: np.namespace, name: np.name }));

@@ -1,0 +1,200 @@
+/**
+ * The three policy tiers of one direction, each a plain walk over the policies:
+ *
+ *   Admin tier -> NetworkPolicy tier -> Baseline tier -> default allow
+ *
+ * Precedence (numbered as `evaluate.ts` applies them; network-policy-api.md §1.5, §6 point 5):
+ * 1. Cluster tiers (Admin, Baseline): the policies whose subject selects the pod, in the total order
+ *    (priority ascending, then policy name, then kind; all in code-unit order), rules in written
+ *    order. The first rule whose peers AND protocols match decides: Accept / Deny are final, Pass
+ *    leaves the tier (Admin -> NetworkPolicy tier, Baseline -> default allow).
+ *    Equal priorities are undefined upstream ("the implementation can apply any"); ours is the
+ *    documented total order above, and `applicable.ts` exposes the groups for a lint warning.
+ * 2. Fail closed (CRD doc of every peer and protocol type): a rule with a peer or protocol entry
+ *    that has no known field is, for Accept, a rule matching nothing; for Deny and Pass, a
+ *    "Deny all" rule (it matches every flow and denies; a Pass rule so treated denies too).
+ * 3. `domainNames` peers match nothing until FQDN support lands; every examined rule that has one
+ *    leaves a note.
+ * 4. NetworkPolicy tier: the pod is isolated in a direction when any NetworkPolicy of its own
+ *    namespace selects it with that policyType (§1.2, §1.5); then the flow is allowed iff some rule
+ *    of those policies matches (peers AND ports, §2.1); the first match in (policy name, rule
+ *    index) order is reported. Otherwise denied, except ingress from the pod's own node (§9.1).
+ *
+ * Pure functions over read-only data; `notes` is the one accumulator, owned by the caller.
+ * Cost: linear in policies x rules x peers per direction (this is the oracle, not the fast path).
+ */
+import { selects } from '../model/labels.js';
+import type {
+  Cluster,
+  ClusterAction,
+  ClusterPolicy,
+  ClusterRule,
+  Direction,
+  NetworkPolicy,
+  Pod,
+  Protocol,
+  Tier,
+} from '../model/types.js';
+import { compareText, type EndpointIndex } from './endpoints.js';
+import { clusterPeerMatches, networkPolicyPeersMatch, type PeerView } from './peers.js';
+import { clusterProtocolMatches, networkPolicyPortsMatch } from './ports.js';
+import type { RuleRef } from './types.js';
+
+/** What one direction's tiers look at. */
+export interface DirectionContext {
+  readonly direction: Direction;
+  /** the pod judged: the source for egress, the destination for ingress (never host-network) */
+  readonly subject: Pod;
+  /** the other end of the flow */
+  readonly peer: PeerView;
+  /** the flow's destination pod when it is a non-host-network pod (named ports resolve here) */
+  readonly dstPod?: Pod;
+  readonly protocol: Protocol;
+  readonly dstPort: number;
+  readonly index: EndpointIndex;
+  readonly cluster: Cluster;
+  /** facts for the explanation; appended without duplicates */
+  readonly notes: string[];
+}
+
+// ---- ordering and selection --------------------------------------------------------------
+
+/** The total order inside a cluster tier: priority, then name, then kind. */
+export function compareClusterPolicies(a: ClusterPolicy, b: ClusterPolicy): number {
+  return a.priority - b.priority || compareText(a.name, b.name) || compareText(a.kind, b.kind);
+}
+
+/** Does a cluster policy's subject select the pod? Host-network pods are never subjects. */
+export function clusterSubjectSelects(policy: ClusterPolicy, pod: Pod, index: EndpointIndex): boolean {
+  if (pod.hostNetwork) return false;
+  const s = policy.subject;
+  const nsOk = selects(s.namespaceSelector, index.labelsOfNamespace(pod.namespace));
+  return s.kind === 'namespaces' ? nsOk : nsOk && selects(s.podSelector, pod.labels);
+}
+
+/** The NetworkPolicies that isolate a pod in a direction, by name (all share its namespace). */
+export function isolatingPolicies(cluster: Cluster, pod: Pod, direction: Direction): NetworkPolicy[] {
+  if (pod.hostNetwork) return [];
+  const type = direction === 'ingress' ? 'Ingress' : 'Egress';
+  return cluster.networkPolicies
+    .filter((np) => np.namespace === pod.namespace && np.policyTypes.includes(type) && selects(np.podSelector, pod.labels))
+    .sort((a, b) => compareText(a.name, b.name));
+}
+
+export const rulesOf = <R>(p: { ingress: readonly R[]; egress: readonly R[] }, d: Direction): readonly R[] =>
+  d === 'ingress' ? p.ingress : p.egress;
+
+export function clusterRuleRef(policy: ClusterPolicy, rule: ClusterRule, action: ClusterAction, failClosed = false): RuleRef {
+  return {
+    tier: policy.tier,
+    policy: { kind: policy.kind, name: policy.name },
+    ruleIndex: rule.index,
+    ...(rule.name !== undefined ? { ruleName: rule.name } : {}),
+    action,
+    priority: policy.priority,
+    ...(failClosed ? { failClosed: true } : {}),
+  };
+}
+
+const describeRule = (policy: ClusterPolicy, rule: ClusterRule, d: Direction): string =>
+  `${policy.kind} ${policy.name} ${d}[${rule.index}]${rule.name !== undefined ? ` (${rule.name})` : ''}`;
+
+export const FQDN_NOTE_SUFFIX = 'domainNames peers are treated as matching nothing until FQDN support lands';
+
+function addNote(notes: string[], note: string): void {
+  if (!notes.includes(note)) notes.push(note);
+}
+
+// ---- cluster tiers -------------------------------------------------------------------------
+
+export type ClusterTierOutcome =
+  /** an Accept or Deny rule decided (`rule.action` is the effective action) */
+  | { readonly kind: 'decided'; readonly rule: RuleRef }
+  /** a Pass rule matched: leave the tier */
+  | { readonly kind: 'pass'; readonly rule: RuleRef }
+  /** no rule of the tier matched */
+  | { readonly kind: 'none' };
+
+/** Does one cluster rule match, and with which effective action? (precedence points 2 and 3) */
+export function clusterRuleOutcome(
+  policy: ClusterPolicy,
+  rule: ClusterRule,
+  ctx: DirectionContext,
+): { readonly matches: boolean; readonly action: ClusterAction; readonly failClosed: boolean } {
+  const where = describeRule(policy, rule, ctx.direction);
+  if (rule.peers.some((p) => p.kind === 'domainNames')) addNote(ctx.notes, `${where}: ${FQDN_NOTE_SUFFIX}`);
+
+  const unknownPeers = rule.peers.filter((p) => p.kind === 'unknown');
+  const unknownProtocols = (rule.protocols ?? []).filter((p) => p.kind === 'unknown');
+  if (unknownPeers.length > 0 || unknownProtocols.length > 0) {
+    const what = [
+      ...(unknownPeers.length > 0 ? ['a peer'] : []),
+      ...(unknownProtocols.length > 0 ? ['a protocol entry'] : []),
+    ].join(' and ');
+    if (rule.action === 'Accept') {
+      addNote(ctx.notes, `${where}: has ${what} with no known field; fail closed: this Accept rule matches nothing`);
+      return { matches: false, action: 'Accept', failClosed: true };
+    }
+    addNote(ctx.notes, `${where}: has ${what} with no known field; fail closed: this ${rule.action} rule is treated as "Deny all"`);
+    return { matches: true, action: 'Deny', failClosed: true };
+  }
+
+  const peersOk = rule.peers.some((p) => clusterPeerMatches(p, ctx.peer, ctx.index, ctx.cluster));
+  const protocolsOk =
+    rule.protocols === null ||
+    rule.protocols.some((e) => clusterProtocolMatches(e, ctx.protocol, ctx.dstPort, ctx.dstPod));
+  return { matches: peersOk && protocolsOk, action: rule.action, failClosed: false };
+}
+
+/** Walk one cluster tier for the subject: first matching rule in the total order. */
+export function walkClusterTier(ordered: readonly ClusterPolicy[], tier: Tier, ctx: DirectionContext): ClusterTierOutcome {
+  for (const policy of ordered) {
+    if (policy.tier !== tier || !clusterSubjectSelects(policy, ctx.subject, ctx.index)) continue;
+    for (const rule of rulesOf(policy, ctx.direction)) {
+      const o = clusterRuleOutcome(policy, rule, ctx);
+      if (!o.matches) continue;
+      const ref = clusterRuleRef(policy, rule, o.action, o.failClosed);
+      return o.action === 'Pass' ? { kind: 'pass', rule: ref } : { kind: 'decided', rule: ref };
+    }
+  }
+  return { kind: 'none' };
+}
+
+// ---- NetworkPolicy tier ----------------------------------------------------------------------
+
+export type NetworkPolicyTierOutcome =
+  /** no NetworkPolicy selects the pod for this direction: go on to Baseline */
+  | { readonly kind: 'not-isolated' }
+  | { readonly kind: 'allowed'; readonly rule: RuleRef; readonly isolatedBy: readonly NetworkPolicy[] }
+  | { readonly kind: 'node-local'; readonly isolatedBy: readonly NetworkPolicy[] }
+  | { readonly kind: 'denied'; readonly isolatedBy: readonly NetworkPolicy[] };
+
+/**
+ * @param peerIsSubjectsNode true when the flow's source is an address of the node the subject
+ *   runs on and the direction is ingress (the caller decides; SPEC types.go "OR if the traffic
+ *   source is the pod's local node").
+ */
+export function walkNetworkPolicyTier(ctx: DirectionContext, peerIsSubjectsNode: boolean): NetworkPolicyTierOutcome {
+  const isolatedBy = isolatingPolicies(ctx.cluster, ctx.subject, ctx.direction);
+  if (isolatedBy.length === 0) return { kind: 'not-isolated' };
+  for (const np of isolatedBy) {
+    const rules = rulesOf(np, ctx.direction);
+    for (let i = 0; i < rules.length; i++) {
+      const r = rules[i]!;
+      if (
+        networkPolicyPeersMatch(r.peers, np.namespace, ctx.peer, ctx.index) &&
+        networkPolicyPortsMatch(r.ports, ctx.protocol, ctx.dstPort, ctx.dstPod)
+      ) {
+        const rule: RuleRef = {
+          tier: 'NetworkPolicy',
+          policy: { kind: 'NetworkPolicy', namespace: np.namespace, name: np.name },
+          ruleIndex: i,
+          action: 'Allow',
+        };
+        return { kind: 'allowed', rule, isolatedBy };
+      }
+    }
+  }
+  if (peerIsSubjectsNode) return { kind: 'node-local', isolatedBy };
+  return { kind: 'denied', isolatedBy };
+}
