@@ -1,0 +1,228 @@
+/**
+ * Servers and probes over a Topology: real TCP and UDP servers in every host namespace, SCTP INIT
+ * listeners on raw sockets, and probers run inside the source namespace.
+ *
+ * - TCP "open": the three-way handshake completed. UDP "open": the server's echo came back.
+ *   SCTP "open": the INIT (identified by its Initiate Tag) arrived in the destination namespace.
+ * - "dropped": nothing within the timeout, or EPERM when the node's output hook dropped a locally
+ *   sent packet. A policy deny must look exactly like this (issue 3: never a reject).
+ * - "refused"/"error": a harness or topology fault, never a policy outcome; callers report it.
+ *
+ * Invariants: source ports are allocated per source address from a counter that never repeats
+ * within a fleet, so a conntrack entry of an earlier probe (e.g. allowed under the previous rule
+ * set) cannot make a later probe look established. Every subprocess is bounded in time and killed
+ * by `stop()` (call it from `finally`/`afterAll`, before `Topology.destroy()`).
+ *
+ * Cost: one prober process per source namespace per batch; all run in parallel, up to 256 probes
+ * in flight each, so a batch takes about one timeout (~0.4 s) plus process start-up (~60 ms).
+ */
+import { spawn, type ChildProcess } from 'node:child_process';
+import { fileURLToPath } from 'node:url';
+import type { IpAddr } from '../../src/model/ip.js';
+import type { Protocol } from '../../src/model/types.js';
+import { mapLimit, run } from './exec.js';
+import type { Host, Topology } from './topology.js';
+
+const AGENT = fileURLToPath(new URL('./agent.mjs', import.meta.url));
+const SCTP_RAW = fileURLToPath(new URL('./sctp_raw.py', import.meta.url));
+const PYTHON = '/usr/bin/python3';
+
+export interface PortPlan {
+  readonly TCP: readonly number[];
+  readonly UDP: readonly number[];
+  readonly SCTP: readonly number[];
+}
+
+export interface ProbeSpec {
+  readonly protocol: Protocol;
+  readonly src: IpAddr;
+  readonly dst: IpAddr;
+  readonly dstPort: number;
+}
+
+export type ProbeOutcome = 'open' | 'dropped' | 'refused' | 'error';
+
+export interface ProbeResult {
+  readonly spec: ProbeSpec;
+  readonly srcPort: number;
+  readonly outcome: ProbeOutcome;
+  readonly detail?: string;
+}
+
+export interface ProbeOptions {
+  /** how long a TCP/UDP probe waits, and how long SCTP arrivals are awaited; default 400 ms */
+  readonly timeoutMs?: number;
+}
+
+interface Wire {
+  id: number;
+  proto: Protocol;
+  src: string;
+  srcPort: number;
+  dst: string;
+  dstPort: number;
+}
+
+const SRC_PORT_FIRST = 20_000;
+const SRC_PORT_LAST = 60_999;
+
+function waitReady(child: ChildProcess, what: string, timeoutMs: number): Promise<void> {
+  return new Promise((resolve, reject) => {
+    let buf = '';
+    let err = '';
+    const timer = setTimeout(() => reject(new Error(`${what}: not ready after ${timeoutMs} ms: ${err}`)), timeoutMs);
+    child.stderr?.setEncoding('utf8').on('data', (d: string) => (err += d));
+    const onData = (d: string): void => {
+      buf += d;
+      if (buf.includes('ready\n')) {
+        clearTimeout(timer);
+        child.stdout?.off('data', onData);
+        resolve();
+      }
+    };
+    child.stdout?.setEncoding('utf8').on('data', onData);
+    child.once('exit', (code) => {
+      clearTimeout(timer);
+      reject(new Error(`${what}: exited with ${code} before ready: ${err}`));
+    });
+  });
+}
+
+export class ProbeFleet {
+  private readonly children: ChildProcess[] = [];
+  private readonly nsOf = new Map<string, string>();
+  private readonly nextSrcPort = new Map<string, number>();
+  /** SCTP INIT tags seen, per tag: the destination port they arrived on */
+  private readonly sctpArrivals = new Map<number, number>();
+  private nextTag = 1 + Math.floor(Math.random() * 0x3fffffff);
+  private nextId = 1;
+
+  private constructor(
+    readonly topology: Topology,
+    readonly ports: PortPlan,
+  ) {
+    for (const h of topology.hosts) for (const ip of h.ips) this.nsOf.set(ip.text, h.netns);
+  }
+
+  /** Start servers (and SCTP listeners when SCTP ports are planned) in every host namespace. */
+  static async start(topology: Topology, ports: PortPlan): Promise<ProbeFleet> {
+    const fleet = new ProbeFleet(topology, ports);
+    try {
+      const namespaces = [...new Set(topology.hosts.map((h: Host) => h.netns))];
+      await mapLimit(namespaces, 8, (ns) =>
+        fleet.startIn(ns, topology.hosts.filter((h) => h.netns === ns).flatMap((h) => h.ips.map((ip) => ip.text))),
+      );
+    } catch (e) {
+      await fleet.stop();
+      throw e;
+    }
+    return fleet;
+  }
+
+  private async startIn(ns: string, addrs: readonly string[]): Promise<void> {
+    const cfg = JSON.stringify({ addrs, tcp: this.ports.TCP, udp: this.ports.UDP });
+    const server = spawn('ip', ['netns', 'exec', ns, process.execPath, AGENT, 'serve', cfg], { stdio: 'pipe' });
+    this.children.push(server);
+    await waitReady(server, `servers in ${ns}`, 10_000);
+    if (this.ports.SCTP.length === 0) return;
+    const listener = spawn('ip', ['netns', 'exec', ns, PYTHON, SCTP_RAW, 'listen'], { stdio: 'pipe' });
+    this.children.push(listener);
+    await waitReady(listener, `SCTP listener in ${ns}`, 10_000);
+    let buf = '';
+    listener.stdout.on('data', (d: string) => {
+      buf += d;
+      let nl: number;
+      while ((nl = buf.indexOf('\n')) >= 0) {
+        const line = buf.slice(0, nl);
+        buf = buf.slice(nl + 1);
+        if (!line.startsWith('{')) continue;
+        const a = JSON.parse(line) as { tag: number; dport: number };
+        this.sctpArrivals.set(a.tag, a.dport);
+      }
+    });
+  }
+
+  private srcPortFor(ip: string): number {
+    const p = this.nextSrcPort.get(ip) ?? SRC_PORT_FIRST;
+    if (p > SRC_PORT_LAST) throw new Error(`source ports exhausted for ${ip}`);
+    this.nextSrcPort.set(ip, p + 1);
+    return p;
+  }
+
+  /** Probe every spec (in parallel across source namespaces); results in input order. */
+  async probe(specs: readonly ProbeSpec[], opts: ProbeOptions = {}): Promise<ProbeResult[]> {
+    const timeoutMs = opts.timeoutMs ?? 400;
+    const wires: Wire[] = specs.map((s) => {
+      if (s.src.family !== s.dst.family) throw new Error(`probe mixes families: ${s.src.text} -> ${s.dst.text}`);
+      if (!this.nsOf.has(s.src.text)) throw new Error(`no host owns source ${s.src.text}`);
+      return {
+        id: s.protocol === 'SCTP' ? this.nextTag++ : this.nextId++,
+        proto: s.protocol,
+        src: s.src.text,
+        srcPort: this.srcPortFor(s.src.text),
+        dst: s.dst.text,
+        dstPort: s.dstPort,
+      };
+    });
+    const byNs = new Map<string, { stream: Wire[]; sctp: Wire[] }>();
+    for (const w of wires) {
+      const ns = this.nsOf.get(w.src)!;
+      const g = byNs.get(ns) ?? { stream: [], sctp: [] };
+      (w.proto === 'SCTP' ? g.sctp : g.stream).push(w);
+      byNs.set(ns, g);
+    }
+    const outcome = new Map<Wire, { outcome: ProbeOutcome; detail?: string }>();
+    await Promise.all(
+      [...byNs].map(async ([ns, g]) => {
+        if (g.stream.length > 0) {
+          const r = await run('ip', ['netns', 'exec', ns, process.execPath, AGENT, 'probe'], {
+            input: JSON.stringify({ timeoutMs, concurrency: 256, probes: g.stream }),
+            timeoutMs: 20_000 + timeoutMs * Math.ceil(g.stream.length / 256),
+          });
+          const res = JSON.parse(r.stdout) as { id: number; outcome: ProbeOutcome; detail?: string }[];
+          res.forEach((x, i) => outcome.set(g.stream[i]!, x.detail ? { outcome: x.outcome, detail: x.detail } : { outcome: x.outcome }));
+        }
+        if (g.sctp.length > 0) {
+          const r = await run('ip', ['netns', 'exec', ns, PYTHON, SCTP_RAW, 'send'], {
+            input: JSON.stringify(g.sctp.map((w) => ({ tag: w.id, src: w.src, srcPort: w.srcPort, dst: w.dst, dstPort: w.dstPort }))),
+          });
+          const res = JSON.parse(r.stdout) as { tag: number; error?: string }[];
+          res.forEach((x, i) => {
+            if (x.error === 'EPERM') outcome.set(g.sctp[i]!, { outcome: 'dropped', detail: 'EPERM' });
+            else if (x.error) outcome.set(g.sctp[i]!, { outcome: 'error', detail: x.error });
+          });
+        }
+      }),
+    );
+    if (wires.some((w) => w.proto === 'SCTP')) await new Promise((r) => setTimeout(r, timeoutMs));
+    return wires.map((w, i) => {
+      let o = outcome.get(w);
+      if (w.proto === 'SCTP' && !o) {
+        const port = this.sctpArrivals.get(w.id);
+        o = port === undefined ? { outcome: 'dropped', detail: 'timeout' } : port === w.dstPort ? { outcome: 'open' } : { outcome: 'error', detail: `arrived on port ${port}` };
+      }
+      o ??= { outcome: 'error', detail: 'no result' };
+      return { spec: specs[i]!, srcPort: w.srcPort, ...o };
+    });
+  }
+
+  /** Stop every server and listener this fleet started (SIGTERM, then SIGKILL after 2 s). */
+  async stop(): Promise<void> {
+    await Promise.all(
+      this.children.map(
+        (c) =>
+          new Promise<void>((resolve) => {
+            if (c.exitCode !== null || c.signalCode !== null) return resolve();
+            const t = setTimeout(() => c.kill('SIGKILL'), 2_000);
+            c.once('exit', () => {
+              clearTimeout(t);
+              resolve();
+            });
+            c.stdin?.end();
+            c.kill('SIGTERM');
+          }),
+      ),
+    );
+    this.children.length = 0;
+  }
+}
