@@ -1,0 +1,113 @@
+/**
+ * The nfqueue backend's typed view of the native addon (backends/nfqueue/native/nfqueue.h).
+ *
+ * The product loads ONE addon, build/Release/palisade.node, whose init calls RegisterNfqueue. Until
+ * the root build compiles this backend's sources, the private build (build-nfq/palisade_nfq.node,
+ * `cmake -S backends/nfqueue/native -B build-nfq -G Ninja && cmake --build build-nfq`) is used.
+ * This is the only file of the backend that loads native code; when src/native/binding.ts exposes
+ * these functions it should become a re-export of that door.
+ */
+import { existsSync } from 'node:fs';
+import { createRequire } from 'node:module';
+import { fileURLToPath } from 'node:url';
+
+export type ParseStatusName =
+  | 'ok'
+  | 'unported'
+  | 'non-first-fragment'
+  | 'truncated'
+  | 'malformed'
+  | 'ext-header-limit';
+
+export interface ParsedPacket {
+  readonly status: ParseStatusName;
+  readonly family: number;
+  readonly proto: number;
+  readonly srcPort: number;
+  readonly dstPort: number;
+  readonly icmpType: number;
+  readonly icmpCode: number;
+  /** network order, 16 bytes (IPv4 in the first 4) */
+  readonly src: Uint8Array;
+  readonly dst: Uint8Array;
+  readonly l4Offset: number;
+  readonly firstFragment: boolean;
+}
+
+export interface NfqLoopOptions {
+  readonly queues: readonly number[];
+  readonly mode?: 'enforce' | 'accept-all';
+  readonly failOpen?: boolean;
+  /** 0: plain NF_ACCEPT; else NF_REPEAT with this mark bit (needs the steering chain, steer.ts) */
+  readonly acceptMark?: number;
+  readonly queueMaxLen?: number;
+  readonly copyRangeBytes?: number;
+  readonly rcvbufBytes?: number;
+  readonly maxBatch?: number;
+  readonly logDenied?: boolean;
+  readonly eventFlushMs?: number;
+  /** open the queue sockets inside this network namespace (e.g. /run/netns/NAME) */
+  readonly netnsPath?: string;
+}
+
+export interface NfqLoopStats {
+  readonly packets: number;
+  readonly accepted: number;
+  readonly denied: number;
+  readonly unclassifiable: number;
+  readonly verdictMessages: number;
+  readonly batches: number;
+  readonly recvErrors: number;
+  readonly verdictErrors: number;
+  readonly recordsDropped: number;
+  readonly snapshotVersion: number;
+  readonly latencySamples: number;
+  readonly latencyP50Ns: number;
+  readonly latencyP99Ns: number;
+  readonly latencyP999Ns: number;
+  readonly byParseStatus: Readonly<Record<ParseStatusName, number>>;
+}
+
+export interface NfqLoop {
+  start(): void;
+  stop(): void;
+  /** packed LinearRuleTable rules (rules.ts), first match wins; returns the published version */
+  publishRules(packed: Uint8Array, defaultAllow: boolean): number;
+  stats(): NfqLoopStats;
+  resetLatency(): void;
+}
+
+export interface NfqAddon {
+  nfqParsePacket(bytes: Uint8Array): ParsedPacket;
+  nfqParseStatuses(bytes: Uint8Array, offsets: Uint32Array): Uint8Array;
+  NfqLoop: new (options: NfqLoopOptions, onDenied?: (records: Buffer) => void) => NfqLoop;
+  nfqConstants: { denyRecordBytes: number; ruleBytes: number; parseStatus: ParseStatusName[] };
+}
+
+const ROOT = fileURLToPath(new URL('../../', import.meta.url));
+const CANDIDATES = ['build/Release/palisade.node', 'build-nfq/palisade_nfq.node'];
+
+let cached: NfqAddon | undefined;
+
+/** Loads the addon that carries the nfqueue functions; throws NFQ_ADDON_MISSING when none does. */
+export function nfqAddon(): NfqAddon {
+  if (cached) return cached;
+  const require = createRequire(import.meta.url);
+  const tried: string[] = [];
+  for (const rel of CANDIDATES) {
+    const path = ROOT + rel;
+    if (!existsSync(path)) {
+      tried.push(`${rel} (missing)`);
+      continue;
+    }
+    const mod = require(path) as Partial<NfqAddon>;
+    if (typeof mod.NfqLoop === 'function' && typeof mod.nfqParsePacket === 'function') {
+      cached = mod as NfqAddon;
+      return cached;
+    }
+    tried.push(`${rel} (no nfqueue exports)`);
+  }
+  const err = new Error(`nfqueue native code not found: ${tried.join(', ')}`) as Error & { code: string };
+  err.code = 'NFQ_ADDON_MISSING';
+  throw err;
+}

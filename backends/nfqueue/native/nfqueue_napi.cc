@@ -1,0 +1,218 @@
+// nfqueue_napi.cc: N-API glue for packet.h and loop.h (see nfqueue.h for the exported surface).
+// Worker threads never touch N-API: deny records reach JS through one ThreadSafeFunction, as a
+// packed Buffer per batch.
+#include "nfqueue.h"
+
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "loop.h"
+#include "packet.h"
+#include "rule_table.h"
+
+namespace {
+
+using namespace palisade::nfq;
+
+Napi::Error codedError(Napi::Env env, const char* code, const std::string& message) {
+  Napi::Error e = Napi::Error::New(env, message);
+  e.Set("code", Napi::String::New(env, code));
+  return e;
+}
+
+Napi::Value ParsePacketJs(const Napi::CallbackInfo& info) {
+  Napi::Env env = info.Env();
+  if (info.Length() < 1 || !info[0].IsTypedArray()) throw codedError(env, "NFQ_BAD_ARGUMENT", "expected a Uint8Array");
+  auto bytes = info[0].As<Napi::Uint8Array>();
+  FlowKey key;
+  const ParseResult r = parsePacket(bytes.Data(), bytes.ElementLength(), key);
+  Napi::Object o = Napi::Object::New(env);
+  o.Set("status", parseStatusName(r.status));
+  o.Set("family", key.family);
+  o.Set("proto", key.proto);
+  o.Set("srcPort", key.srcPort);
+  o.Set("dstPort", key.dstPort);
+  o.Set("icmpType", key.icmpType);
+  o.Set("icmpCode", key.icmpCode);
+  o.Set("src", Napi::Buffer<uint8_t>::Copy(env, key.srcAddrNet, 16));
+  o.Set("dst", Napi::Buffer<uint8_t>::Copy(env, key.dstAddrNet, 16));
+  o.Set("l4Offset", r.l4Offset);
+  o.Set("firstFragment", r.firstFragment);
+  return o;
+}
+
+Napi::Value ParseStatusesJs(const Napi::CallbackInfo& info) {
+  Napi::Env env = info.Env();
+  if (info.Length() < 2 || !info[0].IsTypedArray() || !info[1].IsTypedArray())
+    throw codedError(env, "NFQ_BAD_ARGUMENT", "expected (Uint8Array, Uint32Array)");
+  auto bytes = info[0].As<Napi::Uint8Array>();
+  auto offsets = info[1].As<Napi::Uint32Array>();
+  const size_t n = offsets.ElementLength();
+  if (n == 0) return Napi::Uint8Array::New(env, 0);
+  auto out = Napi::Uint8Array::New(env, n - 1);
+  for (size_t i = 0; i + 1 < n; ++i) {
+    const uint32_t a = offsets[i], b = offsets[i + 1];
+    if (a > b || b > bytes.ElementLength()) throw codedError(env, "NFQ_BAD_ARGUMENT", "offsets out of range");
+    FlowKey key;
+    // Copy into an exact-size heap buffer so that a sanitizer build catches any over-read.
+    std::vector<uint8_t> exact(bytes.Data() + a, bytes.Data() + b);
+    out[i] = static_cast<uint8_t>(parsePacket(exact.empty() ? nullptr : exact.data(), exact.size(), key).status);
+  }
+  return out;
+}
+
+using DenyBatch = std::vector<DenyRecord>;
+
+void CallOnDenied(Napi::Env env, Napi::Function fn, DenyBatch* batch) {
+  std::unique_ptr<DenyBatch> owned(batch);
+  if (env == nullptr || fn.IsEmpty()) return;
+  auto buf = Napi::Buffer<uint8_t>::Copy(env, reinterpret_cast<const uint8_t*>(owned->data()),
+                                         owned->size() * kDenyRecordBytes);
+  fn.Call({buf});
+}
+
+class NfqLoopJs : public Napi::ObjectWrap<NfqLoopJs> {
+ public:
+  static Napi::Function Define(Napi::Env env) {
+    return DefineClass(env, "NfqLoop",
+                       {InstanceMethod<&NfqLoopJs::Start>("start"), InstanceMethod<&NfqLoopJs::Stop>("stop"),
+                        InstanceMethod<&NfqLoopJs::PublishRules>("publishRules"),
+                        InstanceMethod<&NfqLoopJs::Stats>("stats"),
+                        InstanceMethod<&NfqLoopJs::ResetLatency>("resetLatency")});
+  }
+
+  explicit NfqLoopJs(const Napi::CallbackInfo& info) : Napi::ObjectWrap<NfqLoopJs>(info) {
+    Napi::Env env = info.Env();
+    if (info.Length() < 1 || !info[0].IsObject()) throw codedError(env, "NFQ_BAD_ARGUMENT", "expected options");
+    Napi::Object o = info[0].As<Napi::Object>();
+    LoopOptions opts;
+    Napi::Value queues = o.Get("queues");
+    if (!queues.IsArray()) throw codedError(env, "NFQ_BAD_ARGUMENT", "options.queues must be an array");
+    Napi::Array qa = queues.As<Napi::Array>();
+    for (uint32_t i = 0; i < qa.Length(); ++i) {
+      Napi::Value v = qa.Get(i);
+      const double d = v.IsNumber() ? v.As<Napi::Number>().DoubleValue() : -1;
+      if (!(d >= 0 && d <= 65535) || d != static_cast<double>(static_cast<uint32_t>(d)))
+        throw codedError(env, "NFQ_BAD_ARGUMENT", "queue numbers must be integers 0..65535");
+      opts.queues.push_back(static_cast<uint16_t>(d));
+    }
+    auto u32 = [&](const char* name, uint32_t& field) {
+      Napi::Value v = o.Get(name);
+      if (v.IsUndefined()) return;
+      if (!v.IsNumber()) throw codedError(env, "NFQ_BAD_ARGUMENT", std::string("options.") + name + " must be a number");
+      field = v.As<Napi::Number>().Uint32Value();
+    };
+    auto boolean = [&](const char* name, bool& field) {
+      Napi::Value v = o.Get(name);
+      if (!v.IsUndefined()) field = v.ToBoolean().Value();
+    };
+    u32("acceptMark", opts.acceptMark);
+    u32("queueMaxLen", opts.queueMaxLen);
+    u32("copyRangeBytes", opts.copyRangeBytes);
+    u32("rcvbufBytes", opts.rcvbufBytes);
+    u32("maxBatch", opts.maxBatch);
+    u32("eventFlushMs", opts.eventFlushMs);
+    if (opts.maxBatch == 0 || opts.maxBatch > 4096) throw codedError(env, "NFQ_BAD_ARGUMENT", "maxBatch must be 1..4096");
+    if (opts.copyRangeBytes < 64 || opts.copyRangeBytes > 0xffff)
+      throw codedError(env, "NFQ_BAD_ARGUMENT", "copyRangeBytes must be 64..65535");
+    boolean("failOpen", opts.failOpen);
+    boolean("logDenied", opts.logDenied);
+    Napi::Value mode = o.Get("mode");
+    if (!mode.IsUndefined()) {
+      const std::string m = mode.ToString().Utf8Value();
+      if (m == "enforce") opts.mode = LoopMode::Enforce;
+      else if (m == "accept-all") opts.mode = LoopMode::AcceptAll;
+      else throw codedError(env, "NFQ_BAD_ARGUMENT", "mode must be 'enforce' or 'accept-all'");
+    }
+    Napi::Value netns = o.Get("netnsPath");
+    if (!netns.IsUndefined()) opts.netnsPath = netns.ToString().Utf8Value();
+
+    Loop::EventSink sink;
+    if (info.Length() >= 2 && info[1].IsFunction()) {
+      tsfn_ = Napi::ThreadSafeFunction::New(env, info[1].As<Napi::Function>(), "palisade-nfq-denied", 0, 1);
+      tsfn_.Unref(env);
+      hasTsfn_ = true;
+      Napi::ThreadSafeFunction tsfn = tsfn_;
+      sink = [tsfn](std::vector<DenyRecord>&& records) mutable {
+        auto* batch = new DenyBatch(std::move(records));
+        if (tsfn.NonBlockingCall(batch, CallOnDenied) != napi_ok) delete batch;
+      };
+    }
+    loop_ = std::make_unique<Loop>(std::move(opts), std::move(sink));
+  }
+
+  ~NfqLoopJs() override {
+    if (loop_) loop_->stop();
+    if (hasTsfn_) tsfn_.Release();
+  }
+
+ private:
+  Napi::Value Start(const Napi::CallbackInfo& info) {
+    std::string error;
+    if (!loop_->start(error)) throw codedError(info.Env(), "NFQ_START_FAILED", error);
+    return info.Env().Undefined();
+  }
+  Napi::Value Stop(const Napi::CallbackInfo& info) {
+    loop_->stop();
+    return info.Env().Undefined();
+  }
+  Napi::Value PublishRules(const Napi::CallbackInfo& info) {
+    Napi::Env env = info.Env();
+    if (info.Length() < 2 || !info[0].IsTypedArray() || !info[1].IsBoolean())
+      throw codedError(env, "NFQ_BAD_ARGUMENT", "expected (Uint8Array, boolean)");
+    auto bytes = info[0].As<Napi::Uint8Array>();
+    std::string error;
+    auto table = LinearRuleTable::fromPacked(bytes.Data(), bytes.ElementLength(), info[1].As<Napi::Boolean>(), error);
+    if (!table) throw codedError(env, "NFQ_BAD_RULES", error);
+    return Napi::Number::New(env, static_cast<double>(loop_->publish(table)));
+  }
+  Napi::Value Stats(const Napi::CallbackInfo& info) {
+    Napi::Env env = info.Env();
+    const LoopStats s = loop_->stats();
+    Napi::Object o = Napi::Object::New(env);
+    auto num = [&](const char* k, uint64_t v) { o.Set(k, Napi::Number::New(env, static_cast<double>(v))); };
+    num("packets", s.packets);
+    num("accepted", s.accepted);
+    num("denied", s.denied);
+    num("unclassifiable", s.unclassifiable);
+    num("verdictMessages", s.verdictMessages);
+    num("batches", s.batches);
+    num("recvErrors", s.recvErrors);
+    num("verdictErrors", s.verdictErrors);
+    num("recordsDropped", s.recordsDropped);
+    num("snapshotVersion", s.snapshotVersion);
+    num("latencySamples", s.latencyCount);
+    num("latencyP50Ns", s.latencyQuantileNs(0.50));
+    num("latencyP99Ns", s.latencyQuantileNs(0.99));
+    num("latencyP999Ns", s.latencyQuantileNs(0.999));
+    Napi::Object byStatus = Napi::Object::New(env);
+    for (int i = 0; i < kParseStatusCount; ++i)
+      byStatus.Set(parseStatusName(static_cast<ParseStatus>(i)), Napi::Number::New(env, static_cast<double>(s.byParseStatus[i])));
+    o.Set("byParseStatus", byStatus);
+    return o;
+  }
+  Napi::Value ResetLatency(const Napi::CallbackInfo& info) {
+    loop_->resetLatency();
+    return info.Env().Undefined();
+  }
+
+  std::unique_ptr<Loop> loop_;
+  Napi::ThreadSafeFunction tsfn_;
+  bool hasTsfn_ = false;
+};
+
+}  // namespace
+
+void RegisterNfqueue(Napi::Env env, Napi::Object exports) {
+  exports.Set("nfqParsePacket", Napi::Function::New(env, ParsePacketJs, "nfqParsePacket"));
+  exports.Set("nfqParseStatuses", Napi::Function::New(env, ParseStatusesJs, "nfqParseStatuses"));
+  exports.Set("NfqLoop", NfqLoopJs::Define(env));
+  Napi::Object c = Napi::Object::New(env);
+  c.Set("denyRecordBytes", static_cast<double>(kDenyRecordBytes));
+  c.Set("ruleBytes", static_cast<double>(kRuleBytes));
+  Napi::Array names = Napi::Array::New(env, kParseStatusCount);
+  for (int i = 0; i < kParseStatusCount; ++i) names.Set(i, parseStatusName(static_cast<ParseStatus>(i)));
+  c.Set("parseStatus", names);
+  exports.Set("nfqConstants", c);
+}
