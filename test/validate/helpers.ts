@@ -8,7 +8,7 @@ export const FILE = 'test.yaml';
 
 export const parse = (yamlText: string): ClusterResult => safeParseCluster(yamlText, FILE);
 
-export const doc = (o: unknown): string => stringify(o);
+export const doc = (o: unknown): string => stringify(o, { aliasDuplicateObjects: false });
 
 export const np = (spec: unknown, metadata: Record<string, unknown> = {}): string =>
   doc({ apiVersion: 'networking.k8s.io/v1', kind: 'NetworkPolicy', metadata: { name: 'p', namespace: 'x', ...metadata }, spec });
