@@ -251,6 +251,13 @@ describe('protocols (MinItems 1, MaxItems 25; exactly one of tcp/udp/sctp/destin
       );
     }
   });
+  it('rejects an inverted range in an egress rule too (the CEL rule is on every range)', () => {
+    expectRejected(
+      cnp(accept([{ namespaces: {} }], { protocols: [tcp({ number: 80 }), tcp({ range: { start: 2000, end: 1000 } })] })),
+      'CNP_PORT_RANGE_START_NOT_BELOW_END',
+      'spec.egress[0].protocols[1].tcp.destinationPort.range',
+    );
+  });
   it('accepts number 1 and 65535, a range 1..65535, and a valid destinationNamedPort', () => {
     expectAccepted(cnp(withProtocols([tcp({ number: 1 }), { udp: { destinationPort: { number: 65535 } } }, { sctp: { destinationPort: { range: { start: 1, end: 65535 } } } }, { destinationNamedPort: 'web' }])));
   });
