@@ -1,0 +1,156 @@
+/**
+ * Applying rule sets to the kernel: the only part of the nftables backend with side effects, and
+ * it touches only `table inet palisade` in one network namespace (the current one, or `netnsPath`).
+ *
+ * - `applyCluster(cluster)`: resolve + lower + render the whole table; one transaction that
+ *   replaces the table. When the kernel rejects it, the previous table stays fully in force and
+ *   this enforcer keeps its previous state (the error is thrown with code ERR_PALISADE_NFT).
+ * - `applyChanges(changes)`: inventory changes (pod churn, relabels, nodes). When the lowered rules
+ *   are unchanged, only set elements change (one transaction of element deletes and adds, no chain
+ *   rewrite); when they changed (a new named-port group, a node-local rule for a new node), the
+ *   table is replaced as in applyCluster. Either way one transaction.
+ * - `delete()`: removes the table and nothing else.
+ *
+ * Invariant: `this.state` always describes what the kernel holds (it is replaced only after a
+ * successful transaction). Not thread-safe: one owner.
+ * Cost: see render.ts; plus the resolver's incremental cost per change.
+ */
+import type { Cluster, PolicySet } from '../../src/model/types.js';
+import { podKey } from '../../src/resolve/index.js';
+import { Resolution, type InventoryChange, type SetDelta, type SetId } from '../../src/resolve/index.js';
+import { lower } from '../../src/rules/lower.js';
+import type { RuleSet } from '../../src/rules/types.js';
+import { loadNftNative, type NftNative } from './native.js';
+import type { NftDocument } from './nft-json.js';
+import { renderChains, renderDelete, renderFull, renderSetDeltas, usedSets } from './render.js';
+
+export interface NftablesOptions {
+  /** network namespace to act in (e.g. /run/netns/NAME); default: the current one */
+  readonly netnsPath?: string;
+  readonly native?: NftNative;
+}
+
+export interface ApplyReport {
+  readonly kind: 'full' | 'elements' | 'none';
+  /** commands in the transaction */
+  readonly commands: number;
+  readonly rules: number;
+  readonly durationMs: number;
+}
+
+interface State {
+  readonly policies: PolicySet;
+  readonly resolution: Resolution;
+  readonly ruleSet: RuleSet;
+  /** JSON of the chains part, to tell "same rules" from "rules changed" */
+  readonly chainsKey: string;
+  readonly sets: ReadonlySet<SetId>;
+}
+
+export class NftablesEnforcer {
+  private readonly native: NftNative;
+  private state: State | undefined;
+
+  constructor(private readonly opts: NftablesOptions = {}) {
+    this.native = opts.native ?? loadNftNative();
+  }
+
+  /** The rule set in force (undefined before the first successful apply). */
+  get ruleSet(): RuleSet | undefined {
+    return this.state?.ruleSet;
+  }
+
+  applyCluster(cluster: Cluster): ApplyReport {
+    const t0 = performance.now();
+    const resolution = new Resolution(cluster, cluster.networkPolicies);
+    const next = this.compile(cluster, resolution);
+    const doc = renderFull({ ruleSet: next.ruleSet, members: (id) => resolution.prefixes(id) });
+    this.run(doc);
+    this.state = next;
+    return { kind: 'full', commands: doc.nftables.length, rules: next.ruleSet.rules.length, durationMs: performance.now() - t0 };
+  }
+
+  applyChanges(changes: readonly InventoryChange[]): ApplyReport {
+    const prev = this.state;
+    if (!prev) throw Object.assign(new Error('applyChanges before applyCluster'), { code: 'ERR_PALISADE_NOT_APPLIED' });
+    const t0 = performance.now();
+    const { resolution } = prev;
+    const undo: InventoryChange[] = [];
+    const deltas: SetDelta[] = [];
+    for (const c of changes) {
+      undo.unshift(...undoOf(resolution, c));
+      deltas.push(...resolution.apply(c));
+    }
+    try {
+      const next = this.compile(prev.policies, resolution);
+      if (next.chainsKey === prev.chainsKey) {
+        const doc = renderSetDeltas(deltas, prev.sets);
+        if (doc.nftables.length > 0) this.run(doc);
+        this.state = next;
+        return { kind: doc.nftables.length > 0 ? 'elements' : 'none', commands: doc.nftables.length, rules: next.ruleSet.rules.length, durationMs: performance.now() - t0 };
+      }
+      const doc = renderFull({ ruleSet: next.ruleSet, members: (id) => resolution.prefixes(id) });
+      this.run(doc);
+      this.state = next;
+      return { kind: 'full', commands: doc.nftables.length, rules: next.ruleSet.rules.length, durationMs: performance.now() - t0 };
+    } catch (e) {
+      // The kernel kept the previous table: put the resolution back to match it.
+      for (const u of undo) resolution.apply(u);
+      throw e;
+    }
+  }
+
+  delete(): void {
+    this.run(renderDelete());
+    this.state = undefined;
+  }
+
+  /** `list table inet palisade` as parsed JSON (for stats and tests). */
+  listTable(): unknown {
+    const out = this.native.nftRun(JSON.stringify({ nftables: [{ list: { table: { family: 'inet', name: 'palisade' } } }] }), this.opts.netnsPath);
+    return JSON.parse(out) as unknown;
+  }
+
+  private compile(policies: PolicySet, resolution: Resolution): State {
+    const ruleSet = lower(policies, resolution);
+    return {
+      policies: { networkPolicies: policies.networkPolicies, clusterPolicies: policies.clusterPolicies },
+      resolution,
+      ruleSet,
+      chainsKey: JSON.stringify(renderChains(ruleSet)),
+      sets: new Set(usedSets(ruleSet)),
+    };
+  }
+
+  private run(doc: NftDocument): void {
+    this.native.nftRun(JSON.stringify(doc), this.opts.netnsPath);
+  }
+}
+
+/** The changes that take `resolution` back to where it is now once `c` has been applied. */
+function undoOf(resolution: Resolution, c: InventoryChange): InventoryChange[] {
+  const podBack = (key: string, ns: string, name: string): InventoryChange => {
+    const p = resolution.pod(key);
+    return p ? { kind: 'pod', pod: p } : { kind: 'pod-removed', namespace: ns, name };
+  };
+  switch (c.kind) {
+    case 'pod':
+      return [podBack(podKey(c.pod), c.pod.namespace, c.pod.name)];
+    case 'pod-removed':
+      return [podBack(podKey(c), c.namespace, c.name)];
+    case 'namespace':
+    case 'namespace-removed': {
+      const name = c.kind === 'namespace' ? c.namespace.name : c.name;
+      const inv = resolution.inventory();
+      const ns = inv.namespaces.find((n) => n.name === name);
+      const pods = inv.pods.filter((p) => p.namespace === name).map((pod): InventoryChange => ({ kind: 'pod', pod }));
+      return [ns ? { kind: 'namespace', namespace: ns } : { kind: 'namespace-removed', name }, ...pods];
+    }
+    case 'node':
+    case 'node-removed': {
+      const name = c.kind === 'node' ? c.node.name : c.name;
+      const node = resolution.inventory().nodes.find((n) => n.name === name);
+      return [node ? { kind: 'node', node } : { kind: 'node-removed', name }];
+    }
+  }
+}

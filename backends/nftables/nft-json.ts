@@ -1,0 +1,80 @@
+/**
+ * The slice of libnftables' JSON schema (libnftables-json(5)) the renderer emits, as typed
+ * builders. Every value a user controls (addresses, set names we derive, comments) goes into a
+ * JSON string field, never into nft text. The readable nft form is written beside each builder.
+ * Pure.
+ */
+export type NftExpr = Record<string, unknown>;
+export type NftCommand = Record<string, unknown>;
+export interface NftDocument {
+  readonly nftables: readonly NftCommand[];
+}
+
+export const FAMILY = 'inet';
+export const TABLE = 'palisade';
+
+const tbl = { family: FAMILY, table: TABLE } as const;
+
+/** `add table inet palisade` */
+export const addTable = (): NftCommand => ({ add: { table: { family: FAMILY, name: TABLE } } });
+/** `delete table inet palisade` */
+export const deleteTable = (): NftCommand => ({ delete: { table: { family: FAMILY, name: TABLE } } });
+
+/** `add set inet palisade NAME { type ipv4_addr|ipv6_addr; flags interval; }` */
+export const addSet = (name: string, type: 'ipv4_addr' | 'ipv6_addr'): NftCommand => ({
+  add: { set: { ...tbl, name, type, flags: ['interval'] } },
+});
+
+/** `add element inet palisade NAME { e1, e2 }` / `delete element ...` */
+export const elements = (op: 'add' | 'delete', name: string, elem: readonly unknown[]): NftCommand => ({
+  [op]: { element: { ...tbl, name, elem } },
+});
+
+/** `add chain inet palisade NAME { type filter hook HOOK priority 0; policy accept; }` */
+export const addBaseChain = (name: string, hook: 'forward' | 'input' | 'output'): NftCommand => ({
+  add: { chain: { ...tbl, name, type: 'filter', hook, prio: 0, policy: 'accept' } },
+});
+
+/** `add chain inet palisade NAME` */
+export const addChain = (name: string): NftCommand => ({ add: { chain: { ...tbl, name } } });
+
+/** `add rule inet palisade CHAIN EXPR... comment "..."` */
+export function addRule(chain: string, expr: readonly NftExpr[], comment?: string): NftCommand {
+  const rule: Record<string, unknown> = { ...tbl, chain, expr };
+  // NFT_USERDATA_MAXLEN is 256 bytes; keep comments well inside it
+  if (comment !== undefined) rule.comment = Buffer.from(comment).subarray(0, 120).toString('utf8');
+  return { add: { rule } };
+}
+
+export type AddrField = 'saddr' | 'daddr';
+
+/** `ip saddr @NAME` / `ip6 daddr @NAME` */
+export const inSet = (family: 4 | 6, field: AddrField, name: string): NftExpr => ({
+  match: { op: '==', left: { payload: { protocol: family === 4 ? 'ip' : 'ip6', field } }, right: `@${name}` },
+});
+
+/** `meta l4proto tcp` or `meta l4proto { tcp, udp, sctp }` */
+export const l4proto = (protos: readonly string[]): NftExpr => ({
+  match: { op: '==', left: { meta: { key: 'l4proto' } }, right: protos.length === 1 ? protos[0] : { set: [...protos] } },
+});
+
+/** `th dport 80` / `th dport 1000-2000` (also `sport`) */
+export const thPort = (field: 'dport' | 'sport', lo: number, hi: number): NftExpr => ({
+  match: { op: '==', left: { payload: { protocol: 'th', field } }, right: lo === hi ? lo : { range: [lo, hi] } },
+});
+
+/** `ct state established,related` */
+export const ctStateIn = (states: readonly string[]): NftExpr => ({
+  match: { op: 'in', left: { ct: { key: 'state' } }, right: [...states] },
+});
+
+/** `icmpv6 type { nd-router-solicit, ... }` */
+export const icmpv6TypeIn = (types: readonly string[]): NftExpr => ({
+  match: { op: '==', left: { payload: { protocol: 'icmpv6', field: 'type' } }, right: { set: [...types] } },
+});
+
+export const counter = (): NftExpr => ({ counter: null });
+export const accept = (): NftExpr => ({ accept: null });
+export const drop = (): NftExpr => ({ drop: null });
+export const goTo = (target: string): NftExpr => ({ goto: { target } });
+export const jump = (target: string): NftExpr => ({ jump: { target } });
