@@ -1,0 +1,57 @@
+/**
+ * Flag values shared by several commands: protocols, IP family, output format, endpoints.
+ * Each parser throws UsageError (exit 2) with the flag named.
+ */
+import { parseIp, type Family, type IpAddr } from '../model/ip.js';
+import { PROTOCOLS, type Cluster, type Pod, type Protocol } from '../model/types.js';
+import { nodesByName, podAddresses, podLabel } from '../matrix/endpoints.js';
+import { splitCommas, UsageError } from './args.js';
+
+export function parseProtocol(text: string, flag = '--protocol'): Protocol {
+  const p = text.toUpperCase();
+  if ((PROTOCOLS as readonly string[]).includes(p)) return p as Protocol;
+  throw new UsageError(`${flag}: ${JSON.stringify(text)} is not one of ${PROTOCOLS.join(', ')}`);
+}
+
+export function parseProtocolList(values: readonly string[], flag = '--protocol'): Protocol[] {
+  return splitCommas(values).map((v) => parseProtocol(v, flag));
+}
+
+export function parseFamily(text: string | undefined): Family | undefined {
+  if (text === undefined) return undefined;
+  if (text === '4' || text === '6') return Number(text) as Family;
+  throw new UsageError(`--ip-family: ${JSON.stringify(text)} is not 4 or 6`);
+}
+
+export type OutputFormat = 'text' | 'json';
+export function parseOutput(text: string | undefined): OutputFormat {
+  if (text === undefined || text === 'text') return 'text';
+  if (text === 'json') return 'json';
+  throw new UsageError(`-o: ${JSON.stringify(text)} is not text or json`);
+}
+
+/** An endpoint named on the command line: a pod (`namespace/name`) or an address. */
+export type EndpointArg =
+  | { readonly kind: 'pod'; readonly pod: Pod; readonly label: string; readonly addrs: readonly IpAddr[] }
+  | { readonly kind: 'address'; readonly label: string; readonly addrs: readonly IpAddr[] };
+
+export function parseEndpointArg(text: string, flag: string, cluster: Cluster): EndpointArg {
+  const ip = parseIp(text);
+  if (ip) return { kind: 'address', label: ip.text, addrs: [ip] };
+  const m = /^([^/\s]+)\/([^/\s]+)$/.exec(text);
+  if (!m) throw new UsageError(`${flag}: ${JSON.stringify(text)} is neither namespace/pod nor an IP address`);
+  const [, ns, name] = m;
+  const pod = cluster.pods.find((p) => p.namespace === ns && p.name === name);
+  if (!pod) throw new UsageError(`${flag}: no pod ${text} in the manifests`);
+  const addrs = podAddresses(pod, nodesByName(cluster));
+  if (addrs.length === 0) throw new UsageError(`${flag}: pod ${text} has no IP address (status.podIPs is empty)`);
+  return { kind: 'pod', pod, label: podLabel(pod), addrs };
+}
+
+export function parseAddressList(values: readonly string[], flag: string): IpAddr[] {
+  return splitCommas(values).map((v) => {
+    const ip = parseIp(v);
+    if (!ip) throw new UsageError(`${flag}: ${JSON.stringify(v)} is not an IP address`);
+    return ip;
+  });
+}
