@@ -4,17 +4,17 @@
  * (Node sockets cannot be created inside a namespace from the test process; see toolchain.md §4).
  *
  *   serve '{"addrs":[..],"tcp":[80],"udp":[53]}'
- *                                     TCP servers (accept, write "ok", close) and UDP echo servers on
- *                                     every address of `addrs` for every port (bound to the address,
- *                                     so an echo leaves from the address the probe was sent to, not
- *                                     from the node's ptp gateway address); prints "ready" once all
- *                                     listen; exits when stdin closes or on SIGTERM.
- *   probe                             reads {"timeoutMs","concurrency","probes":[{id,proto,src,srcPort,
- *                                     dst,dstPort}]} on stdin; prints one JSON array of {id,outcome,
- *                                     detail?}: "open" (TCP handshake done / UDP echo received),
- *                                     "dropped" (nothing within timeoutMs, or EPERM from a local
- *                                     output-hook drop),
- *                                     "refused" (RST / ICMP unreachable), "error".
+ *       TCP servers (accept, write "ok", close) and UDP echo servers on every address of `addrs`
+ *       for every port (bound to the address, so an echo leaves from the address the probe was
+ *       sent to, not from the node's ptp gateway address); prints "ready" once all listen.
+ *       Then it is also this namespace's prober: each stdin line
+ *         {"req":N,"timeoutMs","concurrency","probes":[{id,proto,src,srcPort,dst,dstPort}]}
+ *       is answered by one stdout line {"req":N,"results":[{id,outcome,detail?}]}, where outcome is
+ *       "open" (TCP handshake done / UDP echo received), "dropped" (nothing within timeoutMs, or
+ *       EPERM from a local output-hook drop), "refused" (RST / ICMP unreachable) or "error".
+ *       Exits when stdin closes or on SIGTERM. (A long-lived prober saves a Node start-up per
+ *       batch and namespace.)
+ *   probe  one batch {"timeoutMs","concurrency","probes":[...]} on stdin, one JSON array out.
  *
  * Bounded: at most `concurrency` probes in flight, each ends after timeoutMs; the process exits
  * after the last one. Source ports are given by the caller (unique per run), so a conntrack entry
@@ -62,9 +62,21 @@ function serve(cfg) {
     closers.forEach((c) => c());
     process.exit(0);
   };
+  let buf = '';
+  process.stdin.setEncoding('utf8');
+  process.stdin.on('data', (d) => {
+    buf += d;
+    let nl;
+    while ((nl = buf.indexOf('\n')) >= 0) {
+      const line = buf.slice(0, nl);
+      buf = buf.slice(nl + 1);
+      if (!line.trim()) continue;
+      const req = JSON.parse(line);
+      runBatch(req).then((results) => process.stdout.write(JSON.stringify({ req: req.req, results }) + '\n'));
+    }
+  });
   process.stdin.on('end', stop);
   process.stdin.on('close', stop);
-  process.stdin.resume();
   process.on('SIGTERM', stop);
 }
 
@@ -120,7 +132,7 @@ function probeUdp(p, timeoutMs) {
   });
 }
 
-async function probe(req) {
+async function runBatch(req) {
   const { probes, timeoutMs = 400, concurrency = 256 } = req;
   const out = new Array(probes.length);
   let next = 0;
@@ -132,7 +144,7 @@ async function probe(req) {
     }
   };
   await Promise.all(Array.from({ length: Math.min(concurrency, probes.length) }, worker));
-  process.stdout.write(JSON.stringify(out));
+  return out;
 }
 
 if (mode === 'serve') {
@@ -141,7 +153,12 @@ if (mode === 'serve') {
   let input = '';
   process.stdin.setEncoding('utf8');
   process.stdin.on('data', (d) => (input += d));
-  process.stdin.on('end', () => probe(JSON.parse(input)).then(() => process.exit(0)));
+  process.stdin.on('end', () =>
+    runBatch(JSON.parse(input)).then((out) => {
+      process.stdout.write(JSON.stringify(out));
+      process.exit(0);
+    }),
+  );
 } else {
   process.stderr.write('usage: agent.mjs serve JSON | probe < JSON\n');
   process.exit(2);

@@ -13,14 +13,15 @@
  * set) cannot make a later probe look established. Every subprocess is bounded in time and killed
  * by `stop()` (call it from `finally`/`afterAll`, before `Topology.destroy()`).
  *
- * Cost: one prober process per source namespace per batch; all run in parallel, up to 256 probes
- * in flight each, so a batch takes about one timeout (~0.4 s) plus process start-up (~60 ms).
+ * Cost: the servers double as probers (one long-lived Node process per namespace, one Python
+ * process for SCTP); all namespaces probe in parallel, up to 256 probes in flight each, so a
+ * batch takes about one timeout (~0.4 s) when something is dropped.
  */
 import { spawn, type ChildProcess } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
 import type { IpAddr } from '../../src/model/ip.js';
 import type { Protocol } from '../../src/model/types.js';
-import { mapLimit, run } from './exec.js';
+import { mapLimit } from './exec.js';
 import type { Host, Topology } from './topology.js';
 
 const AGENT = fileURLToPath(new URL('./agent.mjs', import.meta.url));
@@ -66,32 +67,84 @@ interface Wire {
 const SRC_PORT_FIRST = 20_000;
 const SRC_PORT_LAST = 60_999;
 
-function waitReady(child: ChildProcess, what: string, timeoutMs: number): Promise<void> {
-  return new Promise((resolve, reject) => {
-    let buf = '';
-    let err = '';
-    const timer = setTimeout(() => reject(new Error(`${what}: not ready after ${timeoutMs} ms: ${err}`)), timeoutMs);
-    child.stderr?.setEncoding('utf8').on('data', (d: string) => (err += d));
-    const onData = (d: string): void => {
-      buf += d;
-      if (buf.includes('ready\n')) {
+/**
+ * A long-lived helper process in one namespace, spoken to with JSON lines: requests carry a
+ * `req` number and are answered by a line with the same `req`; other lines go to `onLine`.
+ */
+class Channel {
+  private buf = '';
+  private nextReq = 1;
+  private readonly waiting = new Map<number, (results: unknown) => void>();
+  private ready: Promise<void>;
+  private exitText = '';
+
+  constructor(
+    readonly child: ChildProcess,
+    readonly what: string,
+    private readonly onLine: (line: string) => void = () => undefined,
+  ) {
+    let stderr = '';
+    child.stderr?.setEncoding('utf8').on('data', (d: string) => (stderr += d));
+    this.ready = new Promise((resolve, reject) => {
+      const timer = setTimeout(() => reject(new Error(`${what}: not ready after 10 s: ${stderr}`)), 10_000);
+      child.stdout?.setEncoding('utf8').on('data', (d: string) => {
+        this.buf += d;
+        let nl: number;
+        while ((nl = this.buf.indexOf('\n')) >= 0) {
+          const line = this.buf.slice(0, nl);
+          this.buf = this.buf.slice(nl + 1);
+          if (line === 'ready') {
+            clearTimeout(timer);
+            resolve();
+          } else if (line.startsWith('{"req"')) {
+            const msg = JSON.parse(line) as { req: number; results: unknown };
+            this.waiting.get(msg.req)?.(msg.results);
+            this.waiting.delete(msg.req);
+          } else this.onLine(line);
+        }
+      });
+      child.once('exit', (code) => {
         clearTimeout(timer);
-        child.stdout?.off('data', onData);
-        resolve();
-      }
-    };
-    child.stdout?.setEncoding('utf8').on('data', onData);
-    child.once('exit', (code) => {
-      clearTimeout(timer);
-      reject(new Error(`${what}: exited with ${code} before ready: ${err}`));
+        this.exitText = `${what}: exited with ${code}: ${stderr}`;
+        reject(new Error(this.exitText));
+        for (const w of this.waiting.values()) w(new Error(this.exitText));
+        this.waiting.clear();
+      });
     });
-  });
+    this.ready.catch(() => undefined);
+  }
+
+  whenReady(): Promise<void> {
+    return this.ready;
+  }
+
+  async request<T>(body: Record<string, unknown>, timeoutMs: number): Promise<T> {
+    await this.ready;
+    if (this.exitText) throw new Error(this.exitText);
+    const req = this.nextReq++;
+    const answer = new Promise<unknown>((resolve, reject) => {
+      const timer = setTimeout(() => {
+        this.waiting.delete(req);
+        reject(new Error(`${this.what}: no answer within ${timeoutMs} ms`));
+      }, timeoutMs);
+      this.waiting.set(req, (r) => {
+        clearTimeout(timer);
+        resolve(r);
+      });
+    });
+    this.child.stdin?.write(JSON.stringify({ ...body, req }) + '\n');
+    const r = await answer;
+    if (r instanceof Error) throw r;
+    return r as T;
+  }
 }
 
 export class ProbeFleet {
   private readonly children: ChildProcess[] = [];
   private readonly nsOf = new Map<string, string>();
   private readonly nextSrcPort = new Map<string, number>();
+  private readonly probers = new Map<string, Channel>();
+  private readonly senders = new Map<string, Channel>();
   /** SCTP INIT tags seen, per tag: the destination port they arrived on */
   private readonly sctpArrivals = new Map<number, number>();
   private nextTag = 1 + Math.floor(Math.random() * 0x3fffffff);
@@ -104,7 +157,7 @@ export class ProbeFleet {
     for (const h of topology.hosts) for (const ip of h.ips) this.nsOf.set(ip.text, h.netns);
   }
 
-  /** Start servers (and SCTP listeners when SCTP ports are planned) in every host namespace. */
+  /** Start servers/probers (and SCTP listeners/senders when SCTP ports are planned) in every host namespace. */
   static async start(topology: Topology, ports: PortPlan): Promise<ProbeFleet> {
     const fleet = new ProbeFleet(topology, ports);
     try {
@@ -123,23 +176,19 @@ export class ProbeFleet {
     const cfg = JSON.stringify({ addrs, tcp: this.ports.TCP, udp: this.ports.UDP });
     const server = spawn('ip', ['netns', 'exec', ns, process.execPath, AGENT, 'serve', cfg], { stdio: 'pipe' });
     this.children.push(server);
-    await waitReady(server, `servers in ${ns}`, 10_000);
+    const prober = new Channel(server, `servers in ${ns}`);
+    this.probers.set(ns, prober);
+    await prober.whenReady();
     if (this.ports.SCTP.length === 0) return;
     const listener = spawn('ip', ['netns', 'exec', ns, PYTHON, SCTP_RAW, 'listen'], { stdio: 'pipe' });
     this.children.push(listener);
-    await waitReady(listener, `SCTP listener in ${ns}`, 10_000);
-    let buf = '';
-    listener.stdout.on('data', (d: string) => {
-      buf += d;
-      let nl: number;
-      while ((nl = buf.indexOf('\n')) >= 0) {
-        const line = buf.slice(0, nl);
-        buf = buf.slice(nl + 1);
-        if (!line.startsWith('{')) continue;
-        const a = JSON.parse(line) as { tag: number; dport: number };
-        this.sctpArrivals.set(a.tag, a.dport);
-      }
+    const sender = new Channel(listener, `SCTP listener in ${ns}`, (line) => {
+      if (!line.startsWith('{')) return;
+      const a = JSON.parse(line) as { tag: number; dport: number };
+      this.sctpArrivals.set(a.tag, a.dport);
     });
+    this.senders.set(ns, sender);
+    await sender.whenReady();
   }
 
   private srcPortFor(ip: string): number {
@@ -172,21 +221,20 @@ export class ProbeFleet {
       byNs.set(ns, g);
     }
     const outcome = new Map<Wire, { outcome: ProbeOutcome; detail?: string }>();
+    let sctpSentAt = 0;
     await Promise.all(
       [...byNs].map(async ([ns, g]) => {
         if (g.stream.length > 0) {
-          const r = await run('ip', ['netns', 'exec', ns, process.execPath, AGENT, 'probe'], {
-            input: JSON.stringify({ timeoutMs, concurrency: 256, probes: g.stream }),
-            timeoutMs: 20_000 + timeoutMs * Math.ceil(g.stream.length / 256),
-          });
-          const res = JSON.parse(r.stdout) as { id: number; outcome: ProbeOutcome; detail?: string }[];
+          const res = await this.probers.get(ns)!.request<{ id: number; outcome: ProbeOutcome; detail?: string }[]>(
+            { timeoutMs, concurrency: 256, probes: g.stream },
+            20_000 + timeoutMs * Math.ceil(g.stream.length / 256),
+          );
           res.forEach((x, i) => outcome.set(g.stream[i]!, x.detail ? { outcome: x.outcome, detail: x.detail } : { outcome: x.outcome }));
         }
         if (g.sctp.length > 0) {
-          const r = await run('ip', ['netns', 'exec', ns, PYTHON, SCTP_RAW, 'send'], {
-            input: JSON.stringify(g.sctp.map((w) => ({ tag: w.id, src: w.src, srcPort: w.srcPort, dst: w.dst, dstPort: w.dstPort }))),
-          });
-          const res = JSON.parse(r.stdout) as { tag: number; error?: string }[];
+          const probes = g.sctp.map((w) => ({ tag: w.id, src: w.src, srcPort: w.srcPort, dst: w.dst, dstPort: w.dstPort }));
+          const res = await this.senders.get(ns)!.request<{ tag: number; error?: string }[]>({ probes }, 20_000);
+          sctpSentAt = Math.max(sctpSentAt, Date.now());
           res.forEach((x, i) => {
             if (x.error === 'EPERM') outcome.set(g.sctp[i]!, { outcome: 'dropped', detail: 'EPERM' });
             else if (x.error) outcome.set(g.sctp[i]!, { outcome: 'error', detail: x.error });
@@ -194,7 +242,9 @@ export class ProbeFleet {
         }
       }),
     );
-    if (wires.some((w) => w.proto === 'SCTP')) await new Promise((r) => setTimeout(r, timeoutMs));
+    // SCTP INITs get no answer: wait one timeout after the last was sent, then read arrivals
+    const wait = sctpSentAt + timeoutMs - Date.now();
+    if (sctpSentAt > 0 && wait > 0) await new Promise((r) => setTimeout(r, wait));
     return wires.map((w, i) => {
       let o = outcome.get(w);
       if (w.proto === 'SCTP' && !o) {

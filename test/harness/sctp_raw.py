@@ -3,8 +3,9 @@
 sockets). Run inside a namespace: `ip netns exec NS python3 sctp_raw.py MODE`.
 
   listen   raw IPv4 and IPv6 sockets for protocol 132; prints "ready", then one JSON line
-           {"tag","src","sport","dport"} per SCTP INIT that arrives for a local address. Exits when
-           stdin closes.
+           {"tag","src","sport","dport"} per SCTP INIT that arrives for a local address. It is also
+           this namespace's sender: a stdin line {"req":N,"probes":[...]} (as for `send`) is
+           answered by {"req":N,"results":[...]}. Exits when stdin closes.
   send     reads [{"tag","src","srcPort","dst","dstPort"}] on stdin and sends one SCTP INIT each
            (RFC 9260 section 3.3.2: common header with verification tag 0 and a CRC32c checksum,
            one INIT chunk whose Initiate Tag is the probe's tag). Prints one JSON array
@@ -15,6 +16,7 @@ marks an SCTP packet with a bad CRC32c invalid (nf_conntrack_proto_sctp.c, sctp_
 Bounded: `send` sends each packet once; `listen` lives as long as its stdin.
 """
 import json
+import os
 import select
 import socket
 import struct
@@ -50,7 +52,7 @@ def init_packet(src_port: int, dst_port: int, tag: int) -> bytes:
     return pkt[:8] + struct.pack('<I', crc32c(pkt)) + pkt[12:]
 
 
-def send(probes):
+def send_all(probes):
     socks = {}
     out = []
     for p in probes:
@@ -69,7 +71,7 @@ def send(probes):
             out.append({'tag': p['tag'], 'error': _errno.errorcode.get(e.errno, str(e.errno))})
     for s in socks.values():
         s.close()
-    sys.stdout.write(json.dumps(out))
+    return out
 
 
 def parse_sctp(payload: bytes):
@@ -85,12 +87,23 @@ def listen():
     s6 = socket.socket(socket.AF_INET6, socket.SOCK_RAW, IPPROTO_SCTP)
     sys.stdout.write('ready\n')
     sys.stdout.flush()
+    pending = b''
     while True:
         ready, _, _ = select.select([s4, s6, sys.stdin], [], [])
         for r in ready:
             if r is sys.stdin:
-                if not sys.stdin.readline():
+                chunk = os.read(sys.stdin.fileno(), 65536)
+                if not chunk:
                     return
+                pending += chunk
+                while b'\n' in pending:
+                    line, pending = pending.split(b'\n', 1)
+                    if not line.strip():
+                        continue
+                    req = json.loads(line)
+                    results = send_all(req['probes'])
+                    sys.stdout.write(json.dumps({'req': req['req'], 'results': results}) + '\n')
+                    sys.stdout.flush()
                 continue
             data, addr = r.recvfrom(65535)
             if r is s4:
@@ -109,7 +122,7 @@ if __name__ == '__main__':
     if mode == 'listen':
         listen()
     elif mode == 'send':
-        send(json.load(sys.stdin))
+        sys.stdout.write(json.dumps(send_all(json.load(sys.stdin))))
     else:
         sys.stderr.write('usage: sctp_raw.py listen | send < JSON\n')
         sys.exit(2)
