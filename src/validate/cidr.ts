@@ -11,6 +11,8 @@
  *
  * In both, set host bits are accepted with a warning (CIDR_HOST_BITS_SET) naming the prefix
  * Palisade will use, as newer API servers warn. Pure.
+ * Cost: one pass over the input, linear in its size. Thread-safety: pure functions, no shared
+ * state; problems go only to the Reporter passed in.
  */
 import type { Reporter } from './reporter.js';
 import { parseCidr, type Cidr } from '../model/ip.js';

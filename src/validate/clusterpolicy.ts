@@ -18,6 +18,8 @@
  * - v1alpha1 `protocol` (no enum in the CRD) must be TCP, UDP or SCTP; a v1alpha1 portRange
  *   with start > end (no CEL in v1alpha1) is accepted with a warning: it matches no port.
  * Pure.
+ * Cost: one pass over the input, linear in its size. Thread-safety: pure functions, no shared
+ * state; problems go only to the Reporter passed in.
  */
 import type { Reporter } from './reporter.js';
 import type { KnownKind } from '../manifests/kinds.js';

@@ -8,6 +8,8 @@
  * `null` counts as absent everywhere: Go decodes a JSON null into a nil pointer / empty value,
  * and the API server prunes nulls of non-nullable CRD fields before validation.
  * Pure functions over the raw object; problems go to the Reporter.
+ * Cost: one pass over the input, linear in its size. Thread-safety: pure functions, no shared
+ * state; problems go only to the Reporter passed in.
  */
 import type { Reporter } from './reporter.js';
 

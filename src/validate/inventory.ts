@@ -11,6 +11,8 @@
  *   selector labels.
  * - EndpointSlice: addressType, endpoint addresses of that family, ports.
  * Pure.
+ * Cost: one pass over the input, linear in its size. Thread-safety: pure functions, no shared
+ * state; problems go only to the Reporter passed in.
  */
 import type { Reporter } from './reporter.js';
 import type { KnownKind } from '../manifests/kinds.js';

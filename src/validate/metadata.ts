@@ -10,6 +10,8 @@
  * - Namespace: the control plane sets `kubernetes.io/metadata.name` to the name, overriding
  *   any other value (namespace strategy PrepareForCreate): a warning when the file disagrees.
  * Pure.
+ * Cost: one pass over the input, linear in its size. Thread-safety: pure functions, no shared
+ * state; problems go only to the Reporter passed in.
  */
 import type { Reporter } from './reporter.js';
 import { NAMESPACED, type KnownKind } from '../manifests/kinds.js';

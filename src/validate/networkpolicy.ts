@@ -8,6 +8,8 @@
  * IPv4 octets with leading zeros are rejected (upstream's strict IP validation for new
  * objects); an `except` of the other family (even IPv4-mapped IPv6) is never a subset.
  * Pure.
+ * Cost: one pass over the input, linear in its size. Thread-safety: pure functions, no shared
+ * state; problems go only to the Reporter passed in.
  */
 import type { Reporter } from './reporter.js';
 import { cidrCovers } from '../model/ip.js';

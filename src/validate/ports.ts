@@ -2,6 +2,8 @@
  * Port numbers, port names and protocols, shared by every kind:
  * numbers 1..65535 (IsValidPortNum), names IANA_SVC_NAME (IsValidPortName), protocols exactly
  * TCP, UDP or SCTP (case-sensitive, as validation.go and core/v1 Protocol require). Pure.
+ * Cost: one pass over the input, linear in its size. Thread-safety: pure functions, no shared
+ * state; problems go only to the Reporter passed in.
  */
 import type { Reporter } from './reporter.js';
 import { portName } from './names.js';
