@@ -73,8 +73,12 @@ export interface NfqLoop {
   stop(): void;
   /** packed LinearRuleTable rules (rules.ts), first match wins; returns the published version */
   publishRules(packed: Uint8Array, defaultAllow: boolean): number;
+  /** the native classifier pair (policy.ts compileLoopPolicy); returns the published version */
+  publishEngine(egressRules: Uint32Array, ingressRules: Uint32Array, setEdits: Uint32Array, egressNpTierStart: number, ingressNpTierStart: number): number;
   stats(): NfqLoopStats;
   resetLatency(): void;
+  /** the decision for one packet under the current snapshot, without a queue (tests) */
+  decide(packet: Uint8Array): { status: ParseStatusName; hasPolicy: boolean; allow: boolean; direction: 'egress' | 'ingress' | 'none'; ruleId: number };
 }
 
 export interface NfqAddon {

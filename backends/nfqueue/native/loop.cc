@@ -391,6 +391,18 @@ void Loop::maybeFlushRecords(bool force) {
   if (onEvents_) onEvents_(std::move(out));
 }
 
+Loop::Decision Loop::decide(const uint8_t* packet, size_t len) const {
+  FlowKey key;
+  const ParseResult pr = parsePacket(packet, len, key);
+  const auto snap = slot_.load();
+  Decision d{pr.status, snap && snap->source, opts_.failOpen, Verdict{}};
+  if (pr.status != ParseStatus::Ok && pr.status != ParseStatus::Unported) return d;
+  if (!d.hasPolicy) return d;
+  d.verdict = snap->source->classify(key);
+  d.allow = d.verdict.allow;
+  return d;
+}
+
 LoopStats Loop::stats() const {
   LoopStats s;
   for (const auto& w : workers_) {

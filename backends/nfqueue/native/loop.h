@@ -111,6 +111,16 @@ class Loop {
   LoopStats stats() const;
   void resetLatency();
 
+  // What the loop would decide for this packet now (parse + the current snapshot), without a
+  // queue: for differential tests. `allow` follows the fail mode for unclassifiable packets.
+  struct Decision {
+    ParseStatus status;
+    bool hasPolicy;
+    bool allow;
+    Verdict verdict;
+  };
+  Decision decide(const uint8_t* packet, size_t len) const;
+
   struct Worker;  // one per queue (loop.cc)
 
  private:
