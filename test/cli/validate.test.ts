@@ -1,0 +1,71 @@
+/**
+ * Invalid input: every problem names the file, line, object, field path and code; the command
+ * exits 2 and uses nothing (issue 2 build points 3 and 5, and its acceptance criteria).
+ */
+import { join } from 'node:path';
+import { describe, expect, it } from 'vitest';
+import { example, FIXTURES, palisade } from './helpers.js';
+
+const INVALID = join(FIXTURES, 'invalid');
+const PROBLEM_LINE = /^(\S+?):(\d+): (error|warning) ([A-Z][A-Z0-9_]+):(?: ([A-Za-z]+) ([^:]+):)?(?: ([^:]+):)? (.+)$/;
+
+describe('palisade validate', () => {
+  it('valid input: exit 0, a summary on stdout', async () => {
+    const r = await palisade('validate', '-f', example('s11-deny-with-priorities'));
+    expect(r.code).toBe(0);
+    expect(r.stdout).toMatch(/^valid: 4 namespace\(s\), 4 pod\(s\), 2 node\(s\), 1 NetworkPolicy\(ies\), 3 cluster policy\(ies\); 0 error\(s\), 0 warning\(s\)\n$/);
+    expect(r.stderr).toBe('');
+  });
+
+  it('invalid input: exit 2; each error names file:line, kind ns/name, field path and code', async () => {
+    const r = await palisade('validate', '-f', INVALID);
+    expect(r.code).toBe(2);
+    const lines = r.stderr.trim().split('\n');
+    for (const l of lines) expect(l, l).toMatch(PROBLEM_LINE);
+    // networking/v1 validation: endPort must be >= port (ValidateNetworkPolicyPort)
+    expect(lines).toContain(
+      `${join(INVALID, 'policies.yaml').replace(process.cwd() + '/', '')}:11: error NP_ENDPORT_BEFORE_PORT: NetworkPolicy x/backwards-range: spec.ingress[0].ports[0].endPort: must be greater than or equal to \`port\` (31000 < 32000)`,
+    );
+    // ClusterNetworkPolicy CRD: priority Minimum=0, Maximum=1000
+    const prio = lines.find((l) => l.includes('CNP_PRIORITY_OUT_OF_RANGE'));
+    expect(prio).toMatch(/policies\.yaml:24: error CNP_PRIORITY_OUT_OF_RANGE: ClusterNetworkPolicy too-low: spec\.priority: /);
+    expect(r.stdout).toBe('invalid: 2 error(s), 2 warning(s); nothing was used\n');
+  });
+
+  it('a YAML syntax error names the file and the line', async () => {
+    const r = await palisade('validate', '-f', join(FIXTURES, 'yaml-error.yaml'));
+    expect(r.code).toBe(2);
+    expect(r.stderr).toMatch(/yaml-error\.yaml:\d+: error YAML_SYNTAX: /);
+  });
+
+  it('a missing file is invalid input', async () => {
+    const r = await palisade('validate', '-f', join(FIXTURES, 'does-not-exist.yaml'));
+    expect(r.code).toBe(2);
+    expect(r.stderr).toMatch(/does-not-exist\.yaml: error FILE_NOT_FOUND: /);
+  });
+
+  it('prints lint warnings too (and still exits 0)', async () => {
+    const r = await palisade('validate', '-f', join(FIXTURES, 'lint'));
+    expect(r.code).toBe(0);
+    expect(r.stderr).toContain('warning LINT_EQUAL_PRIORITY');
+  });
+});
+
+describe('invalid input uses nothing', () => {
+  // The valid policies and pods next to the invalid ones must not produce any verdict.
+  it.each([
+    ['matrix', []],
+    ['matrix', ['-o', 'json']],
+    ['check', ['--from', 'x/a', '--to', 'y/b']],
+    ['check', ['--from', 'x/a', '--to', 'y/b', '-o', 'json']],
+    ['lint', []],
+  ] as const)('%s %j: exit 2, nothing on stdout but the refusal', async (cmd, extra) => {
+    const r = await palisade(cmd, '-f', INVALID, ...extra);
+    expect(r.code).toBe(2);
+    expect(r.stderr).toContain('error NP_ENDPORT_BEFORE_PORT');
+    expect(r.stderr).toContain('error CNP_PRIORITY_OUT_OF_RANGE');
+    if (cmd === 'lint') expect(r.stdout).toMatch(/nothing was used/);
+    else expect(r.stdout).toBe('');
+    expect(r.stderr).not.toMatch(/LINT_/);
+  });
+});
