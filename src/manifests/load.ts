@@ -97,10 +97,23 @@ export function parseManifestText(text: string, file: string): { objects: RawObj
       }
       continue;
     }
-    const value: unknown = doc.toJS({ maxAliasCount: 100 });
-    if (value === null || value === undefined) continue; // empty document
     const startOffset = doc.contents?.range?.[0];
     const line = startOffset === undefined ? undefined : lc.linePos(startOffset).line;
+    let value: unknown;
+    try {
+      // maxAliasCount bounds alias expansion ("billion laughs").
+      value = doc.toJS({ maxAliasCount: 100 });
+    } catch (e) {
+      problems.push({
+        code: 'YAML_SYNTAX',
+        severity: 'error',
+        file,
+        ...(line !== undefined ? { line } : {}),
+        message: (e as Error).message.split('\n')[0] ?? 'YAML document cannot be read',
+      });
+      continue;
+    }
+    if (value === null || value === undefined) continue; // empty document
     if (typeof value !== 'object' || Array.isArray(value)) {
       problems.push({
         code: 'NOT_AN_OBJECT',

@@ -173,3 +173,13 @@ spec:
     expect(r.problems).toMatchObject([{ code: 'DUPLICATE_OBJECT', line: 5, path: 'metadata.name' }]);
   });
 });
+
+describe('hostile YAML', () => {
+  it('reports excessive alias expansion as a problem instead of crashing', () => {
+    const anchors = ['a: &a [x, x, x, x, x, x, x, x, x, x]'];
+    for (let i = 1; i <= 12; i++) anchors.push(`a${i}: &a${i} [${Array(10).fill(i === 1 ? '*a' : `*a${i - 1}`).join(', ')}]`);
+    const r = parseManifestText(anchors.join('\n') + '\n', 'bomb.yaml');
+    expect(r.objects).toEqual([]);
+    expect(r.problems[0]).toMatchObject({ code: 'YAML_SYNTAX', file: 'bomb.yaml', line: 1 });
+  });
+});

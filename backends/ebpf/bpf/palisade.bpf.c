@@ -1,0 +1,586 @@
+// SPDX-License-Identifier: (GPL-2.0-only OR BSD-2-Clause)
+/*
+ * palisade.bpf.c: the tc (clsact) classifier that enforces a compiled Palisade rule set.
+ *
+ * Two programs, one per policy direction; which tc hook each goes on depends on the interface:
+ *   pal_egress   judges the packet's SOURCE as the subject (its egress rules), peer = destination
+ *                  -> pod veth (host side) tc ingress, node interface tc egress
+ *   pal_ingress  judges the packet's DESTINATION as the subject (its ingress rules), peer = source
+ *                  -> pod veth (host side) tc egress, node interface tc ingress
+ *
+ * Per packet:
+ *   1. parse eth / IPv4 / IPv6 (<= PAL_MAX_EXT_HDRS extension headers) / TCP / UDP / SCTP / ICMP;
+ *      anything unparsable that claims to be IP is dropped (stat MALFORMED);
+ *   2. fragments: a first fragment is classified with its ports and, when allowed, remembered
+ *      by (addresses, protocol, IP id); later fragments take the ports of their first fragment,
+ *      or are dropped when it was not seen (out of order, or denied). As Cilium's fragment map.
+ *   3. flows (LRU, canonical 5-tuple): a packet in the reply orientation of a known flow, or in
+ *      the original orientation once this direction allowed it, passes without classification;
+ *   4. classification in the active generation: address class of subject and peer (exact hash,
+ *      then LPM), port class (flat array), then the first rule set in all three rule bitmaps
+ *      (aggregated bit vectors: a 64-bit chunk mask, then 512-bit chunks); Pass continues at the
+ *      next tier. No rule: the default allows. Deny: TC_ACT_SHOT and a ring-buffer event.
+ * Cost: established packet = parse + one LRU lookup; new flow = + 2..4 address lookups, one
+ *   array read, three row heads, and 3 chunk reads per candidate chunk.
+ * The program never changes with policy: every policy datum is in maps (data-only updates).
+ */
+#include <linux/bpf.h>
+#include <linux/if_ether.h>
+#include <linux/in.h>
+#include <linux/pkt_cls.h>
+#include <bpf/bpf_endian.h>
+#include <bpf/bpf_helpers.h>
+
+#include "../include/palisade_maps.h"
+
+#define PAL_MAX_EXT_HDRS 8
+#ifndef IPPROTO_ICMPV6
+#define IPPROTO_ICMPV6 58
+#endif
+#define PAL_L3_OFF ETH_HLEN
+
+char LICENSE[] SEC("license") = "Dual BSD/GPL";
+
+/* ---- maps (layout: palisade_maps.h) ------------------------------------------------------ */
+
+struct {
+  __uint(type, BPF_MAP_TYPE_ARRAY);
+  __uint(max_entries, 1);
+  __type(key, __u32);
+  __type(value, struct pal_config);
+  __uint(pinning, LIBBPF_PIN_BY_NAME);
+} pal_config SEC(".maps");
+
+struct {
+  __uint(type, BPF_MAP_TYPE_HASH);
+  __uint(max_entries, PAL_EXACT_ENTRIES);
+  __type(key, struct pal_addr_key);
+  __type(value, struct pal_addr_class);
+  __uint(pinning, LIBBPF_PIN_BY_NAME);
+} pal_addr_exact SEC(".maps");
+
+struct {
+  __uint(type, BPF_MAP_TYPE_LPM_TRIE);
+  __uint(max_entries, PAL_LPM_ENTRIES);
+  __uint(map_flags, BPF_F_NO_PREALLOC);
+  __type(key, struct pal_lpm4_key);
+  __type(value, struct pal_addr_class);
+  __uint(pinning, LIBBPF_PIN_BY_NAME);
+} pal_addr_lpm4 SEC(".maps");
+
+struct {
+  __uint(type, BPF_MAP_TYPE_LPM_TRIE);
+  __uint(max_entries, PAL_LPM_ENTRIES);
+  __uint(map_flags, BPF_F_NO_PREALLOC);
+  __type(key, struct pal_lpm6_key);
+  __type(value, struct pal_addr_class);
+  __uint(pinning, LIBBPF_PIN_BY_NAME);
+} pal_addr_lpm6 SEC(".maps");
+
+struct {
+  __uint(type, BPF_MAP_TYPE_ARRAY);
+  __uint(max_entries, PAL_GENERATIONS * PAL_PROTO_CLASSES * PAL_PORTS);
+  __uint(map_flags, BPF_F_MMAPABLE);
+  __type(key, __u32);
+  __type(value, __u32);
+  __uint(pinning, LIBBPF_PIN_BY_NAME);
+} pal_port_class SEC(".maps");
+
+struct {
+  __uint(type, BPF_MAP_TYPE_ARRAY);
+  __uint(max_entries, PAL_GENERATIONS * PAL_DIRS * PAL_DIMS * PAL_MAX_CLASSES);
+  __type(key, __u32);
+  __type(value, struct pal_row_head);
+  __uint(pinning, LIBBPF_PIN_BY_NAME);
+} pal_row_head SEC(".maps");
+
+struct {
+  __uint(type, BPF_MAP_TYPE_ARRAY);
+  __uint(max_entries, PAL_GENERATIONS * PAL_ROWS_PER_GEN);
+  __type(key, __u32);
+  __type(value, struct pal_chunk);
+  __uint(pinning, LIBBPF_PIN_BY_NAME);
+} pal_rows SEC(".maps");
+
+struct {
+  __uint(type, BPF_MAP_TYPE_ARRAY);
+  __uint(max_entries, PAL_GENERATIONS * PAL_DIRS * PAL_MAX_RULES);
+  __type(key, __u32);
+  __type(value, struct pal_verdict);
+  __uint(pinning, LIBBPF_PIN_BY_NAME);
+} pal_verdicts SEC(".maps");
+
+struct {
+  __uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
+  __uint(max_entries, PAL_MAX_COUNTERS);
+  __type(key, __u32);
+  __type(value, struct pal_counter);
+  __uint(pinning, LIBBPF_PIN_BY_NAME);
+} pal_rule_counters SEC(".maps");
+
+struct {
+  __uint(type, BPF_MAP_TYPE_LRU_HASH);
+  __uint(max_entries, PAL_FLOW_ENTRIES);
+  __type(key, struct pal_flow_key);
+  __type(value, struct pal_flow);
+  __uint(pinning, LIBBPF_PIN_BY_NAME);
+} pal_flows SEC(".maps");
+
+struct {
+  __uint(type, BPF_MAP_TYPE_LRU_HASH);
+  __uint(max_entries, PAL_FRAG_ENTRIES);
+  __type(key, struct pal_frag_key);
+  __type(value, struct pal_frag);
+  __uint(pinning, LIBBPF_PIN_BY_NAME);
+} pal_frags SEC(".maps");
+
+struct {
+  __uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
+  __uint(max_entries, PAL_STATS);
+  __type(key, __u32);
+  __type(value, __u64);
+  __uint(pinning, LIBBPF_PIN_BY_NAME);
+} pal_stats SEC(".maps");
+
+struct {
+  __uint(type, BPF_MAP_TYPE_RINGBUF);
+  __uint(max_entries, PAL_RINGBUF_BYTES);
+  __uint(pinning, LIBBPF_PIN_BY_NAME);
+} pal_deny_events SEC(".maps");
+
+/* ---- small helpers -------------------------------------------------------------------------- */
+
+static __always_inline void stat_inc(__u32 slot) {
+  __u64 *v = bpf_map_lookup_elem(&pal_stats, &slot);
+  if (v) *v += 1;
+}
+
+static __always_inline __u32 popcount64(__u64 x) {
+  x = x - ((x >> 1) & 0x5555555555555555ULL);
+  x = (x & 0x3333333333333333ULL) + ((x >> 2) & 0x3333333333333333ULL);
+  x = (x + (x >> 4)) & 0x0f0f0f0f0f0f0f0fULL;
+  return (__u32)((x * 0x0101010101010101ULL) >> 56);
+}
+
+/* index of the lowest set bit; x != 0 */
+static __always_inline __u32 ctz64(__u64 x) { return popcount64((x & -x) - 1); }
+
+/* ---- the parsed packet ---------------------------------------------------------------------- */
+
+#define PAL_FRAG_NONE 0
+#define PAL_FRAG_FIRST 1
+#define PAL_FRAG_LATER 2
+
+struct pal_pkt {
+  __u8 src[16];
+  __u8 dst[16];
+  __u32 l4Off;
+  __u32 fragId;
+  __u16 srcPortNet;
+  __u16 dstPortNet;
+  __u8 family;
+  __u8 proto;
+  __u8 frag;
+  __u8 icmpType;
+};
+
+#define PARSE_OK 0
+#define PARSE_NOT_IP 1
+#define PARSE_MALFORMED 2
+#define PARSE_PASS_CONTROL 3 /* IPv6 neighbour discovery / MLD: link control, never policy */
+
+static __always_inline int parse_ipv4(struct __sk_buff *skb, struct pal_pkt *p) {
+  __u8 h[20];
+  if (bpf_skb_load_bytes(skb, PAL_L3_OFF, h, sizeof(h)) < 0) return PARSE_MALFORMED;
+  __u32 ihl = h[0] & 0x0f;
+  if ((h[0] >> 4) != 4 || ihl < 5) return PARSE_MALFORMED;
+  __u32 totLen = ((__u32)h[2] << 8) | h[3];
+  if (totLen < ihl * 4 || skb->len < PAL_L3_OFF + totLen) return PARSE_MALFORMED;
+  __u32 fragField = ((__u32)h[6] << 8) | h[7];
+  __u32 fragOffset = fragField & 0x1fff;
+  if (fragOffset) p->frag = PAL_FRAG_LATER;
+  else if (fragField & 0x2000) p->frag = PAL_FRAG_FIRST;
+  p->fragId = ((__u32)h[4] << 8) | h[5];
+  p->proto = h[9];
+  p->family = 4;
+  __builtin_memcpy(p->src, &h[12], 4);
+  __builtin_memcpy(p->dst, &h[16], 4);
+  p->l4Off = PAL_L3_OFF + ihl * 4;
+  return PARSE_OK;
+}
+
+static __always_inline int parse_ipv6(struct __sk_buff *skb, struct pal_pkt *p) {
+  __u8 h[40];
+  if (bpf_skb_load_bytes(skb, PAL_L3_OFF, h, sizeof(h)) < 0) return PARSE_MALFORMED;
+  if ((h[0] >> 4) != 6) return PARSE_MALFORMED;
+  __u32 payloadLen = ((__u32)h[4] << 8) | h[5];
+  if (skb->len < PAL_L3_OFF + 40 + payloadLen) return PARSE_MALFORMED;
+  __u8 next = h[6];
+  __u32 off = PAL_L3_OFF + 40;
+  __u32 end = PAL_L3_OFF + 40 + payloadLen;
+  p->family = 6;
+  __builtin_memcpy(p->src, &h[8], 16);
+  __builtin_memcpy(p->dst, &h[24], 16);
+  __u8 e[8];
+#pragma clang loop unroll(disable)
+  for (int i = 0; i < PAL_MAX_EXT_HDRS; i++) {
+    if (next == 0 /* hop-by-hop */ || next == 43 /* routing */ || next == 60 /* destination opts */ ||
+        next == 51 /* AH */) {
+      if (off + 8 > end || bpf_skb_load_bytes(skb, off, e, 2) < 0) return PARSE_MALFORMED;
+      __u32 len = next == 51 ? ((__u32)e[1] + 2) * 4 : ((__u32)e[1] + 1) * 8;
+      next = e[0];
+      off += len;
+    } else if (next == 44 /* fragment */) {
+      if (off + 8 > end || bpf_skb_load_bytes(skb, off, e, 8) < 0) return PARSE_MALFORMED;
+      next = e[0];
+      __u32 fo = ((__u32)e[2] << 8) | e[3];
+      if (fo & 0xfff8) p->frag = PAL_FRAG_LATER;
+      else if (fo & 1) p->frag = PAL_FRAG_FIRST;
+      p->fragId = ((__u32)e[4] << 24) | ((__u32)e[5] << 16) | ((__u32)e[6] << 8) | e[7];
+      off += 8;
+    } else {
+      p->proto = next;
+      p->l4Off = off;
+      return off > end ? PARSE_MALFORMED : PARSE_OK;
+    }
+  }
+  return PARSE_MALFORMED; /* more extension headers than we read: fail closed */
+}
+
+/* L4 ports (or the ICMP echo id, as both ports, so that request and reply share a flow) */
+static __always_inline int parse_l4(struct __sk_buff *skb, struct pal_pkt *p) {
+  if (p->frag == PAL_FRAG_LATER) return PARSE_OK; /* no L4 header here: ports come from frags */
+  __u32 need;
+  switch (p->proto) {
+  case IPPROTO_TCP: need = 20; break;
+  case IPPROTO_UDP: need = 8; break;
+  case IPPROTO_SCTP: need = 12; break;
+  case IPPROTO_ICMP:
+  case IPPROTO_ICMPV6: need = 8; break;
+  default: return PARSE_OK;
+  }
+  __u8 l4[8];
+  if (skb->len < p->l4Off + need || bpf_skb_load_bytes(skb, p->l4Off, l4, 8) < 0) return PARSE_MALFORMED;
+  if (p->proto == IPPROTO_ICMP || p->proto == IPPROTO_ICMPV6) {
+    p->icmpType = l4[0];
+    if (p->proto == IPPROTO_ICMPV6 && ((l4[0] >= 130 && l4[0] <= 137) || l4[0] == 143))
+      return PARSE_PASS_CONTROL;
+    int echo = p->proto == IPPROTO_ICMP ? (l4[0] == 8 || l4[0] == 0) : (l4[0] == 128 || l4[0] == 129);
+    if (echo) {
+      __builtin_memcpy(&p->srcPortNet, &l4[4], 2);
+      p->dstPortNet = p->srcPortNet;
+    }
+    return PARSE_OK;
+  }
+  __builtin_memcpy(&p->srcPortNet, &l4[0], 2);
+  __builtin_memcpy(&p->dstPortNet, &l4[2], 2);
+  return PARSE_OK;
+}
+
+static __attribute__((noinline)) int parse(struct __sk_buff *skb, struct pal_pkt *p) {
+  int r;
+  if (skb->protocol == bpf_htons(ETH_P_IP)) r = parse_ipv4(skb, p);
+  else if (skb->protocol == bpf_htons(ETH_P_IPV6)) r = parse_ipv6(skb, p);
+  else return PARSE_NOT_IP;
+  if (r != PARSE_OK) return r;
+  return parse_l4(skb, p);
+}
+
+/* ---- classification ------------------------------------------------------------------------- */
+
+static __attribute__((noinline)) __u32 addr_class(__u32 gen, const struct pal_pkt *p, const __u8 *addr) {
+  struct pal_addr_key k;
+  __builtin_memset(&k, 0, sizeof(k));
+  k.gen = gen;
+  k.family = p->family;
+  __builtin_memcpy(k.addrNet, addr, 16);
+  struct pal_addr_class *c = bpf_map_lookup_elem(&pal_addr_exact, &k);
+  if (c) return c->classId;
+  if (p->family == 4) {
+    struct pal_lpm4_key l;
+    __builtin_memset(&l, 0, sizeof(l));
+    l.prefixLen = 8 + 32;
+    l.gen = gen;
+    __builtin_memcpy(l.addrNet, addr, 4);
+    c = bpf_map_lookup_elem(&pal_addr_lpm4, &l);
+  } else {
+    struct pal_lpm6_key l;
+    __builtin_memset(&l, 0, sizeof(l));
+    l.prefixLen = 8 + 128;
+    l.gen = gen;
+    __builtin_memcpy(l.addrNet, addr, 16);
+    c = bpf_map_lookup_elem(&pal_addr_lpm6, &l);
+  }
+  return c ? c->classId : 0; /* class 0: member of no set */
+}
+
+static __always_inline __u32 proto_class(__u8 proto) {
+  switch (proto) {
+  case IPPROTO_TCP: return PAL_PROTO_TCP;
+  case IPPROTO_UDP: return PAL_PROTO_UDP;
+  case IPPROTO_SCTP: return PAL_PROTO_SCTP;
+  default: return PAL_PROTO_OTHER;
+  }
+}
+
+static __always_inline struct pal_row_head *row_head(__u32 genDir, __u32 dim, __u32 cls) {
+  if (cls >= PAL_MAX_CLASSES) return 0;
+  __u32 k = (genDir * PAL_DIMS + dim) * PAL_MAX_CLASSES + cls;
+  return bpf_map_lookup_elem(&pal_row_head, &k);
+}
+
+static __always_inline __u32 chunk_row(const struct pal_row_head *h, __u32 k) {
+  return h->firstRow + popcount64(h->chunkMask & ((1ULL << k) - 1));
+}
+
+/*
+ * The lowest bit >= fromBit set in all three 512-bit chunks (rows rs, rp, ro), or
+ * PAL_CHUNK_RULES. A global function: the verifier checks it once, not once per call site.
+ */
+__attribute__((noinline)) __u32 pal_chunk_first(__u32 rs, __u32 rp, __u32 ro, __u32 fromBit) {
+  struct pal_chunk *cs = bpf_map_lookup_elem(&pal_rows, &rs);
+  struct pal_chunk *cp = bpf_map_lookup_elem(&pal_rows, &rp);
+  struct pal_chunk *co = bpf_map_lookup_elem(&pal_rows, &ro);
+  if (!cs || !cp || !co || fromBit >= PAL_CHUNK_RULES) return PAL_CHUNK_RULES;
+  __u32 fromWord = fromBit >> 6;
+  __u64 fromMask = ~0ULL << (fromBit & 63);
+#pragma unroll
+  for (__u32 w = 0; w < PAL_CHUNK_WORDS; w++) {
+    __u64 x = cs->w[w] & cp->w[w] & co->w[w];
+    if (w < fromWord) x = 0;
+    if (w == fromWord) x &= fromMask;
+    if (x) return (w << 6) + ctz64(x);
+  }
+  return PAL_CHUNK_RULES;
+}
+
+/*
+ * The first rule >= start (in first-match order) present in all three rule bitmaps, or
+ * PAL_NO_RULE. genDir = gen * PAL_DIRS + dir. Global: verified once.
+ */
+__attribute__((noinline)) __u32 pal_first_rule(__u32 genDir, __u32 subjectClass, __u32 peerClass, __u32 portClass,
+                                               __u32 start) {
+  if (genDir >= PAL_GENERATIONS * PAL_DIRS || start >= PAL_MAX_RULES) return PAL_NO_RULE;
+  struct pal_row_head *hs = row_head(genDir, PAL_DIM_SUBJECT, subjectClass);
+  struct pal_row_head *hp = row_head(genDir, PAL_DIM_PEER, peerClass);
+  struct pal_row_head *ho = row_head(genDir, PAL_DIM_PORT, portClass);
+  if (!hs || !hp || !ho) return PAL_NO_RULE;
+  __u32 startChunk = start >> PAL_CHUNK_SHIFT;
+  __u64 m = hs->chunkMask & hp->chunkMask & ho->chunkMask & (~0ULL << startChunk);
+  for (__u32 i = 0; i < PAL_MAX_CHUNKS; i++) {
+    if (!m) break;
+    __u32 k = ctz64(m) & (PAL_MAX_CHUNKS - 1);
+    m &= m - 1;
+    __u32 bit = pal_chunk_first(chunk_row(hs, k), chunk_row(hp, k), chunk_row(ho, k),
+                                k == startChunk ? (start & (PAL_CHUNK_RULES - 1)) : 0);
+    if (bit < PAL_CHUNK_RULES) return (k << PAL_CHUNK_SHIFT) + bit;
+  }
+  return PAL_NO_RULE;
+}
+
+struct pal_decision {
+  __u32 allow;
+  __u32 tier;
+  __u32 ruleId;
+  __u32 counterIndex;
+  __u32 reason;
+};
+
+static __always_inline void classify(struct __sk_buff *skb, __u32 dir, const struct pal_pkt *p,
+                                     struct pal_decision *d) {
+  __u32 zero = 0;
+  d->allow = 1;
+  d->tier = PAL_TIER_DEFAULT;
+  d->ruleId = PAL_NO_RULE;
+  d->counterIndex = PAL_NO_RULE;
+  d->reason = PAL_REASON_RULE;
+  struct pal_config *cfg = bpf_map_lookup_elem(&pal_config, &zero);
+  if (!cfg) return;
+  __u32 gen = cfg->activeGen & 1;
+  const __u8 *subject = dir == PAL_DIR_EGRESS ? p->src : p->dst;
+  const __u8 *peer = dir == PAL_DIR_EGRESS ? p->dst : p->src;
+  __u32 sc = addr_class(gen, p, subject);
+  if (sc == 0) {
+    /* class 0 is in no set; no rule has an empty subject, so nothing can match */
+    stat_inc(PAL_STAT_NO_POLICY);
+    return;
+  }
+  __u32 pc = addr_class(gen, p, peer);
+  __u32 portKey = (gen * PAL_PROTO_CLASSES + proto_class(p->proto)) * PAL_PORTS + bpf_ntohs(p->dstPortNet);
+  if (proto_class(p->proto) == PAL_PROTO_OTHER) portKey = (gen * PAL_PROTO_CLASSES + PAL_PROTO_OTHER) * PAL_PORTS;
+  __u32 *oc = bpf_map_lookup_elem(&pal_port_class, &portKey);
+  if (!oc) return;
+  __u32 genDir = gen * PAL_DIRS + dir;
+  __u32 start = 0;
+#pragma unroll
+  for (int pass = 0; pass < 3; pass++) {
+    __u32 r = pal_first_rule(genDir, sc, pc, *oc, start);
+    if (r >= PAL_MAX_RULES) return; /* no rule: the default allows */
+    __u32 vk = genDir * PAL_MAX_RULES + r;
+    struct pal_verdict *v = bpf_map_lookup_elem(&pal_verdicts, &vk);
+    if (!v) {
+      d->allow = 0;
+      d->reason = PAL_REASON_MAP_MISS;
+      stat_inc(PAL_STAT_MAP_MISS);
+      return;
+    }
+    __u32 ci = v->counterIndex;
+    struct pal_counter *ctr = bpf_map_lookup_elem(&pal_rule_counters, &ci);
+    if (ctr) {
+      ctr->packets += 1;
+      ctr->bytes += skb->len;
+    }
+    if (v->action == PAL_ACT_PASS) {
+      start = v->passTarget;
+      continue;
+    }
+    d->allow = v->action == PAL_ACT_ALLOW;
+    d->tier = v->tier;
+    d->ruleId = v->ruleId;
+    d->counterIndex = v->counterIndex;
+    return;
+  }
+}
+
+/* ---- flows ----------------------------------------------------------------------------------- */
+
+/* canonical key; returns 1 when the packet goes from A to B */
+static __always_inline int flow_key(const struct pal_pkt *p, struct pal_flow_key *k) {
+  __builtin_memset(k, 0, sizeof(*k));
+  k->family = p->family;
+  k->proto = p->proto;
+  int srcFirst = 0, decided = 0;
+#pragma unroll
+  for (int i = 0; i < 16; i++) {
+    if (!decided && p->src[i] != p->dst[i]) {
+      srcFirst = p->src[i] < p->dst[i];
+      decided = 1;
+    }
+  }
+  if (!decided) srcFirst = bpf_ntohs(p->srcPortNet) <= bpf_ntohs(p->dstPortNet);
+  if (srcFirst) {
+    __builtin_memcpy(k->addrANet, p->src, 16);
+    __builtin_memcpy(k->addrBNet, p->dst, 16);
+    k->portANet = p->srcPortNet;
+    k->portBNet = p->dstPortNet;
+  } else {
+    __builtin_memcpy(k->addrANet, p->dst, 16);
+    __builtin_memcpy(k->addrBNet, p->src, 16);
+    k->portANet = p->dstPortNet;
+    k->portBNet = p->srcPortNet;
+  }
+  return srcFirst;
+}
+
+static __always_inline void emit_deny(struct __sk_buff *skb, __u32 dir, const struct pal_pkt *p,
+                                      const struct pal_decision *d) {
+  struct pal_deny_event *ev = bpf_ringbuf_reserve(&pal_deny_events, sizeof(*ev), 0);
+  if (!ev) {
+    stat_inc(PAL_STAT_RINGBUF_LOST);
+    return;
+  }
+  ev->timeNs = bpf_ktime_get_ns();
+  ev->ifindex = skb->ifindex;
+  ev->ruleId = d->ruleId;
+  ev->counterIndex = d->counterIndex;
+  ev->family = p->family;
+  ev->proto = p->proto;
+  ev->direction = dir;
+  ev->tier = d->tier;
+  ev->srcPortNet = p->srcPortNet;
+  ev->dstPortNet = p->dstPortNet;
+  ev->reason = d->reason;
+  ev->pad[0] = ev->pad[1] = ev->pad[2] = 0;
+  __builtin_memcpy(ev->srcNet, p->src, 16);
+  __builtin_memcpy(ev->dstNet, p->dst, 16);
+  bpf_ringbuf_submit(ev, 0);
+}
+
+static __always_inline int drop(struct __sk_buff *skb, __u32 dir, struct pal_pkt *p, __u32 reason, __u32 stat) {
+  struct pal_decision d = {.allow = 0, .tier = PAL_TIER_DEFAULT, .ruleId = PAL_NO_RULE,
+                           .counterIndex = PAL_NO_RULE, .reason = reason};
+  stat_inc(stat);
+  emit_deny(skb, dir, p, &d);
+  return TC_ACT_SHOT;
+}
+
+static __always_inline int enforce(struct __sk_buff *skb, __u32 dir) {
+  struct pal_pkt p;
+  __builtin_memset(&p, 0, sizeof(p));
+  int r = parse(skb, &p);
+  if (r == PARSE_NOT_IP) {
+    stat_inc(PAL_STAT_NON_IP);
+    return TC_ACT_OK;
+  }
+  if (r == PARSE_PASS_CONTROL) {
+    stat_inc(PAL_STAT_NDP);
+    return TC_ACT_OK;
+  }
+  if (r != PARSE_OK) return drop(skb, dir, &p, PAL_REASON_MALFORMED, PAL_STAT_MALFORMED);
+
+  struct pal_frag_key fk;
+  if (p.frag != PAL_FRAG_NONE) {
+    __builtin_memset(&fk, 0, sizeof(fk));
+    fk.family = p.family;
+    fk.proto = p.proto;
+    fk.idNet = bpf_htonl(p.fragId);
+    __builtin_memcpy(fk.srcNet, p.src, 16);
+    __builtin_memcpy(fk.dstNet, p.dst, 16);
+    if (p.frag == PAL_FRAG_LATER) {
+      struct pal_frag *f = bpf_map_lookup_elem(&pal_frags, &fk);
+      if (!f || bpf_ktime_get_ns() - f->seenNs > PAL_FRAG_TIMEOUT_NS)
+        return drop(skb, dir, &p, PAL_REASON_FRAGMENT, PAL_STAT_FRAG_UNKNOWN);
+      p.srcPortNet = f->srcPortNet;
+      p.dstPortNet = f->dstPortNet;
+    }
+  }
+
+  __u32 okFlag = dir == PAL_DIR_EGRESS ? PAL_FLOW_EGRESS_OK : PAL_FLOW_INGRESS_OK;
+  struct pal_flow_key key;
+  int isA = flow_key(&p, &key);
+  __u64 now = bpf_ktime_get_ns();
+  __u64 timeout = p.proto == IPPROTO_TCP ? PAL_FLOW_TIMEOUT_TCP_NS : PAL_FLOW_TIMEOUT_OTHER_NS;
+  struct pal_flow *f = bpf_map_lookup_elem(&pal_flows, &key);
+  if (f && now - f->lastSeenNs <= timeout) {
+    if (f->origIsA != isA || (f->okMask & okFlag)) {
+      f->lastSeenNs = now;
+      stat_inc(PAL_STAT_ESTABLISHED);
+      goto allowed;
+    }
+  } else {
+    f = 0;
+  }
+
+  struct pal_decision d;
+  classify(skb, dir, &p, &d);
+  if (!d.allow) {
+    stat_inc(PAL_STAT_NEW_DENIED);
+    emit_deny(skb, dir, &p, &d);
+    return TC_ACT_SHOT;
+  }
+  stat_inc(PAL_STAT_NEW_ALLOWED);
+  if (f) {
+    f->okMask |= okFlag;
+    f->lastSeenNs = now;
+  } else {
+    struct pal_flow nf;
+    __builtin_memset(&nf, 0, sizeof(nf));
+    nf.lastSeenNs = now;
+    nf.origIsA = isA;
+    nf.okMask = okFlag;
+    bpf_map_update_elem(&pal_flows, &key, &nf, BPF_ANY);
+  }
+
+allowed:
+  if (p.frag == PAL_FRAG_FIRST) {
+    struct pal_frag nfr = {.seenNs = now, .srcPortNet = p.srcPortNet, .dstPortNet = p.dstPortNet};
+    bpf_map_update_elem(&pal_frags, &fk, &nfr, BPF_ANY);
+  }
+  return TC_ACT_OK;
+}
+
+SEC("tc")
+int pal_egress(struct __sk_buff *skb) { return enforce(skb, PAL_DIR_EGRESS); }
+
+SEC("tc")
+int pal_ingress(struct __sk_buff *skb) { return enforce(skb, PAL_DIR_INGRESS); }

@@ -1,0 +1,263 @@
+/*
+ * palisade_maps.h: the one declaration of every BPF map key and value Palisade's tc programs
+ * share with the C++ loader (backends/ebpf/native). Included by the BPF C (clang -target bpf)
+ * and by g++; the static_asserts at the bottom are the layout check both compilers run (the
+ * idea of Cilium's bpf_alignchecker: one struct, two compilers, identical offsets).
+ *
+ * What the maps are (see backends/ebpf/DESIGN.md for the why):
+ *   config        ARRAY[1]            active generation: the single word a policy change flips
+ *   addr_exact    HASH                (gen, family, address) -> address class  (pod IPs, /32 /128)
+ *   addr_lpm4/6   LPM_TRIE            (gen, prefix)          -> address class  (CIDRs)
+ *   port_class    ARRAY (mmapable)    (gen, protocol class, dst port) -> port class
+ *   row_head      ARRAY               (gen, direction, dimension, class) -> chunk mask + first row
+ *   rows          ARRAY               row -> 512-bit chunk of a rule bitmap (only non-zero chunks)
+ *   verdicts      ARRAY               (gen, direction, rule) -> action, tier, pass target, ids
+ *   rule_counters PERCPU_ARRAY        counter slot -> packets, bytes
+ *   flows         LRU_HASH            canonical 5-tuple -> which directions were allowed
+ *   frags         LRU_HASH            (addresses, protocol, IP id) -> ports of the first fragment
+ *   stats         PERCPU_ARRAY        PAL_STAT_* -> count
+ *   deny_events   RINGBUF             struct pal_deny_event
+ *
+ * Invariants:
+ * - Every key carrying a generation (`gen`) lives in exactly one generation; a packet reads
+ *   config.activeGen once and uses only that generation, so it never sees a mix of two policies.
+ * - Byte order is in the name: `...Net` is network order, everything else host order.
+ * - A rule bitmap row has bit r set when rule r (position in its direction's first-match list)
+ *   accepts the class in that dimension. Chunk k of a row covers rules [512k, 512k+512); only
+ *   non-zero chunks are stored, at firstRow + popcount(chunkMask & ((1 << k) - 1)).
+ * Thread-safety: maps are shared kernel objects; the loader is the only writer, and it writes
+ *   only the inactive generation (full apply) or adds entries that a reader of the active
+ *   generation may see in any order without harm (pod churn: rows before the address entry).
+ */
+#ifndef PALISADE_MAPS_H
+#define PALISADE_MAPS_H
+
+#include <linux/types.h>
+
+#define PAL_GENERATIONS 2u
+#define PAL_DIRS 2u
+#define PAL_DIR_INGRESS 0u
+#define PAL_DIR_EGRESS 1u
+
+#define PAL_DIMS 3u
+#define PAL_DIM_SUBJECT 0u
+#define PAL_DIM_PEER 1u
+#define PAL_DIM_PORT 2u
+
+/* protocol classes of the port table: TCP, UDP, SCTP carry ports; everything else is OTHER, port 0 */
+#define PAL_PROTO_TCP 0u
+#define PAL_PROTO_UDP 1u
+#define PAL_PROTO_SCTP 2u
+#define PAL_PROTO_OTHER 3u
+#define PAL_PROTO_CLASSES 4u
+#define PAL_PORTS 65536u
+
+#define PAL_CHUNK_WORDS 8u
+#define PAL_CHUNK_RULES 512u
+#define PAL_CHUNK_SHIFT 9u
+#define PAL_MAX_CHUNKS 64u
+/* rules per direction: 64 chunks of 512 */
+#define PAL_MAX_RULES (PAL_MAX_CHUNKS * PAL_CHUNK_RULES)
+/* classes per dimension (address classes are shared by subject and peer) */
+#define PAL_MAX_CLASSES 16384u
+/* chunk rows per generation; the rows map holds PAL_GENERATIONS regions of this size */
+#define PAL_ROWS_PER_GEN 262144u
+#define PAL_MAX_COUNTERS (2u * PAL_MAX_RULES)
+#define PAL_EXACT_ENTRIES 131072u
+#define PAL_LPM_ENTRIES 65536u
+#define PAL_FLOW_ENTRIES 262144u
+#define PAL_FRAG_ENTRIES 8192u
+#define PAL_RINGBUF_BYTES (256u * 1024u)
+
+#define PAL_NO_RULE 0xffffffffu
+
+/* verdict actions */
+#define PAL_ACT_ALLOW 1u /* accept, NetworkPolicy allow, node-local */
+#define PAL_ACT_DENY 2u  /* deny, isolation deny */
+#define PAL_ACT_PASS 3u  /* continue at passTarget */
+
+/* tiers, as in deny events */
+#define PAL_TIER_ADMIN 0u
+#define PAL_TIER_NETWORK_POLICY 1u
+#define PAL_TIER_BASELINE 2u
+#define PAL_TIER_DEFAULT 3u
+
+/* flow flags: which direction's policy already allowed the flow (in its original orientation) */
+#define PAL_FLOW_EGRESS_OK 1u
+#define PAL_FLOW_INGRESS_OK 2u
+
+/* flow idle timeouts, ns */
+#define PAL_FLOW_TIMEOUT_TCP_NS (3600ull * 1000000000ull)
+#define PAL_FLOW_TIMEOUT_OTHER_NS (120ull * 1000000000ull)
+#define PAL_FRAG_TIMEOUT_NS (30ull * 1000000000ull)
+
+/* stats slots */
+#define PAL_STAT_NON_IP 0u
+#define PAL_STAT_ESTABLISHED 1u
+#define PAL_STAT_NEW_ALLOWED 2u
+#define PAL_STAT_NEW_DENIED 3u
+#define PAL_STAT_MALFORMED 4u
+#define PAL_STAT_FRAG_UNKNOWN 5u
+#define PAL_STAT_RINGBUF_LOST 6u
+#define PAL_STAT_NO_POLICY 7u
+#define PAL_STAT_NDP 8u
+#define PAL_STAT_MAP_MISS 9u
+#define PAL_STATS 16u
+
+/* deny event reasons */
+#define PAL_REASON_RULE 0u      /* a deny rule (ruleIndex valid) */
+#define PAL_REASON_MALFORMED 1u /* unparsable headers */
+#define PAL_REASON_FRAGMENT 2u  /* a non-first fragment whose first fragment was not seen */
+#define PAL_REASON_MAP_MISS 3u  /* a policy table entry missing: fail closed */
+
+struct pal_config {
+  __u32 activeGen;
+  __u32 flags;
+  __u64 version;
+};
+
+/* addr_exact: pod addresses (and any /32 or /128 member) */
+struct pal_addr_key {
+  __u8 gen;
+  __u8 family; /* 4 or 6 */
+  __u8 pad[2];
+  __u8 addrNet[16]; /* IPv4 in the first 4 bytes, the rest zero */
+};
+
+/* addr_lpm4: prefixLen counts the 8 bits of `gen` */
+struct pal_lpm4_key {
+  __u32 prefixLen;
+  __u8 gen;
+  __u8 addrNet[4];
+  __u8 pad[3];
+};
+
+/* addr_lpm6: prefixLen counts the 8 bits of `gen` */
+struct pal_lpm6_key {
+  __u32 prefixLen;
+  __u8 gen;
+  __u8 addrNet[16];
+  __u8 pad[3];
+};
+
+struct pal_addr_class {
+  __u32 classId;
+};
+
+/* port_class index: (gen * PAL_PROTO_CLASSES + protoClass) * PAL_PORTS + dstPort; value __u32 class.
+ * The loader writes it through mmap, where array elements are 8-byte strided. */
+
+/* row_head index: ((gen * PAL_DIRS + dir) * PAL_DIMS + dim) * PAL_MAX_CLASSES + class */
+struct pal_row_head {
+  __u64 chunkMask;
+  __u32 firstRow;
+  __u32 pad;
+};
+
+struct pal_chunk {
+  __u64 w[PAL_CHUNK_WORDS];
+};
+
+/* verdicts index: (gen * PAL_DIRS + dir) * PAL_MAX_RULES + rule */
+struct pal_verdict {
+  __u8 action;
+  __u8 tier;
+  __u16 pad;
+  __u32 passTarget;   /* PAS: first rule of the next tier, or ruleCount for the default */
+  __u32 counterIndex; /* rule_counters slot, stable across generations for the same rule */
+  __u32 ruleId;       /* RuleSet rule id (the loader keeps the names) */
+};
+
+struct pal_counter {
+  __u64 packets;
+  __u64 bytes;
+};
+
+/* flows: canonical orientation, (addrA, portA) <= (addrB, portB) bytewise */
+struct pal_flow_key {
+  __u8 family;
+  __u8 proto; /* IP protocol number */
+  __u16 pad;
+  __u16 portANet;
+  __u16 portBNet;
+  __u8 addrANet[16];
+  __u8 addrBNet[16];
+};
+
+struct pal_flow {
+  __u64 lastSeenNs;
+  __u32 okMask;  /* PAL_FLOW_*_OK; updated without atomics: a lost bit only costs a reclassification */
+  __u8 origIsA;  /* the first packet went from A to B */
+  __u8 pad[3];
+};
+
+struct pal_frag_key {
+  __u8 family;
+  __u8 proto;
+  __u16 pad;
+  __u32 idNet; /* IPv4 id (16 bits, zero-extended) or IPv6 fragment id */
+  __u8 srcNet[16];
+  __u8 dstNet[16];
+};
+
+struct pal_frag {
+  __u64 seenNs;
+  __u16 srcPortNet;
+  __u16 dstPortNet;
+  __u32 pad;
+};
+
+struct pal_deny_event {
+  __u64 timeNs; /* bpf_ktime_get_ns (CLOCK_MONOTONIC) */
+  __u32 ifindex;
+  __u32 ruleId;       /* PAL_NO_RULE unless reason is PAL_REASON_RULE */
+  __u32 counterIndex; /* PAL_NO_RULE unless reason is PAL_REASON_RULE */
+  __u8 family;
+  __u8 proto;
+  __u8 direction; /* PAL_DIR_* */
+  __u8 tier;      /* PAL_TIER_* */
+  __u16 srcPortNet;
+  __u16 dstPortNet;
+  __u8 reason; /* PAL_REASON_* */
+  __u8 pad[3];
+  __u8 srcNet[16];
+  __u8 dstNet[16];
+};
+
+/* ---- layout check (both compilers) ------------------------------------------------------ */
+#ifdef __cplusplus
+#define PAL_ASSERT(c, m) static_assert(c, m)
+#include <cstddef>
+#define PAL_OFFSETOF(t, f) offsetof(t, f)
+#else
+#define PAL_ASSERT(c, m) _Static_assert(c, m)
+#define PAL_OFFSETOF(t, f) __builtin_offsetof(t, f)
+#endif
+
+PAL_ASSERT(sizeof(struct pal_config) == 16, "pal_config");
+PAL_ASSERT(sizeof(struct pal_addr_key) == 20 && PAL_OFFSETOF(struct pal_addr_key, addrNet) == 4, "pal_addr_key");
+PAL_ASSERT(sizeof(struct pal_lpm4_key) == 12 && PAL_OFFSETOF(struct pal_lpm4_key, gen) == 4 &&
+               PAL_OFFSETOF(struct pal_lpm4_key, addrNet) == 5, "pal_lpm4_key");
+PAL_ASSERT(sizeof(struct pal_lpm6_key) == 24 && PAL_OFFSETOF(struct pal_lpm6_key, gen) == 4 &&
+               PAL_OFFSETOF(struct pal_lpm6_key, addrNet) == 5, "pal_lpm6_key");
+PAL_ASSERT(sizeof(struct pal_addr_class) == 4, "pal_addr_class");
+PAL_ASSERT(sizeof(struct pal_row_head) == 16 && PAL_OFFSETOF(struct pal_row_head, firstRow) == 8, "pal_row_head");
+PAL_ASSERT(sizeof(struct pal_chunk) == 64, "pal_chunk");
+PAL_ASSERT(sizeof(struct pal_verdict) == 16 && PAL_OFFSETOF(struct pal_verdict, passTarget) == 4 &&
+               PAL_OFFSETOF(struct pal_verdict, counterIndex) == 8 && PAL_OFFSETOF(struct pal_verdict, ruleId) == 12,
+           "pal_verdict");
+PAL_ASSERT(sizeof(struct pal_counter) == 16, "pal_counter");
+PAL_ASSERT(sizeof(struct pal_flow_key) == 40 && PAL_OFFSETOF(struct pal_flow_key, portANet) == 4 &&
+               PAL_OFFSETOF(struct pal_flow_key, addrANet) == 8 && PAL_OFFSETOF(struct pal_flow_key, addrBNet) == 24,
+           "pal_flow_key");
+PAL_ASSERT(sizeof(struct pal_flow) == 16 && PAL_OFFSETOF(struct pal_flow, okMask) == 8 && PAL_OFFSETOF(struct pal_flow, origIsA) == 12, "pal_flow");
+PAL_ASSERT(sizeof(struct pal_frag_key) == 40 && PAL_OFFSETOF(struct pal_frag_key, idNet) == 4 &&
+               PAL_OFFSETOF(struct pal_frag_key, srcNet) == 8, "pal_frag_key");
+PAL_ASSERT(sizeof(struct pal_frag) == 16, "pal_frag");
+PAL_ASSERT(sizeof(struct pal_deny_event) == 64 && PAL_OFFSETOF(struct pal_deny_event, family) == 20 &&
+               PAL_OFFSETOF(struct pal_deny_event, srcPortNet) == 24 && PAL_OFFSETOF(struct pal_deny_event, reason) == 28 &&
+               PAL_OFFSETOF(struct pal_deny_event, srcNet) == 32 && PAL_OFFSETOF(struct pal_deny_event, dstNet) == 48,
+           "pal_deny_event");
+PAL_ASSERT(PAL_MAX_RULES == 32768u, "rule capacity");
+
+#endif /* PALISADE_MAPS_H */

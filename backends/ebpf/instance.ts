@@ -1,0 +1,280 @@
+/**
+ * instance.ts: one pinned Palisade eBPF instance (programs + maps under
+ * /sys/fs/bpf/palisade/<netns-tag>/) and the two ways its policy changes:
+ *
+ * - `install(tables)`: a full apply. Every table of the INACTIVE generation is written, then one
+ *   array update flips `config.activeGen`. A packet reads the generation once, so it classifies
+ *   entirely against the old or entirely against the new policy, never a mix.
+ *   The old generation is rewritten only on the next install, and not before GRACE_MS after the
+ *   flip: a tc program runs to completion in well under a microsecond with preemption disabled,
+ *   so no packet can still be reading it then.
+ * - `updateAddresses(...)` (pod churn): address entries of the ACTIVE generation are added or
+ *   removed in place; when an address needs a class that does not exist yet, its rows and heads
+ *   are appended first and the address entry is written last.
+ *
+ * Counter slots are allocated per rule stableId and kept across installs (and across agent
+ * restarts, through the state file), so a rule's counter survives policy changes that move it.
+ * Not thread-safe: one owner (the agent's main thread).
+ */
+import { execFileSync } from 'node:child_process';
+import { mkdirSync, readFileSync, statSync, writeFileSync, existsSync } from 'node:fs';
+import { dirname, join } from 'node:path';
+import { bpfObjectPath, loadEbpfNative, type NativeDatapath } from './binding.js';
+import {
+  CHUNK_U32,
+  DIM_PEER,
+  DIM_PORT,
+  DIM_SUBJECT,
+  MAX_CLASSES,
+  MAX_RULES,
+  ROWS_PER_GEN,
+  type BpfTables,
+} from './tables.js';
+
+export const GRACE_MS = 5;
+export const DEFAULT_PIN_ROOT = '/sys/fs/bpf/palisade';
+export const DEFAULT_STATE_ROOT = '/run/palisade/ebpf';
+
+export interface OpenOptions {
+  /** the instance's name under the pin root; default: `ns<inode of this netns>` */
+  readonly tag?: string;
+  readonly pinRoot?: string;
+  readonly stateRoot?: string;
+  /** load the object again even when programs are pinned (an upgrade) */
+  readonly forceReload?: boolean;
+}
+
+interface SlotState {
+  slots: Record<string, number>;
+  next: number;
+  /** slot -> stableId (for deny logs after a restart) */
+  names: Record<number, string>;
+  version: number;
+}
+
+/** The tag of the network namespace this process is in: `ns<inode>`. */
+export function netnsTag(netnsPath = '/proc/self/ns/net'): string {
+  return `ns${statSync(netnsPath).ino}`;
+}
+
+/** Mount bpffs at /sys/fs/bpf when it is not mounted (as systemd does on most distributions). */
+export function ensureBpffs(root = '/sys/fs/bpf'): void {
+  const mounts = readFileSync('/proc/self/mounts', 'utf8');
+  if (mounts.split('\n').some((l) => l.split(' ')[1] === root && l.split(' ')[2] === 'bpf')) return;
+  try {
+    execFileSync('mount', ['-t', 'bpf', 'bpf', root], { stdio: 'pipe' });
+  } catch (e) {
+    const err = new Error(`bpffs is not mounted at ${root} and mounting it failed: ${(e as Error).message}`);
+    (err as Error & { code: string }).code = 'PAL_EBPF_BPFFS';
+    throw err;
+  }
+}
+
+const sleepMs = (ms: number): void => {
+  if (ms > 0) Atomics.wait(new Int32Array(new SharedArrayBuffer(4)), 0, 0, ms);
+};
+
+export class EbpfInstance {
+  readonly native: NativeDatapath;
+  readonly pinDir: string;
+  readonly tag: string;
+  private readonly statePath: string;
+  private state: SlotState;
+  private lastFlip = 0;
+  /** the tables in force (for incremental updates); undefined after adoption until an install */
+  private current: { tables: BpfTables; gen: number; rowsUsed: number; classCount: number } | undefined;
+
+  private constructor(native: NativeDatapath, tag: string, pinDir: string, statePath: string) {
+    this.native = native;
+    this.tag = tag;
+    this.pinDir = pinDir;
+    this.statePath = statePath;
+    this.state = loadState(statePath);
+  }
+
+  static open(opts: OpenOptions = {}): EbpfInstance {
+    const n = loadEbpfNative();
+    const layout = n.ebpfLayout();
+    if (layout.maxRules !== MAX_RULES || layout.maxClasses !== MAX_CLASSES || layout.rowsPerGen !== ROWS_PER_GEN)
+      throw Object.assign(new Error('tables.ts constants disagree with palisade_maps.h; rebuild the addon'), { code: 'PAL_EBPF_LAYOUT' });
+    const pinRoot = opts.pinRoot ?? DEFAULT_PIN_ROOT;
+    if (pinRoot.startsWith('/sys/fs/bpf')) ensureBpffs();
+    const tag = opts.tag ?? netnsTag();
+    const pinDir = join(pinRoot, tag);
+    const native = new n.EbpfDatapath(bpfObjectPath('palisade'), pinDir, opts.forceReload ?? false);
+    return new EbpfInstance(native, tag, pinDir, join(opts.stateRoot ?? DEFAULT_STATE_ROOT, `${tag}.json`));
+  }
+
+  get adopted(): boolean {
+    return this.native.adopted();
+  }
+
+  /** Full apply into the inactive generation, then the flip. Returns the generation now active. */
+  install(tables: BpfTables, version = Date.now()): number {
+    const { gen: active } = this.native.activeGeneration();
+    const gen = active ^ 1;
+    sleepMs(GRACE_MS - (Date.now() - this.lastFlip));
+    const dp = this.native;
+    dp.clearAddresses(gen);
+    dp.writePortClasses(gen, tables.portClasses);
+    const rowBase = gen * ROWS_PER_GEN;
+    if (tables.rowCount > 0) dp.writeRows(rowBase, u64(tables.rows));
+    for (let dir = 0; dir < 2; dir++) {
+      for (const dim of [DIM_SUBJECT, DIM_PEER, DIM_PORT]) {
+        const h = tables.heads[dir]![dim]!;
+        dp.writeRowHeads(gen, dir, dim, 0, h.masks, offsetRows(h.firstRows, rowBase));
+      }
+      const v = tables.verdicts[dir]!;
+      dp.writeVerdicts(gen, dir, v.actions, v.tiers, v.passTargets, this.counterSlots(v.stableIds), v.ruleIds);
+    }
+    const a = tables.addresses;
+    dp.writeAddresses(gen, a.families, a.prefixLens, a.addrs, a.classIds);
+    dp.activate(gen, version);
+    this.lastFlip = Date.now();
+    this.current = { tables, gen, rowsUsed: tables.rowCount, classCount: tables.addrClassCount };
+    this.saveState();
+    return gen;
+  }
+
+  /**
+   * Pod churn in place: host addresses (/32, /128) with the address class they now belong to.
+   * `rowsForNewClass` gives, for a class id >= the current count, its rule bitmaps [dir][dim]
+   * (subject, peer; the port dimension is not address-dependent).
+   */
+  setHostClasses(
+    entries: readonly { family: 4 | 6; addr: Uint8Array; classId: number }[],
+    newClasses: readonly { classId: number; bitmaps: readonly (readonly Uint32Array[])[] }[] = [],
+  ): void {
+    const cur = this.current;
+    if (!cur) throw Object.assign(new Error('no installed tables to update in place (install first)'), { code: 'PAL_EBPF_STATE' });
+    const dp = this.native;
+    for (const nc of newClasses) {
+      if (nc.classId >= MAX_CLASSES) throw Object.assign(new Error('address classes exhausted'), { code: 'PAL_EBPF_CAPACITY' });
+      for (let dir = 0; dir < 2; dir++) {
+        for (const dim of [DIM_SUBJECT, DIM_PEER]) {
+          const bits = nc.bitmaps[dir]![dim]!;
+          let mask = 0n;
+          const chunks: Uint32Array[] = [];
+          for (let c = 0; c * CHUNK_U32 < bits.length; c++) {
+            const ch = bits.subarray(c * CHUNK_U32, (c + 1) * CHUNK_U32);
+            if (ch.some((w) => w !== 0)) {
+              mask |= 1n << BigInt(c);
+              chunks.push(ch);
+            }
+          }
+          if (cur.rowsUsed + chunks.length > ROWS_PER_GEN)
+            throw Object.assign(new Error('bitmap rows exhausted; a full apply compacts them'), { code: 'PAL_EBPF_CAPACITY' });
+          const first = cur.gen * ROWS_PER_GEN + cur.rowsUsed;
+          if (chunks.length) {
+            const words = new Uint32Array(chunks.length * CHUNK_U32);
+            chunks.forEach((ch, i) => words.set(ch, i * CHUNK_U32));
+            dp.writeRows(first, u64(words));
+          }
+          cur.rowsUsed += chunks.length;
+          dp.writeRowHeads(cur.gen, dir, dim, nc.classId, BigUint64Array.of(mask), Uint32Array.of(first));
+        }
+      }
+      cur.classCount = Math.max(cur.classCount, nc.classId + 1);
+    }
+    const n = entries.length;
+    const fam = new Uint8Array(n);
+    const plen = new Uint8Array(n);
+    const addrs = new Uint8Array(n * 16);
+    const cls = new Uint32Array(n);
+    entries.forEach((e, i) => {
+      fam[i] = e.family;
+      plen[i] = e.family === 4 ? 32 : 128;
+      addrs.set(e.addr, i * 16);
+      cls[i] = e.classId;
+    });
+    dp.writeAddresses(cur.gen, fam, plen, addrs, cls);
+  }
+
+  /** Remove host address entries of the active generation (the address falls back to its LPM class). */
+  removeHosts(entries: readonly { family: 4 | 6; addr: Uint8Array }[]): void {
+    const { gen } = this.native.activeGeneration();
+    const n = entries.length;
+    const fam = new Uint8Array(n);
+    const plen = new Uint8Array(n);
+    const addrs = new Uint8Array(n * 16);
+    entries.forEach((e, i) => {
+      fam[i] = e.family;
+      plen[i] = e.family === 4 ? 32 : 128;
+      addrs.set(e.addr, i * 16);
+    });
+    this.native.deleteAddresses(gen, fam, plen, addrs);
+  }
+
+  /** The rule stableId behind a counter slot (deny events carry the slot). */
+  stableIdOfSlot(slot: number): string | undefined {
+    return this.state.names[slot];
+  }
+
+  slotOf(stableId: string): number | undefined {
+    return this.state.slots[stableId];
+  }
+
+  installedTables(): BpfTables | undefined {
+    return this.current?.tables;
+  }
+
+  close(): void {
+    this.native.close();
+  }
+
+  /** Stop enforcing in this instance's pins: empty both generations and unpin. */
+  destroy(): void {
+    this.native.unpin();
+    this.native.close();
+    try {
+      writeFileSync(this.statePath, '');
+    } catch {
+      /* the state file is a cache */
+    }
+  }
+
+  private counterSlots(stableIds: readonly string[]): Uint32Array {
+    const out = new Uint32Array(stableIds.length);
+    stableIds.forEach((id, i) => {
+      let s = this.state.slots[id];
+      if (s === undefined) {
+        s = this.state.next++ % (2 * MAX_RULES);
+        this.state.slots[id] = s;
+        this.state.names[s] = id;
+      }
+      out[i] = s;
+    });
+    return out;
+  }
+
+  private saveState(): void {
+    try {
+      mkdirSync(dirname(this.statePath), { recursive: true });
+      writeFileSync(this.statePath, JSON.stringify(this.state));
+    } catch {
+      /* counters still work; names after a restart are what is lost */
+    }
+  }
+}
+
+function loadState(path: string): SlotState {
+  try {
+    if (existsSync(path)) {
+      const s = JSON.parse(readFileSync(path, 'utf8')) as SlotState;
+      if (s && typeof s.next === 'number') return s;
+    }
+  } catch {
+    /* start afresh */
+  }
+  return { slots: {}, next: 0, names: {}, version: 0 };
+}
+
+function u64(words: Uint32Array): BigUint64Array {
+  return new BigUint64Array(words.buffer, words.byteOffset, words.length / 2);
+}
+
+function offsetRows(firstRows: Uint32Array, base: number): Uint32Array {
+  const out = new Uint32Array(firstRows.length);
+  for (let i = 0; i < firstRows.length; i++) out[i] = firstRows[i]! + base;
+  return out;
+}

@@ -1,0 +1,382 @@
+/**
+ * tables.ts: a RuleSet lowered to the eBPF maps' contents (one generation), as packed typed
+ * arrays ready for the loader. Pure: no kernel, no I/O. The map layout is palisade_maps.h; this
+ * file only produces its VALUES (the loader packs keys and structs in C++, from the header).
+ *
+ * The scheme is the aggregated bit-vector classifier (Lakshman & Stiliadis 1998, Baboescu &
+ * Varghese 2001), specialised to Palisade's three dimensions per direction:
+ *   address -> address class   every prefix of every set is inserted; the class of an address is
+ *                              the set of address sets containing it (longest-prefix region), so
+ *                              one LPM (or exact-hash) lookup answers both subject and peer
+ *   (protocol, dstPort) -> port class   a flat table of 4 x 65536 entries (elementary intervals)
+ *   (dir, dimension, class) -> rule bitmap over the direction's first-match list, stored as a
+ *                              64-bit chunk mask plus only its non-zero 512-bit chunks
+ * The datapath ANDs the three bitmaps chunk by chunk and takes the lowest set bit: the first
+ * matching rule in the total order. Pass continues from `passTarget`.
+ *
+ * Invariants: class 0 is "member of no set" (its subject rows are empty, so a packet whose
+ * subject is in class 0 needs no lookup beyond the class); rule bit r of direction d is the rule
+ * with priority r; `firstRow` values are relative to the generation's row region.
+ * Cost: O(prefixes x depth) for the trie walk, O(classes x sets-per-class x rules/32) for rows,
+ * O(port boundaries x rules/32) for port classes. Build 10k rules: see bench/RESULTS.md.
+ */
+import type { Cidr, Family } from '../../src/model/ip.js';
+import type { Direction, Protocol } from '../../src/model/types.js';
+import type { SetId } from '../../src/resolve/set-def.js';
+import type { Rule, RuleSet } from '../../src/rules/types.js';
+
+// ---- constants mirrored from palisade_maps.h (checked against the addon's ebpfLayout() at load) --
+export const MAX_RULES = 32768;
+export const MAX_CLASSES = 16384;
+export const ROWS_PER_GEN = 262144;
+export const CHUNK_RULES = 512;
+export const CHUNK_U32 = 16;
+export const PORTS = 65536;
+export const PROTO_CLASSES = 4; // TCP, UDP, SCTP, OTHER
+export const ACT_ALLOW = 1;
+export const ACT_DENY = 2;
+export const ACT_PASS = 3;
+export const TIER_CODE = { Admin: 0, NetworkPolicy: 1, Baseline: 2, Default: 3 } as const;
+export const DIR_CODE: Record<Direction, number> = { ingress: 0, egress: 1 };
+export const DIM_SUBJECT = 0;
+export const DIM_PEER = 1;
+export const DIM_PORT = 2;
+const PROTO_INDEX: Record<Protocol, number> = { TCP: 0, UDP: 1, SCTP: 2 };
+export const PROTO_OTHER = 3;
+
+export interface AddressEntries {
+  readonly families: Uint8Array;
+  readonly prefixLens: Uint8Array;
+  /** 16 bytes per entry, network order; IPv4 in the first 4 */
+  readonly addrs: Uint8Array;
+  readonly classIds: Uint32Array;
+}
+
+/** One (direction, dimension) of rule bitmaps: per class a chunk mask and the first row. */
+export interface RowHeads {
+  readonly masks: BigUint64Array;
+  readonly firstRows: Uint32Array;
+}
+
+export interface DirectionVerdicts {
+  readonly actions: Uint8Array;
+  readonly tiers: Uint8Array;
+  readonly passTargets: Uint32Array;
+  readonly ruleIds: Uint32Array;
+  /** the rules' stable ids, for counter slots and deny logs */
+  readonly stableIds: readonly string[];
+}
+
+export interface BpfTables {
+  readonly addresses: AddressEntries;
+  readonly addrClassCount: number;
+  /** PROTO_CLASSES x 65536 */
+  readonly portClasses: Uint32Array;
+  readonly portClassCount: number;
+  /** [dir][dim] */
+  readonly heads: readonly (readonly RowHeads[])[];
+  /** all chunks, CHUNK_U32 words each (little-endian u64 pairs) */
+  readonly rows: Uint32Array;
+  readonly rowCount: number;
+  /** [dir] */
+  readonly verdicts: readonly DirectionVerdicts[];
+  /** the membership signature of each address class (sorted set ids), for incremental updates */
+  readonly classSignatures: readonly string[];
+}
+
+export type TablesProblem = { readonly code: string; readonly path: string; readonly message: string };
+
+export interface TablesInput {
+  readonly ruleSet: RuleSet;
+  prefixesOf(set: SetId): readonly Cidr[];
+}
+
+// ---- bitsets -------------------------------------------------------------------------------
+
+const words32 = (bits: number): number => Math.max(CHUNK_U32, Math.ceil(bits / 512) * CHUNK_U32);
+
+function orInto(dst: Uint32Array, src: Uint32Array): void {
+  for (let i = 0; i < src.length; i++) dst[i]! |= src[i]!;
+}
+
+function setBit(b: Uint32Array, i: number): void {
+  b[i >>> 5]! |= 1 << (i & 31);
+}
+
+/** A row builder that stores only non-zero chunks and dedups nothing (rows are cheap). */
+class RowStore {
+  private chunks: Uint32Array[] = [];
+  count = 0;
+  /** Append a bitmap's non-zero chunks; returns (mask, firstRow). */
+  add(bits: Uint32Array): { mask: bigint; firstRow: number } {
+    let mask = 0n;
+    const first = this.count;
+    for (let c = 0; c * CHUNK_U32 < bits.length; c++) {
+      const chunk = bits.subarray(c * CHUNK_U32, (c + 1) * CHUNK_U32);
+      if (chunk.some((w) => w !== 0)) {
+        mask |= 1n << BigInt(c);
+        this.chunks.push(chunk.slice());
+        this.count++;
+      }
+    }
+    return { mask, firstRow: mask === 0n ? 0 : first };
+  }
+  pack(): Uint32Array {
+    const out = new Uint32Array(this.count * CHUNK_U32);
+    this.chunks.forEach((c, i) => out.set(c, i * CHUNK_U32));
+    return out;
+  }
+}
+
+// ---- address classes -------------------------------------------------------------------------
+
+interface PrefixNode {
+  readonly cidr: Cidr;
+  readonly owners: Set<SetId>;
+}
+
+export interface AddressClassing {
+  /** prefix text -> the sets listing exactly that prefix */
+  readonly prefixes: ReadonlyMap<string, PrefixNode>;
+  /** per prefix text: its class */
+  readonly classOf: ReadonlyMap<string, number>;
+  /** class -> sorted set ids */
+  readonly members: readonly (readonly SetId[])[];
+}
+
+const sigOf = (sets: Iterable<SetId>): string => [...sets].sort((a, b) => a - b).join(',');
+
+/**
+ * Classes of every inserted prefix: membership = union of the owners of every inserted prefix
+ * that covers it (its ancestors and itself). The default routes are always inserted so that
+ * every address finds a class.
+ */
+export function classifyAddresses(input: TablesInput, sets: Iterable<SetId>): AddressClassing {
+  const prefixes = new Map<string, PrefixNode>();
+  const add = (c: Cidr, owner?: SetId): void => {
+    let n = prefixes.get(c.text);
+    if (!n) prefixes.set(c.text, (n = { cidr: c, owners: new Set() }));
+    if (owner !== undefined) n.owners.add(owner);
+  };
+  add({ family: 4, base: 0n, prefixLen: 0, text: '0.0.0.0/0' });
+  add({ family: 6, base: 0n, prefixLen: 0, text: '::/0' });
+  for (const s of sets) for (const c of input.prefixesOf(s)) add(c, s);
+
+  // Sort by (family, base, prefixLen): a prefix's ancestors come before it, and a stack walk
+  // keeps exactly the chain of inserted prefixes covering the current one.
+  const ordered = [...prefixes.values()].sort(
+    (a, b) => a.cidr.family - b.cidr.family || (a.cidr.base < b.cidr.base ? -1 : a.cidr.base > b.cidr.base ? 1 : 0) || a.cidr.prefixLen - b.cidr.prefixLen,
+  );
+  const classOf = new Map<string, number>();
+  const bySig = new Map<string, number>([['', 0]]);
+  const members: SetId[][] = [[]];
+  const stack: { node: PrefixNode; sets: Set<SetId> }[] = [];
+  for (const node of ordered) {
+    while (stack.length > 0 && !covers(stack[stack.length - 1]!.node.cidr, node.cidr)) stack.pop();
+    const inherited = stack.length > 0 ? stack[stack.length - 1]!.sets : new Set<SetId>();
+    const mine = new Set(inherited);
+    for (const o of node.owners) mine.add(o);
+    stack.push({ node, sets: mine });
+    const sig = sigOf(mine);
+    let cls = bySig.get(sig);
+    if (cls === undefined) {
+      cls = members.length;
+      bySig.set(sig, cls);
+      members.push([...mine].sort((a, b) => a - b));
+    }
+    classOf.set(node.cidr.text, cls);
+  }
+  return { prefixes, classOf, members };
+}
+
+function covers(outer: Cidr, inner: Cidr): boolean {
+  if (outer.family !== inner.family || inner.prefixLen < outer.prefixLen) return false;
+  const bits = outer.family === 4 ? 32 : 128;
+  const shift = BigInt(bits - outer.prefixLen);
+  return outer.prefixLen === 0 || inner.base >> shift === outer.base >> shift;
+}
+
+export function addrBytes(family: Family, value: bigint): Uint8Array {
+  const out = new Uint8Array(16);
+  const n = family === 4 ? 4 : 16;
+  for (let i = n - 1, v = value; i >= 0; i--, v >>= 8n) out[i] = Number(v & 0xffn);
+  return out;
+}
+
+// ---- the whole generation ---------------------------------------------------------------------
+
+export function buildTables(input: TablesInput): { tables?: BpfTables; problems: TablesProblem[] } {
+  const problems: TablesProblem[] = [];
+  const rs = input.ruleSet;
+  const dirs: Direction[] = ['ingress', 'egress'];
+  for (const d of dirs) {
+    const n = rs[d].rules.length;
+    if (n > MAX_RULES)
+      problems.push({ code: 'ebpf.too-many-rules', path: d, message: `${n} ${d} rules; the eBPF maps hold at most ${MAX_RULES} per direction` });
+  }
+  for (const r of rs.rules) {
+    if (r.srcPorts.lo !== 0 || r.srcPorts.hi !== 65535)
+      problems.push({ code: 'ebpf.source-ports', path: r.origin.stableId, message: 'source port ranges are not lowered to eBPF yet' });
+  }
+  if (problems.length) return { problems };
+
+  const usedSets = new Set<SetId>();
+  for (const r of rs.rules) {
+    usedSets.add(r.subject);
+    if (r.peer !== null) usedSets.add(r.peer);
+  }
+  const ac = classifyAddresses(input, usedSets);
+  if (ac.members.length > MAX_CLASSES)
+    return { problems: [{ code: 'ebpf.too-many-classes', path: '', message: `${ac.members.length} address classes; at most ${MAX_CLASSES}` }] };
+
+  // address entries
+  const n = ac.prefixes.size;
+  const addresses: AddressEntries = {
+    families: new Uint8Array(n),
+    prefixLens: new Uint8Array(n),
+    addrs: new Uint8Array(n * 16),
+    classIds: new Uint32Array(n),
+  };
+  let i = 0;
+  for (const [text, node] of ac.prefixes) {
+    addresses.families[i] = node.cidr.family;
+    addresses.prefixLens[i] = node.cidr.prefixLen;
+    addresses.addrs.set(addrBytes(node.cidr.family, node.cidr.base), i * 16);
+    addresses.classIds[i] = ac.classOf.get(text)!;
+    i++;
+  }
+
+  const rows = new RowStore();
+  const heads: RowHeads[][] = [];
+  const verdicts: DirectionVerdicts[] = [];
+
+  // port classes: signature over both directions' rule bitmaps, per protocol class
+  const portClasses = new Uint32Array(PROTO_CLASSES * PORTS);
+  const portBits: Uint32Array[][] = [[], []]; // [dir][portClass]
+  const portSig = new Map<string, number>();
+  for (let pc = 0; pc < PROTO_CLASSES; pc++) {
+    // sweep over port boundaries: at `lo` a rule's bit turns on, at `hi + 1` it turns off
+    const cur = dirs.map((d) => new Uint32Array(words32(rs[d].rules.length)));
+    const events = new Map<number, { di: number; bit: number }[]>();
+    const at = (port: number, e: { di: number; bit: number }): void => {
+      let l = events.get(port);
+      if (!l) events.set(port, (l = []));
+      l.push(e);
+    };
+    dirs.forEach((d, di) => {
+      for (const r of rs[d].rules) {
+        if (!protoMatches(r, pc)) continue;
+        const lo = pc === PROTO_OTHER ? 0 : r.dstPorts.lo;
+        const hi = pc === PROTO_OTHER ? PORTS - 1 : r.dstPorts.hi;
+        at(lo, { di, bit: r.priority });
+        if (hi + 1 < PORTS) at(hi + 1, { di, bit: r.priority });
+      }
+    });
+    const bounds = [...new Set([0, ...events.keys()])].sort((x, y) => x - y);
+    for (let k = 0; k < bounds.length; k++) {
+      const lo = bounds[k]!;
+      const end = k + 1 < bounds.length ? bounds[k + 1]! : PORTS;
+      for (const e of events.get(lo) ?? []) cur[e.di]![e.bit >>> 5]! ^= 1 << (e.bit & 31);
+      if (pc === PROTO_OTHER && lo > 0) break; // OTHER only uses port 0
+      const sig = cur.map((b) => Buffer.from(b.buffer, b.byteOffset, b.byteLength).toString('base64')).join('|');
+      let cls = portSig.get(sig);
+      if (cls === undefined) {
+        cls = portSig.size;
+        portSig.set(sig, cls);
+        portBits[0]!.push(cur[0]!.slice());
+        portBits[1]!.push(cur[1]!.slice());
+      }
+      portClasses.fill(cls, pc * PORTS + lo, pc * PORTS + (pc === PROTO_OTHER ? 1 : end));
+    }
+  }
+  if (portSig.size > MAX_CLASSES)
+    return { problems: [{ code: 'ebpf.too-many-port-classes', path: '', message: `${portSig.size} port classes; at most ${MAX_CLASSES}` }] };
+
+  for (const d of dirs) {
+    const di = DIR_CODE[d];
+    const rules = rs[d].rules;
+    const W = words32(rules.length);
+    // per set: the rules having it as subject / as peer
+    const subjectOf = new Map<SetId, Uint32Array>();
+    const peerOf = new Map<SetId, Uint32Array>();
+    const anyPeer = new Uint32Array(W);
+    for (const r of rules) {
+      let b = subjectOf.get(r.subject);
+      if (!b) subjectOf.set(r.subject, (b = new Uint32Array(W)));
+      setBit(b, r.priority);
+      if (r.peer === null) setBit(anyPeer, r.priority);
+      else {
+        let p = peerOf.get(r.peer);
+        if (!p) peerOf.set(r.peer, (p = new Uint32Array(W)));
+        setBit(p, r.priority);
+      }
+    }
+    const dimHeads: RowHeads[] = [];
+    for (const dim of [DIM_SUBJECT, DIM_PEER]) {
+      const masks = new BigUint64Array(ac.members.length);
+      const firstRows = new Uint32Array(ac.members.length);
+      ac.members.forEach((sets, cls) => {
+        const b = dim === DIM_PEER ? anyPeer.slice() : new Uint32Array(W);
+        for (const s of sets) {
+          const src = (dim === DIM_SUBJECT ? subjectOf : peerOf).get(s);
+          if (src) orInto(b, src);
+        }
+        const h = rows.add(b);
+        masks[cls] = h.mask;
+        firstRows[cls] = h.firstRow;
+      });
+      dimHeads[dim] = { masks, firstRows };
+    }
+    {
+      const pcs = portBits[di]!;
+      const masks = new BigUint64Array(pcs.length);
+      const firstRows = new Uint32Array(pcs.length);
+      pcs.forEach((b, cls) => {
+        const h = rows.add(b);
+        masks[cls] = h.mask;
+        firstRows[cls] = h.firstRow;
+      });
+      dimHeads[DIM_PORT] = { masks, firstRows };
+    }
+    heads[di] = dimHeads;
+
+    const ts = rs[d].tierStart;
+    const v: DirectionVerdicts = {
+      actions: new Uint8Array(rules.length),
+      tiers: new Uint8Array(rules.length),
+      passTargets: new Uint32Array(rules.length),
+      ruleIds: new Uint32Array(rules.length),
+      stableIds: rules.map((r) => r.origin.stableId),
+    };
+    for (const r of rules) {
+      const p = r.priority;
+      v.actions[p] = r.action === 'pass' ? ACT_PASS : r.action === 'deny' || r.action === 'isolation-deny' ? ACT_DENY : ACT_ALLOW;
+      v.tiers[p] = TIER_CODE[r.tier];
+      v.passTargets[p] = r.tier === 'Admin' ? ts.NetworkPolicy : ts.end;
+      v.ruleIds[p] = r.id;
+    }
+    verdicts[di] = v;
+  }
+  if (rows.count > ROWS_PER_GEN)
+    return { problems: [{ code: 'ebpf.too-many-rows', path: '', message: `${rows.count} bitmap chunks; at most ${ROWS_PER_GEN}` }] };
+
+  return {
+    tables: {
+      addresses,
+      addrClassCount: ac.members.length,
+      portClasses,
+      portClassCount: portSig.size,
+      heads,
+      rows: rows.pack(),
+      rowCount: rows.count,
+      verdicts,
+      classSignatures: ac.members.map((m) => sigOf(m)),
+    },
+    problems,
+  };
+}
+
+function protoMatches(r: Rule, pc: number): boolean {
+  if (r.protocol === null) return true;
+  return pc !== PROTO_OTHER && PROTO_INDEX[r.protocol] === pc;
+}
