@@ -28,6 +28,7 @@ export async function runDemo(argv: readonly string[], io: Io): Promise<number> 
   io.out(`$ palisade matrix ${matrixArgs.join(' ')}\n`);
   const m = await runMatrix(matrixArgs, io);
   if (m !== EXIT_OK) return m;
+  io.out('(rows: from, columns: to; "." allowed, "X" denied)\n');
   const checkArgs = ['-f', shown, '--from', 'backend/api', '--to', 'db/postgres', '--port', '9187'];
   io.out(`\n$ palisade check ${checkArgs.join(' ')}\n`);
   return runCheck(checkArgs, io);

@@ -37,6 +37,8 @@ export function formatDirection(d: DirectionVerdict, who: string): string {
   lines.push(`${d.direction} (${at}, ${d.subject ?? who}): ${d.verdict}`);
   const tier = TIER_TEXT[d.tier] ?? d.tier;
   const isolated = (d.isolatedBy ?? []).map(formatObject).join(', ');
+  // in the order things happened: Pass rules met first, then what decided
+  for (const p of d.passed) lines.push(`  passed: ${TIER_TEXT[p.tier] ?? p.tier}: ${formatRule(p, d.direction)}`);
   switch (d.reason) {
     case 'not-a-pod':
       lines.push(`  ${who} is not a pod: no policy of its own applies in this direction`);
@@ -61,7 +63,6 @@ export function formatDirection(d: DirectionVerdict, who: string): string {
       );
       break;
   }
-  for (const p of d.passed) lines.push(`  passed: ${TIER_TEXT[p.tier] ?? p.tier}: ${formatRule(p, d.direction)}`);
   if (d.reason !== 'isolated-no-match' && d.reason !== 'node-local' && isolated) lines.push(`  isolated by: ${isolated}`);
   for (const n of d.notes) lines.push(`  note: ${n}`);
   return lines.join('\n') + '\n';

@@ -131,3 +131,11 @@ describe('--engine', () => {
     expect(ref.stderr).not.toMatch(/native/);
   });
 });
+
+describe('palisade check: a pod to itself', () => {
+  it('is not subject to policy (kubernetes.io: "a pod cannot block access to itself"; network-policy-api hairpin doc)', async () => {
+    const r = await palisade('check', '-f', example('s18-priority-zero'), '--from', 'shop/web', '--to', 'shop/web');
+    expect(r.stdout).toMatch(/TCP\/80: ALLOWED/);
+    expect(r.stdout.match(/a pod's traffic to its own IP is not subject to policy/g)).toHaveLength(2);
+  });
+});

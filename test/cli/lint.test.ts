@@ -103,3 +103,19 @@ describe('palisade lint', () => {
     expect(r.stdout).toMatch(/^lint: .*0 error\(s\), 10 warning\(s\)\n$/);
   });
 });
+
+describe('docs/problem-codes.md', () => {
+  it('documents every lint code src/lint emits, as a warning', async () => {
+    const { readFileSync, readdirSync } = await import('node:fs');
+    const { ROOT } = await import('./helpers.js');
+    const emitted = new Set<string>();
+    for (const f of readdirSync(join(ROOT, 'src/lint')).filter((n) => n.endsWith('.ts'))) {
+      for (const m of readFileSync(join(ROOT, 'src/lint', f), 'utf8').matchAll(/'(LINT_[A-Z0-9_]+)'/g)) emitted.add(m[1] as string);
+    }
+    const doc = readFileSync(join(ROOT, 'docs/problem-codes.md'), 'utf8');
+    const section = doc.slice(doc.indexOf('## Lint codes'));
+    const documented = [...section.matchAll(/^\| `(LINT_[A-Z0-9_]+)` \| warning \|/gm)].map((m) => m[1]);
+    expect(documented.sort()).toEqual([...emitted].sort());
+    expect(emitted.size).toBe(9);
+  });
+});
