@@ -31,7 +31,8 @@ const TIER_TEXT: Record<string, string> = {
   Default: 'default',
 };
 
-export function formatDirection(d: DirectionVerdict, who: string): string {
+export function formatDirection(d: DirectionVerdict, self: Endpoint): string {
+  const who = self.pod ?? self.ip;
   const lines: string[] = [];
   const at = d.direction === 'egress' ? 'at the source' : 'at the destination';
   lines.push(`${d.direction} (${at}, ${d.subject ?? who}): ${d.verdict}`);
@@ -41,7 +42,11 @@ export function formatDirection(d: DirectionVerdict, who: string): string {
   for (const p of d.passed) lines.push(`  passed: ${TIER_TEXT[p.tier] ?? p.tier}: ${formatRule(p, d.direction)}`);
   switch (d.reason) {
     case 'not-a-pod':
-      lines.push(`  ${who} is not a pod: no policy of its own applies in this direction`);
+      lines.push(
+        self.kind === 'node'
+          ? `  ${self.ip} is an address of node ${self.node ?? '?'}, not a pod: no policy of its own applies in this direction`
+          : `  ${self.ip} is not a pod: no policy of its own applies in this direction`,
+      );
       break;
     case 'loopback':
       lines.push(`  a pod's traffic to its own IP is not subject to policy`);
@@ -73,7 +78,5 @@ export function formatFlowVerdict(v: FlowVerdict): string {
   const head =
     `${formatEndpoint(v.src)} -> ${formatEndpoint(v.dst)} ${f.protocol}/${f.dstPort}: ` +
     (v.verdict === 'allow' ? 'ALLOWED' : 'DENIED');
-  const srcName = v.src.pod ?? v.src.ip;
-  const dstName = v.dst.pod ?? v.dst.ip;
-  return `${head}\n${formatDirection(v.egress, srcName)}${formatDirection(v.ingress, dstName)}`;
+  return `${head}\n${formatDirection(v.egress, v.src)}${formatDirection(v.ingress, v.dst)}`;
 }

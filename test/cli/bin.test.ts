@@ -26,7 +26,8 @@ function palisadeBin(...args: string[]): { code: number | null; stdout: string; 
 }
 
 beforeAll(() => {
-  const stale = !existsSync(MAIN_JS) || statSync(MAIN_JS).mtimeMs < newestMtimeMs(join(ROOT, 'src/cli'));
+  const newestSrc = Math.max(...['src/cli', 'src/matrix', 'src/lint'].map((d) => newestMtimeMs(join(ROOT, d))));
+  const stale = !existsSync(MAIN_JS) || statSync(MAIN_JS).mtimeMs < newestSrc;
   if (stale) spawnSync('npx', ['tsc', '-p', '.'], { cwd: ROOT, encoding: 'utf8', timeout: 180_000 });
   if (!existsSync(MAIN_JS)) throw new Error('dist/cli/main.js is missing and `npx tsc -p .` did not produce it');
 }, 200_000);

@@ -139,3 +139,22 @@ describe('palisade check: a pod to itself', () => {
     expect(r.stdout.match(/a pod's traffic to its own IP is not subject to policy/g)).toHaveLength(2);
   });
 });
+
+describe('palisade check: node traffic', () => {
+  it('a host-network source is node traffic: no egress policy of its own, and the note says why (semantics doc §9.3)', async () => {
+    const r = await palisade('check', '-f', example('s10-block-node-ports-except-dns'), '--from', 'kube-system/node-local-dns', '--to', 'apps/worker');
+    expect(r.stdout).toContain('kube-system/node-local-dns on node node-1 (10.244.255.1) -> apps/worker (10.244.2.10) TCP/80: ALLOWED');
+    expect(r.stdout).toContain('10.244.255.1 is an address of node node-1, not a pod: no policy of its own applies in this direction');
+    expect(r.stdout).toContain('note: kube-system/node-local-dns is a host-network pod');
+  });
+
+  it('ingress from the pod\'s own node is allowed even when NetworkPolicy isolates it (types.go: "OR if the traffic source is the pod\'s local node")', async () => {
+    const s12 = example('s12-namespace-isolation');
+    // node-agent runs on node-1; team-b/api on node-2 (denied) -- and node-1's address to a pod on node-1 is node-local
+    const far = await palisade('check', '-f', s12, '--from', 'kube-system/node-agent', '--to', 'team-b/api');
+    expect(far.stdout).toMatch(/TCP\/80: DENIED/);
+    const r = await palisade('check', '-f', s12, '--from', '10.244.255.2', '--to', 'team-b/api');
+    expect(r.stdout).toMatch(/TCP\/80: ALLOWED/);
+    expect(r.stdout).toContain("but the source is the pod's own node (always allowed)");
+  });
+});
