@@ -13,7 +13,7 @@
  */
 import type { Cluster, ClusterPolicy, Direction, NetworkPolicy, ObjectRef, Pod, Tier } from '../model/types.js';
 import { EndpointIndex } from './endpoints.js';
-import { clusterSubjectSelects, compareClusterPolicies, isolatingPolicies, rulesOf } from './tiers.js';
+import { compareClusterPolicies, isolatingPolicies, rulesOf, selectingPolicies } from './tiers.js';
 
 export interface ApplicablePolicies {
   readonly admin: readonly ClusterPolicy[];
@@ -24,7 +24,7 @@ export interface ApplicablePolicies {
 export function applicablePolicies(cluster: Cluster, pod: Pod, direction: Direction, index = new EndpointIndex(cluster)): ApplicablePolicies {
   const ordered = [...cluster.clusterPolicies].sort(compareClusterPolicies);
   const ofTier = (tier: Tier) =>
-    ordered.filter((p) => p.tier === tier && rulesOf(p, direction).length > 0 && clusterSubjectSelects(p, pod, index));
+    selectingPolicies(ordered, tier, pod, index).filter((p) => rulesOf(p, direction).length > 0);
   return {
     admin: ofTier('Admin'),
     networkPolicies: isolatingPolicies(cluster, pod, direction),

@@ -20,14 +20,21 @@
  *
  * Invariants: the Cluster is read-only and normalized (`model/types.ts`); results depend only on
  * the Cluster, the options and the flow.
- * Cost: construction O(pods + nodes + policies log policies); `evaluate` is linear in the
- * policies and rules that could apply. No I/O, no caching of verdicts.
+ * Cost: construction O(pods x policies) (which policies select which pod); `evaluate` is linear in
+ * the rules of the policies that select the judged pods. No I/O, no caching of verdicts.
  * Thread-safety: immutable after construction; `evaluate` allocates only its result.
  */
 import { sameIp, type IpAddr } from '../model/ip.js';
 import { PROTOCOLS, type Cluster, type ClusterPolicy, type Direction, type NetworkPolicy, type Pod } from '../model/types.js';
 import { EndpointIndex, podName, type ResolvedEndpoint } from './endpoints.js';
-import { compareClusterPolicies, walkClusterTier, walkNetworkPolicyTier, type DirectionContext } from './tiers.js';
+import {
+  compareClusterPolicies,
+  isolatingPolicies,
+  selectingPolicies,
+  walkClusterTier,
+  walkNetworkPolicyTier,
+  type DirectionContext,
+} from './tiers.js';
 import type { DirectionVerdict, Endpoint, Evaluator, Flow, FlowVerdict, RuleRef } from './types.js';
 
 export interface ReferenceOptions {
@@ -50,15 +57,25 @@ export class InvalidFlowError extends Error {
 export class ReferenceEvaluator implements Evaluator {
   readonly cluster: Cluster;
   private readonly index: EndpointIndex;
-  /** every cluster-tier policy in the total order (priority, name, kind) */
-  private readonly ordered: readonly ClusterPolicy[];
+  /** per non-host-network pod: the policies that select it, per tier and direction (see `Selection`) */
+  private readonly selection = new Map<Pod, Selection>();
   private readonly nodeLocalIngress: boolean;
 
   constructor(cluster: Cluster, options: ReferenceOptions = {}) {
     this.cluster = cluster;
     this.index = new EndpointIndex(cluster);
-    this.ordered = [...cluster.clusterPolicies].sort(compareClusterPolicies);
     this.nodeLocalIngress = options.nodeLocalIngress ?? true;
+    // Which policies select which pod depends only on labels, so it is worked out once here;
+    // the rules themselves are still walked per flow.
+    const ordered = [...cluster.clusterPolicies].sort(compareClusterPolicies);
+    for (const pod of cluster.pods) {
+      if (pod.hostNetwork) continue;
+      this.selection.set(pod, {
+        admin: selectingPolicies(ordered, 'Admin', pod, this.index),
+        baseline: selectingPolicies(ordered, 'Baseline', pod, this.index),
+        isolatedBy: { ingress: isolatingPolicies(cluster, pod, 'ingress'), egress: isolatingPolicies(cluster, pod, 'egress') },
+      });
+    }
   }
 
   endpoint(ip: IpAddr): Endpoint {
@@ -115,15 +132,16 @@ export class ReferenceEvaluator implements Evaluator {
     };
     const passed: RuleRef[] = [];
     const base = { direction, passed, subject: podName(subject), notes };
+    const selected = this.selection.get(subject)!;
 
     // Admin tier
-    const admin = walkClusterTier(this.ordered, 'Admin', ctx);
+    const admin = walkClusterTier(selected.admin, ctx);
     if (admin.kind === 'decided') return ruleVerdict(base, admin.rule);
     if (admin.kind === 'pass') passed.push(admin.rule);
 
     // NetworkPolicy tier
     const ownNode = direction === 'ingress' && this.nodeLocalIngress && this.isAddressOfNode(otherIp, subject);
-    const np = walkNetworkPolicyTier(ctx, ownNode);
+    const np = walkNetworkPolicyTier(ctx, selected.isolatedBy[direction], ownNode);
     switch (np.kind) {
       case 'allowed':
         return { ...base, verdict: 'allow', tier: 'NetworkPolicy', reason: 'rule', rule: np.rule, isolatedBy: refs(np.isolatedBy) };
@@ -136,7 +154,7 @@ export class ReferenceEvaluator implements Evaluator {
     }
 
     // Baseline tier
-    const baseline = walkClusterTier(this.ordered, 'Baseline', ctx);
+    const baseline = walkClusterTier(selected.baseline, ctx);
     if (baseline.kind === 'decided') return ruleVerdict(base, baseline.rule);
     if (baseline.kind === 'pass') passed.push(baseline.rule);
 
@@ -150,6 +168,13 @@ export class ReferenceEvaluator implements Evaluator {
     const node = this.index.node(pod.nodeName);
     return node !== undefined && node.addresses.some((a) => sameIp(a, ip));
   }
+}
+
+/** The policies that select one pod: cluster policies in the total order, NetworkPolicies by name. */
+interface Selection {
+  readonly admin: readonly ClusterPolicy[];
+  readonly baseline: readonly ClusterPolicy[];
+  readonly isolatedBy: Readonly<Record<Direction, readonly NetworkPolicy[]>>;
 }
 
 /** One-shot evaluation; build a `ReferenceEvaluator` once when asking many questions. */

@@ -121,8 +121,8 @@ export function clusterRuleOutcome(
   rule: ClusterRule,
   ctx: DirectionContext,
 ): { readonly matches: boolean; readonly action: ClusterAction; readonly failClosed: boolean } {
-  const where = describeRule(policy, rule, ctx.direction);
-  if (rule.peers.some((p) => p.kind === 'domainNames')) addNote(ctx.notes, `${where}: ${FQDN_NOTE_SUFFIX}`);
+  const where = () => describeRule(policy, rule, ctx.direction);
+  if (rule.peers.some((p) => p.kind === 'domainNames')) addNote(ctx.notes, `${where()}: ${FQDN_NOTE_SUFFIX}`);
 
   const unknownPeers = rule.peers.filter((p) => p.kind === 'unknown');
   const unknownProtocols = (rule.protocols ?? []).filter((p) => p.kind === 'unknown');
@@ -132,10 +132,10 @@ export function clusterRuleOutcome(
       ...(unknownProtocols.length > 0 ? ['a protocol entry'] : []),
     ].join(' and ');
     if (rule.action === 'Accept') {
-      addNote(ctx.notes, `${where}: has ${what} with no known field; fail closed: this Accept rule matches nothing`);
+      addNote(ctx.notes, `${where()}: has ${what} with no known field; fail closed: this Accept rule matches nothing`);
       return { matches: false, action: 'Accept', failClosed: true };
     }
-    addNote(ctx.notes, `${where}: has ${what} with no known field; fail closed: this ${rule.action} rule is treated as "Deny all"`);
+    addNote(ctx.notes, `${where()}: has ${what} with no known field; fail closed: this ${rule.action} rule is treated as "Deny all"`);
     return { matches: true, action: 'Deny', failClosed: true };
   }
 
@@ -146,10 +146,17 @@ export function clusterRuleOutcome(
   return { matches: peersOk && protocolsOk, action: rule.action, failClosed: false };
 }
 
-/** Walk one cluster tier for the subject: first matching rule in the total order. */
-export function walkClusterTier(ordered: readonly ClusterPolicy[], tier: Tier, ctx: DirectionContext): ClusterTierOutcome {
-  for (const policy of ordered) {
-    if (policy.tier !== tier || !clusterSubjectSelects(policy, ctx.subject, ctx.index)) continue;
+/** The policies of one cluster tier whose subject selects the pod, in the total order. */
+export function selectingPolicies(ordered: readonly ClusterPolicy[], tier: Tier, pod: Pod, index: EndpointIndex): ClusterPolicy[] {
+  return ordered.filter((p) => p.tier === tier && clusterSubjectSelects(p, pod, index));
+}
+
+/**
+ * Walk one cluster tier for the subject: the first matching rule in the total order.
+ * @param selecting the tier's policies that select `ctx.subject`, in the total order (`selectingPolicies`)
+ */
+export function walkClusterTier(selecting: readonly ClusterPolicy[], ctx: DirectionContext): ClusterTierOutcome {
+  for (const policy of selecting) {
     for (const rule of rulesOf(policy, ctx.direction)) {
       const o = clusterRuleOutcome(policy, rule, ctx);
       if (!o.matches) continue;
@@ -170,12 +177,16 @@ export type NetworkPolicyTierOutcome =
   | { readonly kind: 'denied'; readonly isolatedBy: readonly NetworkPolicy[] };
 
 /**
+ * @param isolatedBy the NetworkPolicies isolating `ctx.subject` in `ctx.direction`, by name (`isolatingPolicies`)
  * @param peerIsSubjectsNode true when the flow's source is an address of the node the subject
  *   runs on and the direction is ingress (the caller decides; SPEC types.go "OR if the traffic
  *   source is the pod's local node").
  */
-export function walkNetworkPolicyTier(ctx: DirectionContext, peerIsSubjectsNode: boolean): NetworkPolicyTierOutcome {
-  const isolatedBy = isolatingPolicies(ctx.cluster, ctx.subject, ctx.direction);
+export function walkNetworkPolicyTier(
+  ctx: DirectionContext,
+  isolatedBy: readonly NetworkPolicy[],
+  peerIsSubjectsNode: boolean,
+): NetworkPolicyTierOutcome {
   if (isolatedBy.length === 0) return { kind: 'not-isolated' };
   for (const np of isolatedBy) {
     const rules = rulesOf(np, ctx.direction);
