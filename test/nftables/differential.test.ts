@@ -11,6 +11,9 @@ import type { Cluster } from '../../src/model/types.js';
 import { compareWithReference, formatMismatch, runDifferential } from '../harness/differential.js';
 import { ProbeFleet, type PortPlan } from '../harness/probe.js';
 import { buildTopology, type Topology } from '../harness/topology.js';
+import { NftablesEnforcer } from '../../backends/nftables/apply.js';
+import { loadNftNative, type NftNative } from '../../backends/nftables/native.js';
+import { run } from '../harness/exec.js';
 import { NftablesTestBackend } from './backend.js';
 
 const INVENTORY = `
@@ -148,7 +151,10 @@ describe.skipIf(!isRoot)('nftables backend = reference evaluator on real packets
   let fleet: ProbeFleet | undefined;
   const backend = new NftablesTestBackend();
 
+  let rootRulesetBefore = '';
+
   beforeAll(async () => {
+    rootRulesetBefore = (await run('nft', ['-j', 'list', 'ruleset'])).stdout;
     topo = await buildTopology(cluster(''), { tag: 'nftdiff' });
     fleet = await ProbeFleet.start(topo, PORTS);
   });
@@ -169,19 +175,57 @@ describe.skipIf(!isRoot)('nftables backend = reference evaluator on real packets
     });
   }
 
-  it('a rejected update leaves the previous rules in force', async () => {
+  it('pod churn (relabel web away and back) changes set elements only and follows the reference', async () => {
     const c = cluster(SCENARIOS['NetworkPolicy: default deny ingress in shop, allow web -> db on named port sql']!);
     await backend.apply(c, { netnsPath: topo!.nodeNetnsPath, netns: topo!.nodeNs });
-    const enforcer = backend.enforcer!;
+    const web = c.pods.find((p) => p.name === 'web')!;
+    const away = { ...web, labels: { app: 'elsewhere' } };
+    const moved: Cluster = { ...c, pods: c.pods.map((p) => (p === web ? away : p)) };
+    const r1 = backend.enforcer!.applyChanges([{ kind: 'pod', pod: away }]);
+    expect(r1.kind).toBe('elements');
+    const after = await compareWithReference(moved, topo!, fleet!, PORTS);
+    expect(after.mismatches.map(formatMismatch)).toEqual([]);
+    const r2 = backend.enforcer!.applyChanges([{ kind: 'pod', pod: web }]);
+    expect(r2.kind).toBe('elements');
+    const back = await compareWithReference(c, topo!, fleet!, PORTS);
+    expect(back.mismatches.map(formatMismatch)).toEqual([]);
+    // the two clusters really differ on the wire (web -> db:5432 is allowed only with the label)
+    expect(after.allowed).toBeLessThan(back.allowed);
+  });
+
+  it('a rejected update leaves the previous rules in force', async () => {
+    const good = cluster(SCENARIOS['NetworkPolicy: default deny ingress in shop, allow web -> db on named port sql']!);
+    const other = cluster(SCENARIOS['Cluster tiers: admin deny, admin pass, baseline deny, nodes peer']!);
+    // An enforcer whose transactions can be poisoned: the whole replacement is sent, followed by
+    // one command the kernel refuses (a rule in a chain that does not exist). libnftables sends
+    // the document as one batch, so the table must stay exactly as it was.
+    const real = loadNftNative();
+    let poison = false;
+    const native: NftNative = {
+      nftRun: (json, ns, echo) => {
+        if (!poison) return real.nftRun(json, ns, echo);
+        const doc = JSON.parse(json) as { nftables: unknown[] };
+        doc.nftables.push({ add: { rule: { family: 'inet', table: 'palisade', chain: 'missing', expr: [{ accept: null }] } } });
+        return real.nftRun(JSON.stringify(doc), ns, echo);
+      },
+      nftWithNetns: (p, fn) => real.nftWithNetns(p, fn),
+    };
+    const enforcer = new NftablesEnforcer({ netnsPath: topo!.nodeNetnsPath, native });
+    enforcer.applyCluster(good);
     const before = JSON.stringify(enforcer.listTable());
-    // A transaction the kernel refuses after the table delete: the last command adds a rule to a
-    // chain that does not exist. libnftables sends all of it as one batch, so nothing may change.
-    const native = (await import('../../backends/nftables/native.js')).loadNftNative();
-    const doc = { nftables: [{ add: { table: { family: 'inet', name: 'palisade' } } }, { delete: { table: { family: 'inet', name: 'palisade' } } }, { add: { table: { family: 'inet', name: 'palisade' } } }, { add: { rule: { family: 'inet', table: 'palisade', chain: 'missing', expr: [{ accept: null }] } } }] };
-    expect(() => native.nftRun(JSON.stringify(doc), topo!.nodeNetnsPath)).toThrow(expect.objectContaining({ code: 'ERR_PALISADE_NFT' }));
+    const rulesBefore = enforcer.ruleSet;
+    poison = true;
+    expect(() => enforcer.applyCluster(other)).toThrow(expect.objectContaining({ code: 'ERR_PALISADE_NFT' }));
+    poison = false;
     expect(JSON.stringify(enforcer.listTable())).toBe(before);
-    const report = await compareWithReference(c, topo!, fleet!, PORTS);
+    expect(enforcer.ruleSet).toBe(rulesBefore);
+    const report = await compareWithReference(good, topo!, fleet!, PORTS);
     expect(report.mismatches.map(formatMismatch)).toEqual([]);
     expect(report.denied).toBeGreaterThan(0);
   });
+
+  it('never touched the root namespace firewall', async () => {
+    expect((await run('nft', ['-j', 'list', 'ruleset'])).stdout).toBe(rootRulesetBefore);
+  });
 });
+

@@ -1,0 +1,185 @@
+/**
+ * The renderer and the apply logic without a kernel: the JSON document's shape (one table, silent
+ * drops, conntrack first, tier chains in order), and that pod churn becomes set-element deltas
+ * with no chain rewrite, through a recording stand-in for the native glue.
+ * (Issue 3, build points 1 and 2.)
+ */
+import { describe, expect, it } from 'vitest';
+import { NftablesEnforcer } from '../../backends/nftables/apply.js';
+import type { NftNative } from '../../backends/nftables/native.js';
+import type { NftCommand, NftDocument } from '../../backends/nftables/nft-json.js';
+import { renderDelete, renderFull } from '../../backends/nftables/render.js';
+import { safeParseCluster } from '../../src/manifests/cluster.js';
+import type { Cluster, Pod } from '../../src/model/types.js';
+import { Resolution } from '../../src/resolve/index.js';
+import { lower } from '../../src/rules/lower.js';
+
+const YAML = `
+apiVersion: v1
+kind: Namespace
+metadata: { name: shop }
+---
+apiVersion: v1
+kind: Node
+metadata: { name: node-a }
+status: { addresses: [ { type: InternalIP, address: 10.244.200.1 } ] }
+---
+apiVersion: v1
+kind: Pod
+metadata: { name: web, namespace: shop, labels: { app: web } }
+spec: { nodeName: node-a }
+status: { podIPs: [ { ip: 10.244.1.10 }, { ip: "fd00:10:244:1::10" } ] }
+---
+apiVersion: v1
+kind: Pod
+metadata: { name: db, namespace: shop, labels: { app: db } }
+spec: { nodeName: node-a }
+status: { podIPs: [ { ip: 10.244.1.11 } ] }
+---
+apiVersion: networking.k8s.io/v1
+kind: NetworkPolicy
+metadata: { name: db-from-web, namespace: shop }
+spec:
+  podSelector: { matchLabels: { app: db } }
+  ingress:
+  - from: [ { podSelector: { matchLabels: { app: web } } }, { ipBlock: { cidr: 10.244.0.0/16, except: [10.244.9.0/24] } } ]
+    ports: [ { port: 5432 }, { protocol: UDP, port: 53, endPort: 60 } ]
+---
+apiVersion: policy.networking.k8s.io/v1alpha2
+kind: ClusterNetworkPolicy
+metadata: { name: admin }
+spec:
+  tier: Admin
+  priority: 5
+  subject: { namespaces: {} }
+  egress:
+  - { name: pass-all, action: Pass, to: [ { networks: [ 10.244.0.0/16, 10.244.1.0/24 ] } ] }
+  - { name: deny-sctp, action: Deny, to: [ { namespaces: {} } ], protocols: [ { sctp: { destinationPort: { number: 9 } } } ] }
+`;
+
+function cluster(): Cluster {
+  const r = safeParseCluster(YAML, 'render.test.yaml');
+  if (!r.cluster) throw new Error(JSON.stringify(r.problems));
+  return r.cluster;
+}
+
+class RecordingNative implements NftNative {
+  docs: NftDocument[] = [];
+  failNext = false;
+  nftRun(json: string): string {
+    const doc = JSON.parse(json) as NftDocument;
+    if (this.failNext) {
+      this.failNext = false;
+      throw Object.assign(new Error('rejected'), { code: 'ERR_PALISADE_NFT' });
+    }
+    this.docs.push(doc);
+    return '';
+  }
+  nftWithNetns<T>(_p: string, fn: () => T): T {
+    return fn();
+  }
+}
+
+const verbOf = (c: NftCommand): string => Object.keys(c)[0]!;
+const objectOf = (c: NftCommand): [string, Record<string, unknown>] => {
+  const inner = c[verbOf(c)] as Record<string, Record<string, unknown>>;
+  const kind = Object.keys(inner)[0]!;
+  return [kind, inner[kind]!];
+};
+
+describe('nftables renderer', () => {
+  const c = cluster();
+  const res = new Resolution(c, c.networkPolicies);
+  const rs = lower(c, res);
+  const doc = renderFull({ ruleSet: rs, members: (id) => res.prefixes(id) });
+
+  it('replaces table inet palisade in one document and touches nothing else', () => {
+    expect(doc.nftables.slice(0, 3).map((x) => `${verbOf(x)} ${objectOf(x)[0]}`)).toEqual(['add table', 'delete table', 'add table']);
+    for (const cmd of doc.nftables) {
+      const [kind, o] = objectOf(cmd);
+      expect(o.family).toBe('inet');
+      expect(kind === 'table' ? o.name : o.table).toBe('palisade');
+    }
+    expect(renderDelete().nftables).toEqual([
+      { add: { table: { family: 'inet', name: 'palisade' } } },
+      { delete: { table: { family: 'inet', name: 'palisade' } } },
+    ]);
+  });
+
+  it('drops denied flows silently (no reject anywhere) and accepts established/related first', () => {
+    const text = JSON.stringify(doc);
+    expect(text).not.toContain('reject');
+    expect(text).toContain('"drop":null');
+    const rules = doc.nftables.filter((x) => objectOf(x)[0] === 'rule').map((x) => objectOf(x)[1]);
+    for (const hook of ['forward', 'input', 'output']) {
+      const first = rules.find((r) => r.chain === hook)!;
+      expect(JSON.stringify(first.expr)).toBe(JSON.stringify([{ match: { op: 'in', left: { ct: { key: 'state' } }, right: ['established', 'related'] } }, { accept: null }]));
+    }
+  });
+
+  it('emits each tier chain in priority order, once per family, ending in the next tier', () => {
+    const rules = doc.nftables.filter((x) => objectOf(x)[0] === 'rule').map((x) => objectOf(x)[1]);
+    const egressAdmin = rules.filter((r) => r.chain === 'egress_admin');
+    // 2 lowered rules x 2 families, then the fall-through
+    expect(egressAdmin.map((r) => r.comment ?? '-')).toEqual([
+      ...Array(2).fill(rs.egress.rules[0]!.origin.stableId),
+      ...Array(2).fill(rs.egress.rules[1]!.origin.stableId),
+      '-',
+    ]);
+    expect(egressAdmin.at(-1)!.expr).toEqual([{ goto: { target: 'egress_np' } }]);
+    expect(rules.filter((r) => r.chain === 'ingress_baseline').at(-1)!.expr).toEqual([{ accept: null }]);
+    // Admin Pass -> the NetworkPolicy tier of the same direction
+    expect(JSON.stringify(egressAdmin[0]!.expr)).toContain('{"goto":{"target":"egress_np"}}');
+  });
+
+  it('writes overlapping prefixes of one set as disjoint elements', () => {
+    const elems = doc.nftables.filter((x) => verbOf(x) === 'add' && objectOf(x)[0] === 'element').map((x) => objectOf(x)[1]);
+    const wide = elems.find((e) => JSON.stringify(e.elem).includes('"len":16'));
+    expect(wide).toBeDefined();
+    expect(JSON.stringify(wide!.elem)).not.toContain('"len":24');
+  });
+});
+
+describe('nftables apply logic', () => {
+  it('turns pod churn into set-element deltas without a chain rewrite', () => {
+    const native = new RecordingNative();
+    const enf = new NftablesEnforcer({ native });
+    const c = cluster();
+    expect(enf.applyCluster(c).kind).toBe('full');
+    const web = c.pods.find((p) => p.name === 'web')!;
+    const relabelled: Pod = { ...web, labels: { app: 'other' } };
+    const report = enf.applyChanges([{ kind: 'pod', pod: relabelled }]);
+    expect(report.kind).toBe('elements');
+    const last = native.docs.at(-1)!;
+    expect(last.nftables.every((x) => objectOf(x)[0] === 'element')).toBe(true);
+    expect(JSON.stringify(last)).toContain('"delete":{"element"');
+    expect(JSON.stringify(last)).toContain('10.244.1.10');
+    // and back again: the element comes back
+    const back = enf.applyChanges([{ kind: 'pod', pod: web }]);
+    expect(back.kind).toBe('elements');
+    expect(JSON.stringify(native.docs.at(-1))).toContain('"add":{"element"');
+  });
+
+  it('after a rejected transaction keeps its state: the same change then yields the same deltas', () => {
+    const native = new RecordingNative();
+    const enf = new NftablesEnforcer({ native });
+    const c = cluster();
+    enf.applyCluster(c);
+    const web = c.pods.find((p) => p.name === 'web')!;
+    const change = { kind: 'pod' as const, pod: { ...web, labels: { app: 'other' } } };
+    native.failNext = true;
+    expect(() => enf.applyChanges([change])).toThrow(expect.objectContaining({ code: 'ERR_PALISADE_NFT' }));
+    const n = native.docs.length;
+    enf.applyChanges([change]);
+    expect(native.docs.length).toBe(n + 1);
+    expect(JSON.stringify(native.docs.at(-1))).toContain('"delete":{"element"');
+  });
+
+  it('delete removes only the table', () => {
+    const native = new RecordingNative();
+    const enf = new NftablesEnforcer({ native });
+    enf.applyCluster(cluster());
+    enf.delete();
+    expect(native.docs.at(-1)).toEqual(renderDelete());
+  });
+});
