@@ -529,6 +529,21 @@ describe('endpoints', () => {
     expect(p.check('x/a', EXTERNAL).dst).toEqual({ kind: 'external', ip: EXTERNAL });
   });
 
+  it('a host-network pod whose Node object is missing is still host traffic: kind node, its spec.nodeName (endpoints.ts rule 3)', () => {
+    const p = probe(
+      withPolicies(`
+apiVersion: v1
+kind: Pod
+metadata: {name: agent2, namespace: host}
+spec: {nodeName: n9, hostNetwork: true, containers: [{name: c, image: agent}]}
+status: {podIP: 10.244.100.9}
+`),
+    );
+    const v = p.check('x/a', 'host/agent2');
+    expect(v.dst).toEqual({ kind: 'node', ip: '10.244.100.9', pod: 'host/agent2', node: 'n9' });
+    expect(v.ingress.reason).toBe('not-a-pod');
+  });
+
   it('two pods claiming one IP: the first by namespace/name owns it (documented in endpoints.ts)', () => {
     const p = probe(
       withPolicies(`
