@@ -1,0 +1,383 @@
+/**
+ * The Engine: policies compiled once into per-direction classifiers that answer a flow with the
+ * verdict and the deciding rule of each direction, kept current under inventory and policy
+ * changes, and able to explain any answer exactly as the reference evaluator would.
+ *
+ * Data flow: Cluster -> Resolution (address sets, resolve/) -> RuleSet (rules/lower.ts) ->
+ * two ClassifierBackends (egress, ingress) -> lookup / lookupBatch / explain.
+ *
+ * Invariants:
+ * - After any sequence of `update` calls, every answer equals that of an Engine compiled fresh
+ *   from `cluster()` (same verdicts and deciding rules; rule ids may differ), and equals the
+ *   reference evaluator on `cluster()` (test/engine differential tests).
+ * - Loopback (a pod's traffic to its own address) and non-pod ends allow without a rule, as the
+ *   reference decides.
+ * Cost: compile = resolution + lowering + classifier build; an inventory change costs what the
+ * resolver reports (resolve/resolver.ts) plus one classifier edit batch; a policy change, a pod
+ * bringing a named-port number no rule has seen, or a new node rebuilds.
+ * Thread-safety: one owner; not re-entrant. (The native classifier itself publishes versions
+ * atomically; this wrapper does not add threads.)
+ */
+import { sameIp, type Family, type IpAddr } from '../model/ip.js';
+import type { Cluster, ClusterPolicy, Direction, NetworkPolicy, PolicySet, Tier } from '../model/types.js';
+import { InvalidFlowError } from '../reference/evaluate.js';
+import { PROTOCOLS } from '../model/types.js';
+import type { Endpoint, Evaluator, Flow, FlowVerdict } from '../reference/types.js';
+import { ipKey } from '../resolve/address-index.js';
+import type { InventoryChange } from '../resolve/changes.js';
+import { groupKey } from '../resolve/named-ports.js';
+import { Resolution } from '../resolve/resolver.js';
+import { lower } from '../rules/lower.js';
+import { walkIndex, type WalkIndex } from '../rules/notes.js';
+import { isAllow, type Rule, type RuleSet } from '../rules/types.js';
+import { NO_RULE, type ClassifierBackend } from './backend.js';
+import type { EngineChange, PolicyChange, UpdateResult } from './changes.js';
+import { decide, type Decision } from './decide.js';
+import { explainFlow, type ExplainContext } from './explain.js';
+import { PROTOCOL_NUMBER, WORDS_PER_FLOW, type FlowBatch } from './flow-batch.js';
+import { TsClassifier } from './ts-backend.js';
+
+export type ClassifierKind = 'ts' | 'native';
+
+export interface EngineOptions {
+  /** which classifier answers lookups; default: native when the addon is built, else ts */
+  readonly classifier?: ClassifierKind | 'auto';
+  /** the reference's `nodeLocalIngress` (default true): an isolated pod accepts traffic from its own node */
+  readonly nodeLocalIngress?: boolean;
+}
+
+/** One direction's answer. */
+export interface DirectionResult {
+  readonly verdict: 'allow' | 'deny';
+  /** the deciding rule (`Engine.rule(id)`), or -1: no rule decided (default allow, not a pod, loopback) */
+  readonly ruleId: number;
+}
+
+export interface LookupResult {
+  readonly verdict: 'allow' | 'deny';
+  readonly egress: DirectionResult;
+  readonly ingress: DirectionResult;
+}
+
+/** Answers of a batch, index-aligned with its flows. */
+export interface BatchResult {
+  /** 1 allow, 0 deny */
+  readonly verdict: Uint8Array;
+  /** deciding rule id per flow, or -1 */
+  readonly egressRule: Int32Array;
+  readonly ingressRule: Int32Array;
+}
+
+/** Makes a classifier; the native one is registered by `native-backend.ts` when the addon loads. */
+export type BackendFactory = () => ClassifierBackend;
+let nativeFactory: BackendFactory | undefined;
+export function registerNativeBackend(f: BackendFactory | undefined): void {
+  nativeFactory = f;
+}
+export const nativeAvailable = (): boolean => nativeFactory !== undefined;
+
+interface Compiled {
+  readonly resolution: Resolution;
+  readonly ruleSet: RuleSet;
+  readonly backends: Record<Direction, ClassifierBackend>;
+  readonly walks: Record<Direction, Record<Tier, WalkIndex>>;
+}
+
+export class Engine implements Evaluator {
+  private networkPolicies: NetworkPolicy[];
+  private clusterPolicies: ClusterPolicy[];
+  private readonly services: Cluster['services'];
+  private readonly endpointSlices: Cluster['endpointSlices'];
+  private c: Compiled;
+  private versionCount = 0;
+  private rebuildCount = 0;
+  readonly classifier: ClassifierKind;
+  private readonly nodeLocalIngress: boolean;
+
+  /** Use `compile()` from the package entry point; this is its implementation. */
+  constructor(cluster: Cluster, options: EngineOptions = {}) {
+    const wanted = options.classifier ?? 'auto';
+    if (wanted === 'native' && !nativeFactory) throw new Error('the native classifier is not available (addon not built)');
+    this.classifier = wanted === 'ts' || (wanted === 'auto' && !nativeFactory) ? 'ts' : 'native';
+    this.nodeLocalIngress = options.nodeLocalIngress ?? true;
+    this.networkPolicies = [...cluster.networkPolicies];
+    this.clusterPolicies = [...cluster.clusterPolicies];
+    this.services = cluster.services;
+    this.endpointSlices = cluster.endpointSlices;
+    this.c = this.build(cluster);
+  }
+
+  // ---- questions -------------------------------------------------------------------------
+
+  /** Verdict and deciding rule per direction for one flow. Throws InvalidFlowError on a bad flow. */
+  lookup(flow: Flow): LookupResult {
+    checkFlow(flow);
+    if (this.isLoopback(flow)) return LOOPBACK;
+    const e = this.decide('egress', flow).ruleId;
+    const i = this.decide('ingress', flow).ruleId;
+    const ev = this.verdictOf(e);
+    const iv = this.verdictOf(i);
+    return { verdict: ev === 'allow' && iv === 'allow' ? 'allow' : 'deny', egress: { verdict: ev, ruleId: e }, ingress: { verdict: iv, ruleId: i } };
+  }
+
+  /**
+   * Every flow of a batch (one address family, layout in flow-batch.ts). Flows are not
+   * validated one by one: a protocol other than TCP/UDP/SCTP matches only any-protocol rules.
+   */
+  lookupBatch(batch: FlowBatch, out?: BatchResult): BatchResult {
+    const n = batch.count;
+    const res = out ?? { verdict: new Uint8Array(n), egressRule: new Int32Array(n), ingressRule: new Int32Array(n) };
+    const { backends, ruleSet } = this.c;
+    backends.egress.lookupBatch(batch, 0, res.egressRule);
+    backends.ingress.lookupBatch(batch, 0, res.ingressRule);
+    const w = WORDS_PER_FLOW[batch.family];
+    const words = batch.words;
+    const rules = ruleSet.rules;
+    for (let k = 0; k < n; k++) {
+      const o = k * w;
+      let e = res.egressRule[k] as number;
+      let i = res.ingressRule[k] as number;
+      if ((e >= 0 && (rules[e] as Rule).action === 'pass') || (i >= 0 && (rules[i] as Rule).action === 'pass')) {
+        const flowWords = words.subarray(o, o + w);
+        if (e >= 0 && (rules[e] as Rule).action === 'pass') e = this.continuePass('egress', batch.family, flowWords, e);
+        if (i >= 0 && (rules[i] as Rule).action === 'pass') i = this.continuePass('ingress', batch.family, flowWords, i);
+      }
+      if (this.loopbackWords(batch.family, words, o)) {
+        e = NO_RULE;
+        i = NO_RULE;
+      }
+      res.egressRule[k] = e;
+      res.ingressRule[k] = i;
+      const allowE = e < 0 || isAllow((rules[e] as Rule).action);
+      const allowI = i < 0 || isAllow((rules[i] as Rule).action);
+      res.verdict[k] = allowE && allowI ? 1 : 0;
+    }
+    return res;
+  }
+
+  /** The full explanation; equal to `new ReferenceEvaluator(engine.cluster()).evaluate(flow)`. */
+  explain(flow: Flow): FlowVerdict {
+    checkFlow(flow);
+    const ctx: ExplainContext = {
+      resolution: this.c.resolution,
+      ruleSet: this.c.ruleSet,
+      walks: this.c.walks,
+      decide: (d, f) => this.decide(d, f),
+    };
+    return explainFlow(ctx, flow);
+  }
+
+  /** `Evaluator.evaluate`: the same as `explain`, so the engine drops in where the reference is used. */
+  evaluate(flow: Flow): FlowVerdict {
+    return this.explain(flow);
+  }
+
+  /** `Evaluator.endpoint`: what an address is (pod, node or external), by the reference's rules. */
+  endpoint(ip: IpAddr): Endpoint {
+    return this.c.resolution.addresses.resolve(ip).endpoint;
+  }
+
+  /** A rule by the id lookups return. */
+  rule(id: number): Rule {
+    const r = this.c.ruleSet.rules[id];
+    if (!r) throw new RangeError(`no rule ${id}`);
+    return r;
+  }
+
+  /** The compiled rule set (what `palisade compile --rules` prints). */
+  get ruleSet(): RuleSet {
+    return this.c.ruleSet;
+  }
+
+  /** The address sets behind the rules (read-only use). */
+  get resolution(): Resolution {
+    return this.c.resolution;
+  }
+
+  /** Lookups the classifiers answered since compile (both directions; proves which path ran). */
+  get classifierLookups(): number {
+    return this.c.backends.egress.lookups + this.c.backends.ingress.lookups;
+  }
+
+  /** Changes applied so far, and how many of them rebuilt the rule set. */
+  get version(): number {
+    return this.versionCount;
+  }
+  get rebuilds(): number {
+    return this.rebuildCount;
+  }
+
+  /** The cluster as the engine sees it now (inventory after updates, current policies). */
+  cluster(): Cluster {
+    const inv = this.c.resolution.inventory();
+    return {
+      ...inv,
+      services: this.services,
+      endpointSlices: this.endpointSlices,
+      networkPolicies: [...this.networkPolicies],
+      clusterPolicies: [...this.clusterPolicies],
+    };
+  }
+
+  // ---- changes ---------------------------------------------------------------------------
+
+  /**
+   * Apply one change. Inventory changes update set membership in place (the classifier sees all
+   * of one change or none); policy changes rebuild. Objects are taken as normalized and valid
+   * (as `loadCluster` returns them).
+   */
+  update(change: EngineChange): UpdateResult {
+    this.versionCount++;
+    if (change.kind === 'policy' || change.kind === 'policy-removed') {
+      this.applyPolicy(change);
+      this.rebuild();
+      return { rebuilt: true, deltas: [], version: this.versionCount };
+    }
+    const deltas = this.c.resolution.apply(change);
+    if (this.needsRebuild(change)) {
+      this.rebuild();
+      return { rebuilt: true, deltas: [], version: this.versionCount };
+    }
+    if (deltas.length > 0) {
+      this.c.backends.egress.applySetEdits(deltas);
+      this.c.backends.ingress.applySetEdits(deltas);
+    }
+    return { rebuilt: false, deltas, version: this.versionCount };
+  }
+
+  // ---- internals -------------------------------------------------------------------------
+
+  private build(cluster: Cluster): Compiled {
+    const resolution = new Resolution(cluster, cluster.networkPolicies);
+    const ruleSet = lower(cluster, resolution, { nodeLocalIngress: this.nodeLocalIngress });
+    const sets = new Map<number, ReturnType<Resolution['prefixes']>>();
+    for (let id = 0; id < resolution.setCount; id++) sets.set(id, resolution.prefixes(id));
+    const make = (): ClassifierBackend => (this.classifier === 'native' ? (nativeFactory as BackendFactory)() : new TsClassifier());
+    const backends = { egress: make(), ingress: make() };
+    for (const d of ['egress', 'ingress'] as const) {
+      backends[d].loadSets(sets);
+      backends[d].publishRules(ruleSet[d]);
+    }
+    const policies: PolicySet = cluster;
+    const walks = {
+      egress: { Admin: walkIndex(policies, 'Admin', 'egress'), Baseline: walkIndex(policies, 'Baseline', 'egress') },
+      ingress: { Admin: walkIndex(policies, 'Admin', 'ingress'), Baseline: walkIndex(policies, 'Baseline', 'ingress') },
+    };
+    return { resolution, ruleSet, backends, walks };
+  }
+
+  private rebuild(): void {
+    this.rebuildCount++;
+    this.c = this.build(this.cluster());
+  }
+
+  /** A change the current rules cannot express: a named-port group or a node they never saw. */
+  private needsRebuild(change: InventoryChange): boolean {
+    const rs = this.c.ruleSet;
+    if (change.kind === 'node') return this.nodeLocalIngress && !rs.nodeLocalNodes.has(change.node.name);
+    if (change.kind !== 'pod' || change.pod.hostNetwork) return false;
+    for (const cp of change.pod.containerPorts) {
+      if (cp.name === undefined) continue;
+      const used = rs.namedPortGroups.get(cp.name);
+      if (used && !used.has(groupKey({ name: cp.name, protocol: cp.protocol, port: cp.containerPort }))) return true;
+    }
+    return false;
+  }
+
+  private applyPolicy(change: PolicyChange): void {
+    const ref = change.policy;
+    const sameNp = (np: NetworkPolicy): boolean => ref.kind === 'NetworkPolicy' && np.namespace === (ref.namespace ?? 'default') && np.name === ref.name;
+    const sameCp = (cp: ClusterPolicy): boolean => cp.kind === ref.kind && cp.name === ref.name;
+    const npAt = this.networkPolicies.findIndex(sameNp);
+    const cpAt = this.clusterPolicies.findIndex(sameCp);
+    if (change.kind === 'policy-removed') {
+      if (npAt >= 0) this.networkPolicies.splice(npAt, 1);
+      if (cpAt >= 0) this.clusterPolicies.splice(cpAt, 1);
+      return;
+    }
+    if (change.policy.kind === 'NetworkPolicy') {
+      if (npAt >= 0) this.networkPolicies[npAt] = change.policy;
+      else this.networkPolicies.push(change.policy);
+    } else if (cpAt >= 0) this.clusterPolicies[cpAt] = change.policy as ClusterPolicy;
+    else this.clusterPolicies.push(change.policy as ClusterPolicy);
+  }
+
+  private decide(direction: Direction, flow: Flow): Decision {
+    const table = this.c.ruleSet[direction];
+    return decide(
+      this.c.backends[direction],
+      table,
+      this.c.ruleSet.rules,
+      flow.src.family,
+      flow.src.value,
+      flow.dst.value,
+      PROTOCOL_NUMBER[flow.protocol],
+      flow.srcPort ?? 0,
+      flow.dstPort,
+    );
+  }
+
+  /** After a Pass found by a batch lookup: continue at the next tier for that one flow. */
+  private continuePass(direction: Direction, family: Family, fw: Uint32Array, passId: number): number {
+    const r = this.c.ruleSet.rules[passId] as Rule;
+    if (r.tier !== 'Admin') return NO_RULE;
+    const table = this.c.ruleSet[direction];
+    const src = family === 4 ? BigInt(fw[0] as number) : words6(fw, 0);
+    const dst = family === 4 ? BigInt(fw[1] as number) : words6(fw, 4);
+    const ports = fw[fw.length - 2] as number;
+    const proto = fw[fw.length - 1] as number;
+    return decide(this.c.backends[direction], table, this.c.ruleSet.rules, family, src, dst, proto, ports >>> 16, ports & 0xffff, table.tierStart.NetworkPolicy).ruleId;
+  }
+
+  private verdictOf(id: number): 'allow' | 'deny' {
+    return id < 0 || isAllow((this.c.ruleSet.rules[id] as Rule).action) ? 'allow' : 'deny';
+  }
+
+  /** A pod's traffic to its own address (or a non-pod talking to itself: allowed all the same). */
+  private isLoopback(flow: Flow): boolean {
+    if (sameIp(flow.src, flow.dst)) return true;
+    const a = this.c.resolution.addresses;
+    if (!a.hasMultiAddressPods) return false;
+    const s = a.podOwner(ipKey(flow.src));
+    return s !== undefined && s === a.podOwner(ipKey(flow.dst));
+  }
+
+  private loopbackWords(family: Family, words: Uint32Array, o: number): boolean {
+    if (family === 4) {
+      if (words[o] === words[o + 1]) return true;
+    } else if (words[o] === words[o + 4] && words[o + 1] === words[o + 5] && words[o + 2] === words[o + 6] && words[o + 3] === words[o + 7]) {
+      return true;
+    }
+    const a = this.c.resolution.addresses;
+    if (!a.hasMultiAddressPods) return false;
+    const src = family === 4 ? BigInt(words[o] as number) : words6(words, o);
+    const dst = family === 4 ? BigInt(words[o + 1] as number) : words6(words, o + 4);
+    const s = a.podOwner(`${family}/${src.toString(16)}`);
+    return s !== undefined && s === a.podOwner(`${family}/${dst.toString(16)}`);
+  }
+}
+
+const LOOPBACK: LookupResult = Object.freeze({
+  verdict: 'allow',
+  egress: Object.freeze({ verdict: 'allow', ruleId: NO_RULE }),
+  ingress: Object.freeze({ verdict: 'allow', ruleId: NO_RULE }),
+}) as LookupResult;
+
+function words6(w: Uint32Array, o: number): bigint {
+  let v = 0n;
+  for (let k = 0; k < 4; k++) v = (v << 32n) | BigInt(w[o + k] as number);
+  return v;
+}
+
+/** The reference's flow checks, with its error type (reference/evaluate.ts checkFlow). */
+export function checkFlow(flow: Flow): void {
+  if (flow.src.family !== flow.dst.family) {
+    throw new InvalidFlowError(`a flow is one address family: ${flow.src.text} -> ${flow.dst.text}`);
+  }
+  if (!Number.isInteger(flow.dstPort) || flow.dstPort < 1 || flow.dstPort > 65535) {
+    throw new InvalidFlowError(`dstPort must be an integer in 1..65535, got ${String(flow.dstPort)}`);
+  }
+  if (!PROTOCOLS.includes(flow.protocol)) {
+    throw new InvalidFlowError(`protocol must be one of ${PROTOCOLS.join(', ')}, got ${String(flow.protocol)}`);
+  }
+}

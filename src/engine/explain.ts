@@ -1,0 +1,115 @@
+/**
+ * Explain: the full FlowVerdict for one flow, built from the classifier's decisions. It must be
+ * EXACTLY what `ReferenceEvaluator.evaluate` returns (the CLI's check/matrix switch engines and
+ * their output must not change); the differential tests compare them field by field.
+ *
+ * The classifier gives the deciding rule and the Pass rules met per direction; the rest is read
+ * from the resolution: who owns each address (`AddressIndex`, the reference's endpoint rules),
+ * the NetworkPolicies isolating the subject (`isolatedBy`, by name), and the notes of the
+ * cluster-tier rules the reference's walk examined (`rules/notes.ts`): every noted rule of a
+ * policy selecting the subject, up to and including the rule that ended the tier.
+ * Cost: one `decide` per direction plus O(noted rules + NetworkPolicies of the namespace).
+ */
+import { selects } from '../model/labels.js';
+import type { ClusterPolicy, Direction, Pod, Tier } from '../model/types.js';
+import type { DirectionVerdict, Flow, FlowVerdict, RuleRef } from '../reference/types.js';
+import type { OwnedEndpoint } from '../resolve/address-index.js';
+import type { Resolution } from '../resolve/resolver.js';
+import type { WalkIndex } from '../rules/notes.js';
+import type { Rule, RuleSet } from '../rules/types.js';
+import { NO_RULE } from './backend.js';
+import type { Decision } from './decide.js';
+
+export interface ExplainContext {
+  readonly resolution: Resolution;
+  readonly ruleSet: RuleSet;
+  readonly walks: Readonly<Record<Direction, Record<Tier, WalkIndex>>>;
+  /** the classifier decision for one direction (subject = source for egress, destination for ingress) */
+  decide(direction: Direction, flow: Flow): Decision;
+}
+
+const podName = (p: Pod): string => `${p.namespace}/${p.name}`;
+
+export function explainFlow(ctx: ExplainContext, flow: Flow): FlowVerdict {
+  const src = ctx.resolution.addresses.resolve(flow.src);
+  const dst = ctx.resolution.addresses.resolve(flow.dst);
+  let egress: DirectionVerdict;
+  let ingress: DirectionVerdict;
+  if (src.pod !== undefined && src.pod === dst.pod) {
+    egress = loopback('egress', src.pod);
+    ingress = loopback('ingress', src.pod);
+  } else {
+    egress = judge(ctx, 'egress', src, flow);
+    ingress = judge(ctx, 'ingress', dst, flow);
+  }
+  const verdict = egress.verdict === 'allow' && ingress.verdict === 'allow' ? 'allow' : 'deny';
+  return { verdict, flow, src: src.endpoint, dst: dst.endpoint, egress, ingress };
+}
+
+function judge(ctx: ExplainContext, direction: Direction, self: OwnedEndpoint, flow: Flow): DirectionVerdict {
+  const notes: string[] = [];
+  const subject = self.pod;
+  if (!subject) {
+    if (self.hostNetworkPod) {
+      notes.push(`${podName(self.hostNetworkPod)} is a host-network pod: no policy selects it; its traffic is node traffic`);
+    }
+    return { direction, verdict: 'allow', tier: 'Default', reason: 'not-a-pod', passed: [], notes };
+  }
+  const d = ctx.decide(direction, flow);
+  const rules = ctx.ruleSet.rules;
+  const passedRules = d.passed.map((id) => rules[id] as Rule);
+  const decider = d.ruleId === NO_RULE ? undefined : (rules[d.ruleId] as Rule);
+  const passed: RuleRef[] = passedRules.map((r) => r.origin.ref as RuleRef);
+  const base = { direction, passed, subject: podName(subject), notes };
+
+  // Notes of the Admin walk: it ended at the Admin decider or Admin Pass, else it ran through.
+  const adminEnd = decider?.tier === 'Admin' ? decider : passedRules.find((r) => r.tier === 'Admin');
+  addWalkNotes(ctx, direction, 'Admin', subject, adminEnd, notes);
+  if (decider?.tier === 'Admin') return ruleVerdict(base, decider);
+
+  if (decider?.tier === 'NetworkPolicy') {
+    const isolatedBy = ctx.resolution
+      .isolatingPolicies(subject, direction)
+      .map((np) => ({ kind: 'NetworkPolicy', namespace: np.namespace, name: np.name }));
+    switch (decider.action) {
+      case 'allow':
+        return { ...base, verdict: 'allow', tier: 'NetworkPolicy', reason: 'rule', rule: decider.origin.ref as RuleRef, isolatedBy };
+      case 'node-local':
+        return { ...base, verdict: 'allow', tier: 'NetworkPolicy', reason: 'node-local', isolatedBy };
+      default:
+        return { ...base, verdict: 'deny', tier: 'NetworkPolicy', reason: 'isolated-no-match', isolatedBy };
+    }
+  }
+
+  const baselineEnd = decider?.tier === 'Baseline' ? decider : passedRules.find((r) => r.tier === 'Baseline');
+  addWalkNotes(ctx, direction, 'Baseline', subject, baselineEnd, notes);
+  if (decider?.tier === 'Baseline') return ruleVerdict(base, decider);
+  return { ...base, verdict: 'allow', tier: 'Default', reason: 'no-match' };
+}
+
+/** The notes the reference's walk of `tier` met: noted rules up to `end` (all when undefined). */
+function addWalkNotes(ctx: ExplainContext, d: Direction, tier: Tier, subject: Pod, end: Rule | undefined, notes: string[]): void {
+  const walk = ctx.walks[d][tier];
+  if (walk.noted.length === 0) return;
+  const last = end ? walk.positions.get(end.origin.stableId) : undefined;
+  for (const n of walk.noted) {
+    if (last !== undefined && n.position > last) break;
+    if (!subjectSelects(ctx, n.policy, subject)) continue;
+    for (const note of n.notes) if (!notes.includes(note)) notes.push(note);
+  }
+}
+
+function subjectSelects(ctx: ExplainContext, p: ClusterPolicy, pod: Pod): boolean {
+  if (pod.hostNetwork) return false;
+  const nsOk = selects(p.subject.namespaceSelector, ctx.resolution.namespaceLabels(pod.namespace));
+  return p.subject.kind === 'namespaces' ? nsOk : nsOk && selects(p.subject.podSelector, pod.labels);
+}
+
+function ruleVerdict(base: { direction: Direction; passed: RuleRef[]; subject: string; notes: string[] }, r: Rule): DirectionVerdict {
+  const rule = r.origin.ref as RuleRef;
+  return { ...base, verdict: rule.action === 'Deny' ? 'deny' : 'allow', tier: rule.tier, reason: 'rule', rule };
+}
+
+function loopback(direction: Direction, pod: Pod): DirectionVerdict {
+  return { direction, verdict: 'allow', tier: 'Default', reason: 'loopback', passed: [], subject: podName(pod), notes: [] };
+}

@@ -1,0 +1,71 @@
+/**
+ * Palisade's public API: compile Kubernetes network policy into an Engine that answers flows.
+ *
+ * ```ts
+ * import { compile } from 'palisade';
+ * const engine = compile({ paths: ['manifests/'] });        // throws InvalidInputError
+ * const r = engine.lookup({ src, dst, protocol: 'TCP', dstPort: 80 });
+ * if (r.verdict === 'deny') console.log(engine.explain(flow)); // which tier, policy and rule
+ * engine.update({ kind: 'pod', pod });                        // incremental
+ * ```
+ * See docs/engine-api.md for the guide written for CNI plugin authors.
+ */
+import { hasErrors, InvalidInputError, type Problem } from './model/problems.js';
+import type { Cluster } from './model/types.js';
+import { safeLoadCluster, safeParseCluster } from './manifests/cluster.js';
+import { Engine, type EngineOptions } from './engine/engine.js';
+import { UnsupportedRuleError } from './rules/lower.js';
+import './engine/native-backend.js';
+
+/** What `compile` reads: manifest files/directories, manifest text, or a normalized Cluster. */
+export type CompileInput =
+  | { readonly paths: readonly string[] }
+  | { readonly text: string; readonly file?: string }
+  | Cluster;
+
+export interface SafeCompileResult {
+  /** present when there is no error */
+  readonly engine?: Engine;
+  /** errors, warnings and notices (file, object, field path, stable code) */
+  readonly problems: readonly Problem[];
+}
+
+/**
+ * Compile without throwing: `{ engine, problems }`, `engine` absent when any problem is an error.
+ * Invalid input is rejected whole; nothing of it is used.
+ */
+export function safeCompile(input: CompileInput, options: EngineOptions = {}): SafeCompileResult {
+  let cluster: Cluster | undefined;
+  let problems: readonly Problem[] = [];
+  if ('paths' in input) ({ cluster, problems } = safeLoadCluster(input.paths));
+  else if ('text' in input) ({ cluster, problems } = safeParseCluster(input.text, input.file));
+  else cluster = input;
+  if (!cluster || hasErrors(problems)) return { problems };
+  try {
+    return { engine: new Engine(cluster, options), problems };
+  } catch (e) {
+    if (e instanceof UnsupportedRuleError) {
+      return { problems: [...problems, { code: 'RULE_UNSUPPORTED', severity: 'error', file: '<cluster>', message: e.message }] };
+    }
+    throw e;
+  }
+}
+
+/** Compile, throwing InvalidInputError (carrying every problem) when the input is invalid. */
+export function compile(input: CompileInput, options: EngineOptions = {}): Engine {
+  const r = safeCompile(input, options);
+  if (!r.engine) throw new InvalidInputError(r.problems);
+  return r.engine;
+}
+
+export { Engine, nativeAvailable } from './engine/engine.js';
+export type { EngineOptions, LookupResult, DirectionResult, BatchResult, ClassifierKind } from './engine/engine.js';
+export type { EngineChange, PolicyChange, UpdateResult, InventoryChange, SetDelta } from './engine/changes.js';
+export { encodeFlows, decodeFlow, PROTOCOL_NUMBER, type FlowBatch } from './engine/flow-batch.js';
+export type { Rule, RuleSet, RuleAction, RuleOrigin, PortRange, DirectionTable } from './rules/types.js';
+export { dumpRules } from './rules/dump.js';
+export { InvalidInputError, type Problem } from './model/problems.js';
+export { InvalidFlowError, ReferenceEvaluator } from './reference/index.js';
+export type { Flow, FlowVerdict, DirectionVerdict, Endpoint, RuleRef } from './reference/types.js';
+export { parseIp, parseCidr, type IpAddr, type Cidr } from './model/ip.js';
+export type * from './model/types.js';

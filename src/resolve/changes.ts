@@ -1,0 +1,26 @@
+/**
+ * Inventory changes the resolver applies incrementally, and the set membership deltas it
+ * reports for them (what an incremental classifier or kernel map update needs).
+ *
+ * A `pod` change adds the pod or replaces the pod of the same namespace/name (relabel, new IPs,
+ * new container ports, moved node). A namespace or node change likewise adds or replaces by name.
+ * Removing a namespace removes its pods.
+ */
+import type { Cidr } from '../model/ip.js';
+import type { Namespace, Node, Pod } from '../model/types.js';
+import type { SetId } from './set-def.js';
+
+export type InventoryChange =
+  | { readonly kind: 'pod'; readonly pod: Pod }
+  | { readonly kind: 'pod-removed'; readonly namespace: string; readonly name: string }
+  | { readonly kind: 'namespace'; readonly namespace: Namespace }
+  | { readonly kind: 'namespace-removed'; readonly name: string }
+  | { readonly kind: 'node'; readonly node: Node }
+  | { readonly kind: 'node-removed'; readonly name: string };
+
+/** Prefixes that entered and left one set. A prefix never appears in both lists. */
+export interface SetDelta {
+  readonly set: SetId;
+  readonly added: readonly Cidr[];
+  readonly removed: readonly Cidr[];
+}

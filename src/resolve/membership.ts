@@ -1,0 +1,70 @@
+/**
+ * The members of one address set as a reference-counted prefix multiset, and a collector that
+ * turns count transitions (0 -> 1, 1 -> 0) into set deltas.
+ *
+ * Why counts: two contributors can give the same prefix (two pods of a set sharing an IP while
+ * one is replaced, a node address listed twice); the prefix leaves the set only when the last
+ * contributor goes. Cost: O(1) per contributed prefix. Not thread-safe (single owner).
+ */
+import type { Cidr } from '../model/ip.js';
+import type { SetDelta } from './changes.js';
+import type { SetId } from './set-def.js';
+import { comparePrefixes } from './prefixes.js';
+
+export class Membership {
+  private readonly counts = new Map<string, { cidr: Cidr; count: number }>();
+
+  add(c: Cidr, deltas?: DeltaCollector, set?: SetId): void {
+    const e = this.counts.get(c.text);
+    if (e) e.count++;
+    else {
+      this.counts.set(c.text, { cidr: c, count: 1 });
+      if (deltas && set !== undefined) deltas.note(set, c, +1);
+    }
+  }
+
+  remove(c: Cidr, deltas?: DeltaCollector, set?: SetId): void {
+    const e = this.counts.get(c.text);
+    if (!e) throw new Error(`internal: removing ${c.text}, which is not a member`);
+    if (--e.count === 0) {
+      this.counts.delete(c.text);
+      if (deltas && set !== undefined) deltas.note(set, c, -1);
+    }
+  }
+
+  get size(): number {
+    return this.counts.size;
+  }
+
+  /** Members, sorted by (family, base, prefixLen). */
+  prefixes(): Cidr[] {
+    return [...this.counts.values()].map((e) => e.cidr).sort(comparePrefixes);
+  }
+}
+
+export class DeltaCollector {
+  private readonly net = new Map<SetId, Map<string, { cidr: Cidr; n: number }>>();
+
+  note(set: SetId, c: Cidr, sign: 1 | -1): void {
+    let m = this.net.get(set);
+    if (!m) this.net.set(set, (m = new Map()));
+    const e = m.get(c.text);
+    if (e) e.n += sign;
+    else m.set(c.text, { cidr: c, n: sign });
+  }
+
+  /** Net deltas, by ascending set id; sets whose changes cancelled out are left out. */
+  deltas(): SetDelta[] {
+    const out: SetDelta[] = [];
+    for (const set of [...this.net.keys()].sort((a, b) => a - b)) {
+      const added: Cidr[] = [];
+      const removed: Cidr[] = [];
+      for (const { cidr, n } of (this.net.get(set) as Map<string, { cidr: Cidr; n: number }>).values()) {
+        if (n > 0) added.push(cidr);
+        else if (n < 0) removed.push(cidr);
+      }
+      if (added.length || removed.length) out.push({ set, added: added.sort(comparePrefixes), removed: removed.sort(comparePrefixes) });
+    }
+    return out;
+  }
+}

@@ -1,0 +1,395 @@
+/**
+ * The selector cache: set definitions x inventory -> address sets, kept current under inventory
+ * changes.
+ *
+ * What: `Resolution` owns a mutable copy of the inventory (namespaces, pods, nodes) and the
+ * NetworkPolicies (for isolation). `intern(def)` gives the id of the set a definition denotes,
+ * computing its members once; identical definitions (same canonical key) share one set.
+ * `apply(change)` updates the inventory and returns the membership deltas of the sets it touched.
+ *
+ * Invariants:
+ * - After every call, each set's members equal what a fresh Resolution over the same inventory
+ *   would compute (the resolver tests check this on random change sequences).
+ * - A pod contributes host prefixes (/32, /128) of the IPs it owns (`address-index.ts`: when
+ *   several pods claim one address, the first by namespace/name owns it, as the reference
+ *   evaluator decides); a node contributes every address it lists.
+ * - Host-network pods are never members of `pods` or `isolated` sets.
+ * - The namespace label `kubernetes.io/metadata.name` always equals the name (as normalization
+ *   guarantees for manifests; `apply` enforces it for namespaces given directly).
+ *
+ * Cost:
+ * - intern of a `pods` set: O(namespaces) selector checks (cached per namespace selector) plus
+ *   O(pods of the selected namespaces).
+ * - pod added/removed/relabelled: O(sets whose namespace selector selects the pod's namespace
+ *   + isolated sets): independent of the number of other pods.
+ * - namespace relabelled: O(namespace selectors) + O(pods of that namespace x their sets) when
+ *   some namespace selector flips; nothing else.
+ * - node changed: O(node sets).
+ * Thread-safety: none; one owner (the engine) calls it.
+ */
+import { hostCidr, cidrContains, type Cidr } from '../model/ip.js';
+import { selects } from '../model/labels.js';
+import {
+  NAMESPACE_NAME_LABEL,
+  type Direction,
+  type Inventory,
+  type LabelSelector,
+  type Namespace,
+  type NetworkPolicy,
+  type Node,
+  type Pod,
+} from '../model/types.js';
+import type { InventoryChange, SetDelta } from './changes.js';
+import { AddressIndex, ipKey } from './address-index.js';
+import { DeltaCollector, Membership } from './membership.js';
+import { selectorKey } from './selector-key.js';
+import { setKey, type SetDef, type SetId } from './set-def.js';
+
+export const podKey = (p: { namespace: string; name: string }): string => `${p.namespace}/${p.name}`;
+
+interface NsSelectorEntry {
+  readonly selector: LabelSelector;
+  /** names of the namespaces it selects now */
+  readonly selected: Set<string>;
+  /** ids of the `pods` sets that use it */
+  readonly sets: SetId[];
+}
+
+export class Resolution {
+  private readonly namespaces = new Map<string, Namespace>();
+  private readonly pods = new Map<string, Pod>();
+  private readonly podsByNs = new Map<string, Set<string>>();
+  private readonly nodes = new Map<string, Node>();
+  private readonly npsByNs = new Map<string, NetworkPolicy[]>();
+  /** address ownership, kept in step with the inventory above */
+  readonly addresses = new AddressIndex();
+
+  private readonly defs: SetDef[] = [];
+  private readonly ids = new Map<string, SetId>();
+  private readonly members: Membership[] = [];
+  private readonly nsSelectors = new Map<string, NsSelectorEntry>();
+  /** the namespace selector entry of each `pods` set, by set id */
+  private readonly nsEntryOf: (NsSelectorEntry | undefined)[] = [];
+  private readonly isolatedSets: SetId[] = [];
+  private readonly nodeSets: SetId[] = [];
+  private readonly staticSets: SetId[] = [];
+  /** per pod: the prefixes it gives to each set it is in */
+  private readonly podGives = new Map<string, Map<SetId, Cidr[]>>();
+  /** per node: the prefixes it gives to each set it is in */
+  private readonly nodeGives = new Map<string, Map<SetId, Cidr[]>>();
+
+  constructor(inventory: Inventory, networkPolicies: readonly NetworkPolicy[]) {
+    for (const ns of inventory.namespaces) this.namespaces.set(ns.name, withNameLabel(ns));
+    for (const p of inventory.pods) this.putPodRecord(p);
+    for (const n of inventory.nodes) {
+      this.nodes.set(n.name, n);
+      this.addresses.addNode(n);
+    }
+    for (const np of networkPolicies) {
+      const list = this.npsByNs.get(np.namespace) ?? [];
+      list.push(np);
+      this.npsByNs.set(np.namespace, list);
+    }
+  }
+
+  // ---- sets ------------------------------------------------------------------------------
+
+  /** The id of the set `def` denotes; computes its members the first time. */
+  intern(def: SetDef): SetId {
+    const key = setKey(def);
+    const known = this.ids.get(key);
+    if (known !== undefined) return known;
+    const id = this.defs.length;
+    this.defs.push(def);
+    this.ids.set(key, id);
+    this.members.push(new Membership());
+    switch (def.kind) {
+      case 'pods': {
+        const entry = this.nsSelector(def.namespaceSelector);
+        entry.sets.push(id);
+        this.nsEntryOf[id] = entry;
+        for (const ns of [...entry.selected].sort()) {
+          for (const pk of this.podsByNs.get(ns) ?? []) this.give(pk, id, undefined);
+        }
+        break;
+      }
+      case 'isolated':
+        this.isolatedSets.push(id);
+        for (const pk of this.pods.keys()) this.give(pk, id, undefined);
+        break;
+      case 'nodes':
+      case 'node':
+        this.nodeSets.push(id);
+        for (const name of this.nodes.keys()) this.giveNode(name, id, undefined);
+        break;
+      case 'prefixes':
+        this.staticSets.push(id);
+        for (const c of def.prefixes) (this.members[id] as Membership).add(c);
+        break;
+    }
+    return id;
+  }
+
+  get setCount(): number {
+    return this.defs.length;
+  }
+
+  definition(id: SetId): SetDef {
+    const d = this.defs[id];
+    if (!d) throw new RangeError(`no set ${id}`);
+    return d;
+  }
+
+  /** Current members of a set, sorted. */
+  prefixes(id: SetId): Cidr[] {
+    return (this.members[id] as Membership).prefixes();
+  }
+
+  // ---- inventory -------------------------------------------------------------------------
+
+  /** Apply one inventory change; returns the membership deltas of every set it touched. */
+  apply(change: InventoryChange): SetDelta[] {
+    const deltas = new DeltaCollector();
+    switch (change.kind) {
+      case 'pod': {
+        const key = podKey(change.pod);
+        this.ensureNamespace(change.pod.namespace, deltas);
+        this.replacePod(key, change.pod, deltas);
+        break;
+      }
+      case 'pod-removed':
+        this.replacePod(podKey(change), undefined, deltas);
+        break;
+      case 'namespace': {
+        const ns = withNameLabel(change.namespace);
+        this.namespaces.set(ns.name, ns);
+        this.namespaceChanged(ns.name, deltas);
+        break;
+      }
+      case 'namespace-removed': {
+        for (const pk of [...(this.podsByNs.get(change.name) ?? [])]) this.replacePod(pk, undefined, deltas);
+        this.namespaces.delete(change.name);
+        for (const e of this.nsSelectors.values()) e.selected.delete(change.name);
+        break;
+      }
+      case 'node': {
+        this.ungiveNode(change.node.name, deltas);
+        const old = this.nodes.get(change.node.name);
+        if (old) this.addresses.removeNode(old);
+        this.nodes.set(change.node.name, change.node);
+        this.addresses.addNode(change.node);
+        for (const id of this.nodeSets) this.giveNode(change.node.name, id, deltas);
+        break;
+      }
+      case 'node-removed': {
+        this.ungiveNode(change.name, deltas);
+        const old = this.nodes.get(change.name);
+        if (old) this.addresses.removeNode(old);
+        this.nodes.delete(change.name);
+        break;
+      }
+    }
+    return deltas.deltas();
+  }
+
+  /** The inventory as it stands now (insertion order kept; a replaced object keeps its place). */
+  inventory(): Pick<Inventory, 'namespaces' | 'pods' | 'nodes'> {
+    return { namespaces: [...this.namespaces.values()], pods: [...this.pods.values()], nodes: [...this.nodes.values()] };
+  }
+
+  pod(key: string): Pod | undefined {
+    return this.pods.get(key);
+  }
+
+  node(name: string): Node | undefined {
+    return this.nodes.get(name);
+  }
+
+  /** Labels of a namespace; one missing from the inventory has just its name label. */
+  namespaceLabels(name: string): Readonly<Record<string, string>> {
+    return this.namespaces.get(name)?.labels ?? { [NAMESPACE_NAME_LABEL]: name };
+  }
+
+  /** The NetworkPolicies isolating a pod in a direction, by name (explain's `isolatedBy`). */
+  isolatingPolicies(p: Pod, direction: Direction): NetworkPolicy[] {
+    if (p.hostNetwork) return [];
+    const type = direction === 'ingress' ? 'Ingress' : 'Egress';
+    return (this.npsByNs.get(p.namespace) ?? [])
+      .filter((np) => np.policyTypes.includes(type) && selects(np.podSelector, p.labels))
+      .sort((a, b) => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0));
+  }
+
+  // ---- internals -------------------------------------------------------------------------
+
+  private nsSelector(sel: LabelSelector): NsSelectorEntry {
+    const key = selectorKey(sel);
+    let e = this.nsSelectors.get(key);
+    if (!e) {
+      const selected = new Set<string>();
+      for (const ns of this.namespaces.values()) if (selects(sel, ns.labels)) selected.add(ns.name);
+      e = { selector: sel, selected, sets: [] };
+      this.nsSelectors.set(key, e);
+    }
+    return e;
+  }
+
+  private ensureNamespace(name: string, deltas: DeltaCollector): void {
+    if (this.namespaces.has(name)) return;
+    // As manifests/cluster.ts does: a namespace nobody defined exists with only its name label.
+    this.namespaces.set(name, { name, labels: { [NAMESPACE_NAME_LABEL]: name }, source: { file: '<implicit>' } });
+    this.namespaceChanged(name, deltas);
+  }
+
+  private namespaceChanged(name: string, deltas: DeltaCollector): void {
+    const ns = this.namespaces.get(name) as Namespace;
+    const flipped: SetId[] = [];
+    for (const e of this.nsSelectors.values()) {
+      const now = selects(e.selector, ns.labels);
+      if (now === e.selected.has(name)) continue;
+      if (now) e.selected.add(name);
+      else e.selected.delete(name);
+      flipped.push(...e.sets);
+    }
+    if (flipped.length === 0) return;
+    for (const pk of this.podsByNs.get(name) ?? []) {
+      for (const id of flipped) {
+        this.ungive(pk, id, deltas);
+        this.give(pk, id, deltas);
+      }
+    }
+  }
+
+  /**
+   * Replace (or remove, `next` undefined) the pod `key`. Every pod claiming one of the old or new
+   * addresses is taken out of its sets and put back, because ownership of a shared address can
+   * move between them.
+   */
+  private replacePod(key: string, next: Pod | undefined, deltas: DeltaCollector): void {
+    const prev = this.pods.get(key);
+    const touched = new Set<string>([key]);
+    const claimantsOf = (p: Pod | undefined): void => {
+      if (!p || p.hostNetwork) return;
+      for (const ip of p.ips) for (const c of this.addresses.claimants(ipKey(ip))) touched.add(podKey(c));
+    };
+    claimantsOf(prev);
+    claimantsOf(next);
+    for (const pk of touched) this.ungivePod(pk, deltas);
+    this.dropPodRecord(key);
+    if (next) this.putPodRecord(next);
+    for (const pk of touched) if (this.pods.has(pk)) this.givePod(pk, deltas);
+  }
+
+  private putPodRecord(p: Pod): void {
+    const key = podKey(p);
+    this.pods.set(key, p);
+    this.addresses.addPod(p);
+    let s = this.podsByNs.get(p.namespace);
+    if (!s) this.podsByNs.set(p.namespace, (s = new Set()));
+    s.add(key);
+    if (!this.namespaces.has(p.namespace)) {
+      this.namespaces.set(p.namespace, { name: p.namespace, labels: { [NAMESPACE_NAME_LABEL]: p.namespace }, source: { file: '<implicit>' } });
+    }
+  }
+
+  private dropPodRecord(key: string): void {
+    const p = this.pods.get(key);
+    if (!p) return;
+    this.pods.delete(key);
+    this.addresses.removePod(p);
+    this.podsByNs.get(p.namespace)?.delete(key);
+  }
+
+  /** Add the pod to every set it belongs to. */
+  private givePod(key: string, deltas: DeltaCollector): void {
+    const p = this.pods.get(key) as Pod;
+    if (p.hostNetwork || p.ips.length === 0) return;
+    for (const e of this.nsSelectors.values()) {
+      if (!e.selected.has(p.namespace)) continue;
+      for (const id of e.sets) this.give(key, id, deltas);
+    }
+    for (const id of this.isolatedSets) this.give(key, id, deltas);
+  }
+
+  private ungivePod(key: string, deltas: DeltaCollector): void {
+    const gives = this.podGives.get(key);
+    if (!gives) return;
+    for (const [id, cidrs] of gives) for (const c of cidrs) (this.members[id] as Membership).remove(c, deltas, id);
+    this.podGives.delete(key);
+  }
+
+  private ungive(key: string, id: SetId, deltas: DeltaCollector): void {
+    const gives = this.podGives.get(key);
+    const cidrs = gives?.get(id);
+    if (!gives || !cidrs) return;
+    for (const c of cidrs) (this.members[id] as Membership).remove(c, deltas, id);
+    gives.delete(id);
+  }
+
+  /** Add pod `key` to set `id` if it belongs there (caller guarantees it is not already in). */
+  private give(key: string, id: SetId, deltas: DeltaCollector | undefined): void {
+    const p = this.pods.get(key) as Pod;
+    const cidrs = this.podPrefixesFor(p, id);
+    if (cidrs.length === 0) return;
+    let gives = this.podGives.get(key);
+    if (!gives) this.podGives.set(key, (gives = new Map()));
+    gives.set(id, cidrs);
+    for (const c of cidrs) (this.members[id] as Membership).add(c, deltas, id);
+  }
+
+  private podPrefixesFor(p: Pod, id: SetId): Cidr[] {
+    const def = this.defs[id] as SetDef;
+    if (p.hostNetwork) return [];
+    const owned = p.ips.filter((ip) => this.addresses.podOwner(ipKey(ip)) === p);
+    if (owned.length === 0) return [];
+    switch (def.kind) {
+      case 'pods': {
+        if (!this.nsEntryOf[id]?.selected.has(p.namespace)) return [];
+        if (!selects(def.podSelector, p.labels)) return [];
+        const np = def.namedPort;
+        if (np && !p.containerPorts.some((cp) => cp.name === np.name && cp.protocol === np.protocol && cp.containerPort === np.port)) {
+          return [];
+        }
+        const block = def.block;
+        const ips = block
+          ? owned.filter((ip) => cidrContains(block.cidr, ip) && !block.except.some((e) => cidrContains(e, ip)))
+          : owned;
+        return ips.map(hostCidr);
+      }
+      case 'isolated':
+        if (def.node !== undefined && p.nodeName !== def.node) return [];
+        return this.isIsolated(p, def.direction) ? owned.map(hostCidr) : [];
+      default:
+        return [];
+    }
+  }
+
+  /** A pod is isolated in a direction when a NetworkPolicy of its namespace with that policy type selects it. */
+  isIsolated(p: Pod, direction: Direction): boolean {
+    if (p.hostNetwork) return false;
+    const type = direction === 'ingress' ? 'Ingress' : 'Egress';
+    return (this.npsByNs.get(p.namespace) ?? []).some((np) => np.policyTypes.includes(type) && selects(np.podSelector, p.labels));
+  }
+
+  private giveNode(name: string, id: SetId, deltas: DeltaCollector | undefined): void {
+    const n = this.nodes.get(name) as Node;
+    const def = this.defs[id] as SetDef;
+    const belongs = def.kind === 'node' ? def.name === name : def.kind === 'nodes' && selects(def.nodeSelector, n.labels);
+    if (!belongs || n.addresses.length === 0) return;
+    const cidrs = n.addresses.map(hostCidr);
+    let gives = this.nodeGives.get(name);
+    if (!gives) this.nodeGives.set(name, (gives = new Map()));
+    gives.set(id, cidrs);
+    for (const c of cidrs) (this.members[id] as Membership).add(c, deltas, id);
+  }
+
+  private ungiveNode(name: string, deltas: DeltaCollector): void {
+    const gives = this.nodeGives.get(name);
+    if (!gives) return;
+    for (const [id, cidrs] of gives) for (const c of cidrs) (this.members[id] as Membership).remove(c, deltas, id);
+    this.nodeGives.delete(name);
+  }
+}
+
+function withNameLabel(ns: Namespace): Namespace {
+  return ns.labels[NAMESPACE_NAME_LABEL] === ns.name ? ns : { ...ns, labels: { ...ns.labels, [NAMESPACE_NAME_LABEL]: ns.name } };
+}

@@ -1,0 +1,89 @@
+/**
+ * Address set definitions: what a rule's subject or peer denotes, before the inventory is read.
+ * The resolver turns each definition into a set of prefixes; the rules refer to sets by id.
+ *
+ * Kinds (host-network pods are never members of a pod kind, as the API docs require):
+ * - `pods`: pods of the namespaces `namespaceSelector` selects whose labels `podSelector`
+ *   selects; optionally only pods declaring a named port as (name, protocol, number), and
+ *   optionally only the pod IPs inside an ipBlock (NetworkPolicy ipBlock peer with a named port).
+ * - `isolated`: pods that some NetworkPolicy isolates in `direction`; optionally only those on
+ *   node `node` (the node-local ingress exception).
+ * - `nodes`: every `status.addresses` entry of the nodes `nodeSelector` selects.
+ * - `node`: every address of one node, by name.
+ * - `prefixes`: a fixed list of disjoint prefixes (networks, ipBlock with except expanded).
+ *
+ * Invariant: `setKey` is canonical: equal keys mean equal membership in every inventory.
+ * Pure.
+ */
+import type { Cidr } from '../model/ip.js';
+import type { Direction, LabelSelector, Protocol } from '../model/types.js';
+import { formatSelector } from '../model/labels.js';
+import { selectorKey } from './selector-key.js';
+
+export interface NamedPortGroup {
+  readonly name: string;
+  readonly protocol: Protocol;
+  readonly port: number;
+}
+
+export interface IpBlock {
+  readonly cidr: Cidr;
+  readonly except: readonly Cidr[];
+}
+
+export type SetDef =
+  | {
+      readonly kind: 'pods';
+      readonly namespaceSelector: LabelSelector;
+      readonly podSelector: LabelSelector;
+      readonly namedPort?: NamedPortGroup;
+      readonly block?: IpBlock;
+    }
+  | { readonly kind: 'isolated'; readonly direction: Direction; readonly node?: string }
+  | { readonly kind: 'nodes'; readonly nodeSelector: LabelSelector }
+  | { readonly kind: 'node'; readonly name: string }
+  | { readonly kind: 'prefixes'; readonly prefixes: readonly Cidr[] };
+
+/** Dense index of a set inside one resolution; stable for the life of that resolution. */
+export type SetId = number;
+
+export function setKey(d: SetDef): string {
+  switch (d.kind) {
+    case 'pods':
+      return JSON.stringify([
+        'pods',
+        selectorKey(d.namespaceSelector),
+        selectorKey(d.podSelector),
+        d.namedPort ? [d.namedPort.name, d.namedPort.protocol, d.namedPort.port] : null,
+        d.block ? [d.block.cidr.text, d.block.except.map((c) => c.text).sort()] : null,
+      ]);
+    case 'isolated':
+      return JSON.stringify(['isolated', d.direction, d.node ?? null]);
+    case 'nodes':
+      return JSON.stringify(['nodes', selectorKey(d.nodeSelector)]);
+    case 'node':
+      return JSON.stringify(['node', d.name]);
+    case 'prefixes':
+      return JSON.stringify(['prefixes', d.prefixes.map((c) => c.text)]);
+  }
+}
+
+/** One readable line, used by the canonical dump. */
+export function describeSet(d: SetDef): string {
+  switch (d.kind) {
+    case 'pods': {
+      const parts = [`pods ns=${formatSelector(d.namespaceSelector)} pod=${formatSelector(d.podSelector)}`];
+      if (d.namedPort) parts.push(`port=${d.namedPort.name}:${d.namedPort.protocol}/${d.namedPort.port}`);
+      if (d.block) parts.push(`within=${d.block.cidr.text}${d.block.except.map((c) => ` except ${c.text}`).join('')}`);
+      return parts.join(' ');
+    }
+    case 'isolated':
+      return `isolated ${d.direction}${d.node !== undefined ? ` node=${d.node}` : ''}`;
+    case 'nodes':
+      return `nodes ${formatSelector(d.nodeSelector)}`;
+    case 'node':
+      return `node ${d.name}`;
+    case 'prefixes':
+      return `prefixes ${d.prefixes.map((c) => c.text).join(' ') || '(none)'}`;
+  }
+}

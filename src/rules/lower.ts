@@ -1,0 +1,330 @@
+/**
+ * Lowering: policies + resolution -> the backend-neutral RuleSet (see types.ts for its order).
+ *
+ * What each policy rule becomes (one lowered rule per peer x port entry x named-port group; all
+ * carry the same origin and action, so their relative order does not matter):
+ * - subject: the pods the policy selects (host-network pods excluded by the resolver).
+ * - peers: `namespaces`/`pods`/NetworkPolicy selectors -> a `pods` set; `nodes` -> node
+ *   addresses; `networks` and `ipBlock` (except expanded into disjoint prefixes) -> prefixes;
+ *   `domainNames` -> nothing (FQDN support has not landed; explain says so); NetworkPolicy peers
+ *   absent/empty -> any address.
+ * - ports: numeric ports and ranges -> one interval; a named port -> one rule per (protocol,
+ *   number) group, with the destination narrowed to the pods declaring it (for egress the peer,
+ *   for ingress the subject); a named port never matches a destination that is not a pod.
+ * - fail closed (network-policy-api shared_types: "For Allow rules, fail closed means: treat the
+ *   rule as matching no traffic. For Deny and Pass rules ... treat the rule as a 'Deny all'
+ *   rule"): an unknown peer or protocol entry makes an Accept rule match nothing through that
+ *   entry and turns a Deny or Pass rule into a deny of everything for its subject.
+ * - NetworkPolicy tier per direction: allow rules of policies whose policyTypes include the
+ *   direction, then per node a node-local ingress allow (isolated pods on node N, peer = node N's
+ *   addresses), then the isolation default deny (isolated pods, any peer).
+ * Pure apart from interning sets in the given Resolution.
+ * Cost: O(rules x peers x ports x groups) plus the resolver's cost of each new set.
+ */
+import type { Cidr } from '../model/ip.js';
+import { EVERYTHING } from '../model/labels.js';
+import {
+  NAMESPACE_NAME_LABEL,
+  type ClusterPeer,
+  type ClusterPolicy,
+  type ClusterProtocolMatch,
+  type Direction,
+  type LabelSelector,
+  type NetworkPolicy,
+  type NetworkPolicyPeer,
+  type NetworkPolicyPort,
+  type PolicySet,
+  type Protocol,
+} from '../model/types.js';
+import type { PolicyTier, RuleRef } from '../reference/types.js';
+import { namedPortGroups, groupKey } from '../resolve/named-ports.js';
+import { subtractPrefixes, comparePrefixes } from '../resolve/prefixes.js';
+import type { Resolution } from '../resolve/resolver.js';
+import type { IpBlock, NamedPortGroup, SetDef, SetId } from '../resolve/set-def.js';
+import { clusterRuleKey } from './notes.js';
+import { compareClusterPolicies, compareNetworkPolicies } from './order.js';
+import { ALL_PORTS, type DirectionTable, type PortRange, type Rule, type RuleAction, type RuleOrigin, type RuleSet } from './types.js';
+
+/** A rule before it has an id and a priority. */
+type Draft = Omit<Rule, 'id' | 'priority'>;
+
+/** What a destination must be: any address, a set, or nothing at all. */
+type PeerSpec =
+  | { readonly kind: 'any' }
+  | { readonly kind: 'set'; readonly def: SetDef }
+  | { readonly kind: 'ipBlock'; readonly block: IpBlock }
+  /** CNP `networks`: a union of CIDRs */
+  | { readonly kind: 'networks'; readonly cidrs: readonly Cidr[] }
+  | { readonly kind: 'none' };
+
+/** What a port entry matches. */
+type PortSpec =
+  | { readonly kind: 'all' }
+  | { readonly kind: 'range'; readonly protocol: Protocol; readonly range: PortRange }
+  | { readonly kind: 'named'; readonly name: string; readonly protocol?: Protocol }
+  | { readonly kind: 'none' };
+
+const nsByName = (ns: string): LabelSelector => ({ matchLabels: { [NAMESPACE_NAME_LABEL]: ns }, matchExpressions: [] });
+
+export interface LowerOptions {
+  /** emit the node-local ingress allows (default true; the reference's `nodeLocalIngress`) */
+  readonly nodeLocalIngress?: boolean;
+}
+
+export function lower(policies: PolicySet, resolution: Resolution, options: LowerOptions = {}): RuleSet {
+  const ctx = new Lowering(resolution, options.nodeLocalIngress ?? true);
+  const admin = policies.clusterPolicies.filter((p) => p.tier === 'Admin').sort(compareClusterPolicies);
+  const baseline = policies.clusterPolicies.filter((p) => p.tier === 'Baseline').sort(compareClusterPolicies);
+  const nps = [...policies.networkPolicies].sort(compareNetworkPolicies);
+
+  const rules: Rule[] = [];
+  const table = (direction: Direction): DirectionTable => {
+    const list: Draft[] = [];
+    const adminStart = 0;
+    for (const p of admin) ctx.clusterPolicy(p, direction, list);
+    const npStart = list.length;
+    for (const np of nps) ctx.networkPolicy(np, direction, list);
+    ctx.networkPolicyDefaults(direction, list);
+    const baselineStart = list.length;
+    for (const p of baseline) ctx.clusterPolicy(p, direction, list);
+    const out = list.map((d, priority) => {
+      const r: Rule = { ...d, id: rules.length, priority };
+      rules.push(r);
+      return r;
+    });
+    return { rules: out, tierStart: { Admin: adminStart, NetworkPolicy: npStart, Baseline: baselineStart, end: out.length } };
+  };
+  const egress = table('egress');
+  const ingress = table('ingress');
+  return { rules, egress, ingress, namedPortGroups: ctx.groupsUsed, nodeLocalNodes: ctx.nodeLocalNodes };
+}
+
+class Lowering {
+  readonly groupsUsed = new Map<string, Set<string>>();
+  readonly nodeLocalNodes = new Set<string>();
+  private readonly groupCache = new Map<string, NamedPortGroup[]>();
+
+  constructor(
+    private readonly res: Resolution,
+    private readonly nodeLocalIngress: boolean,
+  ) {}
+
+  // ---- cluster tiers ---------------------------------------------------------------------
+
+  clusterPolicy(p: ClusterPolicy, direction: Direction, out: Draft[]): void {
+    const subject: SetDef =
+      p.subject.kind === 'namespaces'
+        ? { kind: 'pods', namespaceSelector: p.subject.namespaceSelector, podSelector: EVERYTHING }
+        : { kind: 'pods', namespaceSelector: p.subject.namespaceSelector, podSelector: p.subject.podSelector };
+    for (const rule of p[direction]) {
+      const ref: RuleRef = {
+        tier: p.tier,
+        policy: { kind: p.kind, name: p.name },
+        ruleIndex: rule.index,
+        ...(rule.name !== undefined ? { ruleName: rule.name } : {}),
+        action: rule.action,
+        priority: p.priority,
+      };
+      const stableId = clusterRuleKey(p, direction, rule.index);
+      const failsClosed =
+        rule.peers.some((q) => q.kind === 'unknown') || (rule.protocols !== null && rule.protocols.some((q) => q.kind === 'unknown'));
+      if (failsClosed) {
+        // Accept: the rule matches nothing. Deny and Pass: "Deny all" (a Pass so treated denies too).
+        if (rule.action !== 'Accept') {
+          const denyRef: RuleRef = { ...ref, action: 'Deny', failClosed: true };
+          out.push(this.draft(direction, p.tier, this.res.intern(subject), null, null, ALL_PORTS, 'deny', { stableId, ref: denyRef }));
+        }
+        continue;
+      }
+      const origin: RuleOrigin = { stableId, ref };
+      const action: RuleAction = rule.action === 'Accept' ? 'accept' : rule.action === 'Deny' ? 'deny' : 'pass';
+      const peers = rule.peers.map((q) => clusterPeer(q));
+      const ports = rule.protocols === null ? [{ kind: 'all' } as PortSpec] : rule.protocols.map((q) => clusterPort(q));
+      this.emit(direction, p.tier, subject, peers, ports, action, origin, out);
+    }
+  }
+
+  // ---- NetworkPolicy tier ------------------------------------------------------------------
+
+  networkPolicy(np: NetworkPolicy, direction: Direction, out: Draft[]): void {
+    if (!np.policyTypes.includes(direction === 'ingress' ? 'Ingress' : 'Egress')) return;
+    const subject: SetDef = { kind: 'pods', namespaceSelector: nsByName(np.namespace), podSelector: np.podSelector };
+    np[direction].forEach((rule, index) => {
+      const ref: RuleRef = {
+        tier: 'NetworkPolicy',
+        policy: { kind: 'NetworkPolicy', namespace: np.namespace, name: np.name },
+        ruleIndex: index,
+        action: 'Allow',
+      };
+      const origin: RuleOrigin = { stableId: `NetworkPolicy/${np.namespace}/${np.name}/${direction}/${index}`, ref };
+      const peers = rule.peers === null ? [{ kind: 'any' } as PeerSpec] : rule.peers.map((q) => npPeer(q, np.namespace));
+      const ports = rule.ports === null ? [{ kind: 'all' } as PortSpec] : rule.ports.map(npPort);
+      this.emit(direction, 'NetworkPolicy', subject, peers, ports, 'allow', origin, out);
+    });
+  }
+
+  networkPolicyDefaults(direction: Direction, out: Draft[]): void {
+    if (direction === 'ingress' && this.nodeLocalIngress) {
+      const names = new Set<string>();
+      for (const n of this.res.inventory().nodes) names.add(n.name);
+      for (const name of [...names].sort()) {
+        this.nodeLocalNodes.add(name);
+        const subject = this.res.intern({ kind: 'isolated', direction, node: name });
+        const peer = this.res.intern({ kind: 'node', name });
+        out.push(this.draft(direction, 'NetworkPolicy', subject, peer, null, ALL_PORTS, 'node-local', {
+          stableId: `NetworkPolicy/node-local/${name}/ingress`,
+          node: name,
+        }));
+      }
+    }
+    const isolated = this.res.intern({ kind: 'isolated', direction });
+    out.push(this.draft(direction, 'NetworkPolicy', isolated, null, null, ALL_PORTS, 'isolation-deny', {
+      stableId: `NetworkPolicy/isolation/${direction}`,
+    }));
+  }
+
+  // ---- shared ------------------------------------------------------------------------------
+
+  private emit(
+    direction: Direction,
+    tier: PolicyTier,
+    subject: SetDef,
+    peers: readonly PeerSpec[],
+    ports: readonly PortSpec[],
+    action: RuleAction,
+    origin: RuleOrigin,
+    out: Draft[],
+  ): void {
+    for (const peer of peers) {
+      if (peer.kind === 'none') continue;
+      for (const port of ports) {
+        if (port.kind === 'none') continue;
+        if (port.kind !== 'named') {
+          const protocol = port.kind === 'range' ? port.protocol : null;
+          const range = port.kind === 'range' ? port.range : ALL_PORTS;
+          const subjectId = this.res.intern(subject);
+          for (const peerId of this.peerSets(peer, undefined)) out.push(this.draft(direction, tier, subjectId, peerId, protocol, range, action, origin));
+          continue;
+        }
+        for (const g of this.groups(port.name, port.protocol)) {
+          // The named port resolves on the destination: the peer for egress, the subject for ingress.
+          const subjectId = this.res.intern(direction === 'egress' ? subject : narrow(subject, g));
+          const peerIds = this.peerSets(peer, direction === 'egress' ? g : undefined);
+          for (const peerId of peerIds) out.push(this.draft(direction, tier, subjectId, peerId, g.protocol, { lo: g.port, hi: g.port }, action, origin));
+        }
+      }
+    }
+  }
+
+  /**
+   * The set ids a peer stands for (their union), null meaning any address. With a named-port
+   * group the peer must also be a pod declaring it.
+   */
+  private peerSets(peer: PeerSpec, g: NamedPortGroup | undefined): (SetId | null)[] {
+    const all = { namespaceSelector: EVERYTHING, podSelector: EVERYTHING };
+    switch (peer.kind) {
+      case 'any':
+        return [g ? this.res.intern({ kind: 'pods', ...all, namedPort: g }) : null];
+      case 'ipBlock':
+        return [
+          g
+            ? this.res.intern({ kind: 'pods', ...all, namedPort: g, block: peer.block })
+            : this.res.intern({ kind: 'prefixes', prefixes: subtractPrefixes(peer.block.cidr, peer.block.except) }),
+        ];
+      case 'networks':
+        if (!g) return [this.res.intern({ kind: 'prefixes', prefixes: peer.cidrs })];
+        return peer.cidrs.map((cidr) => this.res.intern({ kind: 'pods', ...all, namedPort: g, block: { cidr, except: [] } }));
+      case 'set':
+        if (!g) return [this.res.intern(peer.def)];
+        if (peer.def.kind === 'pods') return [this.res.intern(narrow(peer.def, g))];
+        // A node address with a named port: validation rejects this combination (CEL on every
+        // CNP/ANP/BANP version); a hand-built Cluster carrying it is refused at compile().
+        throw new UnsupportedRuleError('a named port combined with a nodes peer');
+      case 'none':
+        return [];
+    }
+  }
+
+  private groups(name: string, protocol: Protocol | undefined): NamedPortGroup[] {
+    const key = `${name}\u0000${protocol ?? ''}`;
+    let gs = this.groupCache.get(key);
+    if (!gs) {
+      gs = namedPortGroups(this.res.inventory().pods, name, protocol);
+      this.groupCache.set(key, gs);
+      let used = this.groupsUsed.get(name);
+      if (!used) this.groupsUsed.set(name, (used = new Set()));
+      for (const g of gs) used.add(groupKey(g));
+    }
+    return gs;
+  }
+
+  private draft(
+    direction: Direction,
+    tier: PolicyTier,
+    subject: SetId,
+    peer: SetId | null,
+    protocol: Protocol | null,
+    dstPorts: PortRange,
+    action: RuleAction,
+    origin: RuleOrigin,
+  ): Draft {
+    return { direction, tier, subject, peer, protocol, dstPorts, srcPorts: ALL_PORTS, action, origin };
+  }
+}
+
+/** A rule the lowering cannot express; validation rejects every such rule in manifests. */
+export class UnsupportedRuleError extends Error {
+  readonly code = 'PALISADE_UNSUPPORTED_RULE';
+  constructor(what: string) {
+    super(`cannot compile ${what} (the API rejects it)`);
+    this.name = 'UnsupportedRuleError';
+  }
+}
+
+function narrow(def: SetDef, g: NamedPortGroup): SetDef {
+  if (def.kind !== 'pods') throw new Error('internal: only pod sets narrow to a named port');
+  return { ...def, namedPort: g };
+}
+
+function clusterPeer(q: ClusterPeer): PeerSpec {
+  switch (q.kind) {
+    case 'namespaces':
+      return { kind: 'set', def: { kind: 'pods', namespaceSelector: q.namespaceSelector, podSelector: EVERYTHING } };
+    case 'pods':
+      return { kind: 'set', def: { kind: 'pods', namespaceSelector: q.namespaceSelector, podSelector: q.podSelector } };
+    case 'nodes':
+      return { kind: 'set', def: { kind: 'nodes', nodeSelector: q.nodeSelector } };
+    case 'networks': {
+      const uniq = new Map(q.cidrs.map((c) => [c.text, c]));
+      return { kind: 'networks', cidrs: [...uniq.values()].sort(comparePrefixes) };
+    }
+    case 'domainNames':
+    case 'unknown':
+      return { kind: 'none' };
+  }
+}
+
+function clusterPort(q: ClusterProtocolMatch): PortSpec {
+  switch (q.kind) {
+    case 'port':
+      return { kind: 'range', protocol: q.protocol, range: q.portStart === undefined ? ALL_PORTS : { lo: q.portStart, hi: q.portEnd ?? q.portStart } };
+    case 'namedPort':
+      return { kind: 'named', name: q.name };
+    case 'unknown':
+      return { kind: 'none' };
+  }
+}
+
+function npPeer(q: NetworkPolicyPeer, ns: string): PeerSpec {
+  if (q.kind === 'ipBlock') return { kind: 'ipBlock', block: { cidr: q.cidr, except: q.except } };
+  return {
+    kind: 'set',
+    def: { kind: 'pods', namespaceSelector: q.namespaceSelector ?? nsByName(ns), podSelector: q.podSelector ?? EVERYTHING },
+  };
+}
+
+function npPort(q: NetworkPolicyPort): PortSpec {
+  if (q.port === undefined) return { kind: 'range', protocol: q.protocol, range: ALL_PORTS };
+  if (typeof q.port === 'string') return { kind: 'named', name: q.port, protocol: q.protocol };
+  return { kind: 'range', protocol: q.protocol, range: { lo: q.port, hi: q.endPort ?? q.port } };
+}
