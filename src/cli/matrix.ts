@@ -4,14 +4,13 @@
  * tables; JSON `{"cells":[{from,to,port,protocol,verdict,egress,ingress,...}]}` with the
  * explanation of every cell.
  */
-import { formatFlags, parseArgs, parsePortList } from './args.js';
+import { formatFlags, parseArgs, parsePortList, UsageError } from './args.js';
 import { parseEngine, selectEvaluator } from './engine.js';
 import { EXIT_INVALID, EXIT_OK, type Io } from './io.js';
 import { toJson } from './json.js';
 import { loadForCommand } from './load.js';
 import { parseAddressList, parseFamily, parseOutput, parseProtocolList } from './options.js';
 import { computeMatrix, matrixCells, matrixEndpoints, formatMatrixText } from '../matrix/index.js';
-import { UsageError } from './args.js';
 
 export const MATRIX_FLAGS = {
   file: { kind: 'list', short: 'f', value: 'PATH...', help: 'manifest files or directories (repeatable)' },
