@@ -7,8 +7,9 @@
  * This is the only file of the backend that loads native code; when src/native/binding.ts exposes
  * these functions it should become a re-export of that door.
  */
-import { existsSync } from 'node:fs';
+import { existsSync, readFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
+import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 
 export type ParseStatusName =
@@ -77,6 +78,8 @@ export interface NfqLoop {
   publishEngine(egressRules: Uint32Array, ingressRules: Uint32Array, setEdits: Uint32Array, egressNpTierStart: number, ingressNpTierStart: number): number;
   stats(): NfqLoopStats;
   resetLatency(): void;
+  /** --strict: delete conntrack entries whose flows the current snapshot denies */
+  cutDenied(): { scanned: number; cut: number; errors: number };
   /** the decision for one packet under the current snapshot, without a queue (tests) */
   decide(packet: Uint8Array): { status: ParseStatusName; hasPolicy: boolean; allow: boolean; direction: 'egress' | 'ingress' | 'none'; ruleId: number };
 }
@@ -88,7 +91,18 @@ export interface NfqAddon {
   nfqConstants: { denyRecordBytes: number; ruleBytes: number; parseStatus: ParseStatusName[] };
 }
 
-const ROOT = fileURLToPath(new URL('../../', import.meta.url));
+/** The package root: the nearest directory upwards with palisade's package.json (this file may run
+ *  from the source tree or from a compiled copy such as .bench-tmp/). */
+function packageRoot(): string {
+  let dir = dirname(fileURLToPath(import.meta.url));
+  for (;;) {
+    const pkg = join(dir, 'package.json');
+    if (existsSync(pkg) && (JSON.parse(readFileSync(pkg, 'utf8')) as { name?: string }).name === 'palisade') return dir + '/';
+    const up = dirname(dir);
+    if (up === dir) return fileURLToPath(new URL('../../', import.meta.url));
+    dir = up;
+  }
+}
 const CANDIDATES = ['build/Release/palisade.node', 'build-nfq/palisade_nfq.node'];
 
 let cached: NfqAddon | undefined;
@@ -98,8 +112,9 @@ export function nfqAddon(): NfqAddon {
   if (cached) return cached;
   const require = createRequire(import.meta.url);
   const tried: string[] = [];
+  const root = packageRoot();
   for (const rel of CANDIDATES) {
-    const path = ROOT + rel;
+    const path = root + rel;
     if (!existsSync(path)) {
       tried.push(`${rel} (missing)`);
       continue;

@@ -1,6 +1,8 @@
 // loop.cc: see loop.h for the design. This file is the only one that talks to libnetfilter_queue.
 #include "loop.h"
 
+#include "conntrack.h"
+
 #include <arpa/inet.h>
 #include <errno.h>
 #include <fcntl.h>
@@ -401,6 +403,35 @@ Loop::Decision Loop::decide(const uint8_t* packet, size_t len) const {
   d.verdict = snap->source->classify(key);
   d.allow = d.verdict.allow;
   return d;
+}
+
+Loop::CutReport Loop::cutDenied() const {
+  CutReport r;
+  const auto snap = slot_.load();
+  if (!snap || !snap->source) return r;
+  NetnsGuard ns(opts_.netnsPath);
+  if (!ns.error.empty()) {
+    r.errors = 1;
+    r.firstError = ns.error;
+    return r;
+  }
+  std::vector<CtEntry> entries;
+  std::string error;
+  if (!ctDump(entries, error)) {
+    r.errors = 1;
+    r.firstError = error;
+    return r;
+  }
+  r.scanned = entries.size();
+  for (const CtEntry& e : entries) {
+    if (snap->source->classify(e.key).allow) continue;
+    if (ctDelete(e, error)) {
+      ++r.cut;
+    } else {
+      if (r.errors++ == 0) r.firstError = error;
+    }
+  }
+  return r;
 }
 
 LoopStats Loop::stats() const {

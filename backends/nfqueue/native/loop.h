@@ -121,6 +121,14 @@ class Loop {
   };
   Decision decide(const uint8_t* packet, size_t len) const;
 
+  // --strict: in the loop's namespace, delete every TCP/UDP/SCTP conntrack entry whose original
+  // tuple the current snapshot denies. Runs on the calling thread.
+  struct CutReport {
+    uint64_t scanned = 0, cut = 0, errors = 0;
+    std::string firstError;
+  };
+  CutReport cutDenied() const;
+
   struct Worker;  // one per queue (loop.cc)
 
  private:

@@ -82,6 +82,7 @@ class NfqLoopJs : public Napi::ObjectWrap<NfqLoopJs> {
                         InstanceMethod<&NfqLoopJs::PublishRules>("publishRules"),
                         InstanceMethod<&NfqLoopJs::PublishEngine>("publishEngine"),
                         InstanceMethod<&NfqLoopJs::Decide>("decide"),
+                        InstanceMethod<&NfqLoopJs::CutDenied>("cutDenied"),
                         InstanceMethod<&NfqLoopJs::Stats>("stats"),
                         InstanceMethod<&NfqLoopJs::ResetLatency>("resetLatency")});
   }
@@ -209,6 +210,16 @@ class NfqLoopJs : public Napi::ObjectWrap<NfqLoopJs> {
     o.Set("allow", d.allow);
     o.Set("direction", d.verdict.direction == Direction::Egress ? "egress" : d.verdict.direction == Direction::Ingress ? "ingress" : "none");
     o.Set("ruleId", d.verdict.ruleId == kNoRuleId ? -1.0 : static_cast<double>(d.verdict.ruleId));
+    return o;
+  }
+  Napi::Value CutDenied(const Napi::CallbackInfo& info) {
+    Napi::Env env = info.Env();
+    const Loop::CutReport r = loop_->cutDenied();
+    Napi::Object o = Napi::Object::New(env);
+    o.Set("scanned", static_cast<double>(r.scanned));
+    o.Set("cut", static_cast<double>(r.cut));
+    o.Set("errors", static_cast<double>(r.errors));
+    if (!r.firstError.empty()) o.Set("firstError", r.firstError);
     return o;
   }
   Napi::Value Stats(const Napi::CallbackInfo& info) {

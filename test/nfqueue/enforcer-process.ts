@@ -1,0 +1,137 @@
+/**
+ * The enforcer as a separate process (so a test can kill -9 it): compiles backends/nfqueue and
+ * src/ with backends/nfqueue/tsconfig.build.json into .bench-tmp/nfq-dist (skipped when the output
+ * is newer than every source), then runs `ip netns exec NODE node .../main.js ARGS`.
+ */
+import { spawn, type ChildProcess } from 'node:child_process';
+import { existsSync, readdirSync, statSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { run } from '../harness/exec.js';
+
+const ROOT = fileURLToPath(new URL('../../', import.meta.url));
+const STAMP = join(ROOT, '.bench-tmp/nfq-dist/.stamp');
+export const ENFORCER_MAIN = join(ROOT, '.bench-tmp/nfq-dist/backends/nfqueue/main.js');
+
+function newestMtime(dir: string): number {
+  let t = 0;
+  for (const e of readdirSync(dir, { withFileTypes: true })) {
+    const p = join(dir, e.name);
+    if (e.isDirectory()) t = Math.max(t, newestMtime(p));
+    else if (e.name.endsWith('.ts')) t = Math.max(t, statSync(p).mtimeMs);
+  }
+  return t;
+}
+
+export async function ensureEnforcerBuilt(): Promise<void> {
+  const newest = Math.max(newestMtime(join(ROOT, 'src')), newestMtime(join(ROOT, 'backends/nfqueue')));
+  if (existsSync(STAMP) && statSync(STAMP).mtimeMs > newest && existsSync(ENFORCER_MAIN)) return;
+  // type errors elsewhere in src/ must not stop the emit (noEmitOnError is false)
+  await run(process.execPath, [join(ROOT, 'node_modules/typescript/bin/tsc'), '-p', join(ROOT, 'backends/nfqueue/tsconfig.build.json')], {
+    allowFailure: true,
+    timeoutMs: 120_000,
+  });
+  if (!existsSync(ENFORCER_MAIN)) throw new Error('enforcer build produced no main.js');
+  writeFileSync(STAMP, '');
+}
+
+export interface EnforcerProcess {
+  readonly child: ChildProcess;
+  readonly stdoutLines: string[];
+  stderr(): string;
+  /** resolves when the enforcer printed "enforcing" (steering installed) */
+  readonly ready: Promise<void>;
+  /** resolves on the next stderr line matching `re` */
+  waitFor(re: RegExp, timeoutMs?: number): Promise<string>;
+  kill9(): Promise<void>;
+  stop(): Promise<void>;
+}
+
+export function startEnforcer(netns: string, args: readonly string[]): EnforcerProcess {
+  const child = spawn('ip', ['netns', 'exec', netns, process.execPath, ENFORCER_MAIN, ...args], { stdio: ['ignore', 'pipe', 'pipe'] });
+  const stdoutLines: string[] = [];
+  let out = '';
+  let err = '';
+  const waiters: { re: RegExp; from: number; resolve: (l: string) => void }[] = [];
+  child.stdout!.setEncoding('utf8').on('data', (d: string) => {
+    out += d;
+    let nl: number;
+    while ((nl = out.indexOf('\n')) >= 0) {
+      stdoutLines.push(out.slice(0, nl));
+      out = out.slice(nl + 1);
+    }
+  });
+  child.stderr!.setEncoding('utf8').on('data', (d: string) => {
+    err += d;
+    for (const w of [...waiters]) {
+      const line = err.slice(w.from).split('\n').find((l) => w.re.test(l));
+      if (line !== undefined) {
+        waiters.splice(waiters.indexOf(w), 1);
+        w.resolve(line);
+      }
+    }
+  });
+  const exited = new Promise<void>((r) => child.once('exit', () => r()));
+  const waitFor = (re: RegExp, timeoutMs = 20_000): Promise<string> =>
+    new Promise((resolve, reject) => {
+      const t = setTimeout(() => reject(new Error(`enforcer: no line matching ${re} within ${timeoutMs} ms; stderr:\n${err}`)), timeoutMs);
+      waiters.push({ re, from: err.length, resolve: (l) => (clearTimeout(t), resolve(l)) });
+      void exited.then(() => reject(new Error(`enforcer exited (${child.exitCode ?? child.signalCode}) before ${re}; stderr:\n${err}`)));
+    });
+  const ready = waitFor(/enforcing: nfqueue/, 30_000).then(() => undefined);
+  return {
+    child,
+    stdoutLines,
+    stderr: () => err,
+    ready,
+    waitFor,
+    kill9: async () => {
+      if (child.exitCode === null && child.signalCode === null) child.kill('SIGKILL');
+      await exited;
+    },
+    stop: async () => {
+      if (child.exitCode === null && child.signalCode === null) {
+        child.kill('SIGTERM');
+        const t = setTimeout(() => child.kill('SIGKILL'), 5_000);
+        await exited;
+        clearTimeout(t);
+      }
+    },
+  };
+}
+
+/** Run a udp-tools.mjs mode inside a namespace; resolves with its JSON result. */
+export async function udpTool(netns: string, args: readonly string[], timeoutMs = 30_000): Promise<Record<string, unknown>> {
+  const tool = fileURLToPath(new URL('./udp-tools.mjs', import.meta.url));
+  const r = await run('ip', ['netns', 'exec', netns, process.execPath, tool, ...args], { timeoutMs });
+  return JSON.parse(r.stdout.trim().split('\n').pop()!) as Record<string, unknown>;
+}
+
+/** A sink counting datagrams in a namespace; `finish()` returns the count. */
+export async function startSink(netns: string, addr: string, port: number): Promise<{ finish(): Promise<number> }> {
+  const tool = fileURLToPath(new URL('./udp-tools.mjs', import.meta.url));
+  const child = spawn('ip', ['netns', 'exec', netns, process.execPath, tool, 'sink', addr, String(port)], { stdio: ['pipe', 'pipe', 'pipe'] });
+  let out = '';
+  child.stdout.setEncoding('utf8').on('data', (d: string) => (out += d));
+  await new Promise<void>((resolve, reject) => {
+    const t = setTimeout(() => reject(new Error('sink not ready')), 10_000);
+    child.stdout.on('data', () => {
+      if (out.includes('ready')) {
+        clearTimeout(t);
+        resolve();
+      }
+    });
+  });
+  return {
+    finish: async () => {
+      const done = new Promise<void>((r) => child.once('exit', () => r()));
+      child.stdin.end();
+      const t = setTimeout(() => child.kill('SIGKILL'), 5_000);
+      await done;
+      clearTimeout(t);
+      const m = /\{"received":(\d+)\}/.exec(out);
+      if (!m) throw new Error(`sink gave no count: ${out}`);
+      return Number(m[1]);
+    },
+  };
+}
