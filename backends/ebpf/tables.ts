@@ -380,3 +380,24 @@ function protoMatches(r: Rule, pc: number): boolean {
   if (r.protocol === null) return true;
   return pc !== PROTO_OTHER && PROTO_INDEX[r.protocol] === pc;
 }
+
+/**
+ * Rule bitmaps [dir][dim] (subject, peer) of an address class with the given set membership:
+ * what pod churn needs to add one class in place. Cost: O(rules) per call.
+ */
+export function classBitmaps(rs: RuleSet, members: readonly SetId[]): Uint32Array[][] {
+  const m = new Set(members);
+  return (['ingress', 'egress'] as const).map((d) => {
+    const W = words32(rs[d].rules.length);
+    const subject = new Uint32Array(W);
+    const peer = new Uint32Array(W);
+    for (const r of rs[d].rules) {
+      if (m.has(r.subject)) setBit(subject, r.priority);
+      if (r.peer === null || m.has(r.peer)) setBit(peer, r.priority);
+    }
+    const out: Uint32Array[] = [];
+    out[DIM_SUBJECT] = subject;
+    out[DIM_PEER] = peer;
+    return out;
+  });
+}
