@@ -1,0 +1,179 @@
+// selftest.cc: a Node-free differential check of the core: the classifier against a linear scan on
+// random rules (IPv4/IPv6 prefixes and address sets, random set edits). Built as
+// build/classifier_selftest; test/native/ runs it. Exit code 0 = no mismatch.
+// Usage: classifier_selftest [seed] [rounds]
+#include <cstdio>
+#include <cstdlib>
+#include <random>
+#include <set>
+#include <tuple>
+#include <vector>
+
+#include "classifier.h"
+
+using namespace palisade;
+
+namespace {
+
+struct Member { uint32_t set; uint8_t family, len; uint32_t a4; Addr6 a6; };
+bool operator<(const Member& x, const Member& y) {
+  return std::tie(x.set, x.family, x.len, x.a4, x.a6.hi, x.a6.lo) <
+         std::tie(y.set, y.family, y.len, y.a4, y.a6.hi, y.a6.lo);
+}
+
+bool in4(uint32_t a, uint32_t p, uint8_t l) { return (a & mask4(l)) == (p & mask4(l)); }
+bool in6(const Addr6& a, const Addr6& p, uint8_t l) { return and6(a, mask6(l)) == and6(p, mask6(l)); }
+
+bool inSet4(const std::set<Member>& ms, uint32_t set, uint32_t a) {
+  if (set == kAnySet) return true;
+  for (const auto& m : ms) if (m.set == set && m.family == 4 && in4(a, m.a4, m.len)) return true;
+  return false;
+}
+bool inSet6(const std::set<Member>& ms, uint32_t set, const Addr6& a) {
+  if (set == kAnySet) return true;
+  for (const auto& m : ms) if (m.set == set && m.family == 6 && in6(a, m.a6, m.len)) return true;
+  return false;
+}
+
+Match linear(const std::vector<RuleSpec>& rules, const std::set<Member>& ms, int family,
+             uint32_t s4, uint32_t d4, const Addr6& s6, const Addr6& d6, uint16_t sp, uint16_t dp,
+             uint8_t pr, uint32_t minPriority) {
+  const RuleSpec* best = nullptr;
+  for (const auto& r : rules) {
+    if (r.priority < minPriority) continue;
+    if (sp < r.sportLo || sp > r.sportHi || dp < r.dportLo || dp > r.dportHi) continue;
+    if (((pr ^ r.proto) & r.protoMask) != 0) continue;
+    bool ok;
+    if (r.kind == RuleKind::Prefix4) ok = family == 4 && in4(s4, r.src4, r.srcLen) && in4(d4, r.dst4, r.dstLen);
+    else if (r.kind == RuleKind::Prefix6) ok = family == 6 && in6(s6, r.src6, r.srcLen) && in6(d6, r.dst6, r.dstLen);
+    else ok = family == 4 ? inSet4(ms, r.srcSet, s4) && inSet4(ms, r.dstSet, d4)
+                          : inSet6(ms, r.srcSet, s6) && inSet6(ms, r.dstSet, d6);
+    if (!ok) continue;
+    if (!best || std::tie(r.priority, r.ruleId) < std::tie(best->priority, best->ruleId)) best = &r;
+  }
+  Match m;
+  if (best) { m.ruleId = best->ruleId; m.action = best->action; }
+  return m;
+}
+
+}  // namespace
+
+int main(int argc, char** argv) {
+  unsigned seed = argc > 1 ? unsigned(atoi(argv[1])) : 1;
+  int rounds = argc > 2 ? atoi(argv[2]) : 20;
+  std::mt19937_64 rng(seed);
+  auto U = [&](uint64_t n) { return uint64_t(rng() % n); };
+  // Small address pools so that random prefixes and packets overlap often.
+  std::vector<uint32_t> pool4;
+  std::vector<Addr6> pool6;
+  for (int i = 0; i < 16; ++i) pool4.push_back(0x0AF40000u | uint32_t(U(1u << 16)));
+  for (int i = 0; i < 16; ++i) pool6.push_back(Addr6{0xfd000010024400ull << 8, U(1u << 16)});
+  auto rndLen4 = [&] { int c = int(U(6)); return uint8_t(c == 0 ? 0 : c == 1 ? 16 : c == 2 ? 24 : c == 3 ? 30 : 32); };
+  auto rndLen6 = [&] { int c = int(U(5)); return uint8_t(c == 0 ? 0 : c == 1 ? 64 : c == 2 ? 112 : 128); };
+  auto rndPorts = [&](uint16_t& lo, uint16_t& hi) {
+    int c = int(U(3));
+    if (c == 0) { lo = 0; hi = 65535; }
+    else if (c == 1) { lo = hi = uint16_t(U(8) + 80); }
+    else { lo = uint16_t(U(8) + 78); hi = uint16_t(lo + U(6)); }
+  };
+  long checked = 0, mismatches = 0;
+  for (int round = 0; round < rounds; ++round) {
+    Classifier cls;
+    std::vector<RuleSpec> rules;
+    std::set<Member> members;
+    const int nRules = 1 + int(U(300));
+    std::set<uint32_t> ids;
+    for (int i = 0; i < nRules; ++i) {
+      RuleSpec r;
+      r.kind = RuleKind(U(3));
+      r.priority = uint32_t(U(20));
+      do r.ruleId = uint32_t(U(100000)); while (!ids.insert(r.ruleId).second);
+      r.action = uint8_t(U(4));
+      if (r.kind == RuleKind::Prefix4) {
+        r.srcLen = rndLen4(); r.dstLen = rndLen4();
+        r.src4 = pool4[U(pool4.size())]; r.dst4 = pool4[U(pool4.size())];
+      } else if (r.kind == RuleKind::Prefix6) {
+        r.srcLen = rndLen6(); r.dstLen = rndLen6();
+        r.src6 = pool6[U(pool6.size())]; r.dst6 = pool6[U(pool6.size())];
+      } else {
+        r.srcSet = U(4) == 0 ? kAnySet : uint32_t(U(12));
+        r.dstSet = U(4) == 0 ? kAnySet : uint32_t(U(12));
+      }
+      rndPorts(r.sportLo, r.sportHi);
+      rndPorts(r.dportLo, r.dportHi);
+      if (U(2)) { r.proto = uint8_t(U(2) ? 6 : 17); r.protoMask = 0xFF; }
+      rules.push_back(r);
+    }
+    std::string err;
+    auto tables = Classifier::compile(rules, &err);
+    if (!tables) { fprintf(stderr, "compile failed: %s\n", err.c_str()); return 2; }
+    cls.publishRules(tables);
+    for (int phase = 0; phase < 4; ++phase) {
+      // random membership edits, applied in one batch
+      std::vector<SetEdit> edits;
+      for (int k = 0; k < 40; ++k) {
+        SetEdit e;
+        e.add = U(3) != 0;
+        e.setId = uint32_t(U(12));
+        e.family = U(2) ? 4 : 6;
+        if (e.family == 4) { e.prefixLen = rndLen4(); e.addr4 = pool4[U(pool4.size())] & mask4(e.prefixLen); }
+        else { e.prefixLen = rndLen6(); e.addr6 = and6(pool6[U(pool6.size())], mask6(e.prefixLen)); }
+        edits.push_back(e);
+        Member m{e.setId, e.family, e.prefixLen, e.addr4, e.addr6};
+        if (e.add) members.insert(m); else members.erase(m);
+      }
+      size_t changed = 0;
+      cls.applySetEdits(edits.data(), edits.size(), &changed);
+      // packets
+      const size_t n = 2000;
+      std::vector<uint32_t> w4(n * 4), w6(n * 10), out(n), out6(n);
+      std::vector<uint8_t> act(n), act6(n);
+      std::vector<std::tuple<uint32_t, uint32_t, Addr6, Addr6, uint16_t, uint16_t, uint8_t>> pk;
+      for (size_t i = 0; i < n; ++i) {
+        uint32_t s4 = pool4[U(pool4.size())] ^ uint32_t(U(4) == 0 ? U(256) : 0);
+        uint32_t d4 = pool4[U(pool4.size())] ^ uint32_t(U(4) == 0 ? U(256) : 0);
+        Addr6 s6 = pool6[U(pool6.size())], d6 = pool6[U(pool6.size())];
+        if (U(4) == 0) s6.lo ^= U(256);
+        uint16_t sp = uint16_t(U(16) + 76), dp = uint16_t(U(16) + 76);
+        uint8_t pr = uint8_t(U(3) == 0 ? 17 : 6);
+        pk.emplace_back(s4, d4, s6, d6, sp, dp, pr);
+        uint32_t* w = &w4[i * 4];
+        w[0] = s4; w[1] = d4; w[2] = uint32_t(sp) << 16 | dp; w[3] = pr;
+        uint32_t* v = &w6[i * 10];
+        v[0] = uint32_t(s6.hi >> 32); v[1] = uint32_t(s6.hi); v[2] = uint32_t(s6.lo >> 32); v[3] = uint32_t(s6.lo);
+        v[4] = uint32_t(d6.hi >> 32); v[5] = uint32_t(d6.hi); v[6] = uint32_t(d6.lo >> 32); v[7] = uint32_t(d6.lo);
+        v[8] = uint32_t(sp) << 16 | dp; v[9] = pr;
+      }
+      const uint32_t minPriority = phase == 3 ? uint32_t(U(20)) : 0;
+      for (int mode = 0; mode < 3; ++mode) {
+        bool scalar = mode == 1;
+        if (mode < 2) {
+          cls.lookupBatch4(w4.data(), n, minPriority, scalar, out.data(), act.data());
+          cls.lookupBatch6(w6.data(), n, minPriority, scalar, out6.data(), act6.data());
+        }
+        for (size_t i = 0; i < n; ++i) {
+          auto [s4, d4, s6, d6, sp, dp, pr] = pk[i];
+          Match e4 = linear(rules, members, 4, s4, d4, s6, d6, sp, dp, pr, minPriority);
+          Match e6 = linear(rules, members, 6, s4, d4, s6, d6, sp, dp, pr, minPriority);
+          Match g4, g6;
+          if (mode == 2) {
+            g4 = cls.lookup4(Header4{s4, d4, sp, dp, pr}, minPriority);
+            g6 = cls.lookup6(Header6{s6, d6, sp, dp, pr}, minPriority);
+          } else {
+            g4.ruleId = out[i]; g4.action = act[i];
+            g6.ruleId = out6[i]; g6.action = act6[i];
+          }
+          checked += 2;
+          if (g4.ruleId != e4.ruleId || g4.action != e4.action) {
+            if (++mismatches < 10) fprintf(stderr, "v4 mismatch round %d phase %d mode %d pkt %zu: got %u want %u\n", round, phase, mode, i, g4.ruleId, e4.ruleId);
+          }
+          if (g6.ruleId != e6.ruleId || g6.action != e6.action) {
+            if (++mismatches < 10) fprintf(stderr, "v6 mismatch round %d phase %d mode %d pkt %zu: got %u want %u\n", round, phase, mode, i, g6.ruleId, e6.ruleId);
+          }
+        }
+      }
+    }
+  }
+  printf("{\"checked\":%ld,\"mismatches\":%ld}\n", checked, mismatches);
+  return mismatches == 0 ? 0 : 1;
+}

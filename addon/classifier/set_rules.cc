@@ -1,0 +1,99 @@
+// set_rules.cc: build and lookup of the set-rule index (design in set_rules.h).
+#include "set_rules.h"
+
+#include <algorithm>
+#include <utility>
+
+namespace palisade {
+
+namespace {
+
+void buildLists(std::vector<std::pair<uint32_t, uint32_t>>& keyed,  // (set id, rule index)
+                std::vector<uint32_t>& keys, std::vector<uint32_t>& starts,
+                std::vector<uint32_t>& items) {
+  // stable: rule indexes stay in rank order inside each list
+  std::stable_sort(keyed.begin(), keyed.end(),
+                   [](const auto& a, const auto& b) { return a.first < b.first; });
+  for (size_t i = 0; i < keyed.size(); ++i) {
+    if (i == 0 || keyed[i].first != keyed[i - 1].first) {
+      keys.push_back(keyed[i].first);
+      starts.push_back(uint32_t(items.size()));
+    }
+    items.push_back(keyed[i].second);
+  }
+  starts.push_back(uint32_t(items.size()));
+}
+
+}  // namespace
+
+const uint32_t* SetRuleIndex::Lists::find(uint32_t key, uint32_t& count) const {
+  auto it = std::lower_bound(keys.begin(), keys.end(), key);
+  if (it == keys.end() || *it != key) {
+    count = 0;
+    return nullptr;
+  }
+  size_t k = size_t(it - keys.begin());
+  count = starts[k + 1] - starts[k];
+  return items.data() + starts[k];
+}
+
+SetRuleIndex SetRuleIndex::build(const std::vector<Input>& in) {
+  SetRuleIndex out;
+  out.rules_.reserve(in.size());
+  std::vector<std::pair<uint32_t, uint32_t>> src, dst;
+  for (uint32_t i = 0; i < in.size(); ++i) {
+    const Input& r = in[i];
+    out.rules_.push_back(Rule{r.srcSet, r.dstSet, r.sportLo, r.sportHi, r.dportLo, r.dportHi,
+                              uint8_t(r.proto & r.protoMask), r.protoMask, r.rank});
+    if (r.srcSet != kAnySet) src.emplace_back(r.srcSet, i);
+    else if (r.dstSet != kAnySet) dst.emplace_back(r.dstSet, i);
+    else out.anyAny_.push_back(i);
+  }
+  buildLists(src, out.bySrc_.keys, out.bySrc_.starts, out.bySrc_.items);
+  buildLists(dst, out.byDst_.keys, out.byDst_.starts, out.byDst_.items);
+  return out;
+}
+
+uint32_t SetRuleIndex::walk(const uint32_t* items, uint32_t count,
+                            const std::vector<uint32_t>* D, uint16_t sport, uint16_t dport,
+                            uint8_t proto, uint32_t best, uint32_t minRank) const {
+  for (uint32_t k = 0; k < count; ++k) {
+    const Rule& r = rules_[items[k]];
+    if (r.rank >= best) break;
+    if (r.rank < minRank) continue;
+    if (sport < r.sportLo || sport > r.sportHi || dport < r.dportLo || dport > r.dportHi) continue;
+    if (((proto ^ r.proto) & r.protoMask) != 0) continue;
+    if (D && r.dstSet != kAnySet && !std::binary_search(D->begin(), D->end(), r.dstSet)) continue;
+    return r.rank;
+  }
+  return best;
+}
+
+uint32_t SetRuleIndex::lookup(const std::vector<uint32_t>& S, const std::vector<uint32_t>& D,
+                              uint16_t sport, uint16_t dport, uint8_t proto, uint32_t best,
+                              uint32_t minRank) const {
+  if (rules_.empty()) return best;
+  uint32_t count;
+  for (uint32_t s : S) {
+    const uint32_t* items = bySrc_.find(s, count);
+    if (items) best = walk(items, count, &D, sport, dport, proto, best, minRank);
+  }
+  for (uint32_t d : D) {
+    const uint32_t* items = byDst_.find(d, count);
+    if (items) best = walk(items, count, nullptr, sport, dport, proto, best, minRank);
+  }
+  if (!anyAny_.empty())
+    best = walk(anyAny_.data(), uint32_t(anyAny_.size()), nullptr, sport, dport, proto, best,
+                minRank);
+  return best;
+}
+
+size_t SetRuleIndex::bytes() const {
+  return sizeof(*this) + rules_.capacity() * sizeof(Rule) +
+         (bySrc_.keys.capacity() + bySrc_.starts.capacity() + bySrc_.items.capacity() +
+          byDst_.keys.capacity() + byDst_.starts.capacity() + byDst_.items.capacity() +
+          anyAny_.capacity()) *
+             sizeof(uint32_t);
+}
+
+}  // namespace palisade

@@ -1,0 +1,423 @@
+// tuple_index.h: the index for PREFIX rules (src prefix, dst prefix, port ranges, proto/mask).
+//
+// What: a TupleMerge-style tuple-space classifier (Daly et al., "TupleMerge: Fast Software Packet
+// Processing for Online Packet Classification", IEEE/ACM ToN 2019), one instance per address family.
+//
+// Design:
+//  - A TABLE is defined by a tuple (srcLen, dstLen, sportExact, dportExact, protoExact). A rule fits
+//    a table when its prefixes are at least as long as the table's and every field the table treats
+//    as exact is exact in the rule. Its KEY in that table is (src & srcMask, dst & dstMask, and the
+//    exact port/proto values), hashed to 64 bits. All rules of one table with the same hash form a
+//    BUCKET, stored contiguously in rank order. Equal hashes of different keys merge buckets; that
+//    is still correct because every candidate is checked on all five fields.
+//  - Build (TupleMerge's online insertion, in rank order): a rule goes into the first existing
+//    table it fits whose bucket has fewer than kCollisionLimit rules; otherwise a new table is made
+//    with a RELAXED tuple (prefix lengths rounded down, see relaxLen) so later rules can share it;
+//    if that tuple exists already (its bucket is full) the exact tuple is used, and if that is full
+//    too the bucket grows past the limit (rules that differ only in port ranges cannot be split by
+//    hashing).
+//  - Tables are ordered by their best (lowest) rank, and each records its best and worst rank. A
+//    lookup visits tables in that order and stops as soon as the best match found so far beats the
+//    next table's best rank (priority pruning). Inside a bucket the scan stops at the first match,
+//    or at the first rank that cannot beat the best so far.
+//  - Hash slots are open-addressed (linear probing, load <= 0.8), 16 bytes: {hash, start, count}.
+//  - Batch lookup processes 32 headers per table in three passes (hash + prefetch slot, probe +
+//    prefetch bucket, scan) so that the cache misses of different headers overlap. The scalar
+//    lookup is the same walk for one header, with no prefetch.
+//  - BPF lowering: each table is one BPF hash map keyed by the masked tuple, value = bucket
+//    (start, count) into an array map of records; the table list is a small array walked in order.
+//
+// Invariants (after build): tables sorted by minRank ascending; every rule in exactly one bucket;
+// buckets sorted by rank; record fields are masked (src & mask(srcLen)).
+//
+// Costs: build O(R * T) hash inserts (T = tables, typically 10-60), lookup O(T' * (1 probe +
+// bucket scan)) where T' <= T is the number of tables before pruning stops the walk. Memory per
+// rule: one record (24 bytes IPv4, 48 IPv6) plus ~16-20 bytes of slots.
+//
+// Thread-safety: immutable after build(); any number of threads may look up concurrently.
+#pragma once
+
+#include <algorithm>
+#include <iterator>
+#include <cstdint>
+#include <unordered_map>
+#include <vector>
+
+#include "types.h"
+
+namespace palisade {
+
+struct Family4 {
+  using Addr = uint32_t;
+  static constexpr unsigned kBits = 32;
+  static Addr mask(unsigned len) { return mask4(len); }
+  static Addr andm(Addr a, Addr m) { return a & m; }
+  static bool eq(Addr a, Addr b) { return a == b; }
+  static uint64_t fold(Addr s, Addr d) { return (uint64_t(s) << 32) | d; }
+};
+struct Family6 {
+  using Addr = Addr6;
+  static constexpr unsigned kBits = 128;
+  static Addr mask(unsigned len) { return mask6(len); }
+  static Addr andm(const Addr& a, const Addr& m) { return and6(a, m); }
+  static bool eq(const Addr& a, const Addr& b) { return a == b; }
+  static uint64_t fold(const Addr& s, const Addr& d) {
+    return mix64(s.hi ^ 0x9e3779b97f4a7c15ull) ^ (s.lo * 0xbf58476d1ce4e5b9ull) ^
+           (d.hi * 0x94d049bb133111ebull) ^ mix64(d.lo + 0x2545f4914f6cdd1dull);
+  }
+};
+
+// ports and proto packed in one word: sport<<24 | dport<<8 | proto.
+inline uint64_t packAux(uint16_t sport, uint16_t dport, uint8_t proto) {
+  return (uint64_t(sport) << 24) | (uint64_t(dport) << 8) | proto;
+}
+
+// Build knobs (defaults are the shipped configuration; bench/native/ explores others).
+// Measured on ClassBench acl1/fw1/ipc1 1k and 10k (bench/native/classbench_core.cc): address-only
+// tuples with lengths rounded down to multiples of 8 and a limit of 16 give the fewest tables
+// visited per lookup; port/proto key fields multiply the tables (up to 8x) for little gain.
+struct TupleParams {
+  unsigned collisionLimit = 16;
+  bool portDims = false;  // tuples may treat exact sport/dport as key fields
+  bool protoDim = false;  // tuples may treat an exact protocol as a key field
+  int relax = 1;          // 0: l<8 ? l : l - l%4; 1: round down to a multiple of 8; 2: none
+};
+
+template <class F>
+class TupleIndex {
+ public:
+  using Addr = typename F::Addr;
+  static constexpr size_t kBlock = 32;
+
+  struct Record {
+    Addr src, dst;  // masked
+    uint16_t sportLo, sportHi, dportLo, dportHi;
+    uint8_t proto, protoMask, srcLen, dstLen;
+    uint32_t rankLast;  // rank | kLast on the last record of its bucket
+  };
+  struct Input {  // one prefix rule with its global rank
+    Addr src, dst;
+    uint8_t srcLen, dstLen;
+    uint16_t sportLo, sportHi, dportLo, dportHi;
+    uint8_t proto, protoMask;
+    uint32_t rank;
+  };
+  struct Header {
+    Addr src, dst;
+    uint64_t aux;  // packAux(sport, dport, proto)
+    uint16_t sport, dport;
+    uint8_t proto;
+  };
+
+  // Build from rules given in ascending rank order.
+  static TupleIndex build(const std::vector<Input>& rules, const TupleParams& p = TupleParams());
+
+  // First rank in [minRank, best) that matches, or `best` if none.
+  uint32_t lookup(const Header& h, uint32_t best, uint32_t minRank) const;
+  // Batch: best[i] is in/out (start with kNoRank or a better rank found elsewhere).
+  void lookupBatch(const Header* hs, uint32_t* best, size_t n, uint32_t minRank) const;
+
+  size_t tableCount() const { return tables_.size(); }
+  size_t ruleCount() const { return records_.size(); }
+  size_t bytes() const {
+    return sizeof(*this) + tables_.capacity() * sizeof(Table) + slots_.capacity() * sizeof(Slot) +
+           records_.capacity() * sizeof(Record);
+  }
+
+ private:
+  static constexpr uint32_t kLast = 0x80000000u;  // ranks stay below 2^31
+  static constexpr uint32_t kEmpty = 0xFFFFFFFFu;
+  // 8 bytes: the upper 32 bits of the key hash and the first record of the bucket. Buckets whose
+  // hashes agree on the home slot AND the tag are merged at build time, so a lookup that finds
+  // its tag on its probe path has found the only bucket that can hold its rules.
+  struct Slot {
+    uint32_t tag;
+    uint32_t start;  // kEmpty: free slot
+  };
+  struct Table {
+    Addr srcMask, dstMask;
+    uint64_t auxMask;
+    // Quick reject: bit i set when some rule of the table has i as the top 6 bits of its src
+    // (dst) address; all ones when the table's prefix is shorter than 6 bits.
+    uint64_t srcTop, dstTop;
+    uint32_t minRank, maxRank;
+    uint32_t slotBase, slotMask;
+  };
+  struct Tuple {
+    uint8_t srcLen, dstLen;
+    bool sportExact, dportExact, protoExact;
+    bool operator==(const Tuple& o) const {
+      return srcLen == o.srcLen && dstLen == o.dstLen && sportExact == o.sportExact &&
+             dportExact == o.dportExact && protoExact == o.protoExact;
+    }
+  };
+
+  static uint64_t auxMaskOf(const Tuple& t) {
+    return (t.sportExact ? 0xFFFFull << 24 : 0) | (t.dportExact ? 0xFFFFull << 8 : 0) |
+           (t.protoExact ? 0xFFull : 0);
+  }
+  static uint64_t hashKey(const Addr& src, const Addr& dst, uint64_t aux) {
+    return mix64(F::fold(src, dst) ^ (aux * 0x9e3779b97f4a7c15ull));
+  }
+  static unsigned top6(uint32_t a) { return a >> 26; }
+  static unsigned top6(const Addr6& a) { return unsigned(a.hi >> 58); }
+  static bool mayHold(const Table& t, const Header& h) {
+    return ((t.srcTop >> top6(h.src)) & (t.dstTop >> top6(h.dst)) & 1) != 0;
+  }
+  uint64_t hashFor(const Table& t, const Header& h) const {
+    return hashKey(F::andm(h.src, t.srcMask), F::andm(h.dst, t.dstMask), h.aux & t.auxMask);
+  }
+  // Lengths are rounded down so that rules with near lengths share a table (TupleMerge's
+  // relaxation). Short lengths stay exact: /0, /1, /2 wildcards are common in firewall sets and
+  // merging them into one table makes very long buckets.
+  static uint8_t relaxLen(uint8_t len, int mode) {
+    if (mode == 2) return len;
+    if (mode == 1) return uint8_t(len - len % 8);
+    return len < 8 ? len : uint8_t(len - len % 4);
+  }
+
+  static bool matches(const Record& r, const Header& h) {
+    return F::eq(F::andm(h.src, F::mask(r.srcLen)), r.src) &&
+           F::eq(F::andm(h.dst, F::mask(r.dstLen)), r.dst) && h.sport >= r.sportLo &&
+           h.sport <= r.sportHi && h.dport >= r.dportLo && h.dport <= r.dportHi &&
+           ((h.proto ^ r.proto) & r.protoMask) == 0;
+  }
+  // The first record of the bucket for `hash`, or nullptr.
+  const Record* probe(const Table& t, uint64_t hash) const {
+    const uint32_t tag = uint32_t(hash >> 32);
+    uint32_t i = uint32_t(hash) & t.slotMask;
+    for (;;) {
+      const Slot& s = slots_[t.slotBase + i];
+      if (s.start == kEmpty) return nullptr;
+      if (s.tag == tag) return &records_[s.start];
+      i = (i + 1) & t.slotMask;
+    }
+  }
+  // Scan one bucket: the first record with rank in [minRank, best) that matches.
+  static uint32_t scan(const Record* r, const Header& h, uint32_t best, uint32_t minRank) {
+    for (;; ++r) {
+      const uint32_t rank = r->rankLast & ~kLast;
+      if (rank >= best) break;
+      if (rank >= minRank && matches(*r, h)) return rank;
+      if (r->rankLast & kLast) break;
+    }
+    return best;
+  }
+
+  std::vector<Table> tables_;
+  std::vector<Slot> slots_;
+  std::vector<Record> records_;
+};
+
+// ---------------------------------------------------------------------------------------------
+// Build
+
+template <class F>
+TupleIndex<F> TupleIndex<F>::build(const std::vector<Input>& rules, const TupleParams& p) {
+  struct TableBuild {
+    Tuple tuple;
+    uint64_t auxMask;
+    Addr srcMask, dstMask;
+    uint32_t minRank, maxRank;
+    std::unordered_map<uint64_t, std::vector<uint32_t>> buckets;  // hash -> input indexes
+    std::vector<uint64_t> order;  // bucket hashes in first-insertion order (deterministic layout)
+  };
+  std::vector<TableBuild> tb;
+  auto fits = [](const Input& r, const Tuple& t) {
+    return r.srcLen >= t.srcLen && r.dstLen >= t.dstLen &&
+           (!t.sportExact || r.sportLo == r.sportHi) && (!t.dportExact || r.dportLo == r.dportHi) &&
+           (!t.protoExact || r.protoMask == 0xFF);
+  };
+  auto keyOf = [](const TableBuild& t, const Input& r) {
+    uint64_t aux = packAux(r.sportLo, r.dportLo, r.proto) & t.auxMask;
+    return hashKey(F::andm(r.src, t.srcMask), F::andm(r.dst, t.dstMask), aux);
+  };
+  auto addTable = [&](const Tuple& t, uint32_t rank) -> TableBuild& {
+    TableBuild b;
+    b.tuple = t;
+    b.auxMask = auxMaskOf(t);
+    b.srcMask = F::mask(t.srcLen);
+    b.dstMask = F::mask(t.dstLen);
+    b.minRank = rank;
+    b.maxRank = rank;
+    tb.push_back(std::move(b));
+    return tb.back();
+  };
+  auto insert = [&](TableBuild& t, uint64_t key, uint32_t idx, uint32_t rank) {
+    auto& bucket = t.buckets[key];
+    if (bucket.empty()) t.order.push_back(key);
+    bucket.push_back(idx);
+    t.minRank = std::min(t.minRank, rank);
+    t.maxRank = std::max(t.maxRank, rank);
+  };
+
+  for (uint32_t i = 0; i < rules.size(); ++i) {
+    const Input& r = rules[i];
+    bool placed = false;
+    for (auto& t : tb) {
+      if (!fits(r, t.tuple)) continue;
+      uint64_t key = keyOf(t, r);
+      auto it = t.buckets.find(key);
+      if (it != t.buckets.end() && it->second.size() >= p.collisionLimit) continue;
+      insert(t, key, i, r.rank);
+      placed = true;
+      break;
+    }
+    if (placed) continue;
+    Tuple exact{r.srcLen, r.dstLen, p.portDims && r.sportLo == r.sportHi,
+                p.portDims && r.dportLo == r.dportHi, p.protoDim && r.protoMask == 0xFF};
+    Tuple relaxed = exact;
+    relaxed.srcLen = relaxLen(r.srcLen, p.relax);
+    relaxed.dstLen = relaxLen(r.dstLen, p.relax);
+    TableBuild* target = nullptr;
+    TableBuild* exactTable = nullptr;
+    bool relaxedExists = false;
+    for (auto& t : tb) {
+      if (t.tuple == relaxed) relaxedExists = true;
+      if (t.tuple == exact) exactTable = &t;
+    }
+    if (!relaxedExists) target = &addTable(relaxed, r.rank);
+    else if (!exactTable) target = &addTable(exact, r.rank);
+    else target = exactTable;  // identical key, bucket over the limit: cannot be split by hashing
+    insert(*target, keyOf(*target, r), i, r.rank);
+  }
+
+  TupleIndex out;
+  std::stable_sort(tb.begin(), tb.end(),
+                   [](const TableBuild& a, const TableBuild& b) { return a.minRank < b.minRank; });
+  auto capacityFor = [](size_t buckets) {
+    uint32_t cap = 2;
+    while (cap < buckets * 2 + 1) cap <<= 1;  // load <= 0.5: misses stop within ~1.5 probes
+    return cap;
+  };
+  size_t totalSlots = 0;
+  for (auto& t : tb) totalSlots += capacityFor(t.buckets.size());
+  out.slots_.assign(totalSlots, Slot{0, kEmpty});
+  out.records_.reserve(rules.size());
+  out.tables_.reserve(tb.size());
+  uint32_t base = 0;
+  for (auto& t : tb) {
+    const uint32_t cap = capacityFor(t.buckets.size());
+    Table tab;
+    tab.srcMask = t.srcMask;
+    tab.dstMask = t.dstMask;
+    tab.auxMask = t.auxMask;
+    tab.srcTop = t.tuple.srcLen >= 6 ? 0 : ~0ull;
+    tab.dstTop = t.tuple.dstLen >= 6 ? 0 : ~0ull;
+    tab.minRank = t.minRank;
+    tab.maxRank = t.maxRank;
+    tab.slotBase = base;
+    tab.slotMask = cap - 1;
+    // Merge buckets that a lookup cannot tell apart (same home slot and tag), then lay out.
+    std::unordered_map<uint64_t, std::vector<uint32_t>> merged;
+    std::vector<uint64_t> mergedOrder;
+    for (uint64_t key : t.order) {
+      const uint64_t id = (key & 0xFFFFFFFF00000000ull) | (uint32_t(key) & tab.slotMask);
+      auto& dst = merged[id];
+      if (dst.empty()) mergedOrder.push_back(id);
+      const auto& src = t.buckets[key];
+      std::vector<uint32_t> both;
+      both.reserve(dst.size() + src.size());
+      std::merge(dst.begin(), dst.end(), src.begin(), src.end(), std::back_inserter(both),
+                 [&](uint32_t a, uint32_t b) { return rules[a].rank < rules[b].rank; });
+      dst.swap(both);
+    }
+    for (uint64_t id : mergedOrder) {
+      const auto& idxs = merged[id];
+      const uint32_t start = uint32_t(out.records_.size());
+      for (uint32_t idx : idxs) {
+        const Input& r = rules[idx];
+        Record rec;
+        rec.src = F::andm(r.src, F::mask(r.srcLen));
+        rec.dst = F::andm(r.dst, F::mask(r.dstLen));
+        rec.sportLo = r.sportLo;
+        rec.sportHi = r.sportHi;
+        rec.dportLo = r.dportLo;
+        rec.dportHi = r.dportHi;
+        rec.proto = uint8_t(r.proto & r.protoMask);
+        rec.protoMask = r.protoMask;
+        rec.srcLen = r.srcLen;
+        rec.dstLen = r.dstLen;
+        rec.rankLast = r.rank;
+        out.records_.push_back(rec);
+        if (t.tuple.srcLen >= 6) tab.srcTop |= 1ull << top6(rec.src);
+        if (t.tuple.dstLen >= 6) tab.dstTop |= 1ull << top6(rec.dst);
+      }
+      out.records_.back().rankLast |= kLast;
+      uint32_t i = uint32_t(id) & tab.slotMask;
+      while (out.slots_[base + i].start != kEmpty) i = (i + 1) & tab.slotMask;
+      out.slots_[base + i] = Slot{uint32_t(id >> 32), start};
+    }
+    out.tables_.push_back(tab);
+    base += cap;
+  }
+  return out;
+}
+
+// ---------------------------------------------------------------------------------------------
+// Lookup
+
+#ifdef PAL_TUPLE_STATS
+inline uint64_t g_visit, g_pass, g_hit, g_rec;
+#endif
+
+template <class F>
+uint32_t TupleIndex<F>::lookup(const Header& h, uint32_t best, uint32_t minRank) const {
+  for (const Table& t : tables_) {
+    if (t.minRank >= best) break;
+#ifdef PAL_TUPLE_STATS
+    ++g_visit;
+#endif
+    if (t.maxRank < minRank || !mayHold(t, h)) continue;
+#ifdef PAL_TUPLE_STATS
+    ++g_pass;
+#endif
+    const Record* r = probe(t, hashFor(t, h));
+#ifdef PAL_TUPLE_STATS
+    if (r) { ++g_hit; for (const Record* q = r;; ++q) { ++g_rec; if (q->rankLast & kLast) break; } }
+#endif
+    if (r) best = scan(r, h, best, minRank);
+  }
+  return best;
+}
+
+template <class F>
+void TupleIndex<F>::lookupBatch(const Header* hs, uint32_t* best, size_t n,
+                                uint32_t minRank) const {
+  uint64_t hash[kBlock];
+  const Record* hit[kBlock];
+  uint8_t live[kBlock];
+  for (size_t b0 = 0; b0 < n; b0 += kBlock) {
+    const size_t m = std::min(kBlock, n - b0);
+    const Header* h = hs + b0;
+    uint32_t* bst = best + b0;
+    for (const Table& t : tables_) {
+      if (t.maxRank < minRank) continue;
+      const Slot* slots = &slots_[t.slotBase];
+      size_t k = 0;
+      bool any = false;
+      for (size_t i = 0; i < m; ++i) {
+        if (bst[i] <= t.minRank) continue;
+        any = true;
+        if (!mayHold(t, h[i])) continue;
+        hash[k] = hashFor(t, h[i]);
+        live[k++] = uint8_t(i);
+        __builtin_prefetch(&slots[uint32_t(hash[k - 1]) & t.slotMask]);
+      }
+      // tables are sorted by minRank: if no header can improve here, none can later
+      if (!any) break;
+      for (size_t j = 0; j < k; ++j) {
+        hit[j] = probe(t, hash[j]);
+        if (hit[j]) __builtin_prefetch(hit[j]);
+      }
+      for (size_t j = 0; j < k; ++j) {
+        if (hit[j]) {
+          const size_t i = live[j];
+          bst[i] = scan(hit[j], h[i], bst[i], minRank);
+        }
+      }
+    }
+  }
+}
+
+}  // namespace palisade

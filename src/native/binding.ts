@@ -1,0 +1,406 @@
+/**
+ * The ONE door to native code: loads build/Release/palisade.node and gives it a typed interface.
+ * Nothing else in src/ may `require` the .node binary.
+ *
+ * What crosses: packed Uint32Arrays (rules, set edits, packet headers), never object graphs. The
+ * layouts are defined once in addon/napi/wire.h and mirrored here (the `*_WORDS` constants and the
+ * `write*` functions); addresses and ports are HOST-order unsigned integers (`10.0.0.1` is
+ * 0x0A000001), IPv6 addresses are four 32-bit words, most significant first.
+ *
+ * The classifier (design in addon/classifier/classifier.h):
+ * - Rules: source and destination address fields, source and destination port ranges (inclusive),
+ *   protocol with mask (match when (proto & mask) == (value & mask); mask 0 = any protocol), an
+ *   action byte (opaque, returned with the match), a priority and a unique rule id (u32, not
+ *   0xFFFFFFFF). Total order: (priority, ruleId), lower first. The answer is the FIRST match.
+ * - Address fields are either BOTH prefixes of one family (`prefix4`/`prefix6`, ClassBench shape)
+ *   or BOTH address-set references (`set` id or `any`, Kubernetes shape; a set holds IPv4 and IPv6
+ *   prefixes and changes through `updateSets` without a rebuild). `any` next to a prefix means /0.
+ * - `minPriority`: only rules with priority >= minPriority are considered ("skip the rest of this
+ *   tier" for Pass).
+ * - `compile()` builds off the main thread and publishes atomically; `updateSets()` applies a batch
+ *   of membership edits as one new version. A lookup never sees half of either.
+ *
+ * Arguments are checked here, before they cross; a native failure arrives as an Error with a
+ * stable `code` (PAL_NATIVE_MISSING, PAL_NATIVE_ARG, PAL_RULE_*, PAL_SET_EDIT).
+ */
+import { createRequire } from 'node:module';
+
+// ---- wire layouts (mirror of addon/napi/wire.h) ---------------------------------------------
+
+export const RULE_WORDS = 16;
+export const EDIT_WORDS = 6;
+export const HEADER4_WORDS = 4;
+export const HEADER6_WORDS = 10;
+export const ANY_SET = 0xffffffff;
+export const NO_RULE_ID = 0xffffffff;
+export const NATIVE_ABI = 1;
+
+export const RULE_KIND = { prefix4: 0, prefix6: 1, sets: 2 } as const;
+
+export interface PortRange {
+  readonly lo: number;
+  readonly hi: number;
+}
+export interface ProtoMatch {
+  readonly value: number;
+  readonly mask: number;
+}
+
+export type AddressField =
+  | { readonly kind: 'any' }
+  | { readonly kind: 'prefix4'; readonly addr: number; readonly prefixLen: number }
+  | { readonly kind: 'prefix6'; readonly addr: bigint; readonly prefixLen: number }
+  | { readonly kind: 'set'; readonly setId: number };
+
+export interface ClassifierRule {
+  readonly ruleId: number;
+  readonly priority: number;
+  /** 0..255, returned with the match */
+  readonly action: number;
+  readonly src: AddressField;
+  readonly dst: AddressField;
+  /** default: every port */
+  readonly srcPort?: PortRange;
+  readonly dstPort?: PortRange;
+  /** default: every protocol */
+  readonly proto?: ProtoMatch;
+}
+
+export interface SetEdit {
+  readonly op: 'add' | 'remove';
+  readonly setId: number;
+  readonly family: 4 | 6;
+  /** host-order address: number for IPv4, bigint for IPv6 (host bits are cleared natively) */
+  readonly addr: number | bigint;
+  readonly prefixLen: number;
+}
+
+export interface Match {
+  readonly ruleId: number;
+  readonly action: number;
+}
+
+export interface BuildResult {
+  readonly version: number;
+  /** time spent in the C++ compile (not in packing or thread hand-off) */
+  readonly buildNs: number;
+}
+
+export interface ClassifierStats {
+  readonly version: number;
+  readonly rules: number;
+  readonly prefixRules4: number;
+  readonly prefixRules6: number;
+  readonly setRules: number;
+  readonly tables4: number;
+  readonly tables6: number;
+  readonly members: number;
+  /** bytes of the compiled rule structures (excludes set membership) */
+  readonly ruleBytes: number;
+  readonly memberBytes: number;
+  /** headers classified by native code through this object (proves the native path ran) */
+  readonly nativeLookups: number;
+}
+
+// ---- errors ---------------------------------------------------------------------------------
+
+export class NativeError extends Error {
+  constructor(
+    readonly code: string,
+    message: string,
+  ) {
+    super(`${code}: ${message}`);
+    this.name = 'NativeError';
+  }
+}
+
+const argError = (msg: string): NativeError => new NativeError('PAL_NATIVE_ARG', msg);
+
+const isU32 = (v: unknown): v is number => typeof v === 'number' && Number.isInteger(v) && v >= 0 && v <= 0xffffffff;
+const isU16 = (v: unknown): v is number => typeof v === 'number' && Number.isInteger(v) && v >= 0 && v <= 0xffff;
+const isU8 = (v: unknown): v is number => typeof v === 'number' && Number.isInteger(v) && v >= 0 && v <= 0xff;
+
+// ---- loading --------------------------------------------------------------------------------
+
+interface RawClassifier {
+  compile(rules: Uint32Array): Promise<BuildResult>;
+  compileSync(rules: Uint32Array): BuildResult;
+  updateSets(edits: Uint32Array): { version: number; changed: number };
+  lookup4(src: number, dst: number, sport: number, dport: number, proto: number, minPriority: number): number;
+  lookup6(header: Uint32Array, minPriority: number): number;
+  lookupBatch4(headers: Uint32Array, outRuleId: Uint32Array, outAction: Uint8Array, minPriority: number, scalar: boolean): number;
+  lookupBatch6(headers: Uint32Array, outRuleId: Uint32Array, outAction: Uint8Array, minPriority: number, scalar: boolean): number;
+  stats(): ClassifierStats;
+}
+interface RawModule {
+  readonly abi: number;
+  readonly exportsLoaded: readonly string[];
+  readonly Classifier: new () => RawClassifier;
+  readonly [other: string]: unknown;
+}
+
+const ADDON_PATH = '../../build/Release/palisade.node';
+let loaded: RawModule | null = null;
+let loadError: NativeError | null = null;
+
+/** The raw addon module (for other native doors, e.g. backends); throws PAL_NATIVE_MISSING. */
+export function nativeModule(): RawModule {
+  if (loaded) return loaded;
+  if (loadError) throw loadError;
+  try {
+    const mod = createRequire(import.meta.url)(ADDON_PATH) as RawModule;
+    if (mod.abi !== NATIVE_ABI) throw new Error(`addon ABI ${String(mod.abi)}, expected ${NATIVE_ABI}: rebuild with npm run build:native`);
+    loaded = mod;
+    return mod;
+  } catch (e) {
+    loadError = new NativeError('PAL_NATIVE_MISSING', `cannot load build/Release/palisade.node (${(e as Error).message})`);
+    throw loadError;
+  }
+}
+
+export function nativeAvailable(): boolean {
+  try {
+    nativeModule();
+    return true;
+  } catch {
+    return false;
+  }
+}
+
+function rethrow(e: unknown): never {
+  const err = e as { code?: unknown; message?: unknown };
+  if (typeof err?.code === 'string' && typeof err.message === 'string') {
+    const msg = err.message.startsWith(`${err.code}: `) ? err.message.slice(err.code.length + 2) : err.message;
+    throw new NativeError(err.code, msg);
+  }
+  throw e;
+}
+
+// ---- packing --------------------------------------------------------------------------------
+
+function writeAddr6(words: Uint32Array, at: number, v: bigint): void {
+  words[at] = Number((v >> 96n) & 0xffffffffn);
+  words[at + 1] = Number((v >> 64n) & 0xffffffffn);
+  words[at + 2] = Number((v >> 32n) & 0xffffffffn);
+  words[at + 3] = Number(v & 0xffffffffn);
+}
+
+function checkPorts(p: PortRange | undefined, what: string): void {
+  if (p === undefined) return;
+  if (!isU16(p.lo) || !isU16(p.hi) || p.lo > p.hi) throw argError(`${what} must be 0 <= lo <= hi <= 65535`);
+}
+
+/** Packs rules into the 16-word wire layout (checked). */
+export function packRules(rules: readonly ClassifierRule[]): Uint32Array {
+  const words = new Uint32Array(rules.length * RULE_WORDS);
+  rules.forEach((r, i) => writeRule(words, i, r));
+  return words;
+}
+
+/** Writes one rule at index `i` of a packed rule array (checked). */
+export function writeRule(words: Uint32Array, i: number, r: ClassifierRule): void {
+  const at = `rule ${i} (id ${String(r.ruleId)})`;
+  if (!isU32(r.ruleId) || r.ruleId === NO_RULE_ID) throw argError(`${at}: ruleId must be a u32 other than 0xFFFFFFFF`);
+  if (!isU32(r.priority)) throw argError(`${at}: priority must be a u32`);
+  if (!isU8(r.action)) throw argError(`${at}: action must be 0..255`);
+  checkPorts(r.srcPort, `${at}: srcPort`);
+  checkPorts(r.dstPort, `${at}: dstPort`);
+  if (r.proto !== undefined && (!isU8(r.proto.value) || !isU8(r.proto.mask))) throw argError(`${at}: proto value/mask must be 0..255`);
+  const o = i * RULE_WORDS;
+  const kinds = new Set([r.src.kind, r.dst.kind]);
+  kinds.delete('any');
+  let kind: number;
+  if (kinds.size === 0 || (kinds.size === 1 && kinds.has('set'))) kind = RULE_KIND.sets;
+  else if (kinds.size === 1 && kinds.has('prefix4')) kind = RULE_KIND.prefix4;
+  else if (kinds.size === 1 && kinds.has('prefix6')) kind = RULE_KIND.prefix6;
+  else throw argError(`${at}: src and dst must both be prefixes of one family, or both sets/any`);
+  words[o] = kind | (r.action << 8);
+  words[o + 1] = r.priority;
+  words[o + 2] = r.ruleId;
+  const fields: [AddressField, number][] = [
+    [r.src, 4],
+    [r.dst, 8],
+  ];
+  let lens = 0;
+  fields.forEach(([f, w], k) => {
+    let len = 0;
+    if (f.kind === 'any') {
+      if (kind === RULE_KIND.sets) words[o + w] = ANY_SET;
+    } else if (f.kind === 'set') {
+      if (!isU32(f.setId) || f.setId === ANY_SET) throw argError(`${at}: setId must be a u32 other than 0xFFFFFFFF (use kind 'any')`);
+      words[o + w] = f.setId;
+    } else if (f.kind === 'prefix4') {
+      if (!isU32(f.addr) || !Number.isInteger(f.prefixLen) || f.prefixLen < 0 || f.prefixLen > 32) throw argError(`${at}: bad IPv4 prefix`);
+      words[o + w] = f.addr;
+      len = f.prefixLen;
+    } else {
+      if (typeof f.addr !== 'bigint' || f.addr < 0n || f.addr >= 1n << 128n || !Number.isInteger(f.prefixLen) || f.prefixLen < 0 || f.prefixLen > 128)
+        throw argError(`${at}: bad IPv6 prefix`);
+      writeAddr6(words, o + w, f.addr);
+      len = f.prefixLen;
+    }
+    lens |= len << (8 * k);
+  });
+  words[o + 3] = lens;
+  const sp = r.srcPort ?? { lo: 0, hi: 65535 };
+  const dp = r.dstPort ?? { lo: 0, hi: 65535 };
+  words[o + 12] = (sp.lo | (sp.hi << 16)) >>> 0;
+  words[o + 13] = (dp.lo | (dp.hi << 16)) >>> 0;
+  words[o + 14] = r.proto ? r.proto.value | (r.proto.mask << 8) : 0;
+  words[o + 15] = 0;
+}
+
+/** Packs set edits into the 6-word wire layout (checked). */
+export function packSetEdits(edits: readonly SetEdit[]): Uint32Array {
+  const words = new Uint32Array(edits.length * EDIT_WORDS);
+  edits.forEach((e, i) => {
+    const o = i * EDIT_WORDS;
+    if (!isU32(e.setId) || e.setId === ANY_SET) throw argError(`edit ${i}: setId must be a u32 other than 0xFFFFFFFF`);
+    if (e.op !== 'add' && e.op !== 'remove') throw argError(`edit ${i}: op must be add or remove`);
+    const max = e.family === 4 ? 32 : e.family === 6 ? 128 : -1;
+    if (!Number.isInteger(e.prefixLen) || e.prefixLen < 0 || e.prefixLen > max) throw argError(`edit ${i}: bad family or prefixLen`);
+    words[o] = (e.op === 'add' ? 1 : 2) | (e.family << 8) | (e.prefixLen << 16);
+    words[o + 1] = e.setId;
+    if (e.family === 4) {
+      if (!isU32(e.addr)) throw argError(`edit ${i}: IPv4 addr must be a u32 number`);
+      words[o + 2] = e.addr;
+    } else {
+      if (typeof e.addr !== 'bigint' || e.addr < 0n || e.addr >= 1n << 128n) throw argError(`edit ${i}: IPv6 addr must be a 128-bit bigint`);
+      writeAddr6(words, o + 2, e.addr);
+    }
+  });
+  return words;
+}
+
+/** Writes one IPv4 header at index `i` of a packed header array. Unchecked: hot path. */
+export function writeHeader4(words: Uint32Array, i: number, src: number, dst: number, sport: number, dport: number, proto: number): void {
+  const o = i * HEADER4_WORDS;
+  words[o] = src;
+  words[o + 1] = dst;
+  words[o + 2] = ((sport << 16) | dport) >>> 0;
+  words[o + 3] = proto;
+}
+
+/** Writes one IPv6 header at index `i` of a packed header array. */
+export function writeHeader6(words: Uint32Array, i: number, src: bigint, dst: bigint, sport: number, dport: number, proto: number): void {
+  const o = i * HEADER6_WORDS;
+  writeAddr6(words, o, src);
+  writeAddr6(words, o + 4, dst);
+  words[o + 8] = ((sport << 16) | dport) >>> 0;
+  words[o + 9] = proto;
+}
+
+// ---- the classifier -------------------------------------------------------------------------
+
+export interface BatchOutput {
+  /** rule id per header, NO_RULE_ID (0xFFFFFFFF) when nothing matched */
+  readonly ruleId: Uint32Array;
+  /** action per header, 0 when nothing matched */
+  readonly action: Uint8Array;
+}
+
+export interface BatchOptions {
+  readonly minPriority?: number;
+  /** one header at a time, no batching or prefetch (the "native-scalar" engine) */
+  readonly scalar?: boolean;
+}
+
+const decodeMatch = (raw: number): Match | null => (raw < 0 ? null : { ruleId: raw % 4294967296, action: Math.floor(raw / 4294967296) });
+
+export class NativeClassifier {
+  private readonly raw: RawClassifier;
+  private readonly header6 = new Uint32Array(HEADER6_WORDS);
+
+  constructor() {
+    this.raw = new (nativeModule().Classifier)();
+  }
+
+  /** Compiles packed rules on a worker thread, then publishes them atomically. */
+  async compile(rules: Uint32Array): Promise<BuildResult> {
+    checkRuleWords(rules);
+    try {
+      return await this.raw.compile(rules);
+    } catch (e) {
+      rethrow(e);
+    }
+  }
+
+  /** The same as compile(), on the calling thread. */
+  compileSync(rules: Uint32Array): BuildResult {
+    checkRuleWords(rules);
+    try {
+      return this.raw.compileSync(rules);
+    } catch (e) {
+      rethrow(e);
+    }
+  }
+
+  /** Applies packed set edits as one new version; `changed` counts edits that changed membership. */
+  updateSets(edits: Uint32Array): { version: number; changed: number } {
+    if (!(edits instanceof Uint32Array) || edits.length % EDIT_WORDS !== 0) throw argError(`edits must be a Uint32Array of ${EDIT_WORDS}-word edits`);
+    try {
+      return this.raw.updateSets(edits);
+    } catch (e) {
+      rethrow(e);
+    }
+  }
+
+  lookup4(src: number, dst: number, sport: number, dport: number, proto: number, minPriority = 0): Match | null {
+    return decodeMatch(this.lookup4Raw(src, dst, sport, dport, proto, minPriority));
+  }
+
+  /** -1 for no match, else ruleId + action * 2^32 (no object per call). */
+  lookup4Raw(src: number, dst: number, sport: number, dport: number, proto: number, minPriority = 0): number {
+    if (!isU32(src) || !isU32(dst) || !isU16(sport) || !isU16(dport) || !isU8(proto) || !isU32(minPriority)) throw argError('lookup4: bad header field');
+    return this.raw.lookup4(src, dst, sport, dport, proto, minPriority);
+  }
+
+  lookup6(src: bigint, dst: bigint, sport: number, dport: number, proto: number, minPriority = 0): Match | null {
+    if (typeof src !== 'bigint' || typeof dst !== 'bigint' || src < 0n || dst < 0n || src >= 1n << 128n || dst >= 1n << 128n) throw argError('lookup6: addresses must be 128-bit bigints');
+    if (!isU16(sport) || !isU16(dport) || !isU8(proto) || !isU32(minPriority)) throw argError('lookup6: bad header field');
+    writeHeader6(this.header6, 0, src, dst, sport, dport, proto);
+    return decodeMatch(this.raw.lookup6(this.header6, minPriority));
+  }
+
+  /** Classifies every IPv4 header of a packed array (HEADER4_WORDS per header). */
+  lookupBatch4(headers: Uint32Array, out: BatchOutput, opts: BatchOptions = {}): void {
+    this.batch(headers, HEADER4_WORDS, out, opts, false);
+  }
+
+  /** Classifies every IPv6 header of a packed array (HEADER6_WORDS per header). */
+  lookupBatch6(headers: Uint32Array, out: BatchOutput, opts: BatchOptions = {}): void {
+    this.batch(headers, HEADER6_WORDS, out, opts, true);
+  }
+
+  stats(): ClassifierStats {
+    return this.raw.stats();
+  }
+
+  private batch(headers: Uint32Array, words: number, out: BatchOutput, opts: BatchOptions, v6: boolean): void {
+    if (!(headers instanceof Uint32Array) || headers.length % words !== 0) throw argError(`headers must be a Uint32Array of ${words}-word headers`);
+    const n = headers.length / words;
+    if (!(out.ruleId instanceof Uint32Array) || !(out.action instanceof Uint8Array) || out.ruleId.length < n || out.action.length < n)
+      throw argError('out.ruleId (Uint32Array) and out.action (Uint8Array) must hold one entry per header');
+    const minPriority = opts.minPriority ?? 0;
+    if (!isU32(minPriority)) throw argError('minPriority must be a u32');
+    const scalar = opts.scalar === true;
+    if (v6) this.raw.lookupBatch6(headers, out.ruleId, out.action, minPriority, scalar);
+    else this.raw.lookupBatch4(headers, out.ruleId, out.action, minPriority, scalar);
+  }
+}
+
+function checkRuleWords(rules: Uint32Array): void {
+  if (!(rules instanceof Uint32Array) || rules.length % RULE_WORDS !== 0) throw argError(`rules must be a Uint32Array of ${RULE_WORDS}-word rules (use packRules/writeRule)`);
+  for (let o = 0; o < rules.length; o += RULE_WORDS) {
+    const kind = rules[o]! & 0xff;
+    const sl = rules[o + 3]! & 0xff;
+    const dl = (rules[o + 3]! >> 8) & 0xff;
+    const max = kind === 0 ? 32 : kind === 1 ? 128 : kind === 2 ? 255 : -1;
+    if (max < 0) throw argError(`rule ${o / RULE_WORDS}: unknown kind ${kind}`);
+    if (sl > max || dl > max) throw argError(`rule ${o / RULE_WORDS}: prefix length out of range`);
+    if (rules[o + 2] === NO_RULE_ID) throw argError(`rule ${o / RULE_WORDS}: ruleId 0xFFFFFFFF is reserved`);
+    const sp = rules[o + 12]!;
+    const dp = rules[o + 13]!;
+    if ((sp & 0xffff) > sp >>> 16 || (dp & 0xffff) > dp >>> 16) throw argError(`rule ${o / RULE_WORDS}: port range lo > hi`);
+  }
+}
