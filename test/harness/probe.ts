@@ -165,6 +165,7 @@ export class ProbeFleet {
       await mapLimit(namespaces, 8, (ns) =>
         fleet.startIn(ns, topology.hosts.filter((h) => h.netns === ns).flatMap((h) => h.ips.map((ip) => ip.text))),
       );
+      await fleet.warmUp();
     } catch (e) {
       await fleet.stop();
       throw e;
@@ -189,6 +190,20 @@ export class ProbeFleet {
     });
     this.senders.set(ns, sender);
     await sender.whenReady();
+  }
+
+  /**
+   * One TCP probe per ordered address pair, results ignored: fills the neighbour (ARP/NDP) caches.
+   * Without it the first batch sends hundreds of packets towards unresolved neighbours at once,
+   * more than the kernel queues per neighbour (unres_qlen_bytes), and some are lost.
+   */
+  private async warmUp(): Promise<void> {
+    const port = this.ports.TCP[0] ?? this.ports.UDP[0];
+    if (port === undefined) return;
+    const addrs = this.topology.hosts.flatMap((h) => h.ips);
+    const specs: ProbeSpec[] = [];
+    for (const src of addrs) for (const dst of addrs) if (src.family === dst.family) specs.push({ protocol: this.ports.TCP[0] !== undefined ? 'TCP' : 'UDP', src, dst, dstPort: port });
+    await this.probe(specs, { timeoutMs: 1000 });
   }
 
   private srcPortFor(ip: string): number {
