@@ -8,8 +8,9 @@
  * build-ebpf/palisade.bpf.o. Errors thrown natively carry `code` (PAL_EBPF_EPERM,
  * PAL_EBPF_ERRNO, PAL_EBPF_ARG) and `errno`.
  */
-import { existsSync } from 'node:fs';
+import { existsSync, readFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
+import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 
 export interface ProgInfo {
@@ -98,8 +99,26 @@ export interface EbpfNative {
   ebpfLayout(): EbpfLayout;
 }
 
-const ADDONS = ['../../build/Release/palisade.node', '../../build-ebpf/Release/palisade_ebpf.node'];
-const OBJECT_DIRS = ['../../build/', '../../build-ebpf/'];
+const ADDONS = ['build/Release/palisade.node', 'build-ebpf/Release/palisade_ebpf.node'];
+const OBJECT_DIRS = ['build/', 'build-ebpf/'];
+
+/** The repository root: the nearest ancestor with palisade's package.json (works from src, dist or a compiled copy). */
+function projectRoot(): string {
+  let dir = dirname(fileURLToPath(import.meta.url));
+  for (;;) {
+    const pkg = join(dir, 'package.json');
+    if (existsSync(pkg)) {
+      try {
+        if ((JSON.parse(readFileSync(pkg, 'utf8')) as { name?: string }).name === 'palisade') return dir;
+      } catch {
+        /* keep looking */
+      }
+    }
+    const up = dirname(dir);
+    if (up === dir) return fileURLToPath(new URL('../../', import.meta.url));
+    dir = up;
+  }
+}
 
 let cached: EbpfNative | undefined;
 let cachedObjectDir: string | undefined;
@@ -108,8 +127,9 @@ export function loadEbpfNative(): EbpfNative {
   if (cached) return cached;
   const require = createRequire(import.meta.url);
   const tried: string[] = [];
+  const root = projectRoot();
   for (const rel of ADDONS) {
-    const path = fileURLToPath(new URL(rel, import.meta.url));
+    const path = join(root, rel);
     tried.push(path);
     if (!existsSync(path)) continue;
     const mod = require(path) as Partial<EbpfNative>;
@@ -128,8 +148,9 @@ export function loadEbpfNative(): EbpfNative {
 export function bpfObjectPath(name: 'palisade' | 'pass_all'): string {
   const tried: string[] = [];
   loadEbpfNative();
+  const root = projectRoot();
   for (const rel of [cachedObjectDir!, ...OBJECT_DIRS]) {
-    const path = fileURLToPath(new URL(`${rel}${name}.bpf.o`, import.meta.url));
+    const path = join(root, `${rel}${name}.bpf.o`);
     tried.push(path);
     if (existsSync(path)) return path;
   }

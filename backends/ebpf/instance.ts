@@ -210,6 +210,13 @@ export class EbpfInstance {
     return this.state.names[slot];
   }
 
+  /** Every counter slot this instance has handed out, with its rule's stableId. */
+  knownSlots(): { slot: number; stableId: string }[] {
+    return Object.entries(this.state.names)
+      .map(([slot, stableId]) => ({ slot: Number(slot), stableId }))
+      .sort((a, b) => a.slot - b.slot);
+  }
+
   slotOf(stableId: string): number | undefined {
     return this.state.slots[stableId];
   }
