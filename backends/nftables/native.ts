@@ -1,16 +1,14 @@
 /**
- * The nftables backend's door to native code: loads the addon and types the two functions
- * RegisterNftables adds (native/nft.h). Nothing else in backends/nftables touches the addon.
+ * The nftables backend's door to native code: the functions RegisterNftables (native/nft.h) adds
+ * to the one addon, build/Release/palisade.node, reached through the project's loader
+ * (src/native/binding.ts `nativeModule()`). Nothing else in backends/nftables touches the addon.
  *
- * Which binary: the single product addon build/Release/palisade.node when it carries `nftRun`;
- * until the root CMake build includes backends/nftables/native/*.cc, the private test build
- * build-nft/palisade_nft.node (backends/nftables/native/CMakeLists.txt).
  * Errors thrown by these functions carry a stable `code` (ERR_PALISADE_NFT, ERR_PALISADE_NFT_INPUT,
- * ERR_PALISADE_NFT_CTX, ERR_PALISADE_NETNS) and, for ERR_PALISADE_NFT, `nftError`.
+ * ERR_PALISADE_NFT_CTX, ERR_PALISADE_NETNS) and, for ERR_PALISADE_NFT, `nftError` (libnftables'
+ * error text). A missing addon is PAL_NATIVE_MISSING (from the loader); an addon built without
+ * backends/nftables/native is ERR_PALISADE_NATIVE_NFT_MISSING.
  */
-import { existsSync } from 'node:fs';
-import { createRequire } from 'node:module';
-import { fileURLToPath } from 'node:url';
+import { nativeModule } from '../../src/native/binding.js';
 
 export interface NftNative {
   /** Run one JSON document in one kernel transaction; returns libnftables' JSON output. */
@@ -24,25 +22,16 @@ export interface NftErrorFields {
   readonly nftError?: string;
 }
 
-const CANDIDATES = ['../../build/Release/palisade.node', '../../build-nft/palisade_nft.node'];
-
 let cached: NftNative | undefined;
 
 export function loadNftNative(): NftNative {
   if (cached) return cached;
-  const require = createRequire(import.meta.url);
-  const tried: string[] = [];
-  for (const rel of CANDIDATES) {
-    const path = fileURLToPath(new URL(rel, import.meta.url));
-    tried.push(path);
-    if (!existsSync(path)) continue;
-    const mod = require(path) as Partial<NftNative>;
-    if (typeof mod.nftRun === 'function' && typeof mod.nftWithNetns === 'function') {
-      cached = mod as NftNative;
-      return cached;
-    }
+  const mod = nativeModule() as unknown as Partial<NftNative>;
+  if (typeof mod.nftRun !== 'function' || typeof mod.nftWithNetns !== 'function') {
+    throw Object.assign(new Error('build/Release/palisade.node has no nftRun: rebuild with npm run build:native'), {
+      code: 'ERR_PALISADE_NATIVE_NFT_MISSING',
+    });
   }
-  const e = new Error(`the nftables glue is not built (looked for nftRun in ${tried.join(', ')})`) as Error & { code: string };
-  e.code = 'ERR_PALISADE_NATIVE_MISSING';
-  throw e;
+  cached = { nftRun: mod.nftRun.bind(mod), nftWithNetns: mod.nftWithNetns.bind(mod) } as NftNative;
+  return cached;
 }

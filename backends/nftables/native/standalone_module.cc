@@ -1,4 +1,4 @@
-// Module entry for the private test build (build-nft/palisade_nft.node) only. The product is the
+// Module entry for the private build (build-nft/palisade_nft.node) only. The product is the
 // single addon build/Release/palisade.node, whose entry calls RegisterNftables; the root
 // CMakeLists leaves standalone_module.cc files out of that addon.
 #include "nft.h"
