@@ -3,11 +3,12 @@
  *
  * The product loads ONE addon, build/Release/palisade.node, whose init calls RegisterNfqueue. Until
  * the root build compiles this backend's sources, the private build (build-nfq/palisade_nfq.node,
- * `cmake -S backends/nfqueue/native -B build-nfq -G Ninja && cmake --build build-nfq`) is used.
+ * `cmake -S backends/nfqueue/native -B build-nfq -G Ninja && cmake --build build-nfq`) is used,
+ * and also when it is newer than the product addon (a developer rebuilding only this backend).
  * This is the only file of the backend that loads native code; when src/native/binding.ts exposes
  * these functions it should become a re-export of that door.
  */
-import { existsSync, readFileSync } from 'node:fs';
+import { existsSync, readFileSync, statSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -80,6 +81,8 @@ export interface NfqLoop {
   resetLatency(): void;
   /** --strict: delete conntrack entries whose flows the current snapshot denies */
   cutDenied(): { scanned: number; cut: number; errors: number };
+  /** mean ns of parse + classify of `packet` in C++ over `iterations` runs (benchmarks) */
+  timeDecide(packet: Uint8Array, iterations: number): number;
   /** the decision for one packet under the current snapshot, without a queue (tests) */
   decide(packet: Uint8Array): { status: ParseStatusName; hasPolicy: boolean; allow: boolean; direction: 'egress' | 'ingress' | 'none'; ruleId: number };
 }
@@ -113,12 +116,14 @@ export function nfqAddon(): NfqAddon {
   const require = createRequire(import.meta.url);
   const tried: string[] = [];
   const root = packageRoot();
-  for (const rel of CANDIDATES) {
-    const path = root + rel;
-    if (!existsSync(path)) {
-      tried.push(`${rel} (missing)`);
-      continue;
-    }
+  // The product addon first; the private build only when it is newer (a developer's fresh edit).
+  const present = CANDIDATES.map((rel) => ({ rel, path: root + rel })).filter((c) => {
+    if (existsSync(c.path)) return true;
+    tried.push(`${c.rel} (missing)`);
+    return false;
+  });
+  if (present.length === 2 && statSync(present[1]!.path).mtimeMs > statSync(present[0]!.path).mtimeMs) present.reverse();
+  for (const { rel, path } of present) {
     const mod = require(path) as Partial<NfqAddon>;
     if (typeof mod.NfqLoop === 'function' && typeof mod.nfqParsePacket === 'function') {
       cached = mod as NfqAddon;

@@ -3,6 +3,7 @@
 // packed Buffer per batch.
 #include "nfqueue.h"
 
+#include <chrono>
 #include <memory>
 #include <tuple>
 #include <string>
@@ -83,6 +84,7 @@ class NfqLoopJs : public Napi::ObjectWrap<NfqLoopJs> {
                         InstanceMethod<&NfqLoopJs::PublishEngine>("publishEngine"),
                         InstanceMethod<&NfqLoopJs::Decide>("decide"),
                         InstanceMethod<&NfqLoopJs::CutDenied>("cutDenied"),
+                        InstanceMethod<&NfqLoopJs::TimeDecide>("timeDecide"),
                         InstanceMethod<&NfqLoopJs::Stats>("stats"),
                         InstanceMethod<&NfqLoopJs::ResetLatency>("resetLatency")});
   }
@@ -211,6 +213,21 @@ class NfqLoopJs : public Napi::ObjectWrap<NfqLoopJs> {
     o.Set("direction", d.verdict.direction == Direction::Egress ? "egress" : d.verdict.direction == Direction::Ingress ? "ingress" : "none");
     o.Set("ruleId", d.verdict.ruleId == kNoRuleId ? -1.0 : static_cast<double>(d.verdict.ruleId));
     return o;
+  }
+  // timeDecide(packet, iterations) -> mean ns of parse + classify in C++ (benchmark helper)
+  Napi::Value TimeDecide(const Napi::CallbackInfo& info) {
+    Napi::Env env = info.Env();
+    if (info.Length() < 2 || !info[0].IsTypedArray() || !info[1].IsNumber())
+      throw codedError(env, "NFQ_BAD_ARGUMENT", "expected (Uint8Array, iterations)");
+    auto bytes = info[0].As<Napi::Uint8Array>();
+    const uint32_t n = info[1].As<Napi::Number>().Uint32Value();
+    if (n == 0 || n > 100000000) throw codedError(env, "NFQ_BAD_ARGUMENT", "iterations must be 1..1e8");
+    volatile bool sink = false;
+    const auto t0 = std::chrono::steady_clock::now();
+    for (uint32_t i = 0; i < n; ++i) sink = loop_->decide(bytes.Data(), bytes.ElementLength()).allow;
+    const auto t1 = std::chrono::steady_clock::now();
+    (void)sink;
+    return Napi::Number::New(env, std::chrono::duration<double, std::nano>(t1 - t0).count() / n);
   }
   Napi::Value CutDenied(const Napi::CallbackInfo& info) {
     Napi::Env env = info.Env();
