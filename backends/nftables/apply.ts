@@ -3,7 +3,8 @@
  * it touches only `table inet palisade` in one network namespace (the current one, or `netnsPath`).
  *
  * - `applyCluster(cluster)`: resolve + lower + render the whole table; one transaction that
- *   replaces the table. When the kernel rejects it, the previous table stays fully in force and
+ *   replaces the table's contents in place (render.ts says why not delete + re-create). When the
+ *   kernel rejects it, the previous table stays fully in force and
  *   this enforcer keeps its previous state (the error is thrown with code ERR_PALISADE_NFT).
  * - `applyChanges(changes)`: inventory changes (pod churn, relabels, nodes). When the lowered rules
  *   are unchanged, only set elements change (one transaction of element deletes and adds, no chain
@@ -20,9 +21,9 @@ import { podKey } from '../../src/resolve/index.js';
 import { Resolution, type InventoryChange, type SetDelta, type SetId } from '../../src/resolve/index.js';
 import { lower } from '../../src/rules/lower.js';
 import type { RuleSet } from '../../src/rules/types.js';
-import { loadNftNative, type NftNative } from './native.js';
+import { loadNftNative, type NftErrorFields, type NftNative } from './native.js';
 import type { NftDocument } from './nft-json.js';
-import { renderChains, renderDelete, renderFull, renderSetDeltas, usedSets } from './render.js';
+import { OUR_CHAINS, renderChains, renderDelete, renderFull, renderSetDeltas, setName, tableContents, usedSets, type TableContents } from './render.js';
 
 export interface NftablesOptions {
   /** network namespace to act in (e.g. /run/netns/NAME); default: the current one */
@@ -64,7 +65,7 @@ export class NftablesEnforcer {
     const t0 = performance.now();
     const resolution = new Resolution(cluster, cluster.networkPolicies);
     const next = this.compile(cluster, resolution);
-    const doc = renderFull({ ruleSet: next.ruleSet, members: (id) => resolution.prefixes(id) });
+    const doc = renderFull({ ruleSet: next.ruleSet, members: (id) => resolution.prefixes(id) }, this.contents());
     this.run(doc);
     this.state = next;
     return { kind: 'full', commands: doc.nftables.length, rules: next.ruleSet.rules.length, durationMs: performance.now() - t0 };
@@ -89,7 +90,7 @@ export class NftablesEnforcer {
         this.state = next;
         return { kind: doc.nftables.length > 0 ? 'elements' : 'none', commands: doc.nftables.length, rules: next.ruleSet.rules.length, durationMs: performance.now() - t0 };
       }
-      const doc = renderFull({ ruleSet: next.ruleSet, members: (id) => resolution.prefixes(id) });
+      const doc = renderFull({ ruleSet: next.ruleSet, members: (id) => resolution.prefixes(id) }, this.contents());
       this.run(doc);
       this.state = next;
       return { kind: 'full', commands: doc.nftables.length, rules: next.ruleSet.rules.length, durationMs: performance.now() - t0 };
@@ -109,6 +110,20 @@ export class NftablesEnforcer {
   listTable(): unknown {
     const out = this.native.nftRun(JSON.stringify({ nftables: [{ list: { table: { family: 'inet', name: 'palisade' } } }] }), this.opts.netnsPath);
     return JSON.parse(out) as unknown;
+  }
+
+  /**
+   * What the table holds now: from our state after a successful apply, else read from the kernel
+   * (a table left by an earlier run is replaced in place too); undefined when there is none.
+   */
+  private contents(): TableContents | undefined {
+    if (this.state) return { chains: OUR_CHAINS, sets: [...this.state.sets].flatMap((id) => [setName(id, 4), setName(id, 6)]) };
+    try {
+      return tableContents(this.listTable());
+    } catch (e) {
+      if ((e as NftErrorFields).code === 'ERR_PALISADE_NFT') return undefined; // no table yet
+      throw e;
+    }
   }
 
   private compile(policies: PolicySet, resolution: Resolution): State {

@@ -35,6 +35,15 @@ export const addBaseChain = (name: string, hook: 'forward' | 'input' | 'output')
   add: { chain: { ...tbl, name, type: 'filter', hook, prio: 0, policy: 'accept' } },
 });
 
+/** `flush chain inet palisade NAME` (its rules go; the chain and its hook stay) */
+export const flushChain = (name: string): NftCommand => ({ flush: { chain: { ...tbl, name } } });
+/** `delete chain inet palisade NAME` */
+export const deleteChain = (name: string): NftCommand => ({ delete: { chain: { ...tbl, name } } });
+/** `flush set inet palisade NAME` */
+export const flushSet = (name: string): NftCommand => ({ flush: { set: { ...tbl, name } } });
+/** `delete set inet palisade NAME` */
+export const deleteSet = (name: string): NftCommand => ({ delete: { set: { ...tbl, name } } });
+
 /** `add chain inet palisade NAME` */
 export const addChain = (name: string): NftCommand => ({ add: { chain: { ...tbl, name } } });
 

@@ -26,8 +26,12 @@
  * set is empty in a family simply never matches there. Rules therefore depend only on set ids,
  * never on members, so pod churn is a set-element delta (renderSetDeltas), never a chain rewrite.
  *
- * Atomicity: `renderFull` starts with `add table; delete table; add table`, so the whole
- * replacement is one netlink batch: the kernel applies all of it or none.
+ * Atomicity: `renderFull` is one document, so one netlink batch: the kernel applies all of it or
+ * none. It replaces the contents IN PLACE (flush our chains and sets, refill them, delete what is
+ * no longer used) and never deletes and re-creates the table or its base chains: measured on this
+ * kernel (6.18), 500 replacements by `delete table; add table ...` under a flood of denied UDP let
+ * ~470k datagrams through (the first leaked packet made the flow established), while 500 in-place
+ * replacements let none through (test/nftables/atomic.test.ts). Base chain hooks stay registered.
  * Cost: O(rules x 2 families + set members).
  */
 import type { Cidr } from '../../src/model/ip.js';
@@ -45,8 +49,13 @@ import {
   addTable,
   counter,
   ctStateIn,
+  deleteChain,
+  deleteSet,
   deleteTable,
   drop,
+  flushChain,
+  flushSet,
+  TABLE as TABLE_NAME,
   elements,
   goTo,
   icmpv6TypeIn,
@@ -126,11 +135,23 @@ function matchOf(r: Rule, family: 4 | 6): NftExpr[] {
   return expr;
 }
 
+/** Our chains: the three base chains, then the tier chains. */
+export const OUR_CHAINS: readonly string[] = [...BASE_CHAINS, ...DIRECTIONS.flatMap((d) => TIERS.map((t) => chainName(d, t)))];
+
 /** Chains and rules: depend on the rule set only, never on set members. */
 export function renderChains(rs: RuleSet): NftCommand[] {
+  return [...declareChains(), ...renderRules(rs)];
+}
+
+function declareChains(): NftCommand[] {
   const cmds: NftCommand[] = [];
   for (const hook of BASE_CHAINS) cmds.push(addBaseChain(hook, hook));
   for (const d of DIRECTIONS) for (const t of TIERS) cmds.push(addChain(chainName(d, t)));
+  return cmds;
+}
+
+function renderRules(rs: RuleSet): NftCommand[] {
+  const cmds: NftCommand[] = [];
   for (const hook of BASE_CHAINS) {
     cmds.push(addRule(hook, [ctStateIn(['established', 'related']), accept()]));
     cmds.push(addRule(hook, [l4proto(['ipv6-icmp']), icmpv6TypeIn(ND_TYPES), accept()]));
@@ -151,20 +172,52 @@ export function renderChains(rs: RuleSet): NftCommand[] {
   return cmds;
 }
 
-/** The whole table, replacing whatever `table inet palisade` held, as one transaction. */
-export function renderFull(input: RenderInput): NftDocument {
-  const cmds: NftCommand[] = [addTable(), deleteTable(), addTable()];
+/** What `table inet palisade` holds now (names only); absent when the table does not exist. */
+export interface TableContents {
+  readonly chains: readonly string[];
+  readonly sets: readonly string[];
+}
+
+/**
+ * The whole table for `input`, replacing `current` in place, as one transaction:
+ *   add table; add (declare) our chains; flush every chain; delete chains that are not ours;
+ *   add + flush + fill every set the rules use; delete sets no longer used; add the rules.
+ * `add` of an existing table/chain/set with the same definition is a no-op, so the same document
+ * works on an empty namespace and over a previous Palisade table.
+ */
+export function renderFull(input: RenderInput, current?: TableContents): NftDocument {
+  const cmds: NftCommand[] = [addTable(), ...declareChains()];
+  const ours = new Set(OUR_CHAINS);
+  for (const name of OUR_CHAINS) cmds.push(flushChain(name));
+  const stale = (current?.chains ?? []).filter((c) => !ours.has(c));
+  for (const name of stale) cmds.push(flushChain(name));
+  for (const name of stale) cmds.push(deleteChain(name));
+  const wanted = new Set<string>();
   for (const id of usedSets(input.ruleSet)) {
     const members = input.members(id);
     for (const family of [4, 6] as const) {
       const name = setName(id, family);
-      cmds.push(addSet(name, family === 4 ? 'ipv4_addr' : 'ipv6_addr'));
+      wanted.add(name);
+      cmds.push(addSet(name, family === 4 ? 'ipv4_addr' : 'ipv6_addr'), flushSet(name));
       const elems = disjointMembers(members, family).map(elementOf);
       if (elems.length > 0) cmds.push(elements('add', name, elems));
     }
   }
-  cmds.push(...renderChains(input.ruleSet));
+  for (const name of current?.sets ?? []) if (!wanted.has(name)) cmds.push(deleteSet(name));
+  cmds.push(...renderRules(input.ruleSet));
   return { nftables: cmds };
+}
+
+/** Table contents from `list table inet palisade` JSON output. */
+export function tableContents(listJson: unknown): TableContents {
+  const items = ((listJson as { nftables?: unknown[] })?.nftables ?? []) as Record<string, { name?: string; table?: string; family?: string }>[];
+  const chains: string[] = [];
+  const sets: string[] = [];
+  for (const it of items) {
+    if (it.chain && it.chain.table === TABLE_NAME && it.chain.family === 'inet' && it.chain.name) chains.push(it.chain.name);
+    if (it.set && it.set.table === TABLE_NAME && it.set.family === 'inet' && it.set.name) sets.push(it.set.name);
+  }
+  return { chains, sets };
 }
 
 /**

@@ -25,6 +25,53 @@ import dgram from 'node:dgram';
 
 const mode = process.argv[2];
 
+/** UDP datagrams received per "addr:port" since start (for the flood tests). */
+const received = new Map();
+
+/**
+ * {op:"flood",src,dst,dstPort,durationMs,maxPackets}: UDP datagrams from one socket bound to src,
+ * as fast as the loop allows, until durationMs or maxPackets (both required: always bounded) or
+ * an {op:"flood-stop"}. Answers {sent, errors, startMs, endMs} (wall clock, for overlap checks).
+ */
+let floodStop = false;
+function flood(req) {
+  return new Promise((resolve) => {
+    const sock = dgram.createSocket(req.dst.includes(':') ? 'udp6' : 'udp4');
+    const payload = Buffer.from('palisade-flood');
+    floodStop = false;
+    const startMs = Date.now();
+    const deadline = startMs + Math.min(req.durationMs, 60_000);
+    const max = Math.min(req.maxPackets, 5_000_000);
+    let sent = 0;
+    let errors = 0;
+    let inFlight = 0;
+    let finished = false;
+    const finish = () => {
+      if (finished) return;
+      finished = true;
+      sock.close();
+      resolve({ sent, errors, startMs, endMs: Date.now() });
+    };
+    const pump = () => {
+      if (floodStop || Date.now() >= deadline || sent >= max) {
+        if (inFlight === 0) finish();
+        return;
+      }
+      while (inFlight < 64 && sent < max) {
+        inFlight++;
+        sent++;
+        sock.send(payload, req.dstPort, req.dst, (e) => {
+          inFlight--;
+          if (e) errors++;
+          if (inFlight === 0) setImmediate(pump);
+        });
+      }
+    };
+    sock.on('error', () => errors++);
+    sock.bind({ address: req.src, port: 0 }, pump);
+  });
+}
+
 function serve(cfg) {
   const closers = [];
   const pending = [];
@@ -42,7 +89,11 @@ function serve(cfg) {
     }
     for (const port of cfg.udp ?? []) {
       const sock = dgram.createSocket(host.includes(':') ? 'udp6' : 'udp4');
-      sock.on('message', (msg, rinfo) => sock.send(msg, rinfo.port, rinfo.address));
+      const key = `${host}:${port}`;
+      sock.on('message', (msg, rinfo) => {
+        received.set(key, (received.get(key) ?? 0) + 1);
+        sock.send(msg, rinfo.port, rinfo.address);
+      });
       sock.on('error', () => undefined);
       pending.push(new Promise((res, rej) => {
         sock.once('error', rej);
@@ -72,7 +123,15 @@ function serve(cfg) {
       buf = buf.slice(nl + 1);
       if (!line.trim()) continue;
       const req = JSON.parse(line);
-      runBatch(req).then((results) => process.stdout.write(JSON.stringify({ req: req.req, results }) + '\n'));
+      const work =
+        req.op === 'flood'
+          ? flood(req)
+          : req.op === 'flood-stop'
+            ? Promise.resolve((floodStop = true))
+            : req.op === 'counts'
+              ? Promise.resolve(Object.fromEntries(received))
+              : runBatch(req);
+      work.then((results) => process.stdout.write(JSON.stringify({ req: req.req, results }) + '\n'));
     }
   });
   process.stdin.on('end', stop);

@@ -55,6 +55,13 @@ export interface ProbeOptions {
   readonly timeoutMs?: number;
 }
 
+export interface FloodResult {
+  readonly sent: number;
+  readonly errors: number;
+  readonly startMs: number;
+  readonly endMs: number;
+}
+
 interface Wire {
   id: number;
   proto: Protocol;
@@ -269,6 +276,28 @@ export class ProbeFleet {
       o ??= { outcome: 'error', detail: 'no result' };
       return { spec: specs[i]!, srcPort: w.srcPort, ...o };
     });
+  }
+
+  /**
+   * A bounded UDP flood from `src` to dst:dstPort (sent by the prober in src's namespace); resolves
+   * when it ends, with the wall-clock window it ran in.
+   */
+  async flood(src: IpAddr, dst: IpAddr, dstPort: number, durationMs: number, maxPackets: number): Promise<FloodResult> {
+    const ns = this.nsOf.get(src.text);
+    if (!ns) throw new Error(`no host owns source ${src.text}`);
+    return this.probers.get(ns)!.request<FloodResult>({ op: 'flood', src: src.text, dst: dst.text, dstPort, durationMs, maxPackets }, durationMs + 20_000);
+  }
+
+  /** Ends a running flood from `src` early. */
+  async stopFlood(src: IpAddr): Promise<void> {
+    await this.probers.get(this.nsOf.get(src.text)!)!.request({ op: 'flood-stop' }, 10_000);
+  }
+
+  /** UDP datagrams the servers of `ip`'s namespace received, per "addr:port", since they started. */
+  async udpReceived(ip: IpAddr): Promise<Record<string, number>> {
+    const ns = this.nsOf.get(ip.text);
+    if (!ns) throw new Error(`no host owns ${ip.text}`);
+    return this.probers.get(ns)!.request<Record<string, number>>({ op: 'counts' }, 10_000);
   }
 
   /** Stop every server and listener this fleet started (SIGTERM, then SIGKILL after 2 s). */

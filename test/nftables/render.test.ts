@@ -68,6 +68,8 @@ class RecordingNative implements NftNative {
   failNext = false;
   nftRun(json: string): string {
     const doc = JSON.parse(json) as NftDocument;
+    // a fresh namespace: listing the table fails as libnftables does (ENOENT)
+    if (doc.nftables.some((c) => 'list' in c)) throw Object.assign(new Error('No such file or directory'), { code: 'ERR_PALISADE_NFT' });
     if (this.failNext) {
       this.failNext = false;
       throw Object.assign(new Error('rejected'), { code: 'ERR_PALISADE_NFT' });
@@ -93,8 +95,12 @@ describe('nftables renderer', () => {
   const rs = lower(c, res);
   const doc = renderFull({ ruleSet: rs, members: (id) => res.prefixes(id) });
 
-  it('replaces table inet palisade in one document and touches nothing else', () => {
-    expect(doc.nftables.slice(0, 3).map((x) => `${verbOf(x)} ${objectOf(x)[0]}`)).toEqual(['add table', 'delete table', 'add table']);
+  it('replaces table inet palisade in place in one document and touches nothing else', () => {
+    expect(`${verbOf(doc.nftables[0]!)} ${objectOf(doc.nftables[0]!)[0]}`).toBe('add table');
+    // never delete + re-create the table or a base chain: that is not atomic under load (render.ts)
+    expect(doc.nftables.some((x) => verbOf(x) === 'delete' && ['table', 'chain'].includes(objectOf(x)[0]))).toBe(false);
+    const flushed = doc.nftables.filter((x) => verbOf(x) === 'flush' && objectOf(x)[0] === 'chain').map((x) => objectOf(x)[1].name);
+    expect(flushed).toEqual(['forward', 'input', 'output', 'egress_admin', 'egress_np', 'egress_baseline', 'ingress_admin', 'ingress_np', 'ingress_baseline']);
     for (const cmd of doc.nftables) {
       const [kind, o] = objectOf(cmd);
       expect(o.family).toBe('inet');
@@ -104,6 +110,16 @@ describe('nftables renderer', () => {
       { add: { table: { family: 'inet', name: 'palisade' } } },
       { delete: { table: { family: 'inet', name: 'palisade' } } },
     ]);
+  });
+
+  it('over an earlier table: flushes and deletes what is no longer used, after the rules that used it are gone', () => {
+    const again = renderFull({ ruleSet: rs, members: (id) => res.prefixes(id) }, { chains: ['forward', 'old_chain'], sets: ['s0v4', 's999v4'] });
+    const text = again.nftables.map((x) => `${verbOf(x)} ${objectOf(x)[0]} ${String(objectOf(x)[1].name ?? objectOf(x)[1].chain ?? '')}`);
+    const at = (line: string): number => text.indexOf(line);
+    expect(at('delete set s999v4')).toBeGreaterThan(at('flush chain ingress_baseline'));
+    expect(at('delete chain old_chain')).toBeGreaterThan(at('flush chain old_chain'));
+    expect(at('delete set s0v4')).toBe(-1);
+    expect(at('flush set s0v4')).toBeGreaterThan(0);
   });
 
   it('drops denied flows silently (no reject anywhere) and accepts established/related first', () => {
