@@ -80,6 +80,8 @@ interface Compiled {
   readonly resolution: Resolution;
   readonly ruleSet: RuleSet;
   readonly backends: Record<Direction, ClassifierBackend>;
+  /** the sets each direction's rules use (each classifier holds only those) */
+  readonly used: Record<Direction, ReadonlySet<number>>;
   readonly walks: Record<Direction, Record<Tier, WalkIndex>>;
 }
 
@@ -238,9 +240,9 @@ export class Engine implements Evaluator {
       this.rebuild();
       return { rebuilt: true, deltas: [], version: this.versionCount };
     }
-    if (deltas.length > 0) {
-      this.c.backends.egress.applySetEdits(deltas);
-      this.c.backends.ingress.applySetEdits(deltas);
+    for (const d of ['egress', 'ingress'] as const) {
+      const mine = deltas.filter((x) => this.c.used[d].has(x.set));
+      if (mine.length > 0) this.c.backends[d].applySetEdits(mine);
     }
     return { rebuilt: false, deltas, version: this.versionCount };
   }
@@ -250,11 +252,16 @@ export class Engine implements Evaluator {
   private build(cluster: Cluster): Compiled {
     const resolution = new Resolution(cluster, cluster.networkPolicies);
     const ruleSet = lower(cluster, resolution, { nodeLocalIngress: this.nodeLocalIngress });
-    const sets = new Map<number, ReturnType<Resolution['prefixes']>>();
-    for (let id = 0; id < resolution.setCount; id++) sets.set(id, resolution.prefixes(id));
     const make = (): ClassifierBackend => (this.classifier === 'native' ? (nativeFactory as BackendFactory)() : new TsClassifier());
     const backends = { egress: make(), ingress: make() };
+    const used = { egress: new Set<number>(), ingress: new Set<number>() };
     for (const d of ['egress', 'ingress'] as const) {
+      for (const r of ruleSet[d].rules) {
+        used[d].add(r.subject);
+        if (r.peer !== null) used[d].add(r.peer);
+      }
+      const sets = new Map<number, ReturnType<Resolution['prefixes']>>();
+      for (const id of used[d]) sets.set(id, resolution.prefixes(id));
       backends[d].loadSets(sets);
       backends[d].publishRules(ruleSet[d]);
     }
@@ -263,7 +270,7 @@ export class Engine implements Evaluator {
       egress: { Admin: walkIndex(policies, 'Admin', 'egress'), Baseline: walkIndex(policies, 'Baseline', 'egress') },
       ingress: { Admin: walkIndex(policies, 'Admin', 'ingress'), Baseline: walkIndex(policies, 'Baseline', 'ingress') },
     };
-    return { resolution, ruleSet, backends, walks };
+    return { resolution, ruleSet, backends, used, walks };
   }
 
   private rebuild(): void {

@@ -27,7 +27,7 @@
  * - node changed: O(node sets).
  * Thread-safety: none; one owner (the engine) calls it.
  */
-import { hostCidr, cidrContains, type Cidr } from '../model/ip.js';
+import { hostCidr, cidrCovers, type Cidr } from '../model/ip.js';
 import { selects } from '../model/labels.js';
 import {
   NAMESPACE_NAME_LABEL,
@@ -59,6 +59,9 @@ export class Resolution {
   private readonly namespaces = new Map<string, Namespace>();
   private readonly pods = new Map<string, Pod>();
   private readonly podsByNs = new Map<string, Set<string>>();
+  private readonly podsByNode = new Map<string, Set<string>>();
+  /** per namespace, per `key=value` label: the pods carrying it (candidates for matchLabels) */
+  private readonly podsByLabel = new Map<string, Map<string, Set<string>>>();
   private readonly nodes = new Map<string, Node>();
   private readonly npsByNs = new Map<string, NetworkPolicy[]>();
   /** address ownership, kept in step with the inventory above */
@@ -75,6 +78,10 @@ export class Resolution {
   private readonly staticSets: SetId[] = [];
   /** per pod: the prefixes it gives to each set it is in */
   private readonly podGives = new Map<string, Map<SetId, Cidr[]>>();
+  /** per pod: host prefixes of the addresses it owns (cleared whenever ownership may move) */
+  private readonly ownedHosts = new Map<Pod, Cidr[]>();
+  /** per pod object: isolated for [ingress, egress] (NetworkPolicies are fixed per Resolution) */
+  private readonly isolation = new WeakMap<Pod, readonly [boolean, boolean]>();
   /** per node: the prefixes it gives to each set it is in */
   private readonly nodeGives = new Map<string, Map<SetId, Cidr[]>>();
 
@@ -109,13 +116,13 @@ export class Resolution {
         entry.sets.push(id);
         this.nsEntryOf[id] = entry;
         for (const ns of [...entry.selected].sort()) {
-          for (const pk of this.podsByNs.get(ns) ?? []) this.give(pk, id, undefined);
+          for (const pk of this.candidates(ns, def.podSelector)) this.give(pk, id, undefined);
         }
         break;
       }
       case 'isolated':
         this.isolatedSets.push(id);
-        for (const pk of this.pods.keys()) this.give(pk, id, undefined);
+        for (const pk of def.node !== undefined ? this.podsByNode.get(def.node) ?? [] : this.pods.keys()) this.give(pk, id, undefined);
         break;
       case 'nodes':
       case 'node':
@@ -273,10 +280,27 @@ export class Resolution {
     };
     claimantsOf(prev);
     claimantsOf(next);
-    for (const pk of touched) this.ungivePod(pk, deltas);
+    for (const pk of touched) {
+      this.ungivePod(pk, deltas);
+      const old = this.pods.get(pk);
+      if (old) this.ownedHosts.delete(old);
+    }
     this.dropPodRecord(key);
     if (next) this.putPodRecord(next);
     for (const pk of touched) if (this.pods.has(pk)) this.givePod(pk, deltas);
+  }
+
+  /** Pods of `ns` that may match `sel`: the smallest matchLabels posting list, else all. */
+  private candidates(ns: string, sel: LabelSelector): Iterable<string> {
+    let best: Set<string> | undefined = this.podsByNs.get(ns);
+    if (!best) return [];
+    const byLabel = this.podsByLabel.get(ns);
+    for (const [k, v] of Object.entries(sel.matchLabels)) {
+      const posting = byLabel?.get(`${k}=${v}`);
+      if (!posting) return [];
+      if (posting.size < best.size) best = posting;
+    }
+    return best;
   }
 
   private putPodRecord(p: Pod): void {
@@ -286,6 +310,18 @@ export class Resolution {
     let s = this.podsByNs.get(p.namespace);
     if (!s) this.podsByNs.set(p.namespace, (s = new Set()));
     s.add(key);
+    let byLabel = this.podsByLabel.get(p.namespace);
+    if (!byLabel) this.podsByLabel.set(p.namespace, (byLabel = new Map()));
+    for (const [k, v] of Object.entries(p.labels)) {
+      let posting = byLabel.get(`${k}=${v}`);
+      if (!posting) byLabel.set(`${k}=${v}`, (posting = new Set()));
+      posting.add(key);
+    }
+    if (p.nodeName !== undefined) {
+      let n = this.podsByNode.get(p.nodeName);
+      if (!n) this.podsByNode.set(p.nodeName, (n = new Set()));
+      n.add(key);
+    }
     if (!this.namespaces.has(p.namespace)) {
       this.namespaces.set(p.namespace, { name: p.namespace, labels: { [NAMESPACE_NAME_LABEL]: p.namespace }, source: { file: '<implicit>' } });
     }
@@ -297,6 +333,14 @@ export class Resolution {
     this.pods.delete(key);
     this.addresses.removePod(p);
     this.podsByNs.get(p.namespace)?.delete(key);
+    const byLabel = this.podsByLabel.get(p.namespace);
+    for (const [k, v] of Object.entries(p.labels)) {
+      const posting = byLabel?.get(`${k}=${v}`);
+      posting?.delete(key);
+      if (posting?.size === 0) byLabel?.delete(`${k}=${v}`);
+    }
+    if (p.nodeName !== undefined) this.podsByNode.get(p.nodeName)?.delete(key);
+    this.ownedHosts.delete(p);
   }
 
   /** Add the pod to every set it belongs to. */
@@ -336,10 +380,20 @@ export class Resolution {
     for (const c of cidrs) (this.members[id] as Membership).add(c, deltas, id);
   }
 
+  /** Host prefixes of the addresses pod `p` owns. */
+  private owned(p: Pod): Cidr[] {
+    let hosts = this.ownedHosts.get(p);
+    if (!hosts) {
+      hosts = p.hostNetwork ? [] : p.ips.filter((ip) => this.addresses.podOwner(ipKey(ip)) === p).map(hostCidr);
+      this.ownedHosts.set(p, hosts);
+    }
+    return hosts;
+  }
+
   private podPrefixesFor(p: Pod, id: SetId): Cidr[] {
     const def = this.defs[id] as SetDef;
     if (p.hostNetwork) return [];
-    const owned = p.ips.filter((ip) => this.addresses.podOwner(ipKey(ip)) === p);
+    const owned = this.owned(p);
     if (owned.length === 0) return [];
     switch (def.kind) {
       case 'pods': {
@@ -350,14 +404,12 @@ export class Resolution {
           return [];
         }
         const block = def.block;
-        const ips = block
-          ? owned.filter((ip) => cidrContains(block.cidr, ip) && !block.except.some((e) => cidrContains(e, ip)))
-          : owned;
-        return ips.map(hostCidr);
+        if (!block) return owned;
+        return owned.filter((h) => cidrCovers(block.cidr, h) && !block.except.some((e) => cidrCovers(e, h)));
       }
       case 'isolated':
         if (def.node !== undefined && p.nodeName !== def.node) return [];
-        return this.isIsolated(p, def.direction) ? owned.map(hostCidr) : [];
+        return this.isIsolated(p, def.direction) ? owned : [];
       default:
         return [];
     }
@@ -366,8 +418,14 @@ export class Resolution {
   /** A pod is isolated in a direction when a NetworkPolicy of its namespace with that policy type selects it. */
   isIsolated(p: Pod, direction: Direction): boolean {
     if (p.hostNetwork) return false;
-    const type = direction === 'ingress' ? 'Ingress' : 'Egress';
-    return (this.npsByNs.get(p.namespace) ?? []).some((np) => np.policyTypes.includes(type) && selects(np.podSelector, p.labels));
+    let iso = this.isolation.get(p);
+    if (!iso) {
+      const nps = this.npsByNs.get(p.namespace) ?? [];
+      const by = (type: 'Ingress' | 'Egress'): boolean => nps.some((np) => np.policyTypes.includes(type) && selects(np.podSelector, p.labels));
+      iso = [by('Ingress'), by('Egress')];
+      this.isolation.set(p, iso);
+    }
+    return iso[direction === 'ingress' ? 0 : 1];
   }
 
   private giveNode(name: string, id: SetId, deltas: DeltaCollector | undefined): void {

@@ -32,17 +32,21 @@ describe('engine = reference on random clusters, policies and flows', () => {
     let referenceWalks = 0;
     let explained = 0;
     let classifierLookups = 0;
+    let linearChecked = 0;
     const tally = { allow: 0, deny: 0, rule: 0, isolated: 0, nodeLocal: 0, passed: 0 };
     for (const seed of SEEDS) {
       const r = new Rng(seed);
       const cluster = randomCluster(r, {
         namespaces: r.int(2, 6),
-        pods: r.int(8, 24),
+        pods: r.int(6, 20),
         nodes: r.int(1, 3),
         networkPolicies: r.int(0, 8),
         clusterPolicies: r.int(0, 9),
       });
       const engine = compile(cluster);
+      if (nativeAvailable()) expect(engine.classifier).toBe('native');
+      // the TS linear classifier is the second oracle: on a few seeds it must give the same rule ids
+      const linear = seed < 1000 + 2 * 7919 ? compile(cluster, { classifier: 'ts' }) : undefined;
       const reference = new ReferenceEvaluator(cluster);
       const pools = addressPools(cluster);
       const ports = interestingPorts(cluster);
@@ -58,7 +62,14 @@ describe('engine = reference on random clusters, policies and flows', () => {
       const before = engine.classifierLookups;
       for (const family of [4, 6] as const) {
         const fam = flows.filter((f) => f.src.family === family);
-        const res = engine.lookupBatch(encodeFlows(family, fam));
+        const batch = encodeFlows(family, fam);
+        const res = engine.lookupBatch(batch);
+        if (linear) {
+          const lin = linear.lookupBatch(batch);
+          expect(Array.from(lin.egressRule)).toEqual(Array.from(res.egressRule));
+          expect(Array.from(lin.ingressRule)).toEqual(Array.from(res.ingressRule));
+          linearChecked += fam.length;
+        }
         for (let k = 0; k < fam.length; k++) {
           const f = fam[k] as Flow;
           const fk = `${f.src.text} ${f.dst.text} ${f.protocol} ${f.dstPort}`;
@@ -104,8 +115,9 @@ describe('engine = reference on random clusters, policies and flows', () => {
     expect(tally.isolated).toBeGreaterThan(0);
     expect(tally.nodeLocal).toBeGreaterThan(0);
     expect(tally.passed).toBeGreaterThan(0);
+    expect(linearChecked).toBeGreaterThan(0);
     console.log(
-      `differential: ${checked} flows compared (${referenceWalks} distinct reference walks), ${explained} explains deep-equal; decisions ${JSON.stringify(tally)}`,
+      `differential: ${checked} flows compared (${linearChecked} also against the TS linear classifier) (${referenceWalks} distinct reference walks), ${explained} explains deep-equal; decisions ${JSON.stringify(tally)}`,
     );
   });
 });

@@ -1,0 +1,176 @@
+#!/usr/bin/env node
+/**
+ * Kubernetes-shaped benchmark (issue 6 build point 7): a generated cluster of 5,000 pods in 500
+ * namespaces with 1,000 policies (70% NetworkPolicy, 30% ClusterNetworkPolicy):
+ *   - compile time (normalized Cluster -> Engine: resolution + lowering + classifier build),
+ *   - lookup ns per flow (engine batch over the native classifier, both directions + Pass;
+ *     engine single lookup; the reference evaluator for scale),
+ *   - one pod add and one pod relabel applied to the classifier (Engine.update: resolution
+ *     deltas + one published set-edit batch per direction).
+ * Every answer of a sample is first checked against the reference evaluator.
+ * Reads dist/ (run `npm run build` first; `npm run bench` does). Prints a markdown table.
+ * Usage: node bench/k8s.bench.mjs [--namespaces N] [--pods-per-namespace P] [--policies K]
+ */
+import { Bench } from 'tinybench';
+import os from 'node:os';
+import { generateCluster, podObject, rng, APPS } from './generate-cluster.mjs';
+
+const dist = new URL('../dist/', import.meta.url);
+const { compile, encodeFlows, parseIp, ReferenceEvaluator, nativeAvailable } = await import(new URL('index.js', dist).href);
+const { buildCluster } = await import(new URL('manifests/cluster.js', dist).href);
+const { toPod } = await import(new URL('manifests/normalize.js', dist).href);
+
+const arg = (name, dflt) => {
+  const i = process.argv.indexOf(`--${name}`);
+  return i >= 0 ? Number(process.argv[i + 1]) : dflt;
+};
+const shape = { namespaces: arg('namespaces', 500), podsPerNamespace: arg('pods-per-namespace', 10), nodes: 50, policies: arg('policies', 1000), seed: 42 };
+
+const median = (xs) => {
+  const s = [...xs].sort((a, b) => a - b);
+  return s[Math.floor(s.length / 2)];
+};
+const pct = (xs, p) => {
+  const s = [...xs].sort((a, b) => a - b);
+  return s[Math.min(s.length - 1, Math.floor(s.length * p))];
+};
+const nowNs = () => process.hrtime.bigint();
+/** JSON with sorted keys and bigints as text: equal values print equal. */
+const canon = (v) =>
+  JSON.stringify(v, (_k, x) =>
+    typeof x === 'bigint' ? x.toString() : x && typeof x === 'object' && !Array.isArray(x) ? Object.fromEntries(Object.entries(x).sort(([a], [b]) => (a < b ? -1 : 1))) : x,
+  );
+
+// ---- the cluster ----------------------------------------------------------------------------
+const gen = generateCluster(shape);
+let t0 = nowNs();
+const built = buildCluster(gen.objects.map((obj) => ({ obj, file: '<generated>' })));
+const loadMs = Number(nowNs() - t0) / 1e6;
+if (!built.cluster) {
+  console.error(built.problems.filter((p) => p.severity === 'error').slice(0, 5));
+  throw new Error('generated cluster rejected');
+}
+const cluster = built.cluster;
+const classifier = nativeAvailable() ? 'native' : 'ts';
+
+// ---- compile ----------------------------------------------------------------------------------
+const compileMs = [];
+let engine;
+for (let k = 0; k < 7; k++) {
+  t0 = nowNs();
+  engine = compile(cluster, { classifier });
+  compileMs.push(Number(nowNs() - t0) / 1e6);
+}
+const rs = engine.ruleSet;
+
+// ---- flows ------------------------------------------------------------------------------------
+const r = rng(7);
+const podIps = cluster.pods.map((p) => p.ips.find((i) => i.family === 4));
+const nodeIps = cluster.nodes.map((n) => n.addresses[0]);
+const externals = ['8.8.8.8', '169.254.169.254', '1.1.1.1', '10.20.0.5'].map(parseIp);
+const PORTS = [80, 8080, 9090, 5432, 443, 10250, 8445, 31000];
+const N = 1 << 16;
+const flows = [];
+for (let k = 0; k < N; k++) {
+  const x = r.next();
+  const src = x < 0.9 ? r.pick(podIps) : r.pick(nodeIps);
+  const y = r.next();
+  const dst = y < 0.85 ? r.pick(podIps) : y < 0.92 ? r.pick(externals) : r.pick(nodeIps);
+  const udp = r.next() < 0.1;
+  flows.push({ src, dst, protocol: udp ? 'UDP' : 'TCP', dstPort: udp ? 53 : r.pick(PORTS), srcPort: 40000 + (k & 0x3fff) });
+}
+const batch = encodeFlows(4, flows);
+const out = { verdict: new Uint8Array(N), egressRule: new Int32Array(N), ingressRule: new Int32Array(N) };
+
+// correctness first: a sample against the reference evaluator (verdict and deciding rule)
+const ref = new ReferenceEvaluator(cluster);
+engine.lookupBatch(batch, out);
+let sampleChecked = 0;
+let refNs = 0;
+for (let k = 0; k < N; k += 16) {
+  const t = nowNs();
+  const v = ref.evaluate(flows[k]);
+  refNs += Number(nowNs() - t);
+  const e = engine.explain(flows[k]);
+  const same = canon(e) === canon(v) && (out.verdict[k] === 1) === (v.verdict === 'allow');
+  if (!same) throw new Error(`engine and reference disagree on flow ${k}: ${canon(flows[k])}`);
+  sampleChecked++;
+}
+refNs /= sampleChecked;
+let allowed = 0;
+for (let k = 0; k < N; k++) allowed += out.verdict[k];
+
+// ---- lookups (tinybench) ----------------------------------------------------------------------
+const bench = new Bench({ time: 1500, warmupTime: 300 });
+let single = 0;
+bench
+  .add(`engine.lookupBatch (${N} IPv4 flows)`, () => {
+    engine.lookupBatch(batch, out);
+  })
+  .add('engine.lookup (single flow)', () => {
+    engine.lookup(flows[single++ & (N - 1)]);
+  });
+await bench.run();
+const lat = (name) => bench.tasks.find((t) => t.name === name).result.latency.p50; // ms
+const batchNs = (lat(`engine.lookupBatch (${N} IPv4 flows)`) * 1e6) / N;
+const singleNs = lat('engine.lookup (single flow)') * 1e6;
+
+// ---- updates: one pod add, one pod relabel (applied to the classifier) --------------------------
+const ADDS = 300;
+const addUs = [];
+const removeUs = [];
+const relabelUs = [];
+let addDeltas = 0;
+let rebuilds = 0;
+const ur = rng(99);
+for (let k = 0; k < ADDS; k++) {
+  const ns = `ns-${String(ur.int(0, shape.namespaces - 1)).padStart(3, '0')}`;
+  const obj = podObject(ur, ns, `bench-${k}`, 20000 + k, shape.nodes);
+  const pod = toPod(obj, { file: '<bench>' });
+  let t = nowNs();
+  const u = engine.update({ kind: 'pod', pod });
+  addUs.push(Number(nowNs() - t) / 1e3);
+  addDeltas += u.deltas.length;
+  if (u.rebuilt) rebuilds++;
+  // relabel an existing pod to another app, then back
+  const victim = cluster.pods[ur.int(0, cluster.pods.length - 1)];
+  const relabelled = { ...victim, labels: { ...victim.labels, app: APPS[(APPS.indexOf(victim.labels.app) + 1) % APPS.length] } };
+  t = nowNs();
+  const u2 = engine.update({ kind: 'pod', pod: relabelled });
+  relabelUs.push(Number(nowNs() - t) / 1e3);
+  if (u2.rebuilt) rebuilds++;
+  engine.update({ kind: 'pod', pod: victim });
+  t = nowNs();
+  engine.update({ kind: 'pod-removed', namespace: pod.namespace, name: pod.name });
+  removeUs.push(Number(nowNs() - t) / 1e3);
+}
+// after all that churn the engine still answers like the reference on the same cluster
+const after = new ReferenceEvaluator(engine.cluster());
+for (let k = 0; k < N; k += 64) {
+  if (canon(engine.explain(flows[k])) !== canon(after.evaluate(flows[k]))) throw new Error(`mismatch after updates on flow ${k}`);
+}
+
+// ---- report -------------------------------------------------------------------------------------
+const fmt = (x, d = 1) => x.toFixed(d);
+const lines = [
+  `### Kubernetes-shaped (bench/k8s.bench.mjs)`,
+  ``,
+  `Machine: ${os.cpus()[0].model}, ${os.cpus().length} cores, Node ${process.version}; classifier: ${classifier}. Command: \`node bench/k8s.bench.mjs\` (after \`npm run build\`).`,
+  `Cluster: ${cluster.namespaces.length} namespaces, ${cluster.pods.length} pods (dual-stack), ${cluster.nodes.length} nodes, ${cluster.networkPolicies.length} NetworkPolicies + ${cluster.clusterPolicies.length} ClusterNetworkPolicies ` +
+    `-> ${rs.egress.rules.length} egress + ${rs.ingress.rules.length} ingress rules over ${engine.resolution.setCount} address sets.`,
+  `Checked first: ${sampleChecked} flows explain-equal to the reference evaluator (and again after the update churn); ${((100 * allowed) / N).toFixed(1)}% of the flows are allowed.`,
+  ``,
+  `| measure | median | target |`,
+  `|---|---|---|`,
+  `| compile (Cluster -> Engine, ${compileMs.length} runs) | ${fmt(median(compileMs))} ms (min ${fmt(Math.min(...compileMs))}) | <= 500 ms |`,
+  `| manifests -> validated Cluster (once, for scale) | ${fmt(loadMs)} ms | - |`,
+  `| lookup, engine batch of ${N} IPv4 flows (both directions) | ${fmt(batchNs)} ns/flow | - |`,
+  `| lookup, engine single flow | ${fmt(singleNs)} ns | - |`,
+  `| reference evaluator (for scale) | ${fmt(refNs / 1000)} µs/flow | - |`,
+  `| one pod add applied to the classifier | ${fmt(median(addUs))} µs (p99 ${fmt(pct(addUs, 0.99))}) | <= 1 ms |`,
+  `| one pod relabel applied to the classifier | ${fmt(median(relabelUs))} µs (p99 ${fmt(pct(relabelUs, 0.99))}) | <= 1 ms |`,
+  `| one pod removal | ${fmt(median(removeUs))} µs | - |`,
+  ``,
+  `Updates: ${ADDS} adds (${fmt(addDeltas / ADDS)} set deltas each on average), ${ADDS} relabels, ${rebuilds} rebuilds.`,
+];
+console.log(lines.join('\n'));
