@@ -81,6 +81,8 @@ export interface NfqLoop {
   resetLatency(): void;
   /** --strict: delete conntrack entries whose flows the current snapshot denies */
   cutDenied(): { scanned: number; cut: number; errors: number };
+  /** tests only: stop reading the queues (the kernel queue fills up) */
+  setPaused(paused: boolean): void;
   /** mean ns of parse + classify of `packet` in C++ over `iterations` runs (benchmarks) */
   timeDecide(packet: Uint8Array, iterations: number): number;
   /** the decision for one packet under the current snapshot, without a queue (tests) */

@@ -224,6 +224,11 @@ struct Loop::Worker {
     pollfd fds[2] = {{fd, POLLIN, 0}, {wakeFd, POLLIN, 0}};
     const uint32_t maxBatch = owner->opts_.maxBatch;
     while (!owner->stopping_.load(std::memory_order_acquire)) {
+      if (owner->paused_.load(std::memory_order_acquire)) {
+        poll(&fds[1], 1, 5);
+        if (fds[1].revents != 0) break;
+        continue;
+      }
       const int r = poll(fds, 2, static_cast<int>(owner->opts_.eventFlushMs));
       if (r < 0 && errno != EINTR) break;
       if (fds[1].revents != 0) break;

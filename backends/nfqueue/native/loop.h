@@ -110,6 +110,9 @@ class Loop {
   uint64_t publish(std::shared_ptr<const VerdictSource> source) { return slot_.publish(std::move(source)); }
   LoopStats stats() const;
   void resetLatency();
+  // Tests only: while paused the workers stop reading their sockets, so the kernel queue fills
+  // (this is how the overflow behaviour of the fail modes is shown).
+  void setPaused(bool paused) { paused_.store(paused, std::memory_order_release); }
 
   // What the loop would decide for this packet now (parse + the current snapshot), without a
   // queue: for differential tests. `allow` follows the fail mode for unclassifiable packets.
@@ -141,6 +144,7 @@ class Loop {
   SnapshotSlot slot_;
   std::vector<std::unique_ptr<Worker>> workers_;
   std::atomic<bool> stopping_{false};
+  std::atomic<bool> paused_{false};
   int wakeFd_ = -1;
   bool started_ = false;
   std::mutex recordsMu_;

@@ -85,6 +85,7 @@ class NfqLoopJs : public Napi::ObjectWrap<NfqLoopJs> {
                         InstanceMethod<&NfqLoopJs::Decide>("decide"),
                         InstanceMethod<&NfqLoopJs::CutDenied>("cutDenied"),
                         InstanceMethod<&NfqLoopJs::TimeDecide>("timeDecide"),
+                        InstanceMethod<&NfqLoopJs::SetPaused>("setPaused"),
                         InstanceMethod<&NfqLoopJs::Stats>("stats"),
                         InstanceMethod<&NfqLoopJs::ResetLatency>("resetLatency")});
   }
@@ -228,6 +229,10 @@ class NfqLoopJs : public Napi::ObjectWrap<NfqLoopJs> {
     const auto t1 = std::chrono::steady_clock::now();
     (void)sink;
     return Napi::Number::New(env, std::chrono::duration<double, std::nano>(t1 - t0).count() / n);
+  }
+  Napi::Value SetPaused(const Napi::CallbackInfo& info) {
+    loop_->setPaused(info.Length() > 0 && info[0].ToBoolean().Value());
+    return info.Env().Undefined();
   }
   Napi::Value CutDenied(const Napi::CallbackInfo& info) {
     Napi::Env env = info.Env();
