@@ -2,13 +2,13 @@
  * The eBPF backend's door to native code: loads the addon and types what RegisterEbpf adds
  * (native/ebpf_napi.cc). Nothing else in backends/ebpf touches the addon.
  *
- * Which binary: the single product addon build/Release/palisade.node when it carries
- * `EbpfDatapath`; otherwise the private build build-ebpf/Release/palisade_ebpf.node
- * (backends/ebpf/native/CMakeLists.txt). BPF objects: build/palisade.bpf.o (root CMake) or
+ * Which binary: the single product addon build/Release/palisade.node or the private build
+ * build-ebpf/Release/palisade_ebpf.node (backends/ebpf/native/CMakeLists.txt), whichever carries
+ * `EbpfDatapath` and is newer. BPF objects: build/palisade.bpf.o (root CMake) or
  * build-ebpf/palisade.bpf.o. Errors thrown natively carry `code` (PAL_EBPF_EPERM,
  * PAL_EBPF_ERRNO, PAL_EBPF_ARG) and `errno`.
  */
-import { existsSync, readFileSync } from 'node:fs';
+import { existsSync, readFileSync, statSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -53,11 +53,15 @@ export interface NativeDatapath {
   query(netnsPath: string, ifname: string): { ingressProgId: number; egressProgId: number };
   activeGeneration(): { gen: number; version: number };
   activate(gen: number, version: number): void;
+  /** config.flags: 1 = emit deny events (PAL_CFG_LOG_DENIED) */
+  setFlags(flags: number): void;
   clearAddresses(gen: number): void;
   writeAddresses(gen: number, families: Uint8Array, prefixLens: Uint8Array, addrs: Uint8Array, classIds: Uint32Array): void;
   deleteAddresses(gen: number, families: Uint8Array, prefixLens: Uint8Array, addrs: Uint8Array): void;
   writePortClasses(gen: number, classes: Uint32Array): void;
-  writeRowHeads(gen: number, dir: number, dim: number, firstClass: number, masks: BigUint64Array, firstRows: Uint32Array): void;
+  writeRowHeads(gen: number, dir: number, dim: number, firstClass: number, masks: BigUint64Array, firstIndexes: Uint32Array): void;
+  /** row_index entries from firstIndex (absolute): absolute rows */
+  writeRowIndex(firstIndex: number, rows: Uint32Array): void;
   writeRows(firstRow: number, words: BigUint64Array): void;
   writeVerdicts(
     gen: number,
@@ -84,11 +88,13 @@ export interface EbpfLayout {
   readonly maxRules: number;
   readonly maxClasses: number;
   readonly rowsPerGen: number;
+  readonly indexPerGen: number;
   readonly chunkRules: number;
   readonly maxCounters: number;
   readonly stats: number;
   readonly exactEntries: number;
   readonly lpmEntries: number;
+  readonly flagLogDenied: number;
 }
 
 export interface EbpfNative {
@@ -128,16 +134,23 @@ export function loadEbpfNative(): EbpfNative {
   const require = createRequire(import.meta.url);
   const tried: string[] = [];
   const root = projectRoot();
+  // Both builds may exist (the product addon and the private one); take the newer, so that a
+  // stale product build never shadows the loader being worked on (and vice versa).
+  const found: { rel: string; mod: EbpfNative; mtime: number }[] = [];
   for (const rel of ADDONS) {
     const path = join(root, rel);
     tried.push(path);
     if (!existsSync(path)) continue;
     const mod = require(path) as Partial<EbpfNative>;
     if (typeof mod.EbpfDatapath === 'function' && typeof mod.ebpfLayout === 'function') {
-      cached = mod as EbpfNative;
-      cachedObjectDir = OBJECT_DIRS[ADDONS.indexOf(rel)];
-      return cached;
+      found.push({ rel, mod: mod as EbpfNative, mtime: statSync(path).mtimeMs });
     }
+  }
+  found.sort((a, b) => b.mtime - a.mtime);
+  if (found[0]) {
+    cached = found[0].mod;
+    cachedObjectDir = OBJECT_DIRS[ADDONS.indexOf(found[0].rel)];
+    return cached;
   }
   const e = new Error(`the eBPF loader is not built (looked in ${tried.join(', ')}); run \`npm run build:native\``);
   (e as Error & { code: string }).code = 'PAL_EBPF_MISSING';

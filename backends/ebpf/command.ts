@@ -173,7 +173,7 @@ export function startEbpfEnforce(
   opts: EbpfEnforcerOptions & { logDenied?: boolean; interfacesMs?: number },
   io: CommandIo,
 ): EnforceHandle {
-  const enforcer = new EbpfEnforcer(opts);
+  const enforcer = new EbpfEnforcer({ ...opts, logDenied: opts.logDenied ?? false });
   if (enforcer.instance.adopted) io.err(`palisade enforce (ebpf): adopted the pinned instance at ${enforcer.instance.pinDir}\n`);
   let current: Cluster | undefined;
   const adapter: Enforcer = {

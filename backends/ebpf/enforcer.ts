@@ -36,6 +36,8 @@ export interface EbpfEnforcerOptions extends OpenOptions {
   readonly netnsPath?: string;
   /** non-veth interfaces to enforce on as node uplinks (role "host") */
   readonly hostInterfaces?: readonly string[];
+  /** emit deny events (for drainDenyLines); default false */
+  readonly logDenied?: boolean;
 }
 
 export interface EbpfApplyReport {
@@ -68,6 +70,7 @@ export class EbpfEnforcer {
 
   constructor(private readonly opts: EbpfEnforcerOptions = {}) {
     this.instance = EbpfInstance.open(opts);
+    this.instance.setLogDenied(opts.logDenied ?? false);
   }
 
   get ruleSet(): RuleSet | undefined {

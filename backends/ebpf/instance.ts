@@ -17,6 +17,7 @@
  * Not thread-safe: one owner (the agent's main thread).
  */
 import { execFileSync } from 'node:child_process';
+import { createHash } from 'node:crypto';
 import { mkdirSync, readFileSync, statSync, writeFileSync, existsSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { bpfObjectPath, loadEbpfNative, type NativeDatapath } from './binding.js';
@@ -27,6 +28,7 @@ import {
   DIM_SUBJECT,
   MAX_CLASSES,
   MAX_RULES,
+  INDEX_PER_GEN,
   ROWS_PER_GEN,
   type BpfTables,
 } from './tables.js';
@@ -45,6 +47,8 @@ export interface OpenOptions {
 }
 
 interface SlotState {
+  /** sha256 of the BPF object the pinned programs were loaded from */
+  objectHash?: string;
   slots: Record<string, number>;
   next: number;
   /** slot -> stableId (for deny logs after a restart) */
@@ -82,7 +86,7 @@ export class EbpfInstance {
   private state: SlotState;
   private lastFlip = 0;
   /** the tables in force (for incremental updates); undefined after adoption until an install */
-  private current: { tables: BpfTables; gen: number; rowsUsed: number; classCount: number } | undefined;
+  private current: { tables: BpfTables; gen: number; rowsUsed: number; indexUsed: number; classCount: number } | undefined;
 
   private constructor(native: NativeDatapath, tag: string, pinDir: string, statePath: string) {
     this.native = native;
@@ -95,14 +99,28 @@ export class EbpfInstance {
   static open(opts: OpenOptions = {}): EbpfInstance {
     const n = loadEbpfNative();
     const layout = n.ebpfLayout();
-    if (layout.maxRules !== MAX_RULES || layout.maxClasses !== MAX_CLASSES || layout.rowsPerGen !== ROWS_PER_GEN)
+    if (layout.maxRules !== MAX_RULES || layout.maxClasses !== MAX_CLASSES || layout.rowsPerGen !== ROWS_PER_GEN || layout.indexPerGen !== INDEX_PER_GEN)
       throw Object.assign(new Error('tables.ts constants disagree with palisade_maps.h; rebuild the addon'), { code: 'PAL_EBPF_LAYOUT' });
     const pinRoot = opts.pinRoot ?? DEFAULT_PIN_ROOT;
     if (pinRoot.startsWith('/sys/fs/bpf')) ensureBpffs();
     const tag = opts.tag ?? netnsTag();
     const pinDir = join(pinRoot, tag);
-    const native = new n.EbpfDatapath(bpfObjectPath('palisade'), pinDir, opts.forceReload ?? false);
-    return new EbpfInstance(native, tag, pinDir, join(opts.stateRoot ?? DEFAULT_STATE_ROOT, `${tag}.json`));
+    const statePath = join(opts.stateRoot ?? DEFAULT_STATE_ROOT, `${tag}.json`);
+    const objPath = bpfObjectPath('palisade');
+    const objectHash = createHash('sha256').update(readFileSync(objPath)).digest('hex');
+    // a different object than the pinned programs came from is an upgrade: load it, reusing the
+    // pinned maps (policy, flows, counters), and re-attach (tc filters are replaced in place)
+    const upgrade = loadState(statePath).objectHash !== undefined && loadState(statePath).objectHash !== objectHash;
+    const native = new n.EbpfDatapath(objPath, pinDir, (opts.forceReload ?? false) || upgrade);
+    const inst = new EbpfInstance(native, tag, pinDir, statePath);
+    inst.state.objectHash = objectHash;
+    inst.saveState();
+    return inst;
+  }
+
+  /** Deny events on or off (config.flags); off by default, as the ring buffer costs per denied packet. */
+  setLogDenied(on: boolean): void {
+    this.native.setFlags(on ? 1 : 0);
   }
 
   get adopted(): boolean {
@@ -118,11 +136,13 @@ export class EbpfInstance {
     dp.clearAddresses(gen);
     dp.writePortClasses(gen, tables.portClasses);
     const rowBase = gen * ROWS_PER_GEN;
+    const indexBase = gen * INDEX_PER_GEN;
     if (tables.rowCount > 0) dp.writeRows(rowBase, u64(tables.rows));
+    if (tables.indexCount > 0) dp.writeRowIndex(indexBase, offsetBy(tables.index, rowBase));
     for (let dir = 0; dir < 2; dir++) {
       for (const dim of [DIM_SUBJECT, DIM_PEER, DIM_PORT]) {
         const h = tables.heads[dir]![dim]!;
-        dp.writeRowHeads(gen, dir, dim, 0, h.masks, offsetRows(h.firstRows, rowBase));
+        dp.writeRowHeads(gen, dir, dim, 0, h.masks, offsetBy(h.firstIndexes, indexBase));
       }
       const v = tables.verdicts[dir]!;
       dp.writeVerdicts(gen, dir, v.actions, v.tiers, v.passTargets, this.counterSlots(v.stableIds), v.ruleIds);
@@ -131,7 +151,7 @@ export class EbpfInstance {
     dp.writeAddresses(gen, a.families, a.prefixLens, a.addrs, a.classIds);
     dp.activate(gen, version);
     this.lastFlip = Date.now();
-    this.current = { tables, gen, rowsUsed: tables.rowCount, classCount: tables.addrClassCount };
+    this.current = { tables, gen, rowsUsed: tables.rowCount, indexUsed: tables.indexCount, classCount: tables.addrClassCount };
     this.saveState();
     return gen;
   }
@@ -162,16 +182,20 @@ export class EbpfInstance {
               chunks.push(ch);
             }
           }
-          if (cur.rowsUsed + chunks.length > ROWS_PER_GEN)
+          if (cur.rowsUsed + chunks.length > ROWS_PER_GEN || cur.indexUsed + chunks.length > INDEX_PER_GEN)
             throw Object.assign(new Error('bitmap rows exhausted; a full apply compacts them'), { code: 'PAL_EBPF_CAPACITY' });
-          const first = cur.gen * ROWS_PER_GEN + cur.rowsUsed;
+          const firstRow = cur.gen * ROWS_PER_GEN + cur.rowsUsed;
+          const firstIndex = cur.gen * INDEX_PER_GEN + cur.indexUsed;
           if (chunks.length) {
             const words = new Uint32Array(chunks.length * CHUNK_U32);
             chunks.forEach((ch, i) => words.set(ch, i * CHUNK_U32));
-            dp.writeRows(first, u64(words));
+            dp.writeRows(firstRow, u64(words));
+            dp.writeRowIndex(firstIndex, Uint32Array.from(chunks, (_, i) => firstRow + i));
           }
           cur.rowsUsed += chunks.length;
-          dp.writeRowHeads(cur.gen, dir, dim, nc.classId, BigUint64Array.of(mask), Uint32Array.of(first));
+          cur.indexUsed += chunks.length;
+          // the head last: until it is written, no address can reach this class's rows
+          dp.writeRowHeads(cur.gen, dir, dim, nc.classId, BigUint64Array.of(mask), Uint32Array.of(firstIndex));
         }
       }
       cur.classCount = Math.max(cur.classCount, nc.classId + 1);
@@ -280,8 +304,8 @@ function u64(words: Uint32Array): BigUint64Array {
   return new BigUint64Array(words.buffer, words.byteOffset, words.length / 2);
 }
 
-function offsetRows(firstRows: Uint32Array, base: number): Uint32Array {
-  const out = new Uint32Array(firstRows.length);
-  for (let i = 0; i < firstRows.length; i++) out[i] = firstRows[i]! + base;
+function offsetBy(values: Uint32Array, base: number): Uint32Array {
+  const out = new Uint32Array(values.length);
+  for (let i = 0; i < values.length; i++) out[i] = values[i]! + base;
   return out;
 }

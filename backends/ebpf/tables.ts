@@ -10,7 +10,9 @@
  *                              one LPM (or exact-hash) lookup answers both subject and peer
  *   (protocol, dstPort) -> port class   a flat table of 4 x 65536 entries (elementary intervals)
  *   (dir, dimension, class) -> rule bitmap over the direction's first-match list, stored as a
- *                              64-bit chunk mask plus only its non-zero 512-bit chunks
+ *                              64-bit chunk mask plus references to its non-zero 512-bit chunks;
+ *                              equal chunks are stored once (a port class differs from its
+ *                              neighbour in one rule, so most of its chunks repeat)
  * The datapath ANDs the three bitmaps chunk by chunk and takes the lowest set bit: the first
  * matching rule in the total order. Pass continues from `passTarget`.
  *
@@ -27,8 +29,9 @@ import type { Rule, RuleSet } from '../../src/rules/types.js';
 
 // ---- constants mirrored from palisade_maps.h (checked against the addon's ebpfLayout() at load) --
 export const MAX_RULES = 32768;
-export const MAX_CLASSES = 16384;
+export const MAX_CLASSES = 65536;
 export const ROWS_PER_GEN = 262144;
+export const INDEX_PER_GEN = 1048576;
 export const CHUNK_RULES = 512;
 export const CHUNK_U32 = 16;
 export const PORTS = 65536;
@@ -52,10 +55,10 @@ export interface AddressEntries {
   readonly classIds: Uint32Array;
 }
 
-/** One (direction, dimension) of rule bitmaps: per class a chunk mask and the first row. */
+/** One (direction, dimension) of rule bitmaps: per class a chunk mask and its first index. */
 export interface RowHeads {
   readonly masks: BigUint64Array;
-  readonly firstRows: Uint32Array;
+  readonly firstIndexes: Uint32Array;
 }
 
 export interface DirectionVerdicts {
@@ -75,9 +78,12 @@ export interface BpfTables {
   readonly portClassCount: number;
   /** [dir][dim] */
   readonly heads: readonly (readonly RowHeads[])[];
-  /** all chunks, CHUNK_U32 words each (little-endian u64 pairs) */
+  /** distinct chunks, CHUNK_U32 words each (little-endian u64 pairs) */
   readonly rows: Uint32Array;
   readonly rowCount: number;
+  /** chunk references: row of each non-zero chunk, class after class */
+  readonly index: Uint32Array;
+  readonly indexCount: number;
   /** [dir] */
   readonly verdicts: readonly DirectionVerdicts[];
   /** the membership signature of each address class (sorted set ids), for incremental updates */
@@ -103,28 +109,40 @@ function setBit(b: Uint32Array, i: number): void {
   b[i >>> 5]! |= 1 << (i & 31);
 }
 
-/** A row builder that stores only non-zero chunks and dedups nothing (rows are cheap). */
-class RowStore {
+/** Rule bitmaps as chunk references into a pool of distinct non-zero chunks. */
+export class RowStore {
   private chunks: Uint32Array[] = [];
-  count = 0;
-  /** Append a bitmap's non-zero chunks; returns (mask, firstRow). */
-  add(bits: Uint32Array): { mask: bigint; firstRow: number } {
+  private readonly byContent = new Map<string, number>();
+  private refs: number[] = [];
+  get count(): number {
+    return this.chunks.length;
+  }
+  get indexCount(): number {
+    return this.refs.length;
+  }
+  /** Add a bitmap; returns its chunk mask and the index of its first chunk reference. */
+  add(bits: Uint32Array): { mask: bigint; firstIndex: number } {
     let mask = 0n;
-    const first = this.count;
+    const first = this.refs.length;
     for (let c = 0; c * CHUNK_U32 < bits.length; c++) {
       const chunk = bits.subarray(c * CHUNK_U32, (c + 1) * CHUNK_U32);
-      if (chunk.some((w) => w !== 0)) {
-        mask |= 1n << BigInt(c);
+      if (!chunk.some((w) => w !== 0)) continue;
+      mask |= 1n << BigInt(c);
+      const key = Buffer.from(chunk.buffer, chunk.byteOffset, chunk.byteLength).toString('latin1');
+      let row = this.byContent.get(key);
+      if (row === undefined) {
+        row = this.chunks.length;
+        this.byContent.set(key, row);
         this.chunks.push(chunk.slice());
-        this.count++;
       }
+      this.refs.push(row);
     }
-    return { mask, firstRow: mask === 0n ? 0 : first };
+    return { mask, firstIndex: mask === 0n ? 0 : first };
   }
-  pack(): Uint32Array {
-    const out = new Uint32Array(this.count * CHUNK_U32);
-    this.chunks.forEach((c, i) => out.set(c, i * CHUNK_U32));
-    return out;
+  pack(): { rows: Uint32Array; index: Uint32Array } {
+    const rows = new Uint32Array(this.chunks.length * CHUNK_U32);
+    this.chunks.forEach((c, i) => rows.set(c, i * CHUNK_U32));
+    return { rows, index: Uint32Array.from(this.refs) };
   }
 }
 
@@ -314,7 +332,7 @@ export function buildTables(input: TablesInput): { tables?: BpfTables; problems:
     const dimHeads: RowHeads[] = [];
     for (const dim of [DIM_SUBJECT, DIM_PEER]) {
       const masks = new BigUint64Array(ac.members.length);
-      const firstRows = new Uint32Array(ac.members.length);
+      const firstIndexes = new Uint32Array(ac.members.length);
       ac.members.forEach((sets, cls) => {
         const b = dim === DIM_PEER ? anyPeer.slice() : new Uint32Array(W);
         for (const s of sets) {
@@ -323,20 +341,20 @@ export function buildTables(input: TablesInput): { tables?: BpfTables; problems:
         }
         const h = rows.add(b);
         masks[cls] = h.mask;
-        firstRows[cls] = h.firstRow;
+        firstIndexes[cls] = h.firstIndex;
       });
-      dimHeads[dim] = { masks, firstRows };
+      dimHeads[dim] = { masks, firstIndexes };
     }
     {
       const pcs = portBits[di]!;
       const masks = new BigUint64Array(pcs.length);
-      const firstRows = new Uint32Array(pcs.length);
+      const firstIndexes = new Uint32Array(pcs.length);
       pcs.forEach((b, cls) => {
         const h = rows.add(b);
         masks[cls] = h.mask;
-        firstRows[cls] = h.firstRow;
+        firstIndexes[cls] = h.firstIndex;
       });
-      dimHeads[DIM_PORT] = { masks, firstRows };
+      dimHeads[DIM_PORT] = { masks, firstIndexes };
     }
     heads[di] = dimHeads;
 
@@ -358,7 +376,10 @@ export function buildTables(input: TablesInput): { tables?: BpfTables; problems:
     verdicts[di] = v;
   }
   if (rows.count > ROWS_PER_GEN)
-    return { problems: [{ code: 'ebpf.too-many-rows', path: '', message: `${rows.count} bitmap chunks; at most ${ROWS_PER_GEN}` }] };
+    return { problems: [{ code: 'ebpf.too-many-rows', path: '', message: `${rows.count} distinct bitmap chunks; at most ${ROWS_PER_GEN}` }] };
+  if (rows.indexCount > INDEX_PER_GEN)
+    return { problems: [{ code: 'ebpf.too-many-chunk-references', path: '', message: `${rows.indexCount} bitmap chunk references; at most ${INDEX_PER_GEN}` }] };
+  const packed = rows.pack();
 
   return {
     tables: {
@@ -367,8 +388,10 @@ export function buildTables(input: TablesInput): { tables?: BpfTables; problems:
       portClasses,
       portClassCount: portSig.size,
       heads,
-      rows: rows.pack(),
+      rows: packed.rows,
       rowCount: rows.count,
+      index: packed.index,
+      indexCount: rows.indexCount,
       verdicts,
       classSignatures: ac.members.map((m) => sigOf(m)),
     },

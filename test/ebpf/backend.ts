@@ -21,6 +21,7 @@ export class EbpfTestBackend implements EnforcingBackend {
       tag: `${this.tag}-${process.pid}`,
       pinRoot: TEST_PIN_ROOT,
       stateRoot: this.stateRoot,
+      logDenied: true,
     });
     this.enforcer.applyCluster(cluster);
   }

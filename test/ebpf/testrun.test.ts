@@ -55,6 +55,7 @@ describe.skipIf(!isRoot)('eBPF tc programs under BPF_PROG_TEST_RUN', () => {
     const { tables, problems } = buildTables(makeInput(SETS, EGRESS as never, INGRESS as never));
     expect(problems).toEqual([]);
     inst.install(tables!);
+    inst.setLogDenied(true);
   });
 
   afterAll(() => {
@@ -178,6 +179,14 @@ describe.skipIf(!isRoot)('eBPF tc programs under BPF_PROG_TEST_RUN', () => {
 
   it('non-IP frames (ARP) pass', () => {
     expect(inst.native.testRun('pal_egress', arpFrame(), 1).retval).toBe(TC_ACT_OK);
+  });
+
+  it('deny events are off unless asked for (the ring buffer costs per denied packet)', () => {
+    inst.setLogDenied(false);
+    inst.native.drainDenyEvents();
+    expect(run('pal_egress', { src: v4.a, dst: v4.c, l4: 'tcp', srcPort: nextPort(), dstPort: 443 })).toBe(TC_ACT_SHOT);
+    expect(inst.native.drainDenyEvents()).toEqual([]);
+    inst.setLogDenied(true);
   });
 
   it('a denied new flow emits a deny event with rule, tier and 5-tuple; counters count per rule', () => {

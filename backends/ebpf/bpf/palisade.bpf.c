@@ -96,6 +96,15 @@ struct {
 
 struct {
   __uint(type, BPF_MAP_TYPE_ARRAY);
+  __uint(max_entries, PAL_GENERATIONS * PAL_INDEX_PER_GEN);
+  __uint(map_flags, BPF_F_MMAPABLE);
+  __type(key, __u32);
+  __type(value, __u32);
+  __uint(pinning, LIBBPF_PIN_BY_NAME);
+} pal_row_index SEC(".maps");
+
+struct {
+  __uint(type, BPF_MAP_TYPE_ARRAY);
   __uint(max_entries, PAL_GENERATIONS * PAL_ROWS_PER_GEN);
   __type(key, __u32);
   __type(value, struct pal_chunk);
@@ -189,9 +198,24 @@ struct pal_pkt {
 #define PARSE_MALFORMED 2
 #define PARSE_PASS_CONTROL 3 /* IPv6 neighbour discovery / MLD: link control, never policy */
 
+/*
+ * Copy `len` header bytes at `off`: straight from the linear packet data when it is there (the
+ * common case), through bpf_skb_load_bytes otherwise (non-linear skbs). Returns < 0 when the
+ * packet is shorter than off + len.
+ */
+static __always_inline int load(struct __sk_buff *skb, __u32 off, void *to, __u32 len) {
+  void *data = (void *)(long)skb->data;
+  void *end = (void *)(long)skb->data_end;
+  if (off <= 512 && data + off + len <= end) {
+    __builtin_memcpy(to, data + off, len);
+    return 0;
+  }
+  return bpf_skb_load_bytes(skb, off, to, len);
+}
+
 static __always_inline int parse_ipv4(struct __sk_buff *skb, struct pal_pkt *p) {
   __u8 h[20];
-  if (bpf_skb_load_bytes(skb, PAL_L3_OFF, h, sizeof(h)) < 0) return PARSE_MALFORMED;
+  if (load(skb, PAL_L3_OFF, h, sizeof(h)) < 0) return PARSE_MALFORMED;
   __u32 ihl = h[0] & 0x0f;
   if ((h[0] >> 4) != 4 || ihl < 5) return PARSE_MALFORMED;
   __u32 totLen = ((__u32)h[2] << 8) | h[3];
@@ -211,7 +235,7 @@ static __always_inline int parse_ipv4(struct __sk_buff *skb, struct pal_pkt *p) 
 
 static __always_inline int parse_ipv6(struct __sk_buff *skb, struct pal_pkt *p) {
   __u8 h[40];
-  if (bpf_skb_load_bytes(skb, PAL_L3_OFF, h, sizeof(h)) < 0) return PARSE_MALFORMED;
+  if (load(skb, PAL_L3_OFF, h, sizeof(h)) < 0) return PARSE_MALFORMED;
   if ((h[0] >> 4) != 6) return PARSE_MALFORMED;
   __u32 payloadLen = ((__u32)h[4] << 8) | h[5];
   if (skb->len < PAL_L3_OFF + 40 + payloadLen) return PARSE_MALFORMED;
@@ -226,12 +250,12 @@ static __always_inline int parse_ipv6(struct __sk_buff *skb, struct pal_pkt *p) 
   for (int i = 0; i < PAL_MAX_EXT_HDRS; i++) {
     if (next == 0 /* hop-by-hop */ || next == 43 /* routing */ || next == 60 /* destination opts */ ||
         next == 51 /* AH */) {
-      if (off + 8 > end || bpf_skb_load_bytes(skb, off, e, 2) < 0) return PARSE_MALFORMED;
+      if (off + 8 > end || load(skb, off, e, 2) < 0) return PARSE_MALFORMED;
       __u32 len = next == 51 ? ((__u32)e[1] + 2) * 4 : ((__u32)e[1] + 1) * 8;
       next = e[0];
       off += len;
     } else if (next == 44 /* fragment */) {
-      if (off + 8 > end || bpf_skb_load_bytes(skb, off, e, 8) < 0) return PARSE_MALFORMED;
+      if (off + 8 > end || load(skb, off, e, 8) < 0) return PARSE_MALFORMED;
       next = e[0];
       __u32 fo = ((__u32)e[2] << 8) | e[3];
       if (fo & 0xfff8) p->frag = PAL_FRAG_LATER;
@@ -260,7 +284,7 @@ static __always_inline int parse_l4(struct __sk_buff *skb, struct pal_pkt *p) {
   default: return PARSE_OK;
   }
   __u8 l4[8];
-  if (skb->len < p->l4Off + need || bpf_skb_load_bytes(skb, p->l4Off, l4, 8) < 0) return PARSE_MALFORMED;
+  if (skb->len < p->l4Off + need || load(skb, p->l4Off, l4, 8) < 0) return PARSE_MALFORMED;
   if (p->proto == IPPROTO_ICMP || p->proto == IPPROTO_ICMPV6) {
     p->icmpType = l4[0];
     if (p->proto == IPPROTO_ICMPV6 && ((l4[0] >= 130 && l4[0] <= 137) || l4[0] == 143))
@@ -330,7 +354,9 @@ static __always_inline struct pal_row_head *row_head(__u32 genDir, __u32 dim, __
 }
 
 static __always_inline __u32 chunk_row(const struct pal_row_head *h, __u32 k) {
-  return h->firstRow + popcount64(h->chunkMask & ((1ULL << k) - 1));
+  __u32 idx = h->firstIndex + popcount64(h->chunkMask & ((1ULL << k) - 1));
+  __u32 *row = bpf_map_lookup_elem(&pal_row_index, &idx);
+  return row ? *row : 0xffffffffu; /* a missing index reads as no chunk: pal_chunk_first finds none */
 }
 
 /*
@@ -386,17 +412,13 @@ struct pal_decision {
   __u32 reason;
 };
 
-static __always_inline void classify(struct __sk_buff *skb, __u32 dir, const struct pal_pkt *p,
+static __always_inline void classify(struct __sk_buff *skb, __u32 gen, __u32 dir, const struct pal_pkt *p,
                                      struct pal_decision *d) {
-  __u32 zero = 0;
   d->allow = 1;
   d->tier = PAL_TIER_DEFAULT;
   d->ruleId = PAL_NO_RULE;
   d->counterIndex = PAL_NO_RULE;
   d->reason = PAL_REASON_RULE;
-  struct pal_config *cfg = bpf_map_lookup_elem(&pal_config, &zero);
-  if (!cfg) return;
-  __u32 gen = cfg->activeGen & 1;
   const __u8 *subject = dir == PAL_DIR_EGRESS ? p->src : p->dst;
   const __u8 *peer = dir == PAL_DIR_EGRESS ? p->dst : p->src;
   __u32 sc = addr_class(gen, p, subject);
@@ -449,15 +471,15 @@ static __always_inline int flow_key(const struct pal_pkt *p, struct pal_flow_key
   __builtin_memset(k, 0, sizeof(*k));
   k->family = p->family;
   k->proto = p->proto;
-  int srcFirst = 0, decided = 0;
-#pragma unroll
-  for (int i = 0; i < 16; i++) {
-    if (!decided && p->src[i] != p->dst[i]) {
-      srcFirst = p->src[i] < p->dst[i];
-      decided = 1;
-    }
-  }
-  if (!decided) srcFirst = bpf_ntohs(p->srcPortNet) <= bpf_ntohs(p->dstPortNet);
+  /* any total order makes the key canonical: compare the addresses as four 32-bit words */
+  const __u32 *sa = (const __u32 *)p->src;
+  const __u32 *da = (const __u32 *)p->dst;
+  int srcFirst;
+  if (sa[0] != da[0]) srcFirst = sa[0] < da[0];
+  else if (sa[1] != da[1]) srcFirst = sa[1] < da[1];
+  else if (sa[2] != da[2]) srcFirst = sa[2] < da[2];
+  else if (sa[3] != da[3]) srcFirst = sa[3] < da[3];
+  else srcFirst = p->srcPortNet <= p->dstPortNet;
   if (srcFirst) {
     __builtin_memcpy(k->addrANet, p->src, 16);
     __builtin_memcpy(k->addrBNet, p->dst, 16);
@@ -474,6 +496,9 @@ static __always_inline int flow_key(const struct pal_pkt *p, struct pal_flow_key
 
 static __always_inline void emit_deny(struct __sk_buff *skb, __u32 dir, const struct pal_pkt *p,
                                       const struct pal_decision *d) {
+  __u32 zero = 0;
+  struct pal_config *cfg = bpf_map_lookup_elem(&pal_config, &zero);
+  if (!cfg || !(cfg->flags & PAL_CFG_LOG_DENIED)) return;
   struct pal_deny_event *ev = bpf_ringbuf_reserve(&pal_deny_events, sizeof(*ev), 0);
   if (!ev) {
     stat_inc(PAL_STAT_RINGBUF_LOST);
@@ -528,7 +553,7 @@ static __always_inline int enforce(struct __sk_buff *skb, __u32 dir) {
     __builtin_memcpy(fk.dstNet, p.dst, 16);
     if (p.frag == PAL_FRAG_LATER) {
       struct pal_frag *f = bpf_map_lookup_elem(&pal_frags, &fk);
-      if (!f || bpf_ktime_get_ns() - f->seenNs > PAL_FRAG_TIMEOUT_NS)
+      if (!f || bpf_ktime_get_coarse_ns() - f->seenNs > PAL_FRAG_TIMEOUT_NS)
         return drop(skb, dir, &p, PAL_REASON_FRAGMENT, PAL_STAT_FRAG_UNKNOWN);
       p.srcPortNet = f->srcPortNet;
       p.dstPortNet = f->dstPortNet;
@@ -538,7 +563,7 @@ static __always_inline int enforce(struct __sk_buff *skb, __u32 dir) {
   __u32 okFlag = dir == PAL_DIR_EGRESS ? PAL_FLOW_EGRESS_OK : PAL_FLOW_INGRESS_OK;
   struct pal_flow_key key;
   int isA = flow_key(&p, &key);
-  __u64 now = bpf_ktime_get_ns();
+  __u64 now = bpf_ktime_get_coarse_ns(); /* a clock read per packet matters: coarse is a memory load */
   __u64 timeout = p.proto == IPPROTO_TCP ? PAL_FLOW_TIMEOUT_TCP_NS : PAL_FLOW_TIMEOUT_OTHER_NS;
   struct pal_flow *f = bpf_map_lookup_elem(&pal_flows, &key);
   if (f && now - f->lastSeenNs <= timeout) {
@@ -551,8 +576,11 @@ static __always_inline int enforce(struct __sk_buff *skb, __u32 dir) {
     f = 0;
   }
 
+  __u32 zero = 0;
+  struct pal_config *cfg = bpf_map_lookup_elem(&pal_config, &zero);
+  __u32 gen = cfg ? cfg->activeGen & 1 : 0;
   struct pal_decision d;
-  classify(skb, dir, &p, &d);
+  classify(skb, gen, dir, &p, &d);
   if (!d.allow) {
     stat_inc(PAL_STAT_NEW_DENIED);
     emit_deny(skb, dir, &p, &d);

@@ -9,8 +9,9 @@
  *   addr_exact    HASH                (gen, family, address) -> address class  (pod IPs, /32 /128)
  *   addr_lpm4/6   LPM_TRIE            (gen, prefix)          -> address class  (CIDRs)
  *   port_class    ARRAY (mmapable)    (gen, protocol class, dst port) -> port class
- *   row_head      ARRAY               (gen, direction, dimension, class) -> chunk mask + first row
- *   rows          ARRAY               row -> 512-bit chunk of a rule bitmap (only non-zero chunks)
+ *   row_head      ARRAY               (gen, direction, dimension, class) -> chunk mask + first index
+ *   row_index     ARRAY (mmapable)    index -> row of one non-zero chunk of a class's bitmap
+ *   rows          ARRAY               row -> 512-bit chunk (deduplicated: classes share equal chunks)
  *   verdicts      ARRAY               (gen, direction, rule) -> action, tier, pass target, ids
  *   rule_counters PERCPU_ARRAY        counter slot -> packets, bytes
  *   flows         LRU_HASH            canonical 5-tuple -> which directions were allowed
@@ -24,7 +25,8 @@
  * - Byte order is in the name: `...Net` is network order, everything else host order.
  * - A rule bitmap row has bit r set when rule r (position in its direction's first-match list)
  *   accepts the class in that dimension. Chunk k of a row covers rules [512k, 512k+512); only
- *   non-zero chunks are stored, at firstRow + popcount(chunkMask & ((1 << k) - 1)).
+ *   non-zero chunks are stored: chunk k is rows[row_index[firstIndex + popcount(chunkMask & ((1 << k) - 1))]].
+ *   Equal chunks are stored once (adjacent port classes differ in one bit, so most chunks repeat).
  * Thread-safety: maps are shared kernel objects; the loader is the only writer, and it writes
  *   only the inactive generation (full apply) or adds entries that a reader of the active
  *   generation may see in any order without harm (pod churn: rows before the address entry).
@@ -59,9 +61,11 @@
 /* rules per direction: 64 chunks of 512 */
 #define PAL_MAX_RULES (PAL_MAX_CHUNKS * PAL_CHUNK_RULES)
 /* classes per dimension (address classes are shared by subject and peer) */
-#define PAL_MAX_CLASSES 16384u
-/* chunk rows per generation; the rows map holds PAL_GENERATIONS regions of this size */
+#define PAL_MAX_CLASSES 65536u
+/* distinct chunks per generation; the rows map holds PAL_GENERATIONS regions of this size */
 #define PAL_ROWS_PER_GEN 262144u
+/* chunk references per generation (row_index) */
+#define PAL_INDEX_PER_GEN 1048576u
 #define PAL_MAX_COUNTERS (2u * PAL_MAX_RULES)
 #define PAL_EXACT_ENTRIES 131072u
 #define PAL_LPM_ENTRIES 65536u
@@ -110,9 +114,12 @@
 #define PAL_REASON_FRAGMENT 2u  /* a non-first fragment whose first fragment was not seen */
 #define PAL_REASON_MAP_MISS 3u  /* a policy table entry missing: fail closed */
 
+/* config flags */
+#define PAL_CFG_LOG_DENIED 1u /* emit a ring-buffer event per denied packet */
+
 struct pal_config {
   __u32 activeGen;
-  __u32 flags;
+  __u32 flags; /* PAL_CFG_* */
   __u64 version;
 };
 
@@ -150,9 +157,11 @@ struct pal_addr_class {
 /* row_head index: ((gen * PAL_DIRS + dir) * PAL_DIMS + dim) * PAL_MAX_CLASSES + class */
 struct pal_row_head {
   __u64 chunkMask;
-  __u32 firstRow;
+  __u32 firstIndex; /* into row_index (absolute) */
   __u32 pad;
 };
+
+/* row_index: value __u32 absolute row in `rows`; written through mmap (8-byte strided elements) */
 
 struct pal_chunk {
   __u64 w[PAL_CHUNK_WORDS];
@@ -241,7 +250,7 @@ PAL_ASSERT(sizeof(struct pal_lpm4_key) == 12 && PAL_OFFSETOF(struct pal_lpm4_key
 PAL_ASSERT(sizeof(struct pal_lpm6_key) == 24 && PAL_OFFSETOF(struct pal_lpm6_key, gen) == 4 &&
                PAL_OFFSETOF(struct pal_lpm6_key, addrNet) == 5, "pal_lpm6_key");
 PAL_ASSERT(sizeof(struct pal_addr_class) == 4, "pal_addr_class");
-PAL_ASSERT(sizeof(struct pal_row_head) == 16 && PAL_OFFSETOF(struct pal_row_head, firstRow) == 8, "pal_row_head");
+PAL_ASSERT(sizeof(struct pal_row_head) == 16 && PAL_OFFSETOF(struct pal_row_head, firstIndex) == 8, "pal_row_head");
 PAL_ASSERT(sizeof(struct pal_chunk) == 64, "pal_chunk");
 PAL_ASSERT(sizeof(struct pal_verdict) == 16 && PAL_OFFSETOF(struct pal_verdict, passTarget) == 4 &&
                PAL_OFFSETOF(struct pal_verdict, counterIndex) == 8 && PAL_OFFSETOF(struct pal_verdict, ruleId) == 12,

@@ -30,7 +30,7 @@ namespace {
 
 const char *const kProgs[] = {"pal_egress", "pal_ingress"};
 const char *const kMaps[] = {"pal_config",   "pal_addr_exact",    "pal_addr_lpm4", "pal_addr_lpm6",
-                             "pal_port_class", "pal_row_head",    "pal_rows",      "pal_verdicts",
+                             "pal_port_class", "pal_row_head",    "pal_row_index", "pal_rows", "pal_verdicts",
                              "pal_rule_counters", "pal_flows",    "pal_frags",     "pal_stats",
                              "pal_deny_events"};
 
@@ -151,6 +151,7 @@ std::string describePermission(int errnum, bool netAdminNeeded) {
 Datapath::~Datapath() {
   if (ring_) ring_buffer__free(ring_);
   if (portMmap_) munmap(portMmap_, portMmapLen_);
+  if (indexMmap_) munmap(indexMmap_, indexMmapLen_);
   if (obj_) {
     bpf_object__close(obj_);  // closes the fds it owns (maps and programs stay pinned)
   } else {
@@ -248,6 +249,14 @@ Datapath *Datapath::open(const std::string &objPath, const std::string &pinDir, 
   }
   dp->portMmap_ = mm;
   dp->portMmapLen_ = portLen;
+  const size_t indexLen = size_t(PAL_GENERATIONS) * PAL_INDEX_PER_GEN * sizeof(uint64_t);
+  mm = mmap(nullptr, indexLen, PROT_READ | PROT_WRITE, MAP_SHARED, dp->mapFd("pal_row_index"), 0);
+  if (mm == MAP_FAILED) {
+    rcOut = fail(err, -errno, "mmap pal_row_index");
+    return nullptr;
+  }
+  dp->indexMmap_ = mm;
+  dp->indexMmapLen_ = indexLen;
   return dp.release();
 }
 
@@ -347,10 +356,21 @@ int Datapath::activeGeneration(uint32_t &gen, uint64_t &version, std::string &er
 int Datapath::activate(uint32_t gen, uint64_t version, std::string &err) {
   uint32_t zero = 0;
   pal_config cfg;
-  memset(&cfg, 0, sizeof(cfg));
+  int rc = bpf_map_lookup_elem(mapFd("pal_config"), &zero, &cfg);
+  if (rc < 0) return fail(err, rc, "lookup pal_config");
   cfg.activeGen = gen & 1;
   cfg.version = version;
-  int rc = bpf_map_update_elem(mapFd("pal_config"), &zero, &cfg, BPF_ANY);
+  rc = bpf_map_update_elem(mapFd("pal_config"), &zero, &cfg, BPF_ANY);
+  return rc < 0 ? fail(err, rc, "update pal_config") : 0;
+}
+
+int Datapath::setFlags(uint32_t flags, std::string &err) {
+  uint32_t zero = 0;
+  pal_config cfg;
+  int rc = bpf_map_lookup_elem(mapFd("pal_config"), &zero, &cfg);
+  if (rc < 0) return fail(err, rc, "lookup pal_config");
+  cfg.flags = flags;
+  rc = bpf_map_update_elem(mapFd("pal_config"), &zero, &cfg, BPF_ANY);
   return rc < 0 ? fail(err, rc, "update pal_config") : 0;
 }
 
@@ -491,7 +511,7 @@ int Datapath::writePortClasses(uint32_t gen, const uint32_t *classes, std::strin
 }
 
 int Datapath::writeRowHeads(uint32_t gen, uint32_t dir, uint32_t dim, uint32_t firstClass, uint32_t n,
-                            const uint64_t *masks, const uint32_t *firstRows, std::string &err) {
+                            const uint64_t *masks, const uint32_t *firstIndexes, std::string &err) {
   if (gen >= PAL_GENERATIONS || dir >= PAL_DIRS || dim >= PAL_DIMS || uint64_t(firstClass) + n > PAL_MAX_CLASSES)
     return fail(err, -E2BIG, "row heads out of range (at most " + std::to_string(PAL_MAX_CLASSES) + " classes)");
   std::vector<uint32_t> keys(n);
@@ -500,10 +520,19 @@ int Datapath::writeRowHeads(uint32_t gen, uint32_t dir, uint32_t dim, uint32_t f
   for (uint32_t i = 0; i < n; i++) {
     keys[i] = base + i;
     vals[i].chunkMask = masks[i];
-    vals[i].firstRow = firstRows[i];
+    vals[i].firstIndex = firstIndexes[i];
     vals[i].pad = 0;
   }
   return updateBatch("pal_row_head", keys.data(), vals.data(), n, sizeof(uint32_t), sizeof(pal_row_head), err);
+}
+
+int Datapath::writeRowIndex(uint32_t firstIndex, uint32_t n, const uint32_t *rows, std::string &err) {
+  if (uint64_t(firstIndex) + n > uint64_t(PAL_GENERATIONS) * PAL_INDEX_PER_GEN)
+    return fail(err, -E2BIG, "rule bitmap references exceed the map (" + std::to_string(PAL_INDEX_PER_GEN) + " per generation)");
+  uint64_t *dst = static_cast<uint64_t *>(indexMmap_) + firstIndex;
+  for (uint32_t i = 0; i < n; i++) dst[i] = rows[i];
+  __sync_synchronize();
+  return 0;
 }
 
 int Datapath::writeRows(uint32_t firstRow, uint32_t n, const uint64_t *words, std::string &err) {

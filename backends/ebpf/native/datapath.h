@@ -84,6 +84,8 @@ class Datapath {
   // ---- generation writers ------------------------------------------------------------------
   int activeGeneration(uint32_t &gen, uint64_t &version, std::string &err) const;
   int activate(uint32_t gen, uint64_t version, std::string &err);
+  /** Set config.flags (PAL_CFG_*) without changing the generation. */
+  int setFlags(uint32_t flags, std::string &err);
   /** Delete every address entry of `gen` (exact and LPM). */
   int clearAddresses(uint32_t gen, std::string &err);
   int writeAddresses(uint32_t gen, const std::vector<AddrEntry> &entries, std::string &err);
@@ -92,7 +94,9 @@ class Datapath {
   int writePortClasses(uint32_t gen, const uint32_t *classes, std::string &err);
   /** heads for classes [firstClass, firstClass + n) of (gen, dir, dim). */
   int writeRowHeads(uint32_t gen, uint32_t dir, uint32_t dim, uint32_t firstClass, uint32_t n, const uint64_t *masks,
-                    const uint32_t *firstRows, std::string &err);
+                    const uint32_t *firstIndexes, std::string &err);
+  /** row_index entries [firstIndex, firstIndex + n) (absolute): absolute rows. Through mmap. */
+  int writeRowIndex(uint32_t firstIndex, uint32_t n, const uint32_t *rows, std::string &err);
   /** n chunks (8 words each) at rows [firstRow, firstRow + n) (absolute row indices). */
   int writeRows(uint32_t firstRow, uint32_t n, const uint64_t *words, std::string &err);
   int writeVerdicts(uint32_t gen, uint32_t dir, uint32_t n, const pal_verdict *verdicts, std::string &err);
@@ -128,6 +132,8 @@ class Datapath {
   std::map<std::string, int> maps_;
   void *portMmap_ = nullptr;
   size_t portMmapLen_ = 0;
+  void *indexMmap_ = nullptr;
+  size_t indexMmapLen_ = 0;
   ::ring_buffer *ring_ = nullptr;
   std::vector<pal_deny_event> *ringSink_ = nullptr;
 };

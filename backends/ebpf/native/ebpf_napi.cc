@@ -100,12 +100,14 @@ class EbpfDatapath : public Napi::ObjectWrap<EbpfDatapath> {
                            InstanceMethod("query", &EbpfDatapath::Query),
                            InstanceMethod("activeGeneration", &EbpfDatapath::ActiveGeneration),
                            InstanceMethod("activate", &EbpfDatapath::Activate),
+                           InstanceMethod("setFlags", &EbpfDatapath::SetFlags),
                            InstanceMethod("clearAddresses", &EbpfDatapath::ClearAddresses),
                            InstanceMethod("writeAddresses", &EbpfDatapath::WriteAddresses),
                            InstanceMethod("deleteAddresses", &EbpfDatapath::DeleteAddresses),
                            InstanceMethod("writePortClasses", &EbpfDatapath::WritePortClasses),
                            InstanceMethod("writeRowHeads", &EbpfDatapath::WriteRowHeads),
                            InstanceMethod("writeRows", &EbpfDatapath::WriteRows),
+                           InstanceMethod("writeRowIndex", &EbpfDatapath::WriteRowIndex),
                            InstanceMethod("writeVerdicts", &EbpfDatapath::WriteVerdicts),
                            InstanceMethod("readCounters", &EbpfDatapath::ReadCounters),
                            InstanceMethod("clearCounters", &EbpfDatapath::ClearCounters),
@@ -190,6 +192,11 @@ class EbpfDatapath : public Napi::ObjectWrap<EbpfDatapath> {
     check(info, dp(info).activate(u32(info, 0, "gen"), version, err), err);
     return info.Env().Undefined();
   }
+  Napi::Value SetFlags(const Napi::CallbackInfo &info) {
+    std::string err;
+    check(info, dp(info).setFlags(u32(info, 0, "flags"), err), err);
+    return info.Env().Undefined();
+  }
   Napi::Value ClearAddresses(const Napi::CallbackInfo &info) {
     std::string err;
     check(info, dp(info).clearAddresses(u32(info, 0, "gen"), err), err);
@@ -216,11 +223,18 @@ class EbpfDatapath : public Napi::ObjectWrap<EbpfDatapath> {
     check(info, dp(info).writePortClasses(u32(info, 0, "gen"), c.Data(), err), err);
     return info.Env().Undefined();
   }
-  // writeRowHeads(gen, dir, dim, firstClass, masks: BigUint64Array, firstRows: Uint32Array)
+  // writeRowIndex(firstIndex, rows: Uint32Array)
+  Napi::Value WriteRowIndex(const Napi::CallbackInfo &info) {
+    auto rows = typed<uint32_t>(info, 1, "rows");
+    std::string err;
+    check(info, dp(info).writeRowIndex(u32(info, 0, "firstIndex"), uint32_t(rows.ElementLength()), rows.Data(), err), err);
+    return info.Env().Undefined();
+  }
+  // writeRowHeads(gen, dir, dim, firstClass, masks: BigUint64Array, firstIndexes: Uint32Array)
   Napi::Value WriteRowHeads(const Napi::CallbackInfo &info) {
     auto masks = typed<uint64_t>(info, 4, "masks");
-    auto rows = typed<uint32_t>(info, 5, "firstRows");
-    if (masks.ElementLength() != rows.ElementLength()) throwArg(info.Env(), "masks and firstRows disagree");
+    auto rows = typed<uint32_t>(info, 5, "firstIndexes");
+    if (masks.ElementLength() != rows.ElementLength()) throwArg(info.Env(), "masks and firstIndexes disagree");
     std::string err;
     check(info, dp(info).writeRowHeads(u32(info, 0, "gen"), u32(info, 1, "dir"), u32(info, 2, "dim"), u32(info, 3, "firstClass"),
                                        uint32_t(masks.ElementLength()), masks.Data(), rows.Data(), err),
@@ -376,11 +390,13 @@ Napi::Value Layout(const Napi::CallbackInfo &info) {
   o.Set("maxRules", PAL_MAX_RULES);
   o.Set("maxClasses", PAL_MAX_CLASSES);
   o.Set("rowsPerGen", PAL_ROWS_PER_GEN);
+  o.Set("indexPerGen", PAL_INDEX_PER_GEN);
   o.Set("chunkRules", PAL_CHUNK_RULES);
   o.Set("maxCounters", PAL_MAX_COUNTERS);
   o.Set("stats", PAL_STATS);
   o.Set("exactEntries", PAL_EXACT_ENTRIES);
   o.Set("lpmEntries", PAL_LPM_ENTRIES);
+  o.Set("flagLogDenied", PAL_CFG_LOG_DENIED);
   return o;
 }
 
