@@ -20,19 +20,24 @@
 //    lookup visits tables in that order and stops as soon as the best match found so far beats the
 //    next table's best rank (priority pruning). Inside a bucket the scan stops at the first match,
 //    or at the first rank that cannot beat the best so far.
-//  - Hash slots are open-addressed (linear probing, load <= 0.8), 16 bytes: {hash, start, count}.
-//  - Batch lookup processes 32 headers per table in three passes (hash + prefetch slot, probe +
-//    prefetch bucket, scan) so that the cache misses of different headers overlap. The scalar
-//    lookup is the same walk for one header, with no prefetch.
+//  - CANDIDATE TABLES: two small arrays indexed by the top bits of the source and destination
+//    address give, per side, a bitmap of the tables (first 128) holding a rule whose prefix covers
+//    those bits; their AND lists the only tables worth probing, in rank order. This replaced a walk
+//    over every table and cut the tables probed per lookup 2-4x.
+//  - Hash slots are open-addressed (linear probing, load <= 0.5), 8 bytes: {tag, first record};
+//    the last record of a bucket carries a flag. The hash is multiply-shift (two multiplies).
+//  - Batch lookup walks the headers one by one and prefetches the candidate words of a header a few
+//    positions ahead; the scalar lookup is the same walk without prefetch.
 //  - BPF lowering: each table is one BPF hash map keyed by the masked tuple, value = bucket
 //    (start, count) into an array map of records; the table list is a small array walked in order.
 //
 // Invariants (after build): tables sorted by minRank ascending; every rule in exactly one bucket;
 // buckets sorted by rank; record fields are masked (src & mask(srcLen)).
 //
-// Costs: build O(R * T) hash inserts (T = tables, typically 10-60), lookup O(T' * (1 probe +
-// bucket scan)) where T' <= T is the number of tables before pruning stops the walk. Memory per
-// rule: one record (24 bytes IPv4, 48 IPv6) plus ~16-20 bytes of slots.
+// Costs: build O(R * T) hash inserts (T = tables, typically 20-110 on ClassBench), lookup
+// O(C * (1 probe + bucket scan)) where C is the number of candidate tables before pruning stops the
+// walk (2-12 per lookup on ClassBench). Memory per rule: one record (24 bytes IPv4, 48 IPv6), ~8-16
+// bytes of slots and <= 16 bytes of candidate bitmaps.
 //
 // Thread-safety: immutable after build(); any number of threads may look up concurrently.
 #pragma once
@@ -67,19 +72,25 @@ struct Family6 {
   }
 };
 
+#ifdef PAL_TUPLE_STATS
+inline uint64_t g_visit, g_pass, g_hit, g_rec;
+#endif
+
 // ports and proto packed in one word: sport<<24 | dport<<8 | proto.
 inline uint64_t packAux(uint16_t sport, uint16_t dport, uint8_t proto) {
   return (uint64_t(sport) << 24) | (uint64_t(dport) << 8) | proto;
 }
 
 // Build knobs (defaults are the shipped configuration; bench/native/ explores others).
-// Measured on ClassBench acl1/fw1/ipc1 1k and 10k (bench/native/classbench_core.cc): address-only
-// tuples with lengths rounded down to multiples of 8 and a limit of 16 give the fewest tables
-// visited per lookup; port/proto key fields multiply the tables (up to 8x) for little gain.
+// Chosen on ClassBench acl1/fw1/ipc1 1k and 10k with bench/native/classbench_core.cc (which takes
+// these knobs on its command line): an exact dport and an exact protocol as key fields keep buckets
+// short (ClassBench rules often differ only in dport), lengths rounded down to multiples of 8 and a
+// limit of 8 keep the table count at 26-67. Other settings were within +-20% on some sets and worse
+// on others.
 struct TupleParams {
-  unsigned collisionLimit = 16;
-  bool portDims = false;  // tuples may treat exact sport/dport as key fields
-  bool protoDim = false;  // tuples may treat an exact protocol as a key field
+  unsigned collisionLimit = 8;
+  int portDims = 2;       // tuples may treat exact ports as key fields: 0 none, 1 both, 2 dport only
+  bool protoDim = true;   // tuples may treat an exact protocol as a key field
   int relax = 1;          // 0: l<8 ? l : l - l%4; 1: round down to a multiple of 8; 2: none
 };
 
@@ -87,7 +98,6 @@ template <class F>
 class TupleIndex {
  public:
   using Addr = typename F::Addr;
-  static constexpr size_t kBlock = 32;
 
   struct Record {
     Addr src, dst;  // masked
@@ -121,7 +131,8 @@ class TupleIndex {
   size_t ruleCount() const { return records_.size(); }
   size_t bytes() const {
     return sizeof(*this) + tables_.capacity() * sizeof(Table) + slots_.capacity() * sizeof(Slot) +
-           records_.capacity() * sizeof(Record);
+           records_.capacity() * sizeof(Record) +
+           (srcCand_.capacity() + dstCand_.capacity()) * sizeof(uint64_t);
   }
 
  private:
@@ -156,8 +167,13 @@ class TupleIndex {
     return (t.sportExact ? 0xFFFFull << 24 : 0) | (t.dportExact ? 0xFFFFull << 8 : 0) |
            (t.protoExact ? 0xFFull : 0);
   }
+  // Multiply-shift (Dietzfelbinger): the HIGH halves of two independent products of the key;
+  // low 32 bits of the result index the slots, high 32 bits are the tag (~5 cycles). Hash quality
+  // only affects speed: buckets that collide on (slot, tag) are merged at build time and every
+  // candidate is checked on all fields.
   static uint64_t hashKey(const Addr& src, const Addr& dst, uint64_t aux) {
-    return mix64(F::fold(src, dst) ^ (aux * 0x9e3779b97f4a7c15ull));
+    const uint64_t x = F::fold(src, dst) ^ (aux * 0xc2b2ae3d27d4eb4full);
+    return ((x * 0x9e3779b97f4a7c15ull) >> 32) | ((x * 0xd6e8feb86659fd93ull) & 0xFFFFFFFF00000000ull);
   }
   static unsigned top6(uint32_t a) { return a >> 26; }
   static unsigned top6(const Addr6& a) { return unsigned(a.hi >> 58); }
@@ -176,11 +192,14 @@ class TupleIndex {
     return len < 8 ? len : uint8_t(len - len % 4);
   }
 
+  // Branch-free: the five tests are combined with & (one unpredictable branch per record, not five).
   static bool matches(const Record& r, const Header& h) {
-    return F::eq(F::andm(h.src, F::mask(r.srcLen)), r.src) &&
-           F::eq(F::andm(h.dst, F::mask(r.dstLen)), r.dst) && h.sport >= r.sportLo &&
-           h.sport <= r.sportHi && h.dport >= r.dportLo && h.dport <= r.dportHi &&
-           ((h.proto ^ r.proto) & r.protoMask) == 0;
+    const bool src = F::eq(F::andm(h.src, F::mask(r.srcLen)), r.src);
+    const bool dst = F::eq(F::andm(h.dst, F::mask(r.dstLen)), r.dst);
+    const bool sp = uint32_t(h.sport - r.sportLo) <= uint32_t(r.sportHi - r.sportLo);
+    const bool dp = uint32_t(h.dport - r.dportLo) <= uint32_t(r.dportHi - r.dportLo);
+    const bool pr = ((h.proto ^ r.proto) & r.protoMask) == 0;
+    return src & dst & sp & dp & pr;
   }
   // The first record of the bucket for `hash`, or nullptr.
   const Record* probe(const Table& t, uint64_t hash) const {
@@ -204,9 +223,35 @@ class TupleIndex {
     return best;
   }
 
+  // Candidate tables: bit k of srcCand_[top bits of src] & dstCand_[top bits of dst] is set when
+  // table k (< 64) holds a rule whose prefixes cover those top bits. One AND replaces a walk over
+  // every table; the bits are exact per rule, so a clear bit proves the table cannot match.
+  // Tables 0..127 have candidate bits (two words per entry when there are more than 64 tables);
+  // tables beyond that are walked with the coarser per-table top-6-bit test.
+  static constexpr unsigned kCandWordsMax = 2;
+  static constexpr unsigned kCandTables = 64 * kCandWordsMax;
+  static uint32_t topBits(uint32_t a, unsigned b) { return b ? a >> (32 - b) : 0; }
+  static uint32_t topBits(const Addr6& a, unsigned b) { return b ? uint32_t(a.hi >> (64 - b)) : 0; }
+  const uint64_t* srcCandOf(const Header& h) const {
+    return &srcCand_[size_t(topBits(h.src, candBits_)) * candWords_];
+  }
+  const uint64_t* dstCandOf(const Header& h) const {
+    return &dstCand_[size_t(topBits(h.dst, candBits_)) * candWords_];
+  }
+  uint32_t visit(const Table& t, const Header& h, uint32_t best, uint32_t minRank) const {
+    const Record* r = probe(t, hashFor(t, h));
+#ifdef PAL_TUPLE_STATS
+    ++g_pass;
+    if (r) { ++g_hit; for (const Record* q = r;; ++q) { ++g_rec; if (q->rankLast & kLast) break; } }
+#endif
+    return r ? scan(r, h, best, minRank) : best;
+  }
+
   std::vector<Table> tables_;
   std::vector<Slot> slots_;
   std::vector<Record> records_;
+  unsigned candBits_ = 0, candWords_ = 1;
+  std::vector<uint64_t> srcCand_, dstCand_;
 };
 
 // ---------------------------------------------------------------------------------------------
@@ -264,8 +309,8 @@ TupleIndex<F> TupleIndex<F>::build(const std::vector<Input>& rules, const TupleP
       break;
     }
     if (placed) continue;
-    Tuple exact{r.srcLen, r.dstLen, p.portDims && r.sportLo == r.sportHi,
-                p.portDims && r.dportLo == r.dportHi, p.protoDim && r.protoMask == 0xFF};
+    Tuple exact{r.srcLen, r.dstLen, p.portDims == 1 && r.sportLo == r.sportHi,
+                p.portDims != 0 && r.dportLo == r.dportHi, p.protoDim && r.protoMask == 0xFF};
     Tuple relaxed = exact;
     relaxed.srcLen = relaxLen(r.srcLen, p.relax);
     relaxed.dstLen = relaxLen(r.dstLen, p.relax);
@@ -342,6 +387,7 @@ TupleIndex<F> TupleIndex<F>::build(const std::vector<Input>& rules, const TupleP
         out.records_.push_back(rec);
         if (t.tuple.srcLen >= 6) tab.srcTop |= 1ull << top6(rec.src);
         if (t.tuple.dstLen >= 6) tab.dstTop |= 1ull << top6(rec.dst);
+        (void)0;
       }
       out.records_.back().rankLast |= kLast;
       uint32_t i = uint32_t(id) & tab.slotMask;
@@ -351,72 +397,74 @@ TupleIndex<F> TupleIndex<F>::build(const std::vector<Input>& rules, const TupleP
     out.tables_.push_back(tab);
     base += cap;
   }
+  // Candidate masks: 2^candBits entries per side of candWords words; candBits is the largest with
+  // 2^candBits * candWords <= rules (so at most 16 bytes per rule), clamped to [4, 12].
+  out.candWords_ = out.tables_.size() > 64 ? 2 : 1;
+  unsigned bits = 4;
+  while (bits < 12 && (size_t(1) << (bits + 1)) * out.candWords_ <= rules.size()) ++bits;
+  out.candBits_ = rules.empty() ? 0 : bits;
+  out.srcCand_.assign((size_t(1) << out.candBits_) * out.candWords_, 0);
+  out.dstCand_.assign((size_t(1) << out.candBits_) * out.candWords_, 0);
+  auto mark = [&](std::vector<uint64_t>& cand, const Addr& a, unsigned len, unsigned k) {
+    const uint32_t lo = topBits(a, out.candBits_);
+    const uint32_t span = len >= out.candBits_ ? 1u : 1u << (out.candBits_ - len);
+    for (uint32_t v = lo; v < lo + span; ++v) cand[size_t(v) * out.candWords_ + k / 64] |= 1ull << (k % 64);
+  };
+  for (unsigned k = 0; k < out.tables_.size() && k < 64 * out.candWords_; ++k) {
+    const Table& tab = out.tables_[k];
+    const uint32_t end = k + 1 < out.tables_.size() ? out.tables_[k + 1].slotBase : uint32_t(out.slots_.size());
+    for (uint32_t si = tab.slotBase; si < end; ++si) {
+      if (out.slots_[si].start == kEmpty) continue;
+      for (const Record* r = &out.records_[out.slots_[si].start];; ++r) {
+        mark(out.srcCand_, r->src, r->srcLen, k);
+        mark(out.dstCand_, r->dst, r->dstLen, k);
+        if (r->rankLast & kLast) break;
+      }
+    }
+  }
   return out;
 }
 
 // ---------------------------------------------------------------------------------------------
 // Lookup
 
-#ifdef PAL_TUPLE_STATS
-inline uint64_t g_visit, g_pass, g_hit, g_rec;
-#endif
 
 template <class F>
 uint32_t TupleIndex<F>::lookup(const Header& h, uint32_t best, uint32_t minRank) const {
-  for (const Table& t : tables_) {
+  if (tables_.empty()) return best;
+  const uint64_t* sc = srcCandOf(h);
+  const uint64_t* dc = dstCandOf(h);
+  for (unsigned w = 0; w < candWords_; ++w) {
+    for (uint64_t cand = sc[w] & dc[w]; cand; cand &= cand - 1) {
+      const Table& t = tables_[64 * w + __builtin_ctzll(cand)];
+      if (t.minRank >= best) return best;  // tables are sorted by minRank
+      if (t.maxRank >= minRank) best = visit(t, h, best, minRank);
+    }
+  }
+  for (size_t k = 64 * candWords_; k < tables_.size(); ++k) {
+    const Table& t = tables_[k];
     if (t.minRank >= best) break;
-#ifdef PAL_TUPLE_STATS
-    ++g_visit;
-#endif
     if (t.maxRank < minRank || !mayHold(t, h)) continue;
-#ifdef PAL_TUPLE_STATS
-    ++g_pass;
-#endif
-    const Record* r = probe(t, hashFor(t, h));
-#ifdef PAL_TUPLE_STATS
-    if (r) { ++g_hit; for (const Record* q = r;; ++q) { ++g_rec; if (q->rankLast & kLast) break; } }
-#endif
-    if (r) best = scan(r, h, best, minRank);
+    best = visit(t, h, best, minRank);
   }
   return best;
 }
 
+// Batch: the same walk per header, with the candidate words of the header kAhead positions later
+// prefetched. (A lock-step interleave of 16 headers, AMAC-style, was measured slower on every
+// ClassBench set: the structures fit in L2, so there are few misses to overlap, and the
+// bookkeeping cost more than it hid; see bench/RESULTS.md.)
 template <class F>
 void TupleIndex<F>::lookupBatch(const Header* hs, uint32_t* best, size_t n,
                                 uint32_t minRank) const {
-  uint64_t hash[kBlock];
-  const Record* hit[kBlock];
-  uint8_t live[kBlock];
-  for (size_t b0 = 0; b0 < n; b0 += kBlock) {
-    const size_t m = std::min(kBlock, n - b0);
-    const Header* h = hs + b0;
-    uint32_t* bst = best + b0;
-    for (const Table& t : tables_) {
-      if (t.maxRank < minRank) continue;
-      const Slot* slots = &slots_[t.slotBase];
-      size_t k = 0;
-      bool any = false;
-      for (size_t i = 0; i < m; ++i) {
-        if (bst[i] <= t.minRank) continue;
-        any = true;
-        if (!mayHold(t, h[i])) continue;
-        hash[k] = hashFor(t, h[i]);
-        live[k++] = uint8_t(i);
-        __builtin_prefetch(&slots[uint32_t(hash[k - 1]) & t.slotMask]);
-      }
-      // tables are sorted by minRank: if no header can improve here, none can later
-      if (!any) break;
-      for (size_t j = 0; j < k; ++j) {
-        hit[j] = probe(t, hash[j]);
-        if (hit[j]) __builtin_prefetch(hit[j]);
-      }
-      for (size_t j = 0; j < k; ++j) {
-        if (hit[j]) {
-          const size_t i = live[j];
-          bst[i] = scan(hit[j], h[i], bst[i], minRank);
-        }
-      }
+  if (tables_.empty()) return;
+  constexpr size_t kAhead = 4;
+  for (size_t i = 0; i < n; ++i) {
+    if (i + kAhead < n) {
+      __builtin_prefetch(srcCandOf(hs[i + kAhead]));
+      __builtin_prefetch(dstCandOf(hs[i + kAhead]));
     }
+    best[i] = lookup(hs[i], best[i], minRank);
   }
 }
 
