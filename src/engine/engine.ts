@@ -18,7 +18,7 @@
  * Thread-safety: one owner; not re-entrant. (The native classifier itself publishes versions
  * atomically; this wrapper does not add threads.)
  */
-import { sameIp, type Family, type IpAddr } from '../model/ip.js';
+import { formatV4, formatV6, sameIp, type Family, type IpAddr } from '../model/ip.js';
 import type { Cluster, ClusterPolicy, Direction, NetworkPolicy, PolicySet, Tier } from '../model/types.js';
 import { InvalidFlowError } from '../reference/evaluate.js';
 import { PROTOCOLS } from '../model/types.js';
@@ -261,7 +261,7 @@ export class Engine implements Evaluator {
         if (r.peer !== null) used[d].add(r.peer);
       }
       const sets = new Map<number, ReturnType<Resolution['prefixes']>>();
-      for (const id of used[d]) sets.set(id, resolution.prefixes(id));
+      for (const id of used[d]) sets.set(id, resolution.unorderedPrefixes(id));
       backends[d].loadSets(sets);
       backends[d].publishRules(ruleSet[d]);
     }
@@ -359,8 +359,9 @@ export class Engine implements Evaluator {
     if (!a.hasMultiAddressPods) return false;
     const src = family === 4 ? BigInt(words[o] as number) : words6(words, o);
     const dst = family === 4 ? BigInt(words[o + 1] as number) : words6(words, o + 4);
-    const s = a.podOwner(`${family}/${src.toString(16)}`);
-    return s !== undefined && s === a.podOwner(`${family}/${dst.toString(16)}`);
+    const text = (v: bigint): string => (family === 4 ? formatV4(v) : formatV6(v));
+    const s = a.podOwner(text(src));
+    return s !== undefined && s === a.podOwner(text(dst));
   }
 }
 

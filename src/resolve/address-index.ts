@@ -17,7 +17,8 @@ import type { IpAddr } from '../model/ip.js';
 import type { Node, Pod } from '../model/types.js';
 import type { Endpoint } from '../reference/types.js';
 
-export const ipKey = (ip: IpAddr): string => `${ip.family}/${ip.value.toString(16)}`;
+/** A map key for an address: its canonical text (dotted quad or RFC 5952), unique per address. */
+export const ipKey = (ip: IpAddr): string => ip.text;
 
 const cmpText = (a: string, b: string): number => (a < b ? -1 : a > b ? 1 : 0);
 export const comparePods = (a: Pod, b: Pod): number => cmpText(a.namespace, b.namespace) || cmpText(a.name, b.name);

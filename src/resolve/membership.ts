@@ -36,6 +36,11 @@ export class Membership {
     return this.counts.size;
   }
 
+  /** Members in no particular order (for loading a classifier). */
+  unordered(): Cidr[] {
+    return Array.from(this.counts.values(), (e) => e.cidr);
+  }
+
   /** Members, sorted by (family, base, prefixLen). */
   prefixes(): Cidr[] {
     return [...this.counts.values()].map((e) => e.cidr).sort(comparePrefixes);

@@ -26,4 +26,21 @@ export function namedPortGroups(pods: Iterable<Pod>, name: string, protocol?: Pr
   return [...seen.values()].sort((a, b) => PROTO_ORDER[a.protocol] - PROTO_ORDER[b.protocol] || a.port - b.port);
 }
 
+/** Every named port of the inventory: name -> its groups (all protocols), one pass over the pods. */
+export function namedPortIndex(pods: Iterable<Pod>): Map<string, NamedPortGroup[]> {
+  const byName = new Map<string, Map<string, NamedPortGroup>>();
+  for (const p of pods) {
+    if (p.hostNetwork) continue;
+    for (const cp of p.containerPorts) {
+      if (cp.name === undefined) continue;
+      let m = byName.get(cp.name);
+      if (!m) byName.set(cp.name, (m = new Map()));
+      m.set(`${cp.protocol}/${cp.containerPort}`, { name: cp.name, protocol: cp.protocol, port: cp.containerPort });
+    }
+  }
+  const out = new Map<string, NamedPortGroup[]>();
+  for (const [name, m] of byName) out.set(name, [...m.values()].sort((a, b) => PROTO_ORDER[a.protocol] - PROTO_ORDER[b.protocol] || a.port - b.port));
+  return out;
+}
+
 export const groupKey = (g: NamedPortGroup): string => `${g.name}:${g.protocol}/${g.port}`;

@@ -152,6 +152,11 @@ export class Resolution {
     return (this.members[id] as Membership).prefixes();
   }
 
+  /** Current members of a set, unordered (cheaper; for loading a classifier). */
+  unorderedPrefixes(id: SetId): Cidr[] {
+    return (this.members[id] as Membership).unordered();
+  }
+
   // ---- inventory -------------------------------------------------------------------------
 
   /** Apply one inventory change; returns the membership deltas of every set it touched. */

@@ -37,7 +37,7 @@ import {
   type Protocol,
 } from '../model/types.js';
 import type { PolicyTier, RuleRef } from '../reference/types.js';
-import { namedPortGroups, groupKey } from '../resolve/named-ports.js';
+import { namedPortIndex, groupKey } from '../resolve/named-ports.js';
 import { subtractPrefixes, comparePrefixes } from '../resolve/prefixes.js';
 import type { Resolution } from '../resolve/resolver.js';
 import type { IpBlock, NamedPortGroup, SetDef, SetId } from '../resolve/set-def.js';
@@ -103,6 +103,7 @@ class Lowering {
   readonly groupsUsed = new Map<string, Set<string>>();
   readonly nodeLocalNodes = new Set<string>();
   private readonly groupCache = new Map<string, NamedPortGroup[]>();
+  private portIndex: Map<string, NamedPortGroup[]> | undefined;
 
   constructor(
     private readonly res: Resolution,
@@ -249,7 +250,8 @@ class Lowering {
     const key = `${name}\u0000${protocol ?? ''}`;
     let gs = this.groupCache.get(key);
     if (!gs) {
-      gs = namedPortGroups(this.res.inventory().pods, name, protocol);
+      this.portIndex ??= namedPortIndex(this.res.inventory().pods);
+      gs = (this.portIndex.get(name) ?? []).filter((g) => protocol === undefined || g.protocol === protocol);
       this.groupCache.set(key, gs);
       let used = this.groupsUsed.get(name);
       if (!used) this.groupsUsed.set(name, (used = new Set()));
