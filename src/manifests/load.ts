@@ -80,6 +80,9 @@ export function parseManifestText(text: string, file: string): { objects: RawObj
   const objects: RawObject[] = [];
   const problems: Problem[] = [];
   const lc = new LineCounter();
+  // YAML 1.2 core schema, deliberately: under YAML 1.1 (go-yaml v2) `y`, `n`, `yes`, `no`, `on` and
+  // `off` are booleans, which would turn the upstream e2e namespaces `y` and `n`-style names into
+  // type errors; Palisade reads them as the strings their authors meant.
   const docs = parseAllDocuments(text, { lineCounter: lc, uniqueKeys: true, prettyErrors: false });
   const docList = Array.isArray(docs) ? docs : [docs];
   for (const doc of docList) {

@@ -81,7 +81,11 @@ export function toPod(o: Obj, source: Source): Pod {
   const spec = obj(o.spec);
   const status = obj(o.status);
   const podIPs = arr(status.podIPs).map((e) => obj(e).ip);
-  const addrs = ips(podIPs.length > 0 ? podIPs : status.podIP !== undefined ? [status.podIP] : []);
+  // A pod that has terminated (phase Succeeded or Failed) keeps status.podIPs after the kubelet
+  // released them, and the IP may already belong to a new pod; like kube-network-policies'
+  // resolver (which prefers the running pod), Palisade gives a terminated pod no address.
+  const terminated = status.phase === 'Succeeded' || status.phase === 'Failed';
+  const addrs = terminated ? [] : ips(podIPs.length > 0 ? podIPs : status.podIP !== undefined ? [status.podIP] : []);
   const containerPorts: ContainerPort[] = [];
   for (const c of arr(spec.containers)) {
     for (const p of arr(obj(c).ports)) {
@@ -240,7 +244,8 @@ export function toClusterPolicy(o: Obj, kind: ClusterPolicyKind, source: Source)
 }
 
 function clusterSubject(s: Obj): ClusterSubject {
-  if (s.namespaces !== undefined) return { kind: 'namespaces', namespaceSelector: selector(s.namespaces) };
+  // null is absent: the API server prunes nulls of non-nullable fields (structural schema).
+  if (s.namespaces !== undefined && s.namespaces !== null) return { kind: 'namespaces', namespaceSelector: selector(s.namespaces) };
   const p = obj(s.pods);
   void SUBJECT_FIELDS;
   return { kind: 'pods', namespaceSelector: selector(p.namespaceSelector), podSelector: selector(p.podSelector) };

@@ -293,7 +293,9 @@ function validateDomainNames(r: Reporter, v: unknown, path: string, action: stri
     duplicate(r, seen, text, at);
   });
   if (action !== undefined && action !== ctx.f.acceptAction && ctx.f.actions.includes(action)) {
-    r.error('CNP_DOMAIN_NAMES_REQUIRE_ACCEPT', path, `domainNames is only supported in ${ctx.f.acceptAction} rules, not ${action}`);
+    // No CEL rule enforces this, so the API server stores the object; the rule denies nothing,
+    // because domainNames peers match nothing until FQDN support lands.
+    r.warn('CNP_DOMAIN_NAMES_REQUIRE_ACCEPT', path, `domainNames is only supported in ${ctx.f.acceptAction} rules, not ${action}: this peer matches nothing`);
   }
   if (ctx.tier === 'Baseline') {
     r.warn('CNP_DOMAIN_NAMES_BASELINE_TIER', path, 'domainNames is scoped to the Admin tier (NPEP-133, network-policy-api PR #366)');

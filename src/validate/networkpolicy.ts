@@ -43,6 +43,8 @@ export function validateNetworkPolicy(r: Reporter): void {
 function validateRules(r: Reporter, v: unknown, path: string, peersField: 'from' | 'to'): void {
   (arrayAt(r, v, path) ?? []).forEach((rv, i) => {
     const rulePath = index(path, i);
+    // A null element decodes to the zero rule `{}` (allow all), as encoding/json does upstream.
+    if (rv === null) return;
     const rule = objectAt(r, rv, rulePath, true);
     if (!rule) return;
     onlyFields(r, rule, rulePath, [peersField, 'ports']);

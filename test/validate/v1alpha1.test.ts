@@ -54,7 +54,7 @@ describe('AdminNetworkPolicy spec', () => {
   });
   it('accepts domainNames in an Allow rule, rejects them in a Deny rule', () => {
     expectAccepted(anp({ egress: [{ action: 'Allow', to: [{ domainNames: ['*.example.com'] }] }] }));
-    expectRejected(anp({ egress: [{ action: 'Deny', to: [{ domainNames: ['example.com'] }] }] }), 'CNP_DOMAIN_NAMES_REQUIRE_ACCEPT', 'spec.egress[0].to[0].domainNames');
+    expectWarning(anp({ egress: [{ action: 'Deny', to: [{ domainNames: ['example.com'] }] }] }), 'CNP_DOMAIN_NAMES_REQUIRE_ACCEPT', 'spec.egress[0].to[0].domainNames');
   });
   it('rejects networks with 26 entries (maxItems 25 in v1alpha1 too)', () => {
     expectRejected(anp({ egress: [{ action: 'Deny', to: [{ networks: many(26, (i) => `10.${i}.0.0/16`) }] }] }), 'TOO_MANY_ITEMS', 'spec.egress[0].to[0].networks');
