@@ -16,7 +16,7 @@
  */
 import { execFileSync, spawn, spawnSync } from 'node:child_process';
 import { existsSync, readFileSync, readdirSync, statSync, writeFileSync, mkdirSync } from 'node:fs';
-import { cpus } from 'node:os';
+import { cpus, loadavg } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 
@@ -190,6 +190,7 @@ async function connectRun(label, policy) {
 // ---- main -------------------------------------------------------------------------------------
 const us = (ns) => (ns / 1000).toFixed(1);
 const k = (n) => (n / 1000).toFixed(1) + 'k';
+const LOAD0 = loadavg();
 setup();
 let report;
 try {
@@ -238,7 +239,7 @@ try {
   lines.push('<!-- nfqueue:begin -->');
   lines.push('## nfqueue enforcer (issue 4)');
   lines.push('');
-  lines.push(`Machine: ${cpus().length} vCPU (${cpus()[0]?.model ?? '?'}), kernel ${sh('uname', ['-r']).trim()}, Node ${process.version}. ` + `Date: ${new Date().toISOString()}. Command: \`node bench/nfqueue.bench.mjs --seconds ${SECONDS}\` (as root).`);
+  lines.push(`Machine: ${cpus().length} vCPU (${cpus()[0]?.model ?? '?'}), kernel ${sh('uname', ['-r']).trim()}, Node ${process.version}. ` + `Date: ${new Date().toISOString()}. Load average at start ${LOAD0.map((x) => x.toFixed(1)).join(' / ')} (other jobs on the machine skew every figure). Command: \`node bench/nfqueue.bench.mjs --seconds ${SECONDS}\` (as root).`);
   lines.push('');
   lines.push(`Policy: ${rules} rules = ${CNPS} Admin ClusterNetworkPolicies x ${RULES_EACH} egress Deny rules on /24 networks and TCP ports, none matching the benchmark flow (every lookup ends in the default allow). Two shapes: *spread* (policy i selects its own pod, so the flow's source carries 25 rules) and *single* (all 400 select the flow's source: 10k rules on one subject). Compile + pack: spread ${compileMs.spread.toFixed(0)} ms, single ${compileMs.single.toFixed(0)} ms.`);
   lines.push(`Parse + classify of the benchmark packet in C++ alone (NfqLoop.timeDecide, includes one snapshot load): spread ${classifyNs.spread.toFixed(0)} ns, single ${classifyNs.single.toFixed(0)} ns.`);

@@ -1,17 +1,19 @@
 /**
  * The nfqueue backend's typed view of the native addon (backends/nfqueue/native/nfqueue.h).
  *
- * The product loads ONE addon, build/Release/palisade.node, whose init calls RegisterNfqueue. Until
- * the root build compiles this backend's sources, the private build (build-nfq/palisade_nfq.node,
- * `cmake -S backends/nfqueue/native -B build-nfq -G Ninja && cmake --build build-nfq`) is used,
- * and also when it is newer than the product addon (a developer rebuilding only this backend).
- * This is the only file of the backend that loads native code; when src/native/binding.ts exposes
- * these functions it should become a re-export of that door.
+ * The product has ONE addon, build/Release/palisade.node, whose init calls RegisterNfqueue; it is
+ * reached through the one door, src/native/binding.ts `nativeModule()`. Two fallbacks, both for
+ * development: a compiled copy of the sources (e.g. .bench-tmp/nfq-dist, where binding.ts's
+ * relative path does not reach build/) finds the same file from the package root; and the private
+ * build (build-nfq/palisade_nfq.node, `cmake -S backends/nfqueue/native -B build-nfq -G Ninja &&
+ * cmake --build build-nfq`) is preferred when it is newer than the product addon (a developer
+ * rebuilding only this backend). This is the only file of the backend that touches native code.
  */
 import { existsSync, readFileSync, statSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { nativeModule } from '../../src/native/binding.js';
 
 export type ParseStatusName =
   | 'ok'
@@ -124,7 +126,20 @@ export function nfqAddon(): NfqAddon {
     tried.push(`${c.rel} (missing)`);
     return false;
   });
-  if (present.length === 2 && statSync(present[1]!.path).mtimeMs > statSync(present[0]!.path).mtimeMs) present.reverse();
+  const privateNewer = present.length === 2 && statSync(present[1]!.path).mtimeMs > statSync(present[0]!.path).mtimeMs;
+  if (!privateNewer) {
+    try {
+      const mod = nativeModule() as unknown as Partial<NfqAddon>;
+      if (typeof mod.NfqLoop === 'function' && typeof mod.nfqParsePacket === 'function') {
+        cached = mod as NfqAddon;
+        return cached;
+      }
+      tried.push('src/native/binding.ts nativeModule() (no nfqueue exports)');
+    } catch (e) {
+      tried.push(`src/native/binding.ts nativeModule() (${(e as Error).message})`);
+    }
+  }
+  if (privateNewer) present.reverse();
   for (const { rel, path } of present) {
     const mod = require(path) as Partial<NfqAddon>;
     if (typeof mod.NfqLoop === 'function' && typeof mod.nfqParsePacket === 'function') {
