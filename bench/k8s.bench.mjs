@@ -54,13 +54,21 @@ const cluster = built.cluster;
 const classifier = nativeAvailable() ? 'native' : 'ts';
 
 // ---- compile ----------------------------------------------------------------------------------
+// the first compile runs cold (a fresh process, as the CLI does); the rest warm (as an agent
+// recompiling on a policy change). Wall and CPU time both: this 2-core machine is shared.
 const compileMs = [];
+const compileCpuMs = [];
 let engine;
-for (let k = 0; k < 7; k++) {
+for (let k = 0; k < 8; k++) {
+  const c0 = process.cpuUsage();
   t0 = nowNs();
   engine = compile(cluster, { classifier });
   compileMs.push(Number(nowNs() - t0) / 1e6);
+  const c1 = process.cpuUsage(c0);
+  compileCpuMs.push((c1.user + c1.system) / 1000);
 }
+const coldMs = compileMs.shift();
+const coldCpuMs = compileCpuMs.shift();
 const rs = engine.ruleSet;
 
 // ---- flows ------------------------------------------------------------------------------------
@@ -115,6 +123,32 @@ const lat = (name) => bench.tasks.find((t) => t.name === name).result.latency.p5
 const batchNs = (lat(`engine.lookupBatch (${N} IPv4 flows)`) * 1e6) / N;
 const singleNs = lat('engine.lookup (single flow)') * 1e6;
 
+// Where the classifier's time goes: the egress classifier alone, with its full membership loaded
+// and (a) all its rules, (b) a single rule: (b) is the cost of the two set-membership lookups.
+let split = null;
+if (classifier === 'native') {
+  const { NativeBackend } = await import(new URL('engine/native-backend.js', dist).href);
+  const res = engine.resolution;
+  const egress = rs.egress;
+  const used = new Set(egress.rules.flatMap((x) => (x.peer === null ? [x.subject] : [x.subject, x.peer])));
+  const sets = new Map([...used].map((id) => [id, res.prefixes(id)]));
+  const ids = new Int32Array(N);
+  const time = (rules) => {
+    const b = new NativeBackend();
+    b.loadSets(sets);
+    b.publishRules({ ...egress, rules });
+    b.lookupBatch(batch, 0, ids);
+    const runs = [];
+    for (let k = 0; k < 5; k++) {
+      const t = nowNs();
+      b.lookupBatch(batch, 0, ids);
+      runs.push(Number(nowNs() - t) / N);
+    }
+    return median(runs);
+  };
+  split = { all: time(egress.rules), one: time(egress.rules.slice(0, 1)), v4Lengths: new Set([...sets.values()].flat().filter((c) => c.family === 4 && c.prefixLen < 32).map((c) => c.prefixLen)).size };
+}
+
 // ---- updates: one pod add, one pod relabel (applied to the classifier) --------------------------
 const ADDS = 300;
 const addUs = [];
@@ -162,15 +196,23 @@ const lines = [
   ``,
   `| measure | median | target |`,
   `|---|---|---|`,
-  `| compile (Cluster -> Engine, ${compileMs.length} runs) | ${fmt(median(compileMs))} ms (min ${fmt(Math.min(...compileMs))}) | <= 500 ms |`,
+  `| compile, cold (first in the process) | ${fmt(coldMs)} ms wall, ${fmt(coldCpuMs)} ms CPU | <= 500 ms |`,
+  `| compile, warm (median of ${compileMs.length}) | ${fmt(median(compileMs))} ms wall, ${fmt(median(compileCpuMs))} ms CPU | <= 500 ms |`,
   `| manifests -> validated Cluster (once, for scale) | ${fmt(loadMs)} ms | - |`,
   `| lookup, engine batch of ${N} IPv4 flows (both directions) | ${fmt(batchNs)} ns/flow | - |`,
   `| lookup, engine single flow | ${fmt(singleNs)} ns | - |`,
+  ...(split
+    ? [
+        `| native egress classifier alone, batch, all ${rs.egress.rules.length} rules | ${fmt(split.all)} ns/flow | - |`,
+        `| native egress classifier alone, batch, 1 rule, same membership | ${fmt(split.one)} ns/flow | - |`,
+      ]
+    : []),
   `| reference evaluator (for scale) | ${fmt(refNs / 1000)} µs/flow | - |`,
   `| one pod add applied to the classifier | ${fmt(median(addUs))} µs (p99 ${fmt(pct(addUs, 0.99))}) | <= 1 ms |`,
   `| one pod relabel applied to the classifier | ${fmt(median(relabelUs))} µs (p99 ${fmt(pct(relabelUs, 0.99))}) | <= 1 ms |`,
   `| one pod removal | ${fmt(median(removeUs))} µs | - |`,
   ``,
+  ...(split ? [`Membership: the egress classifier holds IPv4 CIDR members of ${split.v4Lengths} distinct prefix lengths (ipBlock except expansion, networks) besides the pod /32s.`] : []),
   `Updates: ${ADDS} adds (${fmt(addDeltas / ADDS)} set deltas each on average), ${ADDS} relabels, ${rebuilds} rebuilds.`,
 ];
 console.log(lines.join('\n'));

@@ -25,6 +25,11 @@ const PER_SEED = Math.ceil(TOTAL / SEEDS.length);
 const EXPLAIN_SAMPLE = 200;
 
 describe('engine = reference on random clusters, policies and flows', () => {
+  test('the native classifier is built and is what compile() uses (set PALISADE_ALLOW_TS=1 to run on the TS one)', () => {
+    if (process.env.PALISADE_ALLOW_TS === '1') return;
+    expect(nativeAvailable()).toBe(true);
+  });
+
   test(`${SEEDS.length} seeds x ${PER_SEED} flows, zero mismatches (classifier: ${nativeAvailable() ? 'native' : 'ts'})`, () => {
     const mismatches: string[] = [];
     let mismatchCount = 0;
