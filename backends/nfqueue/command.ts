@@ -15,7 +15,8 @@
  * the kernel drops new flows until an enforcer binds the queues again; established flows continue.
  * --strict: after every policy change, conntrack entries of flows the new policy denies are
  * deleted (conntrack.h), so their next packet is judged again and dropped.
- * Output: deny log lines (src/enforce/deny-log.ts format) on stdout with --log-denied; notices on
+ * Output: deny log lines (src/enforce/deny-log.ts format, one per denied flow per 10 s) on stdout
+ * with --log-denied; notices on
  * stderr; counters as JSON in --stats-file (default /run/palisade/nfqueue-stats.json) every second,
  * read by `palisade stats` through readNfqueueStats().
  */
@@ -26,7 +27,7 @@ import { startEnforceLoop } from '../../src/enforce/watch.js';
 import { formatProblem } from '../../src/model/problems.js';
 import type { Cluster } from '../../src/model/types.js';
 import { nfqAddon, type NfqLoop, type NfqLoopStats } from './addon.js';
-import { DenyLog } from './deny.js';
+import { DenyLog, FlowDedup } from './deny.js';
 import { compileLoopPolicy, type LoopPolicy } from './policy.js';
 import { decodeDenyRecords } from './records.js';
 import {
@@ -208,13 +209,14 @@ export async function runEnforceNfqueue(argv: readonly string[]): Promise<number
   const method = await detectSteering();
   const queues = Array.from({ length: o.queues }, (_, i) => o.firstQueue + i);
   const deniedByRule = new Map<string, number>();
+  const dedup = new FlowDedup();
   let enforcer: NfqueueEnforcer | undefined;
   const { NfqLoop } = nfqAddon();
   const loop = new NfqLoop({ queues, acceptMark: o.acceptMark, failOpen: o.failOpen, logDenied: true }, (buf) => {
     for (const d of decodeDenyRecords(buf)) {
       const key = d.reason === 'policy' ? (enforcer?.ruleKey(d.ruleId) ?? 'default') : d.reason;
       deniedByRule.set(key, (deniedByRule.get(key) ?? 0) + 1);
-      if (!o.logDenied) continue;
+      if (!o.logDenied || !dedup.first(d)) continue;
       const line = enforcer?.denyLog()?.line(d);
       if (line) process.stdout.write(line + '\n');
     }

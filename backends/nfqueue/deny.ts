@@ -2,6 +2,10 @@
  * Deny records of the loop -> the shared deny log line (src/enforce/deny-log.ts), naming the tier,
  * policy and rule that denied. Pure except for the lazily built reference evaluator, which is only
  * asked which NetworkPolicies isolate a pod (the rule set's isolation rule does not carry them).
+ *
+ * One line per denied FLOW: the loop reports every dropped packet (a TCP SYN retransmitted, each
+ * datagram of a UDP flood), so `FlowDedup` keeps a line per 5-tuple at most once per window
+ * (default 10 s). Bounded memory: the table is cleared when it reaches `maxFlows`.
  */
 import { formatDenyLine, type DenyRecord } from '../../src/enforce/deny-log.js';
 import { parseIp } from '../../src/model/ip.js';
@@ -14,6 +18,23 @@ const PROTOCOL: Record<number, DenyRecord['protocol']> = { 6: 'TCP', 17: 'UDP', 
 const PORTED = new Set([6, 17, 132]);
 
 export const policyName = (o: ObjectRef): string => (o.namespace ? `${o.kind}/${o.namespace}/${o.name}` : `${o.kind}/${o.name}`);
+
+export class FlowDedup {
+  private readonly seen = new Map<string, number>();
+  constructor(
+    private readonly windowMs = 10_000,
+    private readonly maxFlows = 65_536,
+  ) {}
+  /** true when this flow has not been reported within the window (and records it as reported now) */
+  first(d: RawDeny): boolean {
+    const key = `${d.family}|${d.proto}|${d.src}|${d.srcPort}|${d.dst}|${d.dstPort}`;
+    const last = this.seen.get(key);
+    if (last !== undefined && d.timeMs - last < this.windowMs) return false;
+    if (this.seen.size >= this.maxFlows) this.seen.clear();
+    this.seen.set(key, d.timeMs);
+    return true;
+  }
+}
 
 export class DenyLog {
   private evaluator: ReferenceEvaluator | undefined;

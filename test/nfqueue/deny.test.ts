@@ -1,0 +1,102 @@
+/**
+ * Deny records -> deny log lines (backends/nfqueue/records.ts, deny.ts): the packed record layout
+ * of native/loop.h, the shared line format (src/enforce/deny-log.ts) with tier, policy and rule,
+ * and one line per denied flow however many of its packets were dropped. No privileges needed.
+ */
+import { describe, expect, it } from 'vitest';
+import { safeParseCluster } from '../../src/manifests/cluster.js';
+import { DenyLog, FlowDedup } from '../../backends/nfqueue/deny.js';
+import { compileLoopPolicy } from '../../backends/nfqueue/policy.js';
+import { decodeDenyRecords, DENY_RECORD_BYTES, type RawDeny } from '../../backends/nfqueue/records.js';
+
+const MANIFESTS = `
+apiVersion: v1
+kind: Namespace
+metadata: { name: app }
+---
+apiVersion: v1
+kind: Pod
+metadata: { name: client, namespace: app, labels: { app: client } }
+status: { podIPs: [ { ip: 10.244.8.10 }, { ip: "fd00:10:244:8::10" } ] }
+---
+apiVersion: v1
+kind: Pod
+metadata: { name: server, namespace: app, labels: { app: server } }
+status: { podIPs: [ { ip: 10.244.8.20 }, { ip: "fd00:10:244:8::20" } ] }
+---
+apiVersion: policy.networking.k8s.io/v1alpha2
+kind: ClusterNetworkPolicy
+metadata: { name: no-dns }
+spec:
+  tier: Admin
+  priority: 5
+  subject: { pods: { namespaceSelector: {}, podSelector: { matchLabels: { app: client } } } }
+  egress:
+  - name: block-udp-53
+    action: Deny
+    to: [ { pods: { namespaceSelector: {}, podSelector: {} } } ]
+    protocols: [ { udp: { destinationPort: { number: 53 } } } ]
+---
+apiVersion: networking.k8s.io/v1
+kind: NetworkPolicy
+metadata: { name: server-in, namespace: app }
+spec:
+  podSelector: { matchLabels: { app: server } }
+  policyTypes: [Ingress]
+  ingress:
+  - from: [ { podSelector: { matchLabels: { app: client } } } ]
+    ports: [ { protocol: TCP, port: 80 } ]
+`;
+
+function record(fields: { family: 4 | 6; proto: number; src: number[]; dst: number[]; srcPort: number; dstPort: number; direction: number; ruleId: number; timeNs: bigint }): Uint8Array {
+  const b = new Uint8Array(DENY_RECORD_BYTES);
+  const v = new DataView(b.buffer);
+  v.setBigUint64(0, fields.timeNs, true);
+  b[8] = fields.family;
+  b[9] = fields.proto;
+  b[10] = fields.direction;
+  b[11] = 0;
+  v.setUint16(12, fields.srcPort, true);
+  v.setUint16(14, fields.dstPort, true);
+  v.setUint32(16, fields.ruleId, true);
+  v.setUint16(20, 7, true);
+  b.set(fields.src, 24);
+  b.set(fields.dst, 40);
+  v.setBigUint64(56, 3n, true);
+  return b;
+}
+
+describe('nfqueue deny log', () => {
+  const r = safeParseCluster(MANIFESTS, 'deny.test.yaml');
+  if (!r.cluster) throw new Error(JSON.stringify(r.problems));
+  const cluster = r.cluster;
+  const policy = compileLoopPolicy(cluster);
+  const log = new DenyLog(policy.ruleSet, cluster);
+  const cnpRule = policy.ruleSet.rules.find((x) => x.origin.ref?.ruleName === 'block-udp-53')!;
+  const isolation = policy.ruleSet.rules.find((x) => x.action === 'isolation-deny' && x.direction === 'ingress')!;
+
+  it('decodes the packed record layout (IPv6 addresses in RFC 5952 text)', () => {
+    const v6 = [0xfd, 0, 0, 0x10, 0x02, 0x44, 0, 8, 0, 0, 0, 0, 0, 0, 0, 0x10];
+    const [d] = decodeDenyRecords(record({ family: 6, proto: 17, src: v6, dst: [...v6.slice(0, 15), 0x20], srcPort: 40000, dstPort: 53, direction: 0, ruleId: cnpRule.id, timeNs: 1_700_000_000_123_000_000n }));
+    expect(d).toMatchObject({ family: 6, proto: 17, src: 'fd00:10:244:8::10', dst: 'fd00:10:244:8::20', srcPort: 40000, dstPort: 53, direction: 'egress', reason: 'policy', ruleId: cnpRule.id, queue: 7, snapshotVersion: 3, timeMs: 1_700_000_000_123 });
+  });
+
+  it('names the Admin rule that denied (tier, Kind/name, rule name and index)', () => {
+    const [d] = decodeDenyRecords(record({ family: 4, proto: 17, src: [10, 244, 8, 10], dst: [10, 244, 8, 20], srcPort: 40000, dstPort: 53, direction: 0, ruleId: cnpRule.id, timeNs: 1_700_000_000_000_000_000n }));
+    expect(JSON.parse(log.line(d!)!)).toEqual({
+      time: '2023-11-14T22:13:20.000Z', backend: 'nfqueue', family: 4, protocol: 'UDP', src: '10.244.8.10', srcPort: 40000, dst: '10.244.8.20', dstPort: 53,
+      direction: 'egress', tier: 'Admin', policy: 'ClusterNetworkPolicy/no-dns', rule: 'block-udp-53', ruleIndex: 0,
+    });
+  });
+
+  it('names the isolating NetworkPolicy for an isolation deny (NetworkPolicy tier)', () => {
+    const [d] = decodeDenyRecords(record({ family: 4, proto: 6, src: [10, 244, 8, 10], dst: [10, 244, 8, 20], srcPort: 40001, dstPort: 8080, direction: 1, ruleId: isolation.id, timeNs: 1n }));
+    expect(log.record(d!)).toMatchObject({ protocol: 'TCP', direction: 'ingress', tier: 'NetworkPolicy', policy: 'NetworkPolicy/app/server-in' });
+  });
+
+  it('one line per denied flow per window, however many packets were dropped', () => {
+    const dedup = new FlowDedup(10_000);
+    const mk = (srcPort: number, tMs: number): RawDeny => decodeDenyRecords(record({ family: 4, proto: 17, src: [10, 244, 8, 10], dst: [10, 244, 8, 20], srcPort, dstPort: 53, direction: 0, ruleId: cnpRule.id, timeNs: BigInt(tMs) * 1_000_000n }))[0]!;
+    expect([mk(1000, 0), mk(1000, 5), mk(1000, 9_999), mk(1001, 9_999), mk(1000, 10_000)].map((d) => dedup.first(d))).toEqual([true, false, false, true, true]);
+  });
+});
