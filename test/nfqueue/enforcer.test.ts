@@ -176,14 +176,16 @@ describe.skipIf(!isRoot)('palisade enforce --backend nfqueue (process, node topo
     expect(await control.finish()).toBeGreaterThan(100);
   });
 
-  it('fail-open: with the enforcer killed, --queue-bypass lets new flows through; a restart enforces again', async () => {
+  it('fail-open with --queues 2: with the enforcer killed, --queue-bypass lets new flows through; a restart enforces again', async () => {
     writeFileSync(join(dir, 'policy.yaml'), policy(BASE_PORTS));
-    enforcer = start(['--fail-open']);
+    enforcer = start(['--fail-open', '--queues', '2']);
     await enforcer.ready;
+    const bound = (await run('ip', ['netns', 'exec', topo!.nodeNs, 'cat', '/proc/net/netfilter/nfnetlink_queue'])).stdout;
+    expect(bound.split('\n').filter((l) => /^\s*430[01]\s/.test(l))).toHaveLength(2);
     expect((await fleet!.probe([{ protocol: 'TCP', src: C4, dst: S4, dstPort: 8080 }]))[0]!.outcome).toBe('dropped');
     await enforcer.kill9();
     expect((await fleet!.probe([{ protocol: 'TCP', src: C4, dst: S4, dstPort: 8080 }]))[0]!.outcome).toBe('open');
-    enforcer = start(['--fail-open']);
+    enforcer = start(['--fail-open', '--queues', '2']);
     await enforcer.ready;
     expect((await fleet!.probe([{ protocol: 'TCP', src: C4, dst: S4, dstPort: 8080 }]))[0]!.outcome).toBe('dropped');
     await enforcer.stop();
