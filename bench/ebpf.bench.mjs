@@ -29,6 +29,7 @@ const args = process.argv.slice(2);
 const REPEAT = Number(args[args.indexOf('--repeat') + 1] ?? 0) || 200_000;
 const WRITE = args.includes('--write-results');
 const SIZES = args.includes('--sizes') ? args[args.indexOf('--sizes') + 1].split(',').map(Number) : [100, 1000, 10000];
+const CASES = [...SIZES.map((n) => ({ n, ports: 'k8s' })), { n: SIZES[SIZES.length - 1], ports: 'diverse' }];
 
 if (process.getuid?.() !== 0) {
   console.log('ebpf bench: skipped (needs root: loading tc programs needs CAP_BPF and CAP_NET_ADMIN)');
@@ -53,7 +54,12 @@ function rng(seed) {
 const v4 = (n) => makeCidr(4, BigInt(n >>> 0), 32);
 const podIp = (i) => (10 << 24) | (244 << 16) | (((i >> 8) & 0xff) << 8) | (i & 0xff); // 10.244.x.y
 
-function ruleSetOf(nRules, seed = 1) {
+// Kubernetes-shaped ports: a pool of common service ports, a few ranges. 'diverse' draws ports and
+// ranges uniformly (ClassBench-like), the worst case for the port dimension.
+const COMMON_PORTS = [22, 25, 53, 80, 81, 88, 110, 123, 143, 389, 443, 445, 465, 587, 636, 993, 995, 1433, 1521, 2049, 2379, 2380, 3000, 3306, 3389, 4222, 5000, 5044, 5432, 5601, 5672, 6379, 6443, 7000, 7001, 8000, 8008, 8080, 8081, 8443, 8888, 9000, 9042, 9090, 9092, 9093, 9100, 9200, 9300, 9411, 9443, 10250, 10255, 11211, 15672, 15692, 27017, 50051];
+const COMMON_RANGES = [[30000, 32767], [8000, 8999], [9000, 9100], [5000, 5010], [6000, 6063], [2379, 2380], [10250, 10259], [7000, 7100]];
+
+function ruleSetOf(nRules, seed = 1, ports = 'k8s') {
   const r = rng(seed);
   const perPolicy = 10;
   const policies = Math.max(1, Math.ceil(nRules / perPolicy));
@@ -85,8 +91,15 @@ function ruleSetOf(nRules, seed = 1) {
       const x = r();
       const peer = x < 0.5 ? subjectOf[Math.floor(r() * policies)] : x < 0.85 ? cidrSets[Math.floor(r() * cidrSets.length)] : null;
       const protocol = r() < 0.8 ? 'TCP' : 'UDP';
-      const lo = 1 + Math.floor(r() * 30000);
-      const hi = r() < 0.7 ? lo : lo + Math.floor(r() * 1000);
+      let lo, hi;
+      if (ports === 'diverse') {
+        lo = 1 + Math.floor(r() * 30000);
+        hi = r() < 0.7 ? lo : lo + Math.floor(r() * 1000);
+      } else if (r() < 0.05) {
+        [lo, hi] = COMMON_RANGES[Math.floor(r() * COMMON_RANGES.length)];
+      } else {
+        lo = hi = COMMON_PORTS[Math.floor(r() * COMMON_PORTS.length)];
+      }
       const id = `${direction}/${i}`;
       if (i < nRules * 0.1) admin.push(mk(direction, 'Admin', subjectOf[p], peer, protocol, lo, hi, r() < 0.5 ? 'deny' : 'pass', id));
       else if (i < nRules * 0.9) np.push(mk(direction, 'NetworkPolicy', subjectOf[p], peer, protocol, lo, hi, 'allow', id));
@@ -127,6 +140,7 @@ const median = (xs) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)];
 // ---- run ------------------------------------------------------------------------------------------
 const native = loadEbpfNative();
 const passFd = native.ebpfLoadStandalone(bpfObjectPath('pass_all'), 'pal_pass_all');
+const floorFd = native.ebpfLoadStandalone(bpfObjectPath('pass_all'), 'pal_lookup_floor');
 const stateRoot = mkdtempSync(join(tmpdir(), 'pal-ebpf-bench-'));
 const inst = EbpfInstance.open({ pinRoot: '/sys/fs/bpf/palisade-bench', tag: `b${process.pid}`, stateRoot });
 const EXTERNAL = (192 << 24) | (0 << 16) | (2 << 8) | 7; // 192.0.2.7: in no set
@@ -136,7 +150,8 @@ function measure(frames, rounds = 7) {
   const acc = Object.fromEntries(Object.keys(frames).map((k) => [k, []]));
   for (let i = 0; i < rounds; i++) {
     for (const [k, { prog, frame, expect }] of Object.entries(frames)) {
-      const res = prog === 'pass' ? native.ebpfTestRunFd(passFd, frame, REPEAT) : inst.native.testRun(prog, frame, REPEAT);
+      const res =
+        prog === 'pass' ? native.ebpfTestRunFd(passFd, frame, REPEAT) : prog === 'floor' ? native.ebpfTestRunFd(floorFd, frame, REPEAT) : inst.native.testRun(prog, frame, REPEAT);
       if (res.retval !== expect) throw new Error(`${k}: verdict ${res.retval}, expected ${expect}`);
       acc[k].push(res.durationNs);
     }
@@ -147,8 +162,8 @@ function measure(frames, rounds = 7) {
 const rows = [];
 let report = '';
 try {
-  for (const n of SIZES) {
-    const rs = ruleSetOf(n);
+  for (const { n, ports } of CASES) {
+    const rs = ruleSetOf(n, 1, ports);
     const t0 = performance.now();
     const { tables, problems } = buildTables(rs.input);
     const buildMs = performance.now() - t0;
@@ -163,14 +178,16 @@ try {
     if (inst.native.testRun('pal_egress', est, 1).retval !== 0) throw new Error('established frame not allowed');
     const frames = {
       passAll: { prog: 'pass', frame: est, expect: 0 },
+      lookupFloor: { prog: 'floor', frame: est, expect: 0 },
       established: { prog: 'pal_egress', frame: est, expect: 0 },
       newFlowDenied: { prog: 'pal_egress', frame: tcpSyn(rs.lastPolicyPod, EXTERNAL, 40001, 65000), expect: 2 },
       newFlowFirstPolicyDenied: { prog: 'pal_egress', frame: tcpSyn(rs.firstPolicyPod, EXTERNAL, 40002, 65000), expect: 2 },
+      newFlowPodPeerDenied: { prog: 'pal_egress', frame: tcpSyn(rs.lastPolicyPod, rs.firstPolicyPod, 40004, 65000), expect: 2 },
     };
     const m = measure(frames);
     const stats = inst.native.readStats();
-    rows.push({ n, rules: rs.rules, classes: tables.addrClassCount, portClasses: tables.portClassCount, chunks: tables.rowCount, buildMs, installMs, ...m, malformed: Number(stats[4]) });
-    console.log(`rules/dir=${rs.rules}: pass-all ${m.passAll} ns, established ${m.established} ns, new flow (deny, last policy) ${m.newFlowDenied} ns, new flow (deny, first policy) ${m.newFlowFirstPolicyDenied} ns; build ${buildMs.toFixed(1)} ms, install ${installMs.toFixed(1)} ms`);
+    rows.push({ n, ports, rules: rs.rules, classes: tables.addrClassCount, portClasses: tables.portClassCount, chunks: tables.rowCount, refs: tables.indexCount, buildMs, installMs, ...m, malformed: Number(stats[4]) });
+    console.log(`rules/dir=${rs.rules} (${ports} ports): pass-all ${m.passAll} ns, LRU lookup floor ${m.lookupFloor} ns, established ${m.established} ns, new flow (deny, last policy) ${m.newFlowDenied} ns, new flow (deny, first policy) ${m.newFlowFirstPolicyDenied} ns, new flow (deny, pod peer) ${m.newFlowPodPeerDenied} ns; build ${buildMs.toFixed(1)} ms, install ${installMs.toFixed(1)} ms`);
   }
 
   // ---- map updates per second (pod churn in place, 10k-rule tables in force) --------------------
@@ -203,10 +220,10 @@ try {
   lines.push(`Command: \`node bench/ebpf.bench.mjs --repeat ${REPEAT}\` (part of \`npm run bench\`). ns/packet = the kernel's average over ${REPEAT} repetitions of one frame, median of 7 interleaved rounds; the pass-all program runs in the same rounds.`);
   lines.push(`Program: verified_insns ${egress.verifiedInsns} (limit 1,000,000; independent of policy size), ${egress.jitedBytes} B JITed.`);
   lines.push('');
-  lines.push('| rules/direction | addr classes | port classes | bitmap chunks | build ms | install ms | pass-all ns | established ns | x pass-all | new flow (worst) ns | above pass-all | new flow (first policy) ns |');
-  lines.push('|---|---|---|---|---|---|---|---|---|---|---|---|');
+  lines.push('| rules/direction | ports | addr classes | port classes | chunks (refs) | build ms | install ms | pass-all ns | LRU floor ns | established ns | x pass-all | new flow, worst ns | above pass-all | new flow, pod peer ns | new flow, first policy ns |');
+  lines.push('|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|');
   for (const r of rows) {
-    lines.push(`| ${r.rules} | ${r.classes} | ${r.portClasses} | ${r.chunks} | ${r.buildMs.toFixed(1)} | ${r.installMs.toFixed(1)} | ${r.passAll} | ${r.established} | ${(r.established / r.passAll).toFixed(2)} | ${r.newFlowDenied} | +${r.newFlowDenied - r.passAll} | ${r.newFlowFirstPolicyDenied} |`);
+    lines.push(`| ${r.rules} | ${r.ports} | ${r.classes} | ${r.portClasses} | ${r.chunks} (${r.refs}) | ${r.buildMs.toFixed(0)} | ${r.installMs.toFixed(0)} | ${r.passAll} | ${r.lookupFloor} | ${r.established} | ${(r.established / r.passAll).toFixed(1)} | ${r.newFlowDenied} | +${r.newFlowDenied - r.passAll} | ${r.newFlowPodPeerDenied} | ${r.newFlowFirstPolicyDenied} |`);
   }
   lines.push('');
   lines.push(`Map updates (pod churn, host entries of the active generation): batched ${Math.round(batchPerSec).toLocaleString('en')}/s (${N} entries, one bpf() batch call), one entry per call ${Math.round(singlePerSec).toLocaleString('en')}/s, removals ${Math.round(removePerSec).toLocaleString('en')}/s (one syscall each).`);
@@ -219,6 +236,7 @@ try {
 } finally {
   inst.destroy();
   native.ebpfCloseFd(passFd);
+  native.ebpfCloseFd(floorFd);
   rmSync(stateRoot, { recursive: true, force: true });
 }
 

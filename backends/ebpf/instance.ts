@@ -18,7 +18,7 @@
  */
 import { execFileSync } from 'node:child_process';
 import { createHash } from 'node:crypto';
-import { mkdirSync, readFileSync, statSync, writeFileSync, existsSync } from 'node:fs';
+import { mkdirSync, readFileSync, rmSync, statSync, writeFileSync, existsSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { bpfObjectPath, loadEbpfNative, type NativeDatapath } from './binding.js';
 import {
@@ -257,11 +257,7 @@ export class EbpfInstance {
   destroy(): void {
     this.native.unpin();
     this.native.close();
-    try {
-      writeFileSync(this.statePath, '');
-    } catch {
-      /* the state file is a cache */
-    }
+    rmSync(this.statePath, { force: true });
   }
 
   private counterSlots(stableIds: readonly string[]): Uint32Array {

@@ -1,0 +1,57 @@
+/**
+ * Only CAP_BPF and CAP_NET_ADMIN are needed, and a failure with EPERM names the missing one:
+ * `palisade apply --backend ebpf` run (as a separate process, compiled to build-ebpf/js) with one
+ * capability dropped from its bounding set (capsh --drop) must fail with exit 1 and say which.
+ * Kernel rules (kernel/bpf/syscall.c): map and program creation need bpf_capable() (CAP_BPF or
+ * CAP_SYS_ADMIN); networking program types (SCHED_CLS) also need CAP_NET_ADMIN.
+ */
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { run } from '../harness/exec.js';
+import { TEST_PIN_ROOT } from './backend.js';
+
+const ROOT = fileURLToPath(new URL('../../', import.meta.url));
+const AGENT = join(ROOT, 'build-ebpf/js/test/ebpf/agent-main.js');
+const isRoot = process.getuid?.() === 0;
+
+describe.skipIf(!isRoot)('eBPF backend: missing capabilities are named', () => {
+  let dir = '';
+  const tags: string[] = [];
+
+  beforeAll(async () => {
+    await run(join(ROOT, 'node_modules/.bin/tsc'), ['-p', join(ROOT, 'backends/ebpf/tsconfig.agent.json')], { timeoutMs: 60_000 });
+    dir = mkdtempSync(join(tmpdir(), 'pal-ebpf-caps-'));
+    writeFileSync(join(dir, 'c.yaml'), 'apiVersion: v1\nkind: Namespace\nmetadata: { name: a }\n');
+  });
+  afterAll(() => {
+    for (const t of tags) rmSync(join(TEST_PIN_ROOT, t), { recursive: true, force: true });
+    if (dir) rmSync(dir, { recursive: true, force: true });
+  });
+
+  const applyWithout = async (caps: string): Promise<{ code: number | null; stderr: string }> => {
+    const tag = `caps-${process.pid}-${tags.length}`;
+    tags.push(tag);
+    const cmd = `exec ${process.execPath} ${AGENT} apply -f ${dir} --tag ${tag} --pin-root ${TEST_PIN_ROOT} --netns /proc/self/ns/net`;
+    const r = await run('capsh', [`--drop=${caps}`, '--', '-c', cmd], { allowFailure: true, timeoutMs: 20_000 });
+    return { code: r.exitCode, stderr: r.stderr };
+  };
+
+  it('without CAP_BPF (and CAP_SYS_ADMIN, which implies it): names CAP_BPF', async () => {
+    const r = await applyWithout('cap_bpf,cap_sys_admin');
+    expect(r.code).toBe(1);
+    expect(r.stderr).toMatch(/PAL_EBPF_EPERM/);
+    expect(r.stderr).toMatch(/lacks CAP_BPF\b/);
+    expect(r.stderr).not.toMatch(/CAP_NET_ADMIN \(/);
+  });
+
+  it('without CAP_NET_ADMIN: names CAP_NET_ADMIN', async () => {
+    const r = await applyWithout('cap_net_admin,cap_sys_admin');
+    expect(r.code).toBe(1);
+    expect(r.stderr).toMatch(/PAL_EBPF_EPERM/);
+    expect(r.stderr).toMatch(/lacks CAP_NET_ADMIN/);
+    expect(r.stderr).not.toMatch(/lacks CAP_BPF/);
+  });
+});
