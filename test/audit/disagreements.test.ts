@@ -162,3 +162,30 @@ status: {phase: Running, podIP: 10.244.6.1, podIPs: [{ip: 10.244.6.1}]}`;
     expect(f.verdict).toBe('deny');
   });
 });
+
+describe('D11 normalize: metadata.namespace "" is unset (the default namespace), not a namespace named ""', () => {
+  // Palisade: src/manifests/normalize.ts toPod/toNetworkPolicy/toService/toEndpointSlice `str(meta.namespace) ?? 'default'`
+  //   keeps "" (and cluster.ts then invents an implicit namespace named ""); validate/metadata.ts skips "" as absent.
+  // Upstream: ObjectMeta.Namespace is `json:"namespace,omitempty"`; an empty namespace is "not set": kubectl fills in
+  //   the context namespace (default) and the API server uses the request namespace (registry rest.FillObjectMetaSystemFields
+  //   / EnsureObjectNamespaceMatchesRequestNamespace: "if objNamespace == \"\" ... obj.SetNamespace(requestNamespace)").
+  it('a pod with namespace "" is in namespace default and isolated by a default-namespace deny-all', () => {
+    const j = judge(
+      docs(
+        'apiVersion: v1\nkind: Pod\nmetadata: {name: e, namespace: "", labels: {pod: e}}\nspec: {containers: [{name: c, image: i}]}\nstatus: {podIP: 10.244.7.1, podIPs: [{ip: 10.244.7.1}]}',
+        np('default', 'deny', '{podSelector: {}, policyTypes: [Ingress]}'),
+      ),
+    );
+    expect(j.c.pods.find((p) => p.name === 'e')?.namespace).toBe('default');
+    expect(j.v('x/a', '10.244.7.1')).toBe('deny');
+  });
+  it('a NetworkPolicy with namespace "" applies to namespace default', () => {
+    const j = judge(
+      docs(
+        'apiVersion: v1\nkind: Pod\nmetadata: {name: e, namespace: default, labels: {pod: e}}\nspec: {containers: [{name: c, image: i}]}\nstatus: {podIP: 10.244.7.1, podIPs: [{ip: 10.244.7.1}]}',
+        'apiVersion: networking.k8s.io/v1\nkind: NetworkPolicy\nmetadata: {name: deny, namespace: ""}\nspec: {podSelector: {}, policyTypes: [Ingress]}',
+      ),
+    );
+    expect(j.v('x/a', '10.244.7.1')).toBe('deny');
+  });
+});
