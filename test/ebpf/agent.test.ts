@@ -15,7 +15,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { runApplyEbpf } from '../../backends/ebpf/command.js';
+import { runApplyEbpf, runStatsEbpf } from '../../backends/ebpf/command.js';
 import { safeParseCluster } from '../../src/manifests/cluster.js';
 import type { Cluster } from '../../src/model/types.js';
 import { compareWithReference, formatMismatch } from '../harness/differential.js';
@@ -175,6 +175,15 @@ describe.skipIf(!isRoot)('eBPF agent process: enforce, kill -9, adopt, delete', 
     await agent.waitFor(/applied #1/);
     const afterRestart = await compareWithReference(c, topo!, fleet!, PORTS);
     expect(afterRestart.mismatches.map(formatMismatch)).toEqual([]);
+
+    // per-rule counters survived both agents (pinned per-CPU array, slots kept by stableId)
+    const out: string[] = [];
+    expect(await runStatsEbpf(['--tag', tag, '--pin-root', TEST_PIN_ROOT], { out: (t) => out.push(t), err: (t) => out.push(t) })).toBe(0);
+    const stats = JSON.parse(out.join('')) as { rules: { rule: string; packets: number }[]; datapath: Record<string, number> };
+    const allow = stats.rules.find((r) => /db-from-web/.test(r.rule) && !/isolation/.test(r.rule));
+    expect(allow?.packets).toBeGreaterThan(0);
+    expect(stats.datapath.newDenied).toBeGreaterThan(0);
+    expect(stats.datapath.established).toBeGreaterThan(0);
     const stopped = new Promise((r) => agent!.proc.once('exit', r));
     agent.proc.kill('SIGTERM');
     await stopped;
