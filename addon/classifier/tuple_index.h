@@ -45,7 +45,6 @@
 #include <algorithm>
 #include <iterator>
 #include <cstdint>
-#include <unordered_map>
 #include <vector>
 
 #include "types.h"
@@ -257,6 +256,54 @@ class TupleIndex {
 // ---------------------------------------------------------------------------------------------
 // Build
 
+// A flat open-addressing map from bucket hash to a bucket (count + singly linked list of rule
+// indexes through `next`), used only while building (std::unordered_map made ipc1_10k's build ~2x slower).
+struct BuildBuckets {
+  std::vector<uint64_t> slotKey;
+  std::vector<uint32_t> slotBucket;  // ~0u: empty
+  std::vector<uint64_t> key;         // per bucket
+  std::vector<uint32_t> count, head, tail;
+  uint32_t mask = 0;
+
+  BuildBuckets() { rehash(16); }
+  void rehash(uint32_t cap) {
+    slotKey.assign(cap, 0);
+    slotBucket.assign(cap, ~0u);
+    mask = cap - 1;
+    for (uint32_t b = 0; b < key.size(); ++b) place(key[b], b);
+  }
+  void place(uint64_t k, uint32_t b) {
+    uint32_t i = uint32_t(mix64(k)) & mask;
+    while (slotBucket[i] != ~0u) i = (i + 1) & mask;
+    slotKey[i] = k;
+    slotBucket[i] = b;
+  }
+  uint32_t find(uint64_t k) const {  // ~0u when absent
+    uint32_t i = uint32_t(mix64(k)) & mask;
+    for (;;) {
+      const uint32_t b = slotBucket[i];
+      if (b == ~0u || slotKey[i] == k) return b;
+      i = (i + 1) & mask;
+    }
+  }
+  void add(uint64_t k, uint32_t b, uint32_t idx, std::vector<uint32_t>& next) {
+    if (b == ~0u) {
+      b = uint32_t(key.size());
+      key.push_back(k);
+      count.push_back(0);
+      head.push_back(idx);
+      tail.push_back(idx);
+      if ((key.size() + 1) * 2 > mask + 1) rehash((mask + 1) * 2);
+      else place(k, b);
+    } else {
+      next[tail[b]] = idx;
+      tail[b] = idx;
+    }
+    next[idx] = ~0u;
+    ++count[b];
+  }
+};
+
 template <class F>
 TupleIndex<F> TupleIndex<F>::build(const std::vector<Input>& rules, const TupleParams& p) {
   struct TableBuild {
@@ -264,10 +311,10 @@ TupleIndex<F> TupleIndex<F>::build(const std::vector<Input>& rules, const TupleP
     uint64_t auxMask;
     Addr srcMask, dstMask;
     uint32_t minRank, maxRank;
-    std::unordered_map<uint64_t, std::vector<uint32_t>> buckets;  // hash -> input indexes
-    std::vector<uint64_t> order;  // bucket hashes in first-insertion order (deterministic layout)
+    BuildBuckets buckets;
   };
   std::vector<TableBuild> tb;
+  std::vector<uint32_t> next(rules.size(), ~0u);  // rule index -> next rule index in its bucket
   auto fits = [](const Input& r, const Tuple& t) {
     return r.srcLen >= t.srcLen && r.dstLen >= t.dstLen &&
            (!t.sportExact || r.sportLo == r.sportHi) && (!t.dportExact || r.dportLo == r.dportHi) &&
@@ -288,10 +335,8 @@ TupleIndex<F> TupleIndex<F>::build(const std::vector<Input>& rules, const TupleP
     tb.push_back(std::move(b));
     return tb.back();
   };
-  auto insert = [&](TableBuild& t, uint64_t key, uint32_t idx, uint32_t rank) {
-    auto& bucket = t.buckets[key];
-    if (bucket.empty()) t.order.push_back(key);
-    bucket.push_back(idx);
+  auto insert = [&](TableBuild& t, uint64_t key, uint32_t bucket, uint32_t idx, uint32_t rank) {
+    t.buckets.add(key, bucket, idx, next);
     t.minRank = std::min(t.minRank, rank);
     t.maxRank = std::max(t.maxRank, rank);
   };
@@ -301,10 +346,10 @@ TupleIndex<F> TupleIndex<F>::build(const std::vector<Input>& rules, const TupleP
     bool placed = false;
     for (auto& t : tb) {
       if (!fits(r, t.tuple)) continue;
-      uint64_t key = keyOf(t, r);
-      auto it = t.buckets.find(key);
-      if (it != t.buckets.end() && it->second.size() >= p.collisionLimit) continue;
-      insert(t, key, i, r.rank);
+      const uint64_t key = keyOf(t, r);
+      const uint32_t b = t.buckets.find(key);
+      if (b != ~0u && t.buckets.count[b] >= p.collisionLimit) continue;
+      insert(t, key, b, i, r.rank);
       placed = true;
       break;
     }
@@ -324,7 +369,8 @@ TupleIndex<F> TupleIndex<F>::build(const std::vector<Input>& rules, const TupleP
     if (!relaxedExists) target = &addTable(relaxed, r.rank);
     else if (!exactTable) target = &addTable(exact, r.rank);
     else target = exactTable;  // identical key, bucket over the limit: cannot be split by hashing
-    insert(*target, keyOf(*target, r), i, r.rank);
+    const uint64_t key = keyOf(*target, r);
+    insert(*target, key, target->buckets.find(key), i, r.rank);
   }
 
   TupleIndex out;
@@ -336,13 +382,16 @@ TupleIndex<F> TupleIndex<F>::build(const std::vector<Input>& rules, const TupleP
     return cap;
   };
   size_t totalSlots = 0;
-  for (auto& t : tb) totalSlots += capacityFor(t.buckets.size());
+  for (auto& t : tb) totalSlots += capacityFor(t.buckets.key.size());
   out.slots_.assign(totalSlots, Slot{0, kEmpty});
   out.records_.reserve(rules.size());
   out.tables_.reserve(tb.size());
   uint32_t base = 0;
+  std::vector<std::pair<uint64_t, uint32_t>> ids;  // (slot-and-tag id, bucket)
+  std::vector<uint32_t> group;
   for (auto& t : tb) {
-    const uint32_t cap = capacityFor(t.buckets.size());
+    const BuildBuckets& bk = t.buckets;
+    const uint32_t cap = capacityFor(bk.key.size());
     Table tab;
     tab.srcMask = t.srcMask;
     tab.dstMask = t.dstMask;
@@ -353,24 +402,22 @@ TupleIndex<F> TupleIndex<F>::build(const std::vector<Input>& rules, const TupleP
     tab.maxRank = t.maxRank;
     tab.slotBase = base;
     tab.slotMask = cap - 1;
-    // Merge buckets that a lookup cannot tell apart (same home slot and tag), then lay out.
-    std::unordered_map<uint64_t, std::vector<uint32_t>> merged;
-    std::vector<uint64_t> mergedOrder;
-    for (uint64_t key : t.order) {
-      const uint64_t id = (key & 0xFFFFFFFF00000000ull) | (uint32_t(key) & tab.slotMask);
-      auto& dst = merged[id];
-      if (dst.empty()) mergedOrder.push_back(id);
-      const auto& src = t.buckets[key];
-      std::vector<uint32_t> both;
-      both.reserve(dst.size() + src.size());
-      std::merge(dst.begin(), dst.end(), src.begin(), src.end(), std::back_inserter(both),
-                 [&](uint32_t a, uint32_t b) { return rules[a].rank < rules[b].rank; });
-      dst.swap(both);
-    }
-    for (uint64_t id : mergedOrder) {
-      const auto& idxs = merged[id];
+    // Buckets that a lookup cannot tell apart (same home slot and tag) are merged.
+    ids.clear();
+    for (uint32_t b = 0; b < bk.key.size(); ++b)
+      ids.emplace_back((bk.key[b] & 0xFFFFFFFF00000000ull) | (uint32_t(bk.key[b]) & tab.slotMask), b);
+    std::sort(ids.begin(), ids.end());
+    for (size_t g0 = 0; g0 < ids.size();) {
+      size_t g1 = g0 + 1;
+      while (g1 < ids.size() && ids[g1].first == ids[g0].first) ++g1;
+      group.clear();
+      for (size_t g = g0; g < g1; ++g)
+        for (uint32_t idx = bk.head[ids[g].second]; idx != ~0u; idx = next[idx]) group.push_back(idx);
+      if (g1 - g0 > 1)
+        std::sort(group.begin(), group.end(),
+                  [&](uint32_t a, uint32_t b) { return rules[a].rank < rules[b].rank; });
       const uint32_t start = uint32_t(out.records_.size());
-      for (uint32_t idx : idxs) {
+      for (uint32_t idx : group) {
         const Input& r = rules[idx];
         Record rec;
         rec.src = F::andm(r.src, F::mask(r.srcLen));
@@ -387,40 +434,58 @@ TupleIndex<F> TupleIndex<F>::build(const std::vector<Input>& rules, const TupleP
         out.records_.push_back(rec);
         if (t.tuple.srcLen >= 6) tab.srcTop |= 1ull << top6(rec.src);
         if (t.tuple.dstLen >= 6) tab.dstTop |= 1ull << top6(rec.dst);
-        (void)0;
       }
       out.records_.back().rankLast |= kLast;
+      const uint64_t id = ids[g0].first;
       uint32_t i = uint32_t(id) & tab.slotMask;
       while (out.slots_[base + i].start != kEmpty) i = (i + 1) & tab.slotMask;
       out.slots_[base + i] = Slot{uint32_t(id >> 32), start};
+      g0 = g1;
     }
     out.tables_.push_back(tab);
     base += cap;
   }
   // Candidate masks: 2^candBits entries per side of candWords words; candBits is the largest with
-  // 2^candBits * candWords <= rules (so at most 16 bytes per rule), clamped to [4, 12].
+  // 2^candBits * candWords <= 0.75 * rules (so at most 12 bytes per rule), clamped to [4, 12].
   out.candWords_ = out.tables_.size() > 64 ? 2 : 1;
   unsigned bits = 4;
-  while (bits < 12 && (size_t(1) << (bits + 1)) * out.candWords_ <= rules.size()) ++bits;
+  while (bits < 12 && (size_t(1) << (bits + 1)) * out.candWords_ * 4 <= rules.size() * 3) ++bits;
   out.candBits_ = rules.empty() ? 0 : bits;
   out.srcCand_.assign((size_t(1) << out.candBits_) * out.candWords_, 0);
   out.dstCand_.assign((size_t(1) << out.candBits_) * out.candWords_, 0);
-  auto mark = [&](std::vector<uint64_t>& cand, const Addr& a, unsigned len, unsigned k) {
-    const uint32_t lo = topBits(a, out.candBits_);
-    const uint32_t span = len >= out.candBits_ ? 1u : 1u << (out.candBits_ - len);
-    for (uint32_t v = lo; v < lo + span; ++v) cand[size_t(v) * out.candWords_ + k / 64] |= 1ull << (k % 64);
+  // Each distinct (first entry, span) range is marked once per table: a table holding thousands of
+  // /0 rules marks the whole array once, not once per rule.
+  std::vector<std::pair<uint32_t, uint32_t>> srcRanges, dstRanges;
+  auto markAll = [&](std::vector<uint64_t>& cand, std::vector<std::pair<uint32_t, uint32_t>>& ranges,
+                     unsigned k) {
+    std::sort(ranges.begin(), ranges.end());
+    ranges.erase(std::unique(ranges.begin(), ranges.end()), ranges.end());
+    uint32_t doneUpTo = 0;  // ranges are prefixes: nested or disjoint; skip covered ones
+    for (const auto& [lo, span] : ranges) {
+      if (lo + span <= doneUpTo) continue;
+      for (uint32_t v = lo; v < lo + span; ++v) cand[size_t(v) * out.candWords_ + k / 64] |= 1ull << (k % 64);
+      doneUpTo = std::max(doneUpTo, lo + span);
+    }
+  };
+  auto rangeOf = [&](const Addr& a, unsigned len) {
+    return std::make_pair(topBits(a, out.candBits_),
+                          len >= out.candBits_ ? 1u : 1u << (out.candBits_ - len));
   };
   for (unsigned k = 0; k < out.tables_.size() && k < 64 * out.candWords_; ++k) {
     const Table& tab = out.tables_[k];
     const uint32_t end = k + 1 < out.tables_.size() ? out.tables_[k + 1].slotBase : uint32_t(out.slots_.size());
+    srcRanges.clear();
+    dstRanges.clear();
     for (uint32_t si = tab.slotBase; si < end; ++si) {
       if (out.slots_[si].start == kEmpty) continue;
       for (const Record* r = &out.records_[out.slots_[si].start];; ++r) {
-        mark(out.srcCand_, r->src, r->srcLen, k);
-        mark(out.dstCand_, r->dst, r->dstLen, k);
+        srcRanges.push_back(rangeOf(r->src, r->srcLen));
+        dstRanges.push_back(rangeOf(r->dst, r->dstLen));
         if (r->rankLast & kLast) break;
       }
     }
+    markAll(out.srcCand_, srcRanges, k);
+    markAll(out.dstCand_, dstRanges, k);
   }
   return out;
 }
