@@ -129,7 +129,20 @@ const cases: [string, string, boolean][] = [
   ['anp 26 rules', anp('a', 1, '  subject: {namespaces: {}}\n  ingress:\n' + '  - {action: Deny, from: [{namespaces: {}}]}\n'.repeat(26)), true],
   ['banp Pass', banp('  subject: {namespaces: {}}\n  ingress: [{action: Pass, from: [{namespaces: {}}]}]'), false],
   ['banp name', banp('  subject: {namespaces: {}}').replace('name: default', 'name: other'), false],
-];
+  ['anp namedPort+networks', anp('a', 1, '  subject: {namespaces: {}}\n  egress: [{action: Deny, to: [{networks: [10.0.0.0/8]}], ports: [{namedPort: web}]}]'), false],
+  ['anp namedPort+domainNames', anp('a', 1, '  subject: {namespaces: {}}\n  egress: [{action: Allow, to: [{domainNames: [example.com]}], ports: [{namedPort: web}]}]'), false],
+  ['banp namedPort+nodes', banp('  subject: {namespaces: {}}\n  egress: [{action: Deny, to: [{nodes: {}}], ports: [{namedPort: web}]}]'), false],
+  ['banp domainNames', banp('  subject: {namespaces: {}}\n  egress: [{action: Allow, to: [{domainNames: [example.com]}]}]'), false],
+  ['banp ingress nodes', banp('  subject: {namespaces: {}}\n  ingress: [{action: Deny, from: [{nodes: {}}]}]'), false],
+  ['cnp 26 networks', cnp('c', 'Admin', 1, `  subject: {namespaces: {}}\n  egress: [{action: Deny, to: [{networks: [${Array.from({ length: 26 }, (_, i) => `10.${i}.0.0/16`).join(', ')}]}]}]`), false],
+  ['cnp 25 networks', cnp('c', 'Admin', 1, `  subject: {namespaces: {}}\n  egress: [{action: Deny, to: [{networks: [${Array.from({ length: 25 }, (_, i) => `10.${i}.0.0/16`).join(', ')}]}]}]`), true],
+  ['cnp 26 peers', cnp('c', 'Admin', 1, `  subject: {namespaces: {}}\n  ingress: [{action: Deny, from: [${Array.from({ length: 26 }, () => '{namespaces: {}}').join(', ')}]}]`), false],
+  ['cnp 26 protocols', cnp('c', 'Admin', 1, `  subject: {namespaces: {}}\n  ingress: [{action: Deny, from: [{namespaces: {}}], protocols: [${Array.from({ length: 26 }, (_, i) => `{tcp: {destinationPort: {number: ${i + 1}}}}`).join(', ')}]}]`), false],
+  ['anp 100 peers', anp('a', 1, `  subject: {namespaces: {}}\n  ingress: [{action: Deny, from: [${Array.from({ length: 100 }, () => '{namespaces: {}}').join(', ')}]}]`), true],
+  ['anp 101 peers', anp('a', 1, `  subject: {namespaces: {}}\n  ingress: [{action: Deny, from: [${Array.from({ length: 101 }, () => '{namespaces: {}}').join(', ')}]}]`), false],
+  ['cnp networks 48 chars (maxLength 43)', cnp('c', 'Admin', 1, '  subject: {namespaces: {}}\n  egress: [{action: Deny, to: [{networks: ["2001:0db8:0000:0000:0000:0000:10.100.100.100/128"]}]}]'), false],
+  ['cnp range start 0', cnp('c', 'Admin', 1, '  subject: {namespaces: {}}\n  ingress: [{action: Deny, from: [{namespaces: {}}], protocols: [{tcp: {destinationPort: {range: {start: 0, end: 10}}}}]}]'), false],
+  ['cnp number 65536', cnp('c', 'Admin', 1, '  subject: {namespaces: {}}\n  ingress: [{action: Deny, from: [{namespaces: {}}], protocols: [{sctp: {destinationPort: {number: 65536}}}]}]'), false],];
 
 describe('validation parity with the API server', () => {
   for (const [name, yaml, ok] of cases) {
