@@ -24,7 +24,7 @@
 // Modes: Enforce (above) and AcceptAll (the benchmark baseline: no parse, no lookup, the same batched
 // NF_ACCEPT verdicts).
 //
-// Cost: one recv per packet (the kernel sends one netlink message per packet), one parse
+// Cost: one recvmmsg per batch (the kernel sends one netlink message per packet), one parse
 // (~30 ns), one classify, and about 1 + (denied) verdict messages per batch. The snapshot is loaded
 // once per batch. Latency (recv -> verdict sent) is recorded per packet in a log-linear histogram
 // (4 sub-buckets per power of two, so percentiles are exact to within 25 %).
