@@ -150,6 +150,25 @@ export function readNfqueueStats(path = DEFAULT_STATS_FILE): NfqueueStatsFile {
   return JSON.parse(readFileSync(path, 'utf8')) as NfqueueStatsFile;
 }
 
+/** `palisade stats` text for the nfqueue backend: loop, kernel queues, denies per rule. Pure. */
+export function formatNfqueueStats(f: NfqueueStatsFile): string {
+  const l = f.loop;
+  const us = (ns: number) => (ns / 1000).toFixed(1);
+  const lines = [
+    `nfqueue enforcer pid ${f.pid}, generation ${f.generation}, ${f.failOpen ? 'fail-open' : 'fail-closed'}, steering ${f.steering}, at ${f.time}`,
+    `  packets ${l.packets}  accepted ${l.accepted}  denied ${l.denied}  unclassifiable ${l.unclassifiable}  snapshot v${l.snapshotVersion}`,
+    `  verdict latency p50 ${us(l.latencyP50Ns)} us  p99 ${us(l.latencyP99Ns)} us  p99.9 ${us(l.latencyP999Ns)} us  (${l.latencySamples} samples)`,
+    `  verdict messages ${l.verdictMessages} in ${l.batches} batches; recv errors ${l.recvErrors}, verdict errors ${l.verdictErrors}, deny records dropped ${l.recordsDropped}`,
+    ...f.kernel.map((k) => `  kernel queue ${k.queue}: waiting ${k.waiting}, queue_dropped ${k.queueDropped}, user_dropped ${k.userDropped}`),
+    ...(f.strictCuts > 0 ? [`  --strict cut ${f.strictCuts} flows`] : []),
+    '  denied packets by rule:',
+    ...Object.entries(f.deniedByRule)
+      .sort((a, b) => b[1] - a[1] || (a[0] < b[0] ? -1 : 1))
+      .map(([rule, n]) => `    ${String(n).padStart(10)}  ${rule}`),
+  ];
+  return lines.join('\n') + '\n';
+}
+
 /** The nfqueue backend behind the shared enforce loop: apply = compile + publish a snapshot. */
 export class NfqueueEnforcer implements Enforcer {
   readonly name = 'nfqueue';
