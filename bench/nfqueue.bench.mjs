@@ -222,7 +222,7 @@ try {
   }
 
   const runs = [];
-  for (const round of [0, 1]) {
+  for (const round of [0, 1, 2]) {
     for (const mode of ['accept-all', 'enforce:spread', 'enforce:single']) {
       const [m, shape] = mode.split(':');
       runs.push({ round, label: mode, ...(await verdictRun(m, policies[shape ?? 'spread'], 4240)) });
