@@ -43,7 +43,7 @@ import type { InventoryChange, SetDelta } from './changes.js';
 import { AddressIndex, ipKey } from './address-index.js';
 import { DeltaCollector, Membership } from './membership.js';
 import { selectorKey } from './selector-key.js';
-import { setKey, type SetDef, type SetId } from './set-def.js';
+import { setKey, type NamedPortGroup, type SetDef, type SetId } from './set-def.js';
 
 export const podKey = (p: { namespace: string; name: string }): string => `${p.namespace}/${p.name}`;
 
@@ -115,8 +115,8 @@ export class Resolution {
         const entry = this.nsSelector(def.namespaceSelector);
         entry.sets.push(id);
         this.nsEntryOf[id] = entry;
-        for (const ns of [...entry.selected].sort()) {
-          for (const pk of this.candidates(ns, def.podSelector)) this.give(pk, id, undefined);
+        for (const ns of entry.selected) {
+          for (const pk of this.candidates(ns, def.podSelector, def.namedPort)) this.give(pk, id, undefined);
         }
         break;
       }
@@ -295,13 +295,21 @@ export class Resolution {
     for (const pk of touched) if (this.pods.has(pk)) this.givePod(pk, deltas);
   }
 
-  /** Pods of `ns` that may match `sel`: the smallest matchLabels posting list, else all. */
-  private candidates(ns: string, sel: LabelSelector): Iterable<string> {
+  /**
+   * Pods of `ns` that may match `sel` (and declare `port`): the smallest posting list among the
+   * selector's matchLabels and the named port, else every pod of the namespace.
+   */
+  private candidates(ns: string, sel: LabelSelector, port?: NamedPortGroup): Iterable<string> {
     let best: Set<string> | undefined = this.podsByNs.get(ns);
     if (!best) return [];
     const byLabel = this.podsByLabel.get(ns);
     for (const [k, v] of Object.entries(sel.matchLabels)) {
       const posting = byLabel?.get(`${k}=${v}`);
+      if (!posting) return [];
+      if (posting.size < best.size) best = posting;
+    }
+    if (port) {
+      const posting = byLabel?.get(portPostingKey(port.name, port.protocol, port.port));
       if (!posting) return [];
       if (posting.size < best.size) best = posting;
     }
@@ -317,9 +325,9 @@ export class Resolution {
     s.add(key);
     let byLabel = this.podsByLabel.get(p.namespace);
     if (!byLabel) this.podsByLabel.set(p.namespace, (byLabel = new Map()));
-    for (const [k, v] of Object.entries(p.labels)) {
-      let posting = byLabel.get(`${k}=${v}`);
-      if (!posting) byLabel.set(`${k}=${v}`, (posting = new Set()));
+    for (const pk of postingKeys(p)) {
+      let posting = byLabel.get(pk);
+      if (!posting) byLabel.set(pk, (posting = new Set()));
       posting.add(key);
     }
     if (p.nodeName !== undefined) {
@@ -339,10 +347,10 @@ export class Resolution {
     this.addresses.removePod(p);
     this.podsByNs.get(p.namespace)?.delete(key);
     const byLabel = this.podsByLabel.get(p.namespace);
-    for (const [k, v] of Object.entries(p.labels)) {
-      const posting = byLabel?.get(`${k}=${v}`);
+    for (const pk of postingKeys(p)) {
+      const posting = byLabel?.get(pk);
       posting?.delete(key);
-      if (posting?.size === 0) byLabel?.delete(`${k}=${v}`);
+      if (posting?.size === 0) byLabel?.delete(pk);
     }
     if (p.nodeName !== undefined) this.podsByNode.get(p.nodeName)?.delete(key);
     this.ownedHosts.delete(p);
@@ -451,6 +459,14 @@ export class Resolution {
     for (const [id, cidrs] of gives) for (const c of cidrs) (this.members[id] as Membership).remove(c, deltas, id);
     this.nodeGives.delete(name);
   }
+}
+
+/** Posting keys of a pod: `key=value` per label, and one per declared named port (NUL-led, so no label collides). */
+const portPostingKey = (name: string, protocol: string, port: number): string => `\u0000${name}/${protocol}/${port}`;
+function postingKeys(p: Pod): string[] {
+  const out = Object.entries(p.labels).map(([k, v]) => `${k}=${v}`);
+  for (const cp of p.containerPorts) if (cp.name !== undefined) out.push(portPostingKey(cp.name, cp.protocol, cp.containerPort));
+  return out;
 }
 
 function withNameLabel(ns: Namespace): Namespace {
