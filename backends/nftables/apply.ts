@@ -6,10 +6,11 @@
  *   replaces the table's contents in place (render.ts says why not delete + re-create). When the
  *   kernel rejects it, the previous table stays fully in force and
  *   this enforcer keeps its previous state (the error is thrown with code ERR_PALISADE_NFT).
- * - `applyChanges(changes)`: inventory changes (pod churn, relabels, nodes). When the lowered rules
- *   are unchanged, only set elements change (one transaction of element deletes and adds, no chain
- *   rewrite); when they changed (a new named-port group, a node-local rule for a new node), the
- *   table is replaced as in applyCluster. Either way one transaction.
+ * - `applyChanges(changes)`: inventory changes (pod churn, relabels, nodes). When the inputs of the
+ *   rules are unchanged (rule-inputs.ts: named ports, node names), only set elements change: one
+ *   transaction of element deletes and adds, no re-lowering, no chain rewrite. Otherwise (a new
+ *   named-port group, a new node) the rules are lowered again and the table replaced as in
+ *   applyCluster. Either way one transaction.
  * - `delete()`: removes the table and nothing else.
  *
  * Invariant: `this.state` always describes what the kernel holds (it is replaced only after a
@@ -23,7 +24,8 @@ import { lower } from '../../src/rules/lower.js';
 import type { RuleSet } from '../../src/rules/types.js';
 import { loadNftNative, type NftErrorFields, type NftNative } from './native.js';
 import type { NftDocument } from './nft-json.js';
-import { OUR_CHAINS, renderChains, renderDelete, renderFull, renderSetDeltas, setName, tableContents, usedSets, type TableContents } from './render.js';
+import { RuleInputs } from './rule-inputs.js';
+import { OUR_CHAINS, renderDelete, renderFull, renderSetDeltas, setName, tableContents, usedSets, type TableContents } from './render.js';
 
 export interface NftablesOptions {
   /** network namespace to act in (e.g. /run/netns/NAME); default: the current one */
@@ -43,8 +45,8 @@ interface State {
   readonly policies: PolicySet;
   readonly resolution: Resolution;
   readonly ruleSet: RuleSet;
-  /** JSON of the chains part, to tell "same rules" from "rules changed" */
-  readonly chainsKey: string;
+  /** what of the inventory the rules depend on (pod churn that leaves it alone is elements only) */
+  readonly inputs: RuleInputs;
   readonly sets: ReadonlySet<SetId>;
 }
 
@@ -64,8 +66,8 @@ export class NftablesEnforcer {
   applyCluster(cluster: Cluster): ApplyReport {
     const t0 = performance.now();
     const resolution = new Resolution(cluster, cluster.networkPolicies);
-    const next = this.compile(cluster, resolution);
-    const doc = renderFull({ ruleSet: next.ruleSet, members: (id) => resolution.prefixes(id) }, this.contents());
+    const next = this.compile(cluster, resolution, new RuleInputs(cluster));
+    const doc = renderFull({ ruleSet: next.ruleSet, members: (id) => resolution.prefixes(id), interval: intervalOf(resolution) }, this.contents());
     this.run(doc);
     this.state = next;
     return { kind: 'full', commands: doc.nftables.length, rules: next.ruleSet.rules.length, durationMs: performance.now() - t0 };
@@ -76,21 +78,25 @@ export class NftablesEnforcer {
     if (!prev) throw Object.assign(new Error('applyChanges before applyCluster'), { code: 'ERR_PALISADE_NOT_APPLIED' });
     const t0 = performance.now();
     const { resolution } = prev;
+    const inputs = prev.inputs.clone();
     const undo: InventoryChange[] = [];
     const deltas: SetDelta[] = [];
+    let rulesMayChange = false;
     for (const c of changes) {
       undo.unshift(...undoOf(resolution, c));
+      if (inputs.update(resolution, c)) rulesMayChange = true;
       deltas.push(...resolution.apply(c));
     }
     try {
-      const next = this.compile(prev.policies, resolution);
-      if (next.chainsKey === prev.chainsKey) {
-        const doc = renderSetDeltas(deltas, prev.sets);
+      if (!rulesMayChange) {
+        // Same rules: only set members changed (no re-lowering, no chain rewrite).
+        const doc = renderSetDeltas(deltas, prev.sets, intervalOf(resolution));
         if (doc.nftables.length > 0) this.run(doc);
-        this.state = next;
-        return { kind: doc.nftables.length > 0 ? 'elements' : 'none', commands: doc.nftables.length, rules: next.ruleSet.rules.length, durationMs: performance.now() - t0 };
+        this.state = { ...prev, inputs };
+        return { kind: doc.nftables.length > 0 ? 'elements' : 'none', commands: doc.nftables.length, rules: prev.ruleSet.rules.length, durationMs: performance.now() - t0 };
       }
-      const doc = renderFull({ ruleSet: next.ruleSet, members: (id) => resolution.prefixes(id) }, this.contents());
+      const next = this.compile(prev.policies, resolution, inputs);
+      const doc = renderFull({ ruleSet: next.ruleSet, members: (id) => resolution.prefixes(id), interval: intervalOf(resolution) }, this.contents());
       this.run(doc);
       this.state = next;
       return { kind: 'full', commands: doc.nftables.length, rules: next.ruleSet.rules.length, durationMs: performance.now() - t0 };
@@ -117,7 +123,10 @@ export class NftablesEnforcer {
    * (a table left by an earlier run is replaced in place too); undefined when there is none.
    */
   private contents(): TableContents | undefined {
-    if (this.state) return { chains: OUR_CHAINS, sets: [...this.state.sets].flatMap((id) => [setName(id, 4), setName(id, 6)]) };
+    if (this.state) {
+      const interval = intervalOf(this.state.resolution);
+      return { chains: OUR_CHAINS, sets: [...this.state.sets].flatMap((id) => [setName(id, 4, interval(id)), setName(id, 6, interval(id))]) };
+    }
     try {
       return tableContents(this.listTable());
     } catch (e) {
@@ -126,13 +135,13 @@ export class NftablesEnforcer {
     }
   }
 
-  private compile(policies: PolicySet, resolution: Resolution): State {
+  private compile(policies: PolicySet, resolution: Resolution, inputs: RuleInputs): State {
     const ruleSet = lower(policies, resolution);
     return {
       policies: { networkPolicies: policies.networkPolicies, clusterPolicies: policies.clusterPolicies },
       resolution,
       ruleSet,
-      chainsKey: JSON.stringify(renderChains(ruleSet)),
+      inputs,
       sets: new Set(usedSets(ruleSet)),
     };
   }
@@ -169,3 +178,9 @@ function undoOf(resolution: Resolution, c: InventoryChange): InventoryChange[] {
     }
   }
 }
+
+/** Sets of prefixes need interval sets; every other kind only ever holds host addresses. */
+const intervalOf =
+  (resolution: Resolution) =>
+  (id: SetId): boolean =>
+    resolution.definition(id).kind === 'prefixes';

@@ -3,8 +3,9 @@
  *
  * Layout of `table inet palisade` (everything Palisade installs; nothing outside it):
  *
- *   sets      s<id>v4 { type ipv4_addr; flags interval }  s<id>v6 { type ipv6_addr; flags interval }
- *             one pair per address set a rule uses (subject or peer)
+ *   sets      h<id>v4 { type ipv4_addr }  h<id>v6 { type ipv6_addr }       pods, nodes (host addresses)
+ *             p<id>v4 { type ipv4_addr; flags interval }  p<id>v6 { ... }   prefixes (ipBlock, networks)
+ *             one pair per address set a rule uses (subject or peer); see setName
  *   base      forward / input / output  (type filter, priority 0, policy accept):
  *               ct state established,related accept       -- replies and related ICMP first
  *               icmpv6 type { neighbour discovery } accept -- link plumbing, untracked by conntrack
@@ -39,7 +40,7 @@ import type { SetDelta, SetId } from '../../src/resolve/index.js';
 import type { Direction } from '../../src/model/types.js';
 import type { PolicyTier } from '../../src/reference/types.js';
 import { ALL_PORTS, type Rule, type RuleSet } from '../../src/rules/types.js';
-import { disjointMembers, elementOf } from './elements.js';
+import { disjointMembers, elementOf, isHost } from './elements.js';
 import {
   accept,
   addBaseChain,
@@ -77,12 +78,22 @@ const DIRECTIONS: readonly Direction[] = ['egress', 'ingress'];
 const ND_TYPES = ['nd-router-solicit', 'nd-router-advert', 'nd-neighbor-solicit', 'nd-neighbor-advert', 'nd-redirect', 'mld-listener-query', 'mld-listener-report', 'mld2-listener-report'];
 
 export const chainName = (d: Direction, t: PolicyTier): string => `${d}_${TIER_SUFFIX[t]}`;
-export const setName = (id: SetId, family: 4 | 6): string => `s${id}v${family}`;
+/**
+ * Set names carry their kind: `h<id>v4` a plain hash set of host addresses (pods, nodes: every
+ * member is a /32 or /128), `p<id>v4` an interval set of prefixes (ipBlock / networks). Plain sets
+ * matter for speed: libnftables loads the elements of every interval set of the table before it
+ * adds or deletes an element (to check overlaps), so pod churn against interval sets costs
+ * seconds on a 5,000-pod table; against hash sets it does not. The kind in the name keeps a set id
+ * that changes kind between two rule sets from clashing with the old set's flags.
+ */
+export const setName = (id: SetId, family: 4 | 6, interval: boolean): string => `${interval ? 'p' : 'h'}${id}v${family}`;
 
 export interface RenderInput {
   readonly ruleSet: RuleSet;
   /** current members of a set (any order, may overlap) */
   readonly members: (id: SetId) => readonly Cidr[];
+  /** true for sets of prefixes (interval sets); false for sets that only ever hold host addresses */
+  readonly interval: (id: SetId) => boolean;
 }
 
 /** Set ids the rules use, ascending. */
@@ -121,11 +132,11 @@ function verdictOf(r: Rule): NftExpr {
 }
 
 /** The match expressions of one rule in one family. */
-function matchOf(r: Rule, family: 4 | 6): NftExpr[] {
+function matchOf(r: Rule, family: 4 | 6, interval: (id: SetId) => boolean): NftExpr[] {
   const subjectField = r.direction === 'egress' ? 'saddr' : 'daddr';
   const peerField = r.direction === 'egress' ? 'daddr' : 'saddr';
-  const expr: NftExpr[] = [inSet(family, subjectField, setName(r.subject, family))];
-  if (r.peer !== null) expr.push(inSet(family, peerField, setName(r.peer, family)));
+  const expr: NftExpr[] = [inSet(family, subjectField, setName(r.subject, family, interval(r.subject)))];
+  if (r.peer !== null) expr.push(inSet(family, peerField, setName(r.peer, family, interval(r.peer))));
   const allDst = r.dstPorts.lo === ALL_PORTS.lo && r.dstPorts.hi === ALL_PORTS.hi;
   const allSrc = r.srcPorts.lo === ALL_PORTS.lo && r.srcPorts.hi === ALL_PORTS.hi;
   if (r.protocol !== null) expr.push(l4proto([r.protocol.toLowerCase()]));
@@ -139,8 +150,8 @@ function matchOf(r: Rule, family: 4 | 6): NftExpr[] {
 export const OUR_CHAINS: readonly string[] = [...BASE_CHAINS, ...DIRECTIONS.flatMap((d) => TIERS.map((t) => chainName(d, t)))];
 
 /** Chains and rules: depend on the rule set only, never on set members. */
-export function renderChains(rs: RuleSet): NftCommand[] {
-  return [...declareChains(), ...renderRules(rs)];
+export function renderChains(rs: RuleSet, interval: (id: SetId) => boolean): NftCommand[] {
+  return [...declareChains(), ...renderRules(rs, interval)];
 }
 
 function declareChains(): NftCommand[] {
@@ -150,7 +161,7 @@ function declareChains(): NftCommand[] {
   return cmds;
 }
 
-function renderRules(rs: RuleSet): NftCommand[] {
+function renderRules(rs: RuleSet, interval: (id: SetId) => boolean): NftCommand[] {
   const cmds: NftCommand[] = [];
   for (const hook of BASE_CHAINS) {
     cmds.push(addRule(hook, [ctStateIn(['established', 'related']), accept()]));
@@ -164,7 +175,7 @@ function renderRules(rs: RuleSet): NftCommand[] {
       const end = t === 'Admin' ? table.tierStart.NetworkPolicy : t === 'NetworkPolicy' ? table.tierStart.Baseline : table.tierStart.end;
       for (let p = table.tierStart[t]; p < end; p++) {
         const r = table.rules[p]!;
-        for (const family of [4, 6] as const) cmds.push(addRule(chain, [...matchOf(r, family), counter(), verdictOf(r)], r.origin.stableId));
+        for (const family of [4, 6] as const) cmds.push(addRule(chain, [...matchOf(r, family, interval), counter(), verdictOf(r)], r.origin.stableId));
       }
       cmds.push(addRule(chain, [nextAfter(d, t)]));
     }
@@ -195,16 +206,20 @@ export function renderFull(input: RenderInput, current?: TableContents): NftDocu
   const wanted = new Set<string>();
   for (const id of usedSets(input.ruleSet)) {
     const members = input.members(id);
+    const interval = input.interval(id);
     for (const family of [4, 6] as const) {
-      const name = setName(id, family);
+      const name = setName(id, family, interval);
       wanted.add(name);
-      cmds.push(addSet(name, family === 4 ? 'ipv4_addr' : 'ipv6_addr'), flushSet(name));
+      cmds.push(addSet(name, family === 4 ? 'ipv4_addr' : 'ipv6_addr', interval), flushSet(name));
+      if (!interval && members.some((c) => c.family === family && !isHost(c))) {
+        throw new Error(`internal: set ${id} holds a prefix but is rendered as a plain set`);
+      }
       const elems = disjointMembers(members, family).map(elementOf);
       if (elems.length > 0) cmds.push(elements('add', name, elems));
     }
   }
   for (const name of current?.sets ?? []) if (!wanted.has(name)) cmds.push(deleteSet(name));
-  cmds.push(...renderRules(input.ruleSet));
+  cmds.push(...renderRules(input.ruleSet, input.interval));
   return { nftables: cmds };
 }
 
@@ -224,13 +239,13 @@ export function tableContents(listJson: unknown): TableContents {
  * Membership changes of sets the table holds, as element deletes then adds (one transaction).
  * Deltas of sets the rules do not use are skipped (no such set exists in the table).
  */
-export function renderSetDeltas(deltas: readonly SetDelta[], inTable: ReadonlySet<SetId>): NftDocument {
+export function renderSetDeltas(deltas: readonly SetDelta[], inTable: ReadonlySet<SetId>, interval: (id: SetId) => boolean): NftDocument {
   const dels: NftCommand[] = [];
   const adds: NftCommand[] = [];
   for (const d of deltas) {
     if (!inTable.has(d.set)) continue;
     for (const family of [4, 6] as const) {
-      const name = setName(d.set, family);
+      const name = setName(d.set, family, interval(d.set));
       const removed = d.removed.filter((c) => c.family === family).map(elementOf);
       const added = d.added.filter((c) => c.family === family).map(elementOf);
       if (removed.length > 0) dels.push(elements('delete', name, removed));

@@ -8,7 +8,7 @@ import { describe, expect, it } from 'vitest';
 import { NftablesEnforcer } from '../../backends/nftables/apply.js';
 import type { NftNative } from '../../backends/nftables/native.js';
 import type { NftCommand, NftDocument } from '../../backends/nftables/nft-json.js';
-import { renderDelete, renderFull } from '../../backends/nftables/render.js';
+import { renderDelete, renderFull, setName } from '../../backends/nftables/render.js';
 import { safeParseCluster } from '../../src/manifests/cluster.js';
 import type { Cluster, Pod } from '../../src/model/types.js';
 import { Resolution } from '../../src/resolve/index.js';
@@ -93,7 +93,7 @@ describe('nftables renderer', () => {
   const c = cluster();
   const res = new Resolution(c, c.networkPolicies);
   const rs = lower(c, res);
-  const doc = renderFull({ ruleSet: rs, members: (id) => res.prefixes(id) });
+  const doc = renderFull({ ruleSet: rs, members: (id) => res.prefixes(id), interval: (id) => res.definition(id).kind === 'prefixes' });
 
   it('replaces table inet palisade in place in one document and touches nothing else', () => {
     expect(`${verbOf(doc.nftables[0]!)} ${objectOf(doc.nftables[0]!)[0]}`).toBe('add table');
@@ -113,13 +113,14 @@ describe('nftables renderer', () => {
   });
 
   it('over an earlier table: flushes and deletes what is no longer used, after the rules that used it are gone', () => {
-    const again = renderFull({ ruleSet: rs, members: (id) => res.prefixes(id) }, { chains: ['forward', 'old_chain'], sets: ['s0v4', 's999v4'] });
+    const set0 = setName(0, 4, res.definition(0).kind === 'prefixes');
+    const again = renderFull({ ruleSet: rs, members: (id) => res.prefixes(id), interval: (id) => res.definition(id).kind === 'prefixes' }, { chains: ['forward', 'old_chain'], sets: [set0, 'p999v4'] });
     const text = again.nftables.map((x) => `${verbOf(x)} ${objectOf(x)[0]} ${String(objectOf(x)[1].name ?? objectOf(x)[1].chain ?? '')}`);
     const at = (line: string): number => text.indexOf(line);
-    expect(at('delete set s999v4')).toBeGreaterThan(at('flush chain ingress_baseline'));
+    expect(at('delete set p999v4')).toBeGreaterThan(at('flush chain ingress_baseline'));
     expect(at('delete chain old_chain')).toBeGreaterThan(at('flush chain old_chain'));
-    expect(at('delete set s0v4')).toBe(-1);
-    expect(at('flush set s0v4')).toBeGreaterThan(0);
+    expect(at(`delete set ${set0}`)).toBe(-1);
+    expect(at(`flush set ${set0}`)).toBeGreaterThan(0);
   });
 
   it('drops denied flows silently (no reject anywhere) and accepts established/related first', () => {
@@ -146,6 +147,18 @@ describe('nftables renderer', () => {
     expect(rules.filter((r) => r.chain === 'ingress_baseline').at(-1)!.expr).toEqual([{ accept: null }]);
     // Admin Pass -> the NetworkPolicy tier of the same direction
     expect(JSON.stringify(egressAdmin[0]!.expr)).toContain('{"goto":{"target":"egress_np"}}');
+  });
+
+  it('makes interval sets only for prefixes; pod and node sets are plain hash sets', () => {
+    const sets = doc.nftables.filter((x) => verbOf(x) === 'add' && objectOf(x)[0] === 'set').map((x) => objectOf(x)[1]);
+    for (const set of sets) {
+      const id = Number(/^[hp](\d+)v[46]$/.exec(String(set.name))![1]);
+      const prefixes = res.definition(id).kind === 'prefixes';
+      expect(set.flags).toEqual(prefixes ? ['interval'] : undefined);
+      expect(String(set.name).startsWith(prefixes ? 'p' : 'h')).toBe(true);
+    }
+    expect(sets.some((x) => x.flags === undefined)).toBe(true);
+    expect(sets.some((x) => x.flags !== undefined)).toBe(true);
   });
 
   it('writes overlapping prefixes of one set as disjoint elements', () => {
