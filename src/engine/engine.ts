@@ -80,6 +80,8 @@ interface Compiled {
   readonly resolution: Resolution;
   readonly ruleSet: RuleSet;
   readonly backends: Record<Direction, ClassifierBackend>;
+  /** per rule id: CODE_ALLOW, CODE_DENY, CODE_PASS_ADMIN or CODE_PASS_BASELINE */
+  readonly codes: Uint8Array;
   /** the sets each direction's rules use (each classifier holds only those) */
   readonly used: Record<Direction, ReadonlySet<number>>;
   readonly walks: Record<Direction, Record<Tier, WalkIndex>>;
@@ -129,32 +131,49 @@ export class Engine implements Evaluator {
   lookupBatch(batch: FlowBatch, out?: BatchResult): BatchResult {
     const n = batch.count;
     const res = out ?? { verdict: new Uint8Array(n), egressRule: new Int32Array(n), ingressRule: new Int32Array(n) };
-    const { backends, ruleSet } = this.c;
-    backends.egress.lookupBatch(batch, 0, res.egressRule);
-    backends.ingress.lookupBatch(batch, 0, res.ingressRule);
+    const { backends, ruleSet, codes } = this.c;
     const w = WORDS_PER_FLOW[batch.family];
     const words = batch.words;
-    const rules = ruleSet.rules;
+    for (const d of ['egress', 'ingress'] as const) {
+      const ids = d === 'egress' ? res.egressRule : res.ingressRule;
+      backends[d].lookupBatch(batch, 0, ids);
+      // Pass: an Admin Pass continues at the NetworkPolicy tier (one more batch for those flows
+      // only); a Baseline Pass ends at the default allow.
+      let passes = 0;
+      for (let k = 0; k < n; k++) {
+        const id = ids[k] as number;
+        if (id < 0) continue;
+        const code = codes[id] as number;
+        if (code === CODE_PASS_ADMIN) this.passScratch(n)[passes++] = k;
+        else if (code === CODE_PASS_BASELINE) ids[k] = NO_RULE;
+      }
+      if (passes === 0) continue;
+      const at = this.passScratch(n);
+      const sub = new Uint32Array(passes * w);
+      for (let j = 0; j < passes; j++) sub.set(words.subarray((at[j] as number) * w, (at[j] as number) * w + w), j * w);
+      const subIds = new Int32Array(passes);
+      backends[d].lookupBatch({ family: batch.family, count: passes, words: sub }, ruleSet[d].tierStart.NetworkPolicy, subIds);
+      for (let j = 0; j < passes; j++) {
+        const id = subIds[j] as number;
+        ids[at[j] as number] = id >= 0 && codes[id] === CODE_PASS_BASELINE ? NO_RULE : id;
+      }
+    }
     for (let k = 0; k < n; k++) {
-      const o = k * w;
-      let e = res.egressRule[k] as number;
-      let i = res.ingressRule[k] as number;
-      if ((e >= 0 && (rules[e] as Rule).action === 'pass') || (i >= 0 && (rules[i] as Rule).action === 'pass')) {
-        const flowWords = words.subarray(o, o + w);
-        if (e >= 0 && (rules[e] as Rule).action === 'pass') e = this.continuePass('egress', batch.family, flowWords, e);
-        if (i >= 0 && (rules[i] as Rule).action === 'pass') i = this.continuePass('ingress', batch.family, flowWords, i);
+      if (this.loopbackWords(batch.family, words, k * w)) {
+        res.egressRule[k] = NO_RULE;
+        res.ingressRule[k] = NO_RULE;
       }
-      if (this.loopbackWords(batch.family, words, o)) {
-        e = NO_RULE;
-        i = NO_RULE;
-      }
-      res.egressRule[k] = e;
-      res.ingressRule[k] = i;
-      const allowE = e < 0 || isAllow((rules[e] as Rule).action);
-      const allowI = i < 0 || isAllow((rules[i] as Rule).action);
-      res.verdict[k] = allowE && allowI ? 1 : 0;
+      const e = res.egressRule[k] as number;
+      const i = res.ingressRule[k] as number;
+      res.verdict[k] = (e < 0 || codes[e] === CODE_ALLOW) && (i < 0 || codes[i] === CODE_ALLOW) ? 1 : 0;
     }
     return res;
+  }
+
+  private scratch = new Int32Array(0);
+  private passScratch(n: number): Int32Array {
+    if (this.scratch.length < n) this.scratch = new Int32Array(n);
+    return this.scratch;
   }
 
   /** The full explanation; equal to `new ReferenceEvaluator(engine.cluster()).evaluate(flow)`. */
@@ -270,7 +289,10 @@ export class Engine implements Evaluator {
       egress: { Admin: walkIndex(policies, 'Admin', 'egress'), Baseline: walkIndex(policies, 'Baseline', 'egress') },
       ingress: { Admin: walkIndex(policies, 'Admin', 'ingress'), Baseline: walkIndex(policies, 'Baseline', 'ingress') },
     };
-    return { resolution, ruleSet, backends, used, walks };
+    const codes = Uint8Array.from(ruleSet.rules, (r) =>
+      r.action === 'pass' ? (r.tier === 'Admin' ? CODE_PASS_ADMIN : CODE_PASS_BASELINE) : isAllow(r.action) ? CODE_ALLOW : CODE_DENY,
+    );
+    return { resolution, ruleSet, backends, used, walks, codes };
   }
 
   private rebuild(): void {
@@ -324,18 +346,6 @@ export class Engine implements Evaluator {
     );
   }
 
-  /** After a Pass found by a batch lookup: continue at the next tier for that one flow. */
-  private continuePass(direction: Direction, family: Family, fw: Uint32Array, passId: number): number {
-    const r = this.c.ruleSet.rules[passId] as Rule;
-    if (r.tier !== 'Admin') return NO_RULE;
-    const table = this.c.ruleSet[direction];
-    const src = family === 4 ? BigInt(fw[0] as number) : words6(fw, 0);
-    const dst = family === 4 ? BigInt(fw[1] as number) : words6(fw, 4);
-    const ports = fw[fw.length - 2] as number;
-    const proto = fw[fw.length - 1] as number;
-    return decide(this.c.backends[direction], table, this.c.ruleSet.rules, family, src, dst, proto, ports >>> 16, ports & 0xffff, table.tierStart.NetworkPolicy).ruleId;
-  }
-
   private verdictOf(id: number): 'allow' | 'deny' {
     return id < 0 || isAllow((this.c.ruleSet.rules[id] as Rule).action) ? 'allow' : 'deny';
   }
@@ -364,6 +374,11 @@ export class Engine implements Evaluator {
     return s !== undefined && s === a.podOwner(text(dst));
   }
 }
+
+const CODE_ALLOW = 1;
+const CODE_DENY = 2;
+const CODE_PASS_ADMIN = 3;
+const CODE_PASS_BASELINE = 4;
 
 const LOOPBACK: LookupResult = Object.freeze({
   verdict: 'allow',
