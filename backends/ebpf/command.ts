@@ -288,7 +288,7 @@ export async function runStatsEbpf(argv: readonly string[], io: CommandIo = stdI
   }
 }
 
-const STAT_NAMES = ['nonIp', 'established', 'newAllowed', 'newDenied', 'malformed', 'fragmentUnknown', 'ringbufLost', 'noPolicy', 'neighbourDiscovery', 'mapMiss'];
+const STAT_NAMES = ['nonIp', 'established', 'newAllowed', 'newDenied', 'malformed', 'fragmentUnknown', 'ringbufLost', 'noPolicy', 'neighbourDiscovery', 'mapMiss', 'related'];
 
 function statsObject(s: BigUint64Array): Record<string, number> {
   const o: Record<string, number> = {};

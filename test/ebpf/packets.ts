@@ -15,6 +15,8 @@ export interface PacketSpec {
   readonly dstPort?: number;
   /** ICMP type (echo request by default) and echo id */
   readonly icmpType?: number;
+  /** for an ICMP error: the packet it quotes (its IP header onwards is appended) */
+  readonly quote?: PacketSpec;
   readonly icmpId?: number;
   /** IP protocol number for l4 'raw' */
   readonly proto?: number;
@@ -70,7 +72,8 @@ export function packet(spec: PacketSpec): Uint8Array {
   const family = s.family;
   const laterFragment = spec.frag !== undefined && spec.frag.offset > 0;
   const l4 = laterFragment ? [] : l4Header(spec, family);
-  const body = [...l4, ...new Array<number>(spec.payload ?? 0).fill(0xab)];
+  const quoted = spec.quote ? [...packet(spec.quote).subarray(14)] : [];
+  const body = [...l4, ...quoted, ...new Array<number>(spec.payload ?? 0).fill(0xab)];
   let proto = spec.l4 === 'raw' ? (spec.proto ?? 253) : PROTO[spec.l4];
   if (family === 6 && spec.l4 === 'icmp') proto = 58;
   const out: number[] = [];

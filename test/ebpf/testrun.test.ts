@@ -113,6 +113,21 @@ describe.skipIf(!isRoot)('eBPF tc programs under BPF_PROG_TEST_RUN', () => {
         expect(run('pal_egress', { src: A.a, dst: A.b, l4: 'icmp', icmpId: id })).toBe(TC_ACT_SHOT);
         expect(run('pal_ingress', { src: A.b, dst: A.a, l4: 'icmp', icmpId: id, icmpType: fam === 'IPv4' ? 0 : 129 })).toBe(TC_ACT_SHOT);
       });
+      it('ICMP errors quoting a tracked flow pass as related (PMTU discovery); others are classified', () => {
+        const p = nextPort();
+        expect(run('pal_egress', { src: A.a, dst: A.b, l4: 'tcp', srcPort: p, dstPort: 80 })).toBe(TC_ACT_OK);
+        // "fragmentation needed" (v4 3/4) / "packet too big" (v6 2) from a router on the path,
+        // quoting A's packet; A's ingress allows only ssh from B, so only the relation lets it in
+        const tooBig = fam === 'IPv4' ? 3 : 2;
+        const quote = { src: A.a, dst: A.b, l4: 'tcp' as const, srcPort: p, dstPort: 80 };
+        expect(run('pal_ingress', { src: A.ext, dst: A.a, l4: 'icmp', icmpType: tooBig, quote })).toBe(TC_ACT_OK);
+        // the same error about a flow that does not exist is an ordinary ICMP packet: isolation deny
+        expect(run('pal_ingress', { src: A.ext, dst: A.a, l4: 'icmp', icmpType: tooBig, quote: { ...quote, srcPort: nextPort() } })).toBe(TC_ACT_SHOT);
+        // an error whose quote stops 2 bytes into the transport header is not related either
+        const cut = { ...quote, truncateTo: 14 + (fam === 'IPv4' ? 20 : 40) + 2 };
+        expect(run('pal_ingress', { src: A.ext, dst: A.a, l4: 'icmp', icmpType: tooBig, quote: cut })).toBe(TC_ACT_SHOT);
+        expect(run('pal_ingress', { src: A.ext, dst: A.a, l4: 'icmp', icmpType: tooBig, quote: { ...quote, truncateTo: 14 + (fam === 'IPv4' ? 20 : 40) + 8 } })).toBe(TC_ACT_OK);
+      });
       it('a flow allowed by one direction is still checked by the other direction (both pods local)', () => {
         const p = nextPort();
         // B's pod is not a subject; A -> B:80 allowed at A's egress; the ingress check of the

@@ -182,7 +182,19 @@ static __always_inline __u32 ctz64(__u64 x) { return popcount64((x & -x) - 1); }
 #define PAL_FRAG_FIRST 1
 #define PAL_FRAG_LATER 2
 
+/* the packet an ICMP error quotes (valid = 1 when it was read) */
+struct pal_inner {
+  __u8 src[16];
+  __u8 dst[16];
+  __u16 srcPortNet;
+  __u16 dstPortNet;
+  __u8 proto;
+  __u8 valid;
+  __u8 pad[2];
+};
+
 struct pal_pkt {
+  struct pal_inner inner;
   __u8 src[16];
   __u8 dst[16];
   __u32 l4Off;
@@ -273,6 +285,44 @@ static __always_inline int parse_ipv6(struct __sk_buff *skb, struct pal_pkt *p) 
   return PARSE_MALFORMED; /* more extension headers than we read: fail closed */
 }
 
+/*
+ * The packet quoted by an ICMP error (destination unreachable, packet too big, time exceeded,
+ * parameter problem): its addresses, protocol and ports, so that the error can pass as RELATED
+ * to a tracked flow (PMTU discovery needs "packet too big" / "fragmentation needed" to arrive).
+ * Best effort: a quote that cannot be read leaves inner.valid = 0 and the error is classified as
+ * an ordinary ICMP packet.
+ */
+static __always_inline void parse_inner(struct __sk_buff *skb, struct pal_pkt *p, __u32 off) {
+  __u32 l4off;
+  if (p->family == 4) {
+    __u8 ih[20];
+    if (load(skb, off, ih, sizeof(ih)) < 0 || (ih[0] >> 4) != 4 || (ih[0] & 0x0f) < 5) return;
+    __builtin_memcpy(p->inner.src, &ih[12], 4);
+    __builtin_memcpy(p->inner.dst, &ih[16], 4);
+    p->inner.proto = ih[9];
+    l4off = off + (ih[0] & 0x0f) * 4;
+  } else {
+    __u8 ih[40];
+    if (load(skb, off, ih, sizeof(ih)) < 0 || (ih[0] >> 4) != 6) return;
+    __builtin_memcpy(p->inner.src, &ih[8], 16);
+    __builtin_memcpy(p->inner.dst, &ih[24], 16);
+    p->inner.proto = ih[6]; /* a quoted extension header is not followed: not related */
+    l4off = off + 40;
+  }
+  __u8 q[8];
+  if (load(skb, l4off, q, sizeof(q)) < 0) return;
+  if (p->inner.proto == IPPROTO_ICMP || p->inner.proto == IPPROTO_ICMPV6) {
+    __builtin_memcpy(&p->inner.srcPortNet, &q[4], 2); /* the echo id, as flows key echoes */
+    p->inner.dstPortNet = p->inner.srcPortNet;
+  } else if (p->inner.proto == IPPROTO_TCP || p->inner.proto == IPPROTO_UDP || p->inner.proto == IPPROTO_SCTP) {
+    __builtin_memcpy(&p->inner.srcPortNet, &q[0], 2);
+    __builtin_memcpy(&p->inner.dstPortNet, &q[2], 2);
+  } else {
+    return;
+  }
+  p->inner.valid = 1;
+}
+
 /* L4 ports (or the ICMP echo id, as both ports, so that request and reply share a flow) */
 static __always_inline int parse_l4(struct __sk_buff *skb, struct pal_pkt *p) {
   if (p->frag == PAL_FRAG_LATER) return PARSE_OK; /* no L4 header here: ports come from frags */
@@ -296,6 +346,8 @@ static __always_inline int parse_l4(struct __sk_buff *skb, struct pal_pkt *p) {
       __builtin_memcpy(&p->srcPortNet, &l4[4], 2);
       p->dstPortNet = p->srcPortNet;
     }
+    int error = p->proto == IPPROTO_ICMP ? (l4[0] == 3 || l4[0] == 11 || l4[0] == 12) : (l4[0] >= 1 && l4[0] <= 4);
+    if (error) parse_inner(skb, p, p->l4Off + 8);
     return PARSE_OK;
   }
   __builtin_memcpy(&p->srcPortNet, &l4[0], 2);
@@ -469,31 +521,37 @@ static __always_inline void classify(struct __sk_buff *skb, __u32 gen, __u32 dir
 /* ---- flows ----------------------------------------------------------------------------------- */
 
 /* canonical key; returns 1 when the packet goes from A to B */
-static __always_inline int flow_key(const struct pal_pkt *p, struct pal_flow_key *k) {
+static __always_inline int flow_key_of(__u8 family, __u8 proto, const __u8 *src, const __u8 *dst, __u16 srcPortNet,
+                                       __u16 dstPortNet, struct pal_flow_key *k) {
   __builtin_memset(k, 0, sizeof(*k));
-  k->family = p->family;
-  k->proto = p->proto;
+  k->family = family;
+  k->proto = proto;
   /* any total order makes the key canonical: compare the addresses as four 32-bit words */
-  const __u32 *sa = (const __u32 *)p->src;
-  const __u32 *da = (const __u32 *)p->dst;
+  const __u32 *sa = (const __u32 *)src;
+  const __u32 *da = (const __u32 *)dst;
   int srcFirst;
   if (sa[0] != da[0]) srcFirst = sa[0] < da[0];
   else if (sa[1] != da[1]) srcFirst = sa[1] < da[1];
   else if (sa[2] != da[2]) srcFirst = sa[2] < da[2];
   else if (sa[3] != da[3]) srcFirst = sa[3] < da[3];
-  else srcFirst = p->srcPortNet <= p->dstPortNet;
+  else srcFirst = srcPortNet <= dstPortNet;
   if (srcFirst) {
-    __builtin_memcpy(k->addrANet, p->src, 16);
-    __builtin_memcpy(k->addrBNet, p->dst, 16);
-    k->portANet = p->srcPortNet;
-    k->portBNet = p->dstPortNet;
+    __builtin_memcpy(k->addrANet, src, 16);
+    __builtin_memcpy(k->addrBNet, dst, 16);
+    k->portANet = srcPortNet;
+    k->portBNet = dstPortNet;
   } else {
-    __builtin_memcpy(k->addrANet, p->dst, 16);
-    __builtin_memcpy(k->addrBNet, p->src, 16);
-    k->portANet = p->dstPortNet;
-    k->portBNet = p->srcPortNet;
+    __builtin_memcpy(k->addrANet, dst, 16);
+    __builtin_memcpy(k->addrBNet, src, 16);
+    k->portANet = dstPortNet;
+    k->portBNet = srcPortNet;
   }
   return srcFirst;
+}
+
+/* canonical key of the packet; returns 1 when the packet goes from A to B */
+static __always_inline int flow_key(const struct pal_pkt *p, struct pal_flow_key *k) {
+  return flow_key_of(p->family, p->proto, p->src, p->dst, p->srcPortNet, p->dstPortNet, k);
 }
 
 static __always_inline void emit_deny(struct __sk_buff *skb, __u32 dir, const struct pal_pkt *p,
@@ -564,6 +622,14 @@ static __always_inline int enforce(struct __sk_buff *skb, __u32 dir) {
 
   __u32 okFlag = dir == PAL_DIR_EGRESS ? PAL_FLOW_EGRESS_OK : PAL_FLOW_INGRESS_OK;
   struct pal_flow_key key;
+  if (p.inner.valid) {
+    /* an ICMP error about a tracked flow is RELATED: it passes */
+    flow_key_of(p.family, p.inner.proto, p.inner.src, p.inner.dst, p.inner.srcPortNet, p.inner.dstPortNet, &key);
+    if (bpf_map_lookup_elem(&pal_flows, &key)) {
+      stat_inc(PAL_STAT_RELATED);
+      return TC_ACT_OK;
+    }
+  }
   int isA = flow_key(&p, &key);
   __u64 now = bpf_ktime_get_coarse_ns(); /* a clock read per packet matters: coarse is a memory load */
   __u64 timeout = p.proto == IPPROTO_TCP ? PAL_FLOW_TIMEOUT_TCP_NS : PAL_FLOW_TIMEOUT_OTHER_NS;

@@ -106,6 +106,7 @@
 #define PAL_STAT_NO_POLICY 7u
 #define PAL_STAT_NDP 8u
 #define PAL_STAT_MAP_MISS 9u
+#define PAL_STAT_RELATED 10u
 #define PAL_STATS 16u
 
 /* deny event reasons */
