@@ -15,7 +15,9 @@
  *   pods), nodes (any status address of a selected node), networks (own family). Protocols: tcp/udp/sctp number or
  *   range inclusive, destinationNamedPort on the destination pod.
  * - Loopback (same pod) allowed; a non-pod end has no policy of its own.
- * Generated policies use unique priorities per tier (ties are Palisade's documented choice, tested elsewhere).
+ * Also v1alpha1 AdminNetworkPolicy (Allow = Accept, ports portNumber/portRange/namedPort, protocol default TCP) in the
+ * Admin order and the BaselineAdminNetworkPolicy after every Baseline CNP. About one priority in five is a tie, broken
+ * by name then kind (Palisade's documented total order; upstream leaves ties undefined).
  * Teeth: dropping endPort from the oracle, or its node-local ingress rule, made this test fail within 60 seeds (checked
  * by hand when it was written). Manifests are emitted as JSON documents, so YAML scalar typing cannot interfere.
  */
@@ -182,14 +184,26 @@ function cnpProto(list: Obj[] | undefined, dst: Obj | undefined, proto: Proto, p
     return dp.range.start <= port && port <= dp.range.end;
   });
 }
+function anpPorts(list: Obj[] | undefined, dst: Obj | undefined, proto: Proto, port: number): boolean {
+  if (!list) return true;
+  return list.some((e) => {
+    if (e.namedPort) return namedPort(dst, e.namedPort, proto, port);
+    if (e.portNumber) return (e.portNumber.protocol ?? 'TCP') === proto && e.portNumber.port === port;
+    return (e.portRange.protocol ?? 'TCP') === proto && e.portRange.start <= port && port <= e.portRange.end;
+  });
+}
+const tierOf = (c: Obj): string => (c.kind === 'AdminNetworkPolicy' ? 'Admin' : c.kind === 'BaselineAdminNetworkPolicy' ? 'Baseline' : c.spec.tier);
+const prioOf = (c: Obj): number => (c.kind === 'BaselineAdminNetworkPolicy' ? 1e9 : c.spec.priority);
 function cnpTier(cnps: Obj[], tier: string, dir: 'ingress' | 'egress', self: Obj, other: End, dst: Obj | undefined, proto: Proto, port: number): string {
   const list = cnps
-    .filter((c) => c.spec.tier === tier && cnpSubject(c, self))
-    .sort((a, b) => a.spec.priority - b.spec.priority || (a.metadata.name < b.metadata.name ? -1 : 1));
+    .filter((c) => tierOf(c) === tier && cnpSubject(c, self))
+    .sort((a, b) => prioOf(a) - prioOf(b) || (a.metadata.name < b.metadata.name ? -1 : a.metadata.name > b.metadata.name ? 1 : a.kind < b.kind ? -1 : 1));
   for (const c of list) {
+    const v1 = c.kind !== 'ClusterNetworkPolicy';
     for (const r of c.spec[dir] ?? []) {
       const peers: Obj[] = dir === 'ingress' ? r.from : r.to;
-      if (peers.some((p) => cnpPeer(p, other)) && cnpProto(r.protocols, dst, proto, port)) return r.action;
+      const protoOk = v1 ? anpPorts(r.ports, dst, proto, port) : cnpProto(r.protocols, dst, proto, port);
+      if (peers.some((p) => cnpPeer(p, other)) && protoOk) return r.action === 'Allow' ? 'Accept' : r.action;
     }
   }
   return 'none';
@@ -299,8 +313,9 @@ function gen(seed: number): { nps: Obj[]; cnps: Obj[] } {
   const used = new Set<string>();
   for (let i = 0; i < nC; i++) {
     const tier = pick(['Admin', 'Baseline']);
+    // mostly unique priorities; sometimes a tie, which Palisade breaks by name (documented total order)
     let priority = Math.floor(r() * 20);
-    while (used.has(`${tier}/${priority}`)) priority++;
+    if (!maybe(0.2)) while (used.has(`${tier}/${priority}`)) priority++;
     used.add(`${tier}/${priority}`);
     const subject = maybe() ? { namespaces: nsSelector() } : { pods: { ...(maybe() ? { namespaceSelector: nsSelector() } : {}), podSelector: selector() } };
     const rule = (dir: 'ingress' | 'egress'): Obj => {
@@ -325,6 +340,43 @@ function gen(seed: number): { nps: Obj[]; cnps: Obj[] } {
     if (ni) spec.ingress = Array.from({ length: ni }, () => rule('ingress'));
     if (ne) spec.egress = Array.from({ length: ne }, () => rule('egress'));
     cnps.push({ apiVersion: 'policy.networking.k8s.io/v1alpha2', kind: 'ClusterNetworkPolicy', metadata: { name: `c${i}` }, spec });
+  }
+  // v1alpha1: an ANP (Admin, shares the priority order) and the singleton BANP (after every Baseline CNP)
+  const v1Port = (): Obj =>
+    pick([
+      () => ({ portNumber: { ...(maybe() ? { protocol: pick(['TCP', 'UDP', 'SCTP']) } : {}), port: pick([53, 80, 81, 8080, 9000]) } }),
+      () => ({ portRange: { ...(maybe() ? { protocol: pick(['TCP', 'UDP', 'SCTP']) } : {}), ...pick([{ start: 53, end: 81 }, { start: 81, end: 81 }, { start: 80, end: 9000 }]) } }),
+      () => ({ namedPort: pick(['web', 'dns', 'sc']) }),
+    ])();
+  const v1Rule = (dir: 'ingress' | 'egress', actions: string[]): Obj => {
+    const kinds = dir === 'ingress' ? ['namespaces', 'pods'] : ['namespaces', 'pods', 'nodes', 'networks'];
+    const peers = Array.from({ length: 1 + Math.floor(r() * 2) }, () => {
+      const k = pick(kinds);
+      if (k === 'namespaces') return { namespaces: nsSelector() };
+      if (k === 'pods') return { pods: { namespaceSelector: nsSelector(), podSelector: selector() } };
+      if (k === 'nodes') return { nodes: pick([{}, { matchLabels: { role: 'infra' } }]) };
+      return { networks: [cidr().cidr] };
+    });
+    const nonPod = peers.some((p) => p.nodes || p.networks);
+    let ports = maybe(0.4) ? undefined : Array.from({ length: 1 + Math.floor(r() * 2) }, v1Port);
+    if (ports && nonPod) ports = ports.filter((e) => !e.namedPort);
+    if (ports && ports.length === 0) ports = undefined;
+    return { action: pick(actions), [dir === 'ingress' ? 'from' : 'to']: peers, ...(ports ? { ports } : {}) };
+  };
+  const v1Subject = (): Obj => (maybe() ? { namespaces: nsSelector() } : { pods: { namespaceSelector: nsSelector(), podSelector: selector() } });
+  const v1Spec = (actions: string[]): Obj => {
+    const spec: Obj = { subject: v1Subject() };
+    const ni = Math.floor(r() * 3);
+    const ne = Math.floor(r() * 3);
+    if (ni) spec.ingress = Array.from({ length: ni }, () => v1Rule('ingress', actions));
+    if (ne) spec.egress = Array.from({ length: ne }, () => v1Rule('egress', actions));
+    return spec;
+  };
+  if (maybe(0.35)) {
+    cnps.push({ apiVersion: 'policy.networking.k8s.io/v1alpha1', kind: 'AdminNetworkPolicy', metadata: { name: pick(['c0', 'anp']) }, spec: { priority: Math.floor(r() * 20), ...v1Spec(['Allow', 'Deny', 'Pass']) } });
+  }
+  if (maybe(0.35)) {
+    cnps.push({ apiVersion: 'policy.networking.k8s.io/v1alpha1', kind: 'BaselineAdminNetworkPolicy', metadata: { name: 'default' }, spec: v1Spec(['Allow', 'Deny']) });
   }
   return { nps, cnps };
 }
