@@ -16,10 +16,10 @@
  *   range inclusive, destinationNamedPort on the destination pod.
  * - Loopback (same pod) allowed; a non-pod end has no policy of its own.
  * Also v1alpha1 AdminNetworkPolicy (Allow = Accept, ports portNumber/portRange/namedPort, protocol default TCP) in the
- * Admin order and the BaselineAdminNetworkPolicy after every Baseline CNP. About one priority in five is a tie, broken
- * by name then kind (Palisade's documented total order; upstream leaves ties undefined).
- * Teeth: dropping endPort from the oracle, or its node-local ingress rule, made this test fail within 60 seeds (checked
- * by hand when it was written). Manifests are emitted as JSON documents, so YAML scalar typing cannot interfere.
+ * Admin order and the BaselineAdminNetworkPolicy after every Baseline CNP. Two in five CNPs take priority 5, so ties
+ * are common; they are broken by name then kind (Palisade's documented total order; upstream leaves ties undefined).
+ * Teeth (checked by hand when written): dropping endPort or the node-local ingress rule from the oracle, reading Allow
+ * as anything but Accept, putting the BANP first in Baseline, or reversing the name order of ties each make it fail. Manifests are emitted as JSON documents, so YAML scalar typing cannot interfere.
  */
 import { describe, expect, it } from 'vitest';
 import { safeParseCluster } from '../../src/manifests/cluster.js';
@@ -314,8 +314,9 @@ function gen(seed: number): { nps: Obj[]; cnps: Obj[] } {
   for (let i = 0; i < nC; i++) {
     const tier = pick(['Admin', 'Baseline']);
     // mostly unique priorities; sometimes a tie, which Palisade breaks by name (documented total order)
-    let priority = Math.floor(r() * 20);
-    if (!maybe(0.2)) while (used.has(`${tier}/${priority}`)) priority++;
+    const tie = maybe(0.4);
+    let priority = tie ? 5 : Math.floor(r() * 20);
+    if (!tie) while (priority === 5 || used.has(`${tier}/${priority}`)) priority++;
     used.add(`${tier}/${priority}`);
     const subject = maybe() ? { namespaces: nsSelector() } : { pods: { ...(maybe() ? { namespaceSelector: nsSelector() } : {}), podSelector: selector() } };
     const rule = (dir: 'ingress' | 'egress'): Obj => {
@@ -373,7 +374,7 @@ function gen(seed: number): { nps: Obj[]; cnps: Obj[] } {
     return spec;
   };
   if (maybe(0.35)) {
-    cnps.push({ apiVersion: 'policy.networking.k8s.io/v1alpha1', kind: 'AdminNetworkPolicy', metadata: { name: pick(['c0', 'anp']) }, spec: { priority: Math.floor(r() * 20), ...v1Spec(['Allow', 'Deny', 'Pass']) } });
+    cnps.push({ apiVersion: 'policy.networking.k8s.io/v1alpha1', kind: 'AdminNetworkPolicy', metadata: { name: pick(['c0', 'anp']) }, spec: { priority: pick([5, Math.floor(r() * 20)]), ...v1Spec(['Allow', 'Deny', 'Pass']) } });
   }
   if (maybe(0.35)) {
     cnps.push({ apiVersion: 'policy.networking.k8s.io/v1alpha1', kind: 'BaselineAdminNetworkPolicy', metadata: { name: 'default' }, spec: v1Spec(['Allow', 'Deny']) });
