@@ -101,7 +101,11 @@ export class Engine implements Evaluator {
   /** Use `compile()` from the package entry point; this is its implementation. */
   constructor(cluster: Cluster, options: EngineOptions = {}) {
     const wanted = options.classifier ?? 'auto';
-    if (wanted === 'native' && !nativeFactory) throw new Error('the native classifier is not available (addon not built)');
+    if (wanted === 'native' && !nativeFactory) {
+      throw Object.assign(new Error('PAL_NATIVE_MISSING: the native classifier is not available (build it with npm run build:native)'), {
+        code: 'PAL_NATIVE_MISSING',
+      });
+    }
     this.classifier = wanted === 'ts' || (wanted === 'auto' && !nativeFactory) ? 'ts' : 'native';
     this.nodeLocalIngress = options.nodeLocalIngress ?? true;
     this.networkPolicies = [...cluster.networkPolicies];

@@ -382,8 +382,15 @@ export class Resolution {
     gives.delete(id);
   }
 
+  /** (object, set) membership evaluations done so far: the work counter the cost tests read. */
+  get evaluations(): number {
+    return this.evaluationCount;
+  }
+  private evaluationCount = 0;
+
   /** Add pod `key` to set `id` if it belongs there (caller guarantees it is not already in). */
   private give(key: string, id: SetId, deltas: DeltaCollector | undefined): void {
+    this.evaluationCount++;
     const p = this.pods.get(key) as Pod;
     const cidrs = this.podPrefixesFor(p, id);
     if (cidrs.length === 0) return;
@@ -442,6 +449,7 @@ export class Resolution {
   }
 
   private giveNode(name: string, id: SetId, deltas: DeltaCollector | undefined): void {
+    this.evaluationCount++;
     const n = this.nodes.get(name) as Node;
     const def = this.defs[id] as SetDef;
     const belongs = def.kind === 'node' ? def.name === name : def.kind === 'nodes' && selects(def.nodeSelector, n.labels);
