@@ -12,10 +12,9 @@
  *   -1 when none.
  * Thread-safety: single-threaded use from the engine.
  */
-import type { Family } from '../model/ip.js';
+import type { Cidr, Family } from '../model/ip.js';
 import type { SetDelta } from '../resolve/changes.js';
 import type { DirectionTable } from '../rules/types.js';
-import type { Cidr } from '../model/ip.js';
 import type { FlowBatch } from './flow-batch.js';
 
 export const NO_RULE = -1;

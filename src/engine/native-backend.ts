@@ -16,7 +16,6 @@ import type { Cidr, Family } from '../model/ip.js';
 import {
   nativeAvailable as addonLoads,
   NativeClassifier,
-  NO_RULE_ID,
   packRules,
   packSetEdits,
   type ClassifierRule,
@@ -89,9 +88,9 @@ export class NativeBackend implements ClassifierBackend {
     if (this.actions.length < batch.count) this.actions = new Uint8Array(batch.count);
     const ruleId = new Uint32Array(out.buffer, out.byteOffset, batch.count);
     const o = { ruleId, action: this.actions };
+    // NO_RULE_ID (0xFFFFFFFF) written through the Uint32Array view reads as -1 (NO_RULE) in `out`.
     if (batch.family === 4) this.native.lookupBatch4(batch.words.subarray(0, batch.count * 4), o, { minPriority });
     else this.native.lookupBatch6(batch.words.subarray(0, batch.count * 10), o, { minPriority });
-    void NO_RULE_ID; // 0xFFFFFFFF in `ruleId` is -1 in `out`
   }
 }
 
