@@ -18,12 +18,12 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { runApplyEbpf, runStatsEbpf } from '../../backends/ebpf/command.js';
 import { safeParseCluster } from '../../src/manifests/cluster.js';
 import type { Cluster } from '../../src/model/types.js';
-import { compareWithReference, formatMismatch } from '../harness/differential.js';
+import { compareWithReference } from '../harness/differential.js';
 import { run } from '../harness/exec.js';
 import { ipIn } from '../harness/netns.js';
 import { ProbeFleet, type PortPlan } from '../harness/probe.js';
 import { buildTopology, type Topology } from '../harness/topology.js';
-import { TEST_PIN_ROOT } from './backend.js';
+import { TEST_PIN_ROOT, ebpfMismatches } from './backend.js';
 
 const ROOT = fileURLToPath(new URL('../../', import.meta.url));
 const AGENT = join(ROOT, 'build-ebpf/js/test/ebpf/agent-main.js');
@@ -139,7 +139,7 @@ describe.skipIf(!isRoot)('eBPF agent process: enforce, kill -9, adopt, delete', 
     await agent.waitFor(/applied #1/);
     const c = cluster(INVENTORY);
     const r = await compareWithReference(c, topo!, fleet!, PORTS);
-    expect(r.mismatches.map(formatMismatch)).toEqual([]);
+    expect(ebpfMismatches(r)).toEqual([]);
     expect(r.denied).toBeGreaterThan(0);
     // deny-log lines on stdout, the shared format
     await new Promise((res) => setTimeout(res, 300));
@@ -151,7 +151,7 @@ describe.skipIf(!isRoot)('eBPF agent process: enforce, kill -9, adopt, delete', 
     writeFileSync(join(dir, 'cluster.yaml'), `${relabelled}\n---\n${POLICY}`);
     await agent.waitFor(/applied #2: \d+ address entries in place/);
     const r2 = await compareWithReference(cluster(relabelled), topo!, fleet!, PORTS);
-    expect(r2.mismatches.map(formatMismatch)).toEqual([]);
+    expect(ebpfMismatches(r2)).toEqual([]);
     expect(r2.allowed).toBeGreaterThan(r.allowed);
 
     // a new pod interface appears: the agent attaches within its polling interval
@@ -167,14 +167,14 @@ describe.skipIf(!isRoot)('eBPF agent process: enforce, kill -9, adopt, delete', 
     await killHard(agent);
     expect(agent!.proc.signalCode).toBe('SIGKILL');
     const afterKill = await compareWithReference(c, topo!, fleet!, PORTS);
-    expect(afterKill.mismatches.map(formatMismatch)).toEqual([]);
+    expect(ebpfMismatches(afterKill)).toEqual([]);
     expect(afterKill.denied).toBeGreaterThan(0);
 
     agent = startAgent(topo!.nodeNetnsPath, dir, tag);
     await agent.waitFor(/adopted the pinned instance/);
     await agent.waitFor(/applied #1/);
     const afterRestart = await compareWithReference(c, topo!, fleet!, PORTS);
-    expect(afterRestart.mismatches.map(formatMismatch)).toEqual([]);
+    expect(ebpfMismatches(afterRestart)).toEqual([]);
 
     // per-rule counters survived both agents (pinned per-CPU array, slots kept by stableId)
     const out: string[] = [];
@@ -200,7 +200,7 @@ describe.skipIf(!isRoot)('eBPF agent process: enforce, kill -9, adopt, delete', 
     expect(out.join('')).toMatch(/detached from 3 interface\(s\)/);
     expect(existsSync(join(TEST_PIN_ROOT, tag))).toBe(false);
     const r = await compareWithReference(cluster(INVENTORY, ''), topo!, fleet!, PORTS); // no policy: all allowed
-    expect(r.mismatches.map(formatMismatch)).toEqual([]);
+    expect(ebpfMismatches(r)).toEqual([]);
     expect(r.denied).toBe(0);
   });
 });

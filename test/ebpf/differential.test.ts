@@ -9,10 +9,10 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { safeParseCluster } from '../../src/manifests/cluster.js';
 import type { Cluster } from '../../src/model/types.js';
-import { compareWithReference, formatMismatch, runDifferential } from '../harness/differential.js';
+import { compareWithReference, runDifferential } from '../harness/differential.js';
 import { ProbeFleet, type PortPlan } from '../harness/probe.js';
 import { buildTopology, type Topology } from '../harness/topology.js';
-import { EbpfTestBackend } from './backend.js';
+import { EbpfTestBackend, ebpfMismatches } from './backend.js';
 
 const INVENTORY = `
 apiVersion: v1
@@ -163,7 +163,7 @@ describe.skipIf(!isRoot)('eBPF backend = reference evaluator on real packets', (
     it(name, async () => {
       const c = cluster(policies);
       const report = await runDifferential(c, topo!, fleet!, backend, PORTS);
-      expect(report.mismatches.map(formatMismatch)).toEqual([]);
+      expect(ebpfMismatches(report)).toEqual([]);
       expect(report.denied).toBeGreaterThan(0);
       expect(report.allowed).toBeGreaterThan(0);
       // every pod veth carries both programs
@@ -183,11 +183,11 @@ describe.skipIf(!isRoot)('eBPF backend = reference evaluator on real packets', (
     expect(r1.kind).toBe('in-place');
     expect(backend.enforcer!.instance.native.activeGeneration().gen).toBe(gen);
     const after = await compareWithReference(moved, topo!, fleet!, PORTS);
-    expect(after.mismatches.map(formatMismatch)).toEqual([]);
+    expect(ebpfMismatches(after)).toEqual([]);
     const r2 = backend.enforcer!.applyChanges([{ kind: 'pod', pod: web }]);
     expect(r2.kind).toBe('in-place');
     const back = await compareWithReference(c, topo!, fleet!, PORTS);
-    expect(back.mismatches.map(formatMismatch)).toEqual([]);
+    expect(ebpfMismatches(back)).toEqual([]);
     expect(after.allowed).toBeLessThan(back.allowed);
   });
 

@@ -9,11 +9,11 @@ import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { describe, expect, it } from 'vitest';
 import { safeLoadCluster } from '../../src/manifests/cluster.js';
-import { formatMismatch, runDifferential } from '../harness/differential.js';
+import { runDifferential } from '../harness/differential.js';
 import { portPlan } from '../harness/ports.js';
 import { ProbeFleet } from '../harness/probe.js';
 import { buildTopology } from '../harness/topology.js';
-import { EbpfTestBackend } from './backend.js';
+import { EbpfTestBackend, ebpfMismatches } from './backend.js';
 
 const isRoot = process.getuid?.() === 0;
 
@@ -35,7 +35,7 @@ describe.skipIf(!isRoot)('eBPF backend = reference on every example', () => {
       try {
         fleet = await ProbeFleet.start(topo, ports);
         const report = await runDifferential(c, topo, fleet, backend, ports);
-        expect(report.mismatches.map(formatMismatch)).toEqual([]);
+        expect(ebpfMismatches(report)).toEqual([]);
         expect(report.probes).toBeGreaterThan(0);
         console.log(`[ebpf] ${dir}: ${report.probes} probes, ${report.allowed} allowed, ${report.denied} denied, ${report.retried} retried, ${report.durationMs} ms`);
       } finally {
