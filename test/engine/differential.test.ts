@@ -124,5 +124,5 @@ describe('engine = reference on random clusters, policies and flows', () => {
     console.log(
       `differential: ${checked} flows compared (${linearChecked} also against the TS linear classifier) (${referenceWalks} distinct reference walks), ${explained} explains deep-equal; decisions ${JSON.stringify(tally)}`,
     );
-  });
+  }, 240_000); // well under a minute on this 2-core machine; room for a loaded CI runner
 });
