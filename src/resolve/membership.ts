@@ -12,38 +12,43 @@ import type { SetId } from './set-def.js';
 import { comparePrefixes } from './prefixes.js';
 
 export class Membership {
-  private readonly counts = new Map<string, { cidr: Cidr; count: number }>();
+  /** member prefixes by text */
+  private readonly members = new Map<string, Cidr>();
+  /** contributor counts above one (rare: kept apart so the common case allocates nothing) */
+  private readonly extra = new Map<string, number>();
 
   add(c: Cidr, deltas?: DeltaCollector, set?: SetId): void {
-    const e = this.counts.get(c.text);
-    if (e) e.count++;
-    else {
-      this.counts.set(c.text, { cidr: c, count: 1 });
+    if (!this.members.has(c.text)) {
+      this.members.set(c.text, c);
       if (deltas && set !== undefined) deltas.note(set, c, +1);
-    }
+    } else this.extra.set(c.text, (this.extra.get(c.text) ?? 1) + 1);
   }
 
   remove(c: Cidr, deltas?: DeltaCollector, set?: SetId): void {
-    const e = this.counts.get(c.text);
-    if (!e) throw new Error(`internal: removing ${c.text}, which is not a member`);
-    if (--e.count === 0) {
-      this.counts.delete(c.text);
-      if (deltas && set !== undefined) deltas.note(set, c, -1);
+    const n = this.extra.get(c.text);
+    if (n !== undefined) {
+      if (n > 2) this.extra.set(c.text, n - 1);
+      else this.extra.delete(c.text);
+      return;
     }
+    const member = this.members.get(c.text);
+    if (!member) throw new Error(`internal: removing ${c.text}, which is not a member`);
+    this.members.delete(c.text);
+    if (deltas && set !== undefined) deltas.note(set, member, -1);
   }
 
   get size(): number {
-    return this.counts.size;
+    return this.members.size;
   }
 
   /** Members in no particular order (for loading a classifier). */
   unordered(): Cidr[] {
-    return Array.from(this.counts.values(), (e) => e.cidr);
+    return [...this.members.values()];
   }
 
   /** Members, sorted by (family, base, prefixLen). */
   prefixes(): Cidr[] {
-    return [...this.counts.values()].map((e) => e.cidr).sort(comparePrefixes);
+    return [...this.members.values()].sort(comparePrefixes);
   }
 }
 
