@@ -12,7 +12,10 @@ import type { Cluster } from '../../src/model/types.js';
 import { compareWithReference, runDifferential } from '../harness/differential.js';
 import { ProbeFleet, type PortPlan } from '../harness/probe.js';
 import { buildTopology, type Topology } from '../harness/topology.js';
-import { EbpfTestBackend, ebpfMismatches } from './backend.js';
+import { EbpfEnforcer } from '../../backends/ebpf/enforcer.js';
+import { run } from '../harness/exec.js';
+import { ipIn } from '../harness/netns.js';
+import { EbpfTestBackend, ebpfMismatches, TEST_PIN_ROOT } from './backend.js';
 
 const INVENTORY = `
 apiVersion: v1
@@ -202,5 +205,25 @@ describe.skipIf(!isRoot)('eBPF backend = reference evaluator on real packets', (
       expect.objectContaining({ backend: 'ebpf', protocol: 'UDP', dstPort: 53, direction: 'ingress', tier: 'Admin', policy: 'ClusterNetworkPolicy/admin-rules', rule: 'no-udp-from-ops' }),
     );
     expect(lines).toContainEqual(expect.objectContaining({ tier: 'Baseline', policy: 'ClusterNetworkPolicy/baseline-rules', rule: 'deny-all-tcp-80-81' }));
+  });
+
+  it('node uplinks get the programs in the host role only when named (tc ingress judges the destination)', async () => {
+    // a bridge stands in for an uplink (this kernel has no dummy links); veths are pods
+    await ipIn(topo!.nodeNs, ['link', 'add', 'palup0', 'type', 'bridge']);
+    const e = new EbpfEnforcer({ netnsPath: topo!.nodeNetnsPath, tag: `host-${process.pid}`, pinRoot: TEST_PIN_ROOT, hostInterfaces: ['palup0'] });
+    try {
+      e.applyCluster(cluster(''));
+      expect(e.attachedInterfaces()).toContain('palup0');
+      const tc = (dir: string, dev: string): Promise<string> =>
+        run('nsenter', [`--net=${topo!.nodeNetnsPath}`, 'tc', 'filter', 'show', 'dev', dev, dir]).then((r) => r.stdout);
+      expect(await tc('ingress', 'palup0')).toMatch(/pal_ingress/);
+      expect(await tc('egress', 'palup0')).toMatch(/pal_egress/);
+      const veth = e.attachedInterfaces().find((n) => n !== 'palup0')!;
+      expect(await tc('ingress', veth)).toMatch(/pal_egress/);
+      expect(await tc('egress', veth)).toMatch(/pal_ingress/);
+    } finally {
+      e.remove();
+      await ipIn(topo!.nodeNs, ['link', 'del', 'palup0']);
+    }
   });
 });
