@@ -66,7 +66,8 @@ interface State {
 export class EbpfEnforcer {
   readonly instance: EbpfInstance;
   private state: State | undefined;
-  private readonly attached = new Set<string>();
+  /** interface name -> ifindex it had when attached */
+  private readonly attached = new Map<string, number>();
 
   constructor(private readonly opts: EbpfEnforcerOptions = {}) {
     this.instance = EbpfInstance.open(opts);
@@ -149,12 +150,17 @@ export class EbpfEnforcer {
   attachInterfaces(): string[] {
     const ns = this.opts.netnsPath ?? '';
     const added: string[] = [];
-    for (const l of listLinks(ns)) {
+    const links = listLinks(ns);
+    // an interface that went away (pod deleted) is forgotten, so a new one of the same name or
+    // index is attached again
+    const present = new Set(links.map((l) => `${l.name}#${l.ifindex}`));
+    for (const k of [...this.attached.keys()]) if (!present.has(`${k}#${this.attached.get(k)}`)) this.attached.delete(k);
+    for (const l of links) {
       const role = l.kind === 'veth' ? 'pod' : this.opts.hostInterfaces?.includes(l.name) ? 'host' : undefined;
       if (!role || this.attached.has(l.name)) continue;
       try {
         this.instance.native.attach(ns, l.name, role);
-        this.attached.add(l.name);
+        this.attached.set(l.name, l.ifindex);
         added.push(l.name);
       } catch (e) {
         // a veth that vanished between the listing and the attach is not an error
@@ -165,7 +171,7 @@ export class EbpfEnforcer {
   }
 
   attachedInterfaces(): readonly string[] {
-    return [...this.attached];
+    return [...this.attached.keys()];
   }
 
   /** Deny events since the last call, as deny-log lines (one JSON object per line). */
@@ -220,7 +226,7 @@ export class EbpfEnforcer {
   remove(): void {
     const ns = this.opts.netnsPath ?? '';
     const present = new Set(listLinks(ns).map((l) => l.name));
-    for (const name of this.attached) if (present.has(name)) this.instance.native.detach(ns, name);
+    for (const name of this.attached.keys()) if (present.has(name)) this.instance.native.detach(ns, name);
     this.attached.clear();
     this.instance.destroy();
     this.state = undefined;
@@ -290,6 +296,7 @@ function membershipOf(c: Cidr, owners: ReadonlyMap<string, ReadonlySet<SetId>>):
 
 interface Link {
   readonly name: string;
+  readonly ifindex: number;
   readonly kind: string | undefined;
 }
 
@@ -298,8 +305,8 @@ function listLinks(netnsPath: string): Link[] {
   const out = netnsPath
     ? execFileSync('nsenter', [`--net=${netnsPath}`, 'ip', ...args], { encoding: 'utf8' })
     : execFileSync('ip', args, { encoding: 'utf8' });
-  const links = JSON.parse(out) as { ifname: string; linkinfo?: { info_kind?: string } }[];
-  return links.map((l) => ({ name: l.ifname, kind: l.linkinfo?.info_kind }));
+  const links = JSON.parse(out) as { ifname: string; ifindex: number; linkinfo?: { info_kind?: string } }[];
+  return links.map((l) => ({ name: l.ifname, ifindex: l.ifindex, kind: l.linkinfo?.info_kind }));
 }
 
 function formatAddr(b: Uint8Array, family: 4 | 6): string {

@@ -160,6 +160,10 @@ describe.skipIf(!isRoot)('eBPF agent process: enforce, kill -9, adopt, delete', 
     const filters = await run('nsenter', [`--net=${topo!.nodeNetnsPath}`, 'tc', 'filter', 'show', 'dev', 'palnew0', 'ingress']);
     expect(filters.stdout).toMatch(/pal_egress/);
     await ipIn(topo!.nodeNs, ['link', 'del', 'palnew0']);
+    // the same name again (a pod replaced): attached again
+    await ipIn(topo!.nodeNs, ['link', 'add', 'palnew0', 'type', 'veth', 'peer', 'name', 'palnew1']);
+    await agent.waitFor(/enforcing on new interface palnew0[\s\S]*enforcing on new interface palnew0/, 5000);
+    await ipIn(topo!.nodeNs, ['link', 'del', 'palnew0']);
   });
 
   it('kill -9 of the agent leaves enforcement in place; a restarted agent adopts it', async () => {
