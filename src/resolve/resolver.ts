@@ -27,7 +27,7 @@
  * - node changed: O(node sets).
  * Thread-safety: none; one owner (the engine) calls it.
  */
-import { hostCidr, cidrCovers, type Cidr } from '../model/ip.js';
+import { cidrCovers, familyBits, type Cidr, type IpAddr } from '../model/ip.js';
 import { selects } from '../model/labels.js';
 import {
   NAMESPACE_NAME_LABEL,
@@ -404,7 +404,7 @@ export class Resolution {
   private owned(p: Pod): Cidr[] {
     let hosts = this.ownedHosts.get(p);
     if (!hosts) {
-      hosts = p.hostNetwork ? [] : p.ips.filter((ip) => this.addresses.podOwner(ipKey(ip)) === p).map(hostCidr);
+      hosts = p.hostNetwork ? [] : p.ips.filter((ip) => this.addresses.podOwner(ipKey(ip)) === p).map(hostOf);
       this.ownedHosts.set(p, hosts);
     }
     return hosts;
@@ -454,7 +454,7 @@ export class Resolution {
     const def = this.defs[id] as SetDef;
     const belongs = def.kind === 'node' ? def.name === name : def.kind === 'nodes' && selects(def.nodeSelector, n.labels);
     if (!belongs || n.addresses.length === 0) return;
-    const cidrs = n.addresses.map(hostCidr);
+    const cidrs = n.addresses.map(hostOf);
     let gives = this.nodeGives.get(name);
     if (!gives) this.nodeGives.set(name, (gives = new Map()));
     gives.set(id, cidrs);
@@ -475,6 +475,12 @@ function postingKeys(p: Pod): string[] {
   const out = Object.entries(p.labels).map(([k, v]) => `${k}=${v}`);
   for (const cp of p.containerPorts) if (cp.name !== undefined) out.push(portPostingKey(cp.name, cp.protocol, cp.containerPort));
   return out;
+}
+
+/** The host prefix of an address (model/ip.ts hostCidr, reusing the address's canonical text). */
+function hostOf(ip: IpAddr): Cidr {
+  const bits = familyBits(ip.family);
+  return { family: ip.family, base: ip.value, prefixLen: bits, text: `${ip.text}/${bits}` };
 }
 
 function withNameLabel(ns: Namespace): Namespace {
