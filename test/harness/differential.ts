@@ -55,6 +55,8 @@ export interface DifferentialReport {
   readonly denied: number;
   /** probes run a second time (reference allow, first outcome not open) */
   readonly retried: number;
+  /** the first outcomes of the retried probes, for diagnosing a slow or lossy harness */
+  readonly firstTries: readonly { readonly spec: ProbeSpec; readonly outcome: ProbeOutcome; readonly detail?: string }[];
   readonly mismatches: readonly Mismatch[];
   readonly durationMs: number;
 }
@@ -81,6 +83,7 @@ export async function compareWithReference(
     reference.evaluate({ src: r.spec.src, dst: r.spec.dst, protocol: r.spec.protocol, dstPort: r.spec.dstPort, srcPort: r.srcPort }),
   );
   const again = results.flatMap((r, i) => (verdicts[i]!.verdict === 'allow' && r.outcome !== 'open' ? [i] : []));
+  const firstTries = again.map((i) => ({ spec: results[i]!.spec, outcome: results[i]!.outcome, ...(results[i]!.detail ? { detail: results[i]!.detail } : {}) }));
   if (again.length > 0) {
     const second = await fleet.probe(
       again.map((i) => results[i]!.spec),
@@ -101,7 +104,7 @@ export async function compareWithReference(
       mismatches.push({ spec: r.spec, srcPort: r.srcPort, expected: v.verdict, observed: r.outcome, ...(r.detail ? { detail: r.detail } : {}), why });
     }
   }
-  return { probes: results.length, allowed, denied, retried: again.length, mismatches, durationMs: Date.now() - t0 };
+  return { probes: results.length, allowed, denied, retried: again.length, firstTries, mismatches, durationMs: Date.now() - t0 };
 }
 
 /** Apply with the backend, then compare (the common case). */

@@ -12,6 +12,7 @@
  * - Namespace names are `pal-<tag>-<pid>-...`; `destroy()` runs CNI DEL and deletes every namespace
  *   it created, also after a partial set-up (call it from `finally` / `afterAll`).
  * - IPv6 duplicate address detection is off in every namespace, so addresses work at once.
+ * - Optional external addresses (neither pod nor node) live in one more namespace behind a veth.
  * - All pods are wired to the one node namespace whatever their `nodeName` (the enforcing node
  *   sees every flow); `nodeName` in the Topology says which Node object that namespace stands for.
  *
@@ -30,7 +31,7 @@ import { createNetns, deleteNetns, ipIn, netnsPath, sysctlIn } from './netns.js'
 export interface Host {
   /** `namespace/name` for a pod, `node/<name>` for a node (host-network pods live there) */
   readonly name: string;
-  readonly kind: 'pod' | 'node';
+  readonly kind: 'pod' | 'node' | 'external';
   readonly netns: string;
   readonly ips: readonly IpAddr[];
 }
@@ -50,9 +51,17 @@ export interface TopologyOptions {
   /** short [a-z0-9] tag naming this run's namespaces */
   readonly tag: string;
   readonly nodeName?: string;
+  /**
+   * Addresses outside the cluster (neither pod nor node) to probe from and to: they live in one
+   * extra namespace joined to the node by a plain veth pair (not CNI: it is not a pod), routed by
+   * the node like any outside network. Must lie in the test ranges like every other address.
+   */
+  readonly externals?: readonly IpAddr[];
 }
 
 const SAFE = [parseCidr(POD_SUBNET_V4)!, parseCidr(POD_SUBNET_V6)!];
+/** the node side of the veth pair to the external namespace */
+export const EXT_IF = 'palext0';
 /** where node addresses live (CONFIG_DUMMY is not set on this kernel) */
 export const NODE_ADDR_IF = 'lo';
 
@@ -94,7 +103,9 @@ export async function buildTopology(cluster: Cluster, opts: TopologyOptions): Pr
     }
   }
   nodeIps.forEach((ip) => assertTestAddress(ip, 'node'));
-  const gateway = { 4: pickGateway(4, seen), 6: pickGateway(6, seen) };
+  (opts.externals ?? []).forEach((ip) => assertTestAddress(ip, 'external'));
+  const used = new Set([...seen, ...(opts.externals ?? []).map((ip) => ip.text)]);
+  const gateway = { 4: pickGateway(4, used), 6: pickGateway(6, used) };
   const nodeName = opts.nodeName ?? cluster.nodes[0]?.name;
 
   const dataDir = await mkdtemp(join(tmpdir(), `${prefix}-cni-`));
@@ -143,6 +154,29 @@ export async function buildTopology(cluster: Cluster, opts: TopologyOptions): Pr
       hosts[i] = { name: `${p.namespace}/${p.name}`, kind: 'pod', netns: podNs, ips: p.ips };
     });
     if (nodeIps.length > 0) hosts.push({ name: `node/${nodeName ?? 'node'}`, kind: 'node', netns: nodeNs, ips: nodeIps });
+    const externals = (opts.externals ?? []).filter((ip) => !seen.has(ip.text));
+    if (externals.length > 0) {
+      const extNs = `${prefix}-ext`;
+      made.push(extNs);
+      await createNetns(extNs);
+      await sysctlIn(extNs, { 'net.ipv6.conf.all.accept_dad': 0, 'net.ipv6.conf.default.accept_dad': 0 });
+      await ipIn(nodeNs, ['link', 'add', EXT_IF, 'type', 'veth', 'peer', 'name', 'eth0', 'netns', extNs]);
+      for (const family of [4, 6] as const) {
+        await ipIn(nodeNs, ['addr', 'add', `${gateway[family]}/${family === 4 ? 32 : 128}`, 'dev', EXT_IF, ...(family === 6 ? ['nodad'] : [])]);
+      }
+      await ipIn(nodeNs, ['link', 'set', EXT_IF, 'up']);
+      await ipIn(extNs, ['link', 'set', 'eth0', 'up']);
+      for (const ip of externals) {
+        const host = `${ip.text}/${ip.family === 4 ? 32 : 128}`;
+        await ipIn(extNs, ['addr', 'add', host, 'dev', 'eth0', ...(ip.family === 6 ? ['nodad'] : [])]);
+        await ipIn(nodeNs, ['route', 'add', host, 'dev', EXT_IF]);
+      }
+      for (const family of [4, 6] as const) {
+        if (!externals.some((ip) => ip.family === family)) continue;
+        await ipIn(extNs, [family === 4 ? '-4' : '-6', 'route', 'add', 'default', 'via', gateway[family], 'dev', 'eth0', 'onlink']);
+      }
+      hosts.push({ name: 'external', kind: 'external', netns: extNs, ips: externals });
+    }
     return {
       tag: opts.tag,
       nodeNs,

@@ -9,6 +9,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { safeParseCluster } from '../../src/manifests/cluster.js';
 import type { Cluster } from '../../src/model/types.js';
 import { compareWithReference, formatMismatch, runDifferential } from '../harness/differential.js';
+import { externalCandidates } from '../harness/externals.js';
 import { ProbeFleet, type PortPlan } from '../harness/probe.js';
 import { buildTopology, type Topology } from '../harness/topology.js';
 import { NftablesEnforcer } from '../../backends/nftables/apply.js';
@@ -155,7 +156,9 @@ describe.skipIf(!isRoot)('nftables backend = reference evaluator on real packets
 
   beforeAll(async () => {
     rootRulesetBefore = (await run('nft', ['-j', 'list', 'ruleset'])).stdout;
-    topo = await buildTopology(cluster(''), { tag: 'nftdiff' });
+    const externals = externalCandidates(Object.values(SCENARIOS).map(cluster));
+    topo = await buildTopology(cluster(''), { tag: 'nftdiff', externals });
+    expect(topo.hosts.at(-1)!.kind).toBe('external');
     fleet = await ProbeFleet.start(topo, PORTS);
   });
   afterAll(async () => {

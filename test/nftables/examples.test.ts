@@ -11,6 +11,7 @@ import { describe, expect, it } from 'vitest';
 import { safeLoadCluster } from '../../src/manifests/cluster.js';
 import { formatMismatch, runDifferential } from '../harness/differential.js';
 import { portPlan } from '../harness/ports.js';
+import { externalCandidates } from '../harness/externals.js';
 import { ProbeFleet } from '../harness/probe.js';
 import { buildTopology } from '../harness/topology.js';
 import { NftablesTestBackend } from './backend.js';
@@ -29,7 +30,7 @@ describe.skipIf(!isRoot)('nftables backend = reference on every example', () => 
       if (!r.cluster) throw new Error(r.problems.map((p) => `${p.code} ${p.message}`).join('\n'));
       const cluster = r.cluster;
       const ports = portPlan(cluster, 4);
-      const topo = await buildTopology(cluster, { tag: `ex${i}` });
+      const topo = await buildTopology(cluster, { tag: `ex${i}`, externals: externalCandidates([cluster]) });
       const backend = new NftablesTestBackend();
       let fleet: ProbeFleet | undefined;
       try {

@@ -1,5 +1,5 @@
 /**
- * The seeded random differential suite, split over two test files to keep each under ~60 s.
+ * The seeded random differential suite, split over three test files to keep each under ~60 s.
  * Issue 3: "at least 50 seeded random policy sets per CI run, IPv4 and IPv6, zero mismatches".
  * Each inventory seed is wired once as a topology; its policy sets are applied in turn (a full
  * replace each); every ordered address pair is probed on the ports the policies name (TCP, UDP,
@@ -9,6 +9,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Cluster } from '../../src/model/types.js';
 import { formatMismatch, runDifferential } from '../harness/differential.js';
 import { portPlan } from '../harness/ports.js';
+import { externalCandidates } from '../harness/externals.js';
 import { ProbeFleet, type PortPlan } from '../harness/probe.js';
 import { randomInventory, withRandomPolicies } from '../harness/random.js';
 import { buildTopology, type Topology } from '../harness/topology.js';
@@ -40,7 +41,8 @@ export function randomSuite(inventorySeeds: readonly number[]): SuiteTotals {
         let fleet: ProbeFleet | undefined;
         const backend = new NftablesTestBackend();
         beforeAll(async () => {
-          topo = await buildTopology(inventory, { tag: `rnd${invSeed}` });
+          const externals = externalCandidates(cases.map((s) => withRandomPolicies(inventory, s, COUNTS)), 2);
+          topo = await buildTopology(inventory, { tag: `rnd${invSeed}`, externals });
           fleet = await ProbeFleet.start(topo, ports);
         });
         afterAll(async () => {

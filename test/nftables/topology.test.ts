@@ -1,7 +1,7 @@
 /**
- * Topology smoke test: pods wired by the real CNI ptp + host-local plugins reach each other and the
- * node over TCP, UDP and (raw) SCTP, IPv4 and IPv6, with no policy at all; cleanup leaves no
- * namespace behind.
+ * Topology smoke test: pods wired by the real CNI ptp + host-local plugins reach each other, the
+ * node and an external namespace over TCP, UDP and (raw) SCTP, IPv4 and IPv6, with no policy at
+ * all; cleanup leaves no namespace behind.
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { safeParseCluster } from '../../src/manifests/cluster.js';
@@ -10,6 +10,7 @@ import { pairSpecs } from '../harness/matrix.js';
 import { ProbeFleet, type PortPlan } from '../harness/probe.js';
 import { buildTopology, type Topology } from '../harness/topology.js';
 import { run } from '../harness/exec.js';
+import { parseIp } from '../../src/model/ip.js';
 
 const MANIFESTS = `
 apiVersion: v1
@@ -60,7 +61,7 @@ describe.skipIf(!isRoot)('node topology (CNI ptp + host-local) without policy', 
   beforeAll(async () => {
     const r = safeParseCluster(MANIFESTS, 'topology.test.yaml');
     if (!r.cluster) throw new Error(JSON.stringify(r.problems));
-    topo = await buildTopology(r.cluster, { tag });
+    topo = await buildTopology(r.cluster, { tag, externals: [parseIp('10.244.254.77')!, parseIp('fd00:10:244:fe::77')!] });
     fleet = await ProbeFleet.start(topo, PORTS);
   });
   afterAll(async () => {
@@ -85,8 +86,8 @@ describe.skipIf(!isRoot)('node topology (CNI ptp + host-local) without policy', 
 
   it('every address reaches every address of its family on every protocol (no policy)', async () => {
     const specs = pairSpecs(topo!.hosts, PORTS);
-    // 4 v4 addresses (web, db, v4only, node) and 3 v6 (web, db, node): (16 + 9) pairs x 4 ports
-    expect(specs.length).toBe((16 + 9) * 4);
+    // 5 v4 addresses (web, db, v4only, node, external) and 4 v6 (web, db, node, external): (25 + 16) pairs x 4 ports
+    expect(specs.length).toBe((25 + 16) * 4);
     const t0 = Date.now();
     const results = await fleet!.probe(specs);
     const bad = results.filter((r) => r.outcome !== 'open').map((r) => `${r.spec.protocol} ${r.spec.src.text} -> ${r.spec.dst.text}:${r.spec.dstPort} ${r.outcome} ${r.detail ?? ''}`);

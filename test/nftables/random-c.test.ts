@@ -1,0 +1,4 @@
+// Seeded random policy sets, part 3 of 3 (20 sets); see random-suite.ts.
+import { randomSuite } from './random-suite.js';
+
+randomSuite([505, 606]);
