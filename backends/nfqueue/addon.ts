@@ -79,6 +79,8 @@ export interface NfqLoop {
   publishRules(packed: Uint8Array, defaultAllow: boolean): number;
   /** the native classifier pair (policy.ts compileLoopPolicy); returns the published version */
   publishEngine(egressRules: Uint32Array, ingressRules: Uint32Array, setEdits: Uint32Array, egressNpTierStart: number, ingressNpTierStart: number): number;
+  /** the current engine's compiled rules with this complete set membership; returns the version */
+  publishMembership(setEdits: Uint32Array): number;
   stats(): NfqLoopStats;
   resetLatency(): void;
   /** --strict: delete conntrack entries whose flows the current snapshot denies */

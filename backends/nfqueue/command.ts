@@ -28,7 +28,9 @@ import { formatProblem } from '../../src/model/problems.js';
 import type { Cluster } from '../../src/model/types.js';
 import { nfqAddon, type NfqLoop, type NfqLoopStats } from './addon.js';
 import { DenyLog, FlowDedup } from './deny.js';
-import { compileLoopPolicy, type LoopPolicy } from './policy.js';
+import { Engine } from '../../src/engine/engine.js';
+import { inventoryChanges } from './diff.js';
+import { packLoopPolicy, packMembership } from './policy.js';
 import { decodeDenyRecords } from './records.js';
 import {
   DEFAULT_ACCEPT_MARK,
@@ -169,11 +171,18 @@ export function formatNfqueueStats(f: NfqueueStatsFile): string {
   return lines.join('\n') + '\n';
 }
 
-/** The nfqueue backend behind the shared enforce loop: apply = compile + publish a snapshot. */
+/**
+ * The nfqueue backend behind the shared enforce loop: apply = publish a new snapshot.
+ * A change that touches only the inventory (and that the Engine can absorb without rebuilding its
+ * rule set: no new named-port group, no new node) is published as new set membership over the
+ * same compiled rules (publishMembership, O(members)); anything else recompiles (publishEngine).
+ */
 export class NfqueueEnforcer implements Enforcer {
   readonly name = 'nfqueue';
-  private current: { policy: LoopPolicy; log: DenyLog } | undefined;
+  private current: { engine: Engine; cluster: Cluster; log: DenyLog } | undefined;
   private strictCuts = 0;
+  /** applies published as membership only / as a full compile (for tests and stats) */
+  readonly applied = { membership: 0, full: 0 };
   constructor(
     private readonly loop: NfqLoop,
     private readonly strict: boolean,
@@ -182,19 +191,42 @@ export class NfqueueEnforcer implements Enforcer {
 
   async apply(cluster: Cluster): Promise<ApplyReport> {
     const t0 = performance.now();
-    const policy = compileLoopPolicy(cluster);
-    const version = this.loop.publishEngine(policy.egressRules, policy.ingressRules, policy.setEdits, policy.egressNpTierStart, policy.ingressNpTierStart);
     const hadPolicy = this.current !== undefined;
-    this.current = { policy, log: new DenyLog(policy.ruleSet, cluster) };
-    let cut = '';
+    let summary: string;
+    const changes = this.current ? inventoryChanges(this.current.cluster, cluster) : undefined;
+    let engine: Engine;
+    if (this.current && changes !== undefined) {
+      engine = this.current.engine;
+      let rebuilt = false;
+      for (const c of changes) rebuilt = engine.update(c).rebuilt || rebuilt;
+      if (!rebuilt) {
+        const version = this.loop.publishMembership(packMembership(engine.resolution));
+        this.applied.membership++;
+        summary = `snapshot v${version}: ${changes.length} inventory changes, same ${engine.ruleSet.rules.length} rules`;
+      } else {
+        summary = this.publishFull(engine, `${changes.length} inventory changes, rules rebuilt`);
+      }
+    } else {
+      engine = new Engine(cluster, { classifier: 'ts' });
+      summary = this.publishFull(engine, hadPolicy ? 'policies changed' : 'first load');
+    }
+    this.current = { engine, cluster, log: new DenyLog(engine.ruleSet, cluster) };
     if (this.strict && hadPolicy) {
       const r = this.loop.cutDenied();
       this.strictCuts += r.cut;
-      cut = `, --strict: ${r.cut} of ${r.scanned} tracked flows cut`;
+      summary += `, --strict: ${r.cut} of ${r.scanned} tracked flows cut`;
       if (r.errors > 0) this.notice(`--strict: ${r.errors} conntrack deletes failed`);
     }
-    return { summary: `snapshot v${version}: ${policy.ruleSet.rules.length} rules${cut}`, ms: performance.now() - t0 };
+    return { summary, ms: performance.now() - t0 };
   }
+
+  private publishFull(engine: Engine, why: string): string {
+    const p = packLoopPolicy(engine.ruleSet, engine.resolution);
+    const version = this.loop.publishEngine(p.egressRules, p.ingressRules, p.setEdits, p.egressNpTierStart, p.ingressNpTierStart);
+    this.applied.full++;
+    return `snapshot v${version}: ${engine.ruleSet.rules.length} rules (${why})`;
+  }
+
   async remove(): Promise<void> {}
   async close(): Promise<void> {}
 
@@ -202,7 +234,7 @@ export class NfqueueEnforcer implements Enforcer {
     return this.current?.log;
   }
   ruleKey(ruleId: number | undefined): string {
-    const r = ruleId === undefined ? undefined : this.current?.policy.ruleSet.rules[ruleId];
+    const r = ruleId === undefined ? undefined : this.current?.engine.ruleSet.rules[ruleId];
     if (!r) return 'default';
     if (r.origin.ref) return `${r.origin.ref.policy.kind}/${r.origin.ref.policy.namespace ? r.origin.ref.policy.namespace + '/' : ''}${r.origin.ref.policy.name}#${r.origin.ref.ruleIndex}`;
     return r.action === 'isolation-deny' ? `isolation/${r.direction}` : r.origin.stableId;

@@ -50,22 +50,32 @@ function classifierRules(table: DirectionTable): ClassifierRule[] {
   });
 }
 
-export function compileLoopPolicy(cluster: Cluster, options: { nodeLocalIngress?: boolean } = {}): LoopPolicy {
-  const resolution = new Resolution(cluster, cluster.networkPolicies);
-  const ruleSet = lower(cluster, resolution, { nodeLocalIngress: options.nodeLocalIngress ?? true });
+/** Packs an already lowered rule set and its resolution (e.g. an Engine's) for the loop. */
+export function packLoopPolicy(ruleSet: RuleSet, resolution: Resolution): LoopPolicy {
+  return {
+    egressRules: packRules(classifierRules(ruleSet.egress)),
+    ingressRules: packRules(classifierRules(ruleSet.ingress)),
+    setEdits: packMembership(resolution),
+    egressNpTierStart: ruleSet.egress.tierStart.NetworkPolicy,
+    ingressNpTierStart: ruleSet.ingress.tierStart.NetworkPolicy,
+    ruleSet,
+    resolution,
+  };
+}
+
+/** Every set's complete membership as `add` edits (what publishEngine / publishMembership take). */
+export function packMembership(resolution: Resolution): Uint32Array {
   const edits: SetEdit[] = [];
   for (let id = 0; id < resolution.setCount; id++) {
     for (const c of resolution.prefixes(id)) {
       edits.push({ op: 'add', setId: id, family: c.family, addr: c.family === 4 ? Number(c.base) : c.base, prefixLen: c.prefixLen });
     }
   }
-  return {
-    egressRules: packRules(classifierRules(ruleSet.egress)),
-    ingressRules: packRules(classifierRules(ruleSet.ingress)),
-    setEdits: packSetEdits(edits),
-    egressNpTierStart: ruleSet.egress.tierStart.NetworkPolicy,
-    ingressNpTierStart: ruleSet.ingress.tierStart.NetworkPolicy,
-    ruleSet,
-    resolution,
-  };
+  return packSetEdits(edits);
+}
+
+export function compileLoopPolicy(cluster: Cluster, options: { nodeLocalIngress?: boolean } = {}): LoopPolicy {
+  const resolution = new Resolution(cluster, cluster.networkPolicies);
+  const ruleSet = lower(cluster, resolution, { nodeLocalIngress: options.nodeLocalIngress ?? true });
+  return packLoopPolicy(ruleSet, resolution);
 }

@@ -14,15 +14,16 @@ namespace {
 uint32_t load32(const uint8_t* p) { return (uint32_t(p[0]) << 24) | (uint32_t(p[1]) << 16) | (uint32_t(p[2]) << 8) | p[3]; }
 uint64_t load64(const uint8_t* p) { return (uint64_t(load32(p)) << 32) | load32(p + 4); }
 
-bool buildOne(Classifier& c, const uint32_t* words, size_t count, const std::vector<SetEdit>& edits, std::string& error) {
+std::shared_ptr<const RuleTables> buildOne(Classifier& c, const uint32_t* words, size_t count,
+                                           const std::vector<SetEdit>& edits, std::string& error) {
   std::vector<RuleSpec> specs;
-  if (!wire::decodeRules(words, count, specs, &error)) return false;
+  if (!wire::decodeRules(words, count, specs, &error)) return nullptr;
   auto tables = Classifier::compile(specs, &error);
-  if (!tables) return false;
+  if (!tables) return nullptr;
   size_t changed = 0;
   if (!edits.empty()) c.applySetEdits(edits.data(), edits.size(), &changed);
   c.publishRules(tables);
-  return true;
+  return tables;
 }
 
 }  // namespace
@@ -35,10 +36,32 @@ std::shared_ptr<const EngineSource> EngineSource::build(const EngineBuildInput& 
   std::shared_ptr<EngineSource> s(new EngineSource());
   s->egress_ = std::make_unique<Classifier>();
   s->ingress_ = std::make_unique<Classifier>();
-  if (!buildOne(*s->egress_, in.egressRules, in.egressRuleCount, edits, error)) return nullptr;
-  if (!buildOne(*s->ingress_, in.ingressRules, in.ingressRuleCount, edits, error)) return nullptr;
+  s->egressRules_ = buildOne(*s->egress_, in.egressRules, in.egressRuleCount, edits, error);
+  if (!s->egressRules_) return nullptr;
+  s->ingressRules_ = buildOne(*s->ingress_, in.ingressRules, in.ingressRuleCount, edits, error);
+  if (!s->ingressRules_) return nullptr;
   s->egressNpStart_ = in.egressNpTierStart;
   s->ingressNpStart_ = in.ingressNpTierStart;
+  return s;
+}
+
+std::shared_ptr<const EngineSource> EngineSource::withMembership(const EngineSource& base, const uint32_t* setEdits,
+                                                                 size_t setEditCount, std::string& error) {
+  std::vector<SetEdit> edits;
+  if (setEditCount > 0 && !wire::decodeEdits(setEdits, setEditCount, edits, &error)) return nullptr;
+  std::shared_ptr<EngineSource> s(new EngineSource());
+  s->egress_ = std::make_unique<Classifier>();
+  s->ingress_ = std::make_unique<Classifier>();
+  size_t changed = 0;
+  for (Classifier* c : {s->egress_.get(), s->ingress_.get()}) {
+    if (!edits.empty()) c->applySetEdits(edits.data(), edits.size(), &changed);
+  }
+  s->egress_->publishRules(base.egressRules_);
+  s->ingress_->publishRules(base.ingressRules_);
+  s->egressRules_ = base.egressRules_;
+  s->ingressRules_ = base.ingressRules_;
+  s->egressNpStart_ = base.egressNpStart_;
+  s->ingressNpStart_ = base.ingressNpStart_;
   return s;
 }
 

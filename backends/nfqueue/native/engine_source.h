@@ -26,6 +26,7 @@
 
 namespace palisade {
 class Classifier;
+struct RuleTables;
 }
 
 namespace palisade::nfq {
@@ -48,6 +49,11 @@ class EngineSource final : public VerdictSource {
  public:
   // Builds both classifiers. nullptr and `error` ("CODE: text") on a malformed input.
   static std::shared_ptr<const EngineSource> build(const EngineBuildInput& in, std::string& error);
+  // A new source with the same compiled rules as `base` and the membership given by `setEdits`
+  // (adds: the complete membership of every set, as in build). Cost O(members): no rule compile.
+  // Used for inventory changes that leave the rule set as it is.
+  static std::shared_ptr<const EngineSource> withMembership(const EngineSource& base, const uint32_t* setEdits,
+                                                            size_t setEditCount, std::string& error);
   ~EngineSource() override;
   Verdict classify(const FlowKey& key) const override;
 
@@ -60,6 +66,7 @@ class EngineSource final : public VerdictSource {
   DirectionAnswer decide(const Classifier& c, uint32_t npTierStart, const FlowKey& key) const;
 
   std::unique_ptr<Classifier> egress_, ingress_;
+  std::shared_ptr<const RuleTables> egressRules_, ingressRules_;  // immutable, shared by later sources
   uint32_t egressNpStart_ = 0, ingressNpStart_ = 0;
 };
 

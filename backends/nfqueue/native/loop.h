@@ -108,6 +108,7 @@ class Loop {
   // Stops the workers (each finishes its batch) and unbinds. Idempotent.
   void stop();
   uint64_t publish(std::shared_ptr<const VerdictSource> source) { return slot_.publish(std::move(source)); }
+  std::shared_ptr<const Snapshot> current() const { return slot_.load(); }
   LoopStats stats() const;
   void resetLatency();
   // Tests only: while paused the workers stop reading their sockets, so the kernel queue fills
