@@ -100,7 +100,7 @@ export function toPod(o: Obj, source: Source): Pod {
   }
   const nodeName = str(spec.nodeName);
   return {
-    namespace: str(meta.namespace) ?? 'default',
+    namespace: (str(meta.namespace) || 'default'),
     name: String(meta.name),
     labels: labelsOf(meta),
     ips: addrs,
@@ -123,7 +123,7 @@ export function toService(o: Obj, source: Source): Service {
   const clusterIPs = arr(spec.clusterIPs).length > 0 ? arr(spec.clusterIPs) : spec.clusterIP ? [spec.clusterIP] : [];
   const sel = isObj(spec.selector) ? (Object.fromEntries(Object.entries(spec.selector).map(([k, v]) => [k, String(v)])) as Record<string, string>) : undefined;
   return {
-    namespace: str(meta.namespace) ?? 'default',
+    namespace: (str(meta.namespace) || 'default'),
     name: String(meta.name),
     ...(sel ? { selector: sel } : {}),
     clusterIPs: ips(clusterIPs.filter((x) => x !== 'None')),
@@ -147,7 +147,7 @@ export function toEndpointSlice(o: Obj, source: Source): EndpointSlice {
   const meta = obj(o.metadata);
   const serviceName = str(obj(meta.labels)['kubernetes.io/service-name']);
   return {
-    namespace: str(meta.namespace) ?? 'default',
+    namespace: (str(meta.namespace) || 'default'),
     name: String(meta.name),
     ...(serviceName !== undefined ? { serviceName } : {}),
     addresses: ips(arr(o.endpoints).flatMap((e) => arr(obj(e).addresses))),
@@ -177,7 +177,7 @@ export function toNetworkPolicy(o: Obj, source: Source): NetworkPolicy {
   policyTypes = (['Ingress', 'Egress'] as const).filter((t) => policyTypes.includes(t));
   return {
     kind: 'NetworkPolicy',
-    namespace: str(meta.namespace) ?? 'default',
+    namespace: (str(meta.namespace) || 'default'),
     name: String(meta.name),
     podSelector: selector(spec.podSelector),
     policyTypes,

@@ -15,8 +15,8 @@
  *    (`tiers.ts` numbers the rules inside each tier). Pass rules met on the way are kept in
  *    `passed`, in the order met.
  * 5. NetworkPolicy ingress exception: an isolated pod still accepts traffic whose source is an
- *    address of its own node (`spec.nodeName` -> that Node's `status.addresses`). There is no
- *    egress exception.
+ *    address of its own node (`spec.nodeName` -> that Node's `status.addresses`, or the address
+ *    of a host-network pod on that node). There is no egress exception.
  *
  * Invariants: the Cluster is read-only and normalized (`model/types.ts`); results depend only on
  * the Cluster, the options and the flow.
@@ -166,7 +166,11 @@ export class ReferenceEvaluator implements Evaluator {
   private isAddressOfNode(ip: IpAddr, pod: Pod): boolean {
     if (pod.nodeName === undefined) return false;
     const node = this.index.node(pod.nodeName);
-    return node !== undefined && node.addresses.some((a) => sameIp(a, ip));
+    if (node !== undefined && node.addresses.some((a) => sameIp(a, ip))) return true;
+    // A host-network pod's address on the same node is node traffic too ("treated the same as all
+    // other traffic to/from the node IP"), even when the Node object is missing or omits it.
+    const hostPod = this.index.resolve(ip).hostNetworkPod;
+    return hostPod !== undefined && hostPod.nodeName === pod.nodeName;
   }
 }
 

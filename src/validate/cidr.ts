@@ -3,8 +3,8 @@
  *
  * - NetworkPolicy `ipBlock` (validation.go ValidateIPBlock / IsValidCIDRForLegacyField):
  *   the legacy "sloppy" parser, host bits allowed and masked off (`10.244.0.10/4` is 0.0.0.0/4).
- *   Palisade parses with model/ip.ts `parseCidr`, which (like the API server's strict IP
- *   validation for new objects) rejects IPv4 octets with leading zeros.
+ *   Palisade parses it like `networks` below (rejecting leading zeros in octets and prefix
+ *   length, and IPv4-mapped IPv6, as StrictIPCIDRValidation does) but keeps host bits.
  * - network-policy-api `networks` (CEL `isCIDR(self)`, k8s.io/apiserver/pkg/cel/library/cidr.go):
  *   Go `netip.ParsePrefix`, which also accepts host bits (isCIDR does not check them), and
  *   rejects zones, IPv4-mapped IPv6 prefixes and a prefix length with a leading zero.
@@ -31,7 +31,9 @@ function warnHostBits(r: Reporter, text: string, c: Cidr, path: string): void {
 
 /** NetworkPolicy ipBlock cidr / except entry. Returns the parsed prefix, or undefined after CIDR_INVALID. */
 export function checkSloppyCidr(r: Reporter, text: string, path: string): Cidr | undefined {
-  const c = parseCidr(text);
+  // Host bits stay accepted (with a warning) so that older e2e-style `<podIP>/4` blocks load; a
+  // prefix length with a leading zero and IPv4-mapped IPv6 are refused as strict validation does.
+  const c = isCelCidr(text);
   if (!c) {
     r.error('CIDR_INVALID', path, `${JSON.stringify(text)} is not a valid IPv4 or IPv6 CIDR (e.g. 10.0.0.0/16 or fd00::/64)`);
     return undefined;

@@ -18,7 +18,8 @@ import { validateInventoryObject } from './inventory.js';
 export function objectRef(raw: RawObject, kind: string): ObjectRef {
   const meta = (raw.obj.metadata ?? {}) as Record<string, unknown>;
   const name = typeof meta.name === 'string' ? meta.name : '<unnamed>';
-  const namespace = typeof meta.namespace === 'string' ? meta.namespace : undefined;
+  // `namespace: ""` is unset (omitempty); kubectl fills in the request namespace.
+  const namespace = typeof meta.namespace === 'string' && meta.namespace !== '' ? meta.namespace : undefined;
   return namespace !== undefined ? { kind, namespace, name } : { kind, name };
 }
 
