@@ -11,7 +11,7 @@
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { safeParseCluster } from '../../src/manifests/cluster.js';
 import { parseIp } from '../../src/model/ip.js';
 import type { NfqueueStatsFile } from '../../backends/nfqueue/command.js';
@@ -60,7 +60,16 @@ describe.skipIf(!isRoot)('palisade enforce --backend nfqueue (process, node topo
   let enforcer: EnforcerProcess | undefined;
   const clientNs = () => topo!.hosts.find((h) => h.name === 'app/client')!.netns;
   const serverNs = () => topo!.hosts.find((h) => h.name === 'app/server')!.netns;
-  const start = (extra: string[] = []) => startEnforcer(topo!.nodeNs, ['-f', dir, '--first-queue', '4300', '--stats-file', join(dir, '..', 'stats.json'), ...extra]);
+  const started: EnforcerProcess[] = [];
+  const start = (extra: string[] = []) => {
+    const e = startEnforcer(topo!.nodeNs, ['-f', dir, '--first-queue', '4300', '--stats-file', join(dir, '..', 'stats.json'), ...extra]);
+    started.push(e);
+    return e;
+  };
+  // a failed test must not leave an enforcer holding the queues for the next one
+  afterEach(async () => {
+    await Promise.all(started.splice(0).map((e) => e.stop()));
+  });
 
   beforeAll(async () => {
     await ensureEnforcerBuilt();
@@ -131,12 +140,12 @@ describe.skipIf(!isRoot)('palisade enforce --backend nfqueue (process, node topo
       const changedAt = Date.now();
       const streamStart = changedAt - 1000;
       writeFileSync(join(dir, 'policy.yaml'), policy('{ protocol: TCP, port: 80 }'));
-      const applied = await enforcer.waitFor(/applied generation 2/, 5_000);
+      const applied = await enforcer.waitFor(/applied generation 2/, 10_000);
       const result = (await stream) as { sent: number; echoes: number[] };
       const changeMs = changedAt - streamStart;
       const before = result.echoes.filter((t) => t < changeMs).length;
       const lateEchoes = result.echoes.filter((t) => t > changeMs + 2000).length;
-      expect(before).toBeGreaterThan(20);
+      expect(before).toBeGreaterThan(10);
       if (strict) {
         expect(applied).toMatch(/--strict: [1-9]\d* of \d+ tracked flows cut/);
         expect(lateEchoes).toBe(0);
