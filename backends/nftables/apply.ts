@@ -25,12 +25,16 @@ import type { RuleSet } from '../../src/rules/types.js';
 import { loadNftNative, type NftErrorFields, type NftNative } from './native.js';
 import type { NftDocument } from './nft-json.js';
 import { RuleInputs } from './rule-inputs.js';
-import { OUR_CHAINS, renderDelete, renderFull, renderSetDeltas, setName, tableContents, usedSets, type TableContents } from './render.js';
+import { denyRecord } from './deny-log.js';
+import type { DenyRecord } from '../../src/enforce/deny-log.js';
+import { OUR_CHAINS, type DenyLogOptions, renderDelete, renderFull, renderSetDeltas, setName, tableContents, usedSets, type TableContents } from './render.js';
 
 export interface NftablesOptions {
   /** network namespace to act in (e.g. /run/netns/NAME); default: the current one */
   readonly netnsPath?: string;
   readonly native?: NftNative;
+  /** log denied flows to this NFLOG group (render.ts DenyLogOptions); read with drainDenied() */
+  readonly denyLog?: DenyLogOptions;
 }
 
 export interface ApplyReport {
@@ -53,6 +57,7 @@ interface State {
 export class NftablesEnforcer {
   private readonly native: NftNative;
   private state: State | undefined;
+  private nflogFd: number | undefined;
 
   constructor(private readonly opts: NftablesOptions = {}) {
     this.native = opts.native ?? loadNftNative();
@@ -67,7 +72,7 @@ export class NftablesEnforcer {
     const t0 = performance.now();
     const resolution = new Resolution(cluster, cluster.networkPolicies);
     const next = this.compile(cluster, resolution, new RuleInputs(cluster));
-    const doc = renderFull({ ruleSet: next.ruleSet, members: (id) => resolution.prefixes(id), interval: intervalOf(resolution) }, this.contents());
+    const doc = renderFull({ ruleSet: next.ruleSet, members: (id) => resolution.prefixes(id), interval: intervalOf(resolution), ...(this.opts.denyLog ? { log: this.opts.denyLog } : {}) }, this.contents());
     this.run(doc);
     this.state = next;
     return { kind: 'full', commands: doc.nftables.length, rules: next.ruleSet.rules.length, durationMs: performance.now() - t0 };
@@ -96,7 +101,7 @@ export class NftablesEnforcer {
         return { kind: doc.nftables.length > 0 ? 'elements' : 'none', commands: doc.nftables.length, rules: prev.ruleSet.rules.length, durationMs: performance.now() - t0 };
       }
       const next = this.compile(prev.policies, resolution, inputs);
-      const doc = renderFull({ ruleSet: next.ruleSet, members: (id) => resolution.prefixes(id), interval: intervalOf(resolution) }, this.contents());
+      const doc = renderFull({ ruleSet: next.ruleSet, members: (id) => resolution.prefixes(id), interval: intervalOf(resolution), ...(this.opts.denyLog ? { log: this.opts.denyLog } : {}) }, this.contents());
       this.run(doc);
       this.state = next;
       return { kind: 'full', commands: doc.nftables.length, rules: next.ruleSet.rules.length, durationMs: performance.now() - t0 };
@@ -110,6 +115,26 @@ export class NftablesEnforcer {
   delete(): void {
     this.run(renderDelete());
     this.state = undefined;
+  }
+
+  /**
+   * Denied flows logged since the last call, as deny-log records (needs `denyLog`). The NFLOG
+   * group is bound on the first call; close() releases it.
+   */
+  drainDenied(max = 4096): DenyRecord[] {
+    const log = this.opts.denyLog;
+    if (!log) throw Object.assign(new Error('deny logging is off (NftablesOptions.denyLog)'), { code: 'ERR_PALISADE_NO_DENY_LOG' });
+    this.nflogFd ??= this.native.nflogOpen(log.group, this.opts.netnsPath);
+    const state = this.state;
+    const packets = this.native.nflogDrain(this.nflogFd, max);
+    if (!state) return [];
+    return packets.flatMap((p) => denyRecord(p, state.ruleSet, state.resolution) ?? []);
+  }
+
+  /** Release the NFLOG socket; the table stays in force. */
+  close(): void {
+    if (this.nflogFd !== undefined) this.native.nflogClose(this.nflogFd);
+    this.nflogFd = undefined;
   }
 
   /** `list table inet palisade` as parsed JSON (for stats and tests). */

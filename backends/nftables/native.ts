@@ -15,6 +15,22 @@ export interface NftNative {
   nftRun(json: string, netnsPath?: string, echo?: boolean): string;
   /** Call fn with this thread inside the network namespace at netnsPath (synchronous code only). */
   nftWithNetns<T>(netnsPath: string, fn: () => T): T;
+  /** NFLOG reader (native/nflog.h): bind `group` (inside netnsPath when given); returns the fd. */
+  nflogOpen(group: number, netnsPath?: string): number;
+  nflogDrain(fd: number, max?: number): NflogPacket[];
+  nflogClose(fd: number): void;
+}
+
+/** One logged packet, parsed from its network header. */
+export interface NflogPacket {
+  readonly prefix: string;
+  readonly family: 4 | 6;
+  /** IP protocol number */
+  readonly protocol: number;
+  readonly src: string;
+  readonly dst: string;
+  readonly srcPort?: number;
+  readonly dstPort?: number;
 }
 
 export interface NftErrorFields {
@@ -32,6 +48,15 @@ export function loadNftNative(): NftNative {
       code: 'ERR_PALISADE_NATIVE_NFT_MISSING',
     });
   }
-  cached = { nftRun: mod.nftRun.bind(mod), nftWithNetns: mod.nftWithNetns.bind(mod) } as NftNative;
+  cached = {
+    nftRun: mod.nftRun.bind(mod),
+    nftWithNetns: mod.nftWithNetns.bind(mod),
+    nflogOpen: (group, netnsPath) => {
+      if (typeof mod.nflogOpen !== 'function') throw Object.assign(new Error('the addon has no nflogOpen: rebuild'), { code: 'ERR_PALISADE_NATIVE_NFT_MISSING' });
+      return mod.nflogOpen(group, netnsPath);
+    },
+    nflogDrain: (fd, max) => mod.nflogDrain!(fd, max),
+    nflogClose: (fd) => mod.nflogClose!(fd),
+  } as NftNative;
   return cached;
 }

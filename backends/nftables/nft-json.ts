@@ -87,3 +87,8 @@ export const accept = (): NftExpr => ({ accept: null });
 export const drop = (): NftExpr => ({ drop: null });
 export const goTo = (target: string): NftExpr => ({ goto: { target } });
 export const jump = (target: string): NftExpr => ({ jump: { target } });
+
+/** `limit rate N/second burst B packets` (a match: over the rate, the rule does not match) */
+export const limitPerSecond = (rate: number, burst: number): NftExpr => ({ limit: { rate, per: 'second', burst } });
+/** `log prefix "..." group N` (NFLOG) */
+export const nflog = (prefix: string, group: number): NftExpr => ({ log: { prefix, group } });

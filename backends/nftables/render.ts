@@ -21,7 +21,8 @@
  *
  * Verdicts, per the RuleSet's first-match order (src/rules/types.ts):
  *   accept / allow / node-local  -> goto the other direction's first chain (egress), or accept (ingress)
- *   deny / isolation-deny         -> counter drop   (silent: the client times out; never reject)
+ *   deny / isolation-deny         -> counter drop   (silent: the client times out; never reject);
+ *                                    with deny logging, preceded by `limit ... log group N` (NFLOG)
  *   pass                          -> goto the next tier's chain (Baseline pass: the default)
  * Every rule is emitted once per family (`ip saddr @s3v4` / `ip6 saddr @s3v6`); a rule whose
  * set is empty in a family simply never matches there. Rules therefore depend only on set ids,
@@ -63,6 +64,8 @@ import {
   inSet,
   jump,
   l4proto,
+  limitPerSecond,
+  nflog,
   thPort,
   type NftCommand,
   type NftDocument,
@@ -88,7 +91,20 @@ export const chainName = (d: Direction, t: PolicyTier): string => `${d}_${TIER_S
  */
 export const setName = (id: SetId, family: 4 | 6, interval: boolean): string => `${interval ? 'p' : 'h'}${id}v${family}`;
 
+/** Deny logging: each deny rule first logs (rate-limited) to an NFLOG group, prefix `palisade <rule id>`. */
+export interface DenyLogOptions {
+  readonly group: number;
+  /** per rule; default 10 */
+  readonly ratePerSecond?: number;
+  /** default 20 */
+  readonly burst?: number;
+}
+
+export const DENY_LOG_PREFIX = 'palisade ';
+
 export interface RenderInput {
+  /** log denied flows (see DenyLogOptions); absent: no logging */
+  readonly log?: DenyLogOptions;
   readonly ruleSet: RuleSet;
   /** current members of a set (any order, may overlap) */
   readonly members: (id: SetId) => readonly Cidr[];
@@ -150,8 +166,8 @@ function matchOf(r: Rule, family: 4 | 6, interval: (id: SetId) => boolean): NftE
 export const OUR_CHAINS: readonly string[] = [...BASE_CHAINS, ...DIRECTIONS.flatMap((d) => TIERS.map((t) => chainName(d, t)))];
 
 /** Chains and rules: depend on the rule set only, never on set members. */
-export function renderChains(rs: RuleSet, interval: (id: SetId) => boolean): NftCommand[] {
-  return [...declareChains(), ...renderRules(rs, interval)];
+export function renderChains(rs: RuleSet, interval: (id: SetId) => boolean, log?: DenyLogOptions): NftCommand[] {
+  return [...declareChains(), ...renderRules(rs, interval, log)];
 }
 
 function declareChains(): NftCommand[] {
@@ -161,7 +177,7 @@ function declareChains(): NftCommand[] {
   return cmds;
 }
 
-function renderRules(rs: RuleSet, interval: (id: SetId) => boolean): NftCommand[] {
+function renderRules(rs: RuleSet, interval: (id: SetId) => boolean, log?: DenyLogOptions): NftCommand[] {
   const cmds: NftCommand[] = [];
   for (const hook of BASE_CHAINS) {
     cmds.push(addRule(hook, [ctStateIn(['established', 'related']), accept()]));
@@ -175,7 +191,13 @@ function renderRules(rs: RuleSet, interval: (id: SetId) => boolean): NftCommand[
       const end = t === 'Admin' ? table.tierStart.NetworkPolicy : t === 'NetworkPolicy' ? table.tierStart.Baseline : table.tierStart.end;
       for (let p = table.tierStart[t]; p < end; p++) {
         const r = table.rules[p]!;
-        for (const family of [4, 6] as const) cmds.push(addRule(chain, [...matchOf(r, family, interval), counter(), verdictOf(r)], r.origin.stableId));
+        const denies = r.action === 'deny' || r.action === 'isolation-deny';
+        for (const family of [4, 6] as const) {
+          const match = matchOf(r, family, interval);
+          // a separate rule: over the rate the limit stops matching, and the drop must still happen
+          if (log && denies) cmds.push(addRule(chain, [...match, limitPerSecond(log.ratePerSecond ?? 10, log.burst ?? 20), nflog(`${DENY_LOG_PREFIX}${r.id}`, log.group)]));
+          cmds.push(addRule(chain, [...match, counter(), verdictOf(r)], r.origin.stableId));
+        }
       }
       cmds.push(addRule(chain, [nextAfter(d, t)]));
     }
@@ -219,7 +241,7 @@ export function renderFull(input: RenderInput, current?: TableContents): NftDocu
     }
   }
   for (const name of current?.sets ?? []) if (!wanted.has(name)) cmds.push(deleteSet(name));
-  cmds.push(...renderRules(input.ruleSet, input.interval));
+  cmds.push(...renderRules(input.ruleSet, input.interval, input.log));
   return { nftables: cmds };
 }
 

@@ -212,6 +212,9 @@ describe.skipIf(!isRoot)('nftables backend = reference evaluator on real packets
         return real.nftRun(JSON.stringify(doc), ns, echo);
       },
       nftWithNetns: (p, fn) => real.nftWithNetns(p, fn),
+      nflogOpen: (g, p) => real.nflogOpen(g, p),
+      nflogDrain: (fd, max) => real.nflogDrain(fd, max),
+      nflogClose: (fd) => real.nflogClose(fd),
     };
     const enforcer = new NftablesEnforcer({ netnsPath: topo!.nodeNetnsPath, native });
     enforcer.applyCluster(good);

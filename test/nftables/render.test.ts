@@ -80,6 +80,13 @@ class RecordingNative implements NftNative {
   nftWithNetns<T>(_p: string, fn: () => T): T {
     return fn();
   }
+  nflogOpen(): number {
+    throw new Error('no NFLOG in the recording stand-in');
+  }
+  nflogDrain(): [] {
+    return [];
+  }
+  nflogClose(): void {}
 }
 
 const verbOf = (c: NftCommand): string => Object.keys(c)[0]!;

@@ -1,5 +1,7 @@
 // libnftables JSON glue; see nft.h for the contract.
 #include "nft.h"
+#include "netns_scope.h"
+#include "nflog.h"
 
 #include <nftables/libnftables.h>
 
@@ -19,48 +21,6 @@ Napi::Error NftError(Napi::Env env, const char* code, const std::string& message
   e.Set("code", Napi::String::New(env, code));
   return e;
 }
-
-Napi::Error NetnsError(Napi::Env env, const std::string& what, const std::string& path, int err) {
-  Napi::Error e = NftError(env, "ERR_PALISADE_NETNS", what + " " + path + ": " + std::strerror(err));
-  e.Set("errno", Napi::Number::New(env, err));
-  e.Set("path", Napi::String::New(env, path));
-  return e;
-}
-
-// Holds the calling thread in a network namespace for its lifetime (RAII: restores on every
-// exit path, including a JS exception thrown through NAPI_CPP_EXCEPTIONS).
-class NetnsScope {
- public:
-  NetnsScope(Napi::Env env, const std::string& path) {
-    saved_ = open("/proc/thread-self/ns/net", O_RDONLY | O_CLOEXEC);
-    if (saved_ < 0) throw NetnsError(env, "cannot open", "/proc/thread-self/ns/net", errno);
-    int target = open(path.c_str(), O_RDONLY | O_CLOEXEC);
-    if (target < 0) {
-      int err = errno;
-      close(saved_);
-      throw NetnsError(env, "cannot open", path, err);
-    }
-    if (setns(target, CLONE_NEWNET) != 0) {
-      int err = errno;
-      close(target);
-      close(saved_);
-      throw NetnsError(env, "cannot enter", path, err);
-    }
-    close(target);
-  }
-  ~NetnsScope() {
-    if (setns(saved_, CLONE_NEWNET) != 0) {
-      std::fprintf(stderr, "palisade: cannot return to the original network namespace: %s\n", std::strerror(errno));
-      std::abort();
-    }
-    close(saved_);
-  }
-  NetnsScope(const NetnsScope&) = delete;
-  NetnsScope& operator=(const NetnsScope&) = delete;
-
- private:
-  int saved_ = -1;
-};
 
 class NftContext {
  public:
@@ -111,7 +71,7 @@ Napi::Value NftRun(const Napi::CallbackInfo& info) {
   std::string doc = info[0].As<Napi::String>().Utf8Value();
   bool echo = info.Length() >= 3 && info[2].IsBoolean() && info[2].As<Napi::Boolean>().Value();
   if (info.Length() >= 2 && info[1].IsString()) {
-    NetnsScope scope(env, info[1].As<Napi::String>().Utf8Value());
+    palisade::nft::NetnsScope scope(env, info[1].As<Napi::String>().Utf8Value());
     return Napi::String::New(env, RunJson(env, doc, echo));
   }
   return Napi::String::New(env, RunJson(env, doc, echo));
@@ -122,7 +82,7 @@ Napi::Value NftWithNetns(const Napi::CallbackInfo& info) {
   if (info.Length() < 2 || !info[0].IsString() || !info[1].IsFunction()) {
     throw NftError(env, "ERR_PALISADE_NFT_INPUT", "nftWithNetns(netnsPath: string, fn: () => T)");
   }
-  NetnsScope scope(env, info[0].As<Napi::String>().Utf8Value());
+  palisade::nft::NetnsScope scope(env, info[0].As<Napi::String>().Utf8Value());
   return info[1].As<Napi::Function>().Call({});
 }
 
@@ -131,4 +91,5 @@ Napi::Value NftWithNetns(const Napi::CallbackInfo& info) {
 void RegisterNftables(Napi::Env env, Napi::Object exports) {
   exports.Set("nftRun", Napi::Function::New(env, NftRun, "nftRun"));
   exports.Set("nftWithNetns", Napi::Function::New(env, NftWithNetns, "nftWithNetns"));
+  RegisterNflog(env, exports);
 }
