@@ -70,12 +70,16 @@ int main(int argc, char** argv) {
   for (int i = 0; i < 16; ++i) pool6.push_back(Addr6{0xfd000010024400ull << 8, U(1u << 16)});
   auto rndLen4 = [&] { int c = int(U(6)); return uint8_t(c == 0 ? 0 : c == 1 ? 16 : c == 2 ? 24 : c == 3 ? 30 : 32); };
   auto rndLen6 = [&] { int c = int(U(5)); return uint8_t(c == 0 ? 0 : c == 1 ? 64 : c == 2 ? 112 : 128); };
+  // Port ranges: wildcard, exact, short, ranges across a multiple of 64 (the dport cells), long.
   auto rndPorts = [&](uint16_t& lo, uint16_t& hi) {
-    int c = int(U(3));
+    int c = int(U(5));
     if (c == 0) { lo = 0; hi = 65535; }
     else if (c == 1) { lo = hi = uint16_t(U(8) + 80); }
-    else { lo = uint16_t(U(8) + 78); hi = uint16_t(lo + U(6)); }
+    else if (c == 2) { lo = uint16_t(U(8) + 78); hi = uint16_t(lo + U(6)); }
+    else if (c == 3) { lo = uint16_t(60 + U(6)); hi = uint16_t(lo + 3 + U(8)); }
+    else { lo = uint16_t(U(100)); hi = uint16_t(lo + 60 + U(200)); }
   };
+  auto rndPort = [&] { return uint16_t(U(4) == 0 ? U(400) : U(16) + 60 + (U(2) ? 16 : 0)); };
   long checked = 0, mismatches = 0;
   for (int round = 0; round < rounds; ++round) {
     Classifier cls;
@@ -102,6 +106,7 @@ int main(int argc, char** argv) {
       rndPorts(r.sportLo, r.sportHi);
       rndPorts(r.dportLo, r.dportHi);
       if (U(2)) { r.proto = uint8_t(U(2) ? 6 : 17); r.protoMask = 0xFF; }
+      else if (U(4) == 0) { r.proto = 0x06; r.protoMask = 0x0F; }  // partial mask: 6, 22, 38, ...
       rules.push_back(r);
     }
     std::string err;
@@ -134,8 +139,8 @@ int main(int argc, char** argv) {
         uint32_t d4 = pool4[U(pool4.size())] ^ uint32_t(U(4) == 0 ? U(256) : 0);
         Addr6 s6 = pool6[U(pool6.size())], d6 = pool6[U(pool6.size())];
         if (U(4) == 0) s6.lo ^= U(256);
-        uint16_t sp = uint16_t(U(16) + 76), dp = uint16_t(U(16) + 76);
-        uint8_t pr = uint8_t(U(3) == 0 ? 17 : 6);
+        uint16_t sp = rndPort(), dp = rndPort();
+        uint8_t pr = uint8_t(U(5) == 0 ? 22 : U(3) == 0 ? 17 : 6);
         pk.emplace_back(s4, d4, s6, d6, sp, dp, pr);
         uint32_t* w = &w4[i * 4];
         w[0] = s4; w[1] = d4; w[2] = uint32_t(sp) << 16 | dp; w[3] = pr;
@@ -188,8 +193,8 @@ int main(int argc, char** argv) {
       r.dst = pool4[U(pool4.size())] & mask4(r.dstLen);
       rndPorts(r.sportLo, r.sportHi);
       rndPorts(r.dportLo, r.dportHi);
-      r.protoMask = U(2) ? 0xFF : 0;
-      r.proto = r.protoMask ? uint8_t(U(2) ? 6 : 17) : 0;
+      r.protoMask = U(3) == 0 ? 0x0F : U(2) ? 0xFF : 0;
+      r.proto = r.protoMask ? uint8_t((U(2) ? 6 : 17) & r.protoMask) : 0;
       r.rank = uint32_t(i);
       in.push_back(r);
     }
@@ -203,8 +208,8 @@ int main(int argc, char** argv) {
     for (int i = 0; i < 3000; ++i) {
       uint32_t s4 = pool4[U(pool4.size())] ^ uint32_t(U(3) == 0 ? U(1u << 20) : 0);
       uint32_t d4 = pool4[U(pool4.size())] ^ uint32_t(U(3) == 0 ? U(1u << 20) : 0);
-      uint16_t sp = uint16_t(U(16) + 76), dp = uint16_t(U(16) + 76);
-      uint8_t pr = uint8_t(U(3) == 0 ? 17 : 6);
+      uint16_t sp = rndPort(), dp = rndPort();
+      uint8_t pr = uint8_t(U(5) == 0 ? 22 : U(3) == 0 ? 17 : 6);
       hs.push_back(TI::Header{s4, d4, packAux(sp, dp, pr), sp, dp, pr});
     }
     std::vector<uint32_t> best(hs.size(), kNoRank);

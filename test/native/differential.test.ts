@@ -102,12 +102,22 @@ function generator(seed: number) {
   const len4 = (): number => [0, 8, 16, 24, 28, 30, 32, 32][U(8)]!;
   const len6 = (): number => [0, 48, 64, 112, 120, 128, 128][U(7)]!;
   const pick = <T>(a: readonly T[]): T => a[U(a.length)]!;
+  // wildcard, exact, short, across a multiple of 64 (the classifier's dport cells), long
   const ports = (): { lo: number; hi: number } | undefined => {
-    const c = U(3);
+    const c = U(5);
     if (c === 0) return undefined;
+    if (c === 3) {
+      const lo = 60 + U(6);
+      return { lo, hi: lo + 3 + U(8) };
+    }
+    if (c === 4) {
+      const lo = U(100);
+      return { lo, hi: lo + 60 + U(200) };
+    }
     const lo = 78 + U(8);
     return c === 1 ? { lo, hi: lo } : { lo, hi: lo + U(6) };
   };
+  const port = (): number => (U(4) === 0 ? U(400) : 60 + U(16) + (U(2) ? 16 : 0));
   const setField = (nSets: number): AddressField => (U(4) === 0 ? { kind: 'any' } : { kind: 'set', setId: U(nSets) });
   return {
     U,
@@ -134,7 +144,8 @@ function generator(seed: number) {
         }
         const sp = ports();
         const dp = ports();
-        const proto = U(2) ? { value: U(2) ? 6 : 17, mask: 0xff } : undefined;
+        // exact, any, or a partial mask (0x06/0x0F matches 6, 22, 38, ...)
+        const proto = U(2) ? { value: U(2) ? 6 : 17, mask: 0xff } : U(4) === 0 ? { value: 6, mask: 0x0f } : undefined;
         out.push({ ruleId, priority: U(25), action: U(256), src, dst, ...(sp ? { srcPort: sp } : {}), ...(dp ? { dstPort: dp } : {}), ...(proto ? { proto } : {}) });
       }
       return out;
@@ -153,7 +164,7 @@ function generator(seed: number) {
         const jitter = U(4) === 0;
         const src = family === 4 ? (pick(pool4) ^ (jitter ? U(256) : 0)) >>> 0 : pick(pool6) ^ (jitter ? BigInt(U(256)) : 0n);
         const dst = family === 4 ? (pick(pool4) ^ (U(4) === 0 ? U(1 << 20) : 0)) >>> 0 : pick(pool6);
-        return { family, src, dst, sport: 76 + U(16), dport: 76 + U(16), proto: U(3) === 0 ? 17 : 6 };
+        return { family, src, dst, sport: port(), dport: port(), proto: U(5) === 0 ? 22 : U(3) === 0 ? 17 : 6 };
       });
     },
   };
