@@ -1,0 +1,127 @@
+/**
+ * nftables benchmarks (issue 3, "Benchmarks" and "Targets"); run with PALISADE_BENCH=1
+ * (skipped otherwise: minutes long, and the figures depend on machine load). Prints:
+ * - full apply for 5,000 pods / 1,000 policies (resolve + lower + render + one transaction);
+ * - one pod change (set-element delta) at that size and on a small table;
+ * - forwarding: UDP datagrams delivered per second between two pod namespaces with no table
+ *   and with the ~10k-rule table in force (an established flow: conntrack accepts it first).
+ * Targets (issue 3): pod change <= 5 ms; full apply <= 1 s; throughput with 10k rules >= 80 %.
+ */
+import { describe, expect, it } from 'vitest';
+import { NftablesEnforcer } from '../../backends/nftables/apply.js';
+import { safeParseCluster } from '../../src/manifests/cluster.js';
+import type { Cluster } from '../../src/model/types.js';
+import { ReferenceEvaluator } from '../../src/reference/evaluate.js';
+import { randomCluster, Rng } from '../engine/random-cluster.js';
+import { createNetns, deleteNetns, netnsPath } from '../harness/netns.js';
+import { ProbeFleet } from '../harness/probe.js';
+import { buildTopology } from '../harness/topology.js';
+
+const enabled = process.getuid?.() === 0 && process.env.PALISADE_BENCH === '1';
+const BIG = { namespaces: 50, pods: 5000, nodes: 10, networkPolicies: 800, clusterPolicies: 200 };
+const median = (xs: number[]): number => [...xs].sort((a, b) => a - b)[xs.length >> 1]!;
+
+function podChangeMs(e: NftablesEnforcer, c: Cluster, n = 21): { median: number; kinds: string[] } {
+  // remove and re-add a pod that is a member of some set (its removal changes elements)
+  const pod = c.pods.find((p) => {
+    if (p.hostNetwork) return false;
+    const r = e.applyChanges([{ kind: 'pod-removed', namespace: p.namespace, name: p.name }]);
+    e.applyChanges([{ kind: 'pod', pod: p }]);
+    return r.kind === 'elements';
+  })!;
+  const ms: number[] = [];
+  const kinds = new Set<string>();
+  for (let i = 0; i < n; i++) {
+    const r = e.applyChanges([i % 2 === 0 ? { kind: 'pod-removed', namespace: pod.namespace, name: pod.name } : { kind: 'pod', pod }]);
+    ms.push(r.durationMs);
+    kinds.add(r.kind);
+  }
+  return { median: median(ms), kinds: [...kinds] };
+}
+
+describe.skipIf(!enabled)('nftables benchmarks', () => {
+  it('apply and pod change, small and 5,000 pods / 1,000 policies', async () => {
+    const ns = `pal-bench-${process.pid}`;
+    await createNetns(ns);
+    try {
+      for (const shape of [{ namespaces: 3, pods: 6, nodes: 1, networkPolicies: 2, clusterPolicies: 1 }, BIG]) {
+        const c = randomCluster(new Rng(7), shape);
+        const e = new NftablesEnforcer({ netnsPath: netnsPath(ns) });
+        const full = e.applyCluster(c);
+        const again = e.applyCluster(c);
+        const change = podChangeMs(e, c);
+        console.log(
+          `BENCH ${shape.pods} pods / ${shape.networkPolicies + shape.clusterPolicies} policies: ${full.rules} rules, ${full.commands} commands; ` +
+            `full apply ${full.durationMs.toFixed(0)} ms (over itself ${again.durationMs.toFixed(0)} ms); pod change median ${change.median.toFixed(2)} ms (${change.kinds.join('/')})`,
+        );
+        e.delete();
+      }
+    } finally {
+      await deleteNetns(ns);
+    }
+  }, 600_000);
+
+  it('forwarding: established UDP flood with no table vs with the ~10k-rule table', async () => {
+    const small = safeParseCluster(
+      `apiVersion: v1
+kind: Namespace
+metadata: { name: bench }
+---
+apiVersion: v1
+kind: Pod
+metadata: { name: a, namespace: bench }
+status: { podIPs: [ { ip: 10.244.200.10 } ] }
+---
+apiVersion: v1
+kind: Pod
+metadata: { name: b, namespace: bench }
+status: { podIPs: [ { ip: 10.244.200.11 } ] }
+---
+apiVersion: policy.networking.k8s.io/v1alpha2
+kind: ClusterNetworkPolicy
+metadata: { name: bench-accept }
+spec:
+  tier: Admin
+  priority: 0
+  subject: { namespaces: { matchLabels: { kubernetes.io/metadata.name: bench } } }
+  ingress: [ { name: from-bench, action: Accept, from: [ { namespaces: { matchLabels: { kubernetes.io/metadata.name: bench } } } ] } ]
+  egress: [ { name: to-bench, action: Accept, to: [ { namespaces: { matchLabels: { kubernetes.io/metadata.name: bench } } } ] } ]
+`,
+      'bench.yaml',
+    ).cluster!;
+    const big = randomCluster(new Rng(7), BIG);
+    const c: Cluster = {
+      ...big,
+      namespaces: [...big.namespaces, ...small.namespaces],
+      pods: [...big.pods, ...small.pods],
+      clusterPolicies: [...small.clusterPolicies, ...big.clusterPolicies.filter((p) => p.name !== 'bench-accept')],
+    };
+    const a = small.pods[0]!.ips[0]!;
+    const b = small.pods[1]!.ips[0]!;
+    const ports = [53, 80, 443, 5353, 8080, 9090].filter((p) => new ReferenceEvaluator(c).evaluate({ src: a, dst: b, protocol: 'UDP', dstPort: p }).verdict === 'allow');
+    expect(ports.length).toBeGreaterThan(0);
+    const port = ports[0]!;
+    const topo = await buildTopology(small, { tag: 'bench' });
+    const fleet = await ProbeFleet.start(topo, { TCP: [], UDP: [port], SCTP: [] });
+    const e = new NftablesEnforcer({ netnsPath: topo.nodeNetnsPath });
+    try {
+      const rate = async (): Promise<number> => {
+        const key = `${b.text}:${port}`;
+        const before = (await fleet.udpReceived(b))[key] ?? 0;
+        const f = await fleet.flood(a, b, port, 2_000, 10_000_000);
+        const after = (await fleet.udpReceived(b))[key] ?? 0;
+        return ((after - before) * 1000) / (f.endMs - f.startMs);
+      };
+      const none1 = await rate();
+      const r = e.applyCluster(c);
+      const withRules = await rate();
+      e.delete();
+      const none2 = await rate();
+      const none = (none1 + none2) / 2;
+      console.log(`BENCH forwarding: ${none.toFixed(0)} datagrams/s delivered without a table, ${withRules.toFixed(0)} with ${r.rules} rules (${(r.commands / 1000).toFixed(1)}k commands): ${((100 * withRules) / none).toFixed(0)} %`);
+    } finally {
+      await fleet.stop();
+      await topo.destroy();
+    }
+  }, 600_000);
+});
