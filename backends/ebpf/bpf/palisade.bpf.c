@@ -139,6 +139,15 @@ struct {
 
 struct {
   __uint(type, BPF_MAP_TYPE_LRU_HASH);
+  __uint(max_entries, PAL_FLOW_ENTRIES);
+  __uint(map_flags, BPF_F_NO_COMMON_LRU);
+  __type(key, struct pal_flow4_key);
+  __type(value, struct pal_flow);
+  __uint(pinning, LIBBPF_PIN_BY_NAME);
+} pal_flows4 SEC(".maps");
+
+struct {
+  __uint(type, BPF_MAP_TYPE_LRU_HASH);
   __uint(max_entries, PAL_FRAG_ENTRIES);
   __type(key, struct pal_frag_key);
   __type(value, struct pal_frag);
@@ -549,6 +558,36 @@ static __always_inline int flow_key_of(__u8 family, __u8 proto, const __u8 *src,
   return srcFirst;
 }
 
+/* IPv4 flows live in pal_flows4 under a 16-byte key (cheaper to hash), IPv6 in pal_flows */
+static __always_inline void flow4_key(const struct pal_flow_key *k, struct pal_flow4_key *k4) {
+  k4->proto = k->proto;
+  k4->pad = 0;
+  k4->portANet = k->portANet;
+  k4->portBNet = k->portBNet;
+  k4->pad2 = 0;
+  __builtin_memcpy(&k4->addrANet, k->addrANet, 4);
+  __builtin_memcpy(&k4->addrBNet, k->addrBNet, 4);
+}
+
+static __always_inline struct pal_flow *flow_lookup(const struct pal_flow_key *k) {
+  if (k->family == 4) {
+    struct pal_flow4_key k4;
+    flow4_key(k, &k4);
+    return bpf_map_lookup_elem(&pal_flows4, &k4);
+  }
+  return bpf_map_lookup_elem(&pal_flows, k);
+}
+
+static __always_inline void flow_insert(const struct pal_flow_key *k, const struct pal_flow *v) {
+  if (k->family == 4) {
+    struct pal_flow4_key k4;
+    flow4_key(k, &k4);
+    bpf_map_update_elem(&pal_flows4, &k4, v, BPF_ANY);
+    return;
+  }
+  bpf_map_update_elem(&pal_flows, k, v, BPF_ANY);
+}
+
 /* canonical key of the packet; returns 1 when the packet goes from A to B */
 static __always_inline int flow_key(const struct pal_pkt *p, struct pal_flow_key *k) {
   return flow_key_of(p->family, p->proto, p->src, p->dst, p->srcPortNet, p->dstPortNet, k);
@@ -625,7 +664,7 @@ static __always_inline int enforce(struct __sk_buff *skb, __u32 dir) {
   if (p.inner.valid) {
     /* an ICMP error about a tracked flow is RELATED: it passes */
     flow_key_of(p.family, p.inner.proto, p.inner.src, p.inner.dst, p.inner.srcPortNet, p.inner.dstPortNet, &key);
-    if (bpf_map_lookup_elem(&pal_flows, &key)) {
+    if (flow_lookup(&key)) {
       stat_inc(PAL_STAT_RELATED);
       return TC_ACT_OK;
     }
@@ -633,7 +672,7 @@ static __always_inline int enforce(struct __sk_buff *skb, __u32 dir) {
   int isA = flow_key(&p, &key);
   __u64 now = bpf_ktime_get_coarse_ns(); /* a clock read per packet matters: coarse is a memory load */
   __u64 timeout = p.proto == IPPROTO_TCP ? PAL_FLOW_TIMEOUT_TCP_NS : PAL_FLOW_TIMEOUT_OTHER_NS;
-  struct pal_flow *f = bpf_map_lookup_elem(&pal_flows, &key);
+  struct pal_flow *f = flow_lookup(&key);
   if (f && now - f->lastSeenNs <= timeout) {
     if (f->origIsA != isA || (f->okMask & okFlag)) {
       f->lastSeenNs = now;
@@ -664,7 +703,7 @@ static __always_inline int enforce(struct __sk_buff *skb, __u32 dir) {
     nf.lastSeenNs = now;
     nf.origIsA = isA;
     nf.okMask = okFlag;
-    bpf_map_update_elem(&pal_flows, &key, &nf, BPF_ANY);
+    flow_insert(&key, &nf);
   }
 
 allowed:

@@ -16,20 +16,20 @@ SEC("tc")
 int pal_pass_all(struct __sk_buff *skb) { return TC_ACT_OK; }
 
 /* The floor of any stateful program: one lookup of a present key in an LRU hash shaped like
- * pal_flows (same key and value), nothing else. Not pinned; the benchmark fills the entry. */
+ * pal_flows4 (same key, value, size and flags), nothing else. Not pinned; the first run fills
+ * the entry. */
 struct {
   __uint(type, BPF_MAP_TYPE_LRU_HASH);
-  __uint(max_entries, 1024);
+  __uint(max_entries, PAL_FLOW_ENTRIES);
   __uint(map_flags, BPF_F_NO_COMMON_LRU);
-  __type(key, struct pal_flow_key);
+  __type(key, struct pal_flow4_key);
   __type(value, struct pal_flow);
 } pal_floor_flows SEC(".maps");
 
 SEC("tc")
 int pal_lookup_floor(struct __sk_buff *skb) {
-  struct pal_flow_key k;
+  struct pal_flow4_key k;
   __builtin_memset(&k, 0, sizeof(k));
-  k.family = 4;
   k.proto = 6;
   struct pal_flow *f = bpf_map_lookup_elem(&pal_floor_flows, &k);
   if (!f) {

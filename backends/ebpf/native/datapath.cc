@@ -31,7 +31,7 @@ namespace {
 const char *const kProgs[] = {"pal_egress", "pal_ingress"};
 const char *const kMaps[] = {"pal_config",   "pal_addr_exact",    "pal_addr_lpm4", "pal_addr_lpm6",
                              "pal_port_class", "pal_row_head",    "pal_row_index", "pal_rows", "pal_verdicts",
-                             "pal_rule_counters", "pal_flows",    "pal_frags",     "pal_stats",
+                             "pal_rule_counters", "pal_flows", "pal_flows4", "pal_frags",     "pal_stats",
                              "pal_deny_events"};
 
 // libbpf's messages (verifier log included) for the error text of the current call
@@ -614,43 +614,43 @@ int Datapath::drainDenyEvents(std::vector<pal_deny_event> &out, size_t max, std:
   return 0;
 }
 
-int Datapath::flowCount(uint32_t &n, std::string &err) const {
-  n = 0;
-  pal_flow_key cur, next;
+template <typename K>
+static int listKeys(int fd, std::vector<K> &keys, std::string &err, const char *name) {
+  K cur, next;
   bool first = true;
   while (true) {
-    int rc = bpf_map_get_next_key(mapFd("pal_flows"), first ? nullptr : &cur, &next);
+    int rc = bpf_map_get_next_key(fd, first ? nullptr : &cur, &next);
     if (rc == -ENOENT) break;
-    if (rc < 0) return fail(err, rc, "get_next_key pal_flows");
-    first = false;
-    cur = next;
-    n++;
-  }
-  return 0;
-}
-
-int Datapath::clearFlows(std::string &err) {
-  std::vector<pal_flow_key> keys;
-  pal_flow_key cur, next;
-  bool first = true;
-  while (true) {
-    int rc = bpf_map_get_next_key(mapFd("pal_flows"), first ? nullptr : &cur, &next);
-    if (rc == -ENOENT) break;
-    if (rc < 0) return fail(err, rc, "get_next_key pal_flows");
+    if (rc < 0) return fail(err, rc, std::string("get_next_key ") + name);
     first = false;
     cur = next;
     keys.push_back(next);
   }
-  for (auto &k : keys) (void)bpf_map_delete_elem(mapFd("pal_flows"), &k);
-  std::vector<pal_frag_key> fkeys;
-  pal_frag_key fc, fn;
-  first = true;
-  while (bpf_map_get_next_key(mapFd("pal_frags"), first ? nullptr : &fc, &fn) == 0) {
-    first = false;
-    fc = fn;
-    fkeys.push_back(fn);
-  }
-  for (auto &k : fkeys) (void)bpf_map_delete_elem(mapFd("pal_frags"), &k);
+  return 0;
+}
+
+int Datapath::flowCount(uint32_t &n, std::string &err) const {
+  std::vector<pal_flow_key> k6;
+  std::vector<pal_flow4_key> k4;
+  int rc = listKeys(mapFd("pal_flows"), k6, err, "pal_flows");
+  if (rc < 0) return rc;
+  rc = listKeys(mapFd("pal_flows4"), k4, err, "pal_flows4");
+  if (rc < 0) return rc;
+  n = uint32_t(k6.size() + k4.size());
+  return 0;
+}
+
+int Datapath::clearFlows(std::string &err) {
+  std::vector<pal_flow_key> k6;
+  std::vector<pal_flow4_key> k4;
+  std::vector<pal_frag_key> kf;
+  int rc = listKeys(mapFd("pal_flows"), k6, err, "pal_flows");
+  if (rc == 0) rc = listKeys(mapFd("pal_flows4"), k4, err, "pal_flows4");
+  if (rc == 0) rc = listKeys(mapFd("pal_frags"), kf, err, "pal_frags");
+  if (rc < 0) return rc;
+  for (auto &k : k6) (void)bpf_map_delete_elem(mapFd("pal_flows"), &k);
+  for (auto &k : k4) (void)bpf_map_delete_elem(mapFd("pal_flows4"), &k);
+  for (auto &k : kf) (void)bpf_map_delete_elem(mapFd("pal_frags"), &k);
   return 0;
 }
 
