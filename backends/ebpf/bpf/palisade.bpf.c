@@ -364,7 +364,7 @@ static __always_inline int parse_l4(struct __sk_buff *skb, struct pal_pkt *p) {
   return PARSE_OK;
 }
 
-static __attribute__((noinline)) int parse(struct __sk_buff *skb, struct pal_pkt *p) {
+static __always_inline int parse(struct __sk_buff *skb, struct pal_pkt *p) {
   int r;
   if (skb->protocol == bpf_htons(ETH_P_IP)) r = parse_ipv4(skb, p);
   else if (skb->protocol == bpf_htons(ETH_P_IPV6)) r = parse_ipv6(skb, p);
@@ -375,7 +375,7 @@ static __attribute__((noinline)) int parse(struct __sk_buff *skb, struct pal_pkt
 
 /* ---- classification ------------------------------------------------------------------------- */
 
-static __attribute__((noinline)) __u32 addr_class(__u32 gen, const struct pal_pkt *p, const __u8 *addr) {
+static __always_inline __u32 addr_class(__u32 gen, const struct pal_pkt *p, const __u8 *addr) {
   struct pal_addr_key k;
   __builtin_memset(&k, 0, sizeof(k));
   k.gen = gen;
