@@ -19,13 +19,6 @@ bool eraseSorted(SetIds& ids, uint32_t id) {
   ids.erase(it);
   return true;
 }
-void appendIds(const SetIds& ids, SetIds& out) { out.insert(out.end(), ids.begin(), ids.end()); }
-void normalize(SetIds& out, size_t lists) {
-  if (lists > 1) {
-    std::sort(out.begin(), out.end());
-    out.erase(std::unique(out.begin(), out.end()), out.end());
-  }
-}
 
 template <class Map, class A>
 bool addTo(Map& m, const A& key, uint32_t setId) {
@@ -51,44 +44,32 @@ AddressSets::AddressSets() {
   prefixes6_ = std::make_shared<const Prefixes6>();
 }
 
-void AddressSets::setsOf4(uint32_t addr, SetIds& out) const {
-  size_t lists = out.empty() ? 0 : 1;
+void AddressSets::setsOf4(uint32_t addr, IdSet& out) const {
   const auto& host = shards4_[shardOf4(addr)]->byAddr;
   if (!host.empty()) {
     auto it = host.find(addr);
-    if (it != host.end()) {
-      appendIds(it->second, out);
-      ++lists;
-    }
+    if (it != host.end())
+      for (uint32_t id : it->second) out.add(id);
   }
   for (const auto& [len, table] : prefixes4_->byLen) {
     auto it = table.find(addr & mask4(len));
-    if (it != table.end()) {
-      appendIds(it->second, out);
-      ++lists;
-    }
+    if (it != table.end())
+      for (uint32_t id : it->second) out.add(id);
   }
-  normalize(out, lists);
 }
 
-void AddressSets::setsOf6(const Addr6& addr, SetIds& out) const {
-  size_t lists = out.empty() ? 0 : 1;
+void AddressSets::setsOf6(const Addr6& addr, IdSet& out) const {
   const auto& host = shards6_[shardOf6(addr)]->byAddr;
   if (!host.empty()) {
     auto it = host.find(addr);
-    if (it != host.end()) {
-      appendIds(it->second, out);
-      ++lists;
-    }
+    if (it != host.end())
+      for (uint32_t id : it->second) out.add(id);
   }
   for (const auto& [len, table] : prefixes6_->byLen) {
     auto it = table.find(and6(addr, mask6(len)));
-    if (it != table.end()) {
-      appendIds(it->second, out);
-      ++lists;
-    }
+    if (it != table.end())
+      for (uint32_t id : it->second) out.add(id);
   }
-  normalize(out, lists);
 }
 
 size_t AddressSets::bytes() const {

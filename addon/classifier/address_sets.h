@@ -22,8 +22,8 @@
 // Invariants: every id list is sorted and unique, no empty list is stored; stored prefixes have their
 // host bits cleared; a published value is never mutated.
 //
-// Costs: setsOf() = 1 host probe + 1 probe per distinct CIDR length present + merge of the lists
-// found; an edit = 1 hash lookup + an insert into a short sorted vector (+ a shard clone the first
+// Costs: setsOf() = 1 host probe + 1 probe per distinct CIDR length present + O(1) per id found
+// (IdSet, no sorting); an edit = 1 hash lookup + an insert into a short sorted vector (+ a shard clone the first
 // time a shard is touched in one edit batch).
 //
 // Thread-safety: a published AddressSets is immutable (shared by shared_ptr); any number of
@@ -37,6 +37,7 @@
 #include <unordered_map>
 #include <vector>
 
+#include "id_set.h"
 #include "types.h"
 
 namespace palisade {
@@ -71,9 +72,9 @@ class AddressSets {
 
   AddressSets();
 
-  // Appends the ids of the sets containing `addr` to `out`, then sorts and dedups `out`.
-  void setsOf4(uint32_t addr, SetIds& out) const;
-  void setsOf6(const Addr6& addr, SetIds& out) const;
+  // Adds the ids of the sets containing `addr` to `out`.
+  void setsOf4(uint32_t addr, IdSet& out) const;
+  void setsOf6(const Addr6& addr, IdSet& out) const;
 
   size_t memberCount() const { return members_; }
   size_t bytes() const;

@@ -157,7 +157,7 @@ uint64_t Classifier::applySetEdits(const SetEdit* edits, size_t n, size_t* chang
 
 namespace {
 
-thread_local SetIds tlsS, tlsD;
+thread_local IdSet tlsS, tlsD;
 
 inline Match toMatch(const RuleTables& rt, uint32_t rank) {
   Match m;

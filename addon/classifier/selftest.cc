@@ -80,6 +80,10 @@ int main(int argc, char** argv) {
     else { lo = uint16_t(U(100)); hi = uint16_t(lo + 60 + U(200)); }
   };
   auto rndPort = [&] { return uint16_t(U(4) == 0 ? U(400) : U(16) + 60 + (U(2) ? 16 : 0)); };
+  // Set ids: some small (dense paths), some large (the sparse IdSet path and binary-searched lists).
+  auto setId = [](uint64_t k) {
+    return uint32_t(k < 6 ? k : k < 9 ? 5000000 + k : 3000000000u + k);
+  };
   long checked = 0, mismatches = 0;
   for (int round = 0; round < rounds; ++round) {
     Classifier cls;
@@ -100,8 +104,8 @@ int main(int argc, char** argv) {
         r.srcLen = rndLen6(); r.dstLen = rndLen6();
         r.src6 = pool6[U(pool6.size())]; r.dst6 = pool6[U(pool6.size())];
       } else {
-        r.srcSet = U(4) == 0 ? kAnySet : uint32_t(U(12));
-        r.dstSet = U(4) == 0 ? kAnySet : uint32_t(U(12));
+        r.srcSet = U(4) == 0 ? kAnySet : setId(U(12));
+        r.dstSet = U(4) == 0 ? kAnySet : setId(U(12));
       }
       rndPorts(r.sportLo, r.sportHi);
       rndPorts(r.dportLo, r.dportHi);
@@ -119,7 +123,7 @@ int main(int argc, char** argv) {
       for (int k = 0; k < 40; ++k) {
         SetEdit e;
         e.add = U(3) != 0;
-        e.setId = uint32_t(U(12));
+        e.setId = setId(U(12));
         e.family = U(2) ? 4 : 6;
         if (e.family == 4) { e.prefixLen = rndLen4(); e.addr4 = pool4[U(pool4.size())] & mask4(e.prefixLen); }
         else { e.prefixLen = rndLen6(); e.addr6 = and6(pool6[U(pool6.size())], mask6(e.prefixLen)); }

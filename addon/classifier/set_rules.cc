@@ -26,13 +26,29 @@ void buildLists(std::vector<std::pair<uint32_t, uint32_t>>& keyed,  // (set id, 
 
 }  // namespace
 
+void SetRuleIndex::Lists::index() {
+  dense.clear();
+  if (keys.empty() || keys.back() >= 16 * keys.size() + 4096) return;
+  dense.assign(size_t(keys.back()) + 1, 0);
+  for (uint32_t k = 0; k < keys.size(); ++k) dense[keys[k]] = k + 1;
+}
+
 const uint32_t* SetRuleIndex::Lists::find(uint32_t key, uint32_t& count) const {
-  auto it = std::lower_bound(keys.begin(), keys.end(), key);
-  if (it == keys.end() || *it != key) {
-    count = 0;
-    return nullptr;
+  size_t k;
+  if (!dense.empty()) {
+    if (key >= dense.size() || dense[key] == 0) {
+      count = 0;
+      return nullptr;
+    }
+    k = dense[key] - 1;
+  } else {
+    auto it = std::lower_bound(keys.begin(), keys.end(), key);
+    if (it == keys.end() || *it != key) {
+      count = 0;
+      return nullptr;
+    }
+    k = size_t(it - keys.begin());
   }
-  size_t k = size_t(it - keys.begin());
   count = starts[k + 1] - starts[k];
   return items.data() + starts[k];
 }
@@ -51,11 +67,13 @@ SetRuleIndex SetRuleIndex::build(const std::vector<Input>& in) {
   }
   buildLists(src, out.bySrc_.keys, out.bySrc_.starts, out.bySrc_.items);
   buildLists(dst, out.byDst_.keys, out.byDst_.starts, out.byDst_.items);
+  out.bySrc_.index();
+  out.byDst_.index();
   return out;
 }
 
-uint32_t SetRuleIndex::walk(const uint32_t* items, uint32_t count,
-                            const std::vector<uint32_t>* D, uint16_t sport, uint16_t dport,
+uint32_t SetRuleIndex::walk(const uint32_t* items, uint32_t count, const IdSet* D,
+                            uint16_t sport, uint16_t dport,
                             uint8_t proto, uint32_t best, uint32_t minRank) const {
   for (uint32_t k = 0; k < count; ++k) {
     const Rule& r = rules_[items[k]];
@@ -63,22 +81,21 @@ uint32_t SetRuleIndex::walk(const uint32_t* items, uint32_t count,
     if (r.rank < minRank) continue;
     if (sport < r.sportLo || sport > r.sportHi || dport < r.dportLo || dport > r.dportHi) continue;
     if (((proto ^ r.proto) & r.protoMask) != 0) continue;
-    if (D && r.dstSet != kAnySet && !std::binary_search(D->begin(), D->end(), r.dstSet)) continue;
+    if (D && r.dstSet != kAnySet && !D->contains(r.dstSet)) continue;
     return r.rank;
   }
   return best;
 }
 
-uint32_t SetRuleIndex::lookup(const std::vector<uint32_t>& S, const std::vector<uint32_t>& D,
-                              uint16_t sport, uint16_t dport, uint8_t proto, uint32_t best,
-                              uint32_t minRank) const {
+uint32_t SetRuleIndex::lookup(const IdSet& S, const IdSet& D, uint16_t sport, uint16_t dport,
+                              uint8_t proto, uint32_t best, uint32_t minRank) const {
   if (rules_.empty()) return best;
   uint32_t count;
-  for (uint32_t s : S) {
+  for (uint32_t s : S.ids()) {
     const uint32_t* items = bySrc_.find(s, count);
     if (items) best = walk(items, count, &D, sport, dport, proto, best, minRank);
   }
-  for (uint32_t d : D) {
+  for (uint32_t d : D.ids()) {
     const uint32_t* items = byDst_.find(d, count);
     if (items) best = walk(items, count, nullptr, sport, dport, proto, best, minRank);
   }
@@ -92,7 +109,7 @@ size_t SetRuleIndex::bytes() const {
   return sizeof(*this) + rules_.capacity() * sizeof(Rule) +
          (bySrc_.keys.capacity() + bySrc_.starts.capacity() + bySrc_.items.capacity() +
           byDst_.keys.capacity() + byDst_.starts.capacity() + byDst_.items.capacity() +
-          anyAny_.capacity()) *
+          bySrc_.dense.capacity() + byDst_.dense.capacity() + anyAny_.capacity()) *
              sizeof(uint32_t);
 }
 

@@ -11,14 +11,16 @@
 // Every list is sorted by rank. A lookup is given S = sets containing the source address and
 // D = sets containing the destination address (both sorted), walks bySrc[s] for s in S, byDst[d]
 // for d in D and anyAny, and stops each walk at the first rank that cannot beat the best so far.
-// Lists are found by binary search in a sorted key array (cache-friendly, no hashing).
+// Lists are found through a direct array indexed by set id when ids are dense (the engine numbers
+// sets 0..N-1), else by binary search in a sorted key array. S and D are IdSets (O(1) membership).
 // BPF lowering: a (set id -> list) array map per side plus a rule array map; S and D come from the
 // membership maps.
 //
 // Invariants: rules_ sorted by rank; every rule in exactly one list; key arrays sorted, unique.
 //
-// Costs: lookup O((|S| + |D|) log K + candidates visited), where K is the number of distinct set ids
-// used by rules; build O(R log R). Memory: 24 bytes per rule + 12 bytes per (list, rule) entry.
+// Costs: lookup O(|S| + |D| + candidates visited) with dense ids (x log K otherwise, K = distinct set
+// ids used by rules); build O(R log R). Memory: 24 bytes per rule + 4-8 bytes per list entry +
+// 4 bytes per dense id.
 //
 // Thread-safety: immutable after build(); any number of concurrent readers.
 #pragma once
@@ -26,6 +28,7 @@
 #include <cstdint>
 #include <vector>
 
+#include "id_set.h"
 #include "types.h"
 
 namespace palisade {
@@ -41,9 +44,10 @@ class SetRuleIndex {
 
   static SetRuleIndex build(const std::vector<Input>& rulesInRankOrder);
 
-  // First rank in [minRank, best) whose rule matches, or `best`.
-  uint32_t lookup(const std::vector<uint32_t>& S, const std::vector<uint32_t>& D, uint16_t sport,
-                  uint16_t dport, uint8_t proto, uint32_t best, uint32_t minRank) const;
+  // First rank in [minRank, best) whose rule matches, or `best`. S / D: the sets containing the
+  // source / destination address.
+  uint32_t lookup(const IdSet& S, const IdSet& D, uint16_t sport, uint16_t dport, uint8_t proto,
+                  uint32_t best, uint32_t minRank) const;
 
   bool empty() const { return rules_.empty(); }
   size_t ruleCount() const { return rules_.size(); }
@@ -60,10 +64,14 @@ class SetRuleIndex {
     std::vector<uint32_t> keys;    // sorted set ids
     std::vector<uint32_t> starts;  // keys.size() + 1 offsets into items
     std::vector<uint32_t> items;   // indexes into rules_
+    // Direct index set id -> position in keys (+1; 0 = none) when ids are dense enough
+    // (largest id < 16 x keys + 4096); otherwise find() binary-searches keys.
+    std::vector<uint32_t> dense;
+    void index();
     const uint32_t* find(uint32_t key, uint32_t& count) const;
   };
 
-  uint32_t walk(const uint32_t* items, uint32_t count, const std::vector<uint32_t>* D,
+  uint32_t walk(const uint32_t* items, uint32_t count, const IdSet* D,
                 uint16_t sport, uint16_t dport, uint8_t proto, uint32_t best,
                 uint32_t minRank) const;
 
