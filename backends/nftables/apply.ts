@@ -72,8 +72,19 @@ export class NftablesEnforcer {
     const t0 = performance.now();
     const resolution = new Resolution(cluster, cluster.networkPolicies);
     const next = this.compile(cluster, resolution, new RuleInputs(cluster));
-    const doc = renderFull({ ruleSet: next.ruleSet, members: (id) => resolution.prefixes(id), interval: intervalOf(resolution), ...(this.opts.denyLog ? { log: this.opts.denyLog } : {}) }, this.contents());
-    this.run(doc);
+    const input = { ruleSet: next.ruleSet, members: (id: SetId) => resolution.prefixes(id), interval: intervalOf(resolution), ...(this.opts.denyLog ? { log: this.opts.denyLog } : {}) };
+    const current = this.contents();
+    let doc = renderFull(input, current);
+    try {
+      this.run(doc);
+    } catch (e) {
+      // A table this process did not write (another version, hand edits) may not take an in-place
+      // replacement (e.g. a base chain with another priority). Then, once, replace it whole: still
+      // one transaction, but delete + re-create is not atomic for packets (render.ts).
+      if (this.state || current === undefined || (e as NftErrorFields).code !== 'ERR_PALISADE_NFT') throw e;
+      doc = { nftables: [...renderDelete().nftables, ...renderFull(input).nftables] };
+      this.run(doc);
+    }
     this.state = next;
     return { kind: 'full', commands: doc.nftables.length, rules: next.ruleSet.rules.length, durationMs: performance.now() - t0 };
   }

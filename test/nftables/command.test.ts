@@ -106,6 +106,16 @@ describe.skipIf(!isRoot)('palisade apply / stats / enforce --backend nftables', 
     }
   });
 
+  it('apply replaces a foreign table inet palisade it cannot update in place (another base chain priority)', async () => {
+    await runApplyNftables(['--netns', netnsPath(ns), '--delete'], capture());
+    await run('ip', ['netns', 'exec', ns, 'nft', '-j', JSON.stringify({ nftables: [{ add: { table: { family: 'inet', name: 'palisade' } } }, { add: { chain: { family: 'inet', table: 'palisade', name: 'forward', type: 'filter', hook: 'forward', prio: 5, policy: 'drop' } } }] })]);
+    const io = capture();
+    expect(await runApplyNftables(['--netns', netnsPath(ns), '-f', dir], io)).toBe(0);
+    const table = JSON.parse((await listTable(ns))!) as { nftables: { chain?: { name: string; prio?: number; policy?: string } }[] };
+    const fwd = table.nftables.find((x) => x.chain?.name === 'forward')!.chain!;
+    expect([fwd.prio, fwd.policy]).toEqual([0, 'accept']);
+  });
+
   it('apply --delete removes table inet palisade only', async () => {
     const io = capture();
     expect(await runApplyNftables(['--netns', netnsPath(ns), '--delete'], io)).toBe(0);
