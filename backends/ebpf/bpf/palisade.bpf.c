@@ -41,6 +41,9 @@
 
 char LICENSE[] SEC("license") = "Dual BSD/GPL";
 
+/* read by the loader before loading: must equal the PAL_LAYOUT_SIG it was compiled with */
+const volatile __u32 pal_layout_sig = PAL_LAYOUT_SIG;
+
 /* ---- maps (layout: palisade_maps.h) ------------------------------------------------------ */
 
 struct {
@@ -58,6 +61,14 @@ struct {
   __type(value, struct pal_addr_class);
   __uint(pinning, LIBBPF_PIN_BY_NAME);
 } pal_addr_exact SEC(".maps");
+
+struct {
+  __uint(type, BPF_MAP_TYPE_HASH);
+  __uint(max_entries, PAL_EXACT_ENTRIES);
+  __type(key, struct pal_addr4_key);
+  __type(value, struct pal_addr_class);
+  __uint(pinning, LIBBPF_PIN_BY_NAME);
+} pal_addr_exact4 SEC(".maps");
 
 struct {
   __uint(type, BPF_MAP_TYPE_LPM_TRIE);
@@ -376,12 +387,21 @@ static __always_inline int parse(struct __sk_buff *skb, struct pal_pkt *p) {
 /* ---- classification ------------------------------------------------------------------------- */
 
 static __always_inline __u32 addr_class(__u32 gen, const struct pal_pkt *p, const __u8 *addr) {
-  struct pal_addr_key k;
-  __builtin_memset(&k, 0, sizeof(k));
-  k.gen = gen;
-  k.family = p->family;
-  __builtin_memcpy(k.addrNet, addr, 16);
-  struct pal_addr_class *c = bpf_map_lookup_elem(&pal_addr_exact, &k);
+  struct pal_addr_class *c;
+  if (p->family == 4) {
+    struct pal_addr4_key k4;
+    __builtin_memset(&k4, 0, sizeof(k4));
+    k4.gen = gen;
+    __builtin_memcpy(&k4.addrNet, addr, 4);
+    c = bpf_map_lookup_elem(&pal_addr_exact4, &k4);
+  } else {
+    struct pal_addr_key k;
+    __builtin_memset(&k, 0, sizeof(k));
+    k.gen = gen;
+    k.family = p->family;
+    __builtin_memcpy(k.addrNet, addr, 16);
+    c = bpf_map_lookup_elem(&pal_addr_exact, &k);
+  }
   if (c) return c->classId;
   if (p->family == 4) {
     struct pal_lpm4_key l;

@@ -6,7 +6,8 @@
  *
  * What the maps are (see backends/ebpf/DESIGN.md for the why):
  *   config        ARRAY[1]            active generation: the single word a policy change flips
- *   addr_exact    HASH                (gen, family, address) -> address class  (pod IPs, /32 /128)
+ *   addr_exact4   HASH                (gen, IPv4 address)    -> address class  (pod IPs, /32; 8-byte key)
+ *   addr_exact    HASH                (gen, family, address) -> address class  (IPv6 /128)
  *   addr_lpm4/6   LPM_TRIE            (gen, prefix)          -> address class  (CIDRs)
  *   port_class    ARRAY (mmapable)    (gen, protocol class, dst port) -> port class
  *   row_head      ARRAY               (gen, direction, dimension, class) -> chunk mask + first index
@@ -124,6 +125,8 @@ struct pal_config {
   __u32 activeGen;
   __u32 flags; /* PAL_CFG_* */
   __u64 version;
+  __u32 layoutSig; /* PAL_LAYOUT_SIG of the loader that created the maps */
+  __u32 pad;
 };
 
 /* addr_exact: pod addresses (and any /32 or /128 member) */
@@ -132,6 +135,13 @@ struct pal_addr_key {
   __u8 family; /* 4 or 6 */
   __u8 pad[2];
   __u8 addrNet[16]; /* IPv4 in the first 4 bytes, the rest zero */
+};
+
+/* addr_exact4: IPv4 host addresses (a short key hashes faster than pal_addr_key) */
+struct pal_addr4_key {
+  __u8 gen;
+  __u8 pad[3];
+  __u32 addrNet;
 };
 
 /* addr_lpm4: prefixLen counts the 8 bits of `gen` */
@@ -247,6 +257,22 @@ struct pal_deny_event {
   __u8 dstNet[16];
 };
 
+/*
+ * PAL_LAYOUT_SIG: a signature of this layout (struct sizes, capacities, and a revision to bump
+ * when a map's meaning changes without its shape). The BPF object carries it in .rodata
+ * (`pal_layout_sig`) and pal_config records it at creation: the loader refuses an object built
+ * from a different header, and re-creates pins made by a loader of another layout.
+ */
+#define PAL_LAYOUT_REVISION 1u
+#define PAL_LAYOUT_SIG                                                                                             \
+  ((__u32)(sizeof(struct pal_config) + 3 * sizeof(struct pal_addr_key) + 5 * sizeof(struct pal_addr4_key) +       \
+           7 * sizeof(struct pal_lpm4_key) + 11 * sizeof(struct pal_lpm6_key) + 13 * sizeof(struct pal_row_head) + \
+           17 * sizeof(struct pal_chunk) + 19 * sizeof(struct pal_verdict) + 23 * sizeof(struct pal_counter) +      \
+           29 * sizeof(struct pal_flow_key) + 31 * sizeof(struct pal_flow4_key) + 37 * sizeof(struct pal_flow) +   \
+           41 * sizeof(struct pal_frag_key) + 43 * sizeof(struct pal_deny_event) + 47u * PAL_MAX_CLASSES +         \
+           53u * PAL_ROWS_PER_GEN + 59u * PAL_INDEX_PER_GEN + 61u * PAL_MAX_RULES + 67u * PAL_EXACT_ENTRIES +       \
+           71u * PAL_FLOW_ENTRIES + 1000003u * PAL_LAYOUT_REVISION))
+
 /* ---- layout check (both compilers) ------------------------------------------------------ */
 #ifdef __cplusplus
 #define PAL_ASSERT(c, m) static_assert(c, m)
@@ -257,8 +283,9 @@ struct pal_deny_event {
 #define PAL_OFFSETOF(t, f) __builtin_offsetof(t, f)
 #endif
 
-PAL_ASSERT(sizeof(struct pal_config) == 16, "pal_config");
+PAL_ASSERT(sizeof(struct pal_config) == 24 && PAL_OFFSETOF(struct pal_config, layoutSig) == 16, "pal_config");
 PAL_ASSERT(sizeof(struct pal_addr_key) == 20 && PAL_OFFSETOF(struct pal_addr_key, addrNet) == 4, "pal_addr_key");
+PAL_ASSERT(sizeof(struct pal_addr4_key) == 8 && PAL_OFFSETOF(struct pal_addr4_key, addrNet) == 4, "pal_addr4_key");
 PAL_ASSERT(sizeof(struct pal_lpm4_key) == 12 && PAL_OFFSETOF(struct pal_lpm4_key, gen) == 4 &&
                PAL_OFFSETOF(struct pal_lpm4_key, addrNet) == 5, "pal_lpm4_key");
 PAL_ASSERT(sizeof(struct pal_lpm6_key) == 24 && PAL_OFFSETOF(struct pal_lpm6_key, gen) == 4 &&

@@ -21,6 +21,7 @@
 
 extern "C" {
 #include <bpf/bpf.h>
+#include <bpf/btf.h>
 #include <bpf/libbpf.h>
 }
 
@@ -29,7 +30,7 @@ namespace palisade::ebpf {
 namespace {
 
 const char *const kProgs[] = {"pal_egress", "pal_ingress"};
-const char *const kMaps[] = {"pal_config",   "pal_addr_exact",    "pal_addr_lpm4", "pal_addr_lpm6",
+const char *const kMaps[] = {"pal_config",   "pal_addr_exact", "pal_addr_exact4",    "pal_addr_lpm4", "pal_addr_lpm6",
                              "pal_port_class", "pal_row_head",    "pal_row_index", "pal_rows", "pal_verdicts",
                              "pal_rule_counters", "pal_flows", "pal_flows4", "pal_frags",     "pal_stats",
                              "pal_deny_events"};
@@ -131,6 +132,46 @@ int ifindexOf(const std::string &ifname, std::string &err) {
   return static_cast<int>(idx);
 }
 
+// The PAL_LAYOUT_SIG an object was compiled with (its .rodata `pal_layout_sig`), or 0.
+uint32_t objectLayoutSig(struct bpf_object *obj) {
+  struct btf *btf = bpf_object__btf(obj);
+  struct bpf_map *rodata = nullptr;
+  struct bpf_map *m;
+  bpf_object__for_each_map(m, obj) {
+    const char *n = bpf_map__name(m);
+    if (bpf_map__is_internal(m) && n && strstr(n, ".rodata")) rodata = m;
+  }
+  if (!btf || !rodata) return 0;
+  int id = btf__find_by_name_kind(btf, ".rodata", BTF_KIND_DATASEC);
+  if (id < 0) return 0;
+  const struct btf_type *sec = btf__type_by_id(btf, id);
+  const struct btf_var_secinfo *vs = btf_var_secinfos(sec);
+  size_t size = 0;
+  const void *data = bpf_map__initial_value(rodata, &size);
+  for (int i = 0; i < btf_vlen(sec); i++, vs++) {
+    const struct btf_type *var = btf__type_by_id(btf, vs->type);
+    const char *name = btf__name_by_offset(btf, var->name_off);
+    if (name && strcmp(name, "pal_layout_sig") == 0 && data && vs->offset + 4 <= size) {
+      uint32_t v;
+      memcpy(&v, static_cast<const uint8_t *>(data) + vs->offset, 4);
+      return v;
+    }
+  }
+  return 0;
+}
+
+// The layout signature recorded in a pinned pal_config, or 0 when there is none.
+uint32_t pinnedLayoutSig(const std::string &pinDir) {
+  int fd = bpf_obj_get((pinDir + "/pal_config").c_str());
+  if (fd < 0) return 0;
+  uint32_t zero = 0;
+  pal_config cfg;
+  memset(&cfg, 0, sizeof(cfg));
+  int rc = bpf_map_lookup_elem(fd, &zero, &cfg);
+  ::close(fd);
+  return rc == 0 ? cfg.layoutSig : 0;
+}
+
 constexpr uint32_t kTcHandle = 0x50a1;  // "PAL"-ish; handle and priority identify our filters
 constexpr uint32_t kTcPriority = 1;
 
@@ -180,6 +221,13 @@ Datapath *Datapath::open(const std::string &objPath, const std::string &pinDir, 
   bool allPinned = true;
   for (auto *p : kProgs) allPinned = allPinned && exists(pinDir + "/prog_" + p);
   for (auto *m : kMaps) allPinned = allPinned && exists(pinDir + "/" + m);
+  // pins made by a loader of another layout cannot be adopted nor reused: start afresh (the
+  // programs stay attached until the new ones replace them; flows and counters are lost)
+  if (exists(pinDir + "/pal_config") && pinnedLayoutSig(pinDir) != PAL_LAYOUT_SIG) {
+    for (auto *p : kProgs) ::unlink((pinDir + "/prog_" + p).c_str());
+    for (auto *m : kMaps) ::unlink((pinDir + "/" + m).c_str());
+    allPinned = false;
+  }
 
   if (allPinned && !forceReload) {
     // adopt: everything is already there (an earlier agent, maybe killed -9)
@@ -208,6 +256,13 @@ Datapath *Datapath::open(const std::string &objPath, const std::string &pinDir, 
       return nullptr;
     }
     dp->obj_ = obj;
+    const uint32_t sig = objectLayoutSig(obj);
+    if (sig != PAL_LAYOUT_SIG) {
+      rcOut = fail(err, -EINVAL, objPath + " was built from a different palisade_maps.h than this loader (layout " +
+                                     std::to_string(sig) + ", loader " + std::to_string(PAL_LAYOUT_SIG) +
+                                     "); rebuild both (npm run build:native)");
+      return nullptr;
+    }
     rc = bpf_object__load(obj);
     if (rc < 0) {
       rcOut = fail(err, rc, "bpf_object__load " + objPath, true);
@@ -236,6 +291,22 @@ Datapath *Datapath::open(const std::string &objPath, const std::string &pinDir, 
         return nullptr;
       }
       dp->maps_[m] = bpf_map__fd(map);
+    }
+  }
+
+  {
+    // a map created by this load records the layout it was made for
+    uint32_t zero = 0;
+    pal_config cfg;
+    memset(&cfg, 0, sizeof(cfg));
+    rc = bpf_map_lookup_elem(dp->mapFd("pal_config"), &zero, &cfg);
+    if (rc == 0 && cfg.layoutSig != PAL_LAYOUT_SIG) {
+      cfg.layoutSig = PAL_LAYOUT_SIG;
+      rc = bpf_map_update_elem(dp->mapFd("pal_config"), &zero, &cfg, BPF_ANY);
+    }
+    if (rc < 0) {
+      rcOut = fail(err, rc, "pal_config");
+      return nullptr;
     }
   }
 
@@ -399,6 +470,8 @@ static int deleteGenKeys(int fd, uint32_t gen, size_t genOffset, std::string &er
 int Datapath::clearAddresses(uint32_t gen, std::string &err) {
   int rc = deleteGenKeys<pal_addr_key>(mapFd("pal_addr_exact"), gen, offsetof(pal_addr_key, gen), err, "pal_addr_exact");
   if (rc < 0) return rc;
+  rc = deleteGenKeys<pal_addr4_key>(mapFd("pal_addr_exact4"), gen, offsetof(pal_addr4_key, gen), err, "pal_addr_exact4");
+  if (rc < 0) return rc;
   rc = deleteGenKeys<pal_lpm4_key>(mapFd("pal_addr_lpm4"), gen, offsetof(pal_lpm4_key, gen), err, "pal_addr_lpm4");
   if (rc < 0) return rc;
   return deleteGenKeys<pal_lpm6_key>(mapFd("pal_addr_lpm6"), gen, offsetof(pal_lpm6_key, gen), err, "pal_addr_lpm6");
@@ -427,6 +500,8 @@ int Datapath::updateBatch(const std::string &map, const void *keys, const void *
 int Datapath::writeAddresses(uint32_t gen, const std::vector<AddrEntry> &entries, std::string &err) {
   std::vector<pal_addr_key> ek;
   std::vector<pal_addr_class> ev;
+  std::vector<pal_addr4_key> e4k;
+  std::vector<pal_addr_class> e4v;
   std::vector<pal_lpm4_key> k4;
   std::vector<pal_addr_class> v4;
   std::vector<pal_lpm6_key> k6;
@@ -435,7 +510,14 @@ int Datapath::writeAddresses(uint32_t gen, const std::vector<AddrEntry> &entries
     const uint32_t full = e.family == 4 ? 32 : 128;
     if (e.prefixLen > full) return fail(err, -EINVAL, "prefix length out of range");
     pal_addr_class v{e.classId};
-    if (e.prefixLen == full) {
+    if (e.prefixLen == full && e.family == 4) {
+      pal_addr4_key k;
+      memset(&k, 0, sizeof(k));
+      k.gen = uint8_t(gen);
+      memcpy(&k.addrNet, e.addrNet, 4);
+      e4k.push_back(k);
+      e4v.push_back(v);
+    } else if (e.prefixLen == full) {
       pal_addr_key k;
       memset(&k, 0, sizeof(k));
       k.gen = uint8_t(gen);
@@ -466,6 +548,8 @@ int Datapath::writeAddresses(uint32_t gen, const std::vector<AddrEntry> &entries
   rc = updateBatch("pal_addr_lpm6", k6.data(), v6.data(), k6.size(), sizeof(pal_lpm6_key), sizeof(pal_addr_class), err);
   if (rc < 0) return rc;
   // exact entries last: during pod churn they are what makes a new class reachable
+  rc = updateBatch("pal_addr_exact4", e4k.data(), e4v.data(), e4k.size(), sizeof(pal_addr4_key), sizeof(pal_addr_class), err);
+  if (rc < 0) return rc;
   return updateBatch("pal_addr_exact", ek.data(), ev.data(), ek.size(), sizeof(pal_addr_key), sizeof(pal_addr_class), err);
 }
 
@@ -473,7 +557,13 @@ int Datapath::deleteAddresses(uint32_t gen, const std::vector<AddrEntry> &entrie
   for (const auto &e : entries) {
     const uint32_t full = e.family == 4 ? 32 : 128;
     int rc;
-    if (e.prefixLen == full) {
+    if (e.prefixLen == full && e.family == 4) {
+      pal_addr4_key k;
+      memset(&k, 0, sizeof(k));
+      k.gen = uint8_t(gen);
+      memcpy(&k.addrNet, e.addrNet, 4);
+      rc = bpf_map_delete_elem(mapFd("pal_addr_exact4"), &k);
+    } else if (e.prefixLen == full) {
       pal_addr_key k;
       memset(&k, 0, sizeof(k));
       k.gen = uint8_t(gen);
