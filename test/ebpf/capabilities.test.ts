@@ -47,6 +47,25 @@ describe.skipIf(!isRoot)('eBPF backend: missing capabilities are named', () => {
     expect(r.stderr).not.toMatch(/CAP_NET_ADMIN \(/);
   });
 
+  it('CAP_BPF and CAP_NET_ADMIN suffice: without CAP_SYS_ADMIN, apply loads, pins and attaches in a namespace', async () => {
+    const ns = `pal-caps-${process.pid}`;
+    const tag = `caps-${process.pid}-ok`;
+    tags.push(tag);
+    await run('ip', ['netns', 'add', ns]);
+    try {
+      await run('ip', ['-n', ns, 'link', 'add', 'palc0', 'type', 'veth', 'peer', 'name', 'palc1']);
+      const cmd = `exec ${process.execPath} ${AGENT} apply -f ${dir} --tag ${tag} --pin-root ${TEST_PIN_ROOT}`;
+      const r = await run('nsenter', [`--net=/run/netns/${ns}`, 'capsh', '--drop=cap_sys_admin', '--', '-c', cmd], { allowFailure: true, timeoutMs: 20_000 });
+      expect(r.stderr).toBe('');
+      expect(r.exitCode).toBe(0);
+      expect(r.stdout).toMatch(/enforcing on 2 interface\(s\)/);
+      const tc = await run('ip', ['netns', 'exec', ns, 'tc', 'filter', 'show', 'dev', 'palc0', 'ingress']);
+      expect(tc.stdout).toMatch(/pal_egress/);
+    } finally {
+      await run('ip', ['netns', 'del', ns], { allowFailure: true });
+    }
+  });
+
   it('without CAP_NET_ADMIN: names CAP_NET_ADMIN', async () => {
     const r = await applyWithout('cap_net_admin,cap_sys_admin');
     expect(r.code).toBe(1);

@@ -103,8 +103,20 @@ class NetnsGuard {
       if (target >= 0) ::close(target);
       return;
     }
+    struct stat a, b;
+    if (fstat(self_, &a) == 0 && fstat(target, &b) == 0 && a.st_dev == b.st_dev && a.st_ino == b.st_ino) {
+      // already there: no setns (which would need CAP_SYS_ADMIN)
+      ::close(target);
+      ::close(self_);
+      self_ = -1;
+      ok_ = true;
+      return;
+    }
     if (::setns(target, CLONE_NEWNET) != 0) {
-      rc_ = fail(err, -errno, "setns " + path, true);
+      int e = errno;
+      rc_ = fail(err, -e, "setns " + path);
+      if (e == EPERM)
+        err += "; entering another network namespace needs CAP_SYS_ADMIN: run the agent inside it (nsenter --net=PATH) instead of --netns";
       ::close(target);
       return;
     }
