@@ -25,8 +25,8 @@ import { PROTOCOLS } from '../model/types.js';
 import type { Endpoint, Evaluator, Flow, FlowVerdict } from '../reference/types.js';
 import { ipKey } from '../resolve/address-index.js';
 import type { InventoryChange } from '../resolve/changes.js';
-import { groupKey } from '../resolve/named-ports.js';
 import { Resolution } from '../resolve/resolver.js';
+import { outgrowsRules } from '../rules/inputs.js';
 import { lower } from '../rules/lower.js';
 import { walkIndex, type WalkIndex } from '../rules/notes.js';
 import { isAllow, type Rule, type RuleSet } from '../rules/types.js';
@@ -274,7 +274,7 @@ export class Engine implements Evaluator {
 
   private build(cluster: Cluster): Compiled {
     const resolution = new Resolution(cluster, cluster.networkPolicies);
-    const ruleSet = lower(cluster, resolution, { nodeLocalIngress: this.nodeLocalIngress });
+    const ruleSet = lower(cluster, resolution, { nodeLocalIngress: this.nodeLocalIngress, prefixSets: 'per-prefix' });
     const make = (): ClassifierBackend => (this.classifier === 'native' ? (nativeFactory as BackendFactory)() : new TsClassifier());
     const backends = { egress: make(), ingress: make() };
     const used = { egress: new Set<number>(), ingress: new Set<number>() };
@@ -306,15 +306,7 @@ export class Engine implements Evaluator {
 
   /** A change the current rules cannot express: a named-port group or a node they never saw. */
   private needsRebuild(change: InventoryChange): boolean {
-    const rs = this.c.ruleSet;
-    if (change.kind === 'node') return this.nodeLocalIngress && !rs.nodeLocalNodes.has(change.node.name);
-    if (change.kind !== 'pod' || change.pod.hostNetwork) return false;
-    for (const cp of change.pod.containerPorts) {
-      if (cp.name === undefined) continue;
-      const used = rs.namedPortGroups.get(cp.name);
-      if (used && !used.has(groupKey({ name: cp.name, protocol: cp.protocol, port: cp.containerPort }))) return true;
-    }
-    return false;
+    return outgrowsRules(this.c.ruleSet, change, this.nodeLocalIngress);
   }
 
   private applyPolicy(change: PolicyChange): void {

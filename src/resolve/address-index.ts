@@ -76,9 +76,15 @@ export class AddressIndex {
   podOwner(key: string): Pod | undefined {
     return first(this.podClaims.get(key), comparePods);
   }
-  /** Every non-host-network pod claiming the address. */
+  /** Every pod claiming the address, host-network ones included. */
   claimants(key: string): readonly Pod[] {
-    return [...(this.podClaims.get(key) ?? [])];
+    return [...(this.podClaims.get(key) ?? []), ...(this.hostClaims.get(key) ?? [])];
+  }
+
+  /** The host-network pod an address resolves to (rule 2/3): the first host-network claimant, unless a pod owns it. */
+  hostNetworkPod(key: string): Pod | undefined {
+    if (this.podOwner(key)) return undefined;
+    return first(this.hostClaims.get(key), comparePods);
   }
 
   /** True when some pod lists two addresses of one family (so distinct addresses can be one pod). */

@@ -76,6 +76,8 @@ export class Resolution {
   private readonly isolatedSets: SetId[] = [];
   private readonly nodeSets: SetId[] = [];
   private readonly staticSets: SetId[] = [];
+  /** the `node` set of each node name (host-network pods on the node give to it) */
+  private readonly nodeTrafficSets = new Map<string, SetId>();
   /** per pod: the prefixes it gives to each set it is in */
   private readonly podGives = new Map<string, Map<SetId, Cidr[]>>();
   /** per pod: host prefixes of the addresses it owns (cleared whenever ownership may move) */
@@ -124,8 +126,13 @@ export class Resolution {
         this.isolatedSets.push(id);
         for (const pk of def.node !== undefined ? this.podsByNode.get(def.node) ?? [] : this.pods.keys()) this.give(pk, id, undefined);
         break;
-      case 'nodes':
       case 'node':
+        this.nodeTrafficSets.set(def.name, id);
+        for (const pk of this.podsByNode.get(def.name) ?? []) this.give(pk, id, undefined);
+        this.nodeSets.push(id);
+        for (const name of this.nodes.keys()) this.giveNode(name, id, undefined);
+        break;
+      case 'nodes':
         this.nodeSets.push(id);
         for (const name of this.nodes.keys()) this.giveNode(name, id, undefined);
         break;
@@ -280,7 +287,7 @@ export class Resolution {
     const prev = this.pods.get(key);
     const touched = new Set<string>([key]);
     const claimantsOf = (p: Pod | undefined): void => {
-      if (!p || p.hostNetwork) return;
+      if (!p) return;
       for (const ip of p.ips) for (const c of this.addresses.claimants(ipKey(ip))) touched.add(podKey(c));
     };
     claimantsOf(prev);
@@ -359,7 +366,12 @@ export class Resolution {
   /** Add the pod to every set it belongs to. */
   private givePod(key: string, deltas: DeltaCollector): void {
     const p = this.pods.get(key) as Pod;
-    if (p.hostNetwork || p.ips.length === 0) return;
+    if (p.ips.length === 0) return;
+    if (p.hostNetwork) {
+      const id = p.nodeName !== undefined ? this.nodeTrafficSets.get(p.nodeName) : undefined;
+      if (id !== undefined) this.give(key, id, deltas);
+      return;
+    }
     for (const e of this.nsSelectors.values()) {
       if (!e.selected.has(p.namespace)) continue;
       for (const id of e.sets) this.give(key, id, deltas);
@@ -412,7 +424,11 @@ export class Resolution {
 
   private podPrefixesFor(p: Pod, id: SetId): Cidr[] {
     const def = this.defs[id] as SetDef;
-    if (p.hostNetwork) return [];
+    if (p.hostNetwork) {
+      // node traffic: the addresses that resolve to this host-network pod, on the set's node
+      if (def.kind !== 'node' || p.nodeName !== def.name) return [];
+      return p.ips.filter((ip) => this.addresses.hostNetworkPod(ipKey(ip)) === p).map(hostOf);
+    }
     const owned = this.owned(p);
     if (owned.length === 0) return [];
     switch (def.kind) {

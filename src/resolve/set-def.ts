@@ -9,7 +9,10 @@
  * - `isolated`: pods that some NetworkPolicy isolates in `direction`; optionally only those on
  *   node `node` (the node-local ingress exception).
  * - `nodes`: every `status.addresses` entry of the nodes `nodeSelector` selects.
- * - `node`: every address of one node, by name.
+ * - `node`: the addresses whose traffic is node N's own (the node-local ingress exception):
+ *   every `status.addresses` entry of the Node named N, and every address whose host-network
+ *   pod (reference/endpoints.ts rules 2-3: the first host-network claimant, when no other pod
+ *   owns the address) runs on N, even when the Node object is missing.
  * - `prefixes`: a fixed list of disjoint prefixes (networks, ipBlock with except expanded).
  *
  * Invariant: `setKey` is canonical: equal keys mean equal membership in every inventory.

@@ -17,7 +17,8 @@
  *   entry and turns a Deny or Pass rule into a deny of everything for its subject.
  * - NetworkPolicy tier per direction: allow rules of policies whose policyTypes include the
  *   direction, then per node a node-local ingress allow (isolated pods on node N, peer = node N's
- *   addresses), then the isolation default deny (isolated pods, any peer).
+ *   traffic: its addresses and its host-network pods' addresses), then the isolation default
+ *   deny (isolated pods, any peer).
  * Pure apart from interning sets in the given Resolution.
  * Cost: O(rules x peers x ports x groups) plus the resolver's cost of each new set.
  */
@@ -69,10 +70,20 @@ const nsByName = (ns: string): LabelSelector => ({ matchLabels: { [NAMESPACE_NAM
 export interface LowerOptions {
   /** emit the node-local ingress allows (default true; the reference's `nodeLocalIngress`) */
   readonly nodeLocalIngress?: boolean;
+  /**
+   * How CIDR peers (`ipBlock`, `networks`) become sets:
+   * - `per-peer` (default): one set per peer, holding all its prefixes (fewest rules);
+   * - `per-prefix`: one rule per prefix, each prefix a set of its own shared by every rule that
+   *   names it. Same semantics (the rules carry the same origin and action, side by side), and
+   *   every address then belongs to few sets: a classifier that looks up "which sets contain
+   *   this address" (the native one) stays fast when many policies carry overlapping CIDRs
+   *   (bench/RESULTS.md, Kubernetes-shaped section).
+   */
+  readonly prefixSets?: 'per-peer' | 'per-prefix';
 }
 
 export function lower(policies: PolicySet, resolution: Resolution, options: LowerOptions = {}): RuleSet {
-  const ctx = new Lowering(resolution, options.nodeLocalIngress ?? true);
+  const ctx = new Lowering(resolution, options.nodeLocalIngress ?? true, options.prefixSets ?? 'per-peer');
   const admin = policies.clusterPolicies.filter((p) => p.tier === 'Admin').sort(compareClusterPolicies);
   const baseline = policies.clusterPolicies.filter((p) => p.tier === 'Baseline').sort(compareClusterPolicies);
   const nps = [...policies.networkPolicies].sort(compareNetworkPolicies);
@@ -108,6 +119,7 @@ class Lowering {
   constructor(
     private readonly res: Resolution,
     private readonly nodeLocalIngress: boolean,
+    private readonly prefixSets: 'per-peer' | 'per-prefix',
   ) {}
 
   // ---- cluster tiers ---------------------------------------------------------------------
@@ -166,8 +178,12 @@ class Lowering {
 
   networkPolicyDefaults(direction: Direction, out: Draft[]): void {
     if (direction === 'ingress' && this.nodeLocalIngress) {
+      // every node name the inventory mentions: a Node object, or a pod's spec.nodeName (a
+      // host-network pod is node traffic even when its Node object is missing)
       const names = new Set<string>();
-      for (const n of this.res.inventory().nodes) names.add(n.name);
+      const inv = this.res.inventory();
+      for (const n of inv.nodes) names.add(n.name);
+      for (const p of inv.pods) if (p.nodeName !== undefined) names.add(p.nodeName);
       for (const name of [...names].sort()) {
         this.nodeLocalNodes.add(name);
         const subject = this.res.intern({ kind: 'isolated', direction, node: name });
@@ -227,13 +243,10 @@ class Lowering {
       case 'any':
         return [g ? this.res.intern({ kind: 'pods', ...all, namedPort: g }) : null];
       case 'ipBlock':
-        return [
-          g
-            ? this.res.intern({ kind: 'pods', ...all, namedPort: g, block: peer.block })
-            : this.res.intern({ kind: 'prefixes', prefixes: subtractPrefixes(peer.block.cidr, peer.block.except) }),
-        ];
+        if (g) return [this.res.intern({ kind: 'pods', ...all, namedPort: g, block: peer.block })];
+        return this.prefixSetIds(subtractPrefixes(peer.block.cidr, peer.block.except));
       case 'networks':
-        if (!g) return [this.res.intern({ kind: 'prefixes', prefixes: peer.cidrs })];
+        if (!g) return this.prefixSetIds(peer.cidrs);
         return peer.cidrs.map((cidr) => this.res.intern({ kind: 'pods', ...all, namedPort: g, block: { cidr, except: [] } }));
       case 'set':
         if (!g) return [this.res.intern(peer.def)];
@@ -244,6 +257,11 @@ class Lowering {
       case 'none':
         return [];
     }
+  }
+
+  private prefixSetIds(prefixes: readonly Cidr[]): SetId[] {
+    if (this.prefixSets === 'per-peer') return [this.res.intern({ kind: 'prefixes', prefixes })];
+    return prefixes.map((c) => this.res.intern({ kind: 'prefixes', prefixes: [c] }));
   }
 
   private groups(name: string, protocol: Protocol | undefined): NamedPortGroup[] {

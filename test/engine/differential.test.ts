@@ -38,7 +38,7 @@ describe('engine = reference on random clusters, policies and flows', () => {
     let explained = 0;
     let classifierLookups = 0;
     let linearChecked = 0;
-    const tally = { allow: 0, deny: 0, rule: 0, isolated: 0, nodeLocal: 0, passed: 0 };
+    const tally = { allow: 0, deny: 0, rule: 0, isolated: 0, nodeLocal: 0, nodeLocalViaHostPod: 0, passed: 0 };
     for (const seed of SEEDS) {
       const r = new Rng(seed);
       const cluster = randomCluster(r, {
@@ -57,6 +57,7 @@ describe('engine = reference on random clusters, policies and flows', () => {
       const ports = interestingPorts(cluster);
       const flows: Flow[] = Array.from({ length: PER_SEED }, () => randomFlow(r, pools, ports));
       const expected = new Map<string, string>();
+      const nodeAddresses = new Set(cluster.nodes.flatMap((n) => n.addresses.map((a) => a.text)));
       const ruleKeys = new Map<number, string>();
       const key = (id: number, v: 'allow' | 'deny'): string => {
         const k = id * 2 + (v === 'allow' ? 1 : 0);
@@ -89,6 +90,8 @@ describe('engine = reference on random clusters, policies and flows', () => {
               if (d.reason === 'rule') tally.rule++;
               if (d.reason === 'isolated-no-match') tally.isolated++;
               if (d.reason === 'node-local') tally.nodeLocal++;
+              // node-local through a host-network pod whose address no Node lists (reference ca1435e)
+              if (d.reason === 'node-local' && !nodeAddresses.has(f.src.text)) tally.nodeLocalViaHostPod++;
               if (d.passed.length) tally.passed++;
             }
           }
@@ -119,6 +122,7 @@ describe('engine = reference on random clusters, policies and flows', () => {
     expect(tally.deny).toBeGreaterThan(referenceWalks / 50);
     expect(tally.isolated).toBeGreaterThan(0);
     expect(tally.nodeLocal).toBeGreaterThan(0);
+    expect(tally.nodeLocalViaHostPod).toBeGreaterThan(0);
     expect(tally.passed).toBeGreaterThan(0);
     expect(linearChecked).toBeGreaterThan(0);
     console.log(

@@ -117,9 +117,12 @@ export interface RandomShape {
 
 export function randomPod(r: Rng, ns: string, name: string, nodes: readonly Node[], serial: number): Pod {
   const node = nodes.length && r.chance(0.95) ? r.pick(nodes) : undefined;
-  const hostNetwork = node !== undefined && r.chance(0.08);
+  // now and then a pod on a node the inventory has no Node object for
+  const ghost = node === undefined && r.chance(0.5);
+  const hostNetwork = (node !== undefined || ghost) && r.chance(0.08);
   let ips: IpAddr[];
-  if (hostNetwork) ips = [...(node as Node).addresses];
+  // a host-network pod lives at its node's addresses, or (Node object stale or missing) elsewhere
+  if (hostNetwork) ips = node && r.chance(0.8) ? [...node.addresses] : [ip(`10.244.252.${serial & 255}`)];
   else {
     const a = (serial >> 8) & 255;
     const b = serial & 255;
@@ -139,7 +142,7 @@ export function randomPod(r: Rng, ns: string, name: string, nodes: readonly Node
     labels: labels(r, POD_LABELS),
     ips,
     hostNetwork,
-    ...(node ? { nodeName: node.name } : {}),
+    ...(node ? { nodeName: node.name } : ghost ? { nodeName: 'node-ghost' } : {}),
     containerPorts,
     source: SRC,
   };

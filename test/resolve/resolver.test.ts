@@ -87,6 +87,21 @@ describe('sets from selectors', () => {
     expect(texts(res.prefixes(res.intern({ kind: 'nodes', nodeSelector: sel({ zone: 'z1' }) })))).toEqual(['10.0.0.1/32', 'fd00::1/128']);
     expect(texts(res.prefixes(res.intern({ kind: 'node', name: 'n2' })))).toEqual(['10.0.0.2/32']);
   });
+  test('node traffic: node addresses plus host-network pods on the node, even without a Node object (reference evaluate.ts isAddressOfNode)', () => {
+    const cl = small();
+    const extra = [
+      pod('y', 'agent', {}, ['10.0.9.9'], { nodeName: 'n2', hostNetwork: true }),
+      pod('y', 'ghost-agent', {}, ['10.0.8.8'], { nodeName: 'n9', hostNetwork: true }),
+    ];
+    const res = new Resolution({ ...cl, pods: [...cl.pods, ...extra] }, []);
+    expect(texts(res.prefixes(res.intern({ kind: 'node', name: 'n2' })))).toEqual(['10.0.0.2/32', '10.0.9.9/32']);
+    const n9 = res.intern({ kind: 'node', name: 'n9' });
+    expect(texts(res.prefixes(n9))).toEqual(['10.0.8.8/32']);
+    // a regular pod taking the address over: it is that pod's, no longer node traffic
+    const deltas = res.apply({ kind: 'pod', pod: pod('y', 'taker', {}, ['10.0.8.8']) });
+    expect(res.prefixes(n9)).toEqual([]);
+    expect(deltas.find((d) => d.set === n9)?.removed.map((x) => x.text)).toEqual(['10.0.8.8/32']);
+  });
   test('named port groups narrow to the pods declaring (name, protocol, number) (networkpolicy-v1-semantics.md §7.4)', () => {
     const res = new Resolution(small(), []);
     const g80 = res.intern({ kind: 'pods', namespaceSelector: EVERYTHING, podSelector: EVERYTHING, namedPort: { name: 'web', protocol: 'TCP', port: 80 } });

@@ -11,7 +11,7 @@ import { loadCluster } from '../../src/manifests/cluster.js';
 import { Engine } from '../../src/engine/engine.js';
 import { dumpRules } from '../../src/rules/dump.js';
 
-const EXAMPLES = ['s11-deny-with-priorities', 's03-port-ranges', 's01-egress-to-nodes', 's12-namespace-isolation'];
+const EXAMPLES = ['s11-deny-with-priorities', 's03-port-ranges', 's01-egress-to-nodes', 's12-namespace-isolation', 's17-internet-allowlist'];
 
 async function compileText(argv: string[]): Promise<{ code: number; out: string; err: string }> {
   let out = '';
