@@ -6,11 +6,11 @@
  *   replaces the table's contents in place (render.ts says why not delete + re-create). When the
  *   kernel rejects it, the previous table stays fully in force and
  *   this enforcer keeps its previous state (the error is thrown with code ERR_PALISADE_NFT).
- * - `applyChanges(changes)`: inventory changes (pod churn, relabels, nodes). When the inputs of the
- *   rules are unchanged (rule-inputs.ts: named ports, node names), only set elements change: one
- *   transaction of element deletes and adds, no re-lowering, no chain rewrite. Otherwise (a new
- *   named-port group, a new node) the rules are lowered again and the table replaced as in
- *   applyCluster. Either way one transaction.
+ * - `applyChanges(changes)`: inventory changes (pod churn, relabels, nodes). Unless a change
+ *   outgrows the rules (src/rules/inputs.ts: a named-port group or node name they have never
+ *   seen), only set elements change: one transaction of element deletes and adds, no
+ *   re-lowering, no chain rewrite. Otherwise the rules are lowered again and the table replaced
+ *   as in applyCluster. Either way one transaction.
  * - `delete()`: removes the table and nothing else.
  *
  * Invariant: `this.state` always describes what the kernel holds (it is replaced only after a
@@ -24,7 +24,7 @@ import { lower } from '../../src/rules/lower.js';
 import type { RuleSet } from '../../src/rules/types.js';
 import { loadNftNative, type NftErrorFields, type NftNative } from './native.js';
 import type { NftDocument } from './nft-json.js';
-import { RuleInputs } from './rule-inputs.js';
+import { outgrowsRules } from '../../src/rules/inputs.js';
 import { denyRecord } from './deny-log.js';
 import type { DenyRecord } from '../../src/enforce/deny-log.js';
 import { OUR_CHAINS, type DenyLogOptions, renderDelete, renderFull, renderSetDeltas, setName, tableContents, usedSets, type TableContents } from './render.js';
@@ -49,8 +49,6 @@ interface State {
   readonly policies: PolicySet;
   readonly resolution: Resolution;
   readonly ruleSet: RuleSet;
-  /** what of the inventory the rules depend on (pod churn that leaves it alone is elements only) */
-  readonly inputs: RuleInputs;
   readonly sets: ReadonlySet<SetId>;
 }
 
@@ -71,7 +69,7 @@ export class NftablesEnforcer {
   applyCluster(cluster: Cluster): ApplyReport {
     const t0 = performance.now();
     const resolution = new Resolution(cluster, cluster.networkPolicies);
-    const next = this.compile(cluster, resolution, new RuleInputs(cluster));
+    const next = this.compile(cluster, resolution);
     const input = { ruleSet: next.ruleSet, members: (id: SetId) => resolution.prefixes(id), interval: intervalOf(resolution), ...(this.opts.denyLog ? { log: this.opts.denyLog } : {}) };
     const current = this.contents();
     let doc = renderFull(input, current);
@@ -94,13 +92,12 @@ export class NftablesEnforcer {
     if (!prev) throw Object.assign(new Error('applyChanges before applyCluster'), { code: 'ERR_PALISADE_NOT_APPLIED' });
     const t0 = performance.now();
     const { resolution } = prev;
-    const inputs = prev.inputs.clone();
     const undo: InventoryChange[] = [];
     const deltas: SetDelta[] = [];
     let rulesMayChange = false;
     for (const c of changes) {
       undo.unshift(...undoOf(resolution, c));
-      if (inputs.update(resolution, c)) rulesMayChange = true;
+      if (outgrowsRules(prev.ruleSet, c)) rulesMayChange = true;
       deltas.push(...resolution.apply(c));
     }
     try {
@@ -108,10 +105,10 @@ export class NftablesEnforcer {
         // Same rules: only set members changed (no re-lowering, no chain rewrite).
         const doc = renderSetDeltas(deltas, prev.sets, intervalOf(resolution));
         if (doc.nftables.length > 0) this.run(doc);
-        this.state = { ...prev, inputs };
+        this.state = prev;
         return { kind: doc.nftables.length > 0 ? 'elements' : 'none', commands: doc.nftables.length, rules: prev.ruleSet.rules.length, durationMs: performance.now() - t0 };
       }
-      const next = this.compile(prev.policies, resolution, inputs);
+      const next = this.compile(prev.policies, resolution);
       const doc = renderFull({ ruleSet: next.ruleSet, members: (id) => resolution.prefixes(id), interval: intervalOf(resolution), ...(this.opts.denyLog ? { log: this.opts.denyLog } : {}) }, this.contents());
       this.run(doc);
       this.state = next;
@@ -171,13 +168,12 @@ export class NftablesEnforcer {
     }
   }
 
-  private compile(policies: PolicySet, resolution: Resolution, inputs: RuleInputs): State {
+  private compile(policies: PolicySet, resolution: Resolution): State {
     const ruleSet = lower(policies, resolution);
     return {
       policies: { networkPolicies: policies.networkPolicies, clusterPolicies: policies.clusterPolicies },
       resolution,
       ruleSet,
-      inputs,
       sets: new Set(usedSets(ruleSet)),
     };
   }

@@ -211,6 +211,36 @@ describe('nftables apply logic', () => {
     expect(JSON.stringify(native.docs.at(-1))).toContain('"delete":{"element"');
   });
 
+  it('re-lowers only when a change outgrows the rules (a named-port group they have not seen)', () => {
+    const native = new RecordingNative();
+    const enf = new NftablesEnforcer({ native });
+    const base = safeParseCluster(
+      `${YAML}
+---
+apiVersion: networking.k8s.io/v1
+kind: NetworkPolicy
+metadata: { name: to-sql, namespace: shop }
+spec:
+  podSelector: {}
+  policyTypes: [Egress]
+  egress: [ { ports: [ { port: sql } ] } ]
+`,
+      'named.yaml',
+    ).cluster!;
+    const db = base.pods.find((p) => p.name === 'db')!;
+    const withSql = (name: string, ip: string, port: number): Pod => ({
+      ...db,
+      name,
+      ips: [{ ...db.ips[0]!, text: ip, value: BigInt(ip.split('.').reduce((a, o) => a * 256 + Number(o), 0)) }],
+      containerPorts: [{ name: 'sql', containerPort: port, protocol: 'TCP' }],
+    });
+    enf.applyCluster({ ...base, pods: [...base.pods, withSql('db1', '10.244.1.21', 5432)] });
+    // same group (sql TCP/5432): a membership change
+    expect(enf.applyChanges([{ kind: 'pod', pod: withSql('db2', '10.244.1.22', 5432) }]).kind).toBe('elements');
+    // a new group (sql TCP/6432): the rules must be split again
+    expect(enf.applyChanges([{ kind: 'pod', pod: withSql('db3', '10.244.1.23', 6432) }]).kind).toBe('full');
+  });
+
   it('delete removes only the table', () => {
     const native = new RecordingNative();
     const enf = new NftablesEnforcer({ native });
