@@ -85,6 +85,8 @@ export interface NfqLoop {
   resetLatency(): void;
   /** --strict: delete conntrack entries whose flows the current snapshot denies */
   cutDenied(): { scanned: number; cut: number; errors: number };
+  /** --strict: delete entries opened in the reverse direction of the last cut flows (reply race) */
+  cutReverse(): { scanned: number; cut: number; errors: number };
   /** tests only: stop reading the queues (the kernel queue fills up) */
   setPaused(paused: boolean): void;
   /** mean ns of parse + classify of `packet` in C++ over `iterations` runs (benchmarks) */

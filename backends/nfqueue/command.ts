@@ -216,6 +216,19 @@ export class NfqueueEnforcer implements Enforcer {
       this.strictCuts += r.cut;
       summary += `, --strict: ${r.cut} of ${r.scanned} tracked flows cut`;
       if (r.errors > 0) this.notice(`--strict: ${r.errors} conntrack deletes failed`);
+      // A reply in flight when its flow was cut opens an entry the other way (server -> client),
+      // which the policy may allow; the client's packets would then pass as its replies. The loop
+      // refuses new flows that are the exact reverse of a cut one for 10 s (native/tombstones.h);
+      // entries that raced in before that are swept here, once soon and once within the 2 s.
+      if (r.cut > 0) {
+        for (const delayMs of [100, 1000]) {
+          setTimeout(() => {
+            const rev = this.loop.cutReverse();
+            this.strictCuts += rev.cut;
+            if (rev.cut > 0) this.notice(`--strict: ${rev.cut} reverse-direction entries of cut flows removed`);
+          }, delayMs).unref();
+        }
+      }
     }
     return { summary, ms: performance.now() - t0 };
   }

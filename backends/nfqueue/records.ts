@@ -8,8 +8,8 @@ import { formatIpBytes } from './addr.js';
 export const DENY_RECORD_BYTES = 64;
 export const NO_RULE_ID = 0xffffffff;
 
-export type DenyReason = 'policy' | 'unclassifiable' | 'no-policy';
-const REASONS: readonly DenyReason[] = ['policy', 'unclassifiable', 'no-policy'];
+export type DenyReason = 'policy' | 'unclassifiable' | 'no-policy' | 'strict-cut';
+const REASONS: readonly DenyReason[] = ['policy', 'unclassifiable', 'no-policy', 'strict-cut'];
 
 export interface RawDeny {
   /** wall-clock time the loop saw the packet, ms since the epoch */

@@ -4,6 +4,9 @@
  *   sink ADDR PORT            count datagrams; print "ready", then on stdin close print {"received":N}
  *   flood SRC DST PORT MS PPS send datagrams for MS milliseconds at about PPS per second from 8
  *                             sockets; print {"sent":N}. Bounded in time and count (PPS*MS/1000).
+ *   echo ADDR PORT LATE_MS     echo server that answers every datagram twice: at once and LATE_MS
+ *                             later (a reply still in flight when its flow is cut); "ready"; exits
+ *                             when stdin closes
  *   stream SRC DST PORT MS GAP one socket (one flow), a datagram every GAP ms for MS ms, counting
  *                             echoes; prints {"sent":N,"echoes":[t_ms,...]} (t relative to start)
  */
@@ -48,6 +51,17 @@ if (mode === 'sink') {
   await new Promise((r) => setTimeout(r, 100));
   socks.forEach((s) => s.close());
   process.stdout.write(JSON.stringify({ sent }) + '\n');
+} else if (mode === 'echo') {
+  const [addr, port, lateMs] = a;
+  const s = dgram.createSocket(fam(addr));
+  s.on('message', (msg, r) => {
+    s.send(msg, r.port, r.address, () => undefined);
+    setTimeout(() => s.send(msg, r.port, r.address, () => undefined), Number(lateMs));
+  });
+  s.bind({ address: addr, port: Number(port) }, () => process.stdout.write('ready\n'));
+  process.stdin.on('end', () => process.exit(0));
+  process.stdin.on('close', () => process.exit(0));
+  process.stdin.resume();
 } else if (mode === 'stream') {
   const [src, dst, port, ms, gap] = a;
   const s = dgram.createSocket(fam(dst));

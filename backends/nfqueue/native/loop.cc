@@ -1,8 +1,6 @@
 // loop.cc: see loop.h for the design. This file is the only one that talks to libnetfilter_queue.
 #include "loop.h"
 
-#include "conntrack.h"
-
 #include <arpa/inet.h>
 #include <errno.h>
 #include <fcntl.h>
@@ -91,6 +89,7 @@ struct Loop::Worker {
   std::vector<Pending> pending;
   std::vector<DenyRecord> records;  // this batch's deny records, handed to the owner after the batch
   std::shared_ptr<const Snapshot> snapshot;
+  std::shared_ptr<const Tombstones> tombstones;  // loaded with the snapshot, per batch
   uint64_t batchRecvNs = 0;
 
   std::atomic<uint64_t> packets{0}, accepted{0}, denied{0}, unclassifiable{0};
@@ -153,7 +152,10 @@ struct Loop::Worker {
     } else {
       byParseStatus[static_cast<int>(pr.status)].fetch_add(1, std::memory_order_relaxed);
       const Verdict v = snapshot->source->classify(key);
-      if (v.allow) {
+      if (v.allow && tombstones && tombstones->refuses(key, batchRecvNs)) {
+        p.action = Action::Drop;
+        addRecord(key, Verdict{}, DenyReason::StrictCut, pr.status);
+      } else if (v.allow) {
         p.action = Action::AcceptMarked;
       } else {
         p.action = Action::Drop;
@@ -246,6 +248,8 @@ struct Loop::Worker {
       if (fds[1].revents != 0) break;
       if (r > 0 && (fds[0].revents & POLLIN) != 0) {
         snapshot = owner->slot_.load();
+        tombstones = std::atomic_load(&owner->tombstones_);
+        if (tombstones && nowNs(CLOCK_MONOTONIC) >= tombstones->expiresAtNs()) tombstones.reset();
         const int n = recvmmsg(fd, msgs.data(), maxBatch, MSG_DONTWAIT, nullptr);
         if (n < 0) {
           if (errno != EAGAIN && errno != EWOULDBLOCK && errno != EINTR) recvErrors.fetch_add(1, std::memory_order_relaxed);
@@ -262,6 +266,7 @@ struct Loop::Worker {
         flushVerdicts();
         if (!records.empty()) owner->pushRecords(records);
         snapshot.reset();
+        tombstones.reset();
       }
       owner->maybeFlushRecords(false);
     }
@@ -424,8 +429,9 @@ Loop::Decision Loop::decide(const uint8_t* packet, size_t len) const {
   return d;
 }
 
-Loop::CutReport Loop::cutDenied() const {
+Loop::CutReport Loop::cutDenied() {
   CutReport r;
+  lastCut_.clear();
   const auto snap = slot_.load();
   if (!snap || !snap->source) return r;
   NetnsGuard ns(opts_.netnsPath);
@@ -446,8 +452,49 @@ Loop::CutReport Loop::cutDenied() const {
     if (snap->source->classify(e.key).allow) continue;
     if (ctDelete(e, error)) {
       ++r.cut;
+      lastCut_.push_back(e);
     } else {
       if (r.errors++ == 0) r.firstError = error;
+    }
+  }
+  if (!lastCut_.empty()) {
+    std::vector<FlowKey> keys;
+    keys.reserve(lastCut_.size());
+    for (const CtEntry& c : lastCut_) keys.push_back(c.key);
+    auto t = std::make_shared<const Tombstones>(keys, nowNs(CLOCK_MONOTONIC) + uint64_t(tombstoneTtlMs_) * 1000000ull);
+    std::atomic_store(&tombstones_, std::shared_ptr<const Tombstones>(std::move(t)));
+  }
+  return r;
+}
+
+Loop::CutReport Loop::cutReverse() {
+  CutReport r;
+  if (lastCut_.empty()) return r;
+  NetnsGuard ns(opts_.netnsPath);
+  if (!ns.error.empty()) {
+    r.errors = 1;
+    r.firstError = ns.error;
+    return r;
+  }
+  std::vector<CtEntry> entries;
+  std::string error;
+  if (!ctDump(entries, error)) {
+    r.errors = 1;
+    r.firstError = error;
+    return r;
+  }
+  r.scanned = entries.size();
+  const size_t addrBytes = 16;
+  for (const CtEntry& e : entries) {
+    for (const CtEntry& c : lastCut_) {
+      const bool reverse = e.zone == c.zone && e.key.family == c.key.family && e.key.proto == c.key.proto &&
+                           e.key.srcPort == c.key.dstPort && e.key.dstPort == c.key.srcPort &&
+                           std::memcmp(e.key.srcAddrNet, c.key.dstAddrNet, addrBytes) == 0 &&
+                           std::memcmp(e.key.dstAddrNet, c.key.srcAddrNet, addrBytes) == 0;
+      if (!reverse) continue;
+      if (ctDelete(e, error)) ++r.cut;
+      else if (r.errors++ == 0) r.firstError = error;
+      break;
     }
   }
   return r;

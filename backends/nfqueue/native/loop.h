@@ -41,7 +41,9 @@
 #include <thread>
 #include <vector>
 
+#include "conntrack.h"
 #include "packet.h"
+#include "tombstones.h"
 #include "verdict_source.h"
 
 namespace palisade::nfq {
@@ -53,6 +55,7 @@ enum class DenyReason : uint8_t {
   Policy = 0,         // the VerdictSource said deny
   Unclassifiable = 1, // fail-closed drop of a packet that could not be parsed (see parseStatus)
   NoPolicy = 2,       // fail-closed drop before the first publish
+  StrictCut = 3,      // the reverse of a flow --strict just cut (tombstones.h)
 };
 
 // One denied packet, as JS receives it: kDenyRecordBytes each, little-endian, packed.
@@ -131,7 +134,14 @@ class Loop {
     uint64_t scanned = 0, cut = 0, errors = 0;
     std::string firstError;
   };
-  CutReport cutDenied() const;
+  CutReport cutDenied();
+  // The reply race: a reply already in flight when its flow was cut creates a NEW entry in the
+  // opposite direction (server -> client), which the policy may allow, and the client's later
+  // packets would then pass as its replies. cutReverse() deletes entries whose original tuple is
+  // the reverse of a flow the last cutDenied() cut; the caller runs it again shortly after.
+  CutReport cutReverse();
+  // How long the reverse tuples of cut flows are refused (tombstones.h). Default 10 s.
+  void setTombstoneTtlMs(uint32_t ms) { tombstoneTtlMs_ = ms; }
 
   struct Worker;  // one per queue (loop.cc)
 
@@ -152,6 +162,9 @@ class Loop {
   std::vector<DenyRecord> records_;
   std::atomic<uint64_t> recordsDropped_{0};
   std::atomic<uint64_t> lastFlushNs_{0};
+  std::vector<CtEntry> lastCut_;  // controlling thread only
+  std::shared_ptr<const Tombstones> tombstones_;  // atomic_load / atomic_store
+  uint32_t tombstoneTtlMs_ = 10000;
 };
 
 }  // namespace palisade::nfq

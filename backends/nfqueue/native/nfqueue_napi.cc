@@ -85,6 +85,7 @@ class NfqLoopJs : public Napi::ObjectWrap<NfqLoopJs> {
                         InstanceMethod<&NfqLoopJs::PublishMembership>("publishMembership"),
                         InstanceMethod<&NfqLoopJs::Decide>("decide"),
                         InstanceMethod<&NfqLoopJs::CutDenied>("cutDenied"),
+                        InstanceMethod<&NfqLoopJs::CutReverse>("cutReverse"),
                         InstanceMethod<&NfqLoopJs::TimeDecide>("timeDecide"),
                         InstanceMethod<&NfqLoopJs::SetPaused>("setPaused"),
                         InstanceMethod<&NfqLoopJs::Stats>("stats"),
@@ -251,9 +252,7 @@ class NfqLoopJs : public Napi::ObjectWrap<NfqLoopJs> {
     loop_->setPaused(info.Length() > 0 && info[0].ToBoolean().Value());
     return info.Env().Undefined();
   }
-  Napi::Value CutDenied(const Napi::CallbackInfo& info) {
-    Napi::Env env = info.Env();
-    const Loop::CutReport r = loop_->cutDenied();
+  static Napi::Object cutReport(Napi::Env env, const Loop::CutReport& r) {
     Napi::Object o = Napi::Object::New(env);
     o.Set("scanned", static_cast<double>(r.scanned));
     o.Set("cut", static_cast<double>(r.cut));
@@ -261,6 +260,8 @@ class NfqLoopJs : public Napi::ObjectWrap<NfqLoopJs> {
     if (!r.firstError.empty()) o.Set("firstError", r.firstError);
     return o;
   }
+  Napi::Value CutDenied(const Napi::CallbackInfo& info) { return cutReport(info.Env(), loop_->cutDenied()); }
+  Napi::Value CutReverse(const Napi::CallbackInfo& info) { return cutReport(info.Env(), loop_->cutReverse()); }
   Napi::Value Stats(const Napi::CallbackInfo& info) {
     Napi::Env env = info.Env();
     const LoopStats s = loop_->stats();
