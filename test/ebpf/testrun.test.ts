@@ -236,6 +236,24 @@ describe.skipIf(!isRoot)('eBPF tc programs under BPF_PROG_TEST_RUN', () => {
     expect(run('pal_egress', { src: v4.a, dst: v4.b, l4: 'tcp', srcPort: nextPort(), dstPort: 80 })).toBe(TC_ACT_OK);
   });
 
+  it('a failed apply leaves the previous generation in force (the flip is the last write)', () => {
+    const before = inst.native.activeGeneration();
+    const good = inst.installedTables()!;
+    // a table the kernel maps cannot hold: more row heads than classes fit (E2BIG mid-apply)
+    const tooMany = new BigUint64Array(70_000);
+    const broken = {
+      ...good,
+      heads: good.heads.map((dims) => dims.map((h) => ({ masks: tooMany, firstIndexes: new Uint32Array(tooMany.length) }))),
+    };
+    expect(() => inst.install(broken)).toThrow(expect.objectContaining({ code: 'PAL_EBPF_ERRNO' }));
+    expect(inst.native.activeGeneration()).toEqual(before);
+    expect(run('pal_egress', { src: v4.a, dst: v4.b, l4: 'tcp', srcPort: nextPort(), dstPort: 80 })).toBe(TC_ACT_OK);
+    expect(run('pal_egress', { src: v4.a, dst: v4.b, l4: 'tcp', srcPort: nextPort(), dstPort: 81 })).toBe(TC_ACT_SHOT);
+    // and the next good apply works
+    inst.install(good);
+    expect(run('pal_egress', { src: v4.a, dst: v4.b, l4: 'tcp', srcPort: nextPort(), dstPort: 81 })).toBe(TC_ACT_SHOT);
+  });
+
   it('pod churn in place: a new pod address joins set 0 and becomes a subject without a flip', () => {
     const gen = inst.native.activeGeneration().gen;
     const newPod = '10.244.1.7';
