@@ -13,10 +13,14 @@ export function elementOf(c: Cidr): unknown {
   return isHost(c) ? addr : { prefix: { addr, len: c.prefixLen } };
 }
 
-/** Members of one family, reduced to prefixes not covered by another member. */
+/**
+ * Members of one family, reduced to prefixes not covered by another member. Input prefixes are
+ * distinct (a set's members); host-only input (every pod and node set) is returned as is.
+ */
 export function disjointMembers(prefixes: readonly Cidr[], family: Family): Cidr[] {
   const mine = prefixes.filter((c) => c.family === family);
   const wide = mine.filter((c) => !isHost(c)).sort((a, b) => a.prefixLen - b.prefixLen);
+  if (wide.length === 0) return mine;
   const out: Cidr[] = [];
   const seen = new Set<string>();
   for (const c of mine) {

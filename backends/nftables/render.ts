@@ -106,7 +106,7 @@ export interface RenderInput {
   /** log denied flows (see DenyLogOptions); absent: no logging */
   readonly log?: DenyLogOptions;
   readonly ruleSet: RuleSet;
-  /** current members of a set (any order, may overlap) */
+  /** current members of a set: distinct prefixes, any order; prefixes may overlap */
   readonly members: (id: SetId) => readonly Cidr[];
   /** true for sets of prefixes (interval sets); false for sets that only ever hold host addresses */
   readonly interval: (id: SetId) => boolean;
