@@ -34,10 +34,10 @@
 #include <cstdint>
 #include <map>
 #include <memory>
-#include <unordered_map>
 #include <vector>
 
 #include "id_set.h"
+#include "member_map.h"
 #include "types.h"
 
 namespace palisade {
@@ -53,13 +53,13 @@ struct Addr6Hash {
 
 template <class A, class H>
 struct MemberShard {
-  std::unordered_map<A, SetIds, H> byAddr;
+  MemberMap<A, H> byAddr;
 };
 
 template <class A, class H>
 struct PrefixTable {
   // prefix length -> (masked address -> set ids); iterated longest first.
-  std::map<uint8_t, std::unordered_map<A, SetIds, H>, std::greater<uint8_t>> byLen;
+  std::map<uint8_t, MemberMap<A, H>, std::greater<uint8_t>> byLen;
 };
 
 class AddressSets {

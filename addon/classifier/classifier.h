@@ -32,8 +32,8 @@
 //
 // Costs: compile O(R log R + R * T) (see tuple_index.h); lookup = prefix index walk + (if set rules
 // exist) membership lookups of both addresses + set index walk; applySetEdits O(edits + touched
-// shards) plus a 2 KiB snapshot copy; lookups never allocate except for set rules with more than a
-// few sets per address.
+// shards) plus a 2 KiB snapshot copy; lookups do not allocate (the per-thread IdSet scratch of the
+// set path only grows to the largest set id seen).
 //
 // Thread-safety: lookups from any number of threads; publishRules / applySetEdits are serialized by
 // an internal mutex and may run concurrently with lookups.
