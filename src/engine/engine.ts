@@ -162,13 +162,22 @@ export class Engine implements Evaluator {
         ids[at[j] as number] = id >= 0 && codes[id] === CODE_PASS_BASELINE ? NO_RULE : id;
       }
     }
-    for (let k = 0; k < n; k++) {
-      if (this.loopbackWords(batch.family, words, k * w)) {
-        res.egressRule[k] = NO_RULE;
-        res.ingressRule[k] = NO_RULE;
+    const slowLoopback = this.c.resolution.addresses.hasMultiAddressPods;
+    const v4 = batch.family === 4;
+    const eIds = res.egressRule;
+    const iIds = res.ingressRule;
+    for (let k = 0, o = 0; k < n; k++, o += w) {
+      const same = v4
+        ? words[o] === words[o + 1]
+        : words[o] === words[o + 4] && words[o + 1] === words[o + 5] && words[o + 2] === words[o + 6] && words[o + 3] === words[o + 7];
+      if (same || (slowLoopback && this.loopbackWords(batch.family, words, o))) {
+        eIds[k] = NO_RULE;
+        iIds[k] = NO_RULE;
+        res.verdict[k] = 1;
+        continue;
       }
-      const e = res.egressRule[k] as number;
-      const i = res.ingressRule[k] as number;
+      const e = eIds[k] as number;
+      const i = iIds[k] as number;
       res.verdict[k] = (e < 0 || codes[e] === CODE_ALLOW) && (i < 0 || codes[i] === CODE_ALLOW) ? 1 : 0;
     }
     return res;
