@@ -7,7 +7,14 @@
  * ERR_PALISADE_NFT_CTX, ERR_PALISADE_NETNS) and, for ERR_PALISADE_NFT, `nftError` (libnftables'
  * error text). A missing addon is PAL_NATIVE_MISSING (from the loader); an addon built without
  * backends/nftables/native is ERR_PALISADE_NATIVE_NFT_MISSING.
+ * When this file runs from a compiled copy outside the source tree (e.g. .bench-tmp/nft-dist, see
+ * tsconfig.build.json) the loader's relative path misses; then the addon is taken from the
+ * package root (the nearest package.json named "palisade").
  */
+import { existsSync, readFileSync } from 'node:fs';
+import { createRequire } from 'node:module';
+import { dirname, join } from 'node:path';
+import { fileURLToPath } from 'node:url';
 import { nativeModule } from '../../src/native/binding.js';
 
 export interface NftNative {
@@ -42,7 +49,7 @@ let cached: NftNative | undefined;
 
 export function loadNftNative(): NftNative {
   if (cached) return cached;
-  const mod = nativeModule() as unknown as Partial<NftNative>;
+  const mod = loadAddon();
   if (typeof mod.nftRun !== 'function' || typeof mod.nftWithNetns !== 'function') {
     throw Object.assign(new Error('build/Release/palisade.node has no nftRun: rebuild with npm run build:native'), {
       code: 'ERR_PALISADE_NATIVE_NFT_MISSING',
@@ -59,4 +66,28 @@ export function loadNftNative(): NftNative {
     nflogClose: (fd) => mod.nflogClose!(fd),
   } as NftNative;
   return cached;
+}
+
+type RawNft = Partial<NftNative> & Record<string, unknown>;
+
+function loadAddon(): RawNft {
+  try {
+    return nativeModule() as unknown as RawNft;
+  } catch (e) {
+    const root = packageRoot();
+    const path = root ? join(root, 'build/Release/palisade.node') : undefined;
+    if (!path || !existsSync(path)) throw e;
+    return createRequire(import.meta.url)(path) as RawNft;
+  }
+}
+
+function packageRoot(): string | undefined {
+  let dir = dirname(fileURLToPath(import.meta.url));
+  for (;;) {
+    const pkg = join(dir, 'package.json');
+    if (existsSync(pkg) && (JSON.parse(readFileSync(pkg, 'utf8')) as { name?: string }).name === 'palisade') return dir;
+    const up = dirname(dir);
+    if (up === dir) return undefined;
+    dir = up;
+  }
 }
