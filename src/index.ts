@@ -64,6 +64,7 @@ export type { EngineChange, PolicyChange, UpdateResult, InventoryChange, SetDelt
 export { encodeFlows, decodeFlow, PROTOCOL_NUMBER, type FlowBatch } from './engine/flow-batch.js';
 export type { Rule, RuleSet, RuleAction, RuleOrigin, PortRange, DirectionTable } from './rules/types.js';
 export { dumpRules } from './rules/dump.js';
+export { outgrowsRules } from './rules/inputs.js';
 export { InvalidInputError, type Problem } from './model/problems.js';
 export { InvalidFlowError, ReferenceEvaluator } from './reference/index.js';
 export type { Flow, FlowVerdict, DirectionVerdict, Endpoint, RuleRef } from './reference/types.js';
