@@ -164,8 +164,14 @@ async function verdictRun(mode, policy, q) {
     const PACED = 20000;
     const p0 = loop.stats().packets;
     await runAsync(FLOOD_PREFIX[0] ?? 'ip', [...FLOOD_PREFIX.slice(1), ...(PIN ? ['ip'] : []), 'netns', 'exec', NS_A, FLOOD, 'flood', B, '9000', '2', String(PACED)]);
+    // let the loop drain what is still queued (a slow policy may be seconds behind)
+    let s2 = loop.stats();
+    for (let waited = 0; waited < 10_000 && s2.accepted + s2.denied < s2.packets; waited += 100) {
+      await sleep(100);
+      s2 = loop.stats();
+    }
     await sleep(200);
-    const s2 = loop.stats();
+    s2 = loop.stats();
     const paced = { pps: PACED, verdicted: s2.packets - p0, p50: s2.latencyP50Ns, p99: s2.latencyP99Ns, p999: s2.latencyP999Ns };
     // answer check: the benchmark flow is allowed by the policy, so every verdict must be an accept
     if (s2.denied !== 0 || s2.accepted !== s2.packets || s2.unclassifiable !== 0) throw new Error(`${mode}: unexpected verdicts ${JSON.stringify(s2)}`);
