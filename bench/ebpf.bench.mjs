@@ -3,8 +3,8 @@
  * eBPF backend benchmark (issue 5): ns per packet through BPF_PROG_TEST_RUN (the kernel's own
  * per-repetition average, `repeat` runs of one frame) for the Palisade tc program at 100, 1k and
  * 10k rules per direction, beside the pass-all program (bpf/pass_all.bpf.c) in the same run:
- *   - established: a packet of a flow already in the LRU flow map (the common case);
- *   - new flow, worst case: a subject pod whose flow no rule allows, classified down to the
+ *   - established: an ACK segment of a flow already in the LRU flow map (the common case);
+ *   - new flow, worst case: a TCP SYN of a subject pod whose flow no rule allows, classified down to the
  *     isolation default deny (a denied flow is never recorded, so every repetition classifies;
  *     deny events are off, as they are by default);
  * Plus: table build and install (one generation flip) times, and map updates per second for pod
@@ -123,7 +123,7 @@ function ruleSetOf(nRules, seed = 1, ports = 'k8s') {
 }
 
 // ---- frames -------------------------------------------------------------------------------------
-function tcpSyn(src, dst, sport, dport) {
+function tcpSyn(src, dst, sport, dport, flags = 0x02) {
   const f = new Uint8Array(14 + 20 + 20);
   f.set([2, 0, 0, 0, 0, 2, 2, 0, 0, 0, 0, 1, 0x08, 0x00], 0);
   f.set([0x45, 0, 0, 40, 0, 1, 0, 0, 64, 6, 0, 0], 14);
@@ -131,7 +131,7 @@ function tcpSyn(src, dst, sport, dport) {
     f[26 + i] = (src >>> (24 - 8 * i)) & 0xff;
     f[30 + i] = (dst >>> (24 - 8 * i)) & 0xff;
   }
-  f.set([sport >> 8, sport & 255, dport >> 8, dport & 255, 0, 0, 0, 1, 0, 0, 0, 0, 0x50, 0x02, 0xff, 0xff], 34);
+  f.set([sport >> 8, sport & 255, dport >> 8, dport & 255, 0, 0, 0, 1, 0, 0, 0, 0, 0x50, flags, 0xff, 0xff], 34);
   return f;
 }
 
@@ -172,10 +172,10 @@ try {
     inst.install(tables);
     const installMs = performance.now() - t1;
     inst.native.clearFlows();
-    // established: an external peer on a port; the first run records the flow (allowed or not, we
-    // need an allowed one: a pod no policy selects talking to anyone is allowed)
-    const est = tcpSyn(podIp(60000), EXTERNAL, 40000, 80);
-    if (inst.native.testRun('pal_egress', est, 1).retval !== 0) throw new Error('established frame not allowed');
+    // established: the SYN of an allowed flow (a pod no policy selects, to anyone) records it;
+    // then its ACK segments are what is measured
+    if (inst.native.testRun('pal_egress', tcpSyn(podIp(60000), EXTERNAL, 40000, 80), 1).retval !== 0) throw new Error('SYN not allowed');
+    const est = tcpSyn(podIp(60000), EXTERNAL, 40000, 80, 0x10);
     const frames = {
       passAll: { prog: 'pass', frame: est, expect: 0 },
       lookupFloor: { prog: 'floor', frame: est, expect: 0 },

@@ -18,6 +18,8 @@ export interface PacketSpec {
   /** for an ICMP error: the packet it quotes (its IP header onwards is appended) */
   readonly quote?: PacketSpec;
   readonly icmpId?: number;
+  /** TCP flags byte (default 0x02, SYN: a new connection; 0x12 SYN-ACK, 0x10 ACK) */
+  readonly tcpFlags?: number;
   /** IP protocol number for l4 'raw' */
   readonly proto?: number;
   /** IPv4 fragment: offset in 8-byte units and More Fragments; IPv6: a fragment header */
@@ -50,7 +52,7 @@ function l4Header(spec: PacketSpec, family: 4 | 6): number[] {
   const ports = [sp >> 8, sp & 255, dp >> 8, dp & 255];
   switch (spec.l4) {
     case 'tcp':
-      return [...ports, 0, 0, 0, 1, 0, 0, 0, 0, 0x50, 0x02, 0xff, 0xff, 0, 0, 0, 0];
+      return [...ports, 0, 0, 0, 1, 0, 0, 0, 0, 0x50, spec.tcpFlags ?? 0x02, 0xff, 0xff, 0, 0, 0, 0];
     case 'udp':
       return [...ports, 0, 8 + (spec.payload ?? 0), 0, 0];
     case 'sctp':

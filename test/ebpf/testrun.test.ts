@@ -104,8 +104,11 @@ describe.skipIf(!isRoot)('eBPF tc programs under BPF_PROG_TEST_RUN', () => {
         const p = nextPort();
         // A -> B:80 allowed by A's egress
         expect(run('pal_egress', { src: A.a, dst: A.b, l4: 'tcp', srcPort: p, dstPort: 80 })).toBe(TC_ACT_OK);
-        // reply B:80 -> A:p, judged by A's ingress: established, passes
-        expect(run('pal_ingress', { src: A.b, dst: A.a, l4: 'tcp', srcPort: 80, dstPort: p })).toBe(TC_ACT_OK);
+        // reply B:80 -> A:p (SYN-ACK, then ACKs), judged by A's ingress: established, passes
+        expect(run('pal_ingress', { src: A.b, dst: A.a, l4: 'tcp', srcPort: 80, dstPort: p, tcpFlags: 0x12 })).toBe(TC_ACT_OK);
+        expect(run('pal_ingress', { src: A.b, dst: A.a, l4: 'tcp', srcPort: 80, dstPort: p, tcpFlags: 0x10 })).toBe(TC_ACT_OK);
+        // a SYN is always a new connection: B:80 -> A:p as a SYN is classified (and denied)
+        expect(run('pal_ingress', { src: A.b, dst: A.a, l4: 'tcp', srcPort: 80, dstPort: p, tcpFlags: 0x02 })).toBe(TC_ACT_SHOT);
         // a NEW flow B:81 -> A:p is not established and A's ingress allows only 22
         expect(run('pal_ingress', { src: A.b, dst: A.a, l4: 'tcp', srcPort: 81, dstPort: p })).toBe(TC_ACT_SHOT);
         // ICMP echo: the request is denied (isolation), so a reply does not get in either
@@ -229,8 +232,10 @@ describe.skipIf(!isRoot)('eBPF tc programs under BPF_PROG_TEST_RUN', () => {
     inst.install(buildTables(input).tables!);
     expect(inst.native.activeGeneration().gen).toBe(genBefore ^ 1);
     expect(run('pal_egress', { src: v4.a, dst: v4.b, l4: 'tcp', srcPort: nextPort(), dstPort: 80 })).toBe(TC_ACT_SHOT);
-    // the flow admitted before the change continues (as conntrack's established rule does)
-    expect(run('pal_egress', { src: v4.a, dst: v4.b, l4: 'tcp', srcPort: p, dstPort: 80 })).toBe(TC_ACT_OK);
+    // the flow admitted before the change continues (as conntrack's established rule does)...
+    expect(run('pal_egress', { src: v4.a, dst: v4.b, l4: 'tcp', srcPort: p, dstPort: 80, tcpFlags: 0x10 })).toBe(TC_ACT_OK);
+    // ...but a new SYN on the same 5-tuple is a new connection, judged by the new policy
+    expect(run('pal_egress', { src: v4.a, dst: v4.b, l4: 'tcp', srcPort: p, dstPort: 80, tcpFlags: 0x02 })).toBe(TC_ACT_SHOT);
     // and back
     inst.install(buildTables(makeInput(SETS, EGRESS as never, INGRESS as never)).tables!);
     expect(run('pal_egress', { src: v4.a, dst: v4.b, l4: 'tcp', srcPort: nextPort(), dstPort: 80 })).toBe(TC_ACT_OK);

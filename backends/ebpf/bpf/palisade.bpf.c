@@ -225,6 +225,8 @@ struct pal_pkt {
   __u8 proto;
   __u8 frag;
   __u8 icmpType;
+  __u8 tcpFlags;
+  __u8 pad[3];
 };
 
 #define PARSE_OK 0
@@ -372,6 +374,7 @@ static __always_inline int parse_l4(struct __sk_buff *skb, struct pal_pkt *p) {
   }
   __builtin_memcpy(&p->srcPortNet, &l4[0], 2);
   __builtin_memcpy(&p->dstPortNet, &l4[2], 2);
+  if (p->proto == IPPROTO_TCP && load(skb, p->l4Off + 13, &p->tcpFlags, 1) < 0) return PARSE_MALFORMED;
   return PARSE_OK;
 }
 
@@ -692,15 +695,21 @@ static __always_inline int enforce(struct __sk_buff *skb, __u32 dir) {
   int isA = flow_key(&p, &key);
   __u64 now = bpf_ktime_get_coarse_ns(); /* a clock read per packet matters: coarse is a memory load */
   __u64 timeout = p.proto == IPPROTO_TCP ? PAL_FLOW_TIMEOUT_TCP_NS : PAL_FLOW_TIMEOUT_OTHER_NS;
-  struct pal_flow *f = flow_lookup(&key);
-  if (f && now - f->lastSeenNs <= timeout) {
-    if (f->origIsA != isA || (f->okMask & okFlag)) {
-      f->lastSeenNs = now;
-      stat_inc(PAL_STAT_ESTABLISHED);
-      goto allowed;
+  /* a TCP SYN without ACK opens a flow: classify it without looking for an established one (a
+   * retransmitted SYN is classified again, which the policy in force answers the same way) */
+  int syn = p.proto == IPPROTO_TCP && p.frag != PAL_FRAG_LATER && (p.tcpFlags & 0x12) == 0x02;
+  struct pal_flow *f = 0;
+  if (!syn) {
+    f = flow_lookup(&key);
+    if (f && now - f->lastSeenNs <= timeout) {
+      if (f->origIsA != isA || (f->okMask & okFlag)) {
+        f->lastSeenNs = now;
+        stat_inc(PAL_STAT_ESTABLISHED);
+        goto allowed;
+      }
+    } else {
+      f = 0;
     }
-  } else {
-    f = 0;
   }
 
   __u32 zero = 0;
@@ -714,6 +723,11 @@ static __always_inline int enforce(struct __sk_buff *skb, __u32 dir) {
     return TC_ACT_SHOT;
   }
   stat_inc(PAL_STAT_NEW_ALLOWED);
+  if (syn) {
+    /* the other hook of a flow between two local pods has recorded it already: keep its bit */
+    f = flow_lookup(&key);
+    if (f && (now - f->lastSeenNs > timeout || f->origIsA != isA)) f = 0;
+  }
   if (f) {
     f->okMask |= okFlag;
     f->lastSeenNs = now;
