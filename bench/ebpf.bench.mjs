@@ -145,8 +145,12 @@ const stateRoot = mkdtempSync(join(tmpdir(), 'pal-ebpf-bench-'));
 const inst = EbpfInstance.open({ pinRoot: '/sys/fs/bpf/palisade-bench', tag: `b${process.pid}`, stateRoot });
 const EXTERNAL = (192 << 24) | (0 << 16) | (2 << 8) | 7; // 192.0.2.7: in no set
 
-/** One measurement round: every program on its frame, interleaved, median of `rounds`. */
-function measure(frames, rounds = 7) {
+/**
+ * Every program on its frame, interleaved, `rounds` times; the minimum per program (the
+ * uncontended cost on a shared machine: a preempted round only ever inflates the kernel's
+ * average) and the median, for the log.
+ */
+function measure(frames, rounds = 15) {
   const acc = Object.fromEntries(Object.keys(frames).map((k) => [k, []]));
   for (let i = 0; i < rounds; i++) {
     for (const [k, { prog, frame, expect }] of Object.entries(frames)) {
@@ -156,7 +160,8 @@ function measure(frames, rounds = 7) {
       acc[k].push(res.durationNs);
     }
   }
-  return Object.fromEntries(Object.entries(acc).map(([k, v]) => [k, median(v)]));
+  if (rounds > 2) for (const [k, v] of Object.entries(acc)) console.log(`  ${k}: min ${Math.min(...v)} ns, median ${median(v)} ns`);
+  return Object.fromEntries(Object.entries(acc).map(([k, v]) => [k, Math.min(...v)]));
 }
 
 const rows = [];
@@ -184,6 +189,7 @@ try {
       newFlowFirstPolicyDenied: { prog: 'pal_egress', frame: tcpSyn(rs.firstPolicyPod, EXTERNAL, 40002, 65000), expect: 2 },
       newFlowPodPeerDenied: { prog: 'pal_egress', frame: tcpSyn(rs.lastPolicyPod, rs.firstPolicyPod, 40004, 65000), expect: 2 },
     };
+    measure(frames, 2); // warm-up (caches, CPU frequency), not recorded
     const m = measure(frames);
     const stats = inst.native.readStats();
     rows.push({ n, ports, rules: rs.rules, classes: tables.addrClassCount, portClasses: tables.portClassCount, chunks: tables.rowCount, refs: tables.indexCount, buildMs, installMs, ...m, malformed: Number(stats[4]) });
@@ -217,7 +223,7 @@ try {
   lines.push('## eBPF backend (issue 5): tc program through BPF_PROG_TEST_RUN');
   lines.push('');
   lines.push(`Machine: ${cpus()[0]?.model ?? 'unknown'}, ${cpus().length} vCPUs, kernel ${readFileSync('/proc/sys/kernel/osrelease', 'utf8').trim()}; ${new Date().toISOString()}; load average at the end ${loadavg().map((x) => x.toFixed(1)).join(' ')} (a shared machine: other suites ran meanwhile).`);
-  lines.push(`Command: \`node bench/ebpf.bench.mjs --repeat ${REPEAT}\` (part of \`npm run bench\`). ns/packet = the kernel's average over ${REPEAT} repetitions of one frame, median of 7 interleaved rounds; the pass-all program runs in the same rounds.`);
+  lines.push(`Command: \`node bench/ebpf.bench.mjs --repeat ${REPEAT}\` (part of \`npm run bench\`). ns/packet = the kernel's average over ${REPEAT} repetitions of one frame; the minimum of 15 interleaved rounds (medians are in the command's log); the pass-all and LRU-floor programs run in the same rounds.`);
   lines.push(`Program: verified_insns ${egress.verifiedInsns} (limit 1,000,000; independent of policy size), ${egress.jitedBytes} B JITed.`);
   lines.push('');
   lines.push('| rules/direction | ports | addr classes | port classes | chunks (refs) | build ms | install ms | pass-all ns | LRU floor ns | established ns | x pass-all | new flow, worst ns | above pass-all | new flow, pod peer ns | new flow, first policy ns |');
@@ -229,6 +235,13 @@ try {
   lines.push(`Map updates (pod churn, host entries of the active generation): batched ${Math.round(batchPerSec).toLocaleString('en')}/s (${N} entries, one bpf() batch call), one entry per call ${Math.round(singlePerSec).toLocaleString('en')}/s, removals ${Math.round(removePerSec).toLocaleString('en')}/s (one syscall each).`);
   lines.push('');
   lines.push('Targets (issue 5): established <= 1.5x pass-all; new flow at 10k rules <= pass-all + 150 ns; >= 500,000 map updates/s.');
+  const big = rows.filter((r) => r.n === Math.max(...rows.map((x) => x.n)));
+  const worstAbove = Math.max(...big.map((r) => r.newFlowDenied - r.passAll));
+  const worstEst = Math.max(...rows.map((r) => r.established / r.passAll));
+  const worstFloor = Math.max(...rows.map((r) => r.established / r.lookupFloor));
+  lines.push(
+    `Against them: new flow at 10k rules +${worstAbove} ns above pass-all (${worstAbove <= 150 ? 'met' : 'MISSED'}); map updates ${Math.round(batchPerSec).toLocaleString('en')}/s batched (${batchPerSec >= 500000 ? 'met' : 'MISSED'}), ${Math.round(singlePerSec).toLocaleString('en')}/s one per call; established up to ${worstEst.toFixed(1)}x pass-all (${worstEst <= 1.5 ? 'met' : 'MISSED'}: 1.5x pass-all is below the cost of one hash lookup; it is ${worstFloor.toFixed(1)}x the LRU floor).`,
+  );
   lines.push('"LRU floor": a program doing nothing but one lookup of a present key in an LRU hash shaped like the flow map (bpf/pass_all.bpf.c `pal_lookup_floor`): the least any stateful program pays. pass-all is the test-run loop itself (~8 ns), so "1.5x pass-all" would leave ~4 ns for parsing and a flow lookup; the established path is measured against the floor too.');
   lines.push('"new flow (worst)": a pod of the last policy to an address in no set on a port no rule has: every candidate chunk is scanned and the isolation default deny decides; a denied flow is never recorded, so each repetition classifies. Deny events off (the default).');
   lines.push('<!-- ebpf:end -->');
