@@ -8,8 +8,9 @@
 //
 // Design:
 //  - Host members (/32, /128) live in 256 SHARDS per family, chosen by a hash of the address; each
-//    shard is a hash map address -> sorted set ids. Shorter prefixes (CIDRs) live in one PrefixTable
-//    per family: a hash map per prefix length present, probed from the longest length down.
+//    shard is a flat hash map address -> sorted set ids (member_map.h). Shorter prefixes (CIDRs)
+//    live in one PrefixTable per family: a flat map per prefix length present, probed from the
+//    longest length down.
 //  - Copy-on-write: an AddressSets value is immutable once published. An Editor starts from a
 //    published value, shares every shard, and clones a shard (or the prefix table) the first time an
 //    edit touches it; finish() returns the new value. A batch of K host edits therefore costs

@@ -44,7 +44,7 @@
 // walk (2-11 per lookup on ClassBench). Measured (bench/RESULTS.md): 55-160 ns per lookup on
 // ClassBench 1k-10k, where each probe costs ~10-15 ns; misses of the 25/60 ns targets come
 // from the number of candidate tables, not from cache misses. Memory per rule: one record (24 bytes
-// IPv4, 48 IPv6), ~6-12 bytes of slots, ~2 bytes of Bloom bits, <= 12 bytes of candidate bitmaps.
+// IPv4, 48 IPv6), ~6-12 bytes of slots, ~2 bytes of Bloom bits, <= 8 bytes of candidate bitmaps.
 //
 // Thread-safety: immutable after build(); any number of threads may look up concurrently.
 #pragma once
@@ -488,10 +488,10 @@ TupleIndex<F> TupleIndex<F>::build(const std::vector<Input>& rules, const TupleP
     base += cap;
   }
   // Candidate masks: 2^candBits entries per side of candWords words; candBits is the largest with
-  // 2^candBits * candWords <= 0.75 * rules (so at most 12 bytes per rule), clamped to [4, 12].
+  // 2^candBits * candWords <= rules / 2 (so at most 8 bytes per rule), clamped to [4, 12].
   out.candWords_ = out.tables_.size() > 64 ? 2 : 1;
   unsigned bits = 4;
-  while (bits < 12 && (size_t(1) << (bits + 1)) * out.candWords_ * 4 <= rules.size() * 3) ++bits;
+  while (bits < 12 && (size_t(1) << (bits + 1)) * out.candWords_ * 2 <= rules.size()) ++bits;
   out.candBits_ = rules.empty() ? 0 : bits;
   out.srcCand_.assign((size_t(1) << out.candBits_) * out.candWords_, 0);
   out.dportCand_.assign(kPortCells * out.candWords_, 0);

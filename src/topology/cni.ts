@@ -14,7 +14,7 @@
  */
 import { run } from './exec.js';
 import { netnsPath } from './netns.js';
-import type { IpAddr } from '../../src/model/ip.js';
+import type { IpAddr } from '../model/ip.js';
 
 export const CNI_PATH = '/usr/lib/cni';
 export const POD_SUBNET_V4 = '10.244.0.0/16';

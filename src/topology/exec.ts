@@ -1,13 +1,13 @@
 /**
- * Subprocess calls for the test harness: argument arrays only (never a shell string built from
+ * Subprocess calls for the topology (tests and `palisade demo`): argument arrays only (never a shell string built from
  * input), bounded in time, with stdout/stderr captured. A non-zero exit becomes a thrown
- * `HarnessExecError` carrying the command, the exit code and stderr.
+ * `ExecError` carrying the command, the exit code and stderr.
  *
  * Cost: one fork+exec per call (`ip` ~2 ms, a CNI plugin ~20-60 ms).
  */
 import { spawn } from 'node:child_process';
 
-export class HarnessExecError extends Error {
+export class ExecError extends Error {
   constructor(
     readonly argv: readonly string[],
     readonly exitCode: number | null,
@@ -15,9 +15,12 @@ export class HarnessExecError extends Error {
     readonly stdout: string,
   ) {
     super(`${argv.join(' ')} exited with ${exitCode ?? 'a signal'}: ${(stderr || stdout).trim().slice(0, 2000)}`);
-    this.name = 'HarnessExecError';
+    this.name = 'ExecError';
   }
 }
+
+/** The earlier name, kept for the tests that catch it. */
+export const HarnessExecError = ExecError;
 
 export interface RunOptions {
   readonly input?: string;
@@ -49,7 +52,7 @@ export function run(cmd: string, args: readonly string[], opts: RunOptions = {})
     });
     child.on('close', (code) => {
       clearTimeout(timer);
-      if (code !== 0 && !opts.allowFailure) reject(new HarnessExecError([cmd, ...args], code, stderr, stdout));
+      if (code !== 0 && !opts.allowFailure) reject(new ExecError([cmd, ...args], code, stderr, stdout));
       else resolve({ exitCode: code, stdout, stderr });
     });
     child.stdin.on('error', () => undefined); // the child may exit before reading its input

@@ -1,6 +1,6 @@
 /**
- * Named network namespaces (`ip netns`) for tests: create, delete, run a command inside, set
- * namespace-local sysctls. Every name the harness makes starts with `pal-` and carries a per-run
+ * Named network namespaces (`ip netns`) for the tests and `palisade demo`: create, delete, run a command inside, set
+ * namespace-local sysctls. Every name made here starts with `pal-` and carries a per-run
  * tag and the pid, so parallel runs and leftovers from a crashed run never collide.
  *
  * Safety: nothing here touches the root namespace except creating/deleting the named namespaces

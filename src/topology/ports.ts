@@ -4,7 +4,7 @@
  * policy names (80, or the first free one above it). Deterministic and bounded: at most
  * `maxPerProtocol` per protocol, smallest first. Pure.
  */
-import type { Cluster, Protocol } from '../../src/model/types.js';
+import type { Cluster, Protocol } from '../model/types.js';
 import type { PortPlan } from './probe.js';
 
 export function portPlan(cluster: Cluster, maxPerProtocol = 6): PortPlan {

@@ -18,14 +18,12 @@
  * batch takes about one timeout (~0.4 s) when something is dropped.
  */
 import { spawn, type ChildProcess } from 'node:child_process';
-import { fileURLToPath } from 'node:url';
-import type { IpAddr } from '../../src/model/ip.js';
-import type { Protocol } from '../../src/model/types.js';
+import type { IpAddr } from '../model/ip.js';
+import type { Protocol } from '../model/types.js';
+import { topologyAsset } from './assets.js';
 import { mapLimit } from './exec.js';
 import type { Host, Topology } from './topology.js';
 
-const AGENT = fileURLToPath(new URL('./agent.mjs', import.meta.url));
-const SCTP_RAW = fileURLToPath(new URL('./sctp_raw.py', import.meta.url));
 const PYTHON = '/usr/bin/python3';
 
 export interface PortPlan {
@@ -182,13 +180,13 @@ export class ProbeFleet {
 
   private async startIn(ns: string, addrs: readonly string[]): Promise<void> {
     const cfg = JSON.stringify({ addrs, tcp: this.ports.TCP, udp: this.ports.UDP });
-    const server = spawn('ip', ['netns', 'exec', ns, process.execPath, AGENT, 'serve', cfg], { stdio: 'pipe' });
+    const server = spawn('ip', ['netns', 'exec', ns, process.execPath, topologyAsset('agent.mjs'), 'serve', cfg], { stdio: 'pipe' });
     this.children.push(server);
     const prober = new Channel(server, `servers in ${ns}`);
     this.probers.set(ns, prober);
     await prober.whenReady();
     if (this.ports.SCTP.length === 0) return;
-    const listener = spawn('ip', ['netns', 'exec', ns, PYTHON, SCTP_RAW, 'listen'], { stdio: 'pipe' });
+    const listener = spawn('ip', ['netns', 'exec', ns, PYTHON, topologyAsset('sctp_raw.py'), 'listen'], { stdio: 'pipe' });
     this.children.push(listener);
     const sender = new Channel(listener, `SCTP listener in ${ns}`, (line) => {
       if (!line.startsWith('{')) return;

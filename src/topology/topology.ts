@@ -1,5 +1,5 @@
 /**
- * The node test topology (issue 3, "Node topology"): one network namespace is the node; each
+ * The node topology (issue 3, "Node topology"; used by the tests and `palisade demo`): one network namespace is the node; each
  * non-host-network pod is a namespace joined to the node by a veth pair wired by the real CNI `ptp`
  * plugin with `host-local` IPAM, holding exactly its `status.podIPs` (IPv4 and/or IPv6).
  * Node addresses (and the IPs of host-network pods, which are node addresses) are put on the node
@@ -21,8 +21,8 @@
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { cidrContains, parseCidr, parseIp, type Family, type IpAddr } from '../../src/model/ip.js';
-import type { Cluster } from '../../src/model/types.js';
+import { cidrContains, parseCidr, parseIp, type Family, type IpAddr } from '../model/ip.js';
+import type { Cluster } from '../model/types.js';
 import { cniAdd, cniDel, POD_SUBNET_V4, POD_SUBNET_V6, type PodNetwork } from './cni.js';
 import { mapLimit } from './exec.js';
 import { createNetns, deleteNetns, ipIn, netnsPath, sysctlIn } from './netns.js';
