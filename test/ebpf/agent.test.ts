@@ -118,7 +118,7 @@ describe.skipIf(!isRoot)('eBPF agent process: enforce, kill -9, adopt, delete', 
   const tag = `agent-${process.pid}`;
 
   beforeAll(async () => {
-    await run(join(ROOT, 'node_modules/.bin/tsc'), ['-p', join(ROOT, 'backends/ebpf/tsconfig.agent.json')], { timeoutMs: 60_000 });
+    await run(join(ROOT, 'node_modules/.bin/tsc'), ['-p', join(ROOT, 'backends/ebpf/tsconfig.agent.json')], { timeoutMs: 60_000, allowFailure: true }); // type errors elsewhere in src/ must not stop the emit
     expect(existsSync(AGENT)).toBe(true);
     dir = mkdtempSync(join(tmpdir(), 'pal-ebpf-agent-'));
     writeFileSync(join(dir, 'cluster.yaml'), `${INVENTORY}\n---\n${POLICY}`);

@@ -31,7 +31,7 @@ describe.skipIf(!isRoot)('eBPF generation flip is atomic under concurrent classi
   const tag = `atomic-${process.pid}`;
 
   beforeAll(async () => {
-    await run(join(ROOT, 'node_modules/.bin/tsc'), ['-p', join(ROOT, 'backends/ebpf/tsconfig.agent.json')], { timeoutMs: 60_000 });
+    await run(join(ROOT, 'node_modules/.bin/tsc'), ['-p', join(ROOT, 'backends/ebpf/tsconfig.agent.json')], { timeoutMs: 60_000, allowFailure: true }); // type errors elsewhere in src/ must not stop the emit
     stateDir = mkdtempSync(join(tmpdir(), 'pal-ebpf-atomic-'));
     inst = EbpfInstance.open({ pinRoot: TEST_PIN_ROOT, tag, stateRoot: stateDir });
   });

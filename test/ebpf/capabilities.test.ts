@@ -22,7 +22,7 @@ describe.skipIf(!isRoot)('eBPF backend: missing capabilities are named', () => {
   const tags: string[] = [];
 
   beforeAll(async () => {
-    await run(join(ROOT, 'node_modules/.bin/tsc'), ['-p', join(ROOT, 'backends/ebpf/tsconfig.agent.json')], { timeoutMs: 60_000 });
+    await run(join(ROOT, 'node_modules/.bin/tsc'), ['-p', join(ROOT, 'backends/ebpf/tsconfig.agent.json')], { timeoutMs: 60_000, allowFailure: true }); // type errors elsewhere in src/ must not stop the emit
     dir = mkdtempSync(join(tmpdir(), 'pal-ebpf-caps-'));
     writeFileSync(join(dir, 'c.yaml'), 'apiVersion: v1\nkind: Namespace\nmetadata: { name: a }\n');
   });
