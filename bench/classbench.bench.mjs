@@ -27,7 +27,7 @@ import os from 'node:os';
 import { join } from 'node:path';
 import { Bench } from 'tinybench';
 
-const dist = new URL('../dist/', import.meta.url);
+const dist = new URL('../dist/src/', import.meta.url);
 const { readRules, readTrace, readFirstMatch, readMaybeGz } = await import(new URL('classbench/files.js', dist).href);
 const { packClassBenchRules } = await import(new URL('classbench/native.js', dist).href);
 const { classifyLinear } = await import(new URL('classbench/reference.js', dist).href);

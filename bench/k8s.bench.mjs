@@ -15,7 +15,7 @@ import { Bench } from 'tinybench';
 import os from 'node:os';
 import { generateCluster, podObject, rng, APPS } from './generate-cluster.mjs';
 
-const dist = new URL('../dist/', import.meta.url);
+const dist = new URL('../dist/src/', import.meta.url);
 const { compile, encodeFlows, parseIp, ReferenceEvaluator, nativeAvailable } = await import(new URL('index.js', dist).href);
 const { buildCluster } = await import(new URL('manifests/cluster.js', dist).href);
 const { toPod } = await import(new URL('manifests/normalize.js', dist).href);

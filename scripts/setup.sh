@@ -43,7 +43,7 @@ if [[ -f CMakeLists.txt ]] && newer build/Release/palisade.node CMakeLists.txt a
   npx cmake-js compile --out build >/tmp/palisade-cmake.log 2>&1 || { cat /tmp/palisade-cmake.log >&2; exit 1; }
 fi
 
-if newer dist/.stamp src tsconfig.json; then
+if newer dist/.stamp src backends tsconfig.json; then
   echo "setup: tsc" >&2
   npx tsc -p tsconfig.json
   touch dist/.stamp

@@ -5,6 +5,7 @@
  * prints help, and turns exceptions into exit codes (the only catch-all in the CLI).
  */
 import { UsageError } from './args.js';
+import { runBackendVerb } from './backend.js';
 import { runCheck } from './check.js';
 import { CLASSBENCH, COMPILE, runDelegate } from './delegate.js';
 import { runDemo } from './demo.js';
@@ -22,6 +23,9 @@ const COMMANDS: Readonly<Record<string, { run: Command; summary: string }>> = {
   demo: { run: runDemo, summary: 'a built-in example: its matrix and one explained flow (npm start)' },
   compile: { run: (argv, io) => runDelegate(COMPILE, argv, io), summary: 'compile policies into the rule set (--rules prints it)' },
   classbench: { run: (argv, io) => runDelegate(CLASSBENCH, argv, io), summary: 'classify a ClassBench trace against a rule file' },
+  apply: { run: (argv, io) => runBackendVerb('apply', argv, io), summary: 'enforce in this network namespace and exit (--backend nftables|ebpf; --delete removes)' },
+  enforce: { run: (argv, io) => runBackendVerb('enforce', argv, io), summary: 'stay running: watch -f DIR and apply each change (--backend nftables|ebpf|nfqueue)' },
+  stats: { run: (argv, io) => runBackendVerb('stats', argv, io), summary: 'per-rule counters of what a backend has installed' },
 };
 
 export const USAGE = `Usage: palisade <command> [flags]

@@ -24,6 +24,9 @@
  * stable `code` (PAL_NATIVE_MISSING, PAL_NATIVE_ARG, PAL_RULE_*, PAL_SET_EDIT).
  */
 import { createRequire } from 'node:module';
+import { existsSync } from 'node:fs';
+import { dirname, join } from 'node:path';
+import { fileURLToPath } from 'node:url';
 
 // ---- wire layouts (mirror of addon/napi/wire.h) ---------------------------------------------
 
@@ -139,7 +142,16 @@ interface RawModule {
   readonly [other: string]: unknown;
 }
 
-const ADDON_PATH = '../../build/Release/palisade.node';
+/** build/Release/palisade.node under the package root (found from src/ under vitest and from dist/src/ when compiled). */
+function addonPath(): string {
+  let dir = dirname(fileURLToPath(import.meta.url));
+  for (;;) {
+    if (existsSync(join(dir, 'package.json')) && existsSync(join(dir, 'build'))) return join(dir, 'build/Release/palisade.node');
+    const up = dirname(dir);
+    if (up === dir) return fileURLToPath(new URL('../../build/Release/palisade.node', import.meta.url));
+    dir = up;
+  }
+}
 let loaded: RawModule | null = null;
 let loadError: NativeError | null = null;
 
@@ -148,7 +160,7 @@ export function nativeModule(): RawModule {
   if (loaded) return loaded;
   if (loadError) throw loadError;
   try {
-    const mod = createRequire(import.meta.url)(ADDON_PATH) as RawModule;
+    const mod = createRequire(import.meta.url)(addonPath()) as RawModule;
     if (mod.abi !== NATIVE_ABI) throw new Error(`addon ABI ${String(mod.abi)}, expected ${NATIVE_ABI}: rebuild with npm run build:native`);
     loaded = mod;
     return mod;

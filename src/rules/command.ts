@@ -2,7 +2,7 @@
  * `palisade compile -f PATH... [--rules] [--classifier ts|native]`: compile manifests into the
  * rule set. With `--rules`, print the canonical text dump (rules/dump.ts) on stdout; without,
  * one summary line. Problems go to stderr; exit 0 success, 2 invalid input or usage, 1 internal.
- * Dispatched by src/cli/delegate.ts (dynamic import of dist/rules/command.js).
+ * Dispatched by src/cli/delegate.ts (dynamic import of dist/src/rules/command.js).
  */
 import { parseArgs, UsageError } from '../cli/args.js';
 import { processIo, type Io } from '../cli/io.js';

@@ -9,7 +9,7 @@ import { join } from 'node:path';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { FIXTURES, ROOT } from './helpers.js';
 
-const MAIN_JS = join(ROOT, 'dist/cli/main.js');
+const MAIN_JS = join(ROOT, 'dist/src/cli/main.js');
 
 function newestMtimeMs(dir: string): number {
   let newest = 0;
@@ -29,7 +29,7 @@ beforeAll(() => {
   const newestSrc = Math.max(...['src/cli', 'src/matrix', 'src/lint'].map((d) => newestMtimeMs(join(ROOT, d))));
   const stale = !existsSync(MAIN_JS) || statSync(MAIN_JS).mtimeMs < newestSrc;
   if (stale) spawnSync('npx', ['tsc', '-p', '.'], { cwd: ROOT, encoding: 'utf8', timeout: 180_000 });
-  if (!existsSync(MAIN_JS)) throw new Error('dist/cli/main.js is missing and `npx tsc -p .` did not produce it');
+  if (!existsSync(MAIN_JS)) throw new Error('dist/src/cli/main.js is missing and `npx tsc -p .` did not produce it');
 }, 200_000);
 
 describe('bin/palisade (child process)', () => {
