@@ -11,6 +11,7 @@
 #include <memory>
 #include <sstream>
 
+#include <dirent.h>
 #include <fcntl.h>
 #include <net/if.h>
 #include <sched.h>
@@ -792,9 +793,15 @@ int Datapath::loadStandalone(const std::string &objPath, const std::string &prog
 }
 
 int Datapath::unpin(std::string &err) {
-  for (auto *p : kProgs) ::unlink((pinDir_ + "/prog_" + p).c_str());
-  for (auto *m : kMaps) ::unlink((pinDir_ + "/" + m).c_str());
-  if (::rmdir(pinDir_.c_str()) != 0 && errno != ENOENT && errno != ENOTEMPTY) return fail(err, -errno, "rmdir " + pinDir_);
+  // everything in the instance's directory is ours (maps of other layouts included)
+  if (DIR *d = ::opendir(pinDir_.c_str())) {
+    while (struct dirent *e = ::readdir(d)) {
+      if (e->d_name[0] == '.') continue;
+      ::unlink((pinDir_ + "/" + e->d_name).c_str());
+    }
+    ::closedir(d);
+  }
+  if (::rmdir(pinDir_.c_str()) != 0 && errno != ENOENT) return fail(err, -errno, "rmdir " + pinDir_);
   return 0;
 }
 
