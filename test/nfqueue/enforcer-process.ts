@@ -107,6 +107,22 @@ export async function udpTool(netns: string, args: readonly string[], timeoutMs 
   return JSON.parse(r.stdout.trim().split('\n').pop()!) as Record<string, unknown>;
 }
 
+/** A TCP echo server in a namespace. */
+export async function startTcpEcho(netns: string, addr: string, port: number): Promise<{ stop(): void }> {
+  const tool = fileURLToPath(new URL('./udp-tools.mjs', import.meta.url));
+  const child = spawn('ip', ['netns', 'exec', netns, process.execPath, tool, 'tcpecho', addr, String(port)], { stdio: ['pipe', 'pipe', 'pipe'] });
+  await new Promise<void>((resolve, reject) => {
+    const t = setTimeout(() => reject(new Error('tcp echo server not ready')), 10_000);
+    child.stdout.on('data', (d: Buffer) => {
+      if (d.toString().includes('ready')) {
+        clearTimeout(t);
+        resolve();
+      }
+    });
+  });
+  return { stop: () => void (child.stdin.end(), setTimeout(() => child.kill('SIGKILL'), 2000).unref()) };
+}
+
 /** A UDP echo server that also answers each datagram a second time `lateMs` later. */
 export async function startLateEcho(netns: string, addr: string, port: number, lateMs: number): Promise<{ stop(): void }> {
   const tool = fileURLToPath(new URL('./udp-tools.mjs', import.meta.url));

@@ -7,10 +7,14 @@
  *   echo ADDR PORT LATE_MS     echo server that answers every datagram twice: at once and LATE_MS
  *                             later (a reply still in flight when its flow is cut); "ready"; exits
  *                             when stdin closes
+ *   tcpecho ADDR PORT         TCP echo server; "ready"; exits when stdin closes
+ *   tcpstream SRC DST PORT MS GAP  one TCP connection, a byte every GAP ms for MS ms, counting
+ *                             echoed bytes; prints {"sent":N,"echoes":[t_ms,...],"error":...}
  *   stream SRC DST PORT MS GAP one socket (one flow), a datagram every GAP ms for MS ms, counting
  *                             echoes; prints {"sent":N,"echoes":[t_ms,...]} (t relative to start)
  */
 import dgram from 'node:dgram';
+import net from 'node:net';
 
 const [mode, ...a] = process.argv.slice(2);
 const fam = (addr) => (addr.includes(':') ? 'udp6' : 'udp4');
@@ -62,6 +66,43 @@ if (mode === 'sink') {
   process.stdin.on('end', () => process.exit(0));
   process.stdin.on('close', () => process.exit(0));
   process.stdin.resume();
+} else if (mode === 'tcpecho') {
+  const [addr, port] = a;
+  const srv = net.createServer((c) => {
+    c.on('error', () => undefined);
+    c.on('data', (d) => c.write(d));
+  });
+  srv.listen({ host: addr, port: Number(port) }, () => process.stdout.write('ready\n'));
+  process.stdin.on('end', () => process.exit(0));
+  process.stdin.on('close', () => process.exit(0));
+  process.stdin.resume();
+} else if (mode === 'tcpstream') {
+  const [src, dst, port, ms, gap] = a;
+  const t0 = Date.now();
+  const echoes = [];
+  let sent = 0;
+  let error;
+  const c = net.connect({ host: dst, port: Number(port), localAddress: src });
+  c.on('error', (e) => (error = e.code ?? e.message));
+  c.on('data', (d) => {
+    for (let i = 0; i < d.length; i++) echoes.push(Date.now() - t0);
+  });
+  await new Promise((resolve) => {
+    const t = setInterval(() => {
+      if (Date.now() - t0 >= Number(ms)) {
+        clearInterval(t);
+        resolve();
+        return;
+      }
+      if (c.writable) {
+        c.write('x');
+        sent++;
+      }
+    }, Number(gap));
+  });
+  await new Promise((r) => setTimeout(r, 200));
+  c.destroy();
+  process.stdout.write(JSON.stringify({ sent, echoes, ...(error ? { error } : {}) }) + '\n');
 } else if (mode === 'stream') {
   const [src, dst, port, ms, gap] = a;
   const s = dgram.createSocket(fam(dst));
