@@ -38,6 +38,7 @@ const stdIo: CommandIo = {
 };
 
 const COMMON = {
+  help: { kind: 'boolean', short: 'h', help: 'this help' },
   backend: { kind: 'string', value: 'ebpf', help: 'the backend (ebpf; accepted for the CLI dispatcher)' },
   netns: { kind: 'string', value: 'PATH', help: 'network namespace of the node (default: the current one)' },
   tag: { kind: 'string', value: 'NAME', help: 'instance name under /sys/fs/bpf/palisade (default: ns<netns inode>)' },
@@ -91,6 +92,10 @@ export async function runApplyEbpf(argv: readonly string[], io: CommandIo = stdI
   try {
     f = parseArgs(argv, APPLY_FLAGS);
     checkBackend(f.backend);
+    if (f.help) {
+      io.out(`Usage: palisade apply --backend ebpf -f PATH... | --delete [flags]\n${formatFlags(APPLY_FLAGS)}\n`);
+      return 0;
+    }
     if (!f.delete && f.filename.length === 0) throw new UsageError('-f PATH... is required (or --delete)');
   } catch (e) {
     if (e instanceof UsageError) {
@@ -230,6 +235,10 @@ export async function runEnforceEbpf(argv: readonly string[], io: CommandIo = st
   try {
     f = parseArgs(argv, ENFORCE_FLAGS);
     checkBackend(f.backend);
+    if (f.help) {
+      io.out(`Usage: palisade enforce --backend ebpf -f DIR [flags]\n${formatFlags(ENFORCE_FLAGS)}\n`);
+      return 0;
+    }
     if (f.filename.length === 0) throw new UsageError('-f DIR is required');
     if (f['interfaces-ms'] !== undefined && !/^\d+$/.test(f['interfaces-ms'])) throw new UsageError('--interfaces-ms takes a number');
   } catch (e) {
@@ -266,6 +275,10 @@ export async function runStatsEbpf(argv: readonly string[], io: CommandIo = stdI
   try {
     f = parseArgs(argv, STATS_FLAGS);
     checkBackend(f.backend);
+    if (f.help) {
+      io.out(`Usage: palisade stats --backend ebpf [flags]\n${formatFlags(STATS_FLAGS)}\n`);
+      return 0;
+    }
   } catch (e) {
     if (e instanceof UsageError) {
       io.err(`palisade stats --backend ebpf: ${e.message}\n${formatFlags(STATS_FLAGS)}\n`);
