@@ -11,7 +11,7 @@
 //    BUCKET, stored contiguously in rank order. Equal hashes of different keys merge buckets; that
 //    is still correct because every candidate is checked on all five fields.
 //  - Build (TupleMerge's online insertion, in rank order): a rule goes into the first existing
-//    table it fits whose bucket has fewer than kCollisionLimit rules; otherwise a new table is made
+//    table it fits whose bucket has fewer than TupleParams::collisionLimit rules; otherwise a new table is made
 //    with a RELAXED tuple (prefix lengths rounded down, see relaxLen) so later rules can share it;
 //    if that tuple exists already (its bucket is full) the exact tuple is used, and if that is full
 //    too the bucket grows past the limit (rules that differ only in port ranges cannot be split by
