@@ -10,6 +10,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { DEFAULT_STATE_ROOT } from '../../backends/ebpf/instance.js';
 import { run } from '../harness/exec.js';
 import { TEST_PIN_ROOT } from './backend.js';
 
@@ -27,7 +28,10 @@ describe.skipIf(!isRoot)('eBPF backend: missing capabilities are named', () => {
     writeFileSync(join(dir, 'c.yaml'), 'apiVersion: v1\nkind: Namespace\nmetadata: { name: a }\n');
   });
   afterAll(() => {
-    for (const t of tags) rmSync(join(TEST_PIN_ROOT, t), { recursive: true, force: true });
+    for (const t of tags) {
+      rmSync(join(TEST_PIN_ROOT, t), { recursive: true, force: true });
+      rmSync(join(DEFAULT_STATE_ROOT, `${t}.json`), { force: true });
+    }
     if (dir) rmSync(dir, { recursive: true, force: true });
   });
 
