@@ -18,19 +18,13 @@ AddressSets::AddressSets() {
 void AddressSets::setsOf4(uint32_t addr, IdSet& out) const {
   auto host = shards4_[shardOf4(addr)]->byAddr.find(addr);
   for (uint32_t k = 0; k < host.len; ++k) out.add(host.ids[k]);
-  for (const auto& [len, table] : prefixes4_->byLen) {
-    auto hit = table.find(addr & mask4(len));
-    for (uint32_t k = 0; k < hit.len; ++k) out.add(hit.ids[k]);
-  }
+  prefixes4_->intervals.idsOf(addr, out);
 }
 
 void AddressSets::setsOf6(const Addr6& addr, IdSet& out) const {
   auto host = shards6_[shardOf6(addr)]->byAddr.find(addr);
   for (uint32_t k = 0; k < host.len; ++k) out.add(host.ids[k]);
-  for (const auto& [len, table] : prefixes6_->byLen) {
-    auto hit = table.find(and6(addr, mask6(len)));
-    for (uint32_t k = 0; k < hit.len; ++k) out.add(hit.ids[k]);
-  }
+  prefixes6_->intervals.idsOf(addr, out);
 }
 
 size_t AddressSets::bytes() const {
@@ -45,6 +39,7 @@ size_t AddressSets::bytes() const {
   }
   for (const auto& [len, t] : prefixes4_->byLen) b += t.bytes() + 64;
   for (const auto& [len, t] : prefixes6_->byLen) b += t.bytes() + 64;
+  b += prefixes4_->intervals.bytes() + prefixes6_->intervals.bytes();
   return b;
 }
 
@@ -124,6 +119,8 @@ bool AddressSets::Editor::remove6(uint32_t setId, const Addr6& a, uint8_t len) {
 }
 
 std::shared_ptr<const AddressSets> AddressSets::Editor::finish() {
+  if (ownedP4_) prefixes4().reindex();
+  if (ownedP6_) prefixes6().reindex();
   return std::make_shared<const AddressSets>(std::move(next_));
 }
 

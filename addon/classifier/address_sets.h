@@ -9,8 +9,9 @@
 // Design:
 //  - Host members (/32, /128) live in 256 SHARDS per family, chosen by a hash of the address; each
 //    shard is a flat hash map address -> sorted set ids (member_map.h). Shorter prefixes (CIDRs)
-//    live in one PrefixTable per family: a flat map per prefix length present, probed from the
-//    longest length down.
+//    live in one PrefixTable per family: a flat map per prefix length (for edits) and, derived from
+//    them at the end of each edit batch that touched one, disjoint intervals with the union of their
+//    set ids (prefix_intervals.h), so a lookup does one binary search for all CIDR members.
 //  - Copy-on-write: an AddressSets value is immutable once published. An Editor starts from a
 //    published value, shares every shard, and clones a shard (or the prefix table) the first time an
 //    edit touches it; finish() returns the new value. A batch of K host edits therefore costs
@@ -23,8 +24,9 @@
 // Invariants: every id list is sorted and unique, no empty list is stored; stored prefixes have their
 // host bits cleared; a published value is never mutated.
 //
-// Costs: setsOf() = 1 host probe + 1 probe per distinct CIDR length present + O(1) per id found
-// (IdSet, no sorting); an edit = 1 hash lookup + an insert into a short sorted vector (+ a shard clone the first
+// Costs: setsOf() = 1 host probe + 1 binary search over the CIDR intervals + O(1) per id found
+// (IdSet, no sorting); a batch touching CIDR members also pays one interval rebuild
+// (O(P log P) for P CIDR members); an edit = 1 hash lookup + an insert into a short sorted vector (+ a shard clone the first
 // time a shard is touched in one edit batch).
 //
 // Thread-safety: a published AddressSets is immutable (shared by shared_ptr); any number of
@@ -39,6 +41,7 @@
 
 #include "id_set.h"
 #include "member_map.h"
+#include "prefix_intervals.h"
 #include "types.h"
 
 namespace palisade {
@@ -57,10 +60,18 @@ struct MemberShard {
   MemberMap<A, H> byAddr;
 };
 
-template <class A, class H>
+template <class A, class H, class S>
 struct PrefixTable {
-  // prefix length -> (masked address -> set ids); iterated longest first.
+  // prefix length -> (masked address -> set ids): the source of truth for edits.
   std::map<uint8_t, MemberMap<A, H>, std::greater<uint8_t>> byLen;
+  // the same members flattened for lookups (rebuilt when an edit batch touched this table)
+  PrefixIntervals<S> intervals;
+  void reindex() {
+    std::vector<typename PrefixIntervals<S>::Prefix> ps;
+    for (const auto& [len, map] : byLen)
+      map.forEach([&](const A& key, const uint32_t* ids, uint32_t n) { ps.push_back({key, len, ids, n}); });
+    intervals = PrefixIntervals<S>::build(std::move(ps));
+  }
 };
 
 class AddressSets {
@@ -68,8 +79,8 @@ class AddressSets {
   static constexpr size_t kShards = 256;
   using Shard4 = MemberShard<uint32_t, Addr4Hash>;
   using Shard6 = MemberShard<Addr6, Addr6Hash>;
-  using Prefixes4 = PrefixTable<uint32_t, Addr4Hash>;
-  using Prefixes6 = PrefixTable<Addr6, Addr6Hash>;
+  using Prefixes4 = PrefixTable<uint32_t, Addr4Hash, Span4>;
+  using Prefixes6 = PrefixTable<Addr6, Addr6Hash, Span6>;
 
   AddressSets();
 

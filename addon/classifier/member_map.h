@@ -100,6 +100,13 @@ class MemberMap {
     }
   }
 
+  // fn(key, ids, len) for every entry
+  template <class Fn>
+  void forEach(Fn&& fn) const {
+    for (size_t i = 0; i < state_.size(); ++i)
+      if (state_[i] == kFull) fn(keys_[i], pool_.data() + off_[i], len_[i]);
+  }
+
   bool empty() const { return live_ == 0; }
   size_t size() const { return live_; }
   size_t bytes() const {
