@@ -582,38 +582,39 @@ static __always_inline int flow_key_of(__u8 family, __u8 proto, const __u8 *src,
 }
 
 /* IPv4 flows live in pal_flows4 under a 16-byte key (cheaper to hash), IPv6 in pal_flows */
-static __always_inline void flow4_key(const struct pal_flow_key *k, struct pal_flow4_key *k4) {
-  k4->proto = k->proto;
-  k4->pad = 0;
-  k4->portANet = k->portANet;
-  k4->portBNet = k->portBNet;
-  k4->pad2 = 0;
-  __builtin_memcpy(&k4->addrANet, k->addrANet, 4);
-  __builtin_memcpy(&k4->addrBNet, k->addrBNet, 4);
-}
+union pal_any_flow_key {
+  struct pal_flow_key k6;
+  struct pal_flow4_key k4;
+};
 
-static __always_inline struct pal_flow *flow_lookup(const struct pal_flow_key *k) {
-  if (k->family == 4) {
-    struct pal_flow4_key k4;
-    flow4_key(k, &k4);
-    return bpf_map_lookup_elem(&pal_flows4, &k4);
+/* canonical key in the family's form; returns 1 when src/srcPort is the A side */
+static __always_inline int any_flow_key(__u8 family, __u8 proto, const __u8 *src, const __u8 *dst, __u16 srcPortNet,
+                                        __u16 dstPortNet, union pal_any_flow_key *k) {
+  if (family == 4) {
+    __u32 sa, da;
+    __builtin_memcpy(&sa, src, 4);
+    __builtin_memcpy(&da, dst, 4);
+    int srcFirst = sa != da ? sa < da : srcPortNet <= dstPortNet;
+    k->k4.proto = proto;
+    k->k4.pad = 0;
+    k->k4.pad2 = 0;
+    k->k4.addrANet = srcFirst ? sa : da;
+    k->k4.addrBNet = srcFirst ? da : sa;
+    k->k4.portANet = srcFirst ? srcPortNet : dstPortNet;
+    k->k4.portBNet = srcFirst ? dstPortNet : srcPortNet;
+    return srcFirst;
   }
-  return bpf_map_lookup_elem(&pal_flows, k);
+  return flow_key_of(family, proto, src, dst, srcPortNet, dstPortNet, &k->k6);
 }
 
-static __always_inline void flow_insert(const struct pal_flow_key *k, const struct pal_flow *v) {
-  if (k->family == 4) {
-    struct pal_flow4_key k4;
-    flow4_key(k, &k4);
-    bpf_map_update_elem(&pal_flows4, &k4, v, BPF_ANY);
-    return;
-  }
-  bpf_map_update_elem(&pal_flows, k, v, BPF_ANY);
+static __always_inline struct pal_flow *flow_lookup(__u8 family, const union pal_any_flow_key *k) {
+  if (family == 4) return bpf_map_lookup_elem(&pal_flows4, &k->k4);
+  return bpf_map_lookup_elem(&pal_flows, &k->k6);
 }
 
-/* canonical key of the packet; returns 1 when the packet goes from A to B */
-static __always_inline int flow_key(const struct pal_pkt *p, struct pal_flow_key *k) {
-  return flow_key_of(p->family, p->proto, p->src, p->dst, p->srcPortNet, p->dstPortNet, k);
+static __always_inline void flow_insert(__u8 family, const union pal_any_flow_key *k, const struct pal_flow *v) {
+  if (family == 4) bpf_map_update_elem(&pal_flows4, &k->k4, v, BPF_ANY);
+  else bpf_map_update_elem(&pal_flows, &k->k6, v, BPF_ANY);
 }
 
 static __always_inline void emit_deny(struct __sk_buff *skb, __u32 dir, const struct pal_pkt *p,
@@ -683,16 +684,16 @@ static __always_inline int enforce(struct __sk_buff *skb, __u32 dir) {
   }
 
   __u32 okFlag = dir == PAL_DIR_EGRESS ? PAL_FLOW_EGRESS_OK : PAL_FLOW_INGRESS_OK;
-  struct pal_flow_key key;
+  union pal_any_flow_key key;
   if (p.inner.valid) {
     /* an ICMP error about a tracked flow is RELATED: it passes */
-    flow_key_of(p.family, p.inner.proto, p.inner.src, p.inner.dst, p.inner.srcPortNet, p.inner.dstPortNet, &key);
-    if (flow_lookup(&key)) {
+    any_flow_key(p.family, p.inner.proto, p.inner.src, p.inner.dst, p.inner.srcPortNet, p.inner.dstPortNet, &key);
+    if (flow_lookup(p.family, &key)) {
       stat_inc(PAL_STAT_RELATED);
       return TC_ACT_OK;
     }
   }
-  int isA = flow_key(&p, &key);
+  int isA = any_flow_key(p.family, p.proto, p.src, p.dst, p.srcPortNet, p.dstPortNet, &key);
   __u64 now = bpf_ktime_get_coarse_ns(); /* a clock read per packet matters: coarse is a memory load */
   __u64 timeout = p.proto == IPPROTO_TCP ? PAL_FLOW_TIMEOUT_TCP_NS : PAL_FLOW_TIMEOUT_OTHER_NS;
   /* a TCP SYN without ACK opens a flow: classify it without looking for an established one (a
@@ -700,7 +701,7 @@ static __always_inline int enforce(struct __sk_buff *skb, __u32 dir) {
   int syn = p.proto == IPPROTO_TCP && p.frag != PAL_FRAG_LATER && (p.tcpFlags & 0x12) == 0x02;
   struct pal_flow *f = 0;
   if (!syn) {
-    f = flow_lookup(&key);
+    f = flow_lookup(p.family, &key);
     if (f && now - f->lastSeenNs <= timeout) {
       if (f->origIsA != isA || (f->okMask & okFlag)) {
         f->lastSeenNs = now;
@@ -725,7 +726,7 @@ static __always_inline int enforce(struct __sk_buff *skb, __u32 dir) {
   stat_inc(PAL_STAT_NEW_ALLOWED);
   if (syn) {
     /* the other hook of a flow between two local pods has recorded it already: keep its bit */
-    f = flow_lookup(&key);
+    f = flow_lookup(p.family, &key);
     if (f && (now - f->lastSeenNs > timeout || f->origIsA != isA)) f = 0;
   }
   if (f) {
@@ -737,7 +738,7 @@ static __always_inline int enforce(struct __sk_buff *skb, __u32 dir) {
     nf.lastSeenNs = now;
     nf.origIsA = isA;
     nf.okMask = okFlag;
-    flow_insert(&key, &nf);
+    flow_insert(p.family, &key, &nf);
   }
 
 allowed:
