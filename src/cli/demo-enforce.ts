@@ -109,7 +109,8 @@ export async function runEnforcedDemo(cluster: Cluster, expected: Matrix, io: Io
     for (const d of denied.slice(0, shown)) io.out(`${formatDenyLine(d)}\n`);
     return wrong.length === 0 ? EXIT_OK : EXIT_MISMATCH;
   } catch (e) {
-    if (e instanceof Interrupted) return EXIT_INTERRUPTED;
+    // a terminal's Ctrl-C also reaches the probe agents and CNI plugins, which then fail the step
+    if (e instanceof Interrupted || interrupted) return EXIT_INTERRUPTED;
     io.err(`\npalisade demo: enforcing failed: ${e instanceof Error ? e.message : String(e)}\n`);
     return EXIT_INTERNAL;
   } finally {
