@@ -1,20 +1,22 @@
 /**
  * The one place that picks the engine behind `check` and `matrix`.
  *
- * Today only the reference evaluator (src/reference, the oracle) exists. `--engine native` is
- * accepted and answered with a clear notice on stderr, then the reference evaluator is used.
- * When the native classifier (src/engine, issue 6) lands, switch `native` here and make it the
- * default; every command picks up the change.
+ * Default `native`: the compiled rule set in the C++ classifier (src/engine), whose explanations
+ * are built from the classifier's decisions and are identical to the reference evaluator's (the
+ * differential tests compare them field by field). `--engine reference` asks the oracle
+ * (src/reference) directly. When the addon is not built, `native` says so on stderr and the
+ * reference answers.
  */
 import type { Cluster } from '../model/types.js';
 import type { Evaluator } from '../reference/types.js';
 import { ReferenceEvaluator } from '../reference/evaluate.js';
+import { Engine, nativeAvailable } from '../index.js';
 import { UsageError } from './args.js';
 import type { Io } from './io.js';
 
-export const ENGINES = ['reference', 'native'] as const;
+export const ENGINES = ['native', 'reference'] as const;
 export type EngineName = (typeof ENGINES)[number];
-export const DEFAULT_ENGINE: EngineName = 'reference';
+export const DEFAULT_ENGINE: EngineName = 'native';
 
 export function parseEngine(text: string | undefined): EngineName {
   if (text === undefined) return DEFAULT_ENGINE;
@@ -24,7 +26,8 @@ export function parseEngine(text: string | undefined): EngineName {
 
 export function selectEvaluator(engine: EngineName, cluster: Cluster, io: Io): Evaluator {
   if (engine === 'native') {
-    io.err('palisade: error: the native engine is not available in this build yet; using the reference evaluator\n');
+    if (nativeAvailable()) return new Engine(cluster, { classifier: 'native' });
+    io.err('palisade: notice: the native addon is not built (npm run build:native); answering with the reference evaluator\n');
   }
   return new ReferenceEvaluator(cluster);
 }

@@ -105,7 +105,7 @@ describe('palisade check: bad questions exit 2 and say why', () => {
     [['--from', 'x/a', '--to', 'y/b', '--ip-family', '6'], /no IPv6 address for x\/a and y\/b/],
     [['--from', 'x/a', '--to', 'fd00::1'], /have no address family in common/],
     [['--from', 'x/a', '--to', 'y/b', '-o', 'yaml'], /-o: "yaml" is not text or json/],
-    [['--from', 'x/a', '--to', 'y/b', '--engine', 'fast'], /--engine: "fast" is not one of reference, native/],
+    [['--from', 'x/a', '--to', 'y/b', '--engine', 'fast'], /--engine: "fast" is not one of native, reference/],
   ])('%j', async (args, msg) => {
     const r = await palisade('check', '-f', NS_BY_NAME, ...args);
     expect(r.code).toBe(2);
@@ -122,13 +122,26 @@ describe('palisade check: bad questions exit 2 and say why', () => {
 });
 
 describe('--engine', () => {
-  it('native is accepted, says clearly it is not available yet, and answers with the reference evaluator', async () => {
-    const ref = await palisade('check', '-f', NS_BY_NAME, '--from', 'x/a', '--to', 'y/b');
-    const nat = await palisade('check', '-f', NS_BY_NAME, '--from', 'x/a', '--to', 'y/b', '--engine', 'native');
-    expect(nat.code).toBe(0);
-    expect(nat.stderr).toMatch(/error: the native engine is not available in this build yet; using the reference evaluator/);
-    expect(nat.stdout).toBe(ref.stdout);
-    expect(ref.stderr).not.toMatch(/native/);
+  // Issue 6 acceptance: check and matrix use the native classifier by default, and their output is
+  // unchanged; --engine reference keeps the oracle available.
+  it('native is the default, really runs the classifier, and prints exactly what the reference prints', async () => {
+    const { Engine, nativeAvailable } = await import('../../src/index.js');
+    const { selectEvaluator, parseEngine } = await import('../../src/cli/engine.js');
+    const { safeLoadCluster } = await import('../../src/manifests/cluster.js');
+    expect(nativeAvailable()).toBe(true);
+    const chosen = selectEvaluator(parseEngine(undefined), safeLoadCluster([NS_BY_NAME]).cluster!, { out: () => {}, err: () => {} });
+    expect(chosen).toBeInstanceOf(Engine);
+    expect((chosen as InstanceType<typeof Engine>).classifier).toBe('native');
+    for (const [from, to] of [['x/a', 'y/b'], ['y/b', 'x/a'], ['x/a', 'x/a']] as const) {
+      const ref = await palisade('check', '-f', NS_BY_NAME, '--from', from, '--to', to, '--engine', 'reference');
+      const def = await palisade('check', '-f', NS_BY_NAME, '--from', from, '--to', to);
+      const nat = await palisade('check', '-f', NS_BY_NAME, '--from', from, '--to', to, '--engine', 'native', '-o', 'json');
+      const refJson = await palisade('check', '-f', NS_BY_NAME, '--from', from, '--to', to, '--engine', 'reference', '-o', 'json');
+      expect(def.code).toBe(0);
+      expect(def.stdout).toBe(ref.stdout);
+      expect(nat.stdout).toBe(refJson.stdout);
+      expect(def.stderr).not.toMatch(/native/);
+    }
   });
 });
 
