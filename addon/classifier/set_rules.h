@@ -16,11 +16,12 @@
 // BPF lowering: a (set id -> list) array map per side plus a rule array map; S and D come from the
 // membership maps.
 //
-// Invariants: rules_ sorted by rank; every rule in exactly one list; key arrays sorted, unique.
+// Invariants: every rule in exactly one list; each list is a contiguous run of rules_ sorted by
+// rank (so a walk reads memory in order); key arrays sorted, unique.
 //
 // Costs: lookup O(|S| + |D| + candidates visited) with dense ids (x log K otherwise, K = distinct set
-// ids used by rules); build O(R log R). Memory: 24 bytes per rule + 4-8 bytes per list entry +
-// 4 bytes per dense id.
+// ids used by rules); build O(R log R). Memory: 24 bytes per rule + 8 bytes per list + 4 bytes per
+// dense id.
 //
 // Thread-safety: immutable after build(); any number of concurrent readers.
 #pragma once
@@ -62,22 +63,22 @@ class SetRuleIndex {
   };
   struct Lists {
     std::vector<uint32_t> keys;    // sorted set ids
-    std::vector<uint32_t> starts;  // keys.size() + 1 offsets into items
-    std::vector<uint32_t> items;   // indexes into rules_
+    std::vector<uint32_t> starts;  // keys.size() + 1 offsets into rules_ (each list contiguous)
     // Direct index set id -> position in keys (+1; 0 = none) when ids are dense enough
     // (largest id < 16 x keys + 4096); otherwise find() binary-searches keys.
     std::vector<uint32_t> dense;
     void index();
-    const uint32_t* find(uint32_t key, uint32_t& count) const;
+    // first index into rules_ of `key`'s list (count = its length), or false
+    bool find(uint32_t key, uint32_t& start, uint32_t& count) const;
   };
 
-  uint32_t walk(const uint32_t* items, uint32_t count, const IdSet* D,
+  uint32_t walk(const Rule* rules, uint32_t count, const IdSet* D,
                 uint16_t sport, uint16_t dport, uint8_t proto, uint32_t best,
                 uint32_t minRank) const;
 
-  std::vector<Rule> rules_;
+  std::vector<Rule> rules_;  // grouped by list: the bySrc lists, the byDst lists, then anyAny
   Lists bySrc_, byDst_;
-  std::vector<uint32_t> anyAny_;
+  uint32_t anyStart_ = 0, anyCount_ = 0;
 };
 
 }  // namespace palisade
