@@ -9,7 +9,7 @@ cd "$(dirname "$0")/.."
 
 APT_PACKAGES=(build-essential cmake ninja-build pkg-config clang llvm libbpf-dev bpftool
   libnftables-dev nftables libnetfilter-queue-dev libmnl-dev iptables iproute2
-  containernetworking-plugins dpdk python3)
+  containernetworking-plugins dpdk dpdk-dev python3)
 
 missing=()
 for p in "${APT_PACKAGES[@]}"; do
