@@ -16,26 +16,17 @@
  * 2 invalid input or usage.
  */
 import { execFileSync } from 'node:child_process';
-import { safeLoadCluster } from '../../src/manifests/cluster.js';
-import { formatProblem, hasErrors } from '../../src/model/problems.js';
+import { formatProblem } from '../../src/model/problems.js';
 import type { Cluster } from '../../src/model/types.js';
 import type { InventoryChange } from '../../src/resolve/index.js';
 import { podKey } from '../../src/resolve/index.js';
 import { startEnforceLoop } from '../../src/enforce/watch.js';
 import type { Enforcer } from '../../src/enforce/backend.js';
 import { formatFlags, parseArgs, UsageError, type FlagSpecs } from '../../src/cli/args.js';
+import { checkBackend, describeFailure, loadForBackend, stdIo, type CommandIo } from '../../src/cli/backend-kit.js';
+export type { CommandIo } from '../../src/cli/backend-kit.js';
 import { EbpfEnforcer, type EbpfEnforcerOptions } from './enforcer.js';
 import { EbpfInstance } from './instance.js';
-
-export interface CommandIo {
-  out(text: string): void;
-  err(text: string): void;
-}
-
-const stdIo: CommandIo = {
-  out: (t) => void process.stdout.write(t),
-  err: (t) => void process.stderr.write(t),
-};
 
 const COMMON = {
   help: { kind: 'boolean', short: 'h', help: 'this help' },
@@ -70,28 +61,11 @@ function enforcerOptions(f: { netns?: string | undefined; tag?: string | undefin
   };
 }
 
-function checkBackend(b: string | undefined): void {
-  if (b !== undefined && b !== 'ebpf') throw new UsageError(`--backend ${b}: this command is the ebpf backend's`);
-}
-
-/** Kernel failures: one line, with the capability hint the native side computed. */
-function describeFailure(e: unknown): string {
-  const err = e as { code?: string; message?: string };
-  return `${err.code ? `${err.code}: ` : ''}${err.message ?? String(e)}`;
-}
-
-function load(paths: readonly string[], io: CommandIo): Cluster | undefined {
-  const r = safeLoadCluster(paths);
-  for (const p of r.problems) io.err(`${formatProblem(p)}\n`);
-  if (!r.cluster || hasErrors(r.problems)) return undefined;
-  return r.cluster;
-}
-
 export async function runApplyEbpf(argv: readonly string[], io: CommandIo = stdIo): Promise<number> {
   let f;
   try {
     f = parseArgs(argv, APPLY_FLAGS);
-    checkBackend(f.backend);
+    checkBackend('ebpf', f.backend);
     if (f.help) {
       io.out(`Usage: palisade apply --backend ebpf -f PATH... | --delete [flags]\n${formatFlags(APPLY_FLAGS)}\n`);
       return 0;
@@ -112,7 +86,7 @@ export async function runApplyEbpf(argv: readonly string[], io: CommandIo = stdI
       io.out(`palisade apply --delete (ebpf): detached from ${removed.length} interface(s), unpinned ${inst.pinDir}\n`);
       return 0;
     }
-    const cluster = load(f.filename, io);
+    const cluster = loadForBackend(f.filename, io);
     if (!cluster) return 2;
     enforcer = new EbpfEnforcer(enforcerOptions(f));
     const r = enforcer.applyCluster(cluster);
@@ -234,7 +208,7 @@ export async function runEnforceEbpf(argv: readonly string[], io: CommandIo = st
   let f;
   try {
     f = parseArgs(argv, ENFORCE_FLAGS);
-    checkBackend(f.backend);
+    checkBackend('ebpf', f.backend);
     if (f.help) {
       io.out(`Usage: palisade enforce --backend ebpf -f DIR [flags]\n${formatFlags(ENFORCE_FLAGS)}\n`);
       return 0;
@@ -274,7 +248,7 @@ export async function runStatsEbpf(argv: readonly string[], io: CommandIo = stdI
   let f;
   try {
     f = parseArgs(argv, STATS_FLAGS);
-    checkBackend(f.backend);
+    checkBackend('ebpf', f.backend);
     if (f.help) {
       io.out(`Usage: palisade stats --backend ebpf [flags]\n${formatFlags(STATS_FLAGS)}\n`);
       return 0;

@@ -17,26 +17,17 @@
  * logged flow (src/enforce/deny-log.ts format) on stdout.
  * Exit codes: 0 done, 1 a kernel or internal failure, 2 invalid input or usage.
  */
-import { safeLoadCluster } from '../../src/manifests/cluster.js';
-import { formatProblem, hasErrors } from '../../src/model/problems.js';
+import { formatProblem } from '../../src/model/problems.js';
 import type { Cluster } from '../../src/model/types.js';
 import { startEnforceLoop } from '../../src/enforce/watch.js';
 import { formatDenyLine } from '../../src/enforce/deny-log.js';
 import type { Enforcer } from '../../src/enforce/backend.js';
 import { formatFlags, parseArgs, UsageError, type FlagSpecs } from '../../src/cli/args.js';
+import { checkBackend, describeFailure, loadForBackend, stdIo, type CommandIo } from '../../src/cli/backend-kit.js';
+export type { CommandIo } from '../../src/cli/backend-kit.js';
 import { NftablesEnforcer } from './apply.js';
 import { inventoryChanges } from './inventory-diff.js';
 import { ruleCounters } from './stats.js';
-
-export interface CommandIo {
-  out(text: string): void;
-  err(text: string): void;
-}
-
-const stdIo: CommandIo = {
-  out: (t) => void process.stdout.write(t),
-  err: (t) => void process.stderr.write(t),
-};
 
 const COMMON = {
   backend: { kind: 'string', value: 'nftables', help: 'the backend (nftables; accepted for the CLI dispatcher)' },
@@ -58,22 +49,6 @@ const ENFORCE_FLAGS = {
 
 const STATS_FLAGS = { json: { kind: 'boolean', help: 'one JSON object per rule' }, ...COMMON } as const satisfies FlagSpecs;
 
-function checkBackend(b: string | undefined): void {
-  if (b !== undefined && b !== 'nftables') throw new UsageError(`--backend ${b}: this command is the nftables backend's`);
-}
-
-function describeFailure(e: unknown): string {
-  const err = e as { code?: string; message?: string };
-  return `${err.code ? `${err.code}: ` : ''}${err.message ?? String(e)}`.trim();
-}
-
-function load(paths: readonly string[], io: CommandIo): Cluster | undefined {
-  const r = safeLoadCluster(paths);
-  for (const p of r.problems) io.err(`${formatProblem(p)}\n`);
-  if (!r.cluster || hasErrors(r.problems)) return undefined;
-  return r.cluster;
-}
-
 function usage<S extends FlagSpecs>(io: CommandIo, command: string, specs: S, e: unknown): number {
   if (!(e instanceof UsageError)) throw e;
   io.err(`palisade ${command} --backend nftables: ${e.message}\n${formatFlags(specs)}\n`);
@@ -84,7 +59,7 @@ export async function runApplyNftables(argv: readonly string[], io: CommandIo = 
   let f;
   try {
     f = parseArgs(argv, APPLY_FLAGS);
-    checkBackend(f.backend);
+    checkBackend('nftables', f.backend);
     if (!f.delete && f.filename.length === 0) throw new UsageError('-f PATH... is required (or --delete)');
     if (f.delete && f.filename.length > 0) throw new UsageError('--delete takes no -f');
   } catch (e) {
@@ -97,7 +72,7 @@ export async function runApplyNftables(argv: readonly string[], io: CommandIo = 
       io.out('palisade apply --delete (nftables): removed table inet palisade\n');
       return 0;
     }
-    const cluster = load(f.filename, io);
+    const cluster = loadForBackend(f.filename, io);
     if (!cluster) return 2;
     const r = enforcer.applyCluster(cluster);
     io.out(`palisade apply (nftables): ${r.rules} rules in table inet palisade, one transaction of ${r.commands} commands, ${r.durationMs.toFixed(1)} ms\n`);
@@ -175,7 +150,7 @@ export async function runEnforceNftables(argv: readonly string[], io: CommandIo 
   let f;
   try {
     f = parseArgs(argv, ENFORCE_FLAGS);
-    checkBackend(f.backend);
+    checkBackend('nftables', f.backend);
     if (f.filename.length === 0) throw new UsageError('-f DIR is required');
     if (f['nflog-group'] !== undefined && !/^\d{1,5}$/.test(f['nflog-group'])) throw new UsageError('--nflog-group takes a number 0..65535');
     if (f['nflog-group'] !== undefined && Number(f['nflog-group']) > 65535) throw new UsageError('--nflog-group takes a number 0..65535');
@@ -210,7 +185,7 @@ export async function runStatsNftables(argv: readonly string[], io: CommandIo = 
   let f;
   try {
     f = parseArgs(argv, STATS_FLAGS);
-    checkBackend(f.backend);
+    checkBackend('nftables', f.backend);
   } catch (e) {
     return usage(io, 'stats', STATS_FLAGS, e);
   }
