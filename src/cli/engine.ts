@@ -8,7 +8,7 @@
  * reference answers.
  */
 import type { Cluster } from '../model/types.js';
-import type { Evaluator } from '../reference/types.js';
+import type { Evaluator } from '../model/verdict.js';
 import { ReferenceEvaluator } from '../reference/evaluate.js';
 import { Engine, nativeAvailable } from '../index.js';
 import { UsageError } from './args.js';

@@ -20,9 +20,8 @@
  */
 import { formatV4, formatV6, sameIp, type Family, type IpAddr } from '../model/ip.js';
 import type { Cluster, ClusterPolicy, Direction, NetworkPolicy, PolicySet, Tier } from '../model/types.js';
-import { InvalidFlowError } from '../reference/evaluate.js';
-import { PROTOCOLS } from '../model/types.js';
-import type { Endpoint, Evaluator, Flow, FlowVerdict } from '../reference/types.js';
+import { checkFlow, type Endpoint, type Flow } from '../model/flow.js';
+import type { Evaluator, FlowVerdict } from '../model/verdict.js';
 import { ipKey } from '../resolve/address-index.js';
 import type { InventoryChange } from '../resolve/changes.js';
 import { Resolution } from '../resolve/resolver.js';
@@ -397,15 +396,3 @@ function words6(w: Uint32Array, o: number): bigint {
   return v;
 }
 
-/** The reference's flow checks, with its error type (reference/evaluate.ts checkFlow). */
-export function checkFlow(flow: Flow): void {
-  if (flow.src.family !== flow.dst.family) {
-    throw new InvalidFlowError(`a flow is one address family: ${flow.src.text} -> ${flow.dst.text}`);
-  }
-  if (!Number.isInteger(flow.dstPort) || flow.dstPort < 1 || flow.dstPort > 65535) {
-    throw new InvalidFlowError(`dstPort must be an integer in 1..65535, got ${String(flow.dstPort)}`);
-  }
-  if (!PROTOCOLS.includes(flow.protocol)) {
-    throw new InvalidFlowError(`protocol must be one of ${PROTOCOLS.join(', ')}, got ${String(flow.protocol)}`);
-  }
-}

@@ -11,7 +11,7 @@
  */
 import { formatV4, formatV6, type Family, type IpAddr } from '../model/ip.js';
 import type { Protocol } from '../model/types.js';
-import type { Flow } from '../reference/types.js';
+import type { Flow } from '../model/flow.js';
 
 export interface FlowBatch {
   readonly family: Family;

@@ -7,7 +7,8 @@
  */
 import { describe, expect, it } from 'vitest';
 import { ReferenceEvaluator } from '../../src/reference/evaluate.js';
-import type { DirectionVerdict, Flow } from '../../src/reference/types.js';
+import type { Flow } from '../../src/model/flow.js';
+import type { DirectionVerdict } from '../../src/model/verdict.js';
 import { nfqAddon } from '../../backends/nfqueue/addon.js';
 import { compileLoopPolicy } from '../../backends/nfqueue/policy.js';
 import { addressPools, randomCluster, randomFlow, Rng } from '../engine/random-cluster.js';

@@ -6,7 +6,7 @@
  */
 import { existsSync, readFileSync, writeFileSync } from 'node:fs';
 import { describe, expect, test } from 'vitest';
-import { runCompile } from '../../src/rules/command.js';
+import { runCompile } from '../../src/cli/compile.js';
 import { loadCluster } from '../../src/manifests/cluster.js';
 import { Engine } from '../../src/engine/engine.js';
 import { dumpRules } from '../../src/rules/dump.js';
