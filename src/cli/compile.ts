@@ -3,8 +3,8 @@
  * rule set. With `--rules`, print the canonical text dump (rules/dump.ts) on stdout; without,
  * one summary line. Problems go to stderr; exit 0 success, 2 invalid input or usage, 1 internal.
  */
+import { classifierFactory } from '../engine/default-classifier.js';
 import { Engine } from '../engine/engine.js';
-import '../engine/native-backend.js';
 import { dumpRules } from '../rules/dump.js';
 import { UnsupportedRuleError } from '../rules/lower.js';
 import { parseArgs, UsageError } from './args.js';
@@ -42,7 +42,7 @@ export async function runCompile(argv: readonly string[], io: Io = processIo): P
     const started = process.hrtime.bigint();
     let engine: Engine;
     try {
-      engine = new Engine(loaded.cluster, { classifier: (flags.classifier as 'ts' | 'native' | undefined) ?? 'auto' });
+      engine = new Engine(loaded.cluster, { classifier: classifierFactory((flags.classifier as 'ts' | 'native' | undefined) ?? 'auto') });
     } catch (e) {
       if (e instanceof UnsupportedRuleError) {
         io.err(`palisade compile: error ${e.code}: ${e.message}\n`);

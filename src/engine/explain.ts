@@ -18,7 +18,7 @@ import type { OwnedEndpoint } from '../resolve/address-index.js';
 import type { Resolution } from '../resolve/resolver.js';
 import type { WalkIndex } from '../rules/notes.js';
 import type { Rule, RuleSet } from '../rules/types.js';
-import { NO_RULE } from './backend.js';
+import { NO_RULE } from './classifier.js';
 import type { Decision } from './decide.js';
 
 export interface ExplainContext {

@@ -1,5 +1,5 @@
 /**
- * Flows as typed arrays: the batch layout every classifier backend reads (no JS object per
+ * Flows as typed arrays: the batch layout every classifier reads (no JS object per
  * packet). It is the native classifier's wire layout (addon/classifier/classifier.h):
  *
  *   IPv4: 4 words per flow  [src, dst, srcPort << 16 | dstPort, protocol]
