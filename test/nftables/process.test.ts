@@ -1,9 +1,9 @@
 /**
- * `apply` as a real process in the node namespace (issue 3, "Commands": "applies in the current
- * network namespace and exits"): the stand-alone entry (backends/nftables/main.ts, compiled with
- * backends/nftables/tsconfig.build.json) run under `ip netns exec`, no --netns flag.
+ * `palisade apply --backend nftables` as a real process in the node namespace: `bin/palisade`
+ * (the one tsc build in dist/) run under `ip netns exec`, no --netns flag: it applies in the
+ * namespace it runs in and exits; --delete removes the table; invalid input exits 2.
  */
-import { existsSync, statSync, readdirSync } from 'node:fs';
+import { existsSync } from 'node:fs';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -11,38 +11,35 @@ import { run } from '../harness/exec.js';
 import { createNetns, deleteNetns } from '../harness/netns.js';
 
 const ROOT = fileURLToPath(new URL('../../', import.meta.url));
-const MAIN = join(ROOT, '.bench-tmp/nft-dist/backends/nftables/main.js');
+const BIN = join(ROOT, 'bin/palisade');
 const EXAMPLE = join(ROOT, 'examples/s11-deny-with-priorities');
 const isRoot = process.getuid?.() === 0;
-
-const newest = (dir: string): number =>
-  Math.max(...readdirSync(dir, { withFileTypes: true }).map((e) => (e.isDirectory() ? newest(join(dir, e.name)) : statSync(join(dir, e.name)).mtimeMs)));
 
 describe.skipIf(!isRoot)('palisade apply --backend nftables as a process', () => {
   const ns = `pal-proc-${process.pid}`;
   beforeAll(async () => {
-    const stale = !existsSync(MAIN) || statSync(MAIN).mtimeMs < Math.max(newest(join(ROOT, 'backends/nftables')), newest(join(ROOT, 'src')));
-    if (stale) await run(process.execPath, [join(ROOT, 'node_modules/typescript/bin/tsc'), '-p', join(ROOT, 'backends/nftables/tsconfig.build.json')], { timeoutMs: 55_000, allowFailure: true });
+    // bin/palisade runs dist/: it must be built (npm test's pretest runs scripts/setup.sh)
+    expect(existsSync(join(ROOT, 'dist/src/cli/main.js'))).toBe(true);
     await createNetns(ns);
-  }, 60_000);
+  });
   afterAll(async () => {
     await deleteNetns(ns);
   });
 
   it('applies in the namespace it runs in and exits 0; --delete removes the table', async () => {
     const rootBefore = (await run('nft', ['-j', 'list', 'ruleset'])).stdout;
-    const r = await run('ip', ['netns', 'exec', ns, process.execPath, MAIN, 'apply', '--backend', 'nftables', '-f', EXAMPLE]);
-    expect(r.stdout).toMatch(/rules in table inet palisade/);
+    const r = await run('ip', ['netns', 'exec', ns, process.execPath, BIN, 'apply', '--backend', 'nftables', '-f', EXAMPLE]);
+    expect(r.stdout).toMatch(/^palisade apply \(nftables\): \d+ rules in table inet palisade, one transaction of \d+ commands, [\d.]+ ms\n$/);
     const table = await run('ip', ['netns', 'exec', ns, 'nft', '-j', 'list', 'table', 'inet', 'palisade']);
     expect(table.stdout).toContain('"hook": "forward"');
     expect((await run('nft', ['-j', 'list', 'ruleset'])).stdout).toBe(rootBefore);
-    await run('ip', ['netns', 'exec', ns, process.execPath, MAIN, 'apply', '--backend', 'nftables', '--delete']);
+    await run('ip', ['netns', 'exec', ns, process.execPath, BIN, 'apply', '--backend', 'nftables', '--delete']);
     const gone = await run('ip', ['netns', 'exec', ns, 'nft', 'list', 'table', 'inet', 'palisade'], { allowFailure: true });
     expect(gone.exitCode).not.toBe(0);
   });
 
   it('exits 2 on invalid input', async () => {
-    const r = await run('ip', ['netns', 'exec', ns, process.execPath, MAIN, 'apply', '--backend', 'nftables', '-f', '/nonexistent/dir'], { allowFailure: true });
+    const r = await run('ip', ['netns', 'exec', ns, process.execPath, BIN, 'apply', '--backend', 'nftables', '-f', '/nonexistent/dir'], { allowFailure: true });
     expect(r.exitCode).toBe(2);
   });
 });
