@@ -66,7 +66,9 @@ export type { Rule, RuleSet, RuleAction, RuleOrigin, PortRange, DirectionTable }
 export { dumpRules } from './rules/dump.js';
 export { outgrowsRules } from './rules/inputs.js';
 export { InvalidInputError, type Problem } from './model/problems.js';
-export { InvalidFlowError, ReferenceEvaluator } from './reference/index.js';
+export { InvalidFlowError, ReferenceEvaluator, StagedEvaluator, stagedOutcome } from './reference/index.js';
+export type { StagedOutcome, StagedStep, StagedVerdict, Cause, Step } from './reference/index.js';
+export { STAGED_ANNOTATION, enforcedPolicies, withStagedInForce, stagedPolicies, stagedPredicate } from './model/staged.js';
 export type { Flow, FlowVerdict, DirectionVerdict, Endpoint, RuleRef } from './reference/types.js';
 export { parseIp, parseCidr, type IpAddr, type Cidr } from './model/ip.js';
 export type * from './model/types.js';
