@@ -57,7 +57,7 @@ export function formatDecider(d: DirectionVerdict): string {
     case 'node-local':
       return `NetworkPolicy tier: isolated, but the source is the pod's own node`;
     case 'no-match':
-      return d.passed.length > 0 ? `default after Pass (${formatRule(d.passed[d.passed.length - 1]!, d.direction)})` : 'default allow';
+      return d.passed.length > 0 ? `default, after Pass by ${formatRule(d.passed[d.passed.length - 1]!, d.direction)}` : 'default (no policy decides)';
     case 'not-a-pod':
       return 'not a pod: no policy';
     case 'loopback':
@@ -67,8 +67,8 @@ export function formatDecider(d: DirectionVerdict): string {
 
 export function formatChange(ch: VerdictChange, words: DiffWords): string {
   const dirs = ch.causes.map((c) => c.direction);
-  const was = dirs.map((d) => `${d}: ${ch.before[d].verdict} by ${formatDecider(ch.before[d])}`).join('; ');
-  const now = dirs.map((d) => `${d}: ${ch.after[d].verdict} by ${formatDecider(ch.after[d])}`).join('; ');
+  const was = dirs.map((d) => `${d} ${ch.before[d].verdict}: ${formatDecider(ch.before[d])}`).join('; ');
+  const now = dirs.map((d) => `${d} ${ch.after[d].verdict}: ${formatDecider(ch.after[d])}`).join('; ');
   return (
     `  ${ch.from} -> ${ch.to} ${ch.protocol}/${ch.port}: ${ch.before.verdict} -> ${ch.after.verdict.toUpperCase()}\n` +
     `      ${words.beforeName}: ${was}\n` +
