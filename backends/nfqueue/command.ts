@@ -29,6 +29,7 @@ import type { Cluster } from '../../src/model/types.js';
 import { nativeNfqueue, type NfqLoop, type NfqLoopStats } from '../../src/native/binding.js';
 import { DenyLog, FlowDedup } from './deny.js';
 import { Engine } from '../../src/engine/engine.js';
+import { linearClassifier } from '../../src/engine/linear-classifier.js';
 import { inventoryChanges } from './diff.js';
 import { packLoopPolicy, packMembership } from './policy.js';
 import { decodeDenyRecords } from './records.js';
@@ -207,7 +208,7 @@ export class NfqueueEnforcer implements Enforcer {
         summary = this.publishFull(engine, `${changes.length} inventory changes, rules rebuilt`);
       }
     } else {
-      engine = new Engine(cluster, { classifier: 'ts' });
+      engine = new Engine(cluster, { classifier: linearClassifier });
       summary = this.publishFull(engine, hadPolicy ? 'policies changed' : 'first load');
     }
     this.current = { engine, cluster, log: new DenyLog(engine.ruleSet, cluster) };

@@ -11,7 +11,7 @@
  * `tier` is Admin, NetworkPolicy (isolated, nothing allowed it) or Baseline.
  */
 import type { Direction, Protocol } from '../model/types.js';
-import type { PolicyTier } from '../reference/types.js';
+import type { PolicyTier } from '../model/verdict.js';
 
 export interface DenyRecord {
   readonly time: string;

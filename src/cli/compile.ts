@@ -2,15 +2,14 @@
  * `palisade compile -f PATH... [--rules] [--classifier ts|native]`: compile manifests into the
  * rule set. With `--rules`, print the canonical text dump (rules/dump.ts) on stdout; without,
  * one summary line. Problems go to stderr; exit 0 success, 2 invalid input or usage, 1 internal.
- * Dispatched by src/cli/delegate.ts (dynamic import of dist/src/rules/command.js).
  */
-import { parseArgs, UsageError } from '../cli/args.js';
-import { processIo, type Io } from '../cli/io.js';
-import { loadForCommand } from '../cli/load.js';
+import { classifierFactory } from '../engine/default-classifier.js';
 import { Engine } from '../engine/engine.js';
-import '../engine/native-backend.js';
-import { dumpRules } from './dump.js';
-import { UnsupportedRuleError } from './lower.js';
+import { dumpRules } from '../rules/dump.js';
+import { UnsupportedRuleError } from '../rules/lower.js';
+import { parseArgs, UsageError } from './args.js';
+import { processIo, type Io } from './io.js';
+import { loadForCommand } from './load.js';
 
 const FLAGS = {
   file: { kind: 'list', short: 'f', value: 'PATH...', help: 'manifest files or directories (repeatable)' },
@@ -27,7 +26,7 @@ Compile the policies and inventory into the backend-neutral rule set.
       --classifier C   ts or native (default: native when the addon is built)
 `;
 
-export async function runCompile(argv: string[], io: Io = processIo): Promise<number> {
+export async function runCompile(argv: readonly string[], io: Io = processIo): Promise<number> {
   let flags;
   try {
     flags = parseArgs(argv, FLAGS);
@@ -43,7 +42,7 @@ export async function runCompile(argv: string[], io: Io = processIo): Promise<nu
     const started = process.hrtime.bigint();
     let engine: Engine;
     try {
-      engine = new Engine(loaded.cluster, { classifier: (flags.classifier as 'ts' | 'native' | undefined) ?? 'auto' });
+      engine = new Engine(loaded.cluster, { classifier: classifierFactory((flags.classifier as 'ts' | 'native' | undefined) ?? 'auto') });
     } catch (e) {
       if (e instanceof UnsupportedRuleError) {
         io.err(`palisade compile: error ${e.code}: ${e.message}\n`);

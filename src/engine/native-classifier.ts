@@ -1,7 +1,7 @@
 /**
  * The native classifier (addon/classifier, through src/native/binding.ts: the one door to native)
- * behind the engine's ClassifierBackend interface. Importing this module registers it with the
- * engine when the addon loads; without the addon the engine uses the TS classifier.
+ * behind the engine's Classifier interface. `nativeClassifier()` is its factory, undefined when
+ * the addon does not load; `default-classifier.ts` decides when the engine uses it.
  *
  * Mapping: one NativeClassifier per direction table. A rule's subject and peer sets become the
  * set-rule address fields (egress: src = subject, dst = peer; ingress: src = peer, dst = subject;
@@ -23,8 +23,7 @@ import {
 } from '../native/binding.js';
 import type { SetDelta } from '../resolve/changes.js';
 import type { DirectionTable, RuleAction } from '../rules/types.js';
-import { NO_RULE, type ClassifierBackend } from './backend.js';
-import { registerNativeBackend } from './engine.js';
+import { NO_RULE, type Classifier, type ClassifierFactory } from './classifier.js';
 import { PROTOCOL_NUMBER, type FlowBatch } from './flow-batch.js';
 
 export const ACTION_BYTE: Record<RuleAction, number> = { accept: 1, deny: 2, pass: 3, allow: 4, 'node-local': 5, 'isolation-deny': 6 };
@@ -33,7 +32,7 @@ function edit(op: 'add' | 'remove', setId: number, c: Cidr): SetEdit {
   return { op, setId, family: c.family, addr: c.family === 4 ? Number(c.base) : c.base, prefixLen: c.prefixLen };
 }
 
-export class NativeBackend implements ClassifierBackend {
+export class NativeDirectionClassifier implements Classifier {
   readonly kind = 'native' as const;
   private readonly native = new NativeClassifier();
   private actions = new Uint8Array(0);
@@ -94,4 +93,9 @@ export class NativeBackend implements ClassifierBackend {
   }
 }
 
-if (addonLoads()) registerNativeBackend(() => new NativeBackend());
+const NATIVE: ClassifierFactory = { kind: 'native', create: () => new NativeDirectionClassifier() };
+
+/** The native classifier's factory, or undefined when the addon is not built or does not load. */
+export function nativeClassifier(): ClassifierFactory | undefined {
+  return addonLoads() ? NATIVE : undefined;
+}

@@ -1,38 +1,12 @@
 /**
- * Flows and verdicts: the question every engine answers and the shape of its explanation.
+ * Verdicts: the shape of every engine's answer and explanation (the reference evaluator, the
+ * engine's explain, the CLI's check/matrix), and the rule reference every layer names rules by.
  * The reference evaluator, the native classifier and every backend return exactly these.
+ * Plain read-only data; no I/O.
  */
-import type { IpAddr } from '../model/ip.js';
-import type { Direction, ObjectRef, Protocol } from '../model/types.js';
-
-/** A new connection (or datagram) from `src` to `dst`; both addresses of one family. */
-export interface Flow {
-  readonly src: IpAddr;
-  readonly dst: IpAddr;
-  readonly protocol: Protocol;
-  /** destination (server) port, 1..65535 */
-  readonly dstPort: number;
-  /** source port; no standard API matches on it (story S25), carried for the classifier */
-  readonly srcPort?: number;
-}
-
-/** What an address is in the inventory. */
-export type EndpointKind =
-  /** a pod that is not host-network and owns the address */
-  | 'pod'
-  /** a node address (host-network pods live here) */
-  | 'node'
-  /** anything else */
-  | 'external';
-
-export interface Endpoint {
-  readonly kind: EndpointKind;
-  readonly ip: string;
-  /** `namespace/name` of the pod (for kind `pod`, or the host-network pod chosen for a node address) */
-  readonly pod?: string;
-  /** node name (for kind `node`, or the node a pod runs on) */
-  readonly node?: string;
-}
+import type { Endpoint, Flow } from './flow.js';
+import type { IpAddr } from './ip.js';
+import type { Direction, ObjectRef } from './types.js';
 
 export type PolicyTier = 'Admin' | 'NetworkPolicy' | 'Baseline';
 export type DecidingTier = PolicyTier | 'Default';
@@ -103,3 +77,6 @@ export interface Evaluator {
   /** Describe an address: pod, node, or external. */
   endpoint(ip: IpAddr): Endpoint;
 }
+
+/** The note every evaluator attaches to a rule with a `domainNames` peer (FQDN not supported yet). */
+export const FQDN_NOTE_SUFFIX = 'domainNames peers are treated as matching nothing until FQDN support lands';

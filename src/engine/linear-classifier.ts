@@ -11,7 +11,7 @@
 import { familyBits, prefixMask, type Cidr, type Family } from '../model/ip.js';
 import type { SetDelta } from '../resolve/changes.js';
 import type { DirectionTable, Rule } from '../rules/types.js';
-import { NO_RULE, type ClassifierBackend } from './backend.js';
+import { NO_RULE, type Classifier, type ClassifierFactory } from './classifier.js';
 import { getV6, WORDS_PER_FLOW, type FlowBatch } from './flow-batch.js';
 import { PROTOCOL_NUMBER } from './flow-batch.js';
 
@@ -21,7 +21,7 @@ interface FamilyMembers {
   readonly prefixes: Map<string, { base: bigint; mask: bigint; sets: Set<number> }>;
 }
 
-export class TsClassifier implements ClassifierBackend {
+export class LinearClassifier implements Classifier {
   readonly kind = 'ts' as const;
   private rules: readonly Rule[] = [];
   /** IANA protocol number per rule (-1: any), index-aligned with `rules` */
@@ -111,3 +111,6 @@ export class TsClassifier implements ClassifierBackend {
 }
 
 const empty = (): FamilyMembers => ({ hosts: new Map(), prefixes: new Map() });
+
+/** The linear classifier's factory: always available (no addon). */
+export const linearClassifier: ClassifierFactory = { kind: 'ts', create: () => new LinearClassifier() };

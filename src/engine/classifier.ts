@@ -1,7 +1,9 @@
 /**
  * The classifier interface the engine drives: one instance per direction table. Two
- * implementations: `ts-backend.ts` (plain linear first match, the second oracle) and
- * `native-backend.ts` (the C++ classifier through src/native/binding.ts, the one door to native).
+ * implementations: `linear-classifier.ts` (plain linear first match, the second oracle) and
+ * `native-classifier.ts` (the C++ classifier through src/native/binding.ts, the one door to native).
+ * The engine is handed a `ClassifierFactory`; which one is the default is decided in one place,
+ * `default-classifier.ts`, never by importing a module for its side effect.
  *
  * Contract (both implementations, checked by the differential tests):
  * - `publishRules(table)` replaces the rules; rule order is `rule.priority` (unique per table).
@@ -19,8 +21,11 @@ import type { FlowBatch } from './flow-batch.js';
 
 export const NO_RULE = -1;
 
-export interface ClassifierBackend {
-  readonly kind: 'ts' | 'native';
+/** `ts`: the linear TypeScript classifier; `native`: the C++ classifier (addon/classifier). */
+export type ClassifierKind = 'ts' | 'native';
+
+export interface Classifier {
+  readonly kind: ClassifierKind;
   /** Replace every set's members (sets not listed become empty). */
   loadSets(sets: ReadonlyMap<number, readonly Cidr[]>): void;
   publishRules(table: DirectionTable): void;
@@ -31,4 +36,10 @@ export interface ClassifierBackend {
   lookupBatch(batch: FlowBatch, minPriority: number, out: Int32Array): void;
   /** Number of flows classified since creation (proves which path ran). */
   readonly lookups: number;
+}
+
+/** Makes the classifiers of one engine (one per direction table, and again on each rebuild). */
+export interface ClassifierFactory {
+  readonly kind: ClassifierKind;
+  create(): Classifier;
 }

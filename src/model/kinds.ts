@@ -1,3 +1,17 @@
+/**
+ * The object kinds Palisade reads, keyed by apiVersion and kind, and the raw object as loaded
+ * (before validation): the vocabulary manifests loading, validation and lint share.
+ * Plain read-only data; no I/O.
+ */
+
+/** One object as read from a manifest file, before validation. */
+export interface RawObject {
+  readonly obj: Record<string, unknown>;
+  readonly file: string;
+  /** 1-based line where the object's document (or List item) starts */
+  readonly line?: number;
+}
+
 /** The object kinds Palisade reads, keyed by apiVersion and kind. */
 export type KnownKind =
   | 'Namespace'
