@@ -22,7 +22,8 @@
  */
 import { mkdirSync, readFileSync, renameSync, writeFileSync } from 'node:fs';
 import { dirname } from 'node:path';
-import type { ApplyReport, Enforcer } from '../../src/enforce/backend.js';
+import type { Enforcer } from '../../src/enforce/backend.js';
+type ApplyReport = { readonly summary: string; readonly ms: number };
 import { startEnforceLoop } from '../../src/enforce/watch.js';
 import { formatProblem } from '../../src/model/problems.js';
 import type { Cluster } from '../../src/model/types.js';
