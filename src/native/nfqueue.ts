@@ -1,19 +1,11 @@
 /**
- * The nfqueue backend's typed view of the native addon (backends/nfqueue/native/nfqueue.h).
+ * The `nfqueue` sub-module of the addon (addon/napi/nfqueue.cc over backends/nfqueue/native:
+ * packet.h, loop.h, rule_table.h, engine_source.h), as src/native/binding.ts `nativeNfqueue()`
+ * hands it to backends/nfqueue. Types only: loading happens in binding.ts.
  *
- * The product has ONE addon, build/Release/palisade.node, whose init calls RegisterNfqueue; it is
- * reached through the one door, src/native/binding.ts `nativeModule()`. Two fallbacks, both for
- * development: a compiled copy of the sources (e.g. .bench-tmp/nfq-dist, where binding.ts's
- * relative path does not reach build/) finds the same file from the package root; and the private
- * build (build-nfq/palisade_nfq.node, `cmake -S backends/nfqueue/native -B build-nfq -G Ninja &&
- * cmake --build build-nfq`) is preferred when it is newer than the product addon (a developer
- * rebuilding only this backend). This is the only file of the backend that touches native code.
+ * Errors thrown natively carry a stable `code` (NFQ_BAD_ARGUMENT, NFQ_START_FAILED, NFQ_BAD_RULES,
+ * NFQ_NO_ENGINE).
  */
-import { existsSync, readFileSync, statSync } from 'node:fs';
-import { createRequire } from 'node:module';
-import { dirname, join } from 'node:path';
-import { fileURLToPath } from 'node:url';
-import { nativeModule } from '../../src/native/binding.js';
 
 export type ParseStatusName =
   | 'ok'
@@ -95,64 +87,9 @@ export interface NfqLoop {
   decide(packet: Uint8Array): { status: ParseStatusName; hasPolicy: boolean; allow: boolean; direction: 'egress' | 'ingress' | 'none'; ruleId: number };
 }
 
-export interface NfqAddon {
+export interface NfqueueNative {
   nfqParsePacket(bytes: Uint8Array): ParsedPacket;
   nfqParseStatuses(bytes: Uint8Array, offsets: Uint32Array): Uint8Array;
   NfqLoop: new (options: NfqLoopOptions, onDenied?: (records: Buffer) => void) => NfqLoop;
   nfqConstants: { denyRecordBytes: number; ruleBytes: number; parseStatus: ParseStatusName[] };
-}
-
-/** The package root: the nearest directory upwards with palisade's package.json (this file may run
- *  from the source tree or from a compiled copy such as .bench-tmp/). */
-function packageRoot(): string {
-  let dir = dirname(fileURLToPath(import.meta.url));
-  for (;;) {
-    const pkg = join(dir, 'package.json');
-    if (existsSync(pkg) && (JSON.parse(readFileSync(pkg, 'utf8')) as { name?: string }).name === 'palisade') return dir + '/';
-    const up = dirname(dir);
-    if (up === dir) return fileURLToPath(new URL('../../', import.meta.url));
-    dir = up;
-  }
-}
-const CANDIDATES = ['build/Release/palisade.node', 'build-nfq/palisade_nfq.node'];
-
-let cached: NfqAddon | undefined;
-
-/** Loads the addon that carries the nfqueue functions; throws NFQ_ADDON_MISSING when none does. */
-export function nfqAddon(): NfqAddon {
-  if (cached) return cached;
-  const require = createRequire(import.meta.url);
-  const tried: string[] = [];
-  const root = packageRoot();
-  // The product addon first; the private build only when it is newer (a developer's fresh edit).
-  const present = CANDIDATES.map((rel) => ({ rel, path: root + rel })).filter((c) => {
-    if (existsSync(c.path)) return true;
-    tried.push(`${c.rel} (missing)`);
-    return false;
-  });
-  const privateNewer = present.length === 2 && statSync(present[1]!.path).mtimeMs > statSync(present[0]!.path).mtimeMs;
-  if (!privateNewer) {
-    try {
-      const mod = nativeModule() as unknown as Partial<NfqAddon>;
-      if (typeof mod.NfqLoop === 'function' && typeof mod.nfqParsePacket === 'function') {
-        cached = mod as NfqAddon;
-        return cached;
-      }
-      tried.push('src/native/binding.ts nativeModule() (no nfqueue exports)');
-    } catch (e) {
-      tried.push(`src/native/binding.ts nativeModule() (${(e as Error).message})`);
-    }
-  }
-  if (privateNewer) present.reverse();
-  for (const { rel, path } of present) {
-    const mod = require(path) as Partial<NfqAddon>;
-    if (typeof mod.NfqLoop === 'function' && typeof mod.nfqParsePacket === 'function') {
-      cached = mod as NfqAddon;
-      return cached;
-    }
-    tried.push(`${rel} (no nfqueue exports)`);
-  }
-  const err = new Error(`nfqueue native code not found: ${tried.join(', ')}`) as Error & { code: string };
-  err.code = 'NFQ_ADDON_MISSING';
-  throw err;
 }

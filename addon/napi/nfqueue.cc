@@ -1,28 +1,36 @@
-// nfqueue_napi.cc: N-API glue for packet.h and loop.h (see nfqueue.h for the exported surface).
-// Worker threads never touch N-API: deny records reach JS through one ThreadSafeFunction, as a
-// packed Buffer per batch.
-#include "nfqueue.h"
-
+// nfqueue.cc: N-API glue for backends/nfqueue/native (packet.h, loop.h, rule_table.h,
+// engine_source.h); the `nfqueue` sub-module (typed in src/native/nfqueue.ts).
+//
+// Exports:
+//   nfqParsePacket(bytes: Uint8Array) -> { status, family, proto, srcPort, dstPort, icmpType,
+//       icmpCode, src: Uint8Array(16), dst: Uint8Array(16), l4Offset, firstFragment }
+//   nfqParseStatuses(bytes: Uint8Array, offsets: Uint32Array) -> Uint8Array of ParseStatus, one per
+//       packet [offsets[i], offsets[i+1]) (fuzzing and throughput tests without a JS object per packet)
+//   class NfqLoop(options, onDenied?: (records: Buffer) => void)
+//       .start() .stop() .publishRules(packed, defaultAllow) .publishEngine(...) .publishMembership(...)
+//       .decide(packet) .timeDecide(packet, n) .setPaused(b) .cutDenied() .cutReverse() .stats()
+//       .resetLatency()
+//   nfqConstants -> { denyRecordBytes, ruleBytes, parseStatus: string[] }
+// Errors thrown into JS carry a stable `code` (NFQ_BAD_ARGUMENT, NFQ_START_FAILED, NFQ_BAD_RULES,
+// NFQ_NO_ENGINE). Worker threads never touch N-API: deny records reach JS through one
+// ThreadSafeFunction, as a packed Buffer per batch.
 #include <chrono>
 #include <memory>
-#include <tuple>
 #include <string>
+#include <tuple>
 #include <vector>
 
-#include "engine_source.h"
-#include "loop.h"
-#include "packet.h"
-#include "rule_table.h"
+#include "backends/nfqueue/native/engine_source.h"
+#include "backends/nfqueue/native/loop.h"
+#include "backends/nfqueue/native/packet.h"
+#include "backends/nfqueue/native/rule_table.h"
+#include "glue.h"
+
+namespace palisade::napi {
 
 namespace {
 
 using namespace palisade::nfq;
-
-Napi::Error codedError(Napi::Env env, const char* code, const std::string& message) {
-  Napi::Error e = Napi::Error::New(env, message);
-  e.Set("code", Napi::String::New(env, code));
-  return e;
-}
 
 Napi::Value ParsePacketJs(const Napi::CallbackInfo& info) {
   Napi::Env env = info.Env();
@@ -299,15 +307,19 @@ class NfqLoopJs : public Napi::ObjectWrap<NfqLoopJs> {
 
 }  // namespace
 
-void RegisterNfqueue(Napi::Env env, Napi::Object exports) {
-  exports.Set("nfqParsePacket", Napi::Function::New(env, ParsePacketJs, "nfqParsePacket"));
-  exports.Set("nfqParseStatuses", Napi::Function::New(env, ParseStatusesJs, "nfqParseStatuses"));
-  exports.Set("NfqLoop", NfqLoopJs::Define(env));
+Napi::Object InitNfqueue(Napi::Env env) {
+  Napi::Object m = Napi::Object::New(env);
+  m.Set("nfqParsePacket", Napi::Function::New(env, ParsePacketJs, "nfqParsePacket"));
+  m.Set("nfqParseStatuses", Napi::Function::New(env, ParseStatusesJs, "nfqParseStatuses"));
+  m.Set("NfqLoop", NfqLoopJs::Define(env));
   Napi::Object c = Napi::Object::New(env);
   c.Set("denyRecordBytes", static_cast<double>(kDenyRecordBytes));
   c.Set("ruleBytes", static_cast<double>(kRuleBytes));
   Napi::Array names = Napi::Array::New(env, kParseStatusCount);
   for (int i = 0; i < kParseStatusCount; ++i) names.Set(i, parseStatusName(static_cast<ParseStatus>(i)));
   c.Set("parseStatus", names);
-  exports.Set("nfqConstants", c);
+  m.Set("nfqConstants", c);
+  return m;
 }
+
+}  // namespace palisade::napi

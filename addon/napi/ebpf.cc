@@ -1,7 +1,10 @@
 /*
- * ebpf_napi.cc: N-API glue for datapath.h. Arguments arrive as typed arrays (no object per
- * entry); native failures become JS errors with `code` (PAL_EBPF_EPERM, PAL_EBPF_ERRNO,
- * PAL_EBPF_ARG) and `errno`. No C++ exception crosses into JS except Napi::Error.
+ * ebpf.cc: N-API glue for backends/ebpf/native/datapath.h; the `ebpf` sub-module (typed in
+ * src/native/ebpf.ts): the `EbpfDatapath` class and the standalone test-run helpers
+ * (ebpfLoadStandalone, ebpfTestRunFd, ebpfCloseFd, ebpfLayout). Arguments arrive as typed arrays
+ * (no object per entry); native failures (datapath.h's negative errno + message) become JS errors
+ * with `code` (PAL_EBPF_EPERM, PAL_EBPF_ERRNO, PAL_EBPF_ARG) and `errno`. No C++ exception crosses
+ * into JS except Napi::Error.
  */
 #include <cerrno>
 #include <cstring>
@@ -9,8 +12,10 @@
 
 #include <unistd.h>
 
-#include "datapath.h"
-#include "ebpf.h"
+#include "backends/ebpf/native/datapath.h"
+#include "glue.h"
+
+namespace palisade::napi {
 
 using palisade::ebpf::AddrEntry;
 using palisade::ebpf::Datapath;
@@ -402,10 +407,14 @@ Napi::Value Layout(const Napi::CallbackInfo &info) {
 
 }  // namespace
 
-void RegisterEbpf(Napi::Env env, Napi::Object exports) {
-  exports.Set("EbpfDatapath", EbpfDatapath::Init(env));
-  exports.Set("ebpfLoadStandalone", Napi::Function::New(env, LoadStandalone));
-  exports.Set("ebpfTestRunFd", Napi::Function::New(env, TestRunFd));
-  exports.Set("ebpfCloseFd", Napi::Function::New(env, CloseFd));
-  exports.Set("ebpfLayout", Napi::Function::New(env, Layout));
+Napi::Object InitEbpf(Napi::Env env) {
+  Napi::Object m = Napi::Object::New(env);
+  m.Set("EbpfDatapath", EbpfDatapath::Init(env));
+  m.Set("ebpfLoadStandalone", Napi::Function::New(env, LoadStandalone, "ebpfLoadStandalone"));
+  m.Set("ebpfTestRunFd", Napi::Function::New(env, TestRunFd, "ebpfTestRunFd"));
+  m.Set("ebpfCloseFd", Napi::Function::New(env, CloseFd, "ebpfCloseFd"));
+  m.Set("ebpfLayout", Napi::Function::New(env, Layout, "ebpfLayout"));
+  return m;
 }
+
+}  // namespace palisade::napi

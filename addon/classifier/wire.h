@@ -1,4 +1,5 @@
-// wire.h: the packed typed-array layouts that cross the N-API door, decoded into core types.
+// wire.h: the packed typed-array layouts that cross the N-API door, decoded into core types
+// (plain C++: used by the glue, addon/napi/classifier_object.cc, and by backends/nfqueue/native).
 //
 // What: the ONE place that knows how JavaScript packs rules and set edits (src/native/binding.ts
 // writes exactly these layouts). Everything is host-order u32 words in a Uint32Array.
@@ -23,7 +24,7 @@
 #include <string>
 #include <vector>
 
-#include "../classifier/classifier.h"
+#include "classifier.h"
 
 namespace palisade::wire {
 
