@@ -16,8 +16,8 @@
  *   - may import: layer names separated by commas, or `nothing`; text in parentheses is a comment,
  *     except `(dynamic import only)` after a name: then only `import('...')` and type-only imports
  *     of that layer are allowed (so the importing code loads it on demand).
- * A unit always imports itself. Two units of one layer (two backends) may not import each other
- * unless the layer lists itself. An optional table under "### Temporary exceptions" lists
+ * A unit (a folder, or a file) always imports itself, and the folders named in one row import
+ * each other; the folders of a `dir/*` entry (two backends) do not, unless the layer lists itself. An optional table under "### Temporary exceptions" lists
  *   | file | may import | why |
  * one importing file and the files or folders it may import besides its layer's rule; such an
  * import is also left out of the cycle check, and a row nothing uses any more is reported.
@@ -282,6 +282,8 @@ interface Unit {
   /** `src/engine`, `src/index.ts`, `backends/nftables` */
   readonly unit: string;
   readonly layer: Layer;
+  /** one folder of a `dir/*` entry (those do not import each other) */
+  readonly wildcard: boolean;
 }
 
 /** The unit (folder, or single file) and layer a path belongs to; undefined = in no layer. */
@@ -296,11 +298,11 @@ function unitOf(path: string, layers: readonly Layer[]): Unit | undefined {
           const first = rest.split('/')[0]!;
           if (rest.includes('/')) {
             const unit = base + first;
-            if (!best || unit.length > best.unit.length) best = { unit, layer };
+            if (!best || unit.length > best.unit.length) best = { unit, layer, wildcard: true };
           }
         }
       } else if (path === f || path.startsWith(f + '/')) {
-        if (!best || f.length > best.unit.length) best = { unit: f, layer };
+        if (!best || f.length > best.unit.length) best = { unit: f, layer, wildcard: false };
       }
     }
   }
@@ -345,7 +347,7 @@ export function checkLayers(root: string, table: LayerTable): Report {
     if (!exception) {
       const sameLayer = to.layer === from.layer;
       const listed = from.layer.imports.has(to.layer.name);
-      if (sameLayer && !listed) {
+      if (sameLayer && !listed && (from.wildcard || to.wildcard)) {
         violations.push(`${where}: ${from.unit} imports ${imp.target}: two units of layer ${from.layer.name} may not import each other (ARCHITECTURE.md:${from.layer.line})`);
       } else if (!sameLayer && !listed) {
         const may = [...from.layer.imports].join(', ') || 'nothing';

@@ -130,7 +130,7 @@ describe('the checker', () => {
 
   test('both at once: a violation and a cycle through it are each reported', () => {
     const r = check({ ...CLEAN, 'src/model/back.ts': "import { lower } from '../rules/lower.js';\nexport const x = lower;\n" });
-    expect(r.violations).toEqual(['src/model/back.ts:1: layer model (src/model) may not import layer rules (src/rules/lower.ts); it may import: nothing (ARCHITECTURE.md:6)']);
+    expect(r.violations).toEqual(['src/model/back.ts:1: layer model (src/model) may not import layer rules (src/rules/lower.ts); it may import: nothing (ARCHITECTURE.md:7)']);
     expect(r.cycles).toEqual(['cycle between folders src/model, src/rules: src/model -> src/rules (src/model/back.ts:1); src/rules -> src/model (src/rules/lower.ts:1)']);
   });
 
@@ -144,10 +144,10 @@ describe('the checker', () => {
     });
     expect(r.violations).toEqual([
       'src/stray/x.ts: in no layer of the ARCHITECTURE.md table (add its folder to a row)',
-      'backends/a/command.ts:1: backends/a imports backends/b/apply.ts: two units of layer backends may not import each other (ARCHITECTURE.md:9)',
-      'src/cli/main.ts:1: layer cli may import layer backends by dynamic import only, and this import of backends/b/apply.ts is static (ARCHITECTURE.md:10)',
+      'src/cli/main.ts:1: layer cli may import layer backends by dynamic import only, and this import of backends/b/apply.ts is static (ARCHITECTURE.md:11)',
       "src/cli/main.ts:2: import './args.js' runs a module for its side effect (registration by import); import what you use",
       'src/engine/dyn.ts:1: import(p) is not a literal path; the layer rules cannot be checked',
+      'backends/a/command.ts:1: backends/a imports backends/b/apply.ts: two units of layer backends may not import each other (ARCHITECTURE.md:10)',
       'ARCHITECTURE.md:17: the exception for backends/a/command.ts -> src/cli/args.ts is no longer used; delete the row',
     ]);
   });
@@ -155,7 +155,7 @@ describe('the checker', () => {
   test('the exception allows exactly its file and target', () => {
     const r = check({ ...CLEAN, 'backends/b/apply.ts': "import { parse } from '../../src/cli/args.js';\nexport const apply = parse;\n" });
     expect(r.violations).toEqual([
-      'backends/b/apply.ts:1: layer backends (backends/b) may not import layer cli (src/cli/args.ts); it may import: model, rules, engine (ARCHITECTURE.md:9)',
+      'backends/b/apply.ts:1: layer backends (backends/b) may not import layer cli (src/cli/args.ts); it may import: model, rules, engine (ARCHITECTURE.md:10)',
     ]);
   });
 
@@ -163,7 +163,7 @@ describe('the checker', () => {
     const bad = TABLE.replace('| `rules` | `src/rules` | model |', '| `rules` | `src/rules` | model, engine, modle |');
     const t = parseLayerTable(bad);
     expect(t.problems).toEqual([
-      'ARCHITECTURE.md:7: layer rules may import "modle", which is no layer of the table',
+      'ARCHITECTURE.md:8: layer rules may import "modle", which is no layer of the table',
       'ARCHITECTURE.md: the table itself has a cycle: engine -> rules -> engine',
     ]);
   });
