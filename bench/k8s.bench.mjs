@@ -134,7 +134,7 @@ const singleNs = lat('engine.lookup (single flow)') * 1e6;
 // and (a) all its rules, (b) a single rule: (b) is the cost of the two set-membership lookups.
 let split = null;
 if (classifier === 'native') {
-  const { NativeBackend } = await import(new URL('engine/native-backend.js', dist).href);
+  const { NativeDirectionClassifier } = await import(new URL('engine/native-classifier.js', dist).href);
   const res = engine.resolution;
   const egress = rs.egress;
   const used = new Set(egress.rules.flatMap((x) => (x.peer === null ? [x.subject] : [x.subject, x.peer])));
@@ -142,7 +142,7 @@ if (classifier === 'native') {
   const ids = new Int32Array(N);
   const hostsOnly = new Map([...sets].map(([id, cs]) => [id, cs.filter((c) => c.prefixLen === (c.family === 4 ? 32 : 128))]));
   const time = (rules, members = sets) => {
-    const b = new NativeBackend();
+    const b = new NativeDirectionClassifier();
     b.loadSets(members);
     b.publishRules({ ...egress, rules });
     b.lookupBatch(batch, 0, ids);

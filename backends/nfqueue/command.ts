@@ -22,13 +22,15 @@
  */
 import { mkdirSync, readFileSync, renameSync, writeFileSync } from 'node:fs';
 import { dirname } from 'node:path';
-import type { ApplyReport, Enforcer } from '../../src/enforce/backend.js';
+import type { Enforcer } from '../../src/enforce/backend.js';
+type ApplyReport = { readonly summary: string; readonly ms: number };
 import { startEnforceLoop } from '../../src/enforce/watch.js';
 import { formatProblem } from '../../src/model/problems.js';
 import type { Cluster } from '../../src/model/types.js';
-import { nfqAddon, type NfqLoop, type NfqLoopStats } from './addon.js';
+import { nativeNfqueue, type NfqLoop, type NfqLoopStats } from '../../src/native/binding.js';
 import { DenyLog, FlowDedup } from './deny.js';
 import { Engine } from '../../src/engine/engine.js';
+import { linearClassifier } from '../../src/engine/linear-classifier.js';
 import { inventoryChanges } from './diff.js';
 import { packLoopPolicy, packMembership } from './policy.js';
 import { decodeDenyRecords } from './records.js';
@@ -207,7 +209,7 @@ export class NfqueueEnforcer implements Enforcer {
         summary = this.publishFull(engine, `${changes.length} inventory changes, rules rebuilt`);
       }
     } else {
-      engine = new Engine(cluster, { classifier: 'ts' });
+      engine = new Engine(cluster, { classifier: linearClassifier });
       summary = this.publishFull(engine, hadPolicy ? 'policies changed' : 'first load');
     }
     this.current = { engine, cluster, log: new DenyLog(engine.ruleSet, cluster) };
@@ -275,7 +277,7 @@ export async function runEnforceNfqueue(argv: readonly string[]): Promise<number
   const deniedByRule = new Map<string, number>();
   const dedup = new FlowDedup();
   let enforcer: NfqueueEnforcer | undefined;
-  const { NfqLoop } = nfqAddon();
+  const { NfqLoop } = nativeNfqueue();
   const loop = new NfqLoop({ queues, acceptMark: o.acceptMark, failOpen: o.failOpen, logDenied: true }, (buf) => {
     for (const d of decodeDenyRecords(buf)) {
       const key = d.reason === 'policy' ? (enforcer?.ruleKey(d.ruleId) ?? 'default') : d.reason;

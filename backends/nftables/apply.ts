@@ -22,7 +22,7 @@ import { podKey } from '../../src/resolve/index.js';
 import { Resolution, type InventoryChange, type SetDelta, type SetId } from '../../src/resolve/index.js';
 import { lower } from '../../src/rules/lower.js';
 import type { RuleSet } from '../../src/rules/types.js';
-import { loadNftNative, type NftErrorFields, type NftNative } from './native.js';
+import { nativeNftables, type NftErrorFields, type NftNative } from '../../src/native/binding.js';
 import type { NftDocument } from './nft-json.js';
 import { outgrowsRules } from '../../src/rules/inputs.js';
 import { denyRecord } from './deny-log.js';
@@ -58,7 +58,7 @@ export class NftablesEnforcer {
   private nflogFd: number | undefined;
 
   constructor(private readonly opts: NftablesOptions = {}) {
-    this.native = opts.native ?? loadNftNative();
+    this.native = opts.native ?? nativeNftables();
   }
 
   /** The rule set in force (undefined before the first successful apply). */

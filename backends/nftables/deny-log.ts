@@ -12,7 +12,7 @@ import type { Direction, Protocol } from '../../src/model/types.js';
 import type { DenyRecord } from '../../src/enforce/deny-log.js';
 import type { Resolution } from '../../src/resolve/index.js';
 import type { RuleSet } from '../../src/rules/types.js';
-import type { NflogPacket } from './native.js';
+import type { NflogPacket } from '../../src/native/binding.js';
 import { DENY_LOG_PREFIX } from './render.js';
 
 const PROTO: Record<number, Protocol | 'ICMP' | 'ICMPv6'> = { 6: 'TCP', 17: 'UDP', 132: 'SCTP', 1: 'ICMP', 58: 'ICMPv6' };

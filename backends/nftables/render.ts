@@ -39,7 +39,7 @@
 import type { Cidr } from '../../src/model/ip.js';
 import type { SetDelta, SetId } from '../../src/resolve/index.js';
 import type { Direction } from '../../src/model/types.js';
-import type { PolicyTier } from '../../src/reference/types.js';
+import type { PolicyTier } from '../../src/model/verdict.js';
 import { ALL_PORTS, type Rule, type RuleSet } from '../../src/rules/types.js';
 import { disjointMembers, elementOf, isHost } from './elements.js';
 import {

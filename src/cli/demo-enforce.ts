@@ -13,7 +13,7 @@
  * every step being bounded in time).
  * Cost: ~2-4 s for the built-in example (4 pods, 3 ports).
  */
-import { NftablesEnforcer } from '../../backends/nftables/apply.js';
+import type { NftablesEnforcer } from '../../backends/nftables/apply.js';
 import { formatDenyLine, type DenyRecord } from '../enforce/deny-log.js';
 import { matrixCells, type Matrix } from '../matrix/index.js';
 import { parseIp } from '../model/ip.js';
@@ -75,7 +75,9 @@ export async function runEnforcedDemo(cluster: Cluster, expected: Matrix, io: Io
     io.out(`done (${seconds(performance.now() - t0)}; namespaces ${topo.nodeNs.replace(/-node$/, '')}-*)\n`);
     step();
 
-    enforcer = new NftablesEnforcer({ netnsPath: topo.nodeNetnsPath, denyLog: { group: opts.nflogGroup ?? 100 } });
+    // loaded here, not at the top: the CLI reaches kernel backends by dynamic import only
+    const nftables = await import('../../backends/nftables/apply.js');
+    enforcer = new nftables.NftablesEnforcer({ netnsPath: topo.nodeNetnsPath, denyLog: { group: opts.nflogGroup ?? 100 } });
     enforcer.drainDenied(); // bind the NFLOG group before the first packet
     const r = enforcer.applyCluster(cluster);
     io.out(`Enforcing with nftables in the node namespace: ${r.rules} rules in table inet palisade, one transaction of ${r.commands} commands (${r.durationMs.toFixed(1)} ms)\n`);

@@ -7,7 +7,7 @@
 import type { ChangeGroup, MatrixDiff, VerdictChange } from '../diff/compute.js';
 import { formatObject } from '../model/problems.js';
 import type { Cause, Step } from '../reference/cause.js';
-import type { DirectionVerdict } from '../reference/types.js';
+import type { DirectionVerdict } from '../model/verdict.js';
 import { formatRule } from './explain-text.js';
 
 /** Words for the two sides: `-f BEFORE -f AFTER`, or enforced vs staged. */

@@ -12,7 +12,7 @@ import { computeMatrix, matrixEndpoints, type Matrix, type MatrixQuery } from '.
 import type { IpAddr } from '../model/ip.js';
 import { hasStaged, stagedPredicate, withStagedInForce } from '../model/staged.js';
 import type { Cluster } from '../model/types.js';
-import type { Evaluator } from '../reference/types.js';
+import type { Evaluator } from '../model/verdict.js';
 import { formatFlags, parseArgs, parsePortList, UsageError } from './args.js';
 import { FILE_WORDS, formatDiffText, STAGED_WORDS, type DiffWords } from './diff-text.js';
 import { parseEngine, selectEvaluator, type EngineName } from './engine.js';

@@ -8,9 +8,10 @@
  * reference answers.
  */
 import type { Cluster } from '../model/types.js';
-import type { Evaluator } from '../reference/types.js';
+import type { Evaluator } from '../model/verdict.js';
 import { ReferenceEvaluator } from '../reference/evaluate.js';
-import { Engine, nativeAvailable } from '../index.js';
+import { nativeClassifier } from '../engine/native-classifier.js';
+import { Engine } from '../engine/engine.js';
 import { UsageError } from './args.js';
 import type { Io } from './io.js';
 
@@ -26,7 +27,8 @@ export function parseEngine(text: string | undefined): EngineName {
 
 export function selectEvaluator(engine: EngineName, cluster: Cluster, io: Io): Evaluator {
   if (engine === 'native') {
-    if (nativeAvailable()) return new Engine(cluster, { classifier: 'native' });
+    const native = nativeClassifier();
+    if (native) return new Engine(cluster, { classifier: native });
     io.err('palisade: notice: the native addon is not built (npm run build:native); answering with the reference evaluator\n');
   }
   return new ReferenceEvaluator(cluster);

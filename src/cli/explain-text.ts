@@ -5,7 +5,8 @@
  * Pure.
  */
 import { formatObject } from '../model/problems.js';
-import type { DirectionVerdict, Endpoint, FlowVerdict, RuleRef } from '../reference/types.js';
+import type { Endpoint } from '../model/flow.js';
+import type { DirectionVerdict, FlowVerdict, RuleRef } from '../model/verdict.js';
 
 export function formatEndpoint(e: Endpoint): string {
   switch (e.kind) {

@@ -10,7 +10,7 @@ import type { CellMark, CellView, EndpointView, GridView, PageModel } from '../h
 import type { Matrix, MatrixCell } from '../matrix/compute.js';
 import type { MatrixEndpoint } from '../matrix/endpoints.js';
 import { parseIp, type IpAddr } from '../model/ip.js';
-import type { Evaluator, FlowVerdict } from '../reference/types.js';
+import type { Evaluator, FlowVerdict } from '../model/verdict.js';
 import { formatCause, formatChange, type DiffWords } from './diff-text.js';
 import { formatFlowVerdict } from './explain-text.js';
 

@@ -7,7 +7,8 @@
 import { UsageError } from './args.js';
 import { runBackendVerb } from './backend.js';
 import { runCheck } from './check.js';
-import { CLASSBENCH, COMPILE, runDelegate } from './delegate.js';
+import { runClassbench } from './classbench.js';
+import { runCompile } from './compile.js';
 import { runDemo } from './demo.js';
 import { runDiff } from './diff.js';
 import { runExplain } from './explain.js';
@@ -27,8 +28,8 @@ const COMMANDS: Readonly<Record<string, { run: Command; summary: string }>> = {
   validate: { run: runValidate, summary: 'every problem in the manifests (exit 2 if any error), plus lint warnings' },
   lint: { run: runLint, summary: 'surprising defaults and likely mistakes' },
   demo: { run: runDemo, summary: 'a built-in example: its matrix and one explained flow (npm start)' },
-  compile: { run: (argv, io) => runDelegate(COMPILE, argv, io), summary: 'compile policies into the rule set (--rules prints it)' },
-  classbench: { run: (argv, io) => runDelegate(CLASSBENCH, argv, io), summary: 'classify a ClassBench trace against a rule file' },
+  compile: { run: (argv, io) => runCompile(argv, io), summary: 'compile policies into the rule set (--rules prints it)' },
+  classbench: { run: (argv, io) => runClassbench(argv, io), summary: 'classify a ClassBench trace against a rule file' },
   apply: { run: (argv, io) => runBackendVerb('apply', argv, io), summary: 'enforce in this network namespace and exit (--backend nftables|ebpf; --delete removes)' },
   enforce: { run: (argv, io) => runBackendVerb('enforce', argv, io), summary: 'stay running: watch -f DIR and apply each change (--backend nftables|ebpf|nfqueue)' },
   stats: { run: (argv, io) => runBackendVerb('stats', argv, io), summary: 'per-rule counters of what a backend has installed' },

@@ -108,13 +108,10 @@ export async function startServe(o: ServeOptions): Promise<RunningServer> {
     debounceMs: o.debounceMs ?? 150,
     pollMs: o.pollMs ?? 700,
     enforcer: {
-      name: 'html',
       apply: async (cluster) => {
         state.cluster = cluster;
         return { summary: 'pages', ms: 0 };
       },
-      remove: async () => {},
-      close: async () => {},
     },
     onEvent: (e) => {
       state.generation++;

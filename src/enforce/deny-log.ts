@@ -8,10 +8,11 @@
  *    "rule":"deny-from-x","ruleIndex":1}
  *
  * `policy` is `Kind/name` or `Kind/namespace/name`; `rule` is the rule's name when it has one;
- * `tier` is Admin, NetworkPolicy (isolated, nothing allowed it) or Baseline.
+ * `tier` is Admin, NetworkPolicy (isolated, nothing allowed it) or Baseline. deny-record.ts builds
+ * the record for every backend.
  */
 import type { Direction, Protocol } from '../model/types.js';
-import type { PolicyTier } from '../reference/types.js';
+import type { PolicyTier } from '../model/verdict.js';
 
 export interface DenyRecord {
   readonly time: string;
@@ -27,6 +28,8 @@ export interface DenyRecord {
   readonly policy: string;
   readonly rule?: string;
   readonly ruleIndex?: number;
+  /** isolation denies: every NetworkPolicy isolating the pod in this direction, by name */
+  readonly isolatedBy?: readonly string[];
 }
 
 /** Field order is fixed so that lines are stable and greppable. */
@@ -45,6 +48,7 @@ export function formatDenyLine(r: DenyRecord): string {
     policy: r.policy,
     ...(r.rule !== undefined ? { rule: r.rule } : {}),
     ...(r.ruleIndex !== undefined ? { ruleIndex: r.ruleIndex } : {}),
+    ...(r.isolatedBy !== undefined ? { isolatedBy: r.isolatedBy } : {}),
   };
   return JSON.stringify(ordered);
 }

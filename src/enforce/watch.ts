@@ -14,16 +14,23 @@ import { safeLoadCluster } from '../manifests/cluster.js';
 import { listManifestFiles } from '../manifests/load.js';
 import type { Problem } from '../model/problems.js';
 import type { Cluster } from '../model/types.js';
-import type { ApplyReport, Enforcer } from './backend.js';
+/** What the loop applies each valid load to (an Enforcement, or a test double of it). */
+export interface ApplyTarget {
+  apply(cluster: Cluster): Promise<LoopReport>;
+}
+export interface LoopReport {
+  readonly summary: string;
+  readonly ms: number;
+}
 
 export type EnforceEvent =
-  | { readonly type: 'applied'; readonly generation: number; readonly report: ApplyReport; readonly warnings: readonly Problem[] }
+  | { readonly type: 'applied'; readonly generation: number; readonly report: LoopReport; readonly warnings: readonly Problem[] }
   | { readonly type: 'rejected'; readonly problems: readonly Problem[] }
   | { readonly type: 'apply-failed'; readonly error: Error };
 
 export interface EnforceLoopOptions {
   readonly paths: readonly string[];
-  readonly enforcer: Enforcer;
+  readonly enforcer: ApplyTarget;
   readonly onEvent: (e: EnforceEvent) => void;
   /** coalescing delay after a change, ms (default 100) */
   readonly debounceMs?: number;

@@ -7,7 +7,7 @@
  */
 import type { Family } from '../model/ip.js';
 import type { DirectionTable, Rule } from '../rules/types.js';
-import { NO_RULE, type ClassifierBackend } from './backend.js';
+import { NO_RULE, type Classifier } from './classifier.js';
 
 export interface Decision {
   /** the deciding rule id, or -1 (default allow) */
@@ -17,7 +17,7 @@ export interface Decision {
 }
 
 export function decide(
-  backend: ClassifierBackend,
+  classifier: Classifier,
   table: DirectionTable,
   rules: readonly Rule[],
   family: Family,
@@ -31,7 +31,7 @@ export function decide(
 ): Decision {
   let min = minPriority;
   for (;;) {
-    const id = backend.lookup(family, src, dst, protocol, srcPort, dstPort, min);
+    const id = classifier.lookup(family, src, dst, protocol, srcPort, dstPort, min);
     if (id === NO_RULE) return { ruleId: NO_RULE, passed };
     const r = rules[id] as Rule;
     if (r.action !== 'pass') return { ruleId: id, passed };

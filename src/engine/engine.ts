@@ -4,7 +4,7 @@
  * changes, and able to explain any answer exactly as the reference evaluator would.
  *
  * Data flow: Cluster -> Resolution (address sets, resolve/) -> RuleSet (rules/lower.ts) ->
- * two ClassifierBackends (egress, ingress) -> lookup / lookupBatch / explain.
+ * two Classifiers (egress, ingress) -> lookup / lookupBatch / explain.
  *
  * Invariants:
  * - After any sequence of `update` calls, every answer equals that of an Engine compiled fresh
@@ -23,9 +23,8 @@
 import { formatV4, formatV6, sameIp, type Family, type IpAddr } from '../model/ip.js';
 import { enforcedPolicies } from '../model/staged.js';
 import type { Cluster, ClusterPolicy, Direction, NetworkPolicy, PolicySet, Tier } from '../model/types.js';
-import { InvalidFlowError } from '../reference/evaluate.js';
-import { PROTOCOLS } from '../model/types.js';
-import type { Endpoint, Evaluator, Flow, FlowVerdict } from '../reference/types.js';
+import { checkFlow, type Endpoint, type Flow } from '../model/flow.js';
+import type { Evaluator, FlowVerdict } from '../model/verdict.js';
 import { ipKey } from '../resolve/address-index.js';
 import type { InventoryChange } from '../resolve/changes.js';
 import { Resolution } from '../resolve/resolver.js';
@@ -33,18 +32,19 @@ import { outgrowsRules } from '../rules/inputs.js';
 import { lower } from '../rules/lower.js';
 import { walkIndex, type WalkIndex } from '../rules/notes.js';
 import { isAllow, type Rule, type RuleSet } from '../rules/types.js';
-import { NO_RULE, type ClassifierBackend } from './backend.js';
+import { NO_RULE, type Classifier, type ClassifierFactory, type ClassifierKind } from './classifier.js';
 import type { EngineChange, PolicyChange, UpdateResult } from './changes.js';
 import { decide, type Decision } from './decide.js';
 import { explainFlow, type ExplainContext } from './explain.js';
 import { PROTOCOL_NUMBER, WORDS_PER_FLOW, type FlowBatch } from './flow-batch.js';
-import { TsClassifier } from './ts-backend.js';
-
-export type ClassifierKind = 'ts' | 'native';
 
 export interface EngineOptions {
-  /** which classifier answers lookups; default: native when the addon is built, else ts */
-  readonly classifier?: ClassifierKind | 'auto';
+  /**
+   * Makes the classifiers that answer lookups. Required: the Engine has no default of its own
+   * (`compile()` picks one in src/engine/default-classifier.ts), so an Engine can never end up
+   * on a slower classifier because some module was not imported.
+   */
+  readonly classifier: ClassifierFactory;
   /** the reference's `nodeLocalIngress` (default true): an isolated pod accepts traffic from its own node */
   readonly nodeLocalIngress?: boolean;
 }
@@ -71,18 +71,10 @@ export interface BatchResult {
   readonly ingressRule: Int32Array;
 }
 
-/** Makes a classifier; the native one is registered by `native-backend.ts` when the addon loads. */
-export type BackendFactory = () => ClassifierBackend;
-let nativeFactory: BackendFactory | undefined;
-export function registerNativeBackend(f: BackendFactory | undefined): void {
-  nativeFactory = f;
-}
-export const nativeAvailable = (): boolean => nativeFactory !== undefined;
-
 interface Compiled {
   readonly resolution: Resolution;
   readonly ruleSet: RuleSet;
-  readonly backends: Record<Direction, ClassifierBackend>;
+  readonly classifiers: Record<Direction, Classifier>;
   /** per rule id: CODE_ALLOW, CODE_DENY, CODE_PASS_ADMIN or CODE_PASS_BASELINE */
   readonly codes: Uint8Array;
   /** the sets each direction's rules use (each classifier holds only those) */
@@ -99,17 +91,20 @@ export class Engine implements Evaluator {
   private versionCount = 0;
   private rebuildCount = 0;
   readonly classifier: ClassifierKind;
+  private readonly factory: ClassifierFactory;
   private readonly nodeLocalIngress: boolean;
 
   /** Use `compile()` from the package entry point; this is its implementation. */
-  constructor(cluster: Cluster, options: EngineOptions = {}) {
-    const wanted = options.classifier ?? 'auto';
-    if (wanted === 'native' && !nativeFactory) {
-      throw Object.assign(new Error('PAL_NATIVE_MISSING: the native classifier is not available (build it with npm run build:native)'), {
-        code: 'PAL_NATIVE_MISSING',
+  constructor(cluster: Cluster, options: EngineOptions) {
+    // Checked at run time too: a JavaScript caller gets no compiler error for a missing option.
+    const factory = (options as Partial<EngineOptions> | undefined)?.classifier;
+    if (typeof factory?.create !== 'function') {
+      throw Object.assign(new TypeError('PAL_ENGINE_NO_CLASSIFIER: new Engine(cluster, { classifier }) needs a classifier factory; use compile() for the default'), {
+        code: 'PAL_ENGINE_NO_CLASSIFIER',
       });
     }
-    this.classifier = wanted === 'ts' || (wanted === 'auto' && !nativeFactory) ? 'ts' : 'native';
+    this.factory = factory;
+    this.classifier = factory.kind;
     this.nodeLocalIngress = options.nodeLocalIngress ?? true;
     this.networkPolicies = [...cluster.networkPolicies];
     this.clusterPolicies = [...cluster.clusterPolicies];
@@ -138,12 +133,12 @@ export class Engine implements Evaluator {
   lookupBatch(batch: FlowBatch, out?: BatchResult): BatchResult {
     const n = batch.count;
     const res = out ?? { verdict: new Uint8Array(n), egressRule: new Int32Array(n), ingressRule: new Int32Array(n) };
-    const { backends, ruleSet, codes } = this.c;
+    const { classifiers, ruleSet, codes } = this.c;
     const w = WORDS_PER_FLOW[batch.family];
     const words = batch.words;
     for (const d of ['egress', 'ingress'] as const) {
       const ids = d === 'egress' ? res.egressRule : res.ingressRule;
-      backends[d].lookupBatch(batch, 0, ids);
+      classifiers[d].lookupBatch(batch, 0, ids);
       // Pass: an Admin Pass continues at the NetworkPolicy tier (one more batch for those flows
       // only); a Baseline Pass ends at the default allow.
       let passes = 0;
@@ -159,7 +154,7 @@ export class Engine implements Evaluator {
       const sub = new Uint32Array(passes * w);
       for (let j = 0; j < passes; j++) sub.set(words.subarray((at[j] as number) * w, (at[j] as number) * w + w), j * w);
       const subIds = new Int32Array(passes);
-      backends[d].lookupBatch({ family: batch.family, count: passes, words: sub }, ruleSet[d].tierStart.NetworkPolicy, subIds);
+      classifiers[d].lookupBatch({ family: batch.family, count: passes, words: sub }, ruleSet[d].tierStart.NetworkPolicy, subIds);
       for (let j = 0; j < passes; j++) {
         const id = subIds[j] as number;
         ids[at[j] as number] = id >= 0 && codes[id] === CODE_PASS_BASELINE ? NO_RULE : id;
@@ -233,7 +228,7 @@ export class Engine implements Evaluator {
 
   /** Lookups the classifiers answered since compile (both directions; proves which path ran). */
   get classifierLookups(): number {
-    return this.c.backends.egress.lookups + this.c.backends.ingress.lookups;
+    return this.c.classifiers.egress.lookups + this.c.classifiers.ingress.lookups;
   }
 
   /** Changes applied so far, and how many of them rebuilt the rule set. */
@@ -277,7 +272,7 @@ export class Engine implements Evaluator {
     }
     for (const d of ['egress', 'ingress'] as const) {
       const mine = deltas.filter((x) => this.c.used[d].has(x.set));
-      if (mine.length > 0) this.c.backends[d].applySetEdits(mine);
+      if (mine.length > 0) this.c.classifiers[d].applySetEdits(mine);
     }
     return { rebuilt: false, deltas, version: this.versionCount };
   }
@@ -289,8 +284,7 @@ export class Engine implements Evaluator {
     const cluster = enforcedPolicies(given);
     const resolution = new Resolution(cluster, cluster.networkPolicies);
     const ruleSet = lower(cluster, resolution, { nodeLocalIngress: this.nodeLocalIngress, prefixSets: 'per-prefix' });
-    const make = (): ClassifierBackend => (this.classifier === 'native' ? (nativeFactory as BackendFactory)() : new TsClassifier());
-    const backends = { egress: make(), ingress: make() };
+    const classifiers = { egress: this.factory.create(), ingress: this.factory.create() };
     const used = { egress: new Set<number>(), ingress: new Set<number>() };
     for (const d of ['egress', 'ingress'] as const) {
       for (const r of ruleSet[d].rules) {
@@ -299,8 +293,8 @@ export class Engine implements Evaluator {
       }
       const sets = new Map<number, ReturnType<Resolution['prefixes']>>();
       for (const id of used[d]) sets.set(id, resolution.unorderedPrefixes(id));
-      backends[d].loadSets(sets);
-      backends[d].publishRules(ruleSet[d]);
+      classifiers[d].loadSets(sets);
+      classifiers[d].publishRules(ruleSet[d]);
     }
     const policies: PolicySet = cluster;
     const walks = {
@@ -310,7 +304,7 @@ export class Engine implements Evaluator {
     const codes = Uint8Array.from(ruleSet.rules, (r) =>
       r.action === 'pass' ? (r.tier === 'Admin' ? CODE_PASS_ADMIN : CODE_PASS_BASELINE) : isAllow(r.action) ? CODE_ALLOW : CODE_DENY,
     );
-    return { resolution, ruleSet, backends, used, walks, codes };
+    return { resolution, ruleSet, classifiers, used, walks, codes };
   }
 
   private rebuild(): void {
@@ -344,7 +338,7 @@ export class Engine implements Evaluator {
   private decide(direction: Direction, flow: Flow): Decision {
     const table = this.c.ruleSet[direction];
     return decide(
-      this.c.backends[direction],
+      this.c.classifiers[direction],
       table,
       this.c.ruleSet.rules,
       flow.src.family,
@@ -402,15 +396,3 @@ function words6(w: Uint32Array, o: number): bigint {
   return v;
 }
 
-/** The reference's flow checks, with its error type (reference/evaluate.ts checkFlow). */
-export function checkFlow(flow: Flow): void {
-  if (flow.src.family !== flow.dst.family) {
-    throw new InvalidFlowError(`a flow is one address family: ${flow.src.text} -> ${flow.dst.text}`);
-  }
-  if (!Number.isInteger(flow.dstPort) || flow.dstPort < 1 || flow.dstPort > 65535) {
-    throw new InvalidFlowError(`dstPort must be an integer in 1..65535, got ${String(flow.dstPort)}`);
-  }
-  if (!PROTOCOLS.includes(flow.protocol)) {
-    throw new InvalidFlowError(`protocol must be one of ${PROTOCOLS.join(', ')}, got ${String(flow.protocol)}`);
-  }
-}

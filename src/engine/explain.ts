@@ -12,12 +12,13 @@
  */
 import { selects } from '../model/labels.js';
 import type { ClusterPolicy, Direction, Pod, Tier } from '../model/types.js';
-import type { DirectionVerdict, Flow, FlowVerdict, RuleRef } from '../reference/types.js';
+import type { Flow } from '../model/flow.js';
+import type { DirectionVerdict, FlowVerdict, RuleRef } from '../model/verdict.js';
 import type { OwnedEndpoint } from '../resolve/address-index.js';
 import type { Resolution } from '../resolve/resolver.js';
 import type { WalkIndex } from '../rules/notes.js';
 import type { Rule, RuleSet } from '../rules/types.js';
-import { NO_RULE } from './backend.js';
+import { NO_RULE } from './classifier.js';
 import type { Decision } from './decide.js';
 
 export interface ExplainContext {

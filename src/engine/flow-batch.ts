@@ -1,5 +1,5 @@
 /**
- * Flows as typed arrays: the batch layout every classifier backend reads (no JS object per
+ * Flows as typed arrays: the batch layout every classifier reads (no JS object per
  * packet). It is the native classifier's wire layout (addon/classifier/classifier.h):
  *
  *   IPv4: 4 words per flow  [src, dst, srcPort << 16 | dstPort, protocol]
@@ -11,7 +11,7 @@
  */
 import { formatV4, formatV6, type Family, type IpAddr } from '../model/ip.js';
 import type { Protocol } from '../model/types.js';
-import type { Flow } from '../reference/types.js';
+import type { Flow } from '../model/flow.js';
 
 export interface FlowBatch {
   readonly family: Family;

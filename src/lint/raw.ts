@@ -2,7 +2,7 @@
  * Facts that normalization erases but lint needs: which NetworkPolicies had no `policyTypes` in
  * the manifest (defaulting fills it in, semantics doc §3.1). Read from the raw objects. Pure.
  */
-import type { RawObject } from '../manifests/load.js';
+import type { RawObject } from '../model/kinds.js';
 
 /** `namespace/name` of every NetworkPolicy whose spec.policyTypes is absent or empty. */
 export function policyTypesDefaulted(objects: readonly RawObject[]): Set<string> {

@@ -3,8 +3,9 @@
  * it. An object with an error is rejected whole; when any object has an error, callers use
  * nothing (the CLI exits 2, the enforcer keeps its last good state).
  */
-import { loadPaths, parseManifestText, type RawObject } from './load.js';
-import { API_VERSIONS, isKnownKind, type KnownKind } from './kinds.js';
+import type { RawObject } from '../model/kinds.js';
+import { loadPaths, parseManifestText } from './load.js';
+import { API_VERSIONS, isKnownKind, type KnownKind } from '../model/kinds.js';
 import { validateObject, objectRef } from '../validate/index.js';
 import {
   toClusterPolicy,

@@ -8,15 +8,9 @@
 import { readFileSync, readdirSync, statSync } from 'node:fs';
 import { join, relative, isAbsolute } from 'node:path';
 import { LineCounter, isMap, isScalar, isSeq, parseAllDocuments, type Document } from 'yaml';
+import type { RawObject } from '../model/kinds.js';
 import type { Problem } from '../model/problems.js';
 
-/** One Kubernetes object as read, before validation. */
-export interface RawObject {
-  readonly obj: Record<string, unknown>;
-  readonly file: string;
-  /** 1-based line where the object's document (or List item) starts */
-  readonly line?: number;
-}
 
 export interface LoadResult {
   readonly objects: RawObject[];

@@ -11,7 +11,7 @@
  */
 import type { Family } from '../model/ip.js';
 import type { Protocol } from '../model/types.js';
-import type { DirectionVerdict, Evaluator } from '../reference/types.js';
+import type { DirectionVerdict, Evaluator } from '../model/verdict.js';
 import { pickPair, type MatrixEndpoint } from './endpoints.js';
 
 export interface MatrixQuery {

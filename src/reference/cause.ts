@@ -19,7 +19,7 @@
  */
 import { policyKey } from '../model/staged.js';
 import type { Direction, ObjectRef } from '../model/types.js';
-import type { DirectionVerdict, RuleRef } from './types.js';
+import type { DirectionVerdict, RuleRef } from '../model/verdict.js';
 
 export type Step =
   /** a Pass rule met on the way, or the deciding rule */

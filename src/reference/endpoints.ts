@@ -21,7 +21,7 @@
  */
 import { sameIp, type IpAddr } from '../model/ip.js';
 import { NAMESPACE_NAME_LABEL, type Cluster, type Node, type Pod } from '../model/types.js';
-import type { Endpoint } from './types.js';
+import type { Endpoint } from '../model/flow.js';
 
 /** A map key that is the same for every spelling of one address. */
 export const ipKey = (ip: IpAddr): string => `${ip.family}/${ip.value.toString(16)}`;

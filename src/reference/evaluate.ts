@@ -28,7 +28,7 @@
  */
 import type { IpAddr } from '../model/ip.js';
 import { enforcedPolicies } from '../model/staged.js';
-import { PROTOCOLS, type Cluster, type ClusterPolicy, type Direction, type NetworkPolicy, type Pod } from '../model/types.js';
+import type { Cluster, ClusterPolicy, Direction, NetworkPolicy, Pod } from '../model/types.js';
 import { EndpointIndex, podName, type ResolvedEndpoint } from './endpoints.js';
 import {
   compareClusterPolicies,
@@ -38,7 +38,8 @@ import {
   walkNetworkPolicyTier,
   type DirectionContext,
 } from './tiers.js';
-import type { DirectionVerdict, Endpoint, Evaluator, Flow, FlowVerdict, RuleRef } from './types.js';
+import { checkFlow, type Endpoint, type Flow } from '../model/flow.js';
+import type { DirectionVerdict, Evaluator, FlowVerdict, RuleRef } from '../model/verdict.js';
 
 export interface ReferenceOptions {
   /**
@@ -46,15 +47,6 @@ export interface ReferenceOptions {
    * networking/v1 types.go: "OR if the traffic source is the pod's local node"). Default true.
    */
   readonly nodeLocalIngress?: boolean;
-}
-
-/** Thrown by `evaluate` for a question that is not a flow (mixed families, bad port or protocol). */
-export class InvalidFlowError extends Error {
-  readonly code = 'PALISADE_INVALID_FLOW';
-  constructor(message: string) {
-    super(message);
-    this.name = 'InvalidFlowError';
-  }
 }
 
 export class ReferenceEvaluator implements Evaluator {
@@ -180,17 +172,6 @@ export function evaluateFlow(cluster: Cluster, flow: Flow, options?: ReferenceOp
   return new ReferenceEvaluator(cluster, options).evaluate(flow);
 }
 
-export function checkFlow(flow: Flow): void {
-  if (flow.src.family !== flow.dst.family) {
-    throw new InvalidFlowError(`a flow is one address family: ${flow.src.text} -> ${flow.dst.text}`);
-  }
-  if (!Number.isInteger(flow.dstPort) || flow.dstPort < 1 || flow.dstPort > 65535) {
-    throw new InvalidFlowError(`dstPort must be an integer in 1..65535, got ${String(flow.dstPort)}`);
-  }
-  if (!PROTOCOLS.includes(flow.protocol)) {
-    throw new InvalidFlowError(`protocol must be one of ${PROTOCOLS.join(', ')}, got ${String(flow.protocol)}`);
-  }
-}
 
 function loopback(direction: Direction, pod: Pod): DirectionVerdict {
   return { direction, verdict: 'allow', tier: 'Default', reason: 'loopback', passed: [], subject: podName(pod), notes: [] };

@@ -22,7 +22,8 @@ import { stagedPredicate, withStagedInForce } from '../model/staged.js';
 import type { Cluster, Direction, ObjectRef } from '../model/types.js';
 import { causeOf, decisionPath, lastDifferingStep, type Cause, type Step } from './cause.js';
 import { ReferenceEvaluator, type ReferenceOptions } from './evaluate.js';
-import type { Endpoint, Evaluator, Flow, FlowVerdict } from './types.js';
+import type { Endpoint, Flow } from '../model/flow.js';
+import type { Evaluator, FlowVerdict } from '../model/verdict.js';
 
 export interface StagedStep {
   readonly direction: Direction;

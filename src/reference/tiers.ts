@@ -38,7 +38,7 @@ import type {
 import { compareText, type EndpointIndex } from './endpoints.js';
 import { clusterPeerMatches, networkPolicyPeersMatch, type PeerView } from './peers.js';
 import { clusterProtocolMatches, networkPolicyPortsMatch } from './ports.js';
-import type { RuleRef } from './types.js';
+import { FQDN_NOTE_SUFFIX, type RuleRef } from '../model/verdict.js';
 
 /** What one direction's tiers look at. */
 export interface DirectionContext {
@@ -98,8 +98,6 @@ export function clusterRuleRef(policy: ClusterPolicy, rule: ClusterRule, action:
 
 const describeRule = (policy: ClusterPolicy, rule: ClusterRule, d: Direction): string =>
   `${policy.kind} ${policy.name} ${d}[${rule.index}]${rule.name !== undefined ? ` (${rule.name})` : ''}`;
-
-export const FQDN_NOTE_SUFFIX = 'domainNames peers are treated as matching nothing until FQDN support lands';
 
 function addNote(notes: string[], note: string): void {
   if (!notes.includes(note)) notes.push(note);

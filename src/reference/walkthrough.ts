@@ -31,11 +31,12 @@ import {
   describeSubject,
 } from './describe.js';
 import { EndpointIndex, podName, type ResolvedEndpoint } from './endpoints.js';
-import { checkFlow, ReferenceEvaluator, type ReferenceOptions } from './evaluate.js';
+import { ReferenceEvaluator, type ReferenceOptions } from './evaluate.js';
 import { clusterPeerMatches, networkPolicyPeerMatches, type PeerView } from './peers.js';
 import { clusterProtocolMatches, networkPolicyPortsMatch } from './ports.js';
 import { clusterRuleOutcome, clusterSubjectSelects, compareClusterPolicies, rulesOf, type DirectionContext } from './tiers.js';
-import type { Endpoint, Flow, FlowVerdict, PolicyTier } from './types.js';
+import { checkFlow, type Endpoint, type Flow } from '../model/flow.js';
+import type { FlowVerdict, PolicyTier } from '../model/verdict.js';
 
 /** One peer entry or one port/protocol entry of a rule, checked against the flow. */
 export interface EntryCheck {

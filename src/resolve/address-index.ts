@@ -15,7 +15,7 @@
  */
 import type { IpAddr } from '../model/ip.js';
 import type { Node, Pod } from '../model/types.js';
-import type { Endpoint } from '../reference/types.js';
+import type { Endpoint } from '../model/flow.js';
 
 /** A map key for an address: its canonical text (dotted quad or RFC 5952), unique per address. */
 export const ipKey = (ip: IpAddr): string => ip.text;

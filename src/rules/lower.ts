@@ -39,7 +39,7 @@ import {
   type PolicySet,
   type Protocol,
 } from '../model/types.js';
-import type { PolicyTier, RuleRef } from '../reference/types.js';
+import type { PolicyTier, RuleRef } from '../model/verdict.js';
 import { namedPortIndex, groupKey } from '../resolve/named-ports.js';
 import { subtractPrefixes, comparePrefixes } from '../resolve/prefixes.js';
 import type { Resolution } from '../resolve/resolver.js';

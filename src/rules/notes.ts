@@ -9,7 +9,7 @@
  * Pure. Cost: O(rules).
  */
 import type { ClusterPolicy, ClusterRule, Direction, PolicySet, Tier } from '../model/types.js';
-import { FQDN_NOTE_SUFFIX } from '../reference/tiers.js';
+import { FQDN_NOTE_SUFFIX } from '../model/verdict.js';
 import { compareClusterPolicies } from './order.js';
 
 export interface NotedRule {

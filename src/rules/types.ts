@@ -16,7 +16,7 @@
  * Ports are destination ports; source ports are carried (story S25) and always 0..65535 today.
  */
 import type { Direction, Protocol } from '../model/types.js';
-import type { PolicyTier, RuleRef } from '../reference/types.js';
+import type { PolicyTier, RuleRef } from '../model/verdict.js';
 import type { SetId } from '../resolve/set-def.js';
 
 export type RuleAction =

@@ -22,7 +22,7 @@
  * state; problems go only to the Reporter passed in.
  */
 import type { Reporter } from './reporter.js';
-import type { KnownKind } from '../manifests/kinds.js';
+import type { KnownKind } from '../model/kinds.js';
 import {
   TOP_LEVEL_FIELDS,
   arrayAt,

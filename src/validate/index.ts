@@ -7,8 +7,8 @@
  */
 import type { Problem } from '../model/problems.js';
 import type { ObjectRef } from '../model/types.js';
-import type { RawObject } from '../manifests/load.js';
-import type { KnownKind } from '../manifests/kinds.js';
+import type { RawObject } from '../model/kinds.js';
+import type { KnownKind } from '../model/kinds.js';
 import { Reporter } from './reporter.js';
 import { validateMetadata } from './metadata.js';
 import { validateNetworkPolicy } from './networkpolicy.js';

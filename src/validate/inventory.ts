@@ -15,7 +15,7 @@
  * state; problems go only to the Reporter passed in.
  */
 import type { Reporter } from './reporter.js';
-import type { KnownKind } from '../manifests/kinds.js';
+import type { KnownKind } from '../model/kinds.js';
 import { parseIp, type IpAddr } from '../model/ip.js';
 import { arrayAt, boolAt, field, index, intAt, objectAt, present, stringAt } from './fields.js';
 import { checkPortName, checkPortNumber, checkProtocol } from './ports.js';

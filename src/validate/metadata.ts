@@ -14,7 +14,7 @@
  * state; problems go only to the Reporter passed in.
  */
 import type { Reporter } from './reporter.js';
-import { NAMESPACED, type KnownKind } from '../manifests/kinds.js';
+import { NAMESPACED, type KnownKind } from '../model/kinds.js';
 import { NAMESPACE_NAME_LABEL } from '../model/types.js';
 import { field, mapKey, objectAt, stringAt, stringMapAt } from './fields.js';
 import { dns1035Label, dns1123Label, dns1123Subdomain, qualifiedName } from './names.js';

@@ -1,7 +1,7 @@
 /** Collects the problems of one object, each stamped with its file, line and object reference. */
 import type { Problem, Severity } from '../model/problems.js';
 import type { ObjectRef } from '../model/types.js';
-import type { RawObject } from '../manifests/load.js';
+import type { RawObject } from '../model/kinds.js';
 
 export class Reporter {
   readonly problems: Problem[] = [];

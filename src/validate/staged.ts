@@ -7,7 +7,7 @@
  * A value that is not a string is already a FIELD_TYPE error (validateMetadata).
  * Pure. Cost: one map lookup. Thread-safety: problems go only to the Reporter passed in.
  */
-import type { KnownKind } from '../manifests/kinds.js';
+import type { KnownKind } from '../model/kinds.js';
 import { STAGED_ANNOTATION } from '../model/staged.js';
 import { mapKey } from './fields.js';
 import type { Reporter } from './reporter.js';

@@ -26,7 +26,7 @@ import { formatProblem, type Problem } from '../../src/model/problems.js';
 import { parseIp, type Family, type IpAddr } from '../../src/model/ip.js';
 import type { Cluster, Protocol } from '../../src/model/types.js';
 import { ReferenceEvaluator } from '../../src/reference/evaluate.js';
-import type { FlowVerdict } from '../../src/reference/types.js';
+import type { FlowVerdict } from '../../src/model/verdict.js';
 
 export const INVENTORY = `
 apiVersion: v1

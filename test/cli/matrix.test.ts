@@ -7,7 +7,8 @@
 import { describe, expect, it } from 'vitest';
 import { parseIp, type IpAddr } from '../../src/model/ip.js';
 import type { Cluster, Pod } from '../../src/model/types.js';
-import type { DirectionVerdict, Evaluator, Flow, FlowVerdict } from '../../src/reference/types.js';
+import type { Flow } from '../../src/model/flow.js';
+import type { DirectionVerdict, Evaluator, FlowVerdict } from '../../src/model/verdict.js';
 import { computeMatrix, formatMatrixText, matrixCells, matrixEndpoints, podAddresses } from '../../src/matrix/index.js';
 import { example, palisade } from './helpers.js';
 

@@ -16,7 +16,7 @@ import { policyKey } from '../../src/model/staged.js';
 import type { Cluster, ClusterPolicy, NetworkPolicy, ObjectRef, Protocol } from '../../src/model/types.js';
 import { decisionPath, type Step } from '../../src/reference/cause.js';
 import { ReferenceEvaluator } from '../../src/reference/evaluate.js';
-import type { DirectionVerdict } from '../../src/reference/types.js';
+import type { DirectionVerdict } from '../../src/model/verdict.js';
 import { interestingPorts, randomCluster, randomClusterPolicy, randomNetworkPolicy, Rng } from '../engine/random-cluster.js';
 
 const SEEDS = Array.from({ length: 24 }, (_, i) => 4242 + i * 104729);

@@ -4,7 +4,7 @@
  */
 import { parseCidr, type Cidr } from '../../src/model/ip.js';
 import type { Direction, Protocol } from '../../src/model/types.js';
-import type { PolicyTier } from '../../src/reference/types.js';
+import type { PolicyTier } from '../../src/model/verdict.js';
 import type { DirectionTable, Rule, RuleAction, RuleSet } from '../../src/rules/types.js';
 import type { TablesInput } from '../../backends/ebpf/tables.js';
 

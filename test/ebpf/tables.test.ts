@@ -10,7 +10,7 @@
 import { describe, expect, it } from 'vitest';
 import { makeCidr, type Cidr, type Family } from '../../src/model/ip.js';
 import type { Protocol } from '../../src/model/types.js';
-import type { PolicyTier } from '../../src/reference/types.js';
+import type { PolicyTier } from '../../src/model/verdict.js';
 import type { Rule, RuleAction, RuleSet } from '../../src/rules/types.js';
 import {
   ACT_ALLOW,

@@ -3,7 +3,7 @@
  * the verdict AND what decided it (the rule, the node-local exception, isolation, or no rule).
  */
 import type { Engine } from '../../src/engine/engine.js';
-import type { DirectionVerdict, FlowVerdict } from '../../src/reference/types.js';
+import type { DirectionVerdict, FlowVerdict } from '../../src/model/verdict.js';
 
 /** JSON with sorted keys, so equal values print equal. */
 export function canonical(v: unknown): string {

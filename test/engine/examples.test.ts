@@ -12,7 +12,7 @@ import { encodeFlows } from '../../src/engine/flow-batch.js';
 import { loadCluster } from '../../src/manifests/cluster.js';
 import { parseIp, type IpAddr } from '../../src/model/ip.js';
 import { ReferenceEvaluator } from '../../src/reference/evaluate.js';
-import type { Flow } from '../../src/reference/types.js';
+import type { Flow } from '../../src/model/flow.js';
 import { interestingPorts } from './random-cluster.js';
 import { canonical } from './compare.js';
 

@@ -9,7 +9,7 @@ import { describe, expect, test } from 'vitest';
 import { compile } from '../../src/index.js';
 import { encodeFlows } from '../../src/engine/flow-batch.js';
 import { ReferenceEvaluator } from '../../src/reference/evaluate.js';
-import type { Flow } from '../../src/reference/types.js';
+import type { Flow } from '../../src/model/flow.js';
 import { addressPools, randomChange, randomCluster, randomFlow, Rng } from './random-cluster.js';
 import { compareAnswer, engineKey } from './compare.js';
 

@@ -28,7 +28,7 @@ import type {
   SelectorRequirement,
 } from '../../src/model/types.js';
 import { makeCidr, parseCidr, parseIp, type Cidr, type IpAddr } from '../../src/model/ip.js';
-import type { Flow } from '../../src/reference/types.js';
+import type { Flow } from '../../src/model/flow.js';
 import type { EngineChange } from '../../src/engine/changes.js';
 
 /** mulberry32: small, fast, seeded. */

@@ -17,6 +17,7 @@
  *
  * Cost: one apply + one probe batch (~1 s for a few hundred probes on 2 vCPUs).
  */
+import type { Enforcement } from '../../src/enforce/enforcement.js';
 import type { Cluster } from '../../src/model/types.js';
 import { ReferenceEvaluator } from '../../src/reference/evaluate.js';
 import { pairSpecs } from './matrix.js';
@@ -105,6 +106,22 @@ export async function compareWithReference(
     }
   }
   return { probes: results.length, allowed, denied, retried: again.length, firstTries, mismatches, durationMs: Date.now() - t0 };
+}
+
+/**
+ * Put `cluster` in force through the one Enforcement (compiler + Backend), then compare: the way
+ * every backend's differential test drives its backend (no adapters).
+ */
+export async function enforceAndCompare(
+  enforcement: Enforcement,
+  cluster: Cluster,
+  topology: Topology,
+  fleet: ProbeFleet,
+  ports: PortPlan,
+  opts: { timeoutMs?: number } = {},
+): Promise<DifferentialReport> {
+  await enforcement.apply(cluster);
+  return compareWithReference(cluster, topology, fleet, ports, opts);
 }
 
 /** Apply with the backend, then compare (the common case). */

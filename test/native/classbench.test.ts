@@ -5,7 +5,7 @@
  * so for it a trace is generated from rule corners and the reference engine is the oracle.
  */
 import { describe, expect, it } from 'vitest';
-import { classifyClassBench, type ClassBenchEngine } from '../../src/classbench/command.js';
+import { classifyClassBench, type ClassBenchEngine } from '../../src/classbench/classify.js';
 import { readFirstMatch, readRules, readTrace, type ClassBenchRules } from '../../src/classbench/files.js';
 import { classifyLinear } from '../../src/classbench/reference.js';
 import { nativeAvailable, NativeClassifier } from '../../src/native/binding.js';

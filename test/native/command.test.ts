@@ -7,7 +7,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { gzipSync } from 'node:zlib';
 import { afterAll, describe, expect, it } from 'vitest';
-import { runClassbench } from '../../src/classbench/command.js';
+import { runClassbench } from '../../src/cli/classbench.js';
 import { nativeAvailable } from '../../src/native/binding.js';
 import { classbenchPresent, findData } from './classbench-data.js';
 

@@ -7,8 +7,9 @@
  */
 import { describe, expect, it } from 'vitest';
 import { ReferenceEvaluator } from '../../src/reference/evaluate.js';
-import type { DirectionVerdict, Flow } from '../../src/reference/types.js';
-import { nfqAddon } from '../../backends/nfqueue/addon.js';
+import type { Flow } from '../../src/model/flow.js';
+import type { DirectionVerdict } from '../../src/model/verdict.js';
+import { nativeNfqueue } from '../../src/native/binding.js';
 import { compileLoopPolicy } from '../../backends/nfqueue/policy.js';
 import { addressPools, randomCluster, randomFlow, Rng } from '../engine/random-cluster.js';
 import { canonical } from '../engine/compare.js';
@@ -26,7 +27,7 @@ function refKey(d: DirectionVerdict): string {
 
 describe('nfqueue EngineSource = reference evaluator', () => {
   it(`${SEEDS.length} random clusters x ${FLOWS_PER_SEED} flows: same verdict, same deciding direction and rule`, () => {
-    const { NfqLoop } = nfqAddon();
+    const { NfqLoop } = nativeNfqueue();
     const mismatches: string[] = [];
     const tally = { allow: 0, deny: 0, denyByRule: 0, isolated: 0, egress: 0, ingress: 0 };
     let checked = 0;
@@ -84,9 +85,10 @@ describe('nfqueue live updates = a fresh compile after every change', () => {
   // that fresh Engine agrees with it. Disagreements between a fresh Engine and the reference are
   // the engine's business (test/engine); they are counted and printed here, not hidden.
   it('random inventory and policy changes through NfqueueEnforcer.apply (membership-only or full)', async () => {
-    const { NfqLoop } = nfqAddon();
+    const { NfqLoop } = nativeNfqueue();
     const { NfqueueEnforcer } = await import('../../backends/nfqueue/command.js');
     const { Engine } = await import('../../src/engine/engine.js');
+    const { linearClassifier } = await import('../../src/engine/linear-classifier.js');
     const { randomChange } = await import('../engine/random-cluster.js');
     const mismatches: string[] = [];
     const engineVsReference: string[] = [];
@@ -95,7 +97,7 @@ describe('nfqueue live updates = a fresh compile after every change', () => {
     for (const seed of [9101, 9202, 9303, 9404]) {
       const r = new Rng(seed);
       const first = randomCluster(r, { namespaces: r.int(2, 5), pods: r.int(8, 24), nodes: r.int(1, 3), networkPolicies: r.int(1, 6), clusterPolicies: r.int(1, 6) });
-      const shadow = new Engine(first, { classifier: 'ts' }); // applies the same changes, yields the next full cluster
+      const shadow = new Engine(first, { classifier: linearClassifier }); // applies the same changes, yields the next full cluster
       const loop = new NfqLoop({ queues: [0] });
       const enforcer = new NfqueueEnforcer(loop, false, () => undefined);
       await enforcer.apply(first);
@@ -103,7 +105,7 @@ describe('nfqueue live updates = a fresh compile after every change', () => {
         shadow.update(randomChange(r, shadow.cluster(), r.chance(0.2)));
         const next = shadow.cluster();
         await enforcer.apply(next);
-        const fresh = new Engine(next, { classifier: 'ts' });
+        const fresh = new Engine(next, { classifier: linearClassifier });
         const reference = new ReferenceEvaluator(next);
         const pools = addressPools(next);
         for (let k = 0; k < 120; k++) {

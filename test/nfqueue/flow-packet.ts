@@ -1,6 +1,6 @@
 /** A reference Flow as the first packet the queue would see (IPv4/IPv6 + TCP/UDP/SCTP header). */
 import type { IpAddr } from '../../src/model/ip.js';
-import type { Flow } from '../../src/reference/types.js';
+import type { Flow } from '../../src/model/flow.js';
 import { l4, SCTP, TCP, UDP, v4, v6 } from './packets.js';
 
 const PROTO = { TCP, UDP, SCTP } as const;

@@ -12,7 +12,7 @@ import { externalCandidates } from '../harness/externals.js';
 import { ProbeFleet } from '../harness/probe.js';
 import { buildTopology, type Topology } from '../harness/topology.js';
 import { NftablesEnforcer } from '../../backends/nftables/apply.js';
-import { loadNftNative, type NftNative } from '../../backends/nftables/native.js';
+import { nativeNftables, type NftNative } from '../../src/native/binding.js';
 import { run } from '../harness/exec.js';
 import { NftablesTestBackend } from './backend.js';
 import { PORTS, SCENARIOS, scenarioCluster } from '../harness/scenarios.js';
@@ -75,7 +75,7 @@ describe.skipIf(!isRoot)('nftables backend = reference evaluator on real packets
     // An enforcer whose transactions can be poisoned: the whole replacement is sent, followed by
     // one command the kernel refuses (a rule in a chain that does not exist). libnftables sends
     // the document as one batch, so the table must stay exactly as it was.
-    const real = loadNftNative();
+    const real = nativeNftables();
     let poison = false;
     const native: NftNative = {
       nftRun: (json, ns, echo) => {

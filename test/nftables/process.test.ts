@@ -1,30 +1,24 @@
 /**
- * `apply` as a real process in the node namespace (issue 3, "Commands": "applies in the current
- * network namespace and exits"): the stand-alone entry (backends/nftables/main.ts, compiled with
- * backends/nftables/tsconfig.build.json) run under `ip netns exec`, no --netns flag.
+ * `apply` as a real process in the node namespace ("applies in the current network namespace and
+ * exits"): the real CLI, `bin/palisade apply --backend nftables` on the root dist/ build, run under
+ * `ip netns exec`, no --netns flag.
  */
-import { existsSync, statSync, readdirSync } from 'node:fs';
 import { join } from 'node:path';
-import { fileURLToPath } from 'node:url';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { ensureDist, PALISADE_BIN, ROOT } from '../harness/cli.js';
 import { run } from '../harness/exec.js';
 import { createNetns, deleteNetns } from '../harness/netns.js';
 
-const ROOT = fileURLToPath(new URL('../../', import.meta.url));
-const MAIN = join(ROOT, '.bench-tmp/nft-dist/backends/nftables/main.js');
+const MAIN = PALISADE_BIN;
 const EXAMPLE = join(ROOT, 'examples/s11-deny-with-priorities');
 const isRoot = process.getuid?.() === 0;
-
-const newest = (dir: string): number =>
-  Math.max(...readdirSync(dir, { withFileTypes: true }).map((e) => (e.isDirectory() ? newest(join(dir, e.name)) : statSync(join(dir, e.name)).mtimeMs)));
 
 describe.skipIf(!isRoot)('palisade apply --backend nftables as a process', () => {
   const ns = `pal-proc-${process.pid}`;
   beforeAll(async () => {
-    const stale = !existsSync(MAIN) || statSync(MAIN).mtimeMs < Math.max(newest(join(ROOT, 'backends/nftables')), newest(join(ROOT, 'src')));
-    if (stale) await run(process.execPath, [join(ROOT, 'node_modules/typescript/bin/tsc'), '-p', join(ROOT, 'backends/nftables/tsconfig.build.json')], { timeoutMs: 55_000, allowFailure: true });
+    await ensureDist();
     await createNetns(ns);
-  }, 60_000);
+  }, 200_000);
   afterAll(async () => {
     await deleteNetns(ns);
   });

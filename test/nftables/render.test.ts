@@ -6,7 +6,7 @@
  */
 import { describe, expect, it } from 'vitest';
 import { NftablesEnforcer } from '../../backends/nftables/apply.js';
-import type { NftNative } from '../../backends/nftables/native.js';
+import type { NftNative } from '../../src/native/binding.js';
 import type { NftCommand, NftDocument } from '../../backends/nftables/nft-json.js';
 import { renderDelete, renderFull, setName } from '../../backends/nftables/render.js';
 import { safeParseCluster } from '../../src/manifests/cluster.js';

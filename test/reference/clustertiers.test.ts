@@ -7,7 +7,8 @@ import { describe, expect, it } from 'vitest';
 import { cluster, probe, Probe } from './helpers.js';
 import { EXTERNAL, EXTERNAL_V6, N1, N1_V6, N2, withPolicies } from './inventory.js';
 import type { Cluster, ClusterPolicy, ClusterRule } from '../../src/model/types.js';
-import { applicablePolicies, equalPriorityGroups, FQDN_NOTE_SUFFIX } from '../../src/reference/index.js';
+import { applicablePolicies, equalPriorityGroups } from '../../src/reference/index.js';
+import { FQDN_NOTE_SUFFIX } from '../../src/model/verdict.js';
 
 const cnp = (name: string, tier: 'Admin' | 'Baseline', priority: number, body: string) => `
 apiVersion: policy.networking.k8s.io/v1alpha2

@@ -7,7 +7,7 @@
 import { describe, expect, it } from 'vitest';
 import { probe } from './helpers.js';
 import { EXTERNAL, N1, withPolicies } from './inventory.js';
-import type { DirectionVerdict } from '../../src/reference/types.js';
+import type { DirectionVerdict } from '../../src/model/verdict.js';
 
 const POLICIES = `
 apiVersion: policy.networking.k8s.io/v1alpha2

@@ -7,7 +7,7 @@ import { formatProblem } from '../../src/model/problems.js';
 import { parseIp, type Family, type IpAddr } from '../../src/model/ip.js';
 import type { Cluster, Protocol } from '../../src/model/types.js';
 import { ReferenceEvaluator, type ReferenceOptions } from '../../src/reference/evaluate.js';
-import type { FlowVerdict } from '../../src/reference/types.js';
+import type { FlowVerdict } from '../../src/model/verdict.js';
 
 export function cluster(yaml: string): Cluster {
   const r = safeParseCluster(yaml, 'fixture.yaml');

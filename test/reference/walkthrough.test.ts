@@ -8,7 +8,7 @@
 import { describe, expect, test } from 'vitest';
 import { policyKey } from '../../src/model/staged.js';
 import { ReferenceEvaluator } from '../../src/reference/evaluate.js';
-import type { DirectionVerdict } from '../../src/reference/types.js';
+import type { DirectionVerdict } from '../../src/model/verdict.js';
 import { walkFlow, type DirectionWalk } from '../../src/reference/walkthrough.js';
 import { addressPools, interestingPorts, randomCluster, randomFlow, Rng } from '../engine/random-cluster.js';
 

@@ -6,9 +6,10 @@
  */
 import { existsSync, readFileSync, writeFileSync } from 'node:fs';
 import { describe, expect, test } from 'vitest';
-import { runCompile } from '../../src/rules/command.js';
+import { runCompile } from '../../src/cli/compile.js';
 import { loadCluster } from '../../src/manifests/cluster.js';
 import { Engine } from '../../src/engine/engine.js';
+import { linearClassifier } from '../../src/engine/linear-classifier.js';
 import { dumpRules } from '../../src/rules/dump.js';
 
 const EXAMPLES = ['s11-deny-with-priorities', 's03-port-ranges', 's01-egress-to-nodes', 's12-namespace-isolation', 's17-internet-allowlist'];
@@ -33,7 +34,7 @@ describe('palisade compile --rules', () => {
 
   test('stable: the same input in another order gives the same bytes', () => {
     const { cluster } = loadCluster(['examples/s11-deny-with-priorities']);
-    const first = new Engine(cluster, { classifier: 'ts' });
+    const first = new Engine(cluster, { classifier: linearClassifier });
     const a = dumpRules(first.ruleSet, first.resolution);
     const shuffled = {
       ...cluster,
@@ -42,7 +43,7 @@ describe('palisade compile --rules', () => {
       networkPolicies: [...cluster.networkPolicies].reverse(),
       clusterPolicies: [...cluster.clusterPolicies].reverse(),
     };
-    const e = new Engine(shuffled, { classifier: 'ts' });
+    const e = new Engine(shuffled, { classifier: linearClassifier });
     expect(dumpRules(e.ruleSet, e.resolution)).toBe(a);
   });
 

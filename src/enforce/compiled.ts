@@ -1,0 +1,330 @@
+/**
+ * The one compiled policy every kernel backend consumes, and the compiler that keeps it current.
+ *
+ * Data flow per change (file reload or watch events):
+ *   Cluster | changes -> diff (inventory-diff.ts) -> PolicyCompiler.stage -> StagedUpdate
+ *     -> Backend.install (rule set changed) | Backend.applyDeltas (same rules, set deltas)
+ *     -> commit (the backend succeeded) | rollback (it threw: memory back to what the kernel holds)
+ * Resolution and lowering run ONCE per change here, never inside a backend.
+ *
+ * Invariants:
+ * - After `commit`, `current()` describes exactly what the backend has in force. After
+ *   `rollback`, `current()` is what it was before `stage` (the resolver is put back with the
+ *   inverse inventory changes).
+ * - An update of kind `deltas` keeps the previous rule set object (same ids, same order); the
+ *   deltas are exactly the resolver's membership changes of the sets the rules use.
+ * - One stage at a time: `stage` while another staged update is open throws.
+ * Ownership: the Resolution is the compiler's and is updated in place under inventory changes;
+ * a backend reads it during install/applyDeltas and to name isolating policies in deny records,
+ * and never writes it.
+ * Cost: a policy change = a fresh Resolution + lowering (O(rules x peers x ports) plus set
+ * members); an inventory change = the resolver's incremental cost, plus a re-lowering only when
+ * the change outgrows the rules (src/rules/inputs.ts).
+ * Thread-safety: one owner (the enforce loop or the agent).
+ */
+import type { Cluster, ClusterPolicy, Direction, EndpointSlice, NetworkPolicy, PolicySet, Service } from '../model/types.js';
+import { parseIp } from '../model/ip.js';
+import type { EngineChange } from '../engine/changes.js';
+import { podKey, Resolution, type InventoryChange, type SetDelta, type SetId } from '../resolve/index.js';
+import { outgrowsRules } from '../rules/inputs.js';
+import { lower } from '../rules/lower.js';
+import type { RuleSet } from '../rules/types.js';
+import { diffClusters } from './inventory-diff.js';
+
+/** The policy in force (or about to be): rules, address sets and their members. */
+export interface CompiledPolicy {
+  /** increases by one per committed update */
+  readonly generation: number;
+  readonly ruleSet: RuleSet;
+  /** sets and their members; owned by the compiler (read-only for backends) */
+  readonly resolution: Resolution;
+  /** the sets some rule uses as subject or peer (the only ones a backend needs to hold) */
+  readonly usedSets: ReadonlySet<SetId>;
+  readonly policies: PolicySet;
+  /** the whole cluster as it stands (materialized on demand: O(objects)) */
+  cluster(): Cluster;
+  /**
+   * The NetworkPolicies isolating the pod that owns `addr` in `direction`, as `NetworkPolicy/ns/name`,
+   * ordered by name (empty when the address is not an isolated pod's). Deny records use it.
+   */
+  isolatingPolicies(addr: string, direction: Direction): readonly string[];
+}
+
+export type PolicyUpdate =
+  /** the rule set changed (or nothing is installed yet): put the whole policy in force */
+  | { readonly kind: 'install'; readonly policy: CompiledPolicy; readonly why: 'first' | 'policies' | 'rules' }
+  /** same rule set as in force: only set members changed (deltas may be empty) */
+  | { readonly kind: 'deltas'; readonly policy: CompiledPolicy; readonly deltas: readonly SetDelta[] };
+
+export interface StagedUpdate {
+  readonly update: PolicyUpdate;
+  /** the backend put `update` in force */
+  commit(): void;
+  /** the backend failed: forget `update` */
+  rollback(): void;
+}
+
+export interface CompilerOptions {
+  /** the reference's `nodeLocalIngress` (default true) */
+  readonly nodeLocalIngress?: boolean;
+}
+
+interface State {
+  readonly generation: number;
+  readonly resolution: Resolution;
+  readonly ruleSet: RuleSet;
+  readonly rulesKey: string;
+  readonly networkPolicies: readonly NetworkPolicy[];
+  readonly clusterPolicies: readonly ClusterPolicy[];
+  readonly services: readonly Service[];
+  readonly endpointSlices: readonly EndpointSlice[];
+}
+
+export class PolicyCompiler {
+  private state: State | undefined;
+  private open = false;
+  private readonly nodeLocalIngress: boolean;
+
+  constructor(options: CompilerOptions = {}) {
+    this.nodeLocalIngress = options.nodeLocalIngress ?? true;
+  }
+
+  /** The committed policy, if any. */
+  current(): CompiledPolicy | undefined {
+    return this.state ? view(this.state) : undefined;
+  }
+
+  /** Stage the move to `next` (a whole cluster, e.g. a reload of manifest files). */
+  stage(next: Cluster): StagedUpdate {
+    const s = this.state;
+    if (!s) return this.stageFresh(next, 'first');
+    const d = diffClusters(clusterOf(s), next);
+    if (d.policiesChanged) return this.stageFresh(next, 'policies');
+    return this.stageInventory(d.inventory, { services: next.services, endpointSlices: next.endpointSlices });
+  }
+
+  /**
+   * Stage object-level changes (watch events): inventory changes are applied incrementally;
+   * any policy change re-lowers from the current inventory. Changes apply in order.
+   */
+  stageChanges(changes: readonly EngineChange[], services?: { services: readonly Service[]; endpointSlices: readonly EndpointSlice[] }): StagedUpdate {
+    const s = this.state;
+    if (!s) throw new Error('stageChanges before a first full stage(cluster)');
+    const policyChanges = changes.filter((c) => c.kind === 'policy' || c.kind === 'policy-removed');
+    if (policyChanges.length === 0) return this.stageInventory(changes as readonly InventoryChange[], services);
+    // Inventory first (in order), then policies: one fresh lowering over the result.
+    const inv = changes.filter((c): c is InventoryChange => c.kind !== 'policy' && c.kind !== 'policy-removed');
+    const undo: InventoryChange[] = [];
+    for (const c of inv) {
+      undo.unshift(...undoOf(s.resolution, c));
+      s.resolution.apply(c);
+    }
+    let nps = [...s.networkPolicies];
+    let cps = [...s.clusterPolicies];
+    for (const c of policyChanges) {
+      if (c.kind === 'policy') {
+        const p = c.policy;
+        if (p.kind === 'NetworkPolicy') nps = [...nps.filter((x) => !(x.namespace === p.namespace && x.name === p.name)), p];
+        else cps = [...cps.filter((x) => !(x.kind === p.kind && x.name === p.name)), p];
+      } else if (c.kind === 'policy-removed') {
+        const r = c.policy;
+        if (r.kind === 'NetworkPolicy') nps = nps.filter((x) => !(x.namespace === r.namespace && x.name === r.name));
+        else cps = cps.filter((x) => !(x.kind === r.kind && x.name === r.name));
+      }
+    }
+    const cluster: Cluster = {
+      ...s.resolution.inventory(),
+      services: services?.services ?? s.services,
+      endpointSlices: services?.endpointSlices ?? s.endpointSlices,
+      networkPolicies: nps,
+      clusterPolicies: cps,
+    };
+    // The fresh lowering builds its own Resolution; the current one goes back to what is in force.
+    for (const u of undo) s.resolution.apply(u);
+    return this.stageFresh(cluster, 'policies');
+  }
+
+  private stageFresh(cluster: Cluster, why: 'first' | 'policies'): StagedUpdate {
+    this.begin();
+    let next: State;
+    try {
+      const resolution = new Resolution(cluster, cluster.networkPolicies);
+      const ruleSet = lower(cluster, resolution, { nodeLocalIngress: this.nodeLocalIngress });
+      next = {
+        generation: (this.state?.generation ?? 0) + 1,
+        resolution,
+        ruleSet,
+        rulesKey: rulesKey(ruleSet),
+        networkPolicies: cluster.networkPolicies,
+        clusterPolicies: cluster.clusterPolicies,
+        services: cluster.services,
+        endpointSlices: cluster.endpointSlices,
+      };
+    } catch (e) {
+      this.open = false;
+      throw e;
+    }
+    return this.staged({ kind: 'install', policy: view(next), why }, next, () => undefined);
+  }
+
+  private stageInventory(changes: readonly InventoryChange[], services?: { services: readonly Service[]; endpointSlices: readonly EndpointSlice[] }): StagedUpdate {
+    const s = this.state!;
+    this.begin();
+    const undo: InventoryChange[] = [];
+    const deltas: SetDelta[] = [];
+    let outgrown = false;
+    try {
+      for (const c of changes) {
+        undo.unshift(...undoOf(s.resolution, c));
+        if (outgrowsRules(s.ruleSet, c, this.nodeLocalIngress)) outgrown = true;
+        deltas.push(...s.resolution.apply(c));
+      }
+    } catch (e) {
+      for (const u of undo) s.resolution.apply(u);
+      this.open = false;
+      throw e;
+    }
+    const restore = (): void => {
+      for (const u of undo) s.resolution.apply(u);
+    };
+    const base = { ...s, services: services?.services ?? s.services, endpointSlices: services?.endpointSlices ?? s.endpointSlices };
+    if (outgrown) {
+      const ruleSet = lower({ networkPolicies: s.networkPolicies, clusterPolicies: s.clusterPolicies }, s.resolution, { nodeLocalIngress: this.nodeLocalIngress });
+      const key = rulesKey(ruleSet);
+      if (key !== s.rulesKey) {
+        const next: State = { ...base, generation: s.generation + 1, ruleSet, rulesKey: key };
+        return this.staged({ kind: 'install', policy: view(next), why: 'rules' }, next, restore);
+      }
+    }
+    const next: State = { ...base, generation: s.generation + 1 };
+    const used = usedSetsOf(s.ruleSet);
+    return this.staged({ kind: 'deltas', policy: view(next), deltas: mergeDeltas(deltas.filter((d) => used.has(d.set))) }, next, restore);
+  }
+
+  private begin(): void {
+    if (this.open) throw new Error('PolicyCompiler: a staged update is still open (commit or roll it back first)');
+    this.open = true;
+  }
+
+  private staged(update: PolicyUpdate, next: State, restore: () => void): StagedUpdate {
+    let done = false;
+    const finish = (): void => {
+      if (done) throw new Error('PolicyCompiler: staged update already committed or rolled back');
+      done = true;
+      this.open = false;
+    };
+    return {
+      update,
+      commit: () => {
+        finish();
+        this.state = next;
+      },
+      rollback: () => {
+        finish();
+        restore();
+      },
+    };
+  }
+}
+
+const usedSetsCache = new WeakMap<RuleSet, ReadonlySet<SetId>>();
+function usedSetsOf(rs: RuleSet): ReadonlySet<SetId> {
+  let u = usedSetsCache.get(rs);
+  if (!u) {
+    const s = new Set<SetId>();
+    for (const r of rs.rules) {
+      s.add(r.subject);
+      if (r.peer !== null) s.add(r.peer);
+    }
+    usedSetsCache.set(rs, (u = s));
+  }
+  return u;
+}
+
+function clusterOf(s: State): Cluster {
+  return {
+    ...s.resolution.inventory(),
+    services: s.services,
+    endpointSlices: s.endpointSlices,
+    networkPolicies: s.networkPolicies,
+    clusterPolicies: s.clusterPolicies,
+  };
+}
+
+function view(s: State): CompiledPolicy {
+  return {
+    generation: s.generation,
+    ruleSet: s.ruleSet,
+    resolution: s.resolution,
+    usedSets: usedSetsOf(s.ruleSet),
+    policies: { networkPolicies: s.networkPolicies, clusterPolicies: s.clusterPolicies },
+    cluster: () => clusterOf(s),
+    isolatingPolicies(addr, direction) {
+      const ip = parseIp(addr);
+      if (!ip) return [];
+      const pod = s.resolution.addresses.resolve(ip).pod;
+      if (!pod) return [];
+      return s.resolution.isolatingPolicies(pod, direction).map((np) => `NetworkPolicy/${np.namespace}/${np.name}`);
+    },
+  };
+}
+
+/** Everything that makes two rule sets the same program for a backend (ids, order, matches, actions). */
+function rulesKey(rs: RuleSet): string {
+  return JSON.stringify(
+    rs.rules.map((r) => [r.direction, r.tier, r.priority, r.subject, r.peer, r.protocol, r.dstPorts.lo, r.dstPorts.hi, r.srcPorts.lo, r.srcPorts.hi, r.action, r.origin.stableId]),
+  );
+}
+
+/** One delta per set: a prefix added then removed in one batch cancels out. */
+function mergeDeltas(deltas: readonly SetDelta[]): SetDelta[] {
+  if (deltas.length <= 1) return [...deltas];
+  const bySet = new Map<SetId, Map<string, { cidr: SetDelta['added'][number]; net: number }>>();
+  for (const d of deltas) {
+    let m = bySet.get(d.set);
+    if (!m) bySet.set(d.set, (m = new Map()));
+    for (const c of d.added) {
+      const e = m.get(c.text);
+      m.set(c.text, { cidr: c, net: (e?.net ?? 0) + 1 });
+    }
+    for (const c of d.removed) {
+      const e = m.get(c.text);
+      m.set(c.text, { cidr: c, net: (e?.net ?? 0) - 1 });
+    }
+  }
+  const out: SetDelta[] = [];
+  for (const [set, m] of bySet) {
+    const added = [...m.values()].filter((e) => e.net > 0).map((e) => e.cidr);
+    const removed = [...m.values()].filter((e) => e.net < 0).map((e) => e.cidr);
+    if (added.length || removed.length) out.push({ set, added, removed });
+  }
+  return out;
+}
+
+/** The changes that take `resolution` back to where it is now once `c` has been applied. */
+export function undoOf(resolution: Resolution, c: InventoryChange): InventoryChange[] {
+  const podBack = (key: string, ns: string, name: string): InventoryChange => {
+    const p = resolution.pod(key);
+    return p ? { kind: 'pod', pod: p } : { kind: 'pod-removed', namespace: ns, name };
+  };
+  switch (c.kind) {
+    case 'pod':
+      return [podBack(podKey(c.pod), c.pod.namespace, c.pod.name)];
+    case 'pod-removed':
+      return [podBack(podKey(c), c.namespace, c.name)];
+    case 'namespace':
+    case 'namespace-removed': {
+      const name = c.kind === 'namespace' ? c.namespace.name : c.name;
+      const inv = resolution.inventory();
+      const ns = inv.namespaces.find((n) => n.name === name);
+      const pods = inv.pods.filter((p) => p.namespace === name).map((pod): InventoryChange => ({ kind: 'pod', pod }));
+      return [ns ? { kind: 'namespace', namespace: ns } : { kind: 'namespace-removed', name }, ...pods];
+    }
+    case 'node':
+    case 'node-removed': {
+      const name = c.kind === 'node' ? c.node.name : c.name;
+      const node = resolution.node(name);
+      return [node ? { kind: 'node', node } : { kind: 'node-removed', name }];
+    }
+  }
+}

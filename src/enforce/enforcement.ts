@@ -1,0 +1,83 @@
+/**
+ * Enforcement = one PolicyCompiler + one Backend: the only code that moves a policy into the
+ * kernel. The file enforce loop (watch.ts), `palisade apply`, the agent and the tests all go
+ * through it, so the compile-once / atomic-apply / rollback / deny-naming rules live here once.
+ *
+ * - `apply(cluster)`: stage the move to a whole cluster, hand it to the backend (install or
+ *   applyDeltas), commit; on a throw, roll the compiler back and rethrow (the backend's own
+ *   contract keeps the kernel and its memory on the previous state).
+ * - `applyChanges(changes)`: the same for object-level changes (watch events), all of them as
+ *   one update: one transaction in the backend.
+ * - `drainDenied()`: the backend's raw events named by deny-record.ts, one per flow per window.
+ * Calls are serialized: an apply that arrives while another runs waits for it.
+ * Thread-safety: one owner (JS is single-threaded; the serialization is over awaits).
+ */
+import type { EngineChange } from '../engine/changes.js';
+import type { Cluster } from '../model/types.js';
+import type { ApplyReport, Backend } from './backend.js';
+import { PolicyCompiler, type CompiledPolicy, type CompilerOptions, type StagedUpdate } from './compiled.js';
+import type { DenyRecord } from './deny-log.js';
+import { denyRecord, FlowDedup } from './deny-record.js';
+
+export interface EnforcementReport extends ApplyReport {
+  readonly generation: number;
+  /** install (rule set changed or first) or deltas (same rules) */
+  readonly update: 'install' | 'deltas';
+}
+
+export class Enforcement {
+  readonly compiler: PolicyCompiler;
+  private queue: Promise<unknown> = Promise.resolve();
+  private readonly dedup: FlowDedup;
+
+  constructor(
+    readonly backend: Backend,
+    options: CompilerOptions & { readonly dedupWindowMs?: number } = {},
+  ) {
+    this.compiler = new PolicyCompiler(options);
+    this.dedup = new FlowDedup(options.dedupWindowMs ?? 10_000);
+  }
+
+  /** The policy in force (committed), if any. */
+  current(): CompiledPolicy | undefined {
+    return this.compiler.current();
+  }
+
+  apply(cluster: Cluster): Promise<EnforcementReport> {
+    return this.serialize(() => this.run(this.compiler.stage(cluster)));
+  }
+
+  applyChanges(changes: readonly EngineChange[]): Promise<EnforcementReport> {
+    return this.serialize(() => this.run(this.compiler.stageChanges(changes)));
+  }
+
+  /** Denied flows since the last call, named, at most one per flow per window. */
+  drainDenied(max?: number): DenyRecord[] {
+    const policy = this.compiler.current();
+    const out: DenyRecord[] = [];
+    for (const e of this.backend.drainDenied(max)) {
+      if (!this.dedup.first(e)) continue;
+      out.push(denyRecord(this.backend.name, e, policy));
+    }
+    return out;
+  }
+
+  private async run(staged: StagedUpdate): Promise<EnforcementReport> {
+    const u = staged.update;
+    let report: ApplyReport;
+    try {
+      report = u.kind === 'install' ? await this.backend.install(u.policy) : await this.backend.applyDeltas(u.policy, u.deltas);
+    } catch (e) {
+      staged.rollback();
+      throw e;
+    }
+    staged.commit();
+    return { ...report, generation: u.policy.generation, update: u.kind };
+  }
+
+  private serialize<T>(fn: () => Promise<T>): Promise<T> {
+    const next = this.queue.then(fn, fn);
+    this.queue = next.catch(() => undefined);
+    return next;
+  }
+}
