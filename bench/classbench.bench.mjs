@@ -22,7 +22,6 @@
  */
 import { spawnSync } from 'node:child_process';
 import { existsSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
-import { createRequire } from 'node:module';
 import os from 'node:os';
 import { join } from 'node:path';
 import { Bench } from 'tinybench';
@@ -32,7 +31,7 @@ const { readRules, readTrace, readFirstMatch, readMaybeGz } = await import(new U
 const { packClassBenchRules } = await import(new URL('classbench/native.js', dist).href);
 const { classifyLinear } = await import(new URL('classbench/reference.js', dist).href);
 const B = await import(new URL('native/binding.js', dist).href);
-const CidrMatcher = createRequire(import.meta.url)('cidr-matcher');
+const { default: CidrMatcher } = await import('cidr-matcher');
 
 const argOf = (name, dflt) => {
   const i = process.argv.indexOf(`--${name}`);

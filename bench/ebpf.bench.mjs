@@ -18,7 +18,6 @@
  * Root only. Pins under /sys/fs/bpf/palisade-bench/<pid> (removed at the end); no interface is
  * touched (BPF_PROG_TEST_RUN runs the programs on crafted frames).
  */
-import { spawnSync } from 'node:child_process';
 import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { cpus, loadavg, tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -36,17 +35,15 @@ if (process.getuid?.() !== 0) {
   process.exit(0);
 }
 
-// ---- build the TypeScript the bench drives (to build-ebpf/js) ----------------------------------
-const tsc = spawnSync(process.execPath, [join(ROOT, 'node_modules/typescript/bin/tsc'), '-p', join(ROOT, 'backends/ebpf/tsconfig.agent.json')], { stdio: 'inherit' });
-const JS = join(ROOT, 'build-ebpf/js');
-if (tsc.status !== 0) {
-  // type errors elsewhere in src/ do not stop the emit; a missing output does
-  if (!existsSync(join(JS, 'backends/ebpf/instance.js'))) process.exit(1);
-  console.log('ebpf bench: tsc reported errors (above); the emitted JavaScript is used');
+// ---- the root dist/ build (scripts/setup.sh, run by `npm run bench`'s prebench) ---------------
+const JS = join(ROOT, 'dist');
+if (!existsSync(join(JS, 'src/native/binding.js'))) {
+  console.error('ebpf bench: dist/ is missing; run `npm run setup` (or `npm run bench`, which does)');
+  process.exit(1);
 }
 const { EbpfInstance } = await import(join(JS, 'backends/ebpf/instance.js'));
 const { buildTables } = await import(join(JS, 'backends/ebpf/tables.js'));
-const { loadEbpfNative, bpfObjectPath } = await import(join(JS, 'backends/ebpf/binding.js'));
+const { nativeEbpf, bpfObjectPath } = await import(join(JS, 'src/native/binding.js'));
 const { makeCidr } = await import(join(JS, 'src/model/ip.js'));
 
 // ---- deterministic rule sets --------------------------------------------------------------------
@@ -142,7 +139,7 @@ function tcpSyn(src, dst, sport, dport, flags = 0x02) {
 const median = (xs) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)];
 
 // ---- run ------------------------------------------------------------------------------------------
-const native = loadEbpfNative();
+const native = nativeEbpf();
 const passFd = native.ebpfLoadStandalone(bpfObjectPath('pass_all'), 'pal_pass_all');
 const floorFd = native.ebpfLoadStandalone(bpfObjectPath('pass_all'), 'pal_lookup_floor');
 const stateRoot = mkdtempSync(join(tmpdir(), 'pal-ebpf-bench-'));

@@ -15,13 +15,13 @@
  * --write-results replaces the section between the nfqueue markers of bench/RESULTS.md (or appends it).
  */
 import { execFileSync, spawn, spawnSync } from 'node:child_process';
-import { existsSync, readFileSync, readdirSync, statSync, writeFileSync, mkdirSync } from 'node:fs';
+import { existsSync, readFileSync, writeFileSync } from 'node:fs';
 import { cpus, loadavg } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 
 const ROOT = fileURLToPath(new URL('../', import.meta.url));
-const DIST = join(ROOT, '.bench-tmp/nfq-dist');
+const DIST = join(ROOT, 'dist');
 const args = process.argv.slice(2);
 const SECONDS = Number(args[args.indexOf('--seconds') + 1] ?? 3) || 3;
 const WRITE = args.includes('--write-results');
@@ -41,30 +41,19 @@ if (process.getuid?.() !== 0) {
   process.exit(0);
 }
 
-// ---- build what the bench runs ----------------------------------------------------------------
-function newest(dir) {
-  let t = 0;
-  for (const e of readdirSync(dir, { withFileTypes: true })) {
-    const p = join(dir, e.name);
-    t = Math.max(t, e.isDirectory() ? newest(p) : e.name.endsWith('.ts') ? statSync(p).mtimeMs : 0);
-  }
-  return t;
+// ---- what the bench runs: the root dist/ and build/ (scripts/setup.sh, run by `npm run bench`'s prebench)
+const FLOOD = join(ROOT, 'build/nfqueue_flood');
+if (!existsSync(join(DIST, 'src/native/binding.js')) || !existsSync(FLOOD)) {
+  console.error('nfqueue bench: dist/ or build/nfqueue_flood is missing; run `npm run setup` (or `npm run bench`, which does)');
+  process.exit(1);
 }
-const stamp = join(DIST, '.stamp');
-if (!existsSync(stamp) || statSync(stamp).mtimeMs < Math.max(newest(join(ROOT, 'src')), newest(join(ROOT, 'backends/nfqueue')))) {
-  spawnSync(process.execPath, [join(ROOT, 'node_modules/typescript/bin/tsc'), '-p', join(ROOT, 'backends/nfqueue/tsconfig.build.json')], { stdio: 'inherit' });
-  writeFileSync(stamp, '');
-}
-const FLOOD = join(ROOT, '.bench-tmp/nfq-flood');
-mkdirSync(join(ROOT, '.bench-tmp'), { recursive: true });
-execFileSync('gcc', ['-O2', '-o', FLOOD, join(ROOT, 'bench/nfqueue-flood.c')]);
 const CONNECT = join(ROOT, 'bench/nfqueue-connect.mjs');
 
-const { nfqAddon } = await import(join(DIST, 'backends/nfqueue/addon.js'));
+const { nativeNfqueue } = await import(join(DIST, 'src/native/binding.js'));
 const { compileLoopPolicy } = await import(join(DIST, 'backends/nfqueue/policy.js'));
 const { installSteering, removeSteering, kernelQueueStats, DEFAULT_ACCEPT_MARK } = await import(join(DIST, 'backends/nfqueue/steer.js'));
 const { safeParseCluster } = await import(join(DIST, 'src/manifests/cluster.js'));
-const { NfqLoop } = nfqAddon();
+const { NfqLoop } = nativeNfqueue();
 
 // ---- namespaces -------------------------------------------------------------------------------
 const NS_A = `pal-nfqbench-${process.pid}-a`;

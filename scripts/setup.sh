@@ -9,7 +9,8 @@ cd "$(dirname "$0")/.."
 
 APT_PACKAGES=(build-essential cmake ninja-build pkg-config clang llvm libbpf-dev bpftool
   libnftables-dev nftables libnetfilter-queue-dev libmnl-dev iptables iproute2
-  containernetworking-plugins dpdk dpdk-dev python3)
+  containernetworking-plugins dpdk dpdk-dev python3
+  libclang-rt-14-dev)  # libclang-rt-14-dev: libFuzzer and the sanitizer runtimes (test/nfqueue/parser.test.ts)
 
 missing=()
 for p in "${APT_PACKAGES[@]}"; do
@@ -38,7 +39,7 @@ newer() {
   [[ -n $(find "$@" -newer "$stamp" -type f -print -quit 2>/dev/null) ]]
 }
 
-if [[ -f CMakeLists.txt ]] && newer build/Release/palisade.node CMakeLists.txt addon backends; then
+if [[ -f CMakeLists.txt ]] && newer build/Release/palisade.node CMakeLists.txt addon backends bench/native bench/nfqueue-flood.c; then
   echo "setup: building the native addon" >&2
   npx cmake-js compile --out build >/tmp/palisade-cmake.log 2>&1 || { cat /tmp/palisade-cmake.log >&2; exit 1; }
 fi

@@ -84,5 +84,8 @@ export { ReferenceEvaluator } from './reference/index.js';
 export { InvalidFlowError } from './model/flow.js';
 export type { Flow, Endpoint } from './model/flow.js';
 export type { FlowVerdict, DirectionVerdict, RuleRef } from './model/verdict.js';
+export { StagedEvaluator, stagedOutcome } from './reference/index.js';
+export type { StagedOutcome, StagedStep, StagedVerdict, Cause, Step } from './reference/index.js';
+export { STAGED_ANNOTATION, enforcedPolicies, withStagedInForce, stagedPolicies, stagedPredicate } from './model/staged.js';
 export { parseIp, parseCidr, type IpAddr, type Cidr } from './model/ip.js';
 export type * from './model/types.js';

@@ -1,4 +1,5 @@
-// classifier_object.cc: the N-API face of palisade::Classifier (class `Classifier` in JS).
+// classifier_object.cc: the N-API face of palisade::Classifier: the `classifier` sub-module,
+// holding class `Classifier`.
 //
 // What: argument unwrapping, the compile worker and error translation. No classification logic
 // lives here; src/native/binding.ts is the only JS caller and checks arguments before they cross.
@@ -10,20 +11,20 @@
 // crosses into JS unconverted.
 // Thread-safety: the wrapped Classifier is safe for concurrent publish + lookup (see classifier.h);
 // the worker touches only the Classifier and the copied vector, never N-API values.
-#include <napi.h>
+#include "glue.h"
 
 #include <chrono>
 #include <memory>
 #include <string>
 
 #include "../classifier/classifier.h"
-#include "wire.h"
+#include "../classifier/wire.h"
 
 namespace palisade::napi {
 
 namespace {
 
-Napi::Error codedError(Napi::Env env, const std::string& msg) {
+Napi::Error prefixedError(Napi::Env env, const std::string& msg) {
   // msg is "CODE: text"
   auto colon = msg.find(':');
   std::string code = colon == std::string::npos ? "PAL_NATIVE" : msg.substr(0, colon);
@@ -35,7 +36,7 @@ Napi::Error codedError(Napi::Env env, const std::string& msg) {
 template <class T>
 T* typedData(const Napi::Value& v, napi_typedarray_type type, size_t* length, const char* what) {
   if (!v.IsTypedArray() || v.As<Napi::TypedArray>().TypedArrayType() != type)
-    throw codedError(v.Env(), std::string("PAL_NATIVE_ARG: ") + what + " has the wrong type");
+    throw prefixedError(v.Env(), std::string("PAL_NATIVE_ARG: ") + what + " has the wrong type");
   auto arr = v.As<Napi::TypedArray>();
   *length = arr.ElementLength();
   auto buf = arr.ArrayBuffer();
@@ -100,7 +101,7 @@ class ClassifierObject : public Napi::ObjectWrap<ClassifierObject> {
     void OnOK() override {
       Napi::Env env = Env();
       if (!error_.empty()) {
-        deferred_.Reject(codedError(env, error_).Value());
+        deferred_.Reject(prefixedError(env, error_).Value());
         return;
       }
       auto o = Napi::Object::New(env);
@@ -123,10 +124,10 @@ class ClassifierObject : public Napi::ObjectWrap<ClassifierObject> {
     size_t len;
     const uint32_t* w = typedData<uint32_t>(v, napi_uint32_array, &len, "rules");
     if (len % wire::kRuleWords != 0)
-      throw codedError(v.Env(), "PAL_NATIVE_ARG: rules length is not a multiple of 16");
+      throw prefixedError(v.Env(), "PAL_NATIVE_ARG: rules length is not a multiple of 16");
     std::vector<RuleSpec> specs;
     std::string err;
-    if (!wire::decodeRules(w, len / wire::kRuleWords, specs, &err)) throw codedError(v.Env(), err);
+    if (!wire::decodeRules(w, len / wire::kRuleWords, specs, &err)) throw prefixedError(v.Env(), err);
     return specs;
   }
 
@@ -144,7 +145,7 @@ class ClassifierObject : public Napi::ObjectWrap<ClassifierObject> {
     std::string err;
     auto tables = Classifier::compile(specs, &err);
     double ns = std::chrono::duration<double, std::nano>(std::chrono::steady_clock::now() - t0).count();
-    if (!tables) throw codedError(env, err);
+    if (!tables) throw prefixedError(env, err);
     uint64_t version = core_->publishRules(std::move(tables));
     auto o = Napi::Object::New(env);
     o.Set("version", Napi::Number::New(env, double(version)));
@@ -157,9 +158,9 @@ class ClassifierObject : public Napi::ObjectWrap<ClassifierObject> {
     size_t len;
     const uint32_t* w = typedData<uint32_t>(info[0], napi_uint32_array, &len, "edits");
     if (len % wire::kEditWords != 0)
-      throw codedError(env, "PAL_NATIVE_ARG: edits length is not a multiple of 6");
+      throw prefixedError(env, "PAL_NATIVE_ARG: edits length is not a multiple of 6");
     std::string err;
-    if (!wire::decodeEdits(w, len / wire::kEditWords, edits_, &err)) throw codedError(env, err);
+    if (!wire::decodeEdits(w, len / wire::kEditWords, edits_, &err)) throw prefixedError(env, err);
     size_t changed = 0;
     uint64_t version = core_->applySetEdits(edits_.data(), edits_.size(), &changed);
     auto o = Napi::Object::New(env);
@@ -188,7 +189,7 @@ class ClassifierObject : public Napi::ObjectWrap<ClassifierObject> {
   Napi::Value Lookup6(const Napi::CallbackInfo& info) {
     size_t len;
     const uint32_t* w = typedData<uint32_t>(info[0], napi_uint32_array, &len, "header");
-    if (len < 10) throw codedError(info.Env(), "PAL_NATIVE_ARG: an IPv6 header has 10 words");
+    if (len < 10) throw prefixedError(info.Env(), "PAL_NATIVE_ARG: an IPv6 header has 10 words");
     Header6 h{wire::addr6(w), wire::addr6(w + 4), uint16_t(w[8] >> 16), uint16_t(w[8]),
               uint8_t(w[9])};
     uint32_t minPriority = info[1].As<Napi::Number>().Uint32Value();
@@ -205,7 +206,7 @@ class ClassifierObject : public Napi::ObjectWrap<ClassifierObject> {
     uint8_t* outAction = typedData<uint8_t>(info[2], napi_uint8_array, &al, "outAction");
     const size_t n = hl / words;
     if (hl % words != 0 || rl < n || al < n)
-      throw codedError(env, "PAL_NATIVE_ARG: batch arrays have inconsistent lengths");
+      throw prefixedError(env, "PAL_NATIVE_ARG: batch arrays have inconsistent lengths");
     const uint32_t minPriority = info[3].As<Napi::Number>().Uint32Value();
     const bool scalar = info[4].ToBoolean().Value();
     if (v6) core_->lookupBatch6(hw, n, minPriority, scalar, outId, outAction);
@@ -225,8 +226,10 @@ class ClassifierObject : public Napi::ObjectWrap<ClassifierObject> {
   uint64_t lookups_ = 0;              // headers classified natively (main thread only)
 };
 
-void RegisterClassifier(Napi::Env env, Napi::Object exports) {
-  exports.Set("Classifier", ClassifierObject::Define(env));
+Napi::Object InitClassifier(Napi::Env env) {
+  Napi::Object m = Napi::Object::New(env);
+  m.Set("Classifier", ClassifierObject::Define(env));
+  return m;
 }
 
 }  // namespace palisade::napi

@@ -1,36 +1,49 @@
-// module.cc: the ONE module init of build/Release/palisade.node.
+// module.cc: the ONE module init of build/Release/palisade.node, and its ONE registration table.
 //
-// What: exports the classifier (`Classifier`), then every init registered through register.h,
-// then the backends' known entry points if they are linked in (declared weak, so the addon also
-// builds and loads when a backend's sources are absent). `abi` lets binding.ts refuse a stale
-// binary. `exportsLoaded` lists what was registered, for diagnostics.
+// What: the addon's exports are one sub-object per native module, in the order of kModules:
+//   exports.classifier  addon/classifier via classifier_object.cc
+//   exports.nftables    backends/nftables/native via nftables.cc
+//   exports.ebpf        backends/ebpf/native via ebpf.cc
+//   exports.nfqueue     backends/nfqueue/native via nfqueue.cc
+// plus `abi` (src/native/binding.ts refuses a binary whose abi differs from its NATIVE_ABI) and
+// `modules` (the names, in table order). Every module is always linked in: a module that is
+// missing is a build error, not a silently absent export.
+// ABI history: 1 = flat exports (Classifier, nftRun, NfqLoop, ... side by side); 2 = sub-objects.
 // Thread-safety: runs once per environment on the main thread.
 #include <napi.h>
 
-#include "classifier_object.h"
-#include "register.h"
+#include <iterator>
 
-// Backend entry points (backends/*/native). Weak: null when the backend is not compiled in.
-void RegisterNfqueue(Napi::Env env, Napi::Object exports) __attribute__((weak));
-void RegisterEbpf(Napi::Env env, Napi::Object exports) __attribute__((weak));
+#include "glue.h"
 
-static Napi::Object InitPalisade(Napi::Env env, Napi::Object exports) {
-  auto loaded = Napi::Array::New(env);
+namespace {
+
+constexpr uint32_t kAbi = 2;
+
+struct ModuleEntry {
+  const char* name;
+  Napi::Object (*init)(Napi::Env);
+};
+
+constexpr ModuleEntry kModules[] = {
+    {"classifier", palisade::napi::InitClassifier},
+    {"nftables", palisade::napi::InitNftables},
+    {"ebpf", palisade::napi::InitEbpf},
+    {"nfqueue", palisade::napi::InitNfqueue},
+};
+
+Napi::Object InitPalisade(Napi::Env env, Napi::Object exports) {
+  Napi::Array names = Napi::Array::New(env, std::size(kModules));
   uint32_t k = 0;
-  palisade::napi::RegisterClassifier(env, exports);
-  loaded.Set(k++, Napi::String::New(env, "classifier"));
-  if (RegisterNfqueue) {
-    RegisterNfqueue(env, exports);
-    loaded.Set(k++, Napi::String::New(env, "nfqueue"));
+  for (const ModuleEntry& m : kModules) {
+    exports.Set(m.name, m.init(env));
+    names.Set(k++, Napi::String::New(env, m.name));
   }
-  if (RegisterEbpf) {
-    RegisterEbpf(env, exports);
-    loaded.Set(k++, Napi::String::New(env, "ebpf"));
-  }
-  for (palisade::napi::ExportsInit fn : palisade::napi::exportInits()) fn(env, exports);
-  exports.Set("abi", Napi::Number::New(env, 1));
-  exports.Set("exportsLoaded", loaded);
+  exports.Set("abi", Napi::Number::New(env, kAbi));
+  exports.Set("modules", names);
   return exports;
 }
+
+}  // namespace
 
 NODE_API_MODULE(palisade, InitPalisade)

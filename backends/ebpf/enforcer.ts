@@ -27,7 +27,7 @@ import { isolatingPolicies } from '../../src/reference/tiers.js';
 import { Resolution, type InventoryChange, type SetDelta, type SetId } from '../../src/resolve/index.js';
 import { lower } from '../../src/rules/lower.js';
 import type { Rule, RuleSet } from '../../src/rules/types.js';
-import type { RawDenyEvent } from './binding.js';
+import type { RawDenyEvent } from '../../src/native/binding.js';
 import { EbpfInstance, type OpenOptions } from './instance.js';
 import { addrBytes, buildTables, classBitmaps, type BpfTables } from './tables.js';
 

@@ -20,7 +20,7 @@ import { execFileSync } from 'node:child_process';
 import { createHash } from 'node:crypto';
 import { mkdirSync, readFileSync, rmSync, statSync, writeFileSync, existsSync } from 'node:fs';
 import { dirname, join } from 'node:path';
-import { bpfObjectPath, loadEbpfNative, type NativeDatapath } from './binding.js';
+import { bpfObjectPath, nativeEbpf, type NativeDatapath } from '../../src/native/binding.js';
 import {
   CHUNK_U32,
   DIM_PEER,
@@ -97,7 +97,7 @@ export class EbpfInstance {
   }
 
   static open(opts: OpenOptions = {}): EbpfInstance {
-    const n = loadEbpfNative();
+    const n = nativeEbpf();
     const layout = n.ebpfLayout();
     if (layout.maxRules !== MAX_RULES || layout.maxClasses !== MAX_CLASSES || layout.rowsPerGen !== ROWS_PER_GEN || layout.indexPerGen !== INDEX_PER_GEN)
       throw Object.assign(new Error('tables.ts constants disagree with palisade_maps.h; rebuild the addon'), { code: 'PAL_EBPF_LAYOUT' });

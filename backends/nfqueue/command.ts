@@ -27,7 +27,7 @@ type ApplyReport = { readonly summary: string; readonly ms: number };
 import { startEnforceLoop } from '../../src/enforce/watch.js';
 import { formatProblem } from '../../src/model/problems.js';
 import type { Cluster } from '../../src/model/types.js';
-import { nfqAddon, type NfqLoop, type NfqLoopStats } from './addon.js';
+import { nativeNfqueue, type NfqLoop, type NfqLoopStats } from '../../src/native/binding.js';
 import { DenyLog, FlowDedup } from './deny.js';
 import { Engine } from '../../src/engine/engine.js';
 import { linearClassifier } from '../../src/engine/linear-classifier.js';
@@ -277,7 +277,7 @@ export async function runEnforceNfqueue(argv: readonly string[]): Promise<number
   const deniedByRule = new Map<string, number>();
   const dedup = new FlowDedup();
   let enforcer: NfqueueEnforcer | undefined;
-  const { NfqLoop } = nfqAddon();
+  const { NfqLoop } = nativeNfqueue();
   const loop = new NfqLoop({ queues, acceptMark: o.acceptMark, failOpen: o.failOpen, logDenied: true }, (buf) => {
     for (const d of decodeDenyRecords(buf)) {
       const key = d.reason === 'policy' ? (enforcer?.ruleKey(d.ruleId) ?? 'default') : d.reason;

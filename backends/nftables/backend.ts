@@ -34,7 +34,7 @@ import type { ApplyReport, Backend, BackendStats, RawDenyEvent } from '../../src
 import type { CompiledPolicy } from '../../src/enforce/compiled.js';
 import type { SetDelta, SetId } from '../../src/resolve/index.js';
 import type { RuleSet } from '../../src/rules/types.js';
-import { loadNftNative, type NftErrorFields, type NftNative } from './native.js';
+import { nativeNftables, type NftErrorFields, type NftNative } from '../../src/native/binding.js';
 import type { NftDocument } from './nft-json.js';
 import { OUR_CHAINS, parseDenyLogPrefix, renderDelete, renderFull, renderSetDeltas, setName, tableContents, type DenyLogOptions, type TableContents } from './render.js';
 import { ruleCounters } from './stats.js';
@@ -74,7 +74,7 @@ export class NftablesBackend implements Backend {
   private readonly counts = { installs: 0, deltaTransactions: 0, rejected: 0 };
 
   constructor(private readonly opts: NftablesOptions = {}) {
-    this.native = opts.native ?? loadNftNative();
+    this.native = opts.native ?? nativeNftables();
   }
 
   /** The rule set in force (undefined before the first successful install). */

@@ -57,8 +57,8 @@ export async function whyNotEnforce(env: NodeJS.ProcessEnv = process.env): Promi
     if (!existsSync(join(CNI_PATH, plugin))) return `the CNI plugin ${CNI_PATH}/${plugin} is missing (Debian/Ubuntu: apt-get install containernetworking-plugins)`;
   }
   try {
-    const { loadNftNative } = await import('../../backends/nftables/native.js');
-    loadNftNative();
+    const { nativeNftables } = await import('../native/binding.js');
+    nativeNftables();
   } catch (e) {
     return `the native addon with the nftables backend cannot be loaded (${e instanceof Error ? e.message : String(e)}); run \`npm run setup\``;
   }

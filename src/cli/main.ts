@@ -10,15 +10,21 @@ import { runCheck } from './check.js';
 import { runClassbench } from './classbench.js';
 import { runCompile } from './compile.js';
 import { runDemo } from './demo.js';
+import { runDiff } from './diff.js';
+import { runExplain } from './explain.js';
 import { EXIT_INTERNAL, EXIT_INVALID, EXIT_OK, processIo, type Io } from './io.js';
 import { runLint, runValidate } from './lint.js';
 import { runMatrix } from './matrix.js';
+import { runServe } from './serve.js';
 
 type Command = (argv: readonly string[], io: Io) => Promise<number>;
 
 const COMMANDS: Readonly<Record<string, { run: Command; summary: string }>> = {
   check: { run: runCheck, summary: 'is one flow allowed, and which tier, policy and rule decided' },
-  matrix: { run: runMatrix, summary: 'the truth table of every pair of pods, per port and protocol' },
+  matrix: { run: runMatrix, summary: 'the truth table of every pair of pods, per port and protocol (-o html: a page)' },
+  diff: { run: runDiff, summary: 'every flow whose verdict changes between two manifest sets, or with staged policies (--staged)' },
+  explain: { run: runExplain, summary: 'a pod: every policy that selects it; a flow: a walkthrough of every tier, rule by rule' },
+  serve: { run: runServe, summary: 'serve the HTML matrix and staged diff of a manifest directory, live (loopback only)' },
   validate: { run: runValidate, summary: 'every problem in the manifests (exit 2 if any error), plus lint warnings' },
   lint: { run: runLint, summary: 'surprising defaults and likely mistakes' },
   demo: { run: runDemo, summary: 'a built-in example: its matrix and one explained flow (npm start)' },

@@ -23,11 +23,15 @@ export function parseFamily(text: string | undefined): Family | undefined {
   throw new UsageError(`--ip-family: ${JSON.stringify(text)} is not 4 or 6`);
 }
 
-export type OutputFormat = 'text' | 'json';
-export function parseOutput(text: string | undefined): OutputFormat {
-  if (text === undefined || text === 'text') return 'text';
-  if (text === 'json') return 'json';
-  throw new UsageError(`-o: ${JSON.stringify(text)} is not text or json`);
+export type OutputFormat = 'text' | 'json' | 'html';
+/** `-o`: text (default), json, and html where the command offers it. */
+export function parseOutput<F extends OutputFormat = 'text' | 'json'>(
+  text: string | undefined,
+  allowed: readonly F[] = ['text', 'json'] as F[],
+): F {
+  if (text === undefined) return 'text' as F;
+  if ((allowed as readonly string[]).includes(text)) return text as F;
+  throw new UsageError(`-o: ${JSON.stringify(text)} is not ${allowed.slice(0, -1).join(', ')} or ${allowed[allowed.length - 1]}`);
 }
 
 /** An endpoint named on the command line: a pod (`namespace/name`) or an address. */

@@ -12,6 +12,8 @@
  *   reference evaluator on `cluster()` (test/engine differential tests).
  * - Loopback (a pod's traffic to its own address) and non-pod ends allow without a rule, as the
  *   reference decides.
+ * - Staged policies (model/staged.ts) are never compiled, even when `update` is handed one: the
+ *   engine answers the enforced verdict.
  * Cost: compile = resolution + lowering + classifier build; an inventory change costs what the
  * resolver reports (resolve/resolver.ts) plus one classifier edit batch; a policy change, a pod
  * bringing a named-port number no rule has seen, or a new node rebuilds.
@@ -19,6 +21,7 @@
  * atomically; this wrapper does not add threads.)
  */
 import { formatV4, formatV6, sameIp, type Family, type IpAddr } from '../model/ip.js';
+import { enforcedPolicies } from '../model/staged.js';
 import type { Cluster, ClusterPolicy, Direction, NetworkPolicy, PolicySet, Tier } from '../model/types.js';
 import { checkFlow, type Endpoint, type Flow } from '../model/flow.js';
 import type { Evaluator, FlowVerdict } from '../model/verdict.js';
@@ -276,7 +279,9 @@ export class Engine implements Evaluator {
 
   // ---- internals -------------------------------------------------------------------------
 
-  private build(cluster: Cluster): Compiled {
+  private build(given: Cluster): Compiled {
+    // staged policies (model/staged.ts) are never enforced, whichever way they arrived
+    const cluster = enforcedPolicies(given);
     const resolution = new Resolution(cluster, cluster.networkPolicies);
     const ruleSet = lower(cluster, resolution, { nodeLocalIngress: this.nodeLocalIngress, prefixSets: 'per-prefix' });
     const classifiers = { egress: this.factory.create(), ingress: this.factory.create() };

@@ -35,6 +35,9 @@ export function buildCluster(objects: readonly RawObject[]): ClusterResult {
   const endpointSlices: EndpointSlice[] = [];
   const networkPolicies: NetworkPolicy[] = [];
   const clusterPolicies: ClusterPolicy[] = [];
+  // staged policies (model/staged.ts) are kept apart, so that nothing that enforces reads them
+  const stagedNetworkPolicies: NetworkPolicy[] = [];
+  const stagedClusterPolicies: ClusterPolicy[] = [];
   const seen = new Map<string, RawObject>();
 
   for (const raw of objects) {
@@ -102,16 +105,20 @@ export function buildCluster(objects: readonly RawObject[]): ClusterResult {
         return void services.push(toService(o, source));
       case 'EndpointSlice':
         return void endpointSlices.push(toEndpointSlice(o, source));
-      case 'NetworkPolicy':
-        return void networkPolicies.push(toNetworkPolicy(o, source));
-      default:
-        return void clusterPolicies.push(toClusterPolicy(o, kind, source));
+      case 'NetworkPolicy': {
+        const np = toNetworkPolicy(o, source);
+        return void (np.staged ? stagedNetworkPolicies : networkPolicies).push(np);
+      }
+      default: {
+        const cp = toClusterPolicy(o, kind, source);
+        return void (cp.staged ? stagedClusterPolicies : clusterPolicies).push(cp);
+      }
     }
   }
 
   // A namespace that objects refer to but no manifest defines exists with only its name label.
   const known = new Set(namespaces.map((n) => n.name));
-  for (const o of [...pods, ...networkPolicies, ...services, ...endpointSlices]) {
+  for (const o of [...pods, ...networkPolicies, ...stagedNetworkPolicies, ...services, ...endpointSlices]) {
     if (known.has(o.namespace)) continue;
     known.add(o.namespace);
     namespaces.push({ name: o.namespace, labels: { [NAMESPACE_NAME_LABEL]: o.namespace }, source: { file: '<implicit>' } });
@@ -126,7 +133,11 @@ export function buildCluster(objects: readonly RawObject[]): ClusterResult {
   }
 
   if (hasErrors(problems)) return { problems };
-  return { cluster: { namespaces, pods, nodes, services, endpointSlices, networkPolicies, clusterPolicies }, problems };
+  const staged =
+    stagedNetworkPolicies.length > 0 || stagedClusterPolicies.length > 0
+      ? { staged: { networkPolicies: stagedNetworkPolicies, clusterPolicies: stagedClusterPolicies } }
+      : {};
+  return { cluster: { namespaces, pods, nodes, services, endpointSlices, networkPolicies, clusterPolicies, ...staged }, problems };
 }
 
 const namespacedDefault = (k: KnownKind): boolean => k === 'Pod' || k === 'Service' || k === 'EndpointSlice' || k === 'NetworkPolicy';

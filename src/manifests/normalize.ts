@@ -7,6 +7,7 @@
  * Pure: no I/O.
  */
 import { parseCidr, parseIp, type Cidr, type IpAddr } from '../model/ip.js';
+import { STAGED_ANNOTATION } from '../model/staged.js';
 import {
   BANP_PRIORITY,
   NAMESPACE_NAME_LABEL,
@@ -166,6 +167,9 @@ export function toEndpointSlice(o: Obj, source: Source): EndpointSlice {
 
 // ---- NetworkPolicy ------------------------------------------------------------------------
 
+/** `staged: true` when the (validated) object carries the staged mark with value "true" (model/staged.ts). */
+const stagedMark = (meta: Obj): { staged?: true } => (obj(meta.annotations)[STAGED_ANNOTATION] === 'true' ? { staged: true } : {});
+
 export function toNetworkPolicy(o: Obj, source: Source): NetworkPolicy {
   const meta = obj(o.metadata);
   const spec = obj(o.spec);
@@ -183,6 +187,7 @@ export function toNetworkPolicy(o: Obj, source: Source): NetworkPolicy {
     policyTypes,
     ingress,
     egress,
+    ...stagedMark(meta),
     source,
   };
 }
@@ -239,6 +244,7 @@ export function toClusterPolicy(o: Obj, kind: ClusterPolicyKind, source: Source)
     subject: clusterSubject(obj(spec.subject)),
     ingress: rules(spec.ingress, 'from'),
     egress: rules(spec.egress, 'to'),
+    ...stagedMark(meta),
     source,
   };
 }

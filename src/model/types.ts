@@ -151,6 +151,8 @@ export interface NetworkPolicy {
   readonly policyTypes: readonly ('Ingress' | 'Egress')[];
   readonly ingress: readonly NetworkPolicyRule[];
   readonly egress: readonly NetworkPolicyRule[];
+  /** marked staged (`model/staged.ts`): evaluated for reports, never enforced */
+  readonly staged?: true;
   readonly source: Source;
 }
 
@@ -201,6 +203,8 @@ export interface ClusterPolicy {
   readonly subject: ClusterSubject;
   readonly ingress: readonly ClusterRule[];
   readonly egress: readonly ClusterRule[];
+  /** marked staged (`model/staged.ts`): evaluated for reports, never enforced */
+  readonly staged?: true;
   readonly source: Source;
 }
 
@@ -212,5 +216,11 @@ export interface PolicySet {
   readonly clusterPolicies: readonly ClusterPolicy[];
 }
 
-/** Everything a manifest set describes. */
-export interface Cluster extends Inventory, PolicySet {}
+/**
+ * Everything a manifest set describes. `networkPolicies` and `clusterPolicies` are the policies
+ * in force; staged policies (`model/staged.ts`) are kept apart in `staged`, so no stage that
+ * enforces can pick one up by reading the usual lists. Absent `staged`: none.
+ */
+export interface Cluster extends Inventory, PolicySet {
+  readonly staged?: PolicySet;
+}

@@ -1,9 +1,19 @@
 /**
- * The ONE door to native code: loads build/Release/palisade.node and gives it a typed interface.
- * Nothing else in src/ may `require` the .node binary.
+ * The ONE door to native code: the only TypeScript file that loads a `.node` binary
+ * (build/Release/palisade.node, with an ABI check) and the only place that knows where the build
+ * puts its outputs (the BPF objects build/*.bpf.o). It hands each user its typed sub-module of the
+ * addon (the registration table in addon/napi/module.cc):
+ *   new NativeClassifier() -> the classifier (below; the engine, classbench, the nfqueue packing)
+ *   nativeNftables()    -> NftNative      (src/native/nftables.ts; backends/nftables)
+ *   nativeEbpf()        -> EbpfNative     (src/native/ebpf.ts; backends/ebpf), bpfObjectPath()
+ *   nativeNfqueue()     -> NfqueueNative  (src/native/nfqueue.ts; backends/nfqueue)
+ * The binary and build/ are found from the package root (the nearest package.json named
+ * "palisade"), so the same code works from src/ under vitest and from dist/ when compiled. A
+ * missing or stale binary is a NativeError with code PAL_NATIVE_MISSING (rebuild with
+ * `npm run build:native`); it is reported once and remembered.
  *
  * What crosses: packed Uint32Arrays (rules, set edits, packet headers), never object graphs. The
- * layouts are defined once in addon/napi/wire.h and mirrored here (the `*_WORDS` constants and the
+ * layouts are defined once in addon/classifier/wire.h and mirrored here (the `*_WORDS` constants and the
  * `write*` functions); addresses and ports are HOST-order unsigned integers (`10.0.0.1` is
  * 0x0A000001), IPv6 addresses are four 32-bit words, most significant first.
  *
@@ -21,14 +31,23 @@
  *   of membership edits as one new version. A lookup never sees half of either.
  *
  * Arguments are checked here, before they cross; a native failure arrives as an Error with a
- * stable `code` (PAL_NATIVE_MISSING, PAL_NATIVE_ARG, PAL_RULE_*, PAL_SET_EDIT).
+ * stable `code` (PAL_NATIVE_MISSING, PAL_NATIVE_ARG, PAL_RULE_*, PAL_SET_EDIT for the classifier;
+ * the backends' own codes, passed through unchanged, for the other sub-modules).
+ * Cost: the binary loads once per process (a few ms); every getter after that is a field read.
  */
+import { existsSync, readFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
-import { existsSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import type { EbpfNative } from './ebpf.js';
+import type { NfqueueNative } from './nfqueue.js';
+import type { NftNative } from './nftables.js';
 
-// ---- wire layouts (mirror of addon/napi/wire.h) ---------------------------------------------
+export type * from './ebpf.js';
+export type * from './nfqueue.js';
+export type * from './nftables.js';
+
+// ---- wire layouts (mirror of addon/classifier/wire.h) ---------------------------------------------
 
 export const RULE_WORDS = 16;
 export const EDIT_WORDS = 6;
@@ -36,7 +55,8 @@ export const HEADER4_WORDS = 4;
 export const HEADER6_WORDS = 10;
 export const ANY_SET = 0xffffffff;
 export const NO_RULE_ID = 0xffffffff;
-export const NATIVE_ABI = 1;
+/** addon/napi/module.cc kAbi: 2 = one sub-object per module */
+export const NATIVE_ABI = 2;
 
 export const RULE_KIND = { prefix4: 0, prefix6: 1, sets: 2 } as const;
 
@@ -137,46 +157,73 @@ interface RawClassifier {
 }
 interface RawModule {
   readonly abi: number;
-  readonly exportsLoaded: readonly string[];
-  readonly Classifier: new () => RawClassifier;
-  readonly [other: string]: unknown;
+  readonly modules: readonly string[];
+  readonly classifier: { readonly Classifier: new () => RawClassifier };
+  readonly nftables: NftNative;
+  readonly ebpf: EbpfNative;
+  readonly nfqueue: NfqueueNative;
 }
 
-/** build/Release/palisade.node under the package root (found from src/ under vitest and from dist/src/ when compiled). */
-function addonPath(): string {
+/** The package root: the nearest directory upwards holding palisade's package.json. */
+function packageRoot(): string {
   let dir = dirname(fileURLToPath(import.meta.url));
   for (;;) {
-    if (existsSync(join(dir, 'package.json')) && existsSync(join(dir, 'build'))) return join(dir, 'build/Release/palisade.node');
+    const pkg = join(dir, 'package.json');
+    if (existsSync(pkg)) {
+      try {
+        if ((JSON.parse(readFileSync(pkg, 'utf8')) as { name?: unknown }).name === 'palisade') return dir;
+      } catch {
+        // an unreadable package.json is not ours: keep looking
+      }
+    }
     const up = dirname(dir);
-    if (up === dir) return fileURLToPath(new URL('../../build/Release/palisade.node', import.meta.url));
+    if (up === dir) return fileURLToPath(new URL('../../', import.meta.url));
     dir = up;
   }
 }
+
 let loaded: RawModule | null = null;
 let loadError: NativeError | null = null;
 
-/** The raw addon module (for other native doors, e.g. backends); throws PAL_NATIVE_MISSING. */
-export function nativeModule(): RawModule {
+function addon(): RawModule {
   if (loaded) return loaded;
   if (loadError) throw loadError;
+  const path = join(packageRoot(), 'build/Release/palisade.node');
   try {
-    const mod = createRequire(import.meta.url)(addonPath()) as RawModule;
+    const mod = createRequire(import.meta.url)(path) as RawModule;
     if (mod.abi !== NATIVE_ABI) throw new Error(`addon ABI ${String(mod.abi)}, expected ${NATIVE_ABI}: rebuild with npm run build:native`);
     loaded = mod;
     return mod;
   } catch (e) {
-    loadError = new NativeError('PAL_NATIVE_MISSING', `cannot load build/Release/palisade.node (${(e as Error).message})`);
+    loadError = new NativeError('PAL_NATIVE_MISSING', `cannot load ${path} (${(e as Error).message})`);
     throw loadError;
   }
 }
 
+/** True when the addon loads (with the expected ABI). */
 export function nativeAvailable(): boolean {
   try {
-    nativeModule();
+    addon();
     return true;
   } catch {
     return false;
   }
+}
+
+/** The nftables backend's native functions (libnftables JSON runs, netns calls, the NFLOG reader). */
+export const nativeNftables = (): NftNative => addon().nftables;
+
+/** The eBPF backend's loader (pinned maps and programs, tc attach, test runs). */
+export const nativeEbpf = (): EbpfNative => addon().ebpf;
+
+/** The nfqueue backend's packet parser and verdict loop. */
+export const nativeNfqueue = (): NfqueueNative => addon().nfqueue;
+
+/** Path of a BPF object built by the root CMakeLists.txt (build/<name>.bpf.o); PAL_NATIVE_MISSING when absent. */
+export function bpfObjectPath(name: 'palisade' | 'pass_all'): string {
+  const path = join(packageRoot(), 'build', `${name}.bpf.o`);
+  if (!existsSync(path)) throw new NativeError('PAL_NATIVE_MISSING', `BPF object ${path} is not built: run npm run build:native`);
+  return path;
 }
 
 function rethrow(e: unknown): never {
@@ -324,7 +371,7 @@ export class NativeClassifier {
   private readonly header6 = new Uint32Array(HEADER6_WORDS);
 
   constructor() {
-    this.raw = new (nativeModule().Classifier)();
+    this.raw = new (addon().classifier.Classifier)();
   }
 
   /** Compiles packed rules on a worker thread, then publishes them atomically. */

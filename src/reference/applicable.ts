@@ -12,6 +12,7 @@
  * Pure functions. Cost: linear in policies (plus the sort).
  */
 import type { Cluster, ClusterPolicy, Direction, NetworkPolicy, ObjectRef, Pod, Tier } from '../model/types.js';
+import { enforcedPolicies } from '../model/staged.js';
 import { EndpointIndex } from './endpoints.js';
 import { compareClusterPolicies, isolatingPolicies, rulesOf, selectingPolicies } from './tiers.js';
 
@@ -21,7 +22,8 @@ export interface ApplicablePolicies {
   readonly baseline: readonly ClusterPolicy[];
 }
 
-export function applicablePolicies(cluster: Cluster, pod: Pod, direction: Direction, index = new EndpointIndex(cluster)): ApplicablePolicies {
+export function applicablePolicies(given: Cluster, pod: Pod, direction: Direction, index = new EndpointIndex(given)): ApplicablePolicies {
+  const cluster = enforcedPolicies(given);
   const ordered = [...cluster.clusterPolicies].sort(compareClusterPolicies);
   const ofTier = (tier: Tier) =>
     selectingPolicies(ordered, tier, pod, index).filter((p) => rulesOf(p, direction).length > 0);

@@ -19,7 +19,7 @@
  * Cost: O(pods + node addresses) to build; O(1) per lookup (Map keyed by family and value).
  * Thread-safety: immutable after construction; safe to share.
  */
-import type { IpAddr } from '../model/ip.js';
+import { sameIp, type IpAddr } from '../model/ip.js';
 import { NAMESPACE_NAME_LABEL, type Cluster, type Node, type Pod } from '../model/types.js';
 import type { Endpoint } from '../model/flow.js';
 
@@ -115,5 +115,16 @@ export class EndpointIndex {
 
   node(name: string): Node | undefined {
     return this.nodesByName.get(name);
+  }
+
+  /** Is `ip` an address of the node the pod runs on? (the NetworkPolicy node-local ingress exception) */
+  isAddressOfPodsNode(ip: IpAddr, pod: Pod): boolean {
+    if (pod.nodeName === undefined) return false;
+    const node = this.node(pod.nodeName);
+    if (node !== undefined && node.addresses.some((a) => sameIp(a, ip))) return true;
+    // A host-network pod's address on the same node is node traffic too ("treated the same as all
+    // other traffic to/from the node IP"), even when the Node object is missing or omits it.
+    const hostPod = this.resolve(ip).hostNetworkPod;
+    return hostPod !== undefined && hostPod.nodeName === pod.nodeName;
   }
 }

@@ -17,6 +17,8 @@
  * 5. NetworkPolicy ingress exception: an isolated pod still accepts traffic whose source is an
  *    address of its own node (`spec.nodeName` -> that Node's `status.addresses`, or the address
  *    of a host-network pod on that node). There is no egress exception.
+ * 6. Staged policies (model/staged.ts) are not in force: they are ignored here, even when one is
+ *    handed in the main lists; `staged.ts` evaluates the cluster with them in force.
  *
  * Invariants: the Cluster is read-only and normalized (`model/types.ts`); results depend only on
  * the Cluster, the options and the flow.
@@ -24,7 +26,8 @@
  * the rules of the policies that select the judged pods. No I/O, no caching of verdicts.
  * Thread-safety: immutable after construction; `evaluate` allocates only its result.
  */
-import { sameIp, type IpAddr } from '../model/ip.js';
+import type { IpAddr } from '../model/ip.js';
+import { enforcedPolicies } from '../model/staged.js';
 import type { Cluster, ClusterPolicy, Direction, NetworkPolicy, Pod } from '../model/types.js';
 import { EndpointIndex, podName, type ResolvedEndpoint } from './endpoints.js';
 import {
@@ -53,7 +56,9 @@ export class ReferenceEvaluator implements Evaluator {
   private readonly selection = new Map<Pod, Selection>();
   private readonly nodeLocalIngress: boolean;
 
-  constructor(cluster: Cluster, options: ReferenceOptions = {}) {
+  constructor(given: Cluster, options: ReferenceOptions = {}) {
+    // staged policies never decide a verdict (model/staged.ts); `staged.ts` here asks "what if"
+    const cluster = enforcedPolicies(given);
     this.cluster = cluster;
     this.index = new EndpointIndex(cluster);
     this.nodeLocalIngress = options.nodeLocalIngress ?? true;
@@ -132,7 +137,7 @@ export class ReferenceEvaluator implements Evaluator {
     if (admin.kind === 'pass') passed.push(admin.rule);
 
     // NetworkPolicy tier
-    const ownNode = direction === 'ingress' && this.nodeLocalIngress && this.isAddressOfNode(otherIp, subject);
+    const ownNode = direction === 'ingress' && this.nodeLocalIngress && this.index.isAddressOfPodsNode(otherIp, subject);
     const np = walkNetworkPolicyTier(ctx, selected.isolatedBy[direction], ownNode);
     switch (np.kind) {
       case 'allowed':
@@ -152,17 +157,6 @@ export class ReferenceEvaluator implements Evaluator {
 
     // Default
     return { ...base, verdict: 'allow', tier: 'Default', reason: 'no-match' };
-  }
-
-  /** Is `ip` an address of the node the pod runs on? */
-  private isAddressOfNode(ip: IpAddr, pod: Pod): boolean {
-    if (pod.nodeName === undefined) return false;
-    const node = this.index.node(pod.nodeName);
-    if (node !== undefined && node.addresses.some((a) => sameIp(a, ip))) return true;
-    // A host-network pod's address on the same node is node traffic too ("treated the same as all
-    // other traffic to/from the node IP"), even when the Node object is missing or omits it.
-    const hostPod = this.index.resolve(ip).hostNetworkPod;
-    return hostPod !== undefined && hostPod.nodeName === pod.nodeName;
   }
 }
 

@@ -94,7 +94,9 @@ export class Resolution {
       this.nodes.set(n.name, n);
       this.addresses.addNode(n);
     }
+    // a staged NetworkPolicy isolates nothing (model/staged.ts)
     for (const np of networkPolicies) {
+      if (np.staged) continue;
       const list = this.npsByNs.get(np.namespace) ?? [];
       list.push(np);
       this.npsByNs.set(np.namespace, list);

@@ -19,11 +19,13 @@
  *   direction, then per node a node-local ingress allow (isolated pods on node N, peer = node N's
  *   traffic: its addresses and its host-network pods' addresses), then the isolation default
  *   deny (isolated pods, any peer).
+ * - staged policies (`staged: true`, model/staged.ts) are skipped: they never yield a rule.
  * Pure apart from interning sets in the given Resolution.
  * Cost: O(rules x peers x ports x groups) plus the resolver's cost of each new set.
  */
 import type { Cidr } from '../model/ip.js';
 import { EVERYTHING } from '../model/labels.js';
+import { enforcedPolicies } from '../model/staged.js';
 import {
   NAMESPACE_NAME_LABEL,
   type ClusterPeer,
@@ -82,7 +84,9 @@ export interface LowerOptions {
   readonly prefixSets?: 'per-peer' | 'per-prefix';
 }
 
-export function lower(policies: PolicySet, resolution: Resolution, options: LowerOptions = {}): RuleSet {
+export function lower(given: PolicySet, resolution: Resolution, options: LowerOptions = {}): RuleSet {
+  // A staged policy is reported, never enforced (model/staged.ts): it yields no rule.
+  const policies = enforcedPolicies(given);
   const ctx = new Lowering(resolution, options.nodeLocalIngress ?? true, options.prefixSets ?? 'per-peer');
   const admin = policies.clusterPolicies.filter((p) => p.tier === 'Admin').sort(compareClusterPolicies);
   const baseline = policies.clusterPolicies.filter((p) => p.tier === 'Baseline').sort(compareClusterPolicies);

@@ -14,6 +14,7 @@ import { validateMetadata } from './metadata.js';
 import { validateNetworkPolicy } from './networkpolicy.js';
 import { validateClusterPolicy } from './clusterpolicy.js';
 import { validateInventoryObject } from './inventory.js';
+import { validateStagedMark } from './staged.js';
 
 export function objectRef(raw: RawObject, kind: string): ObjectRef {
   const meta = (raw.obj.metadata ?? {}) as Record<string, unknown>;
@@ -27,6 +28,7 @@ export function objectRef(raw: RawObject, kind: string): ObjectRef {
 export function validateObject(raw: RawObject, kind: KnownKind): Problem[] {
   const r = new Reporter(raw, objectRef(raw, kind));
   validateMetadata(r, kind);
+  validateStagedMark(r, kind);
   switch (kind) {
     case 'NetworkPolicy':
       validateNetworkPolicy(r);

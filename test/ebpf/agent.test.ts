@@ -1,6 +1,6 @@
 /**
- * The eBPF agent as a separate process (`palisade enforce --backend ebpf` = runEnforceEbpf,
- * compiled to build-ebpf/js), in the node namespace of a real CNI topology:
+ * The eBPF agent as a separate process (`bin/palisade enforce --backend ebpf` on the root dist/
+ * build), in the node namespace of a real CNI topology:
  * - it enforces the policy (probes = reference evaluator), applies a manifest change (pod churn)
  *   in place, and starts enforcing on a veth that appears after it started;
  * - kill -9 of the agent leaves enforcement in place (pinned programs and maps, tc filters owned
@@ -13,20 +13,18 @@ import { spawn, type ChildProcess } from 'node:child_process';
 import { existsSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { fileURLToPath } from 'node:url';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { runApplyEbpf, runStatsEbpf } from '../../backends/ebpf/command.js';
 import { safeParseCluster } from '../../src/manifests/cluster.js';
 import type { Cluster } from '../../src/model/types.js';
 import { compareWithReference } from '../harness/differential.js';
+import { ensureDist, PALISADE_BIN } from '../harness/cli.js';
 import { run } from '../harness/exec.js';
 import { ipIn } from '../harness/netns.js';
 import { ProbeFleet, type PortPlan } from '../harness/probe.js';
 import { buildTopology, type Topology } from '../harness/topology.js';
 import { TEST_PIN_ROOT, ebpfMismatches } from './backend.js';
 
-const ROOT = fileURLToPath(new URL('../../', import.meta.url));
-const AGENT = join(ROOT, 'build-ebpf/js/test/ebpf/agent-main.js');
 const isRoot = process.getuid?.() === 0;
 
 const INVENTORY = `
@@ -78,7 +76,7 @@ interface Agent {
 function startAgent(nodeNetnsPath: string, dir: string, tag: string): Agent {
   const proc = spawn(
     'nsenter',
-    [`--net=${nodeNetnsPath}`, process.execPath, AGENT, 'enforce', '-f', dir, '--tag', tag, '--pin-root', TEST_PIN_ROOT, '--log-denied', '--interfaces-ms', '200'],
+    [`--net=${nodeNetnsPath}`, process.execPath, PALISADE_BIN, 'enforce', '--backend', 'ebpf', '-f', dir, '--tag', tag, '--pin-root', TEST_PIN_ROOT, '--log-denied', '--interfaces-ms', '200'],
     { stdio: ['ignore', 'pipe', 'pipe'] },
   );
   const a: Agent = {
@@ -118,13 +116,12 @@ describe.skipIf(!isRoot)('eBPF agent process: enforce, kill -9, adopt, delete', 
   const tag = `agent-${process.pid}`;
 
   beforeAll(async () => {
-    await run(join(ROOT, 'node_modules/.bin/tsc'), ['-p', join(ROOT, 'backends/ebpf/tsconfig.agent.json')], { timeoutMs: 60_000, allowFailure: true }); // type errors elsewhere in src/ must not stop the emit
-    expect(existsSync(AGENT)).toBe(true);
+    await ensureDist();
     dir = mkdtempSync(join(tmpdir(), 'pal-ebpf-agent-'));
     writeFileSync(join(dir, 'cluster.yaml'), `${INVENTORY}\n---\n${POLICY}`);
     topo = await buildTopology(cluster(INVENTORY), { tag: 'ebpfagent' });
     fleet = await ProbeFleet.start(topo, PORTS);
-  });
+  }, 200_000);
 
   afterAll(async () => {
     await killHard(agent);

@@ -6,8 +6,9 @@ import { fileURLToPath } from 'node:url';
 
 const [pinRoot, tag, seconds, frameHex, expected] = process.argv.slice(2);
 const root = join(dirname(fileURLToPath(import.meta.url)), '../..');
-const { loadEbpfNative, bpfObjectPath } = await import(join(root, 'build-ebpf/js/backends/ebpf/binding.js'));
-const n = loadEbpfNative();
+// the one native door, from the root dist/ build (atomic.test.ts runs ensureDist first)
+const { nativeEbpf, bpfObjectPath } = await import(join(root, 'dist/src/native/binding.js'));
+const n = nativeEbpf();
 const dp = new n.EbpfDatapath(bpfObjectPath('palisade'), join(pinRoot, tag), false);
 const frame = Uint8Array.from(Buffer.from(frameHex, 'hex'));
 const until = Date.now() + Number(seconds) * 1000;

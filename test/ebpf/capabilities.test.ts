@@ -1,6 +1,6 @@
 /**
  * Only CAP_BPF and CAP_NET_ADMIN are needed, and a failure with EPERM names the missing one:
- * `palisade apply --backend ebpf` run (as a separate process, compiled to build-ebpf/js) with one
+ * `palisade apply --backend ebpf` run (as a separate process: bin/palisade on the root dist/) with one
  * capability dropped from its bounding set (capsh --drop) must fail with exit 1 and say which.
  * Kernel rules (kernel/bpf/syscall.c): map and program creation need bpf_capable() (CAP_BPF or
  * CAP_SYS_ADMIN); networking program types (SCHED_CLS) also need CAP_NET_ADMIN.
@@ -8,14 +8,12 @@
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { fileURLToPath } from 'node:url';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { DEFAULT_STATE_ROOT } from '../../backends/ebpf/instance.js';
+import { ensureDist, PALISADE_BIN } from '../harness/cli.js';
 import { run } from '../harness/exec.js';
 import { TEST_PIN_ROOT } from './backend.js';
 
-const ROOT = fileURLToPath(new URL('../../', import.meta.url));
-const AGENT = join(ROOT, 'build-ebpf/js/test/ebpf/agent-main.js');
 const isRoot = process.getuid?.() === 0;
 
 describe.skipIf(!isRoot)('eBPF backend: missing capabilities are named', () => {
@@ -23,10 +21,10 @@ describe.skipIf(!isRoot)('eBPF backend: missing capabilities are named', () => {
   const tags: string[] = [];
 
   beforeAll(async () => {
-    await run(join(ROOT, 'node_modules/.bin/tsc'), ['-p', join(ROOT, 'backends/ebpf/tsconfig.agent.json')], { timeoutMs: 60_000, allowFailure: true }); // type errors elsewhere in src/ must not stop the emit
+    await ensureDist();
     dir = mkdtempSync(join(tmpdir(), 'pal-ebpf-caps-'));
     writeFileSync(join(dir, 'c.yaml'), 'apiVersion: v1\nkind: Namespace\nmetadata: { name: a }\n');
-  });
+  }, 200_000);
   afterAll(() => {
     for (const t of tags) {
       rmSync(join(TEST_PIN_ROOT, t), { recursive: true, force: true });
@@ -38,7 +36,7 @@ describe.skipIf(!isRoot)('eBPF backend: missing capabilities are named', () => {
   const applyWithout = async (caps: string): Promise<{ code: number | null; stderr: string }> => {
     const tag = `caps-${process.pid}-${tags.length}`;
     tags.push(tag);
-    const cmd = `exec ${process.execPath} ${AGENT} apply -f ${dir} --tag ${tag} --pin-root ${TEST_PIN_ROOT} --netns /proc/self/ns/net`;
+    const cmd = `exec ${process.execPath} ${PALISADE_BIN} apply --backend ebpf -f ${dir} --tag ${tag} --pin-root ${TEST_PIN_ROOT} --netns /proc/self/ns/net`;
     const r = await run('capsh', [`--drop=${caps}`, '--', '-c', cmd], { allowFailure: true, timeoutMs: 20_000 });
     return { code: r.exitCode, stderr: r.stderr };
   };
@@ -58,7 +56,7 @@ describe.skipIf(!isRoot)('eBPF backend: missing capabilities are named', () => {
     await run('ip', ['netns', 'add', ns]);
     try {
       await run('ip', ['-n', ns, 'link', 'add', 'palc0', 'type', 'veth', 'peer', 'name', 'palc1']);
-      const cmd = `exec ${process.execPath} ${AGENT} apply -f ${dir} --tag ${tag} --pin-root ${TEST_PIN_ROOT}`;
+      const cmd = `exec ${process.execPath} ${PALISADE_BIN} apply --backend ebpf -f ${dir} --tag ${tag} --pin-root ${TEST_PIN_ROOT}`;
       const r = await run('nsenter', [`--net=/run/netns/${ns}`, 'capsh', '--drop=cap_sys_admin', '--', '-c', cmd], { allowFailure: true, timeoutMs: 20_000 });
       expect(r.stderr).toBe('');
       expect(r.exitCode).toBe(0);

@@ -5,7 +5,7 @@
  * snapshot into the running loop (no restart), as the enforce command does.
  */
 import type { Cluster } from '../../src/model/types.js';
-import { nfqAddon, type NfqLoop } from '../../backends/nfqueue/addon.js';
+import { nativeNfqueue, type NfqLoop } from '../../src/native/binding.js';
 import { compileLoopPolicy } from '../../backends/nfqueue/policy.js';
 import { DEFAULT_ACCEPT_MARK, installSteering, removeSteering } from '../../backends/nfqueue/steer.js';
 import type { EnforcingBackend, NodeTarget } from '../harness/differential.js';
@@ -19,7 +19,7 @@ export class NfqueueTestBackend implements EnforcingBackend {
   async apply(cluster: Cluster, node: NodeTarget): Promise<void> {
     const p = compileLoopPolicy(cluster);
     if (!this.loop) {
-      const { NfqLoop } = nfqAddon();
+      const { NfqLoop } = nativeNfqueue();
       this.loop = new NfqLoop({ queues: this.queues, acceptMark: DEFAULT_ACCEPT_MARK, netnsPath: node.netnsPath });
       this.loop.start();
       this.loop.publishEngine(p.egressRules, p.ingressRules, p.setEdits, p.egressNpTierStart, p.ingressNpTierStart);

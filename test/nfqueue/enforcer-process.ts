@@ -1,38 +1,15 @@
 /**
- * The enforcer as a separate process (so a test can kill -9 it): compiles backends/nfqueue and
- * src/ with backends/nfqueue/tsconfig.build.json into .bench-tmp/nfq-dist (skipped when the output
- * is newer than every source), then runs `ip netns exec NODE node .../main.js ARGS`.
+ * The enforcer as a separate process (so a test can kill -9 it): the real CLI,
+ * `ip netns exec NODE node bin/palisade enforce --backend nfqueue ARGS`, on the root dist/ build
+ * (rebuilt first when stale, test/harness/cli.ts).
  */
 import { spawn, type ChildProcess } from 'node:child_process';
-import { existsSync, readdirSync, statSync, writeFileSync } from 'node:fs';
-import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { run } from '../harness/exec.js';
-
-const ROOT = fileURLToPath(new URL('../../', import.meta.url));
-const STAMP = join(ROOT, '.bench-tmp/nfq-dist/.stamp');
-export const ENFORCER_MAIN = join(ROOT, '.bench-tmp/nfq-dist/backends/nfqueue/main.js');
-
-function newestMtime(dir: string): number {
-  let t = 0;
-  for (const e of readdirSync(dir, { withFileTypes: true })) {
-    const p = join(dir, e.name);
-    if (e.isDirectory()) t = Math.max(t, newestMtime(p));
-    else if (e.name.endsWith('.ts')) t = Math.max(t, statSync(p).mtimeMs);
-  }
-  return t;
-}
+import { ensureDist, PALISADE_BIN } from '../harness/cli.js';
 
 export async function ensureEnforcerBuilt(): Promise<void> {
-  const newest = Math.max(newestMtime(join(ROOT, 'src')), newestMtime(join(ROOT, 'backends/nfqueue')));
-  if (existsSync(STAMP) && statSync(STAMP).mtimeMs > newest && existsSync(ENFORCER_MAIN)) return;
-  // type errors elsewhere in src/ must not stop the emit (noEmitOnError is false)
-  await run(process.execPath, [join(ROOT, 'node_modules/typescript/bin/tsc'), '-p', join(ROOT, 'backends/nfqueue/tsconfig.build.json')], {
-    allowFailure: true,
-    timeoutMs: 120_000,
-  });
-  if (!existsSync(ENFORCER_MAIN)) throw new Error('enforcer build produced no main.js');
-  writeFileSync(STAMP, '');
+  await ensureDist();
 }
 
 export interface EnforcerProcess {
@@ -48,7 +25,7 @@ export interface EnforcerProcess {
 }
 
 export function startEnforcer(netns: string, args: readonly string[]): EnforcerProcess {
-  const child = spawn('ip', ['netns', 'exec', netns, process.execPath, ENFORCER_MAIN, ...args], { stdio: ['ignore', 'pipe', 'pipe'] });
+  const child = spawn('ip', ['netns', 'exec', netns, process.execPath, PALISADE_BIN, 'enforce', '--backend', 'nfqueue', ...args], { stdio: ['ignore', 'pipe', 'pipe'] });
   const stdoutLines: string[] = [];
   let out = '';
   let err = '';

@@ -9,7 +9,7 @@ import { describe, expect, it } from 'vitest';
 import { ReferenceEvaluator } from '../../src/reference/evaluate.js';
 import type { Flow } from '../../src/model/flow.js';
 import type { DirectionVerdict } from '../../src/model/verdict.js';
-import { nfqAddon } from '../../backends/nfqueue/addon.js';
+import { nativeNfqueue } from '../../src/native/binding.js';
 import { compileLoopPolicy } from '../../backends/nfqueue/policy.js';
 import { addressPools, randomCluster, randomFlow, Rng } from '../engine/random-cluster.js';
 import { canonical } from '../engine/compare.js';
@@ -27,7 +27,7 @@ function refKey(d: DirectionVerdict): string {
 
 describe('nfqueue EngineSource = reference evaluator', () => {
   it(`${SEEDS.length} random clusters x ${FLOWS_PER_SEED} flows: same verdict, same deciding direction and rule`, () => {
-    const { NfqLoop } = nfqAddon();
+    const { NfqLoop } = nativeNfqueue();
     const mismatches: string[] = [];
     const tally = { allow: 0, deny: 0, denyByRule: 0, isolated: 0, egress: 0, ingress: 0 };
     let checked = 0;
@@ -85,7 +85,7 @@ describe('nfqueue live updates = a fresh compile after every change', () => {
   // that fresh Engine agrees with it. Disagreements between a fresh Engine and the reference are
   // the engine's business (test/engine); they are counted and printed here, not hidden.
   it('random inventory and policy changes through NfqueueEnforcer.apply (membership-only or full)', async () => {
-    const { NfqLoop } = nfqAddon();
+    const { NfqLoop } = nativeNfqueue();
     const { NfqueueEnforcer } = await import('../../backends/nfqueue/command.js');
     const { Engine } = await import('../../src/engine/engine.js');
     const { linearClassifier } = await import('../../src/engine/linear-classifier.js');

@@ -7,7 +7,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { safeParseCluster } from '../../src/manifests/cluster.js';
 import { parseIp } from '../../src/model/ip.js';
-import { nfqAddon, type NfqLoop } from '../../backends/nfqueue/addon.js';
+import { nativeNfqueue, type NfqLoop } from '../../src/native/binding.js';
 import { decodeDenyRecords, type RawDeny } from '../../backends/nfqueue/records.js';
 import { packRules, type LinearRule } from '../../backends/nfqueue/rules.js';
 import { DEFAULT_ACCEPT_MARK, installSteering, kernelQueueStats, removeSteering } from '../../backends/nfqueue/steer.js';
@@ -76,7 +76,7 @@ describe.skipIf(!isRoot)('nfqueue verdict loop in the node topology', () => {
   });
 
   it('allows and denies TCP/UDP flows over IPv4 and IPv6 through the real queue; each accepted flow is queued once', async () => {
-    const { NfqLoop } = nfqAddon();
+    const { NfqLoop } = nativeNfqueue();
     loop = new NfqLoop(
       { queues: [20], acceptMark: DEFAULT_ACCEPT_MARK, logDenied: true, eventFlushMs: 20, netnsPath: topo!.nodeNetnsPath },
       (buf) => denies.push(...decodeDenyRecords(buf)),
@@ -120,7 +120,7 @@ describe.skipIf(!isRoot)('nfqueue verdict loop in the node topology', () => {
 
   it('two queues with CPU fanout (--queue-balance) verdict every flow', async () => {
     loop!.stop();
-    const { NfqLoop } = nfqAddon();
+    const { NfqLoop } = nativeNfqueue();
     loop = new NfqLoop({ queues: [30, 31], acceptMark: DEFAULT_ACCEPT_MARK, netnsPath: topo!.nodeNetnsPath });
     loop.start();
     loop.publishRules(packRules(POLICY), false);

@@ -8,7 +8,7 @@
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { safeParseCluster } from '../../src/manifests/cluster.js';
-import { nfqAddon } from '../../backends/nfqueue/addon.js';
+import { nativeNfqueue } from '../../src/native/binding.js';
 import { DEFAULT_ACCEPT_MARK, installSteering, kernelQueueStats, removeSteering } from '../../backends/nfqueue/steer.js';
 import { buildTopology, type Topology } from '../harness/topology.js';
 import { startSink, udpTool } from './enforcer-process.js';
@@ -45,7 +45,7 @@ describe.skipIf(!isRoot)('nfqueue queue overflow: fail-closed drops, fail-open p
   for (const failOpen of [false, true]) {
     it(failOpen ? 'fail-open: overflow is accepted unjudged' : 'fail-closed: overflow is dropped', async () => {
       const queue = failOpen ? 4501 : 4500;
-      const { NfqLoop } = nfqAddon();
+      const { NfqLoop } = nativeNfqueue();
       const loop = new NfqLoop({ queues: [queue], acceptMark: DEFAULT_ACCEPT_MARK, failOpen, queueMaxLen: 4, netnsPath: topo!.nodeNetnsPath });
       const ctx = { netns: topo!.nodeNs };
       const client = topo!.hosts.find((h) => h.name === 'app/client')!.netns;

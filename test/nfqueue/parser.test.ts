@@ -9,10 +9,10 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { nfqAddon } from '../../backends/nfqueue/addon.js';
+import { nativeNfqueue } from '../../src/native/binding.js';
 import { EXT_CODE, ext, fragHeader, ICMP, ICMP6, l4, SCTP, TCP, UDP, v4, v6 } from './packets.js';
 
-const addon = nfqAddon();
+const addon = nativeNfqueue();
 const parse = (b: Uint8Array) => addon.nfqParsePacket(b);
 
 describe('nfqueue packet parser: well-formed packets', () => {
@@ -214,7 +214,7 @@ describe('nfqueue packet parser: random inputs', () => {
     const dir = mkdtempSync(join(tmpdir(), 'nfq-fuzz-'));
     try {
       const src = new URL('../../backends/nfqueue/native/', import.meta.url).pathname;
-      execFileSync('clang++', ['-std=c++17', '-g', '-O1', '-fsanitize=fuzzer,address,undefined', '-fno-sanitize-recover=undefined',
+      execFileSync('clang++', ['-std=c++17', '-g', '-O1', '-Wall', '-Wextra', '-Werror', '-fsanitize=fuzzer,address,undefined', '-fno-sanitize-recover=undefined',
         `${src}packet_fuzz.cc`, `${src}packet.cc`, '-o', join(dir, 'packet_fuzz')], { stdio: 'pipe' });
       const run = spawnSync(join(dir, 'packet_fuzz'), ['-max_total_time=5', '-seed=1', '-max_len=512', '-print_final_stats=1'], { cwd: dir, encoding: 'utf8', timeout: 30_000 });
       expect(run.status, run.stderr.slice(-2000)).toBe(0);

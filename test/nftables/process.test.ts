@@ -3,25 +3,21 @@
  * (the one tsc build in dist/) run under `ip netns exec`, no --netns flag: it applies in the
  * namespace it runs in and exits; --delete removes the table; invalid input exits 2.
  */
-import { existsSync } from 'node:fs';
 import { join } from 'node:path';
-import { fileURLToPath } from 'node:url';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { ensureDist, PALISADE_BIN as BIN, ROOT } from '../harness/cli.js';
 import { run } from '../harness/exec.js';
 import { createNetns, deleteNetns } from '../harness/netns.js';
 
-const ROOT = fileURLToPath(new URL('../../', import.meta.url));
-const BIN = join(ROOT, 'bin/palisade');
 const EXAMPLE = join(ROOT, 'examples/s11-deny-with-priorities');
 const isRoot = process.getuid?.() === 0;
 
 describe.skipIf(!isRoot)('palisade apply --backend nftables as a process', () => {
   const ns = `pal-proc-${process.pid}`;
   beforeAll(async () => {
-    // bin/palisade runs dist/: it must be built (npm test's pretest runs scripts/setup.sh)
-    expect(existsSync(join(ROOT, 'dist/src/cli/main.js'))).toBe(true);
+    await ensureDist();
     await createNetns(ns);
-  });
+  }, 200_000);
   afterAll(async () => {
     await deleteNetns(ns);
   });

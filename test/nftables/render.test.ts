@@ -8,7 +8,7 @@ import { describe, expect, it } from 'vitest';
 import { NftablesBackend } from '../../backends/nftables/backend.js';
 import { PolicyCompiler } from '../../src/enforce/compiled.js';
 import { Enforcement } from '../../src/enforce/enforcement.js';
-import type { NflogPacket, NftNative } from '../../backends/nftables/native.js';
+import type { NflogPacket, NftNative } from '../../src/native/binding.js';
 import type { NftCommand, NftDocument } from '../../backends/nftables/nft-json.js';
 import { renderDelete, renderFull, setName } from '../../backends/nftables/render.js';
 import { safeParseCluster } from '../../src/manifests/cluster.js';

@@ -26,6 +26,8 @@ extern "C" {
 #include <bpf/libbpf.h>
 }
 
+#include "kernel/netns_scope.h"
+
 namespace palisade::ebpf {
 
 namespace {
@@ -89,54 +91,26 @@ int mkdirs(const std::string &path) {
   return 0;
 }
 
-// setns into netnsPath for the life of the guard (calling thread only), and back.
+// Enters netnsPath for the life of the guard (addon/kernel/netns_scope.h: "" stays, already-there
+// needs no CAP_SYS_ADMIN, a failed switch back aborts); rc() and `err` say why entering failed.
 class NetnsGuard {
  public:
-  NetnsGuard(const std::string &path, std::string &err) {
-    if (path.empty()) {
-      ok_ = true;
+  NetnsGuard(const std::string &path, std::string &err) : scope_(path) {
+    if (scope_.ok()) return;
+    if (scope_.step() == kernel::NetnsScope::Step::Open) {
+      rc_ = fail(err, -scope_.err(), "open netns " + path);
       return;
     }
-    self_ = ::open("/proc/thread-self/ns/net", O_RDONLY | O_CLOEXEC);
-    int target = ::open(path.c_str(), O_RDONLY | O_CLOEXEC);
-    if (self_ < 0 || target < 0) {
-      rc_ = fail(err, -errno, "open netns " + path);
-      if (target >= 0) ::close(target);
-      return;
-    }
-    struct stat a, b;
-    if (fstat(self_, &a) == 0 && fstat(target, &b) == 0 && a.st_dev == b.st_dev && a.st_ino == b.st_ino) {
-      // already there: no setns (which would need CAP_SYS_ADMIN)
-      ::close(target);
-      ::close(self_);
-      self_ = -1;
-      ok_ = true;
-      return;
-    }
-    if (::setns(target, CLONE_NEWNET) != 0) {
-      int e = errno;
-      rc_ = fail(err, -e, "setns " + path);
-      if (e == EPERM)
-        err += "; entering another network namespace needs CAP_SYS_ADMIN: run the agent inside it (nsenter --net=PATH) instead of --netns";
-      ::close(target);
-      return;
-    }
-    ::close(target);
-    ok_ = true;
+    rc_ = fail(err, -scope_.err(), "setns " + path);
+    if (scope_.err() == EPERM)
+      err += "; entering another network namespace needs CAP_SYS_ADMIN: run the agent inside it (nsenter --net=PATH) instead of --netns";
   }
-  ~NetnsGuard() {
-    if (self_ >= 0) {
-      if (ok_) (void)::setns(self_, CLONE_NEWNET);
-      ::close(self_);
-    }
-  }
-  bool ok() const { return ok_; }
+  bool ok() const { return scope_.ok(); }
   int rc() const { return rc_; }
 
  private:
-  int self_ = -1;
-  bool ok_ = false;
-  int rc_ = -EINVAL;
+  kernel::NetnsScope scope_;
+  int rc_ = 0;
 };
 
 int ifindexOf(const std::string &ifname, std::string &err) {

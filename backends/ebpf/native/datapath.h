@@ -1,7 +1,7 @@
 /*
  * datapath.h: the eBPF datapath as the loader sees it: the pinned maps and programs of one
  * Palisade instance, and the few operations the TypeScript side needs on them. Pure C++ over
- * libbpf (no N-API here: ebpf_napi.cc is the glue).
+ * libbpf (no N-API here: addon/napi/ebpf.cc is the glue).
  *
  * What: `Datapath::open` either ADOPTS what an earlier agent pinned under `pinDir`
  *   (/sys/fs/bpf/palisade/<netns-tag>/: maps by name, programs as prog_<name>) or loads the BPF

@@ -5,7 +5,7 @@
 #include <vector>
 
 #include "classifier/classifier.h"
-#include "napi/wire.h"
+#include "classifier/wire.h"
 
 namespace palisade::nfq {
 

@@ -3,7 +3,7 @@
 //
 // What: two palisade::Classifier instances, one per direction (egress: subject = source address;
 // ingress: subject = destination), built from the rule words and set edits that
-// src/native/binding.ts packs (layouts in addon/napi/wire.h). A flow is allowed when both
+// src/native/binding.ts packs (layouts in addon/classifier/wire.h). A flow is allowed when both
 // directions allow, as Engine.lookup decides (src/engine/engine.ts):
 //   - the action byte of each rule (EngineAction) says allow, deny, or Pass;
 //   - an Admin-tier Pass continues at the first NetworkPolicy-tier rule (minPriority =

@@ -15,6 +15,8 @@
 
 #include <cstring>
 
+#include "kernel/netns_scope.h"
+
 extern "C" {
 #include <libnetfilter_queue/libnetfilter_queue.h>
 }
@@ -52,30 +54,10 @@ struct Pending {
   Action action;
 };
 
-// Switches the calling thread into a network namespace for its lifetime, then back.
-class NetnsGuard {
- public:
-  explicit NetnsGuard(const std::string& path) {
-    if (path.empty()) return;
-    home_ = open("/proc/thread-self/ns/net", O_RDONLY | O_CLOEXEC);
-    const int target = open(path.c_str(), O_RDONLY | O_CLOEXEC);
-    if (home_ < 0 || target < 0 || setns(target, CLONE_NEWNET) != 0) {
-      error = std::string("cannot enter network namespace ") + path + ": " + std::strerror(errno);
-    } else {
-      entered_ = true;
-    }
-    if (target >= 0) close(target);
-  }
-  ~NetnsGuard() {
-    if (entered_) setns(home_, CLONE_NEWNET);
-    if (home_ >= 0) close(home_);
-  }
-  std::string error;
-
- private:
-  int home_ = -1;
-  bool entered_ = false;
-};
+// The loop's message for a namespace it could not enter (addon/kernel/netns_scope.h).
+std::string netnsError(const std::string& path, const kernel::NetnsScope& ns) {
+  return std::string("cannot enter network namespace ") + path + ": " + std::strerror(ns.err());
+}
 
 }  // namespace
 
@@ -312,9 +294,9 @@ bool Loop::start(std::string& error) {
     return false;
   }
   {
-    NetnsGuard ns(opts_.netnsPath);
-    if (!ns.error.empty()) {
-      error = ns.error;
+    kernel::NetnsScope ns(opts_.netnsPath);
+    if (!ns.ok()) {
+      error = netnsError(opts_.netnsPath, ns);
       close(wakeFd_);
       wakeFd_ = -1;
       return false;
@@ -434,10 +416,10 @@ Loop::CutReport Loop::cutDenied() {
   lastCut_.clear();
   const auto snap = slot_.load();
   if (!snap || !snap->source) return r;
-  NetnsGuard ns(opts_.netnsPath);
-  if (!ns.error.empty()) {
+  kernel::NetnsScope ns(opts_.netnsPath);
+  if (!ns.ok()) {
     r.errors = 1;
-    r.firstError = ns.error;
+    r.firstError = netnsError(opts_.netnsPath, ns);
     return r;
   }
   std::vector<CtEntry> entries;
@@ -470,10 +452,10 @@ Loop::CutReport Loop::cutDenied() {
 Loop::CutReport Loop::cutReverse() {
   CutReport r;
   if (lastCut_.empty()) return r;
-  NetnsGuard ns(opts_.netnsPath);
-  if (!ns.error.empty()) {
+  kernel::NetnsScope ns(opts_.netnsPath);
+  if (!ns.ok()) {
     r.errors = 1;
-    r.firstError = ns.error;
+    r.firstError = netnsError(opts_.netnsPath, ns);
     return r;
   }
   std::vector<CtEntry> entries;

@@ -1,5 +1,5 @@
 // packet_fuzz.cc: libFuzzer entry for the packet parser. Built and run by test/nfqueue/parser.test.ts:
-//   clang++ -std=c++17 -g -O1 -fsanitize=fuzzer,address,undefined packet_fuzz.cc packet.cc -o packet_fuzz
+//   clang++ -std=c++17 -g -O1 -Wall -Wextra -Werror -fsanitize=fuzzer,address,undefined packet_fuzz.cc packet.cc -o packet_fuzz
 //   ./packet_fuzz -runs=N -seed=S -max_len=512
 // Checks that parsing never reads outside the input (AddressSanitizer) and that the result obeys the
 // contract in packet.h (statuses, ports only with a port protocol, l4Offset inside the packet).

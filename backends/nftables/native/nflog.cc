@@ -10,25 +10,17 @@
 #include <unistd.h>
 
 #include <cerrno>
-#include <cstdint>
 #include <cstring>
-#include <string>
-#include <vector>
 
-#include "netns_scope.h"
+#include "kernel/netns_scope.h"
+
+namespace palisade::nft {
 
 namespace {
 
-Napi::Error NflogError(Napi::Env env, const std::string& what, int err) {
-  Napi::Error e = Napi::Error::New(env, what + ": " + std::strerror(err));
-  e.Set("code", Napi::String::New(env, "ERR_PALISADE_NFLOG"));
-  e.Set("errno", Napi::Number::New(env, err));
-  return e;
-}
-
 constexpr uint32_t kCopyRange = 128;
 
-// One NFULNL_MSG_CONFIG request with one attribute, acknowledged (NLM_F_ACK).
+// One NFULNL_MSG_CONFIG request with one attribute, acknowledged (NLM_F_ACK). 0 or an errno.
 int SendConfig(int fd, uint16_t group, uint16_t attrType, const void* attr, uint16_t attrLen, uint32_t seq) {
   alignas(4) unsigned char buf[64] = {};
   auto* nlh = reinterpret_cast<nlmsghdr*>(buf);
@@ -39,12 +31,12 @@ int SendConfig(int fd, uint16_t group, uint16_t attrType, const void* attr, uint
   nfg->nfgen_family = AF_UNSPEC;
   nfg->version = NFNETLINK_V0;
   nfg->res_id = htons(group);
-  size_t off = NLMSG_HDRLEN + NLMSG_ALIGN(sizeof(nfgenmsg));
+  const size_t off = NLMSG_HDRLEN + NLMSG_ALIGN(sizeof(nfgenmsg));
   auto* nla = reinterpret_cast<nlattr*>(buf + off);
   nla->nla_type = attrType;
-  nla->nla_len = NLA_HDRLEN + attrLen;
+  nla->nla_len = static_cast<uint16_t>(NLA_HDRLEN + attrLen);
   std::memcpy(buf + off + NLA_HDRLEN, attr, attrLen);
-  nlh->nlmsg_len = off + NLA_ALIGN(nla->nla_len);
+  nlh->nlmsg_len = static_cast<uint32_t>(off + NLA_ALIGN(nla->nla_len));
   sockaddr_nl kernel{};
   kernel.nl_family = AF_NETLINK;
   if (sendto(fd, buf, nlh->nlmsg_len, 0, reinterpret_cast<sockaddr*>(&kernel), sizeof kernel) < 0) return errno;
@@ -55,7 +47,8 @@ int SendConfig(int fd, uint16_t group, uint16_t attrType, const void* attr, uint
     alignas(4) unsigned char rb[512];
     ssize_t n = recv(fd, rb, sizeof rb, 0);
     if (n < 0) return errno == EAGAIN ? ETIMEDOUT : errno;
-    for (auto* h = reinterpret_cast<nlmsghdr*>(rb); NLMSG_OK(h, n); h = NLMSG_NEXT(h, n)) {
+    int len = static_cast<int>(n);
+    for (auto* h = reinterpret_cast<nlmsghdr*>(rb); NLMSG_OK(h, len); h = NLMSG_NEXT(h, len)) {
       if (h->nlmsg_type == NLMSG_ERROR && h->nlmsg_seq == seq) {
         return -reinterpret_cast<nlmsgerr*>(NLMSG_DATA(h))->error;
       }
@@ -64,31 +57,94 @@ int SendConfig(int fd, uint16_t group, uint16_t attrType, const void* attr, uint
   return ETIMEDOUT;
 }
 
-Napi::Value NflogOpen(const Napi::CallbackInfo& info) {
-  Napi::Env env = info.Env();
-  if (info.Length() < 1 || !info[0].IsNumber()) throw NflogError(env, "nflogOpen(group, netnsPath?)", EINVAL);
-  double g = info[0].As<Napi::Number>().DoubleValue();
-  if (!(g >= 0 && g <= 65535) || g != static_cast<uint16_t>(g)) throw NflogError(env, "NFLOG group must be 0..65535", EINVAL);
-  const auto group = static_cast<uint16_t>(g);
+std::string AddrText(int family, const unsigned char* p) {
+  char text[INET6_ADDRSTRLEN] = {};
+  inet_ntop(family, p, text, sizeof text);
+  return text;
+}
+
+// Fills `o` from a packet starting at its network header; false when it is not IPv4/IPv6.
+bool ParsePacket(const unsigned char* p, size_t len, NflogPacket& o) {
+  if (len < 1) return false;
+  const int version = p[0] >> 4;
+  size_t l4 = 0;
+  int proto = -1;
+  bool firstFragment = true;
+  if (version == 4 && len >= 20) {
+    const size_t ihl = static_cast<size_t>(p[0] & 0x0f) * 4;
+    proto = p[9];
+    firstFragment = ((p[6] & 0x1f) | p[7]) == 0;
+    o.family = 4;
+    o.src = AddrText(AF_INET, p + 12);
+    o.dst = AddrText(AF_INET, p + 16);
+    l4 = ihl;
+  } else if (version == 6 && len >= 40) {
+    o.family = 6;
+    o.src = AddrText(AF_INET6, p + 8);
+    o.dst = AddrText(AF_INET6, p + 24);
+    int nh = p[6];
+    size_t off = 40;
+    for (int hops = 0; hops < 8; hops++) {
+      if ((nh == 0 || nh == 43 || nh == 60) && off + 8 <= len) {
+        const int next = p[off];
+        off += (static_cast<size_t>(p[off + 1]) + 1) * 8;
+        nh = next;
+      } else if (nh == 44 && off + 8 <= len) {  // fragment header
+        firstFragment = ((p[off + 2] << 8 | p[off + 3]) & 0xfff8) == 0;
+        nh = p[off];
+        off += 8;
+      } else {
+        break;
+      }
+    }
+    proto = nh;
+    l4 = off;
+  } else {
+    return false;
+  }
+  o.protocol = proto;
+  if ((proto == 6 || proto == 17 || proto == 132) && firstFragment && l4 + 4 <= len) {
+    o.hasPorts = true;
+    o.srcPort = static_cast<uint16_t>((p[l4] << 8) | p[l4 + 1]);
+    o.dstPort = static_cast<uint16_t>((p[l4 + 2] << 8) | p[l4 + 3]);
+  }
+  return true;
+}
+
+}  // namespace
+
+Failure nflogFailure(const std::string& what, int err) {
+  Failure f;
+  f.code = "ERR_PALISADE_NFLOG";
+  f.err = err;
+  f.message = what + ": " + std::strerror(err);
+  return f;
+}
+
+int nflogOpen(uint16_t group, const std::string& netnsPath, Failure& failure) {
   int fd;
   {
-    std::string ns = info.Length() >= 2 && info[1].IsString() ? info[1].As<Napi::String>().Utf8Value() : "";
-    if (!ns.empty()) {
-      palisade::nft::NetnsScope scope(env, ns);
-      fd = socket(AF_NETLINK, SOCK_RAW | SOCK_CLOEXEC | SOCK_NONBLOCK, NETLINK_NETFILTER);
-    } else {
-      fd = socket(AF_NETLINK, SOCK_RAW | SOCK_CLOEXEC | SOCK_NONBLOCK, NETLINK_NETFILTER);
+    kernel::NetnsScope scope(netnsPath);
+    if (!scope.ok()) {
+      failure = netnsFailure(scope);
+      return -1;
     }
+    fd = socket(AF_NETLINK, SOCK_RAW | SOCK_CLOEXEC | SOCK_NONBLOCK, NETLINK_NETFILTER);
   }
-  if (fd < 0) throw NflogError(env, "socket(NETLINK_NETFILTER)", errno);
+  if (fd < 0) {
+    failure = nflogFailure("socket(NETLINK_NETFILTER)", errno);
+    return -1;
+  }
   sockaddr_nl local{};
   local.nl_family = AF_NETLINK;
   int rcvbuf = 4 << 20;
-  setsockopt(fd, SOL_SOCKET, SO_RCVBUF, &rcvbuf, sizeof rcvbuf);
+  // best effort: the default buffer only makes ENOBUFS (dropped logs, counted by the kernel) likelier
+  (void)setsockopt(fd, SOL_SOCKET, SO_RCVBUF, &rcvbuf, sizeof rcvbuf);
   if (bind(fd, reinterpret_cast<sockaddr*>(&local), sizeof local) != 0) {
-    int err = errno;
+    const int err = errno;
     close(fd);
-    throw NflogError(env, "bind netlink socket", err);
+    failure = nflogFailure("bind netlink socket", err);
+    return -1;
   }
   nfulnl_msg_config_cmd cmd{NFULNL_CFG_CMD_BIND};
   int err = SendConfig(fd, group, NFULA_CFG_CMD, &cmd, sizeof cmd, 1);
@@ -105,121 +161,52 @@ Napi::Value NflogOpen(const Napi::CallbackInfo& info) {
   }
   if (err != 0) {
     close(fd);
-    throw NflogError(env, "bind NFLOG group " + std::to_string(group), err);
+    failure = nflogFailure("bind NFLOG group " + std::to_string(group), err);
+    return -1;
   }
-  return Napi::Number::New(env, fd);
+  return fd;
 }
 
-std::string AddrText(int family, const unsigned char* p) {
-  char text[INET6_ADDRSTRLEN] = {};
-  inet_ntop(family, p, text, sizeof text);
-  return text;
-}
-
-// Fills `o` from a packet starting at its network header; false when it is not IPv4/IPv6.
-bool ParsePacket(Napi::Env env, const unsigned char* p, size_t len, Napi::Object o) {
-  if (len < 1) return false;
-  int version = p[0] >> 4;
-  size_t l4 = 0;
-  int proto = -1;
-  bool firstFragment = true;
-  if (version == 4 && len >= 20) {
-    size_t ihl = static_cast<size_t>(p[0] & 0x0f) * 4;
-    proto = p[9];
-    firstFragment = ((p[6] & 0x1f) | p[7]) == 0;
-    o.Set("family", 4);
-    o.Set("src", AddrText(AF_INET, p + 12));
-    o.Set("dst", AddrText(AF_INET, p + 16));
-    l4 = ihl;
-  } else if (version == 6 && len >= 40) {
-    o.Set("family", 6);
-    o.Set("src", AddrText(AF_INET6, p + 8));
-    o.Set("dst", AddrText(AF_INET6, p + 24));
-    int nh = p[6];
-    size_t off = 40;
-    for (int hops = 0; hops < 8; hops++) {
-      if ((nh == 0 || nh == 43 || nh == 60) && off + 8 <= len) {
-        int next = p[off];
-        off += (static_cast<size_t>(p[off + 1]) + 1) * 8;
-        nh = next;
-      } else if (nh == 44 && off + 8 <= len) {  // fragment header
-        firstFragment = ((p[off + 2] << 8 | p[off + 3]) & 0xfff8) == 0;
-        nh = p[off];
-        off += 8;
-      } else {
-        break;
-      }
-    }
-    proto = nh;
-    l4 = off;
-  } else {
-    return false;
-  }
-  o.Set("protocol", proto);
-  if ((proto == 6 || proto == 17 || proto == 132) && firstFragment && l4 + 4 <= len) {
-    o.Set("srcPort", (p[l4] << 8) | p[l4 + 1]);
-    o.Set("dstPort", (p[l4 + 2] << 8) | p[l4 + 3]);
-  }
-  (void)env;
-  return true;
-}
-
-Napi::Value NflogDrain(const Napi::CallbackInfo& info) {
-  Napi::Env env = info.Env();
-  if (info.Length() < 1 || !info[0].IsNumber()) throw NflogError(env, "nflogDrain(fd, max?)", EINVAL);
-  int fd = info[0].As<Napi::Number>().Int32Value();
-  uint32_t max = info.Length() >= 2 && info[1].IsNumber() ? info[1].As<Napi::Number>().Uint32Value() : 4096;
-  Napi::Array out = Napi::Array::New(env);
-  uint32_t k = 0;
+bool nflogDrain(int fd, uint32_t max, std::vector<NflogPacket>& out, Failure& failure) {
   std::vector<unsigned char> buf(1 << 16);
-  while (k < max) {
+  while (out.size() < max) {
     ssize_t n = recv(fd, buf.data(), buf.size(), 0);
     if (n < 0) {
       if (errno == EAGAIN || errno == EWOULDBLOCK) break;
       if (errno == ENOBUFS) continue;  // the kernel dropped some logs; keep reading what is there
-      throw NflogError(env, "recv NFLOG", errno);
+      failure = nflogFailure("recv NFLOG", errno);
+      return false;
     }
     int len = static_cast<int>(n);
     for (auto* h = reinterpret_cast<nlmsghdr*>(buf.data()); NLMSG_OK(h, len); h = NLMSG_NEXT(h, len)) {
       if (h->nlmsg_type != ((NFNL_SUBSYS_ULOG << 8) | NFULNL_MSG_PACKET)) continue;
       auto* base = reinterpret_cast<unsigned char*>(NLMSG_DATA(h));
-      size_t attrStart = NLMSG_ALIGN(sizeof(nfgenmsg));
-      size_t total = h->nlmsg_len - NLMSG_HDRLEN;
-      std::string prefix;
+      const size_t attrStart = NLMSG_ALIGN(sizeof(nfgenmsg));
+      const size_t total = h->nlmsg_len - NLMSG_HDRLEN;
+      NflogPacket pkt;
       const unsigned char* payload = nullptr;
       size_t payloadLen = 0;
       for (size_t off = attrStart; off + NLA_HDRLEN <= total;) {
         auto* a = reinterpret_cast<nlattr*>(base + off);
         if (a->nla_len < NLA_HDRLEN || off + a->nla_len > total) break;
         const unsigned char* data = base + off + NLA_HDRLEN;
-        size_t dlen = a->nla_len - NLA_HDRLEN;
-        int type = a->nla_type & NLA_TYPE_MASK;
-        if (type == NFULA_PREFIX) prefix.assign(reinterpret_cast<const char*>(data), strnlen(reinterpret_cast<const char*>(data), dlen));
+        const size_t dlen = a->nla_len - NLA_HDRLEN;
+        const int type = a->nla_type & NLA_TYPE_MASK;
+        if (type == NFULA_PREFIX) pkt.prefix.assign(reinterpret_cast<const char*>(data), strnlen(reinterpret_cast<const char*>(data), dlen));
         if (type == NFULA_PAYLOAD) {
           payload = data;
           payloadLen = dlen;
         }
         off += NLA_ALIGN(a->nla_len);
       }
-      Napi::Object o = Napi::Object::New(env);
-      o.Set("prefix", prefix);
-      if (payload == nullptr || !ParsePacket(env, payload, payloadLen, o)) continue;
-      out.Set(k++, o);
-      if (k >= max) break;
+      if (payload == nullptr || !ParsePacket(payload, payloadLen, pkt)) continue;
+      out.push_back(std::move(pkt));
+      if (out.size() >= max) break;
     }
   }
-  return out;
+  return true;
 }
 
-Napi::Value NflogClose(const Napi::CallbackInfo& info) {
-  if (info.Length() >= 1 && info[0].IsNumber()) close(info[0].As<Napi::Number>().Int32Value());
-  return info.Env().Undefined();
-}
+void nflogClose(int fd) { close(fd); }
 
-}  // namespace
-
-void RegisterNflog(Napi::Env env, Napi::Object exports) {
-  exports.Set("nflogOpen", Napi::Function::New(env, NflogOpen, "nflogOpen"));
-  exports.Set("nflogDrain", Napi::Function::New(env, NflogDrain, "nflogDrain"));
-  exports.Set("nflogClose", Napi::Function::New(env, NflogClose, "nflogClose"));
-}
+}  // namespace palisade::nft

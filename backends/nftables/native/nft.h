@@ -1,37 +1,50 @@
 /*
- * Palisade's nftables glue: libnftables' JSON API, optionally inside a network namespace.
+ * nft.h: Palisade's nftables kernel glue, libnftables' JSON API. Plain C++ (the N-API side is
+ * addon/napi/nftables.cc, which exposes this to JS as `nftRun`).
  *
- * What: `RegisterNftables(env, exports)` adds to the addon's exports
- *   nftRun(jsonDocument: string, netnsPath?: string, echo?: boolean): string
- *     Runs one JSON document ({"nftables":[...]}) through a fresh libnftables context with
- *     NFT_CTX_OUTPUT_JSON and buffered output/error; returns the output buffer (JSON text, empty
- *     for pure changes unless `echo`). All commands of the document go to the kernel as ONE
- *     netlink batch: either all apply or none does.
- *   nftWithNetns(netnsPath: string, fn: () => T): T
- *     Calls fn with the calling thread switched (setns CLONE_NEWNET) into the namespace at
- *     netnsPath, and switches back afterwards, also when fn throws. For synchronous native calls
- *     only: Node sockets created in fn are created later, in the original namespace.
+ * What: runJson(doc, echo) runs one JSON document ({"nftables":[...]}) through a fresh libnftables
+ * context with NFT_CTX_OUTPUT_JSON and buffered output/error, in the calling thread's network
+ * namespace (the glue enters --netns with addon/kernel/netns_scope.h first). All commands of the
+ * document go to the kernel as ONE netlink batch: either all apply or none does. `output` is
+ * libnftables' output buffer (JSON text, empty for pure changes unless `echo`).
  *
  * Invariants:
  * - Input is JSON only: the document must be a JSON object (first non-blank byte '{'); nft text
  *   is never built or parsed from caller strings. (libnftables 1.0.6 falls back to its text
  *   parser when the JSON does not parse; a text document cannot start with '{', so that fallback
  *   can only produce a syntax error.)
- * - Errors come back as JS errors with a stable `code`:
+ * - Failures are results, never exceptions: a false return fills `Failure`, whose `code` is one of
  *     ERR_PALISADE_NFT         the kernel or libnftables rejected the document; `nftError` holds
  *                              libnftables' error text; nothing was changed
- *     ERR_PALISADE_NFT_INPUT   the document is not a JSON object
+ *     ERR_PALISADE_NFT_INPUT   the document is not a JSON object (or bad arguments, from the glue)
  *     ERR_PALISADE_NFT_CTX     nft_ctx_new failed
- *     ERR_PALISADE_NETNS       the namespace could not be opened or entered (`errno` set)
- *   If switching BACK to the original namespace fails, the process aborts: carrying on would run
- *   later calls (and other code on this thread) in the wrong namespace.
+ *     ERR_PALISADE_NETNS       the namespace could not be opened or entered (`err`, `path` set)
+ *     ERR_PALISADE_NFLOG       an NFLOG socket operation failed (nflog.h; `err` set)
  *
- * Cost: ~85 us per nftRun on a small ruleset plus a full cache load of the target table's family
- * (grows with ruleset size, ~3 ms at 2000 set elements); setns pair ~14 us (toolchain.md §6).
- * Thread-safety: each call makes its own context; the namespace switch affects only the calling
- * thread, for the duration of the call.
+ * Cost: ~85 us per run on a small ruleset plus a full cache load of the target table's family
+ * (grows with ruleset size, ~3 ms at 2000 set elements); a netns switch pair ~14 us.
+ * Thread-safety: each call makes its own context; safe from any thread.
  */
 #pragma once
-#include <napi.h>
 
-void RegisterNftables(Napi::Env env, Napi::Object exports);
+#include <string>
+
+#include "kernel/netns_scope.h"
+
+namespace palisade::nft {
+
+struct Failure {
+  std::string code;
+  std::string message;
+  int err = 0;           // errno, for ERR_PALISADE_NETNS and ERR_PALISADE_NFLOG
+  std::string path;      // the namespace path, for ERR_PALISADE_NETNS
+  std::string nftError;  // libnftables' error text, for ERR_PALISADE_NFT
+};
+
+// Runs `doc` in one kernel transaction; false (and `failure` filled) when nothing was applied.
+bool runJson(const std::string& doc, bool echo, std::string& output, Failure& failure);
+
+// The ERR_PALISADE_NETNS failure for a scope that did not enter (scope.ok() is false).
+Failure netnsFailure(const kernel::NetnsScope& scope);
+
+}  // namespace palisade::nft

@@ -1,0 +1,135 @@
+// nftables.cc: N-API glue for backends/nftables/native (nft.h, nflog.h); the `nftables` sub-module.
+//
+// Exports (typed in src/native/nftables.ts):
+//   nftRun(jsonDocument: string, netnsPath?: string, echo?: boolean): string
+//     nft.h runJson, inside netnsPath when given (addon/kernel/netns_scope.h).
+//   nftWithNetns(netnsPath: string, fn: () => T): T
+//     Calls fn with the calling thread inside the namespace at netnsPath and switches back
+//     afterwards, also when fn throws. For synchronous native calls only: Node sockets created in
+//     fn are created later, in the original namespace.
+//   nflogOpen(group: number, netnsPath?: string): number
+//   nflogDrain(fd: number, max?: number): Array<{prefix, family, protocol, src, dst, srcPort?, dstPort?}>
+//   nflogClose(fd: number): void
+// Errors: a JS Error with `code` from nft.h's Failure (plus `nftError`, `errno`, `path` when set).
+#include <cerrno>
+#include <cstring>
+#include <string>
+#include <vector>
+
+#include "backends/nftables/native/nflog.h"
+#include "backends/nftables/native/nft.h"
+#include "glue.h"
+#include "kernel/netns_scope.h"
+
+namespace palisade::napi {
+
+namespace {
+
+using palisade::kernel::NetnsScope;
+using palisade::nft::Failure;
+
+Napi::Error FailureError(Napi::Env env, const Failure& f) {
+  Napi::Error e = codedError(env, f.code.c_str(), f.message);
+  if (f.code == "ERR_PALISADE_NFT") e.Set("nftError", Napi::String::New(env, f.nftError));
+  if (f.code == "ERR_PALISADE_NETNS" || f.code == "ERR_PALISADE_NFLOG") e.Set("errno", Napi::Number::New(env, f.err));
+  if (f.code == "ERR_PALISADE_NETNS") e.Set("path", Napi::String::New(env, f.path));
+  return e;
+}
+
+// A namespace path that is an empty string names no namespace: the same failure open("") gives.
+Failure EmptyPathFailure() {
+  Failure f;
+  f.code = "ERR_PALISADE_NETNS";
+  f.err = ENOENT;
+  f.message = std::string("cannot open : ") + std::strerror(ENOENT);
+  return f;
+}
+
+Napi::Value NftRun(const Napi::CallbackInfo& info) {
+  Napi::Env env = info.Env();
+  if (info.Length() < 1 || !info[0].IsString()) throw codedError(env, "ERR_PALISADE_NFT_INPUT", "nftRun(json: string, netnsPath?: string, echo?: boolean)");
+  const std::string doc = info[0].As<Napi::String>().Utf8Value();
+  const bool echo = info.Length() >= 3 && info[2].IsBoolean() && info[2].As<Napi::Boolean>().Value();
+  const bool inNetns = info.Length() >= 2 && info[1].IsString();
+  const std::string netns = inNetns ? info[1].As<Napi::String>().Utf8Value() : "";
+  if (inNetns && netns.empty()) throw FailureError(env, EmptyPathFailure());
+  std::string output;
+  Failure failure;
+  bool ok;
+  {
+    NetnsScope scope(netns);
+    if (!scope.ok()) throw FailureError(env, palisade::nft::netnsFailure(scope));
+    ok = palisade::nft::runJson(doc, echo, output, failure);
+  }
+  if (!ok) throw FailureError(env, failure);
+  return Napi::String::New(env, output);
+}
+
+Napi::Value NftWithNetns(const Napi::CallbackInfo& info) {
+  Napi::Env env = info.Env();
+  if (info.Length() < 2 || !info[0].IsString() || !info[1].IsFunction()) {
+    throw codedError(env, "ERR_PALISADE_NFT_INPUT", "nftWithNetns(netnsPath: string, fn: () => T)");
+  }
+  const std::string path = info[0].As<Napi::String>().Utf8Value();
+  if (path.empty()) throw FailureError(env, EmptyPathFailure());
+  NetnsScope scope(path);
+  if (!scope.ok()) throw FailureError(env, palisade::nft::netnsFailure(scope));
+  return info[1].As<Napi::Function>().Call({});
+}
+
+Napi::Value NflogOpen(const Napi::CallbackInfo& info) {
+  Napi::Env env = info.Env();
+  if (info.Length() < 1 || !info[0].IsNumber()) throw FailureError(env, palisade::nft::nflogFailure("nflogOpen(group, netnsPath?)", EINVAL));
+  const double g = info[0].As<Napi::Number>().DoubleValue();
+  if (!(g >= 0 && g <= 65535) || g != static_cast<uint16_t>(g)) throw FailureError(env, palisade::nft::nflogFailure("NFLOG group must be 0..65535", EINVAL));
+  const std::string ns = info.Length() >= 2 && info[1].IsString() ? info[1].As<Napi::String>().Utf8Value() : "";
+  Failure failure;
+  const int fd = palisade::nft::nflogOpen(static_cast<uint16_t>(g), ns, failure);
+  if (fd < 0) throw FailureError(env, failure);
+  return Napi::Number::New(env, fd);
+}
+
+Napi::Value NflogDrain(const Napi::CallbackInfo& info) {
+  Napi::Env env = info.Env();
+  if (info.Length() < 1 || !info[0].IsNumber()) throw FailureError(env, palisade::nft::nflogFailure("nflogDrain(fd, max?)", EINVAL));
+  const int fd = info[0].As<Napi::Number>().Int32Value();
+  const uint32_t max = info.Length() >= 2 && info[1].IsNumber() ? info[1].As<Napi::Number>().Uint32Value() : 4096;
+  std::vector<palisade::nft::NflogPacket> packets;
+  Failure failure;
+  if (!palisade::nft::nflogDrain(fd, max, packets, failure)) throw FailureError(env, failure);
+  Napi::Array out = Napi::Array::New(env, packets.size());
+  for (size_t i = 0; i < packets.size(); ++i) {
+    const auto& p = packets[i];
+    Napi::Object o = Napi::Object::New(env);
+    o.Set("prefix", p.prefix);
+    o.Set("family", p.family);
+    o.Set("src", p.src);
+    o.Set("dst", p.dst);
+    o.Set("protocol", p.protocol);
+    if (p.hasPorts) {
+      o.Set("srcPort", p.srcPort);
+      o.Set("dstPort", p.dstPort);
+    }
+    out.Set(static_cast<uint32_t>(i), o);
+  }
+  return out;
+}
+
+Napi::Value NflogClose(const Napi::CallbackInfo& info) {
+  if (info.Length() >= 1 && info[0].IsNumber()) palisade::nft::nflogClose(info[0].As<Napi::Number>().Int32Value());
+  return info.Env().Undefined();
+}
+
+}  // namespace
+
+Napi::Object InitNftables(Napi::Env env) {
+  Napi::Object m = Napi::Object::New(env);
+  m.Set("nftRun", Napi::Function::New(env, NftRun, "nftRun"));
+  m.Set("nftWithNetns", Napi::Function::New(env, NftWithNetns, "nftWithNetns"));
+  m.Set("nflogOpen", Napi::Function::New(env, NflogOpen, "nflogOpen"));
+  m.Set("nflogDrain", Napi::Function::New(env, NflogDrain, "nflogDrain"));
+  m.Set("nflogClose", Napi::Function::New(env, NflogClose, "nflogClose"));
+  return m;
+}
+
+}  // namespace palisade::napi

@@ -1,0 +1,37 @@
+/**
+ * The `nftables` sub-module of the addon (addon/napi/nftables.cc over backends/nftables/native:
+ * nft.h, nflog.h), as src/native/binding.ts `nativeNftables()` hands it to backends/nftables.
+ * Types only: loading happens in binding.ts.
+ *
+ * Errors thrown by these functions carry a stable `code` (ERR_PALISADE_NFT, ERR_PALISADE_NFT_INPUT,
+ * ERR_PALISADE_NFT_CTX, ERR_PALISADE_NETNS with `errno` and `path`, ERR_PALISADE_NFLOG with
+ * `errno`) and, for ERR_PALISADE_NFT, `nftError` (libnftables' error text).
+ */
+
+export interface NftNative {
+  /** Run one JSON document in one kernel transaction; returns libnftables' JSON output. */
+  nftRun(json: string, netnsPath?: string, echo?: boolean): string;
+  /** Call fn with this thread inside the network namespace at netnsPath (synchronous code only). */
+  nftWithNetns<T>(netnsPath: string, fn: () => T): T;
+  /** NFLOG reader (backends/nftables/native/nflog.h): bind `group` (inside netnsPath when given); returns the fd. */
+  nflogOpen(group: number, netnsPath?: string): number;
+  nflogDrain(fd: number, max?: number): NflogPacket[];
+  nflogClose(fd: number): void;
+}
+
+/** One logged packet, parsed from its network header. */
+export interface NflogPacket {
+  readonly prefix: string;
+  readonly family: 4 | 6;
+  /** IP protocol number */
+  readonly protocol: number;
+  readonly src: string;
+  readonly dst: string;
+  readonly srcPort?: number;
+  readonly dstPort?: number;
+}
+
+export interface NftErrorFields {
+  readonly code?: string;
+  readonly nftError?: string;
+}
