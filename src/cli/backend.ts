@@ -78,8 +78,8 @@ export const BACKEND_HELP = (verb: BackendVerb): string =>
 export function backendUsage(verb: BackendVerb, name: BackendName): string {
   const cli = backendCli(name);
   const own = Object.fromEntries(Object.entries(cli.flags).filter(([k]) => (cli.flagVerbs?.[k] ?? cli.verbs).includes(verb)));
-  const what = verb === 'apply' ? '-f PATH... | --delete' : verb === 'enforce' ? '-f DIR' : '';
-  return `Usage: palisade ${verb} --backend ${name} ${what} [flags]\n${formatFlags(COMMON_FLAGS[verb])}\n${Object.keys(own).length > 0 ? `${name} flags:\n${formatFlags(own)}\n` : ''}`;
+  const what = verb === 'apply' ? ' -f PATH... | --delete' : verb === 'enforce' ? ' -f DIR' : '';
+  return `Usage: palisade ${verb} --backend ${name}${what} [flags]\n${formatFlags(COMMON_FLAGS[verb])}\n${Object.keys(own).length > 0 ? `${name} flags:\n${formatFlags(own)}\n` : ''}`;
 }
 
 /**
