@@ -1,7 +1,8 @@
 /**
- * What every backend's own command (backends/<name>/command.ts) shares: where it writes, how it
- * refuses a `--backend` that is not its own, how it loads manifests (every problem printed, nothing
- * used when one is an error), and how it prints a kernel failure in one line.
+ * What a backend's own command (backends/ebpf/command.ts, the last one) needs from the CLI: where
+ * it writes, how it refuses a `--backend` that is not its own, how it loads manifests, how it
+ * prints a kernel failure. The one CLI (apply.ts, enforce.ts, stats.ts) does not use it; this file
+ * goes when backends/ebpf/command.ts does (a temporary exception in ARCHITECTURE.md's table).
  */
 import { safeLoadCluster } from '../manifests/cluster.js';
 import { formatProblem, hasErrors } from '../model/problems.js';

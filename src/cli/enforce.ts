@@ -114,7 +114,7 @@ export function startEnforce(o: EnforceSessionOptions, io: Io): EnforceSession {
         await loop.stop();
         if (o.logDenied) drain();
         await writeStats();
-        if (o.stopAction === 'remove') await o.backend.remove().catch((e: unknown) => say(`removing: ${describeFailure(e)}`));
+        if (o.stopAction === 'remove') await enforcement.remove().catch((e: unknown) => say(`removing: ${describeFailure(e)}`));
         await o.backend.close();
       })();
       return stopped;

@@ -82,6 +82,8 @@ interface State {
 
 export class PolicyCompiler {
   private state: State | undefined;
+  /** the last committed generation, kept across reset() so generations never repeat */
+  private lastGeneration = 0;
   private open = false;
   private readonly nodeLocalIngress: boolean;
 
@@ -92,6 +94,15 @@ export class PolicyCompiler {
   /** The committed policy, if any. */
   current(): CompiledPolicy | undefined {
     return this.state ? view(this.state) : undefined;
+  }
+
+  /**
+   * Forget the policy in force (the backend removed it): the next `stage` is a first install.
+   * Without it, a compiler whose backend was emptied would keep staging deltas against nothing.
+   */
+  reset(): void {
+    if (this.open) throw new Error('PolicyCompiler: reset while a staged update is open');
+    this.state = undefined;
   }
 
   /** Stage the move to `next` (a whole cluster, e.g. a reload of manifest files). */
@@ -151,7 +162,7 @@ export class PolicyCompiler {
       const resolution = new Resolution(cluster, cluster.networkPolicies);
       const ruleSet = lower(cluster, resolution, { nodeLocalIngress: this.nodeLocalIngress });
       next = {
-        generation: (this.state?.generation ?? 0) + 1,
+        generation: this.lastGeneration + 1,
         resolution,
         ruleSet,
         rulesKey: rulesKey(ruleSet),
@@ -218,6 +229,7 @@ export class PolicyCompiler {
       commit: () => {
         finish();
         this.state = next;
+        this.lastGeneration = next.generation;
       },
       rollback: () => {
         finish();

@@ -9,6 +9,8 @@
  * - `applyChanges(changes)`: the same for object-level changes (watch events), all of them as
  *   one update: one transaction in the backend.
  * - `drainDenied()`: the backend's raw events named by deny-record.ts, one per flow per window.
+ * - `remove()`: the backend removes everything it installed and the compiler forgets the policy,
+ *   so the next apply is a first install (not deltas against an empty kernel).
  * - `stats()`: the backend's counters, in turn with the applies (a stats timer never runs a
  *   backend call while an install is between two awaits).
  * Calls are serialized: an apply that arrives while another runs waits for it.
@@ -62,6 +64,14 @@ export class Enforcement {
       out.push(denyRecord(this.backend.name, e, policy));
     }
     return out;
+  }
+
+  /** Stop enforcing: remove what the backend installed; the next apply installs from scratch. */
+  remove(): Promise<void> {
+    return this.serialize(async () => {
+      await this.backend.remove();
+      this.compiler.reset();
+    });
   }
 
   /** The backend's counters, serialized with the applies. */

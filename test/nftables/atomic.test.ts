@@ -64,7 +64,7 @@ describe.skipIf(!isRoot)('nftables: atomic replacement under a flood of denied p
     enforcement = new Enforcement(new NftablesBackend({ netnsPath: topo.nodeNetnsPath }));
   });
   afterAll(async () => {
-    await enforcement?.backend.remove().catch(() => undefined); // the namespace goes anyway
+    await enforcement?.remove().catch(() => undefined); // the namespace goes anyway
     await fleet?.stop();
     await topo?.destroy();
   });
@@ -111,7 +111,7 @@ describe.skipIf(!isRoot)('nftables: atomic replacement under a flood of denied p
   it('control: with the table deleted the same flood is delivered (the sink is live)', async () => {
     const web = topo!.hosts.find((h) => h.name === 'shop/web')!.ips[0]!;
     const db = topo!.hosts.find((h) => h.name === 'shop/db')!.ips[0]!;
-    await enforcement!.backend.remove();
+    await enforcement!.remove();
     const key = `${db.text}:53`;
     const before = (await fleet!.udpReceived(db))[key] ?? 0;
     const flood = await fleet!.flood(web, db, 53, 300, 2_000);

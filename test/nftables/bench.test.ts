@@ -66,7 +66,7 @@ describe.skipIf(!enabled)('nftables benchmarks', () => {
           `BENCH ${shape.pods} pods / ${shape.networkPolicies + shape.clusterPolicies} policies: ${full.summary}; ` +
             `full apply ${fullMs.toFixed(0)} ms (over itself ${againMs.toFixed(0)} ms); pod change median ${change.median.toFixed(2)} ms (${change.kinds.join('/')})`,
         );
-        await e2.backend.remove();
+        await e2.remove();
       }
     } finally {
       await deleteNetns(ns);
@@ -127,7 +127,7 @@ spec:
       const none1 = await rate();
       const r = await e.apply(c);
       const withRules = await rate();
-      await e.backend.remove();
+      await e.remove();
       const none2 = await rate();
       const none = (none1 + none2) / 2;
       console.log(`BENCH forwarding: ${none.toFixed(0)} datagrams/s delivered without a table, ${withRules.toFixed(0)} with the table (${r.summary}): ${((100 * withRules) / none).toFixed(0)} %`);

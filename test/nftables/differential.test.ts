@@ -36,7 +36,7 @@ describe.skipIf(!isRoot)('nftables backend = reference evaluator on real packets
     enforcement = new Enforcement(new NftablesBackend({ netnsPath: topo.nodeNetnsPath }));
   });
   afterAll(async () => {
-    await enforcement?.backend.remove().catch(() => undefined);
+    await enforcement?.remove().catch(() => undefined);
     await fleet?.stop();
     await topo?.destroy();
   });

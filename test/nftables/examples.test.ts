@@ -41,7 +41,7 @@ describe.skipIf(!isRoot)('nftables backend = reference on every example', () => 
         expect(report.probes).toBeGreaterThan(0);
         console.log(`${dir}: ${report.probes} probes, ${report.allowed} allowed, ${report.denied} denied, ${report.retried} retried, ${report.durationMs} ms`);
       } finally {
-        await enforcement.backend.remove().catch(() => undefined);
+        await enforcement.remove().catch(() => undefined);
         await fleet?.stop();
         await topo.destroy();
       }

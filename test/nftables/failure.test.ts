@@ -85,7 +85,7 @@ describe.skipIf(!isRoot)('nftables: a transaction the kernel refuses leaves kern
   /** Remove what is there, then install `c` with a fresh backend: the reference table for `c`. */
   async function freshTable(c: Cluster): Promise<unknown> {
     const fresh = new Enforcement(new NftablesBackend({ netnsPath: topo!.nodeNetnsPath }));
-    await fresh.backend.remove();
+    await fresh.remove();
     await fresh.apply(c);
     return normalized(JSON.parse(await list()));
   }

@@ -49,7 +49,7 @@ export function randomSuite(inventorySeeds: readonly number[]): SuiteTotals {
           enforcement = new Enforcement(new NftablesBackend({ netnsPath: topo.nodeNetnsPath }));
         });
         afterAll(async () => {
-          await enforcement?.backend.remove().catch(() => undefined);
+          await enforcement?.remove().catch(() => undefined);
           await fleet?.stop();
           await topo?.destroy();
         });

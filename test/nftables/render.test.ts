@@ -275,12 +275,18 @@ spec:
     other.rollback();
   });
 
-  it('remove deletes only the table', async () => {
+  it('remove deletes only the table; after Enforcement.remove the same cluster is installed again', async () => {
     const { native, backend, enf } = setup();
-    await enf.apply(cluster());
-    await backend.remove();
+    const c = cluster();
+    await enf.apply(c);
+    const generation = enf.current()!.generation;
+    await enf.remove();
     expect(native.docs.at(-1)).toEqual(renderDelete());
     expect(backend.ruleSet).toBeUndefined();
+    expect(enf.current()).toBeUndefined();
+    const again = await enf.apply(c);
+    expect([again.update, again.kind]).toEqual(['install', 'full']);
+    expect(again.generation).toBe(generation + 1);
   });
 });
 
