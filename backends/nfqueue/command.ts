@@ -1,51 +1,39 @@
 /**
  * `palisade enforce --backend nfqueue -f DIR [--queues N] [--fail-open] [--strict] [--log-denied]`
+ * and the nfqueue `palisade stats`: the process around NfqueueBackend (backend.ts), driven through
+ * the one Enforcement (src/enforce/enforcement.ts: compile once, install or set deltas, roll back
+ * on a failure). Kept until the one generic `palisade enforce|stats` in src/cli takes it over.
  *
  * Why nfqueue: a userspace verdict per NEW flow lets Palisade enforce where kernel sets cannot
  * (later: FQDN egress, audit mode), at the price of one queue round trip per new flow only: the
  * steering chain (steer.ts) sends only conntrack NEW packets without the accepted mark, and the
  * native loop (native/loop.h) marks what it accepts, so established traffic never leaves the kernel.
  *
- * Life cycle: bind the queues and start the loop -> load DIR and publish the first policy (an
- * invalid first load exits 2 and installs nothing) -> install steering -> watch DIR
- * (src/enforce/watch.ts: each valid change is compiled and published as a new snapshot without
- * stopping the loop; an invalid one keeps the last good policy) -> on SIGTERM/SIGINT stop and
- * remove the steering (unless --keep-steering).
+ * Life cycle: load DIR -> the first install binds the queues, publishes the policy and installs
+ * the steering (backend.ts; an invalid first load exits 2 and installs nothing, a failed first
+ * install exits 1 and leaves nothing) -> watch DIR (src/enforce/watch.ts: each valid change is
+ * compiled and published as a new snapshot without stopping the loop; an invalid or failed one
+ * keeps the last good policy) -> on SIGTERM/SIGINT close the backend: stop the loop and remove
+ * the steering (unless --keep-steering).
  * Fail modes: see steer.ts. Fail-closed (default): if this process dies, the steering stays and
  * the kernel drops new flows until an enforcer binds the queues again; established flows continue.
- * --strict: after every policy change, conntrack entries of flows the new policy denies are
- * deleted (conntrack.h), so their next packet is judged again and dropped.
- * Output: deny log lines (src/enforce/deny-log.ts format, one per denied flow per 10 s) on stdout
- * with --log-denied; notices on
- * stderr; counters as JSON in --stats-file (default /run/palisade/nfqueue-stats.json) every second,
- * read by `palisade stats` through readNfqueueStats().
+ * --strict: after every change, conntrack entries of flows the new policy denies are deleted.
+ * Output: deny log lines (src/enforce/deny-log.ts, named by src/enforce/deny-record.ts, one per
+ * denied flow per 10 s) on stdout with --log-denied; notices on stderr; Backend.stats() as JSON in
+ * --stats-file (default /run/palisade/nfqueue-stats.json) every second, read by `palisade stats`.
  */
 import { mkdirSync, readFileSync, renameSync, writeFileSync } from 'node:fs';
 import { dirname } from 'node:path';
-import type { Enforcer } from '../../src/enforce/backend.js';
-type ApplyReport = { readonly summary: string; readonly ms: number };
-import { startEnforceLoop } from '../../src/enforce/watch.js';
+import type { BackendStats } from '../../src/enforce/backend.js';
+import { formatDenyLine } from '../../src/enforce/deny-log.js';
+import { Enforcement } from '../../src/enforce/enforcement.js';
+import { startEnforceLoop, type EnforceEvent } from '../../src/enforce/watch.js';
 import { formatProblem } from '../../src/model/problems.js';
-import type { Cluster } from '../../src/model/types.js';
-import { nativeNfqueue, type NfqLoop, type NfqLoopStats } from '../../src/native/binding.js';
-import { DenyLog, FlowDedup } from './deny.js';
-import { Engine } from '../../src/engine/engine.js';
-import { linearClassifier } from '../../src/engine/linear-classifier.js';
-import { inventoryChanges } from './diff.js';
-import { packLoopPolicy, packMembership } from './policy.js';
-import { decodeDenyRecords } from './records.js';
-import {
-  DEFAULT_ACCEPT_MARK,
-  detectSteering,
-  installSteering,
-  kernelQueueStats,
-  removeSteering,
-  type KernelQueueStats,
-  type SteeringMethod,
-  type SteeringPlan,
-} from './steer.js';
+import type { NfqLoopStats } from '../../src/native/binding.js';
+import { DEFAULT_FIRST_QUEUE, NfqueueBackend } from './backend.js';
+import { DEFAULT_ACCEPT_MARK, type KernelQueueStats } from './steer.js';
 
-export const DEFAULT_FIRST_QUEUE = 4200;
+export { DEFAULT_FIRST_QUEUE };
 export const DEFAULT_STATS_FILE = '/run/palisade/nfqueue-stats.json';
 
 export interface EnforceNfqueueOptions {
@@ -135,19 +123,12 @@ export function parseEnforceNfqueueArgs(argv: readonly string[]): EnforceNfqueue
   return { paths, queues, firstQueue, failOpen, strict, logDenied, acceptMark: DEFAULT_ACCEPT_MARK, statsFile, keepSteering };
 }
 
-/** What `palisade stats` reads. */
-export interface NfqueueStatsFile {
-  readonly backend: 'nfqueue';
+/** What `palisade stats` reads: Backend.stats() and when and by whom it was written. */
+export interface NfqueueStatsFile extends BackendStats {
   readonly pid: number;
   readonly time: string;
+  /** the compiled policy's generation in force */
   readonly generation: number;
-  readonly steering: SteeringMethod;
-  readonly failOpen: boolean;
-  readonly loop: NfqLoopStats;
-  readonly kernel: readonly KernelQueueStats[];
-  /** denied packets per deciding rule (`Kind/ns/name#ruleIndex`, or `isolation`/`default`) */
-  readonly deniedByRule: Readonly<Record<string, number>>;
-  readonly strictCuts: number;
 }
 
 export function readNfqueueStats(path = DEFAULT_STATS_FILE): NfqueueStatsFile {
@@ -156,107 +137,24 @@ export function readNfqueueStats(path = DEFAULT_STATS_FILE): NfqueueStatsFile {
 
 /** `palisade stats` text for the nfqueue backend: loop, kernel queues, denies per rule. Pure. */
 export function formatNfqueueStats(f: NfqueueStatsFile): string {
-  const l = f.loop;
+  const d = f.details as { failOpen?: boolean; steering?: string; loop?: NfqLoopStats; kernel?: readonly KernelQueueStats[]; strictCuts?: number; deniedByReason?: Record<string, number> };
   const us = (ns: number) => (ns / 1000).toFixed(1);
+  const l = d.loop;
   const lines = [
-    `nfqueue enforcer pid ${f.pid}, generation ${f.generation}, ${f.failOpen ? 'fail-open' : 'fail-closed'}, steering ${f.steering}, at ${f.time}`,
-    `  packets ${l.packets}  accepted ${l.accepted}  denied ${l.denied}  unclassifiable ${l.unclassifiable}  snapshot v${l.snapshotVersion}`,
-    `  verdict latency p50 ${us(l.latencyP50Ns)} us  p99 ${us(l.latencyP99Ns)} us  p99.9 ${us(l.latencyP999Ns)} us  (${l.latencySamples} samples)`,
-    `  verdict messages ${l.verdictMessages} in ${l.batches} batches; recv errors ${l.recvErrors}, verdict errors ${l.verdictErrors}, deny records dropped ${l.recordsDropped}`,
-    ...f.kernel.map((k) => `  kernel queue ${k.queue}: waiting ${k.waiting}, queue_dropped ${k.queueDropped}, user_dropped ${k.userDropped}`),
-    ...(f.strictCuts > 0 ? [`  --strict cut ${f.strictCuts} flows`] : []),
+    `nfqueue enforcer pid ${f.pid}, generation ${f.generation}, ${d.failOpen ? 'fail-open' : 'fail-closed'}, steering ${d.steering ?? 'none'}, at ${f.time}`,
+    ...(l
+      ? [
+          `  packets ${l.packets}  accepted ${l.accepted}  denied ${l.denied}  unclassifiable ${l.unclassifiable}  snapshot v${l.snapshotVersion}`,
+          `  verdict latency p50 ${us(l.latencyP50Ns)} us  p99 ${us(l.latencyP99Ns)} us  p99.9 ${us(l.latencyP999Ns)} us  (${l.latencySamples} samples)`,
+          `  verdict messages ${l.verdictMessages} in ${l.batches} batches; recv errors ${l.recvErrors}, verdict errors ${l.verdictErrors}, deny records dropped ${l.recordsDropped}`,
+        ]
+      : []),
+    ...(d.kernel ?? []).map((k) => `  kernel queue ${k.queue}: waiting ${k.waiting}, queue_dropped ${k.queueDropped}, user_dropped ${k.userDropped}`),
+    ...((d.strictCuts ?? 0) > 0 ? [`  --strict cut ${d.strictCuts} flows`] : []),
     '  denied packets by rule:',
-    ...Object.entries(f.deniedByRule)
-      .sort((a, b) => b[1] - a[1] || (a[0] < b[0] ? -1 : 1))
-      .map(([rule, n]) => `    ${String(n).padStart(10)}  ${rule}`),
+    ...f.rules.map((r) => `    ${String(r.packets).padStart(10)}  ${r.rule}`),
   ];
   return lines.join('\n') + '\n';
-}
-
-/**
- * The nfqueue backend behind the shared enforce loop: apply = publish a new snapshot.
- * A change that touches only the inventory (and that the Engine can absorb without rebuilding its
- * rule set: no new named-port group, no new node) is published as new set membership over the
- * same compiled rules (publishMembership, O(members)); anything else recompiles (publishEngine).
- */
-export class NfqueueEnforcer implements Enforcer {
-  readonly name = 'nfqueue';
-  private current: { engine: Engine; cluster: Cluster; log: DenyLog } | undefined;
-  private strictCuts = 0;
-  /** applies published as membership only / as a full compile (for tests and stats) */
-  readonly applied = { membership: 0, full: 0 };
-  constructor(
-    private readonly loop: NfqLoop,
-    private readonly strict: boolean,
-    private readonly notice: (line: string) => void,
-  ) {}
-
-  async apply(cluster: Cluster): Promise<ApplyReport> {
-    const t0 = performance.now();
-    const hadPolicy = this.current !== undefined;
-    let summary: string;
-    const changes = this.current ? inventoryChanges(this.current.cluster, cluster) : undefined;
-    let engine: Engine;
-    if (this.current && changes !== undefined) {
-      engine = this.current.engine;
-      let rebuilt = false;
-      for (const c of changes) rebuilt = engine.update(c).rebuilt || rebuilt;
-      if (!rebuilt) {
-        const version = this.loop.publishMembership(packMembership(engine.resolution));
-        this.applied.membership++;
-        summary = `snapshot v${version}: ${changes.length} inventory changes, same ${engine.ruleSet.rules.length} rules`;
-      } else {
-        summary = this.publishFull(engine, `${changes.length} inventory changes, rules rebuilt`);
-      }
-    } else {
-      engine = new Engine(cluster, { classifier: linearClassifier });
-      summary = this.publishFull(engine, hadPolicy ? 'policies changed' : 'first load');
-    }
-    this.current = { engine, cluster, log: new DenyLog(engine.ruleSet, cluster) };
-    if (this.strict && hadPolicy) {
-      const r = this.loop.cutDenied();
-      this.strictCuts += r.cut;
-      summary += `, --strict: ${r.cut} of ${r.scanned} tracked flows cut`;
-      if (r.errors > 0) this.notice(`--strict: ${r.errors} conntrack deletes failed`);
-      // A reply in flight when its flow was cut opens an entry the other way (server -> client),
-      // which the policy may allow; the client's packets would then pass as its replies. The loop
-      // refuses new flows that are the exact reverse of a cut one for 10 s (native/tombstones.h);
-      // entries that raced in before that are swept here, once soon and once within the 2 s.
-      if (r.cut > 0) {
-        for (const delayMs of [100, 1000]) {
-          setTimeout(() => {
-            const rev = this.loop.cutReverse();
-            this.strictCuts += rev.cut;
-            if (rev.cut > 0) this.notice(`--strict: ${rev.cut} reverse-direction entries of cut flows removed`);
-          }, delayMs).unref();
-        }
-      }
-    }
-    return { summary, ms: performance.now() - t0 };
-  }
-
-  private publishFull(engine: Engine, why: string): string {
-    const p = packLoopPolicy(engine.ruleSet, engine.resolution);
-    const version = this.loop.publishEngine(p.egressRules, p.ingressRules, p.setEdits, p.egressNpTierStart, p.ingressNpTierStart);
-    this.applied.full++;
-    return `snapshot v${version}: ${engine.ruleSet.rules.length} rules (${why})`;
-  }
-
-  async remove(): Promise<void> {}
-  async close(): Promise<void> {}
-
-  denyLog(): DenyLog | undefined {
-    return this.current?.log;
-  }
-  ruleKey(ruleId: number | undefined): string {
-    const r = ruleId === undefined ? undefined : this.current?.engine.ruleSet.rules[ruleId];
-    if (!r) return 'default';
-    if (r.origin.ref) return `${r.origin.ref.policy.kind}/${r.origin.ref.policy.namespace ? r.origin.ref.policy.namespace + '/' : ''}${r.origin.ref.policy.name}#${r.origin.ref.ruleIndex}`;
-    return r.action === 'isolation-deny' ? `isolation/${r.direction}` : r.origin.stableId;
-  }
-  get cuts(): number {
-    return this.strictCuts;
-  }
 }
 
 export async function runEnforceNfqueue(argv: readonly string[]): Promise<number> {
@@ -272,36 +170,15 @@ export async function runEnforceNfqueue(argv: readonly string[]): Promise<number
     return 2;
   }
   const notice = (line: string): void => void process.stderr.write(`palisade enforce: ${line}\n`);
-  const method = await detectSteering();
-  const queues = Array.from({ length: o.queues }, (_, i) => o.firstQueue + i);
-  const deniedByRule = new Map<string, number>();
-  const dedup = new FlowDedup();
-  let enforcer: NfqueueEnforcer | undefined;
-  const { NfqLoop } = nativeNfqueue();
-  const loop = new NfqLoop({ queues, acceptMark: o.acceptMark, failOpen: o.failOpen, logDenied: true }, (buf) => {
-    for (const d of decodeDenyRecords(buf)) {
-      const key = d.reason === 'policy' ? (enforcer?.ruleKey(d.ruleId) ?? 'default') : d.reason;
-      deniedByRule.set(key, (deniedByRule.get(key) ?? 0) + 1);
-      if (!o.logDenied || !dedup.first(d)) continue;
-      const line = enforcer?.denyLog()?.line(d);
-      if (line) process.stdout.write(line + '\n');
-    }
-  });
-  loop.start();
-  enforcer = new NfqueueEnforcer(loop, o.strict, notice);
+  const backend = new NfqueueBackend({ queues: o.queues, firstQueue: o.firstQueue, failOpen: o.failOpen, strict: o.strict, keepSteering: o.keepSteering, logDenied: o.logDenied, acceptMark: o.acceptMark });
+  const enforcement = new Enforcement(backend);
   let generation = 0;
-  const plan: SteeringPlan = {
-    firstQueue: o.firstQueue,
-    queueCount: o.queues,
-    failOpen: o.failOpen,
-    acceptMark: o.acceptMark,
-    hooks: ['FORWARD', 'INPUT', 'OUTPUT'],
-    families: [4, 6],
-  };
+  let first: EnforceEvent['type'] | undefined;
   const watchLoop = startEnforceLoop({
     paths: o.paths,
-    enforcer,
+    enforcer: enforcement,
     onEvent: (e) => {
+      first ??= e.type;
       if (e.type === 'applied') {
         generation = e.generation;
         for (const w of e.warnings) notice(formatProblem(w));
@@ -310,33 +187,27 @@ export async function runEnforceNfqueue(argv: readonly string[]): Promise<number
         for (const p of e.problems) notice(formatProblem(p));
         notice(generation > 0 ? `change rejected; generation ${generation} stays in force` : 'first load rejected; nothing installed');
       } else {
-        notice(`apply failed: ${e.error.message}`);
+        const err = e.error as Error & { code?: string };
+        notice(`apply failed: ${err.code ? `${err.code}: ` : ''}${err.message}${generation > 0 ? `; generation ${generation} stays in force` : '; nothing installed'}`);
       }
     },
   });
   await watchLoop.ready;
   if (generation === 0) {
     await watchLoop.stop();
-    loop.stop();
-    return 2;
+    await backend.close();
+    return first === 'rejected' ? 2 : 1;
   }
-  await installSteering(plan);
-  notice(`enforcing: nfqueue ${queues[0]}${o.queues > 1 ? `-${queues[queues.length - 1]}` : ''}, ${o.failOpen ? 'fail-open' : 'fail-closed'}, steering ${method === 'xt-nfqueue' ? 'iptables-nft NFQUEUE' : 'iptables-nft NFQUEUE (nft queue available but not used)'}`);
+  const queues = `${o.firstQueue}${o.queues > 1 ? `-${o.firstQueue + o.queues - 1}` : ''}`;
+  const method = (await backend.stats()).details.steering;
+  notice(`enforcing: nfqueue ${queues}, ${o.failOpen ? 'fail-open' : 'fail-closed'}, steering ${method === 'xt-nfqueue' ? 'iptables-nft NFQUEUE' : 'iptables-nft NFQUEUE (nft queue available but not used)'}`);
 
+  const drain = (): void => {
+    for (const r of enforcement.drainDenied()) process.stdout.write(`${formatDenyLine(r)}\n`);
+  };
   const writeStats = async (): Promise<void> => {
-    const file: NfqueueStatsFile = {
-      backend: 'nfqueue',
-      pid: process.pid,
-      time: new Date().toISOString(),
-      generation,
-      steering: method,
-      failOpen: o.failOpen,
-      loop: loop.stats(),
-      kernel: (await kernelQueueStats()).filter((k) => queues.includes(k.queue)),
-      deniedByRule: Object.fromEntries(deniedByRule),
-      strictCuts: enforcer?.cuts ?? 0,
-    };
     try {
+      const file: NfqueueStatsFile = { ...(await backend.stats()), pid: process.pid, time: new Date().toISOString(), generation: enforcement.current()?.generation ?? 0 };
       mkdirSync(dirname(o.statsFile), { recursive: true });
       writeFileSync(o.statsFile + '.tmp', JSON.stringify(file) + '\n');
       renameSync(o.statsFile + '.tmp', o.statsFile);
@@ -346,6 +217,7 @@ export async function runEnforceNfqueue(argv: readonly string[]): Promise<number
   };
   await writeStats();
   const statsTimer = setInterval(() => void writeStats(), 1000);
+  const drainTimer = o.logDenied ? setInterval(drain, 100) : undefined;
 
   return new Promise<number>((resolve) => {
     let stopping = false;
@@ -353,10 +225,11 @@ export async function runEnforceNfqueue(argv: readonly string[]): Promise<number
       if (stopping) return;
       stopping = true;
       clearInterval(statsTimer);
+      if (drainTimer) clearInterval(drainTimer);
       await watchLoop.stop();
-      if (!o.keepSteering) await removeSteering().catch((e: Error) => notice(`removing steering: ${e.message}`));
-      loop.stop();
+      if (o.logDenied) drain();
       await writeStats();
+      await backend.close().catch((e: Error) => notice(`stopping: ${e.message}`));
       notice(`stopped (${signal})${o.keepSteering ? ', steering left in place' : ''}`);
       resolve(0);
     };

@@ -45,9 +45,11 @@ describe.skipIf(!isRoot)('palisade enforce --backend nfqueue (process, node topo
     await sleep(1100);
     const stats = JSON.parse(readFileSync(fx.statsFile, 'utf8')) as NfqueueStatsFile;
     expect(stats.generation).toBe(1);
-    expect(stats.steering).toBe('xt-nfqueue');
-    expect(stats.loop.accepted).toBe(6);
-    expect(stats.deniedByRule['isolation/ingress']).toBeGreaterThanOrEqual(4);
+    const details = stats.details as { steering: string; loop: { accepted: number } };
+    expect(stats.backend).toBe('nfqueue');
+    expect(details.steering).toBe('xt-nfqueue');
+    expect(details.loop.accepted).toBe(6);
+    expect(stats.rules.find((r) => r.rule === 'NetworkPolicy/isolation/ingress')?.packets).toBeGreaterThanOrEqual(4);
 
     fx.writePolicy(`${BASE_PORTS}, { protocol: TCP, port: 8080 }`);
     await enforcer.waitFor(/applied generation 2/, 5_000);

@@ -63,7 +63,8 @@ describe.skipIf(!isRoot)('palisade enforce --backend nfqueue --strict (process, 
       await sleep(1100);
       // the late echoes were refused as reverses of the cut flow (stats: denied by 'strict-cut')
       const stats = JSON.parse(readFileSync(fx.statsFile, 'utf8')) as NfqueueStatsFile;
-      expect(stats.deniedByRule['strict-cut']).toBeGreaterThan(0);
+      expect((stats.details as { deniedByReason: Record<string, number> }).deniedByReason['strict-cut']).toBeGreaterThan(0);
+      expect(stats.rules.find((r) => r.rule === 'palisade/strict-cut')?.packets).toBeGreaterThan(0);
     } finally {
       echo.stop();
     }
