@@ -91,7 +91,12 @@ export const chainName = (d: Direction, t: PolicyTier): string => `${d}_${TIER_S
  */
 export const setName = (id: SetId, family: 4 | 6, interval: boolean): string => `${interval ? 'p' : 'h'}${id}v${family}`;
 
-/** Deny logging: each deny rule first logs (rate-limited) to an NFLOG group, prefix `palisade <rule id>`. */
+/**
+ * Deny logging: each deny rule first logs (rate-limited) to an NFLOG group, with the prefix
+ * `palisade <tag>:<rule id>` (denyLogPrefix). Rule ids are positions in one rule set, so the prefix
+ * also carries the tag of the install that wrote the rule: a packet logged just before a
+ * replacement is still named from the rule set that dropped it (backend.ts keeps the last two).
+ */
 export interface DenyLogOptions {
   readonly group: number;
   /** per rule; default 10 */
@@ -100,12 +105,22 @@ export interface DenyLogOptions {
   readonly burst?: number;
 }
 
-export const DENY_LOG_PREFIX = 'palisade ';
+const DENY_LOG_PREFIX = 'palisade ';
+
+export const denyLogPrefix = (tag: number, ruleId: number): string => `${DENY_LOG_PREFIX}${tag}:${ruleId}`;
+
+/** The (tag, rule id) of a prefix written by denyLogPrefix; undefined for anything else. */
+export function parseDenyLogPrefix(prefix: string): { readonly tag: number; readonly ruleId: number } | undefined {
+  const m = /^palisade (\d{1,9}):(\d{1,9})$/.exec(prefix);
+  return m ? { tag: Number(m[1]), ruleId: Number(m[2]) } : undefined;
+}
 
 export interface RenderInput {
-  /** log denied flows (see DenyLogOptions); absent: no logging */
-  readonly log?: DenyLogOptions;
+  /** log denied flows (see DenyLogOptions) with this install's tag; absent: no logging */
+  readonly log?: DenyLogOptions & { readonly tag: number };
   readonly ruleSet: RuleSet;
+  /** the sets the rules use (CompiledPolicy.usedSets); default: computed from the rules */
+  readonly usedSets?: Iterable<SetId>;
   /** current members of a set: distinct prefixes, any order; prefixes may overlap */
   readonly members: (id: SetId) => readonly Cidr[];
   /** true for sets of prefixes (interval sets); false for sets that only ever hold host addresses */
@@ -165,11 +180,6 @@ function matchOf(r: Rule, family: 4 | 6, interval: (id: SetId) => boolean): NftE
 /** Our chains: the three base chains, then the tier chains. */
 export const OUR_CHAINS: readonly string[] = [...BASE_CHAINS, ...DIRECTIONS.flatMap((d) => TIERS.map((t) => chainName(d, t)))];
 
-/** Chains and rules: depend on the rule set only, never on set members. */
-export function renderChains(rs: RuleSet, interval: (id: SetId) => boolean, log?: DenyLogOptions): NftCommand[] {
-  return [...declareChains(), ...renderRules(rs, interval, log)];
-}
-
 function declareChains(): NftCommand[] {
   const cmds: NftCommand[] = [];
   for (const hook of BASE_CHAINS) cmds.push(addBaseChain(hook, hook));
@@ -177,7 +187,7 @@ function declareChains(): NftCommand[] {
   return cmds;
 }
 
-function renderRules(rs: RuleSet, interval: (id: SetId) => boolean, log?: DenyLogOptions): NftCommand[] {
+function renderRules(rs: RuleSet, interval: (id: SetId) => boolean, log?: RenderInput['log']): NftCommand[] {
   const cmds: NftCommand[] = [];
   for (const hook of BASE_CHAINS) {
     cmds.push(addRule(hook, [ctStateIn(['established', 'related']), accept()]));
@@ -195,7 +205,7 @@ function renderRules(rs: RuleSet, interval: (id: SetId) => boolean, log?: DenyLo
         for (const family of [4, 6] as const) {
           const match = matchOf(r, family, interval);
           // a separate rule: over the rate the limit stops matching, and the drop must still happen
-          if (log && denies) cmds.push(addRule(chain, [...match, limitPerSecond(log.ratePerSecond ?? 10, log.burst ?? 20), nflog(`${DENY_LOG_PREFIX}${r.id}`, log.group)]));
+          if (log && denies) cmds.push(addRule(chain, [...match, limitPerSecond(log.ratePerSecond ?? 10, log.burst ?? 20), nflog(denyLogPrefix(log.tag, r.id), log.group)]));
           cmds.push(addRule(chain, [...match, counter(), verdictOf(r)], r.origin.stableId));
         }
       }
@@ -226,7 +236,7 @@ export function renderFull(input: RenderInput, current?: TableContents): NftDocu
   for (const name of stale) cmds.push(flushChain(name));
   for (const name of stale) cmds.push(deleteChain(name));
   const wanted = new Set<string>();
-  for (const id of usedSets(input.ruleSet)) {
+  for (const id of input.usedSets ? [...input.usedSets].sort((a, b) => a - b) : usedSets(input.ruleSet)) {
     const members = input.members(id);
     const interval = input.interval(id);
     for (const family of [4, 6] as const) {

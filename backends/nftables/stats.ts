@@ -3,11 +3,7 @@
  * and its stable id as the comment (render.ts); the two family copies of a rule are summed.
  * Pure. Output sorted by rule id.
  */
-export interface RuleCounter {
-  readonly rule: string;
-  readonly packets: number;
-  readonly bytes: number;
-}
+import type { RuleCounter } from '../../src/enforce/backend.js';
 
 export function ruleCounters(listJson: unknown): RuleCounter[] {
   const items = ((listJson as { nftables?: unknown[] })?.nftables ?? []) as { rule?: { comment?: string; expr?: Record<string, unknown>[] } }[];

@@ -13,7 +13,8 @@
  * every step being bounded in time).
  * Cost: ~2-4 s for the built-in example (4 pods, 3 ports).
  */
-import type { NftablesEnforcer } from '../../backends/nftables/apply.js';
+import { createBackend } from '../../backends/registry.js';
+import { Enforcement } from '../enforce/enforcement.js';
 import { formatDenyLine, type DenyRecord } from '../enforce/deny-log.js';
 import { matrixCells, type Matrix } from '../matrix/index.js';
 import { parseIp } from '../model/ip.js';
@@ -63,7 +64,7 @@ export async function runEnforcedDemo(cluster: Cluster, expected: Matrix, io: Io
 
   let topo: Topology | undefined;
   let fleet: ProbeFleet | undefined;
-  let enforcer: NftablesEnforcer | undefined;
+  let enforcement: Enforcement | undefined;
   let logTimer: NodeJS.Timeout | undefined;
   const denied: DenyRecord[] = [];
   try {
@@ -75,13 +76,11 @@ export async function runEnforcedDemo(cluster: Cluster, expected: Matrix, io: Io
     io.out(`done (${seconds(performance.now() - t0)}; namespaces ${topo.nodeNs.replace(/-node$/, '')}-*)\n`);
     step();
 
-    // loaded here, not at the top: the CLI reaches kernel backends by dynamic import only
-    const nftables = await import('../../backends/nftables/apply.js');
-    enforcer = new nftables.NftablesEnforcer({ netnsPath: topo.nodeNetnsPath, denyLog: { group: opts.nflogGroup ?? 100 } });
-    enforcer.drainDenied(); // bind the NFLOG group before the first packet
-    const r = enforcer.applyCluster(cluster);
-    io.out(`Enforcing with nftables in the node namespace: ${r.rules} rules in table inet palisade, one transaction of ${r.commands} commands (${r.durationMs.toFixed(1)} ms)\n`);
-    const reader = enforcer;
+    enforcement = new Enforcement(await createBackend('nftables', { netnsPath: topo.nodeNetnsPath, logDenied: true, nflogGroup: opts.nflogGroup ?? 100 }));
+    enforcement.drainDenied(); // bind the NFLOG group before the first packet
+    const r = await enforcement.apply(cluster);
+    io.out(`Enforcing with nftables in the node namespace: ${r.summary} (${r.ms.toFixed(1)} ms)\n`);
+    const reader = enforcement;
     logTimer = setInterval(() => denied.push(...reader.drainDenied()), 100);
     step();
 
@@ -95,7 +94,7 @@ export async function runEnforcedDemo(cluster: Cluster, expected: Matrix, io: Io
     await new Promise((res) => setTimeout(res, 150)); // the last denied packets reach the log
     clearInterval(logTimer);
     logTimer = undefined;
-    denied.push(...enforcer.drainDenied());
+    denied.push(...enforcement.drainDenied());
 
     io.out(`Expected (reference evaluator) and observed (nftables, real probes); "." allowed, "X" denied, "?" probe fault:\n\n`);
     io.out(formatSideBySide(expected, observed));
@@ -118,11 +117,7 @@ export async function runEnforcedDemo(cluster: Cluster, expected: Matrix, io: Io
   } finally {
     if (logTimer) clearInterval(logTimer);
     const tClean = performance.now();
-    try {
-      enforcer?.close();
-    } catch {
-      /* the namespace goes away below */
-    }
+    await enforcement?.backend.close().catch(() => undefined); // the namespace goes away below
     await fleet?.stop();
     await topo?.destroy();
     process.off('SIGINT', onSignal);

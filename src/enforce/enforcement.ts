@@ -9,12 +9,14 @@
  * - `applyChanges(changes)`: the same for object-level changes (watch events), all of them as
  *   one update: one transaction in the backend.
  * - `drainDenied()`: the backend's raw events named by deny-record.ts, one per flow per window.
+ * - `stats()`: the backend's counters, in turn with the applies (a stats timer never runs a
+ *   backend call while an install is between two awaits).
  * Calls are serialized: an apply that arrives while another runs waits for it.
  * Thread-safety: one owner (JS is single-threaded; the serialization is over awaits).
  */
 import type { EngineChange } from '../engine/changes.js';
 import type { Cluster } from '../model/types.js';
-import type { ApplyReport, Backend } from './backend.js';
+import type { ApplyReport, Backend, BackendStats } from './backend.js';
 import { PolicyCompiler, type CompiledPolicy, type CompilerOptions, type StagedUpdate } from './compiled.js';
 import type { DenyRecord } from './deny-log.js';
 import { denyRecord, FlowDedup } from './deny-record.js';
@@ -60,6 +62,11 @@ export class Enforcement {
       out.push(denyRecord(this.backend.name, e, policy));
     }
     return out;
+  }
+
+  /** The backend's counters, serialized with the applies. */
+  stats(): Promise<BackendStats> {
+    return this.serialize(() => this.backend.stats());
   }
 
   private async run(staged: StagedUpdate): Promise<EnforcementReport> {

@@ -25,6 +25,21 @@ describe('backend dispatch', () => {
     expect(d.text().err).toMatch(/nfqueue backend has no `apply`/);
   });
 
+  it('checks every flag against the verb and the backend before loading anything', async () => {
+    const c = capture();
+    expect(await run(['apply', '--backend', 'nftables', '--nflog-group', '5', '-f', 'x'], c.io)).toBe(2);
+    expect(c.text().err).toMatch(/--nflog-group is a flag of enforce, not apply/);
+    const d = capture();
+    expect(await run(['enforce', '--backend', 'nftables', '-f', 'x', '--nflog-group', '70000'], d.io)).toBe(2);
+    expect(d.text().err).toMatch(/--nflog-group takes a number 0\.\.65535/);
+    const e = capture();
+    expect(await run(['enforce', '--backend', 'nftables', '-f', 'x', '--queues', '2'], e.io)).toBe(2);
+    expect(e.text().err).toMatch(/unknown flag --queues/);
+    const h = capture();
+    expect(await run(['enforce', '--backend', 'nftables', '--help'], h.io)).toBe(0);
+    expect(h.text().out).toMatch(/--log-denied[\s\S]*--stats-file[\s\S]*nftables flags:[\s\S]*--nflog-group/);
+  });
+
   it('invalid input exits 2 before anything is applied', async () => {
     const c = capture();
     expect(await run(['apply', '--backend', 'nftables', '-f', '/nonexistent/palisade'], c.io)).toBe(2);

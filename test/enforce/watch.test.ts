@@ -1,16 +1,14 @@
-// The enforce loop (issue 3, build point 3): applies each valid change, converges within 1 s of a
-// file change, and keeps the last good state when a change is invalid.
+// The enforce loop: applies each valid change, converges within 1 s of a file change, and keeps
+// the last good state when a change is invalid.
 import { afterEach, describe, expect, it } from 'vitest';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { tmpdir } from 'node:os';
-import { startEnforceLoop, type EnforceEvent, type EnforceLoop } from '../../src/enforce/watch.js';
-import type { Enforcer } from '../../src/enforce/backend.js';
+import { startEnforceLoop, type ApplyTarget, type EnforceEvent, type EnforceLoop } from '../../src/enforce/watch.js';
 import type { Cluster } from '../../src/model/types.js';
 
 /** Records what it was asked to apply; fails on demand, like a kernel transaction that fails. */
-class RecordingEnforcer implements Enforcer {
-  readonly name = 'recording';
+class RecordingEnforcer implements ApplyTarget {
   applied: Cluster[] = [];
   failNext = false;
   async apply(c: Cluster) {
@@ -21,8 +19,6 @@ class RecordingEnforcer implements Enforcer {
     this.applied.push(c);
     return { summary: `${c.networkPolicies.length} policies`, ms: 0 };
   }
-  async remove() {}
-  async close() {}
 }
 
 const np = (name: string, extra = '') => `apiVersion: networking.k8s.io/v1

@@ -1,13 +1,17 @@
 /**
- * The nftables commands (issue 3, "Commands"): apply in a namespace and exit, stats, --delete
- * removes only our table, invalid input changes nothing (exit 2), and the enforce loop turns a
- * pod relabel into set-element deltas and keeps the last good state on an invalid change.
+ * The backend commands with --backend nftables (src/cli/apply.ts, enforce.ts, stats.ts): apply in
+ * a namespace and exit, stats from the kernel and from a running enforcer's --stats-file,
+ * --delete removes only our table, invalid input changes nothing (exit 2), and the enforce loop
+ * turns a pod relabel into set-element deltas and keeps the last good state on an invalid change.
  */
 import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { runApplyNftables, runStatsNftables, startNftablesEnforce, type CommandIo } from '../../backends/nftables/command.js';
+import { NftablesBackend } from '../../backends/nftables/backend.js';
+import { startEnforce } from '../../src/cli/enforce.js';
+import type { Io } from '../../src/cli/io.js';
+import { run as cli } from '../../src/cli/main.js';
 import { run } from '../harness/exec.js';
 import { createNetns, deleteNetns, netnsPath } from '../harness/netns.js';
 
@@ -37,7 +41,7 @@ spec:
   ingress: [ { from: [ { podSelector: { matchLabels: { app: web } } } ] } ]
 `;
 
-function capture(): CommandIo & { outText: () => string; errText: () => string } {
+function capture(): Io & { outText: () => string; errText: () => string } {
   let out = '';
   let err = '';
   return { out: (t) => void (out += t), err: (t) => void (err += t), outText: () => out, errText: () => err };
@@ -69,11 +73,11 @@ describe.skipIf(!isRoot)('palisade apply / stats / enforce --backend nftables', 
 
   it('apply puts the table in force and exits 0; stats lists the rules', async () => {
     const io = capture();
-    expect(await runApplyNftables(['--backend', 'nftables', '--netns', netnsPath(ns), '-f', dir], io)).toBe(0);
+    expect(await cli(['apply', '--backend', 'nftables', '--netns', netnsPath(ns), '-f', dir], io)).toBe(0);
     expect(io.outText()).toMatch(/rules in table inet palisade, one transaction/);
     expect(await listTable(ns)).toContain('"name": "forward"');
     const st = capture();
-    expect(await runStatsNftables(['--netns', netnsPath(ns), '--json'], st)).toBe(0);
+    expect(await cli(['stats', '--backend=nftables', '--netns', netnsPath(ns), '--json'], st)).toBe(0);
     const rows = st.outText().trim().split('\n').map((l) => JSON.parse(l) as { rule: string });
     expect(rows.map((r) => r.rule)).toContain('NetworkPolicy/shop/db-from-web/ingress/0');
   });
@@ -84,33 +88,57 @@ describe.skipIf(!isRoot)('palisade apply / stats / enforce --backend nftables', 
     await run('mkdir', ['-p', bad]);
     await writeFile(join(bad, 'x.yaml'), 'apiVersion: networking.k8s.io/v1\nkind: NetworkPolicy\nmetadata: { name: x, namespace: shop }\nspec: { podSelector: { matchLabels: { "bad key!": x } } }\n');
     const io = capture();
-    expect(await runApplyNftables(['--netns', netnsPath(ns), '-f', bad], io)).toBe(2);
+    expect(await cli(['apply', '--backend', 'nftables', '--netns', netnsPath(ns), '-f', bad], io)).toBe(2);
+    expect(io.errText()).toMatch(/bad key!/);
     expect(await listTable(ns)).toBe(before);
     await rm(bad, { recursive: true });
   });
 
-  it('enforce: a relabel becomes set elements only; an invalid change keeps the last good state', async () => {
+  it('enforce with an invalid first load exits 2 and changes nothing', async () => {
+    const before = await listTable(ns);
+    const bad = join(dir, 'bad-first');
+    await run('mkdir', ['-p', bad]);
+    await writeFile(join(bad, 'x.yaml'), 'apiVersion: v1\nkind: Pod\nmetadata: { name: "Not_A_Name", namespace: shop }\n');
     const io = capture();
-    const h = startNftablesEnforce([dir], { netnsPath: netnsPath(ns) }, io);
+    expect(await cli(['enforce', '--backend', 'nftables', '--netns', netnsPath(ns), '--stats-file', join(tmpdir(), `pal-nft-first-${process.pid}.json`), '-f', bad], io)).toBe(2);
+    expect(io.errText()).toMatch(/change rejected, keeping the last good state/);
+    expect(await listTable(ns)).toBe(before);
+    await rm(bad, { recursive: true });
+  });
+
+  it('enforce: a relabel becomes set elements only; an invalid change keeps the last good state; --stats-file feeds stats', async () => {
+    const io = capture();
+    const statsDir = await mkdtemp(join(tmpdir(), 'pal-nft-stats-')); // not under the watched dir
+    const statsFile = join(statsDir, 'run', 'stats.json');
+    const h = startEnforce({ backend: new NftablesBackend({ netnsPath: netnsPath(ns) }), paths: [dir], statsFile, statsMs: 100 }, io);
     try {
-      await h.ready;
+      expect(await h.ready).toBe('applied');
       await writeFile(join(dir, 'inventory.yaml'), inventory('other'));
       await waitFor(() => /set elements only/.test(io.errText()), 5_000);
       const good = await listTable(ns);
+      // a running enforcer's figures, read back by `palisade stats --stats-file`
+      await waitFor(() => h.enforcement.current()?.generation === 2, 1_000);
+      await new Promise((r) => setTimeout(r, 300));
+      const st = capture();
+      expect(await cli(['stats', '--backend', 'nftables', '--stats-file', statsFile, '-o', 'json'], st)).toBe(0);
+      const file = JSON.parse(st.outText()) as { backend: string; pid: number; generation: number; rules: { rule: string }[] };
+      expect([file.backend, file.pid, file.generation]).toEqual(['nftables', process.pid, 2]);
+      expect(file.rules.map((r) => r.rule)).toContain('NetworkPolicy/shop/db-from-web/ingress/0');
       await writeFile(join(dir, 'policy.yaml'), POLICY.replace('podSelector: { matchLabels: { app: db } }', 'podSelector: { matchLabels: { "bad key!": db } }'));
       await waitFor(() => /change rejected, keeping the last good state/.test(io.errText()), 5_000);
       expect(await listTable(ns)).toBe(good);
     } finally {
       await h.stop();
+      await rm(statsDir, { recursive: true, force: true });
       await writeFile(join(dir, 'policy.yaml'), POLICY);
     }
   });
 
   it('apply replaces a foreign table inet palisade it cannot update in place (another base chain priority)', async () => {
-    await runApplyNftables(['--netns', netnsPath(ns), '--delete'], capture());
+    expect(await cli(['apply', '--backend', 'nftables', '--netns', netnsPath(ns), '--delete'], capture())).toBe(0);
     await run('ip', ['netns', 'exec', ns, 'nft', '-j', JSON.stringify({ nftables: [{ add: { table: { family: 'inet', name: 'palisade' } } }, { add: { chain: { family: 'inet', table: 'palisade', name: 'forward', type: 'filter', hook: 'forward', prio: 5, policy: 'drop' } } }] })]);
     const io = capture();
-    expect(await runApplyNftables(['--netns', netnsPath(ns), '-f', dir], io)).toBe(0);
+    expect(await cli(['apply', '--backend', 'nftables', '--netns', netnsPath(ns), '-f', dir], io)).toBe(0);
     const table = JSON.parse((await listTable(ns))!) as { nftables: { chain?: { name: string; prio?: number; policy?: string } }[] };
     const fwd = table.nftables.find((x) => x.chain?.name === 'forward')!.chain!;
     expect([fwd.prio, fwd.policy]).toEqual([0, 'accept']);
@@ -118,7 +146,8 @@ describe.skipIf(!isRoot)('palisade apply / stats / enforce --backend nftables', 
 
   it('apply --delete removes table inet palisade only', async () => {
     const io = capture();
-    expect(await runApplyNftables(['--netns', netnsPath(ns), '--delete'], io)).toBe(0);
+    expect(await cli(['apply', '--backend', 'nftables', '--netns', netnsPath(ns), '--delete'], io)).toBe(0);
+    expect(io.outText()).toBe('palisade apply --delete (nftables): removed table inet palisade\n');
     expect(await listTable(ns)).toBeUndefined();
     const other = await run('ip', ['netns', 'exec', ns, 'nft', '-j', 'list', 'table', 'ip', 'other']);
     expect(other.stdout).toContain('"name": "c"');

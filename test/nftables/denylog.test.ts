@@ -1,15 +1,17 @@
 /**
- * Deny logging (issue 3, "Deny logging": denies logged per policy and rule, rate-limited, to an
- * NFLOG group; one JSON line per denied flow naming tier, policy and rule). Real denied probes in
- * the topology must come back as records naming the deciding policy; allowed flows log nothing;
- * a flood logs no more than the rate limit allows, and still drops everything.
+ * Deny logging: denies are logged per rule, rate-limited, to an NFLOG group; NftablesBackend turns
+ * each packet into a RawDenyEvent with its deciding rule, Enforcement names it (deny-record.ts),
+ * one JSON line per denied flow naming tier, policy and rule. Real denied probes in the topology
+ * must come back as records naming the deciding policy; allowed flows log nothing; a flood logs
+ * no more than the rate limit allows, and still drops everything.
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { NftablesEnforcer } from '../../backends/nftables/apply.js';
-import { startNftablesEnforce } from '../../backends/nftables/command.js';
+import { NftablesBackend } from '../../backends/nftables/backend.js';
+import { startEnforce } from '../../src/cli/enforce.js';
+import { Enforcement } from '../../src/enforce/enforcement.js';
 import { formatDenyLine, type DenyRecord } from '../../src/enforce/deny-log.js';
 import { safeParseCluster } from '../../src/manifests/cluster.js';
 import type { Cluster } from '../../src/model/types.js';
@@ -68,7 +70,7 @@ const isRoot = process.getuid?.() === 0;
 describe.skipIf(!isRoot)('nftables deny log (NFLOG)', () => {
   let topo: Topology | undefined;
   let fleet: ProbeFleet | undefined;
-  let enforcer: NftablesEnforcer | undefined;
+  let enforcement: Enforcement | undefined;
   let cluster: Cluster | undefined;
   const host = (name: string): Host => topo!.hosts.find((h) => h.name === name)!;
 
@@ -78,12 +80,13 @@ describe.skipIf(!isRoot)('nftables deny log (NFLOG)', () => {
     topo = await buildTopology(r.cluster, { tag: 'denylog' });
     fleet = await ProbeFleet.start(topo, PORTS);
     cluster = r.cluster;
-    enforcer = new NftablesEnforcer({ netnsPath: topo.nodeNetnsPath, denyLog: { group: GROUP, ratePerSecond: 10, burst: 20 } });
-    enforcer.applyCluster(r.cluster);
-    enforcer.drainDenied(); // bind the group before any probe
+    // dedup window 0: this test counts logged packets, not flows
+    enforcement = new Enforcement(new NftablesBackend({ netnsPath: topo.nodeNetnsPath, denyLog: { group: GROUP, ratePerSecond: 10, burst: 20 } }), { dedupWindowMs: 0 });
+    await enforcement.apply(r.cluster);
+    enforcement.drainDenied(); // bind the group before any probe
   });
   afterAll(async () => {
-    enforcer?.close();
+    await enforcement?.backend.close();
     await fleet?.stop();
     await topo?.destroy();
   });
@@ -101,7 +104,7 @@ describe.skipIf(!isRoot)('nftables deny log (NFLOG)', () => {
     );
     expect(results.map((r) => r.outcome)).toEqual(['dropped', 'open', 'dropped', 'dropped', 'open', 'dropped']);
     await new Promise((r) => setTimeout(r, 100));
-    const records = enforcer!.drainDenied();
+    const records = enforcement!.drainDenied();
     const key = (r: DenyRecord): string => `${r.protocol} ${r.src} ${r.dst}:${r.dstPort} ${r.direction} ${r.tier} ${r.policy} ${r.rule ?? '-'}`;
     const seen = new Set(records.map(key));
     for (const i of [0, 1]) {
@@ -118,9 +121,10 @@ describe.skipIf(!isRoot)('nftables deny log (NFLOG)', () => {
     const dir = await mkdtemp(join(tmpdir(), 'pal-nft-denylog-'));
     await writeFile(join(dir, 'all.yaml'), MANIFESTS);
     let out = '';
-    const h = startNftablesEnforce([dir], { netnsPath: topo!.nodeNetnsPath, logDenied: true, nflogGroup: GROUP + 1 }, { out: (t) => void (out += t), err: () => undefined });
+    const backend = new NftablesBackend({ netnsPath: topo!.nodeNetnsPath, denyLog: { group: GROUP + 1 } });
+    const h = startEnforce({ backend, paths: [dir], logDenied: true }, { out: (t) => void (out += t), err: () => undefined });
     try {
-      await h.ready;
+      expect(await h.ready).toBe('applied');
       const web = host('shop/web').ips[0]!;
       const db = host('shop/db').ips[0]!;
       await fleet!.probe([{ protocol: 'TCP', src: web, dst: db, dstPort: 80 }]);
@@ -138,12 +142,14 @@ describe.skipIf(!isRoot)('nftables deny log (NFLOG)', () => {
   it('rate-limits the log per rule while still dropping every denied packet', async () => {
     const probe = host('ops/probe').ips[0]!;
     const db = host('shop/db').ips[0]!;
-    enforcer!.applyCluster(cluster!); // the enforce-loop test above logged to another group
-    enforcer!.drainDenied();
+    // the enforce-loop test above replaced the table with one logging to another group
+    await enforcement!.apply({ ...cluster!, networkPolicies: [] });
+    await enforcement!.apply(cluster!);
+    enforcement!.drainDenied();
     const before = (await fleet!.udpReceived(db))[`${db.text}:53`] ?? 0;
     const flood = await fleet!.flood(probe, db, 53, 500, 50_000);
     await new Promise((r) => setTimeout(r, 100));
-    const records = enforcer!.drainDenied().filter((r) => r.dstPort === 53);
+    const records = enforcement!.drainDenied().filter((r) => r.dstPort === 53);
     const after = (await fleet!.udpReceived(db))[`${db.text}:53`] ?? 0;
     expect(flood.sent).toBeGreaterThan(1_000);
     expect(after - before).toBe(0);

@@ -1,6 +1,6 @@
 /**
- * Every example under examples/ (issue 3, "End-to-end tests ... all examples/"): build its
- * topology with the real CNI plugins, apply with the nftables backend, probe every ordered address
+ * Every example under examples/: build its topology with the real CNI plugins, put it in force
+ * through Enforcement(NftablesBackend), probe every ordered address
  * pair on the example's ports (TCP, UDP, raw SCTP; IPv4 and IPv6 where the pods have both) and
  * compare with the reference evaluator: zero mismatches.
  */
@@ -9,12 +9,13 @@ import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { describe, expect, it } from 'vitest';
 import { safeLoadCluster } from '../../src/manifests/cluster.js';
-import { formatMismatch, runDifferential } from '../harness/differential.js';
+import { enforceAndCompare, formatMismatch } from '../harness/differential.js';
 import { portPlan } from '../harness/ports.js';
 import { externalCandidates } from '../harness/externals.js';
 import { ProbeFleet } from '../harness/probe.js';
 import { buildTopology } from '../harness/topology.js';
-import { NftablesTestBackend } from './backend.js';
+import { NftablesBackend } from '../../backends/nftables/backend.js';
+import { Enforcement } from '../../src/enforce/enforcement.js';
 
 const EXAMPLES = fileURLToPath(new URL('../../examples', import.meta.url));
 const dirs = readdirSync(EXAMPLES)
@@ -31,16 +32,16 @@ describe.skipIf(!isRoot)('nftables backend = reference on every example', () => 
       const cluster = r.cluster;
       const ports = portPlan(cluster, 4);
       const topo = await buildTopology(cluster, { tag: `ex${i}`, externals: externalCandidates([cluster]) });
-      const backend = new NftablesTestBackend();
+      const enforcement = new Enforcement(new NftablesBackend({ netnsPath: topo.nodeNetnsPath }));
       let fleet: ProbeFleet | undefined;
       try {
         fleet = await ProbeFleet.start(topo, ports);
-        const report = await runDifferential(cluster, topo, fleet, backend, ports);
+        const report = await enforceAndCompare(enforcement, cluster, topo, fleet, ports);
         expect(report.mismatches.map(formatMismatch)).toEqual([]);
         expect(report.probes).toBeGreaterThan(0);
         console.log(`${dir}: ${report.probes} probes, ${report.allowed} allowed, ${report.denied} denied, ${report.retried} retried, ${report.durationMs} ms`);
       } finally {
-        await backend.delete().catch(() => undefined);
+        await enforcement.backend.remove().catch(() => undefined);
         await fleet?.stop();
         await topo.destroy();
       }

@@ -1,15 +1,14 @@
 /**
- * `apply` as a real process in the node namespace ("applies in the current network namespace and
- * exits"): the real CLI, `bin/palisade apply --backend nftables` on the root dist/ build, run under
- * `ip netns exec`, no --netns flag.
+ * `palisade apply --backend nftables` as a real process in the node namespace: `bin/palisade`
+ * (the one tsc build in dist/) run under `ip netns exec`, no --netns flag: it applies in the
+ * namespace it runs in and exits; --delete removes the table; invalid input exits 2.
  */
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { ensureDist, PALISADE_BIN, ROOT } from '../harness/cli.js';
+import { ensureDist, PALISADE_BIN as BIN, ROOT } from '../harness/cli.js';
 import { run } from '../harness/exec.js';
 import { createNetns, deleteNetns } from '../harness/netns.js';
 
-const MAIN = PALISADE_BIN;
 const EXAMPLE = join(ROOT, 'examples/s11-deny-with-priorities');
 const isRoot = process.getuid?.() === 0;
 
@@ -25,18 +24,18 @@ describe.skipIf(!isRoot)('palisade apply --backend nftables as a process', () =>
 
   it('applies in the namespace it runs in and exits 0; --delete removes the table', async () => {
     const rootBefore = (await run('nft', ['-j', 'list', 'ruleset'])).stdout;
-    const r = await run('ip', ['netns', 'exec', ns, process.execPath, MAIN, 'apply', '--backend', 'nftables', '-f', EXAMPLE]);
-    expect(r.stdout).toMatch(/rules in table inet palisade/);
+    const r = await run('ip', ['netns', 'exec', ns, process.execPath, BIN, 'apply', '--backend', 'nftables', '-f', EXAMPLE]);
+    expect(r.stdout).toMatch(/^palisade apply \(nftables\): \d+ rules in table inet palisade, one transaction of \d+ commands, [\d.]+ ms\n$/);
     const table = await run('ip', ['netns', 'exec', ns, 'nft', '-j', 'list', 'table', 'inet', 'palisade']);
     expect(table.stdout).toContain('"hook": "forward"');
     expect((await run('nft', ['-j', 'list', 'ruleset'])).stdout).toBe(rootBefore);
-    await run('ip', ['netns', 'exec', ns, process.execPath, MAIN, 'apply', '--backend', 'nftables', '--delete']);
+    await run('ip', ['netns', 'exec', ns, process.execPath, BIN, 'apply', '--backend', 'nftables', '--delete']);
     const gone = await run('ip', ['netns', 'exec', ns, 'nft', 'list', 'table', 'inet', 'palisade'], { allowFailure: true });
     expect(gone.exitCode).not.toBe(0);
   });
 
   it('exits 2 on invalid input', async () => {
-    const r = await run('ip', ['netns', 'exec', ns, process.execPath, MAIN, 'apply', '--backend', 'nftables', '-f', '/nonexistent/dir'], { allowFailure: true });
+    const r = await run('ip', ['netns', 'exec', ns, process.execPath, BIN, 'apply', '--backend', 'nftables', '-f', '/nonexistent/dir'], { allowFailure: true });
     expect(r.exitCode).toBe(2);
   });
 });

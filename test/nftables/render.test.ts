@@ -5,8 +5,10 @@
  * (Issue 3, build points 1 and 2.)
  */
 import { describe, expect, it } from 'vitest';
-import { NftablesEnforcer } from '../../backends/nftables/apply.js';
-import type { NftNative } from '../../src/native/binding.js';
+import { NftablesBackend } from '../../backends/nftables/backend.js';
+import { PolicyCompiler } from '../../src/enforce/compiled.js';
+import { Enforcement } from '../../src/enforce/enforcement.js';
+import type { NflogPacket, NftNative } from '../../src/native/binding.js';
 import type { NftCommand, NftDocument } from '../../backends/nftables/nft-json.js';
 import { renderDelete, renderFull, setName } from '../../backends/nftables/render.js';
 import { safeParseCluster } from '../../src/manifests/cluster.js';
@@ -176,44 +178,64 @@ describe('nftables renderer', () => {
   });
 });
 
-describe('nftables apply logic', () => {
-  it('turns pod churn into set-element deltas without a chain rewrite', () => {
+describe('NftablesBackend through Enforcement (recording stand-in for the kernel)', () => {
+  const setup = (): { native: RecordingNative; backend: NftablesBackend; enf: Enforcement } => {
     const native = new RecordingNative();
-    const enf = new NftablesEnforcer({ native });
+    const backend = new NftablesBackend({ native });
+    return { native, backend, enf: new Enforcement(backend) };
+  };
+
+  it('turns pod churn into set-element deltas without a chain rewrite', async () => {
+    const { native, enf } = setup();
     const c = cluster();
-    expect(enf.applyCluster(c).kind).toBe('full');
+    expect((await enf.apply(c)).kind).toBe('full');
     const web = c.pods.find((p) => p.name === 'web')!;
     const relabelled: Pod = { ...web, labels: { app: 'other' } };
-    const report = enf.applyChanges([{ kind: 'pod', pod: relabelled }]);
-    expect(report.kind).toBe('elements');
+    const report = await enf.applyChanges([{ kind: 'pod', pod: relabelled }]);
+    expect([report.update, report.kind]).toEqual(['deltas', 'deltas']);
     const last = native.docs.at(-1)!;
     expect(last.nftables.every((x) => objectOf(x)[0] === 'element')).toBe(true);
     expect(JSON.stringify(last)).toContain('"delete":{"element"');
     expect(JSON.stringify(last)).toContain('10.244.1.10');
     // and back again: the element comes back
-    const back = enf.applyChanges([{ kind: 'pod', pod: web }]);
-    expect(back.kind).toBe('elements');
+    const back = await enf.applyChanges([{ kind: 'pod', pod: web }]);
+    expect(back.kind).toBe('deltas');
     expect(JSON.stringify(native.docs.at(-1))).toContain('"add":{"element"');
   });
 
-  it('after a rejected transaction keeps its state: the same change then yields the same deltas', () => {
-    const native = new RecordingNative();
-    const enf = new NftablesEnforcer({ native });
+  it('after a rejected transaction keeps its state: the same change then yields the same deltas', async () => {
+    const { native, enf } = setup();
     const c = cluster();
-    enf.applyCluster(c);
+    await enf.apply(c);
+    const generation = enf.current()!.generation;
     const web = c.pods.find((p) => p.name === 'web')!;
     const change = { kind: 'pod' as const, pod: { ...web, labels: { app: 'other' } } };
     native.failNext = true;
-    expect(() => enf.applyChanges([change])).toThrow(expect.objectContaining({ code: 'ERR_PALISADE_NFT' }));
+    await expect(enf.applyChanges([change])).rejects.toMatchObject({ code: 'ERR_PALISADE_NFT' });
+    expect(enf.current()!.generation).toBe(generation);
     const n = native.docs.length;
-    enf.applyChanges([change]);
+    await enf.applyChanges([change]);
     expect(native.docs.length).toBe(n + 1);
     expect(JSON.stringify(native.docs.at(-1))).toContain('"delete":{"element"');
   });
 
-  it('re-lowers only when a change outgrows the rules (a named-port group they have not seen)', () => {
-    const native = new RecordingNative();
-    const enf = new NftablesEnforcer({ native });
+  it('after a rejected install, the next install replaces the same table contents (memory unchanged)', async () => {
+    const { native, backend, enf } = setup();
+    const c = cluster();
+    await enf.apply(c);
+    const rules = backend.ruleSet;
+    native.failNext = true;
+    const other: Cluster = { ...c, networkPolicies: [] };
+    await expect(enf.apply(other)).rejects.toMatchObject({ code: 'ERR_PALISADE_NFT' });
+    expect(backend.ruleSet).toBe(rules);
+    await enf.apply(other);
+    // no policy left uses the db-from-web sets: the replacement deletes them, as from the first table
+    const del = native.docs.at(-1)!.nftables.filter((x) => verbOf(x) === 'delete' && objectOf(x)[0] === 'set');
+    expect(del.length).toBeGreaterThan(0);
+  });
+
+  it('re-lowers only when a change outgrows the rules (a named-port group they have not seen)', async () => {
+    const { enf } = setup();
     const base = safeParseCluster(
       `${YAML}
 ---
@@ -234,18 +256,71 @@ spec:
       ips: [{ ...db.ips[0]!, text: ip, value: BigInt(ip.split('.').reduce((a, o) => a * 256 + Number(o), 0)) }],
       containerPorts: [{ name: 'sql', containerPort: port, protocol: 'TCP' }],
     });
-    enf.applyCluster({ ...base, pods: [...base.pods, withSql('db1', '10.244.1.21', 5432)] });
+    await enf.apply({ ...base, pods: [...base.pods, withSql('db1', '10.244.1.21', 5432)] });
     // same group (sql TCP/5432): a membership change
-    expect(enf.applyChanges([{ kind: 'pod', pod: withSql('db2', '10.244.1.22', 5432) }]).kind).toBe('elements');
+    expect((await enf.applyChanges([{ kind: 'pod', pod: withSql('db2', '10.244.1.22', 5432) }])).kind).toBe('deltas');
     // a new group (sql TCP/6432): the rules must be split again
-    expect(enf.applyChanges([{ kind: 'pod', pod: withSql('db3', '10.244.1.23', 6432) }]).kind).toBe('full');
+    expect((await enf.applyChanges([{ kind: 'pod', pod: withSql('db3', '10.244.1.23', 6432) }])).kind).toBe('full');
   });
 
-  it('delete removes only the table', () => {
-    const native = new RecordingNative();
-    const enf = new NftablesEnforcer({ native });
-    enf.applyCluster(cluster());
-    enf.delete();
+  it('refuses deltas against a rule set that is not in force', async () => {
+    const { backend } = setup();
+    const compiler = new PolicyCompiler();
+    const staged = compiler.stage(cluster());
+    await expect(backend.applyDeltas(staged.update.policy, [])).rejects.toMatchObject({ code: 'ERR_PALISADE_NOT_APPLIED' });
+    await backend.install(staged.update.policy);
+    staged.commit();
+    const other = compiler.stage({ ...cluster(), networkPolicies: [] });
+    await expect(backend.applyDeltas(other.update.policy, [])).rejects.toMatchObject({ code: 'ERR_PALISADE_RULES_CHANGED' });
+    other.rollback();
+  });
+
+  it('remove deletes only the table', async () => {
+    const { native, backend, enf } = setup();
+    await enf.apply(cluster());
+    await backend.remove();
     expect(native.docs.at(-1)).toEqual(renderDelete());
+    expect(backend.ruleSet).toBeUndefined();
+  });
+});
+
+describe('NftablesBackend deny log: the deciding rule from the NFLOG prefix', () => {
+  class LoggingNative extends RecordingNative {
+    queued: NflogPacket[] = [];
+    override nflogOpen(): number {
+      return 7;
+    }
+    override nflogDrain(): [] {
+      const out = this.queued;
+      this.queued = [];
+      return out as unknown as [];
+    }
+  }
+  const prefixesOf = (doc: NftDocument): string[] =>
+    doc.nftables.flatMap((x) => (objectOf(x)[0] === 'rule' ? ((objectOf(x)[1].expr as Record<string, { prefix?: string }>[]).map((e) => e.log?.prefix).filter((p): p is string => p !== undefined)) : []));
+
+  it('names the rule of the install that logged the packet, across a replacement', async () => {
+    const native = new LoggingNative();
+    const backend = new NftablesBackend({ native, denyLog: { group: 3 } });
+    const enf = new Enforcement(backend);
+    const c = cluster();
+    await enf.apply(c);
+    const first = prefixesOf(native.docs.at(-1)!);
+    expect(first.length).toBeGreaterThan(0);
+    const firstRules = backend.ruleSet!;
+    // a replacement with other rules (no NetworkPolicy): new prefixes, other rule ids
+    await enf.apply({ ...c, networkPolicies: [] });
+    const second = prefixesOf(native.docs.at(-1)!);
+    expect(second.some((p) => first.includes(p))).toBe(false);
+    const packet = (prefix: string): NflogPacket => ({ prefix, family: 4, protocol: 6, src: '10.244.1.10', dst: '10.244.1.11', srcPort: 40000, dstPort: 80 });
+    native.queued = [packet(first[0]!), packet(second[0]!), packet('someone else 1:2'), packet('palisade 99:0')];
+    const events = backend.drainDenied();
+    const idOf = (p: string): number => Number(p.split(':')[1]);
+    expect(events.map((e) => e.rule?.origin.stableId)).toEqual([firstRules.rules[idOf(first[0]!)]!.origin.stableId, backend.ruleSet!.rules[idOf(second[0]!)]!.origin.stableId, undefined]);
+    expect(events[0]).toMatchObject({ family: 4, proto: 6, srcPort: 40000, dstPort: 80, reason: 'policy' });
+  });
+
+  it('refuses drainDenied when deny logging is off', () => {
+    expect(() => new NftablesBackend({ native: new RecordingNative() }).drainDenied()).toThrow(expect.objectContaining({ code: 'ERR_PALISADE_NO_DENY_LOG' }));
   });
 });

@@ -1,0 +1,225 @@
+/**
+ * NftablesBackend: the nftables implementation of the one Backend contract (src/enforce/backend.ts).
+ * The only part of the nftables backend with side effects; it touches only `table inet palisade`
+ * in one network namespace (the current one, or `netnsPath`).
+ *
+ * It consumes the compiled policy (src/enforce/compiled.ts): rule set, resolution (set members and
+ * kinds) and used sets. It never resolves selectors or lowers rules.
+ *   install(policy)          render the whole table (render.ts) and replace its contents IN PLACE in
+ *                            one transaction (render.ts says why not delete + re-create: that leaks
+ *                            packets). Over a table this process did not write (another version, hand
+ *                            edits) the in-place document may be refused (e.g. a base chain with
+ *                            another priority); then, once, the table is deleted and re-created in
+ *                            one transaction (atomic for the kernel, not leak-free for packets).
+ *   applyDeltas(policy, d)   the set-membership deltas as element deletes then adds, one transaction;
+ *                            no chain is touched. The rule set must be the one in force.
+ *   drainDenied()            NFLOG packets of the deny rules -> RawDenyEvent, with the deciding Rule
+ *                            found from the log prefix (`palisade <install tag>:<rule id>`);
+ *                            naming is deny-record.ts's job.
+ *   stats()                  per-rule counters read from the kernel (`list table`), summed per rule.
+ *   remove()                 delete `table inet palisade`, nothing else.   close(): the NFLOG socket.
+ *
+ * The failure rule: install and applyDeltas are each ONE libnftables document, so one netlink
+ * batch: the kernel applies all of it or none. On a throw (code ERR_PALISADE_NFT, with `nftError`)
+ * the previous table is fully in force, and this object's memory (`inForce`: the rule set, the
+ * sets the table holds, their kinds, the install tag) is replaced only after the kernel accepted a
+ * transaction, so it still describes the kernel. Set members are not held here: they are the
+ * compiler's, which rolls back on a throw (src/enforce/enforcement.ts).
+ *
+ * Invariant: `inForce` describes what the kernel holds (undefined before the first install and
+ * after remove). Not thread-safe: one owner, calls serialized by the caller.
+ * Cost: install O(rules x 2 families + set members) commands; applyDeltas O(changed members).
+ */
+import type { ApplyReport, Backend, BackendStats, RawDenyEvent } from '../../src/enforce/backend.js';
+import type { CompiledPolicy } from '../../src/enforce/compiled.js';
+import type { SetDelta, SetId } from '../../src/resolve/index.js';
+import type { RuleSet } from '../../src/rules/types.js';
+import { nativeNftables, type NftErrorFields, type NftNative } from '../../src/native/binding.js';
+import type { NftDocument } from './nft-json.js';
+import { OUR_CHAINS, parseDenyLogPrefix, renderDelete, renderFull, renderSetDeltas, setName, tableContents, type DenyLogOptions, type TableContents } from './render.js';
+import { ruleCounters } from './stats.js';
+
+export interface NftablesOptions {
+  /** network namespace to act in (e.g. /run/netns/NAME); default: the current one */
+  readonly netnsPath?: string;
+  /** log denied flows to this NFLOG group (render.ts DenyLogOptions); read with drainDenied() */
+  readonly denyLog?: DenyLogOptions;
+  readonly native?: NftNative;
+  /**
+   * Test hook (failure injection): every transaction's document goes through it before it is
+   * sent, and what it returns is sent instead. Production code never sets it.
+   */
+  readonly beforeTransaction?: (doc: NftDocument) => NftDocument;
+}
+
+interface InForce {
+  readonly ruleSet: RuleSet;
+  /** the install that wrote the rules (deny-log prefixes carry it) */
+  readonly tag: number;
+  readonly sets: ReadonlySet<SetId>;
+  /** set kinds as installed: true = interval set of prefixes */
+  readonly interval: ReadonlyMap<SetId, boolean>;
+}
+
+/** Rule sets of the last installs by tag: the current one and the one before (for late log packets). */
+const KEEP_RULE_SETS = 2;
+
+export class NftablesBackend implements Backend {
+  readonly name = 'nftables' as const;
+  private readonly native: NftNative;
+  private inForce: InForce | undefined;
+  private readonly recent = new Map<number, RuleSet>();
+  private tags = 0;
+  private nflogFd: number | undefined;
+  private readonly counts = { installs: 0, deltaTransactions: 0, rejected: 0 };
+
+  constructor(private readonly opts: NftablesOptions = {}) {
+    this.native = opts.native ?? nativeNftables();
+  }
+
+  /** The rule set in force (undefined before the first successful install). */
+  get ruleSet(): RuleSet | undefined {
+    return this.inForce?.ruleSet;
+  }
+
+  async install(policy: CompiledPolicy): Promise<ApplyReport> {
+    const t0 = performance.now();
+    const intervalMap = new Map<SetId, boolean>();
+    for (const id of policy.usedSets) intervalMap.set(id, policy.resolution.definition(id).kind === 'prefixes');
+    const interval = (id: SetId): boolean => intervalMap.get(id) ?? policy.resolution.definition(id).kind === 'prefixes';
+    const tag = this.tags + 1;
+    const input = {
+      ruleSet: policy.ruleSet,
+      usedSets: policy.usedSets,
+      members: (id: SetId) => policy.resolution.prefixes(id),
+      interval,
+      ...(this.opts.denyLog ? { log: { ...this.opts.denyLog, tag } } : {}),
+    };
+    const current = this.contents();
+    let doc = renderFull(input, current);
+    try {
+      this.run(doc);
+    } catch (e) {
+      if (this.inForce || current === undefined || (e as NftErrorFields).code !== 'ERR_PALISADE_NFT') throw e;
+      doc = { nftables: [...renderDelete().nftables, ...renderFull(input).nftables] };
+      this.run(doc);
+    }
+    // the kernel holds the new table: only now does memory follow
+    this.tags = tag;
+    this.inForce = { ruleSet: policy.ruleSet, tag, sets: new Set(policy.usedSets), interval: intervalMap };
+    this.recent.set(tag, policy.ruleSet);
+    for (const old of this.recent.keys()) if (this.recent.size > KEEP_RULE_SETS) this.recent.delete(old);
+    this.counts.installs++;
+    return {
+      kind: 'full',
+      summary: `${policy.ruleSet.rules.length} rules in table inet palisade, one transaction of ${doc.nftables.length} commands`,
+      ms: performance.now() - t0,
+    };
+  }
+
+  async applyDeltas(policy: CompiledPolicy, deltas: readonly SetDelta[]): Promise<ApplyReport> {
+    const t0 = performance.now();
+    const s = this.inForce;
+    if (!s) throw Object.assign(new Error('nftables: applyDeltas before install'), { code: 'ERR_PALISADE_NOT_APPLIED' });
+    if (policy.ruleSet !== s.ruleSet) {
+      throw Object.assign(new Error('nftables: applyDeltas with a rule set that is not the one in force (install it)'), { code: 'ERR_PALISADE_RULES_CHANGED' });
+    }
+    const doc = renderSetDeltas(deltas, s.sets, (id) => s.interval.get(id) ?? false);
+    if (doc.nftables.length === 0) return { kind: 'none', summary: 'no kernel change', ms: performance.now() - t0 };
+    this.run(doc);
+    this.counts.deltaTransactions++;
+    return { kind: 'deltas', summary: `set elements only (${doc.nftables.length} commands)`, ms: performance.now() - t0 };
+  }
+
+  /**
+   * Denied flows logged since the last call (needs `denyLog`). The NFLOG group is bound on the
+   * first call (call it once before traffic: a group another process holds fails there); close()
+   * releases it.
+   */
+  drainDenied(max = 4096): RawDenyEvent[] {
+    const log = this.opts.denyLog;
+    if (!log) throw Object.assign(new Error('nftables: deny logging is off (NftablesOptions.denyLog)'), { code: 'ERR_PALISADE_NO_DENY_LOG' });
+    this.nflogFd ??= this.native.nflogOpen(log.group, this.opts.netnsPath);
+    const packets = this.native.nflogDrain(this.nflogFd, max);
+    const now = Date.now();
+    const out: RawDenyEvent[] = [];
+    for (const p of packets) {
+      const id = parseDenyLogPrefix(p.prefix);
+      if (!id) continue; // not one of our rules' packets (another logger on the group)
+      const rule = this.recent.get(id.tag)?.rules[id.ruleId];
+      out.push({
+        timeMs: now,
+        family: p.family,
+        proto: p.protocol,
+        src: p.src,
+        dst: p.dst,
+        srcPort: p.srcPort ?? 0,
+        dstPort: p.dstPort ?? 0,
+        ...(rule ? { rule, direction: rule.direction } : {}),
+        reason: 'policy',
+      });
+    }
+    return out;
+  }
+
+  async stats(): Promise<BackendStats> {
+    const list = this.listTable();
+    const contents = tableContents(list);
+    return {
+      backend: 'nftables',
+      rules: ruleCounters(list),
+      details: {
+        table: 'inet palisade',
+        chains: contents.chains.length,
+        sets: contents.sets.length,
+        ...(this.inForce ? { rulesInForce: this.inForce.ruleSet.rules.length } : {}),
+        installs: this.counts.installs,
+        deltaTransactions: this.counts.deltaTransactions,
+        rejectedTransactions: this.counts.rejected,
+      },
+    };
+  }
+
+  async remove(): Promise<void> {
+    this.run(renderDelete());
+    this.inForce = undefined;
+    this.recent.clear();
+  }
+
+  /** Release the NFLOG socket; the table stays in force. */
+  async close(): Promise<void> {
+    if (this.nflogFd !== undefined) this.native.nflogClose(this.nflogFd);
+    this.nflogFd = undefined;
+  }
+
+  /** `list table inet palisade` as parsed JSON (stats and tests); throws ERR_PALISADE_NFT when absent. */
+  listTable(): unknown {
+    const out = this.native.nftRun(JSON.stringify({ nftables: [{ list: { table: { family: 'inet', name: 'palisade' } } }] }), this.opts.netnsPath);
+    return JSON.parse(out) as unknown;
+  }
+
+  /**
+   * What the table holds now: from memory after a successful install, else read from the kernel
+   * (a table left by an earlier run is replaced in place too); undefined when there is none.
+   */
+  private contents(): TableContents | undefined {
+    const s = this.inForce;
+    if (s) return { chains: OUR_CHAINS, sets: [...s.sets].flatMap((id) => [setName(id, 4, s.interval.get(id) ?? false), setName(id, 6, s.interval.get(id) ?? false)]) };
+    try {
+      return tableContents(this.listTable());
+    } catch (e) {
+      if ((e as NftErrorFields).code === 'ERR_PALISADE_NFT') return undefined; // no table yet
+      throw e;
+    }
+  }
+
+  private run(doc: NftDocument): void {
+    const sent = this.opts.beforeTransaction ? this.opts.beforeTransaction(doc) : doc;
+    try {
+      this.native.nftRun(JSON.stringify(sent), this.opts.netnsPath);
+    } catch (e) {
+      this.counts.rejected++;
+      throw e;
+    }
+  }
+}
