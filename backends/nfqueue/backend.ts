@@ -25,7 +25,9 @@
  *   stats()                  denied packets per deciding rule (the loop only learns the rule of
  *                            what it denies; bytes are not counted: 0), loop and kernel queue
  *                            counters, steering, --strict cuts.
- *   remove()                 remove the steering, stop the loop (unbinds the queues).
+ *   remove()                 remove the steering this backend installed, stop the loop (unbinds
+ *                            the queues). Steering it did not install (left by an enforcer that
+ *                            crashed or kept it) stays: it holds new flows for the next enforcer.
  *   close()                  stop the loop; remove the steering unless `keepSteering`. Unlike a
  *                            kernel table, this policy cannot stay in force without this process:
  *                            kept steering means new flows wait for the next enforcer (fail-closed:
@@ -154,7 +156,7 @@ export class NfqueueBackend implements Backend {
     const rules = policy.ruleSet.rules.length;
     if (!this.loop) {
       const version = await this.firstInstall(policy, packed);
-      return { kind: 'full', summary: `snapshot v${version}: ${rules} rules`, ms: performance.now() - t0 };
+      return { kind: 'full', summary: `snapshot v${version}: ${rules} rules; ${this.describe()}`, ms: performance.now() - t0 };
     }
     const version = this.publishEngine(this.loop, packed);
     this.counts.installs++;
@@ -208,7 +210,9 @@ export class NfqueueBackend implements Backend {
 
   async remove(): Promise<void> {
     this.clearTimers();
-    if (this.attach) await removeSteering(this.ctx);
+    // Only steering this backend installed: one a previous enforcer left (--keep-steering, or a
+    // crash) holds new flows fail-closed, and a process that never enforced must not open it.
+    if (this.attach && this.loop) await removeSteering(this.ctx);
     this.stopLoop();
   }
 
@@ -310,6 +314,14 @@ export class NfqueueBackend implements Backend {
       if (this.denied.length >= max) this.counts.denyEventsDropped++;
       else this.denied.push(e);
     }
+  }
+
+  /** queues, fail mode and steering, for the first install's summary */
+  private describe(): string {
+    const q = this.queueNumbers;
+    const queues = `nfqueue ${q[0]}${q.length > 1 ? `-${q[q.length - 1]}` : ''}`;
+    const steering = !this.attach ? 'detached (no queue, no steering)' : this.steering === 'nft-queue' ? 'steering iptables-nft NFQUEUE (nft queue available but not used)' : 'steering iptables-nft NFQUEUE';
+    return `${queues}, ${this.opts.failOpen ? 'fail-open' : 'fail-closed'}, ${steering}`;
   }
 
   private plan(): SteeringPlan {

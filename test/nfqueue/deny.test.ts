@@ -122,23 +122,3 @@ describe('nfqueue deny log', () => {
     expect([mk(1000, 0), mk(1000, 5), mk(1000, 9_999), mk(1001, 9_999), mk(1000, 10_000)].map((d) => dedup.first(d))).toEqual([true, false, false, true, true]);
   });
 });
-
-describe('palisade stats text for nfqueue', () => {
-  it('lists loop and kernel counters and denies per rule, most first', async () => {
-    const { formatNfqueueStats } = await import('../../backends/nfqueue/command.js');
-    const text = formatNfqueueStats({
-      backend: 'nfqueue', pid: 42, time: '2026-11-27T16:00:00.000Z', generation: 3,
-      rules: [{ rule: 'Admin/ClusterNetworkPolicy/no-dns/egress/0', packets: 2, bytes: 0 }, { rule: 'NetworkPolicy/isolation/ingress', packets: 1, bytes: 0 }],
-      details: {
-        steering: 'xt-nfqueue', failOpen: false, strictCuts: 0,
-        loop: { packets: 10, accepted: 7, denied: 3, unclassifiable: 0, verdictMessages: 5, batches: 4, recvErrors: 0, verdictErrors: 0, recordsDropped: 0, snapshotVersion: 3,
-          latencySamples: 10, latencyP50Ns: 6143, latencyP99Ns: 40959, latencyP999Ns: 40959, byParseStatus: { ok: 10, unported: 0, 'non-first-fragment': 0, truncated: 0, malformed: 0, 'ext-header-limit': 0 } },
-        kernel: [{ queue: 4200, portId: 1, waiting: 0, copyMode: 2, copyRange: 256, queueDropped: 0, userDropped: 0, lastId: 10 }],
-      },
-    });
-    expect(text).toContain('generation 3, fail-closed');
-    expect(text).toContain('p99 41.0 us');
-    expect(text).toContain('kernel queue 4200: waiting 0, queue_dropped 0, user_dropped 0');
-    expect(text.indexOf('ClusterNetworkPolicy/no-dns')).toBeLessThan(text.indexOf('isolation/ingress'));
-  });
-});
