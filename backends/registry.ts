@@ -9,6 +9,7 @@
  * No side effects beyond the module load. Thread-safety: none needed (no state).
  */
 import type { Backend, BackendName } from '../src/enforce/backend.js';
+import type { NfqueueOptions } from './nfqueue/backend.js';
 import type { NftablesOptions } from './nftables/backend.js';
 
 /** What every backend takes. */
@@ -32,14 +33,8 @@ export interface EbpfBackendOptions extends CommonBackendOptions {
   readonly interfacesMs?: number;
 }
 
-/** The nfqueue backend's options (its port to `Backend` replaces this with its own type). */
-export interface NfqueueBackendOptions extends CommonBackendOptions {
-  readonly queues?: number;
-  readonly firstQueue?: number;
-  readonly failOpen?: boolean;
-  readonly strict?: boolean;
-  readonly keepSteering?: boolean;
-}
+/** The nfqueue backend's options (backends/nfqueue/backend.ts NfqueueOptions). */
+export interface NfqueueBackendOptions extends CommonBackendOptions, Pick<NfqueueOptions, 'queues' | 'firstQueue' | 'failOpen' | 'strict' | 'keepSteering' | 'faults'> {}
 
 export interface BackendOptionsByName {
   readonly nftables: NftablesBackendOptions;
@@ -66,7 +61,19 @@ const FACTORIES: { readonly [N in BackendName]: Factory<N> } = {
     });
   },
   ebpf: async () => notPorted('ebpf'),
-  nfqueue: async () => notPorted('nfqueue'),
+  nfqueue: async (o) => {
+    const { NfqueueBackend } = await import('./nfqueue/backend.js');
+    return new NfqueueBackend({
+      ...(o.netnsPath !== undefined ? { netnsPath: o.netnsPath } : {}),
+      ...(o.logDenied ? { logDenied: true } : {}),
+      ...(o.queues !== undefined ? { queues: o.queues } : {}),
+      ...(o.firstQueue !== undefined ? { firstQueue: o.firstQueue } : {}),
+      ...(o.failOpen ? { failOpen: true } : {}),
+      ...(o.strict ? { strict: true } : {}),
+      ...(o.keepSteering ? { keepSteering: true } : {}),
+      ...(o.faults ? { faults: o.faults } : {}),
+    });
+  },
 };
 
 /** Build the backend `name` with its options; the module loads on the first call. */

@@ -50,7 +50,14 @@ if (!existsSync(join(DIST, 'src/native/binding.js')) || !existsSync(FLOOD)) {
 const CONNECT = join(ROOT, 'bench/nfqueue-connect.mjs');
 
 const { nativeNfqueue } = await import(join(DIST, 'src/native/binding.js'));
-const { compileLoopPolicy } = await import(join(DIST, 'backends/nfqueue/policy.js'));
+const { packLoopPolicy } = await import(join(DIST, 'backends/nfqueue/policy.js'));
+const { PolicyCompiler } = await import(join(DIST, 'src/enforce/compiled.js'));
+/** the one compile (src/enforce/compiled.ts), packed for the loop as NfqueueBackend does */
+function compileLoopPolicy(cluster) {
+  const c = new PolicyCompiler();
+  c.stage(cluster).commit();
+  return packLoopPolicy(c.current());
+}
 const { installSteering, removeSteering, kernelQueueStats, DEFAULT_ACCEPT_MARK } = await import(join(DIST, 'backends/nfqueue/steer.js'));
 const { safeParseCluster } = await import(join(DIST, 'src/manifests/cluster.js'));
 const { NfqLoop } = nativeNfqueue();

@@ -10,7 +10,8 @@ cd "$(dirname "$0")/.."
 APT_PACKAGES=(build-essential cmake ninja-build pkg-config clang llvm libbpf-dev bpftool
   libnftables-dev nftables libnetfilter-queue-dev libmnl-dev iptables iproute2
   containernetworking-plugins dpdk dpdk-dev python3
-  libclang-rt-14-dev)  # libclang-rt-14-dev: libFuzzer and the sanitizer runtimes (test/nfqueue/parser.test.ts)
+  libclang-rt-14-dev  # libFuzzer and the sanitizer runtimes (test/nfqueue/parser.test.ts)
+  chromium)           # headless browser for the HTML page test (test/browser/matrix-page.test.ts)
 
 missing=()
 for p in "${APT_PACKAGES[@]}"; do

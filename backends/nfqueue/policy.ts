@@ -1,31 +1,30 @@
 /**
- * Cluster -> what the native loop's EngineSource is built from (engine_source.h): the same
- * resolution and lowering as the Engine (src/engine/engine.ts build()), packed through the native
- * door's own packers (src/native/binding.ts), with the action byte EngineSource reads.
+ * The compiled policy (src/enforce/compiled.ts) -> what the native loop's EngineSource is built
+ * from (engine_source.h): both directions' rules in the classifier's wire layout, with the action
+ * byte EngineSource reads, and the members of the sets the rules use, packed through the native
+ * door's own packers (src/native/binding.ts).
  *
- * Pure: no native call here; NfqLoop.publishEngine takes the result.
- * Cost: resolution + lowering (the Engine's compile cost) + packing, O(rules + set members).
+ * No resolution and no lowering here: the rule set and the set members are the compiler's.
+ * Pure: no native call; NfqLoop.publishEngine / publishMembership take the result.
+ * Cost: O(rules + members of the used sets).
  */
-import type { Cluster } from '../../src/model/types.js';
+import type { CompiledPolicy } from '../../src/enforce/compiled.js';
 import { packRules, packSetEdits, type ClassifierRule, type SetEdit } from '../../src/native/binding.js';
-import { Resolution } from '../../src/resolve/resolver.js';
-import { lower } from '../../src/rules/lower.js';
-import type { DirectionTable, Rule, RuleSet } from '../../src/rules/types.js';
+import type { Resolution, SetId } from '../../src/resolve/index.js';
+import type { DirectionTable, Rule } from '../../src/rules/types.js';
 import { isAllow } from '../../src/rules/types.js';
 
 /** EngineAction in engine_source.h */
 export const ENGINE_ACTION = { deny: 0, allow: 1, passAdmin: 2, passBaseline: 3 } as const;
 const PROTO = { TCP: 6, UDP: 17, SCTP: 132 } as const;
 
-export interface LoopPolicy {
+/** The arguments of NfqLoop.publishEngine, in order. Rule ids index the policy's `ruleSet.rules`. */
+export interface PackedLoopPolicy {
   readonly egressRules: Uint32Array;
   readonly ingressRules: Uint32Array;
   readonly setEdits: Uint32Array;
   readonly egressNpTierStart: number;
   readonly ingressNpTierStart: number;
-  /** rule ids in deny records index `ruleSet.rules` */
-  readonly ruleSet: RuleSet;
-  readonly resolution: Resolution;
 }
 
 export function actionByte(r: Rule): number {
@@ -50,32 +49,27 @@ function classifierRules(table: DirectionTable): ClassifierRule[] {
   });
 }
 
-/** Packs an already lowered rule set and its resolution (e.g. an Engine's) for the loop. */
-export function packLoopPolicy(ruleSet: RuleSet, resolution: Resolution): LoopPolicy {
+export function packLoopPolicy(policy: CompiledPolicy): PackedLoopPolicy {
+  const rs = policy.ruleSet;
   return {
-    egressRules: packRules(classifierRules(ruleSet.egress)),
-    ingressRules: packRules(classifierRules(ruleSet.ingress)),
-    setEdits: packMembership(resolution),
-    egressNpTierStart: ruleSet.egress.tierStart.NetworkPolicy,
-    ingressNpTierStart: ruleSet.ingress.tierStart.NetworkPolicy,
-    ruleSet,
-    resolution,
+    egressRules: packRules(classifierRules(rs.egress)),
+    ingressRules: packRules(classifierRules(rs.ingress)),
+    setEdits: packMembership(policy.resolution, policy.usedSets),
+    egressNpTierStart: rs.egress.tierStart.NetworkPolicy,
+    ingressNpTierStart: rs.ingress.tierStart.NetworkPolicy,
   };
 }
 
-/** Every set's complete membership as `add` edits (what publishEngine / publishMembership take). */
-export function packMembership(resolution: Resolution): Uint32Array {
+/**
+ * The complete membership of `sets` as `add` edits (what publishEngine and publishMembership
+ * take). Only the sets some rule uses: a set no rule names cannot change a verdict.
+ */
+export function packMembership(resolution: Resolution, sets: ReadonlySet<SetId>): Uint32Array {
   const edits: SetEdit[] = [];
-  for (let id = 0; id < resolution.setCount; id++) {
+  for (const id of [...sets].sort((a, b) => a - b)) {
     for (const c of resolution.prefixes(id)) {
       edits.push({ op: 'add', setId: id, family: c.family, addr: c.family === 4 ? Number(c.base) : c.base, prefixLen: c.prefixLen });
     }
   }
   return packSetEdits(edits);
-}
-
-export function compileLoopPolicy(cluster: Cluster, options: { nodeLocalIngress?: boolean } = {}): LoopPolicy {
-  const resolution = new Resolution(cluster, cluster.networkPolicies);
-  const ruleSet = lower(cluster, resolution, { nodeLocalIngress: options.nodeLocalIngress ?? true });
-  return packLoopPolicy(ruleSet, resolution);
 }

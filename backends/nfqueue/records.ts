@@ -1,15 +1,19 @@
 /**
  * Decodes the loop's packed deny records (layout in backends/nfqueue/native/loop.h, kDenyRecordBytes
- * each, little-endian) into plain values. Pure; one object per denied packet, built only when JS
- * asked for deny logs.
+ * each, little-endian) into plain values. Pure; one object per denied packet. backend.ts turns them
+ * into the contract's RawDenyEvent (with the deciding Rule of the snapshot that decided).
  */
+import type { RawDenyEvent } from '../../src/enforce/backend.js';
+import type { DenyReason } from '../../src/enforce/deny-record.js';
+import type { RuleSet } from '../../src/rules/types.js';
 import { formatIpBytes } from './addr.js';
 
 export const DENY_RECORD_BYTES = 64;
 export const NO_RULE_ID = 0xffffffff;
 
-export type DenyReason = 'policy' | 'unclassifiable' | 'no-policy' | 'strict-cut';
-const REASONS: readonly DenyReason[] = ['policy', 'unclassifiable', 'no-policy', 'strict-cut'];
+/** DenyReason in loop.h */
+export type LoopDenyReason = 'policy' | 'unclassifiable' | 'no-policy' | 'strict-cut';
+const REASONS: readonly LoopDenyReason[] = ['policy', 'unclassifiable', 'no-policy', 'strict-cut'];
 
 export interface RawDeny {
   /** wall-clock time the loop saw the packet, ms since the epoch */
@@ -22,12 +26,13 @@ export interface RawDeny {
   readonly dstPort: number;
   readonly icmpType: number;
   readonly direction: 'egress' | 'ingress' | undefined;
-  readonly reason: DenyReason;
+  readonly reason: LoopDenyReason;
   /** deciding rule id, undefined for a default decision */
   readonly ruleId: number | undefined;
   readonly queue: number;
-  /** index into nfqConstants.parseStatus */
+  /** index into nfqConstants.parseStatus (ParseStatus in packet.h) */
   readonly parseStatus: number;
+  /** the snapshot that decided (the version publishEngine/publishMembership returned) */
   readonly snapshotVersion: number;
 }
 
@@ -56,4 +61,36 @@ export function decodeDenyRecords(buf: Uint8Array): RawDeny[] {
     });
   }
   return out;
+}
+
+/**
+ * One decoded record -> the contract's RawDenyEvent. `ruleSetOf(version)` is the rule set the
+ * snapshot of that version was built from (rule ids index its `rules`); `parseStatus` the
+ * native parse status names (nfqConstants.parseStatus). Pure.
+ */
+export function denyEvent(d: RawDeny, ruleSetOf: (snapshotVersion: number) => RuleSet | undefined, parseStatus: readonly string[]): RawDenyEvent {
+  const rule = d.reason === 'policy' && d.ruleId !== undefined ? ruleSetOf(d.snapshotVersion)?.rules[d.ruleId] : undefined;
+  return {
+    timeMs: d.timeMs,
+    family: d.family,
+    proto: d.proto,
+    src: d.src,
+    dst: d.dst,
+    srcPort: d.srcPort,
+    dstPort: d.dstPort,
+    ...(d.direction !== undefined ? { direction: d.direction } : {}),
+    ...(rule ? { rule } : {}),
+    reason: reason(d, parseStatus),
+  };
+}
+
+function reason(d: RawDeny, parseStatus: readonly string[]): DenyReason {
+  switch (d.reason) {
+    case 'policy':
+    case 'no-policy':
+    case 'strict-cut':
+      return d.reason;
+    case 'unclassifiable':
+      return parseStatus[d.parseStatus] === 'non-first-fragment' ? 'unknown-fragment' : 'malformed-packet';
+  }
 }

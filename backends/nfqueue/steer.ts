@@ -49,6 +49,8 @@ export interface SteeringPlan {
 export interface SteerContext {
   /** run inside this named network namespace (`ip netns exec NAME`); absent: the current one */
   readonly netns?: string;
+  /** run inside the network namespace at this path (`nsenter --net=PATH`, e.g. /run/netns/NAME) */
+  readonly netnsPath?: string;
 }
 
 export class SteeringError extends Error {
@@ -123,6 +125,10 @@ function exec(ctx: SteerContext, argv: readonly string[], input?: string): Promi
     if (!/^[A-Za-z0-9_.-]{1,64}$/.test(ctx.netns)) throw new SteeringError('NFQ_STEER_BAD_PLAN', `bad netns name`);
     args = ['netns', 'exec', ctx.netns, cmd, ...args];
     cmd = 'ip';
+  } else if (ctx.netnsPath !== undefined) {
+    if (!ctx.netnsPath.startsWith('/') || ctx.netnsPath.includes('\0')) throw new SteeringError('NFQ_STEER_BAD_PLAN', `netnsPath must be an absolute path`);
+    args = [`--net=${ctx.netnsPath}`, '--', cmd, ...args];
+    cmd = 'nsenter';
   }
   return new Promise((resolve, reject) => {
     const child = spawn(cmd, args, { stdio: ['pipe', 'pipe', 'pipe'] });
@@ -172,9 +178,10 @@ async function restore(ctx: SteerContext, family: 4 | 6, text: string): Promise<
  * Install (or refresh) steering. Only the xt method is implemented: with `nft-queue` detected the
  * caller still gets the xt rules when the kernel has NFT_COMPAT (it does wherever iptables-nft runs).
  */
-export async function installSteering(plan: SteeringPlan, ctx: SteerContext = {}): Promise<void> {
+export async function installSteering(plan: SteeringPlan, ctx: SteerContext = {}, beforeFamily?: (family: 4 | 6) => void): Promise<void> {
   checkPlan(plan);
   for (const f of plan.families) {
+    beforeFamily?.(f);
     const present = await jumps(ctx, f, plan.hooks);
     await restore(ctx, f, renderInstall(plan, plan.hooks.filter((h) => !present.includes(h))));
   }
@@ -191,6 +198,46 @@ export async function removeSteering(ctx: SteerContext = {}, families: readonly 
       continue;
     }
     await restore(ctx, f, renderRemove(present));
+  }
+}
+
+/** What the steering of one family was: PALISADE-NFQ's rules (undefined: no chain) and the hooks jumping to it. */
+export interface SteeringSnapshot {
+  readonly family: 4 | 6;
+  readonly chain: readonly string[] | undefined;
+  readonly jumps: readonly Hook[];
+}
+
+const ALL_HOOKS: readonly Hook[] = ['FORWARD', 'INPUT', 'OUTPUT'];
+
+/** Read the steering as it is (to put it back after a failed install: restoreSteering). */
+export async function captureSteering(ctx: SteerContext = {}, families: readonly (4 | 6)[] = [4, 6]): Promise<SteeringSnapshot[]> {
+  const out: SteeringSnapshot[] = [];
+  for (const family of families) {
+    const r = await exec(ctx, [IPT[family], '-w', '-t', 'filter', '-S', STEER_CHAIN]);
+    const chain = r.code === 0 ? r.stdout.split('\n').filter((l) => l.startsWith(`-A ${STEER_CHAIN} `)) : undefined;
+    out.push({ family, chain, jumps: await jumps(ctx, family, ALL_HOOKS) });
+  }
+  return out;
+}
+
+/**
+ * Put the steering back as `captureSteering` saw it: the chain's rules refilled (or the chain
+ * removed when there was none), jumps added since removed. One transaction per family. The rule
+ * lines are iptables' own listing of our chain, never user text.
+ */
+export async function restoreSteering(saved: readonly SteeringSnapshot[], ctx: SteerContext = {}): Promise<void> {
+  for (const s of saved) {
+    const now = await jumps(ctx, s.family, ALL_HOOKS);
+    const chainNow = (await exec(ctx, [IPT[s.family], '-w', '-t', 'filter', '-S', STEER_CHAIN])).code === 0;
+    const extra = now.filter((h) => !s.jumps.includes(h));
+    const missing = s.jumps.filter((h) => !now.includes(h));
+    const lines = ['*filter'];
+    if (s.chain !== undefined) lines.push(`:${STEER_CHAIN} - [0:0]`, ...s.chain);
+    lines.push(...extra.map((h) => `-D ${h} -j ${STEER_CHAIN}`), ...missing.map((h) => `-I ${h} 1 -j ${STEER_CHAIN}`));
+    if (s.chain === undefined && chainNow) lines.push(`-F ${STEER_CHAIN}`, `-X ${STEER_CHAIN}`);
+    if (lines.length === 1) continue;
+    await restore(ctx, s.family, [...lines, 'COMMIT', ''].join('\n'));
   }
 }
 

@@ -9,6 +9,9 @@
 import type { BackendName } from '../enforce/backend.js';
 import type { BackendOptionsByName, CommonBackendOptions } from '../../backends/registry.js';
 import { UsageError, type FlagSpecs, type ParsedFlags } from './args.js';
+
+/** backends/nfqueue/backend.ts DEFAULT_FIRST_QUEUE (not imported: this table loads no backend module) */
+const DEFAULT_FIRST_QUEUE = 4200;
 import type { Io } from './io.js';
 
 export type BackendVerb = 'apply' | 'enforce' | 'stats';
@@ -89,7 +92,7 @@ const nfqueue = entry('nfqueue', {
   verbs: ['enforce', 'stats'],
   flags: {
     queues: { kind: 'string', value: 'N', help: 'kernel queues, one native thread each, CPU fanout (default 1)' },
-    'first-queue': { kind: 'string', value: 'Q', help: 'first queue number (default 4200)' },
+    'first-queue': { kind: 'string', value: 'Q', help: `first queue number (default ${DEFAULT_FIRST_QUEUE})` },
     'fail-open': { kind: 'boolean', help: 'pass traffic when the enforcer is gone or the queue is full (default: drop)' },
     strict: { kind: 'boolean', help: 'on a policy change, cut existing flows that are now denied (conntrack delete)' },
     'keep-steering': { kind: 'boolean', help: 'leave the steering rules in place on exit' },
@@ -98,7 +101,7 @@ const nfqueue = entry('nfqueue', {
   options: (f, common) => {
     const queues = int(f.queues, '--queues', 1, 64);
     const firstQueue = int(f['first-queue'], '--first-queue', 0, 65535);
-    if ((firstQueue ?? 4200) + (queues ?? 1) - 1 > 65535) throw new UsageError('queue numbers past 65535');
+    if ((firstQueue ?? DEFAULT_FIRST_QUEUE) + (queues ?? 1) - 1 > 65535) throw new UsageError('queue numbers past 65535');
     return {
       ...common,
       ...(queues !== undefined ? { queues } : {}),
@@ -110,23 +113,8 @@ const nfqueue = entry('nfqueue', {
   },
   removed: 'removed the steering rules',
   statsFrom: 'file',
+  // the steering goes with the enforcer unless it is kept (fail-closed hold for the next one)
   stopAction: (f) => (f['keep-steering'] ? 'close' : 'remove'),
-  legacy: {
-    enforce: async () => {
-      const m = await import('../../backends/nfqueue/command.js');
-      return (argv) => m.runEnforceNfqueue(argv);
-    },
-    stats: async () => {
-      const m = await import('../../backends/nfqueue/command.js');
-      return async (argv, io) => {
-        const i = argv.indexOf('--stats-file');
-        const file = i >= 0 ? argv[i + 1] : undefined;
-        const stats = m.readNfqueueStats(file ?? m.DEFAULT_STATS_FILE);
-        io.out(argv.includes('-o') && argv[argv.indexOf('-o') + 1] === 'json' ? JSON.stringify(stats) + '\n' : m.formatNfqueueStats(stats));
-        return 0;
-      };
-    },
-  },
 });
 
 /** Every backend's command-line entry. */

@@ -183,8 +183,10 @@ export async function startServe(o: ServeOptions): Promise<RunningServer> {
     reload: () => loop.reload(),
     async close() {
       await loop.stop();
-      await new Promise<void>((resolve) => server.close(() => resolve()));
+      // an open page keeps its connection alive: drop it, or close would wait for it
+      const closed = new Promise<void>((resolve) => server.close(() => resolve()));
       server.closeAllConnections();
+      await closed;
     },
   };
 }

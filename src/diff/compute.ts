@@ -15,9 +15,9 @@
  * Pure; cost linear in the cells of the two matrices.
  */
 import { policyKey } from '../model/staged.js';
-import type { ClusterPolicy, NetworkPolicy, ObjectRef, PolicySet, Protocol } from '../model/types.js';
+import type { ClusterPolicy, Direction, NetworkPolicy, ObjectRef, PolicySet, Protocol } from '../model/types.js';
 import type { Matrix, MatrixCell } from '../matrix/compute.js';
-import { causeKey, causeOf, type Cause } from '../reference/cause.js';
+import { causeKey, causeOf, type Cause, type Differs, type DiffersArg } from '../reference/cause.js';
 
 export interface VerdictChange {
   readonly from: string;
@@ -55,10 +55,10 @@ export interface MatrixDiff {
 const cellKey = (from: string, to: string, port: number, protocol: string): string => `${from}\u0000${to}\u0000${port}\u0000${protocol}`;
 
 /**
- * @param differs the policies that differ between the two sides (`differingPolicies`, or the
- *   staged predicate of model/staged.ts); it steers attribution, never the set of changes.
+ * @param differs what differs between the two sides (`differingPolicies`, or the staged
+ *   predicate of model/staged.ts); it steers attribution, never the set of changes.
  */
-export function diffMatrices(before: Matrix, after: Matrix, differs: (p: ObjectRef) => boolean): MatrixDiff {
+export function diffMatrices(before: Matrix, after: Matrix, differs: DiffersArg): MatrixDiff {
   const afterCells = new Map<string, MatrixCell | null>();
   for (const g of after.grids) {
     g.rows.forEach((row, i) =>
@@ -117,23 +117,42 @@ export function groupChanges(changes: readonly VerdictChange[]): ChangeGroup[] {
   }));
 }
 
-/** The policies added, removed or edited between two policy sets (sources ignored), as a predicate. */
-export function differingPolicies(before: PolicySet, after: PolicySet): (p: ObjectRef) => boolean {
+/**
+ * What was added, removed or edited between two policy sets (sources ignored): whole policies,
+ * and single rules. A rule differs when its policy is new or gone, when the rule itself differs,
+ * or when what every rule of the policy depends on differs (a cluster policy's tier, priority
+ * and subject; a NetworkPolicy's podSelector and policyTypes).
+ */
+export function differingPolicies(before: PolicySet, after: PolicySet): Differs {
   const b = canonicalPolicies(before);
   const a = canonicalPolicies(after);
   const differ = new Set<string>();
-  for (const [k, v] of b) if (a.get(k) !== v) differ.add(k);
-  for (const [k, v] of a) if (b.get(k) !== v) differ.add(k);
-  return (p) => differ.has(policyKey(p));
+  for (const [k, v] of b.policies) if (a.policies.get(k) !== v) differ.add(k);
+  for (const [k, v] of a.policies) if (b.policies.get(k) !== v) differ.add(k);
+  return {
+    policy: (p) => differ.has(policyKey(p)),
+    rule: (r, direction) => {
+      const k = ruleKey(r.policy, direction, r.ruleIndex);
+      return b.rules.get(k) !== a.rules.get(k);
+    },
+  };
 }
 
-function canonicalPolicies(ps: PolicySet): Map<string, string> {
-  const out = new Map<string, string>();
-  const put = (ref: ObjectRef, p: NetworkPolicy | ClusterPolicy): void => {
+const ruleKey = (p: ObjectRef, d: Direction, index: number): string => `${policyKey(p)}/${d}/${index}`;
+const canon = (v: unknown): string => JSON.stringify(v, (_k, x: unknown) => (typeof x === 'bigint' ? x.toString() : x));
+
+function canonicalPolicies(ps: PolicySet): { policies: Map<string, string>; rules: Map<string, string> } {
+  const policies = new Map<string, string>();
+  const rules = new Map<string, string>();
+  const put = (ref: ObjectRef, p: NetworkPolicy | ClusterPolicy, shared: unknown): void => {
     const { source: _source, ...content } = p;
-    out.set(policyKey(ref), JSON.stringify(content, (_k, v: unknown) => (typeof v === 'bigint' ? v.toString() : v)));
+    policies.set(policyKey(ref), canon(content));
+    for (const d of ['ingress', 'egress'] as const) {
+      const list: readonly unknown[] = p[d];
+      list.forEach((rule, i) => rules.set(ruleKey(ref, d, i), canon({ shared, rule })));
+    }
   };
-  for (const np of ps.networkPolicies) put({ kind: np.kind, namespace: np.namespace, name: np.name }, np);
-  for (const cp of ps.clusterPolicies) put({ kind: cp.kind, name: cp.name }, cp);
-  return out;
+  for (const np of ps.networkPolicies) put({ kind: np.kind, namespace: np.namespace, name: np.name }, np, { podSelector: np.podSelector, policyTypes: np.policyTypes });
+  for (const cp of ps.clusterPolicies) put({ kind: cp.kind, name: cp.name }, cp, { tier: cp.tier, priority: cp.priority, subject: cp.subject });
+  return { policies, rules };
 }

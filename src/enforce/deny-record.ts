@@ -17,7 +17,15 @@ import type { BackendName, RawDenyEvent } from './backend.js';
 import type { CompiledPolicy } from './compiled.js';
 import type { DenyRecord } from './deny-log.js';
 
-export type DenyReason = 'policy' | 'malformed-packet' | 'unknown-fragment' | 'missing-table-entry';
+/**
+ * Why a packet was dropped when no rule decided it:
+ *   malformed-packet      the headers could not be parsed (truncated, lying lengths, too many IPv6 extension headers)
+ *   unknown-fragment      a later fragment whose flow is not known (no ports to judge)
+ *   missing-table-entry   the datapath found no entry it needs (eBPF maps)
+ *   no-policy             the packet arrived before the first policy was in force (nfqueue, fail-closed)
+ *   strict-cut            the reverse of a flow --strict just cut, refused for a while (nfqueue)
+ */
+export type DenyReason = 'policy' | 'malformed-packet' | 'unknown-fragment' | 'missing-table-entry' | 'no-policy' | 'strict-cut';
 
 const PROTOCOL: Readonly<Record<number, DenyRecord['protocol']>> = { 6: 'TCP', 17: 'UDP', 132: 'SCTP', 1: 'ICMP', 58: 'ICMPv6' };
 const PORTED = new Set([6, 17, 132]);

@@ -21,7 +21,7 @@ nav a { color: #1f4f99; }
 .filters legend { float: left; font-weight: 600; margin-right: 8px; padding: 0; }
 .filters label { white-space: nowrap; }
 .legend { display: flex; flex-wrap: wrap; gap: 6px 18px; color: var(--muted); margin: 6px 0 12px; }
-.legend .cell { display: inline-block; min-width: 34px; padding: 1px 6px; border: 1px solid var(--line); text-align: center; color: var(--fg); }
+.legend .cell { display: inline-block; min-width: 34px; padding: 1px 6px; border: 1px solid var(--line); text-align: center; font-size: 15px; font-weight: 700; }
 .layout { display: flex; gap: 20px; align-items: flex-start; }
 main { flex: 1 1 auto; min-width: 0; }
 aside { flex: 0 0 420px; position: sticky; top: 12px; max-height: calc(100vh - 24px); overflow: auto; border: 1px solid var(--line); border-radius: 4px; padding: 10px 12px; background: var(--panel); }

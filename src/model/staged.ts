@@ -1,7 +1,7 @@
 /**
  * Staged policies: a policy that is evaluated and reported but never enforced (story S21: a
  * developer's policy that an admin looks at before it takes effect; the idea of Calico's staged
- * policies and Cilium's audit mode). docs/staged-and-diff.md explains the choice.
+ * policies and Cilium's audit mode). docs/see-before-you-enforce.md explains the choice.
  *
  * The mark is the annotation `policy.palisade.dev/staged: "true"` on any policy kind
  * (NetworkPolicy, ClusterNetworkPolicy, AdminNetworkPolicy, BaselineAdminNetworkPolicy): an

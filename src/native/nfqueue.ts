@@ -69,7 +69,7 @@ export interface NfqLoop {
   stop(): void;
   /** packed LinearRuleTable rules (rules.ts), first match wins; returns the published version */
   publishRules(packed: Uint8Array, defaultAllow: boolean): number;
-  /** the native classifier pair (policy.ts compileLoopPolicy); returns the published version */
+  /** the native classifier pair (backends/nfqueue/policy.ts packLoopPolicy); returns the published version */
   publishEngine(egressRules: Uint32Array, ingressRules: Uint32Array, setEdits: Uint32Array, egressNpTierStart: number, ingressNpTierStart: number): number;
   /** the current engine's compiled rules with this complete set membership; returns the version */
   publishMembership(setEdits: Uint32Array): number;

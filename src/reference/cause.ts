@@ -8,10 +8,12 @@
  *   NetworkPolicies that select the pod (`isolatedBy`), then the decider: the deciding rule, the
  *   isolation itself when no rule allowed (or the node-local exception), or the default.
  *
- * Attribution of a verdict change between `before` and `after` of one direction, given the set
- * of policies that differ between the two (added, removed, edited, or staged):
- * 1. the last step of the after path whose policy differs (the deciding rule first, then the
- *    isolation, then the Pass rules, latest first): what the change put in the way;
+ * Attribution of a verdict change between `before` and `after` of one direction, given what
+ * differs between the two (`Differs`: policies added, removed, edited, or staged; and single
+ * rules, so that editing one rule of a policy does not make its other rules a cause):
+ * 1. the last step of the after path that differs (a rule step: that rule; an isolation step:
+ *    one of its NetworkPolicies), the deciding rule first, then the isolation, then the Pass
+ *    rules, latest first: what the change put in the way;
  * 2. else the last such step of the before path: what the change took away (a removal);
  * 3. else (no differing policy on either path: an inventory change, a label) the after decider,
  *    or the before decider when after is only the default.
@@ -72,33 +74,51 @@ export interface Cause {
   readonly step: Step;
 }
 
-/** Does a step involve a policy for which `differs` holds? Isolation keeps only those policies. */
-function differing(step: Step, differs: (p: ObjectRef) => boolean): Step | undefined {
-  if (step.kind === 'rule') return differs(step.rule.policy) ? step : undefined;
+/** What differs between the two sides of a comparison. */
+export interface Differs {
+  /** a whole policy (used for NetworkPolicy isolation) */
+  policy(p: ObjectRef): boolean;
+  /** one rule; absent: the rule's policy differs */
+  rule?(r: RuleRef, direction: Direction): boolean;
+}
+
+/** A predicate on policies is a `Differs` at policy granularity (staged sets). */
+export type DiffersArg = Differs | ((p: ObjectRef) => boolean);
+
+function asDiffers(d: DiffersArg): Required<Differs> {
+  if (typeof d === 'function') return { policy: d, rule: (r) => d(r.policy) };
+  const policy = d.policy.bind(d);
+  return { policy, rule: d.rule ? d.rule.bind(d) : (r) => policy(r.policy) };
+}
+
+/** Does a step differ? Isolation keeps only the policies that do. */
+function differing(step: Step, differs: Required<Differs>, direction: Direction): Step | undefined {
+  if (step.kind === 'rule') return differs.rule(step.rule, direction) ? step : undefined;
   if (step.kind === 'isolation') {
-    const policies = step.policies.filter(differs);
+    const policies = step.policies.filter((p) => differs.policy(p));
     return policies.length > 0 ? { ...step, policies } : undefined;
   }
   return undefined;
 }
 
-/** The last step of a path (decider first) that involves a differing policy. */
-export function lastDifferingStep(path: DecisionPath, differs: (p: ObjectRef) => boolean): Step | undefined {
+/** The last step of a path (decider first) that differs. */
+export function lastDifferingStep(path: DecisionPath, given: DiffersArg, direction: Direction): Step | undefined {
+  const differs = asDiffers(given);
   for (let i = path.steps.length - 1; i >= 0; i--) {
-    const s = differing(path.steps[i]!, differs);
+    const s = differing(path.steps[i]!, differs, direction);
     if (s) return s;
   }
   return undefined;
 }
 
 /** Attribute the change of one direction from `before` to `after` (rules 1-3 above). */
-export function causeOf(before: DirectionVerdict, after: DirectionVerdict, differs: (p: ObjectRef) => boolean): Cause {
+export function causeOf(before: DirectionVerdict, after: DirectionVerdict, differs: DiffersArg): Cause {
   const direction = after.direction;
   const a = decisionPath(after);
-  const fromAfter = lastDifferingStep(a, differs);
+  const fromAfter = lastDifferingStep(a, differs, direction);
   if (fromAfter) return { direction, side: 'after', step: fromAfter };
   const b = decisionPath(before);
-  const fromBefore = lastDifferingStep(b, differs);
+  const fromBefore = lastDifferingStep(b, differs, direction);
   if (fromBefore) return { direction, side: 'before', step: fromBefore };
   if (a.decider.kind === 'default' && b.decider.kind !== 'default') return { direction, side: 'before', step: b.decider };
   return { direction, side: 'after', step: a.decider };

@@ -9,6 +9,6 @@ export { ReferenceEvaluator, evaluateFlow, type ReferenceOptions } from './evalu
 export { applicablePolicies, equalPriorityGroups, type ApplicablePolicies, type EqualPriorityGroup } from './applicable.js';
 export { EndpointIndex, type ResolvedEndpoint } from './endpoints.js';
 export { StagedEvaluator, stagedOutcome, type StagedOutcome, type StagedStep, type StagedVerdict } from './staged.js';
-export { causeOf, causeKey, decisionPath, type Cause, type DecisionPath, type Step } from './cause.js';
+export { causeOf, causeKey, decisionPath, type Cause, type DecisionPath, type Differs, type DiffersArg, type Step } from './cause.js';
 export { walkFlow, type FlowWalk, type DirectionWalk, type TierWalk, type PolicyWalk, type RuleWalk, type EntryCheck } from './walkthrough.js';
 export { queryTarget, type PodTarget, type DirectionTarget, type PolicySummary, type RuleSummary } from './query-target.js';

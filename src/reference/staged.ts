@@ -45,7 +45,7 @@ export function stagedOutcome(enforced: FlowVerdict, wouldBe: FlowVerdict, isSta
   const staged: StagedStep[] = [];
   const causes: Cause[] = [];
   for (const d of ['egress', 'ingress'] as const) {
-    const step = lastDifferingStep(decisionPath(wouldBe[d]), isStaged);
+    const step = lastDifferingStep(decisionPath(wouldBe[d]), isStaged, d);
     if (step) staged.push({ direction: d, step });
     if (enforced[d].verdict !== wouldBe[d].verdict) causes.push(causeOf(enforced[d], wouldBe[d], isStaged));
   }

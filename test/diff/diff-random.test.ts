@@ -4,8 +4,8 @@
  * `-f BEFORE -f AFTER` (random adds, removals and edits of policies) and for `--staged` (random
  * staged sets). Both the reference and the native engine behind the command are checked. Every
  * change carries one cause per flipped direction, each naming a step on the decision path of
- * the side it names, and that step's policy is one that differs whenever a differing policy is
- * on either path (reference/cause.ts rules 1-3).
+ * the side it names, and that step differs (by rule, or by policy for isolation) whenever a
+ * differing step is on either path (reference/cause.ts rules 1-3).
  */
 import { describe, expect, test } from 'vitest';
 import { diffClusters } from '../../src/cli/diff.js';
@@ -13,8 +13,9 @@ import { nativeAvailable } from '../../src/index.js';
 import { matrixEndpoints, pickPair } from '../../src/matrix/index.js';
 import { stagedPredicate, withStagedInForce } from '../../src/model/staged.js';
 import { policyKey } from '../../src/model/staged.js';
-import type { Cluster, ClusterPolicy, NetworkPolicy, ObjectRef, Protocol } from '../../src/model/types.js';
-import { decisionPath, type Step } from '../../src/reference/cause.js';
+import type { Cluster, ClusterPolicy, NetworkPolicy, Protocol } from '../../src/model/types.js';
+import { decisionPath, type Differs, type DiffersArg, type Step } from '../../src/reference/cause.js';
+import { differingPolicies } from '../../src/diff/compute.js';
 import { ReferenceEvaluator } from '../../src/reference/evaluate.js';
 import type { DirectionVerdict } from '../../src/model/verdict.js';
 import { interestingPorts, randomCluster, randomClusterPolicy, randomNetworkPolicy, Rng } from '../engine/random-cluster.js';
@@ -98,10 +99,12 @@ function checkDiff(
   before: Cluster,
   after: Cluster,
   mode: 'files' | 'staged',
-  differs: (p: ObjectRef) => boolean,
+  given: DiffersArg,
   ports: number[],
   engine: 'reference' | 'native',
 ): { changes: number } {
+  const differs: Required<Differs> =
+    typeof given === 'function' ? { policy: given, rule: (r) => given(r.policy) } : { policy: given.policy, rule: given.rule! };
   const q = { ports, protocols: PROTOCOLS };
   const got = diffClusters(before, after, mode, q, [], engine, quiet);
   const expected = independentDifference(before, after, ports);
@@ -116,10 +119,11 @@ function checkDiff(
       const side = c.side === 'after' ? ch.after[c.direction] : ch.before[c.direction];
       expect(onPath(c.step, side), `${label}: cause on the ${c.side} path`).toBe(true);
       const anyDiffering = [ch.before[c.direction], ch.after[c.direction]].some((d) =>
-        decisionPath(d).steps.some((s) => (s.kind === 'rule' ? differs(s.rule.policy) : s.kind === 'isolation' ? s.policies.some(differs) : false)),
+        decisionPath(d).steps.some((s) => (s.kind === 'rule' ? differs.rule(s.rule, c.direction) : s.kind === 'isolation' ? s.policies.some((p) => differs.policy(p)) : false)),
       );
       if (anyDiffering) {
-        const involved = c.step.kind === 'rule' ? differs(c.step.rule.policy) : c.step.kind === 'isolation' ? c.step.policies.every(differs) : false;
+        const involved =
+          c.step.kind === 'rule' ? differs.rule(c.step.rule, c.direction) : c.step.kind === 'isolation' ? c.step.policies.every((p) => differs.policy(p)) : false;
         expect(involved, `${label}: a differing policy is on the path, so the cause is one`).toBe(true);
       }
     }
@@ -142,15 +146,7 @@ describe('palisade diff = the difference of two independent reference matrices',
       const before = randomCluster(r, { namespaces: r.int(2, 4), pods: r.int(5, 12), nodes: r.int(1, 3), networkPolicies: r.int(0, 5), clusterPolicies: r.int(0, 6) });
       const after = changePolicies(r, before);
       const ports = [...new Set([80, ...interestingPorts(after).filter(() => r.chance(0.15))])].slice(0, 4);
-      const differs = (p: ObjectRef): boolean => {
-        const key = policyKey(p);
-        const find = (c: Cluster) =>
-          JSON.stringify(
-            [...c.networkPolicies, ...c.clusterPolicies].find((x) => policyKey({ kind: x.kind, name: x.name, ...('namespace' in x ? { namespace: x.namespace } : {}) }) === key) ?? null,
-            (_k, v: unknown) => (typeof v === 'bigint' ? v.toString() : v),
-          );
-        return find(before) !== find(after);
-      };
+      const differs = differingPolicies(before, after);
       for (const engine of engines) {
         const { changes } = checkDiff(`seed ${seed} ${engine}`, before, after, 'files', differs, ports, engine);
         total += changes;

@@ -1,13 +1,17 @@
 /**
- * Deny records -> deny log lines (backends/nfqueue/records.ts, deny.ts): the packed record layout
- * of native/loop.h, the shared line format (src/enforce/deny-log.ts) with tier, policy and rule,
- * and one line per denied flow however many of its packets were dropped. No privileges needed.
+ * Deny records -> deny log lines: the packed record layout of native/loop.h (records.ts), the
+ * record -> RawDenyEvent step with the deciding Rule of the snapshot that decided (by version),
+ * then the one deny-record builder (src/enforce/deny-record.ts) and line format
+ * (src/enforce/deny-log.ts) with tier, policy and rule, and one line per denied flow however many
+ * of its packets were dropped. No privileges needed.
  */
 import { describe, expect, it } from 'vitest';
 import { safeParseCluster } from '../../src/manifests/cluster.js';
-import { DenyLog, FlowDedup } from '../../backends/nfqueue/deny.js';
-import { compileLoopPolicy } from '../../backends/nfqueue/policy.js';
-import { decodeDenyRecords, DENY_RECORD_BYTES, type RawDeny } from '../../backends/nfqueue/records.js';
+import { PolicyCompiler } from '../../src/enforce/compiled.js';
+import { formatDenyLine } from '../../src/enforce/deny-log.js';
+import { denyRecord, FlowDedup } from '../../src/enforce/deny-record.js';
+import { nativeNfqueue } from '../../src/native/binding.js';
+import { decodeDenyRecords, DENY_RECORD_BYTES, denyEvent, type RawDeny } from '../../backends/nfqueue/records.js';
 
 const MANIFESTS = `
 apiVersion: v1
@@ -48,30 +52,35 @@ spec:
     ports: [ { protocol: TCP, port: 80 } ]
 `;
 
-function record(fields: { family: 4 | 6; proto: number; src: number[]; dst: number[]; srcPort: number; dstPort: number; direction: number; ruleId: number; timeNs: bigint }): Uint8Array {
+function record(fields: { family: 4 | 6; proto: number; src: number[]; dst: number[]; srcPort: number; dstPort: number; direction: number; ruleId: number; timeNs: bigint; reason?: number; parseStatus?: number; version?: bigint }): Uint8Array {
   const b = new Uint8Array(DENY_RECORD_BYTES);
   const v = new DataView(b.buffer);
   v.setBigUint64(0, fields.timeNs, true);
   b[8] = fields.family;
   b[9] = fields.proto;
   b[10] = fields.direction;
-  b[11] = 0;
+  b[11] = fields.reason ?? 0;
   v.setUint16(12, fields.srcPort, true);
   v.setUint16(14, fields.dstPort, true);
   v.setUint32(16, fields.ruleId, true);
   v.setUint16(20, 7, true);
+  b[23] = fields.parseStatus ?? 0;
   b.set(fields.src, 24);
   b.set(fields.dst, 40);
-  v.setBigUint64(56, 3n, true);
+  v.setBigUint64(56, fields.version ?? 3n, true);
   return b;
 }
 
 describe('nfqueue deny log', () => {
   const r = safeParseCluster(MANIFESTS, 'deny.test.yaml');
   if (!r.cluster) throw new Error(JSON.stringify(r.problems));
-  const cluster = r.cluster;
-  const policy = compileLoopPolicy(cluster);
-  const log = new DenyLog(policy.ruleSet, cluster);
+  const compiler = new PolicyCompiler();
+  compiler.stage(r.cluster).commit();
+  const policy = compiler.current()!;
+  const parseStatus = nativeNfqueue().nfqConstants.parseStatus;
+  // the loop published this rule set as snapshot 3; records of other versions name no rule
+  const ruleSetOf = (v: number) => (v === 3 ? policy.ruleSet : undefined);
+  const named = (d: RawDeny) => denyRecord('nfqueue', denyEvent(d, ruleSetOf, parseStatus), policy);
   const cnpRule = policy.ruleSet.rules.find((x) => x.origin.ref?.ruleName === 'block-udp-53')!;
   const isolation = policy.ruleSet.rules.find((x) => x.action === 'isolation-deny' && x.direction === 'ingress')!;
 
@@ -83,37 +92,33 @@ describe('nfqueue deny log', () => {
 
   it('names the Admin rule that denied (tier, Kind/name, rule name and index)', () => {
     const [d] = decodeDenyRecords(record({ family: 4, proto: 17, src: [10, 244, 8, 10], dst: [10, 244, 8, 20], srcPort: 40000, dstPort: 53, direction: 0, ruleId: cnpRule.id, timeNs: 1_700_000_000_000_000_000n }));
-    expect(JSON.parse(log.line(d!)!)).toEqual({
+    expect(JSON.parse(formatDenyLine(named(d!)))).toEqual({
       time: '2023-11-14T22:13:20.000Z', backend: 'nfqueue', family: 4, protocol: 'UDP', src: '10.244.8.10', srcPort: 40000, dst: '10.244.8.20', dstPort: 53,
       direction: 'egress', tier: 'Admin', policy: 'ClusterNetworkPolicy/no-dns', rule: 'block-udp-53', ruleIndex: 0,
     });
   });
 
-  it('names the isolating NetworkPolicy for an isolation deny (NetworkPolicy tier)', () => {
+  it('names the isolating NetworkPolicy for an isolation deny (NetworkPolicy tier), from the compiled policy', () => {
     const [d] = decodeDenyRecords(record({ family: 4, proto: 6, src: [10, 244, 8, 10], dst: [10, 244, 8, 20], srcPort: 40001, dstPort: 8080, direction: 1, ruleId: isolation.id, timeNs: 1n }));
-    expect(log.record(d!)).toMatchObject({ protocol: 'TCP', direction: 'ingress', tier: 'NetworkPolicy', policy: 'NetworkPolicy/app/server-in' });
+    expect(named(d!)).toMatchObject({ protocol: 'TCP', direction: 'ingress', tier: 'NetworkPolicy', policy: 'NetworkPolicy/app/server-in', isolatedBy: ['NetworkPolicy/app/server-in'] });
+  });
+
+  it('a record of a snapshot whose rule set is gone, and drops no rule decided, are named by reason', () => {
+    const base = { family: 4 as const, proto: 6, src: [10, 244, 8, 10], dst: [10, 244, 8, 20], srcPort: 40001, dstPort: 8080, direction: 1, ruleId: isolation.id, timeNs: 1n };
+    const old = decodeDenyRecords(record({ ...base, version: 2n }))[0]!;
+    expect(denyEvent(old, ruleSetOf, parseStatus).rule).toBeUndefined();
+    expect(named(old).policy).toBe('palisade/unknown');
+    const frag = decodeDenyRecords(record({ ...base, reason: 1, ruleId: 0xffffffff, parseStatus: parseStatus.indexOf('non-first-fragment') }))[0]!;
+    expect(named(frag).policy).toBe('palisade/unknown-fragment');
+    const bad = decodeDenyRecords(record({ ...base, reason: 1, ruleId: 0xffffffff, parseStatus: parseStatus.indexOf('malformed') }))[0]!;
+    expect(named(bad).policy).toBe('palisade/malformed-packet');
+    const cut = decodeDenyRecords(record({ ...base, reason: 3, ruleId: 0xffffffff }))[0]!;
+    expect(named(cut).policy).toBe('palisade/strict-cut');
   });
 
   it('one line per denied flow per window, however many packets were dropped', () => {
     const dedup = new FlowDedup(10_000);
-    const mk = (srcPort: number, tMs: number): RawDeny => decodeDenyRecords(record({ family: 4, proto: 17, src: [10, 244, 8, 10], dst: [10, 244, 8, 20], srcPort, dstPort: 53, direction: 0, ruleId: cnpRule.id, timeNs: BigInt(tMs) * 1_000_000n }))[0]!;
+    const mk = (srcPort: number, tMs: number) => decodeDenyRecords(record({ family: 4, proto: 17, src: [10, 244, 8, 10], dst: [10, 244, 8, 20], srcPort, dstPort: 53, direction: 0, ruleId: cnpRule.id, timeNs: BigInt(tMs) * 1_000_000n }))[0]!;
     expect([mk(1000, 0), mk(1000, 5), mk(1000, 9_999), mk(1001, 9_999), mk(1000, 10_000)].map((d) => dedup.first(d))).toEqual([true, false, false, true, true]);
-  });
-});
-
-describe('palisade stats text for nfqueue', () => {
-  it('lists loop and kernel counters and denies per rule, most first', async () => {
-    const { formatNfqueueStats } = await import('../../backends/nfqueue/command.js');
-    const text = formatNfqueueStats({
-      backend: 'nfqueue', pid: 42, time: '2026-11-27T16:00:00.000Z', generation: 3, steering: 'xt-nfqueue', failOpen: false,
-      loop: { packets: 10, accepted: 7, denied: 3, unclassifiable: 0, verdictMessages: 5, batches: 4, recvErrors: 0, verdictErrors: 0, recordsDropped: 0, snapshotVersion: 3,
-        latencySamples: 10, latencyP50Ns: 6143, latencyP99Ns: 40959, latencyP999Ns: 40959, byParseStatus: { ok: 10, unported: 0, 'non-first-fragment': 0, truncated: 0, malformed: 0, 'ext-header-limit': 0 } },
-      kernel: [{ queue: 4200, portId: 1, waiting: 0, copyMode: 2, copyRange: 256, queueDropped: 0, userDropped: 0, lastId: 10 }],
-      deniedByRule: { 'isolation/ingress': 1, 'ClusterNetworkPolicy/no-dns#0': 2 }, strictCuts: 0,
-    });
-    expect(text).toContain('generation 3, fail-closed');
-    expect(text).toContain('p99 41.0 us');
-    expect(text).toContain('kernel queue 4200: waiting 0, queue_dropped 0, user_dropped 0');
-    expect(text.indexOf('ClusterNetworkPolicy/no-dns#0')).toBeLessThan(text.indexOf('isolation/ingress'));
   });
 });

@@ -16,12 +16,15 @@ export interface EnforcerProcess {
   readonly child: ChildProcess;
   readonly stdoutLines: string[];
   stderr(): string;
-  /** resolves when the enforcer printed "enforcing" (steering installed) */
+  /** resolves when the enforcer applied its first policy (queues bound, policy published, steering installed) */
   readonly ready: Promise<void>;
   /** resolves on the next stderr line matching `re` */
   waitFor(re: RegExp, timeoutMs?: number): Promise<string>;
   kill9(): Promise<void>;
-  stop(): Promise<void>;
+  /** resolves with the exit code when the process ends by itself or is stopped (null when killed) */
+  readonly exit: Promise<number | null>;
+  /** SIGTERM, then SIGKILL after 5 s; resolves with the exit code (null when killed) */
+  stop(): Promise<number | null>;
 }
 
 export function startEnforcer(netns: string, args: readonly string[]): EnforcerProcess {
@@ -55,9 +58,10 @@ export function startEnforcer(netns: string, args: readonly string[]): EnforcerP
       waiters.push({ re, from: err.length, resolve: (l) => (clearTimeout(t), resolve(l)) });
       void exited.then(() => reject(new Error(`enforcer exited (${child.exitCode ?? child.signalCode}) before ${re}; stderr:\n${err}`)));
     });
-  const ready = waitFor(/enforcing: nfqueue/, 30_000).then(() => undefined);
+  const ready = waitFor(/palisade enforce \(nfqueue\): applied #1: /, 30_000).then(() => undefined);
   return {
     child,
+    exit: exited.then(() => child.exitCode),
     stdoutLines,
     stderr: () => err,
     ready,
@@ -73,6 +77,7 @@ export function startEnforcer(netns: string, args: readonly string[]): EnforcerP
         await exited;
         clearTimeout(t);
       }
+      return child.exitCode;
     },
   };
 }

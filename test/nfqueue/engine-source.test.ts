@@ -10,10 +10,19 @@ import { ReferenceEvaluator } from '../../src/reference/evaluate.js';
 import type { Flow } from '../../src/model/flow.js';
 import type { DirectionVerdict } from '../../src/model/verdict.js';
 import { nativeNfqueue } from '../../src/native/binding.js';
-import { compileLoopPolicy } from '../../backends/nfqueue/policy.js';
+import { packLoopPolicy } from '../../backends/nfqueue/policy.js';
+import { PolicyCompiler } from '../../src/enforce/compiled.js';
+import type { Cluster } from '../../src/model/types.js';
 import { addressPools, randomCluster, randomFlow, Rng } from '../engine/random-cluster.js';
 import { canonical } from '../engine/compare.js';
 import { flowPacket } from './flow-packet.js';
+
+/** The one compile (src/enforce/compiled.ts), committed: what a backend gets. */
+function compiled(cluster: Cluster) {
+  const c = new PolicyCompiler();
+  c.stage(cluster).commit();
+  return c.current()!;
+}
 
 const SEEDS = Array.from({ length: 24 }, (_, i) => 7001 + i * 13);
 const FLOWS_PER_SEED = 2500;
@@ -34,9 +43,10 @@ describe('nfqueue EngineSource = reference evaluator', () => {
     for (const seed of SEEDS) {
       const r = new Rng(seed);
       const cluster = randomCluster(r, { namespaces: r.int(2, 6), pods: r.int(8, 40), nodes: r.int(1, 3), networkPolicies: r.int(0, 8), clusterPolicies: r.int(0, 9) });
-      const policy = compileLoopPolicy(cluster);
+      const policy = compiled(cluster);
+      const p = packLoopPolicy(policy);
       const loop = new NfqLoop({ queues: [0] });
-      expect(loop.publishEngine(policy.egressRules, policy.ingressRules, policy.setEdits, policy.egressNpTierStart, policy.ingressNpTierStart)).toBe(1);
+      expect(loop.publishEngine(p.egressRules, p.ingressRules, p.setEdits, p.egressNpTierStart, p.ingressNpTierStart)).toBe(1);
       const reference = new ReferenceEvaluator(cluster);
       const pools = addressPools(cluster);
       for (let k = 0; k < FLOWS_PER_SEED; k++) {
@@ -80,31 +90,34 @@ describe('nfqueue EngineSource = reference evaluator', () => {
 });
 
 describe('nfqueue live updates = a fresh compile after every change', () => {
-  // Oracle: a fresh Engine (TypeScript classifier) compiled from the same cluster, per step (the
-  // Engine's own invariant: updates equal a fresh compile), and the reference evaluator wherever
-  // that fresh Engine agrees with it. Disagreements between a fresh Engine and the reference are
-  // the engine's business (test/engine); they are counted and printed here, not hidden.
-  it('random inventory and policy changes through NfqueueEnforcer.apply (membership-only or full)', async () => {
-    const { NfqLoop } = nativeNfqueue();
-    const { NfqueueEnforcer } = await import('../../backends/nfqueue/command.js');
+  // Enforcement(NfqueueBackend) on a detached loop (no queue, no steering: decide() only), fed
+  // the same changes as a shadow Engine. Oracle per step: a fresh Engine (TypeScript classifier)
+  // compiled from the same cluster (the Engine's own invariant: updates equal a fresh compile), and
+  // the reference evaluator wherever that fresh Engine agrees with it. Disagreements between a
+  // fresh Engine and the reference are the engine's business (test/engine); they are counted and
+  // printed here, not hidden.
+  it('random inventory and policy changes through Enforcement(NfqueueBackend) (membership publish or full install)', async () => {
     const { Engine } = await import('../../src/engine/engine.js');
     const { linearClassifier } = await import('../../src/engine/linear-classifier.js');
     const { randomChange } = await import('../engine/random-cluster.js');
+    const { Enforcement } = await import('../../src/enforce/enforcement.js');
+    const { NfqueueBackend } = await import('../../backends/nfqueue/backend.js');
     const mismatches: string[] = [];
     const engineVsReference: string[] = [];
     let checked = 0;
-    const applied = { membership: 0, full: 0 };
+    const applied = { deltas: 0, full: 0, none: 0 };
     for (const seed of [9101, 9202, 9303, 9404]) {
       const r = new Rng(seed);
       const first = randomCluster(r, { namespaces: r.int(2, 5), pods: r.int(8, 24), nodes: r.int(1, 3), networkPolicies: r.int(1, 6), clusterPolicies: r.int(1, 6) });
       const shadow = new Engine(first, { classifier: linearClassifier }); // applies the same changes, yields the next full cluster
-      const loop = new NfqLoop({ queues: [0] });
-      const enforcer = new NfqueueEnforcer(loop, false, () => undefined);
-      await enforcer.apply(first);
+      const backend = new NfqueueBackend({ attach: false });
+      const enforcement = new Enforcement(backend);
+      await enforcement.apply(first);
       for (let step = 0; step < 25; step++) {
-        shadow.update(randomChange(r, shadow.cluster(), r.chance(0.2)));
+        shadow.update(randomChange(r, shadow.cluster(), r.chance(0.6)));
         const next = shadow.cluster();
-        await enforcer.apply(next);
+        const report = await enforcement.apply(next);
+        applied[report.kind]++;
         const fresh = new Engine(next, { classifier: linearClassifier });
         const reference = new ReferenceEvaluator(next);
         const pools = addressPools(next);
@@ -112,7 +125,7 @@ describe('nfqueue live updates = a fresh compile after every change', () => {
           const flow = randomFlow(r, pools);
           const want = fresh.lookup(flow).verdict;
           const ref = reference.evaluate(flow).verdict;
-          const got = loop.decide(flowPacket(flow)).allow ? 'allow' : 'deny';
+          const got = backend.decide(flowPacket(flow)).allow ? 'allow' : 'deny';
           checked++;
           const label = `seed ${seed} step ${step}: ${flow.protocol} ${flow.src.text} -> ${flow.dst.text}:${flow.dstPort}`;
           if (got !== want) mismatches.push(`${label}: nfqueue ${got}, fresh engine ${want}`);
@@ -120,15 +133,14 @@ describe('nfqueue live updates = a fresh compile after every change', () => {
           else if (got !== ref) mismatches.push(`${label}: nfqueue ${got}, reference ${ref}`);
         }
       }
-      applied.membership += enforcer.applied.membership;
-      applied.full += enforcer.applied.full;
-      loop.stop();
+      await backend.close();
     }
     if (engineVsReference.length) console.log(`engine vs reference disagreements (not the loop's): ${engineVsReference.length}, first: ${engineVsReference[0]}`);
+    console.log(`nfqueue live updates: ${JSON.stringify(applied)}`);
     expect(mismatches.slice(0, 10)).toEqual([]);
     expect(checked).toBe(4 * 25 * 120);
     // both publish paths really ran
-    expect(applied.membership).toBeGreaterThan(20);
+    expect(applied.deltas).toBeGreaterThan(20);
     expect(applied.full).toBeGreaterThan(4);
   });
 });

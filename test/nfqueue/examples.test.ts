@@ -1,6 +1,7 @@
 /**
- * Every example under examples/ enforced by the nfqueue backend on real packets (the shared
- * topology and differential harness of issue 3): every ordered address pair on the example's
+ * Every example under examples/ enforced by the nfqueue backend on real packets, driven as every
+ * backend is: Enforcement(new NfqueueBackend(...)) through the shared differential harness
+ * (enforceAndCompare: queue sockets and steering in the node namespace): every ordered address pair on the example's
  * ports (TCP, UDP, raw SCTP; IPv4 and IPv6 where the pods have both) against the reference
  * evaluator: zero mismatches.
  */
@@ -9,11 +10,12 @@ import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { describe, expect, it } from 'vitest';
 import { safeLoadCluster } from '../../src/manifests/cluster.js';
-import { formatMismatch, runDifferential } from '../harness/differential.js';
+import { NfqueueBackend } from '../../backends/nfqueue/backend.js';
+import { Enforcement } from '../../src/enforce/enforcement.js';
+import { enforceAndCompare, formatMismatch } from '../harness/differential.js';
 import { portPlan } from '../harness/ports.js';
 import { ProbeFleet } from '../harness/probe.js';
 import { buildTopology } from '../harness/topology.js';
-import { NfqueueTestBackend } from './backend.js';
 
 const EXAMPLES = fileURLToPath(new URL('../../examples', import.meta.url));
 const dirs = readdirSync(EXAMPLES)
@@ -30,18 +32,18 @@ describe.skipIf(!isRoot)('nfqueue backend = reference on every example', () => {
       const cluster = r.cluster;
       const ports = portPlan(cluster, 4);
       const topo = await buildTopology(cluster, { tag: `nq${i}` });
-      const backend = new NfqueueTestBackend();
+      const backend = new NfqueueBackend({ netnsPath: topo.nodeNetnsPath, firstQueue: 4400 });
       let fleet: ProbeFleet | undefined;
       try {
         fleet = await ProbeFleet.start(topo, ports);
-        const report = await runDifferential(cluster, topo, fleet, backend, ports);
+        const report = await enforceAndCompare(new Enforcement(backend), cluster, topo, fleet, ports);
         expect(report.mismatches.map(formatMismatch)).toEqual([]);
         expect(report.probes).toBeGreaterThan(0);
-        const st = backend.loop!.stats();
+        const st = backend.loopStats()!;
         expect(st.packets).toBeGreaterThan(0); // the queue really judged the flows
         console.log(`${dir}: ${report.probes} probes, ${report.allowed} allowed, ${report.denied} denied, loop ${st.accepted} accepted / ${st.denied} denied`);
       } finally {
-        await backend.delete().catch(() => undefined);
+        await backend.remove().catch(() => undefined);
         await fleet?.stop();
         await topo.destroy();
       }

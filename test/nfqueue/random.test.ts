@@ -1,17 +1,19 @@
 /**
  * The nfqueue backend against the reference evaluator on seeded random policy sets, on real
- * packets (shared harness: test/harness/random.ts, differential.ts). Each inventory seed is wired
- * once; its policy sets are published in turn into the running loop (a live snapshot swap each);
+ * packets (shared harness: test/harness/random.ts, differential.ts), driven through one
+ * Enforcement(NfqueueBackend) per inventory. Each inventory seed is wired once; its policy sets
+ * are installed in turn into the running loop (a live snapshot swap each);
  * every ordered address pair is probed (TCP, UDP, raw SCTP; IPv4 and IPv6): zero mismatches.
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Cluster } from '../../src/model/types.js';
-import { formatMismatch, runDifferential } from '../harness/differential.js';
+import { NfqueueBackend } from '../../backends/nfqueue/backend.js';
+import { Enforcement } from '../../src/enforce/enforcement.js';
+import { enforceAndCompare, formatMismatch } from '../harness/differential.js';
 import { portPlan } from '../harness/ports.js';
 import { ProbeFleet, type PortPlan } from '../harness/probe.js';
 import { randomInventory, withRandomPolicies } from '../harness/random.js';
 import { buildTopology, type Topology } from '../harness/topology.js';
-import { NfqueueTestBackend } from './backend.js';
 
 const isRoot = process.getuid?.() === 0;
 const INVENTORY_SEEDS = [404, 505, 606];
@@ -38,20 +40,23 @@ describe.skipIf(!isRoot)('nfqueue backend = reference on seeded random policy se
       const ports = mergePlans(cases.map((s) => portPlan(withRandomPolicies(inventory, s, COUNTS), 5)));
       let topo: Topology | undefined;
       let fleet: ProbeFleet | undefined;
-      const backend = new NfqueueTestBackend();
+      let backend: NfqueueBackend | undefined;
+      let enforcement: Enforcement | undefined;
       beforeAll(async () => {
         topo = await buildTopology(inventory, { tag: `nqr${invSeed}` });
         fleet = await ProbeFleet.start(topo, ports);
+        backend = new NfqueueBackend({ netnsPath: topo.nodeNetnsPath, firstQueue: 4400 });
+        enforcement = new Enforcement(backend);
       });
       afterAll(async () => {
-        await backend.delete().catch(() => undefined);
+        await backend?.remove().catch(() => undefined);
         await fleet?.stop();
         await topo?.destroy();
       });
       for (const seed of cases) {
         it(`policy seed ${seed}`, async () => {
           const c: Cluster = withRandomPolicies(inventory, seed, COUNTS);
-          const report = await runDifferential(c, topo!, fleet!, backend, ports, { timeoutMs: 300 });
+          const report = await enforceAndCompare(enforcement!, c, topo!, fleet!, ports, { timeoutMs: 300 });
           expect(report.mismatches.map(formatMismatch)).toEqual([]);
           expect(report.probes).toBeGreaterThan(0);
           totals.sets++;

@@ -7,7 +7,7 @@
  */
 import { readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
-import type { NfqueueStatsFile } from '../../backends/nfqueue/command.js';
+import type { StatsFile } from '../../src/cli/enforce.js';
 import { startLateEcho, startTcpEcho, udpTool, type EnforcerProcess } from './enforcer-process.js';
 import { BASE_PORTS, C4, C6, enforceFixture, S4, S6, sleep } from './enforce-fixture.js';
 
@@ -27,7 +27,7 @@ describe.skipIf(!isRoot)('palisade enforce --backend nfqueue --strict (process, 
       const changedAt = Date.now();
       const streamStart = changedAt - 1000;
       fx.writePolicy('{ protocol: TCP, port: 80 }');
-      const applied = await enforcer.waitFor(/applied generation 2/, 10_000);
+      const applied = await enforcer.waitFor(/applied #2: /, 10_000);
       const changeMs = changedAt - streamStart;
       for (const [i, result] of ((await Promise.all(streams)) as { sent: number; echoes: number[] }[]).entries()) {
         const before = result.echoes.filter((t) => t < changeMs).length;
@@ -55,15 +55,16 @@ describe.skipIf(!isRoot)('palisade enforce --backend nfqueue --strict (process, 
       await sleep(1000);
       const changedAt = Date.now();
       fx.writePolicy(BASE_PORTS);
-      await enforcer.waitFor(/applied generation 2/, 10_000);
+      await enforcer.waitFor(/applied #2: /, 10_000);
       const result = (await stream) as { sent: number; echoes: number[] };
       const changeMs = changedAt - (changedAt - 1000);
       expect(result.echoes.filter((t) => t < changeMs).length).toBeGreaterThan(10);
       expect(result.echoes.filter((t) => t > changeMs + 2000)).toEqual([]);
       await sleep(1100);
       // the late echoes were refused as reverses of the cut flow (stats: denied by 'strict-cut')
-      const stats = JSON.parse(readFileSync(fx.statsFile, 'utf8')) as NfqueueStatsFile;
-      expect(stats.deniedByRule['strict-cut']).toBeGreaterThan(0);
+      const stats = JSON.parse(readFileSync(fx.statsFile, 'utf8')) as StatsFile;
+      expect((stats.details as { deniedByReason: Record<string, number> }).deniedByReason['strict-cut']).toBeGreaterThan(0);
+      expect(stats.rules.find((r) => r.rule === 'palisade/strict-cut')?.packets).toBeGreaterThan(0);
     } finally {
       echo.stop();
     }
@@ -80,7 +81,7 @@ describe.skipIf(!isRoot)('palisade enforce --backend nfqueue --strict (process, 
       const stream = udpTool(fx.clientNs(), ['tcpstream', C6.text, S6.text, '81', '4000', '20']);
       await sleep(1000);
       fx.writePolicy(BASE_PORTS);
-      const applied = await enforcer.waitFor(/applied generation 2/, 10_000);
+      const applied = await enforcer.waitFor(/applied #2: /, 10_000);
       expect(applied).toMatch(/--strict: [1-9]\d* of \d+ tracked flows cut/);
       const result = (await stream) as { sent: number; echoes: number[] };
       expect(result.echoes.filter((t) => t < 1000).length).toBeGreaterThan(10);

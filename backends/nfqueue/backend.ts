@@ -1,0 +1,349 @@
+/**
+ * NfqueueBackend: the nfqueue implementation of the one Backend contract (src/enforce/backend.ts).
+ * A native loop (native/loop.h) judges every NEW flow the steering (steer.ts) queues to it, with
+ * an immutable classifier snapshot (native/engine_source.h) swapped in one atomic publish.
+ *
+ * It consumes the compiled policy (src/enforce/compiled.ts); it never resolves selectors or lowers
+ * rules (policy.ts only packs what the compiler made).
+ *   install(policy)          pack rules + members of the used sets, NfqLoop.publishEngine (both
+ *                            classifiers are built natively, then swapped in). The first install
+ *                            also binds the queues (loop start, before the publish) and, after
+ *                            the publish, installs the steering: iptables-nft NFQUEUE in the node
+ *                            namespace, so no packet is queued before a policy answers it.
+ *   applyDeltas(policy, d)   same rules in force: NfqLoop.publishMembership with the COMPLETE
+ *                            membership of the used sets. The native side has no set-edit deltas
+ *                            (EngineSource::withMembership builds fresh set tables over the shared
+ *                            compiled rules), so deltas would still cost O(members) natively; the
+ *                            full membership is the one path. Empty deltas publish nothing.
+ *   --strict (option)        after a successful publish that changed what is in force (not the
+ *                            first), conntrack entries of flows the new snapshot denies are cut
+ *                            (NfqLoop.cutDenied), then reverse entries that raced in are swept at
+ *                            100 ms and 1 s (cutReverse; why: native/tombstones.h).
+ *   drainDenied()            the loop's deny records (a packed Buffer per batch from the native
+ *                            callback, records.ts) buffered as RawDenyEvent, each with the Rule of
+ *                            the snapshot that decided it (by snapshot version).
+ *   stats()                  denied packets per deciding rule (the loop only learns the rule of
+ *                            what it denies; bytes are not counted: 0), loop and kernel queue
+ *                            counters, steering, --strict cuts.
+ *   remove()                 remove the steering this backend installed, stop the loop (unbinds
+ *                            the queues). Steering it did not install (left by an enforcer that
+ *                            crashed or kept it) stays: it holds new flows for the next enforcer.
+ *   close()                  stop the loop; remove the steering unless `keepSteering`. Unlike a
+ *                            kernel table, this policy cannot stay in force without this process:
+ *                            kept steering means new flows wait for the next enforcer (fail-closed:
+ *                            the kernel drops them; fail-open: --queue-bypass passes them).
+ *
+ * The failure rule: every publish is one native call that either swaps in a complete new snapshot
+ * or throws having changed nothing (NFQ_BAD_RULES, NFQ_BAD_ARGUMENT), and this object's memory
+ * (`inForce`, the rule sets by snapshot version) changes only after it returned. A failed FIRST
+ * install undoes what it did: the loop is stopped (queues unbound) and the steering is put back as
+ * it was before (steer.ts captureSteering/restoreSteering: removed, or a chain a previous enforcer
+ * left with --keep-steering refilled as it was).
+ * Invariant: `inForce` describes the loop's current snapshot (undefined before the first install
+ * and after remove/close). Not thread-safe: one owner, calls serialized by the caller; deny
+ * records arrive on the JS thread (ThreadSafeFunction) between calls.
+ * Cost: install = packing O(rules + members) + the native build (~ms per 1k rules); applyDeltas =
+ * O(members of the used sets); a deny record = one decode and one map lookup.
+ */
+import type { ApplyReport, Backend, BackendStats, RawDenyEvent } from '../../src/enforce/backend.js';
+import type { CompiledPolicy } from '../../src/enforce/compiled.js';
+import { nativeNfqueue, type NfqLoop, type NfqLoopStats } from '../../src/native/binding.js';
+import type { SetDelta } from '../../src/resolve/index.js';
+import type { RuleSet } from '../../src/rules/types.js';
+import { packLoopPolicy, packMembership, type PackedLoopPolicy } from './policy.js';
+import { decodeDenyRecords, denyEvent } from './records.js';
+import {
+  captureSteering,
+  DEFAULT_ACCEPT_MARK,
+  detectSteering,
+  installSteering,
+  kernelQueueStats,
+  removeSteering,
+  restoreSteering,
+  type KernelQueueStats,
+  type SteerContext,
+  type SteeringMethod,
+  type SteeringPlan,
+} from './steer.js';
+
+export const DEFAULT_FIRST_QUEUE = 4200;
+
+/**
+ * Test hooks (failure injection). Production code never sets them.
+ * - `beforePublish`: the set edits about to be published; what it returns is published instead
+ *   (a malformed edit makes the native build refuse the whole publish), or it throws.
+ * - `beforeSteering`: called before the steering of each family is installed (first install);
+ *   a throw fails the install there, after the families before it were installed.
+ */
+export interface NfqueueFaults {
+  readonly beforePublish?: (kind: 'engine' | 'membership', setEdits: Uint32Array) => Uint32Array;
+  readonly beforeSteering?: (family: 4 | 6) => void;
+}
+
+export interface NfqueueOptions {
+  /** network namespace of the node (e.g. /run/netns/NAME): queue sockets, conntrack and steering; default: the current one */
+  readonly netnsPath?: string;
+  /** buffer denied flows for drainDenied() (the per-rule counters run either way) */
+  readonly logDenied?: boolean;
+  /** kernel queues, one native thread each, CPU fanout (default 1) */
+  readonly queues?: number;
+  readonly firstQueue?: number;
+  /** pass traffic when the enforcer is gone or the queue is full (default: drop) */
+  readonly failOpen?: boolean;
+  /** after a change, cut established flows the new policy denies */
+  readonly strict?: boolean;
+  /** close() leaves the steering in place */
+  readonly keepSteering?: boolean;
+  /** the accepted bit (steer.ts); default DEFAULT_ACCEPT_MARK */
+  readonly acceptMark?: number;
+  /**
+   * false: a detached loop, not started, no steering: only decide() answers (tests and benches
+   * that need no privileges). Default true.
+   */
+  readonly attach?: boolean;
+  /** most deny events buffered between two drains (default 65,536; beyond, counted as dropped) */
+  readonly maxBufferedDenies?: number;
+  readonly faults?: NfqueueFaults;
+}
+
+interface InForce {
+  readonly ruleSet: RuleSet;
+  readonly version: number;
+  readonly generation: number;
+}
+
+/** Rule sets kept by snapshot version, for deny records that arrive after a newer publish. */
+const KEEP_VERSIONS = 16;
+const STRICT_SWEEPS_MS = [100, 1000] as const;
+
+export class NfqueueBackend implements Backend {
+  readonly name = 'nfqueue' as const;
+  private loop: NfqLoop | undefined;
+  private inForce: InForce | undefined;
+  private readonly ruleSets = new Map<number, RuleSet>();
+  private steering: SteeringMethod | undefined;
+  private readonly denied: RawDenyEvent[] = [];
+  private readonly deniedByRule = new Map<string, number>();
+  private readonly deniedByReason = new Map<string, number>();
+  private readonly counts = { installs: 0, membershipPublishes: 0, refused: 0, strictCuts: 0, strictReverseCuts: 0, strictErrors: 0, denyEventsDropped: 0 };
+  private readonly timers = new Set<NodeJS.Timeout>();
+  private readonly queueNumbers: readonly number[];
+  private readonly ctx: SteerContext;
+  private readonly parseStatus: readonly string[];
+
+  constructor(private readonly opts: NfqueueOptions = {}) {
+    const first = opts.firstQueue ?? DEFAULT_FIRST_QUEUE;
+    const n = opts.queues ?? 1;
+    if (!Number.isInteger(n) || n < 1 || n > 64) throw Object.assign(new Error(`queues must be 1..64, not ${n}`), { code: 'NFQ_BAD_ARGUMENT' });
+    if (!Number.isInteger(first) || first < 0 || first + n - 1 > 65535) throw Object.assign(new Error(`queue numbers ${first}..${first + n - 1} are not all in 0..65535`), { code: 'NFQ_BAD_ARGUMENT' });
+    this.queueNumbers = Array.from({ length: n }, (_, i) => first + i);
+    this.ctx = opts.netnsPath !== undefined ? { netnsPath: opts.netnsPath } : {};
+    this.parseStatus = nativeNfqueue().nfqConstants.parseStatus;
+  }
+
+  private get attach(): boolean {
+    return this.opts.attach ?? true;
+  }
+
+  /** The rule set in force (undefined before the first install). */
+  get ruleSet(): RuleSet | undefined {
+    return this.inForce?.ruleSet;
+  }
+
+  async install(policy: CompiledPolicy): Promise<ApplyReport> {
+    const t0 = performance.now();
+    const packed = packLoopPolicy(policy);
+    const rules = policy.ruleSet.rules.length;
+    if (!this.loop) {
+      const version = await this.firstInstall(policy, packed);
+      return { kind: 'full', summary: `snapshot v${version}: ${rules} rules; ${this.describe()}`, ms: performance.now() - t0 };
+    }
+    const version = this.publishEngine(this.loop, packed);
+    this.counts.installs++;
+    this.commit(policy, version);
+    return { kind: 'full', summary: `snapshot v${version}: ${rules} rules${this.strictCut()}`, ms: performance.now() - t0 };
+  }
+
+  async applyDeltas(policy: CompiledPolicy, deltas: readonly SetDelta[]): Promise<ApplyReport> {
+    const t0 = performance.now();
+    const loop = this.loop;
+    if (!loop || !this.inForce) throw Object.assign(new Error('applyDeltas before a first install'), { code: 'NFQ_NO_ENGINE' });
+    if (policy.ruleSet !== this.inForce.ruleSet) throw Object.assign(new Error('applyDeltas with another rule set than the one in force (install it instead)'), { code: 'NFQ_BAD_ARGUMENT' });
+    const edits = deltas.reduce((n, d) => n + d.added.length + d.removed.length, 0);
+    if (edits === 0) return { kind: 'none', summary: 'no set member changed', ms: performance.now() - t0 };
+    let setEdits = packMembership(policy.resolution, policy.usedSets);
+    setEdits = this.opts.faults?.beforePublish?.('membership', setEdits) ?? setEdits;
+    let version: number;
+    try {
+      version = loop.publishMembership(setEdits);
+    } catch (e) {
+      this.counts.refused++;
+      throw e;
+    }
+    this.counts.membershipPublishes++;
+    this.commit(policy, version);
+    return { kind: 'deltas', summary: `snapshot v${version}: ${edits} member changes in ${deltas.length} sets, same ${policy.ruleSet.rules.length} rules${this.strictCut()}`, ms: performance.now() - t0 };
+  }
+
+  drainDenied(max?: number): RawDenyEvent[] {
+    return this.denied.splice(0, max ?? this.denied.length);
+  }
+
+  async stats(): Promise<BackendStats> {
+    const kernel: KernelQueueStats[] = this.attach ? (await kernelQueueStats(this.ctx)).filter((k) => this.queueNumbers.includes(k.queue)) : [];
+    const loop: NfqLoopStats | undefined = this.loop?.stats();
+    return {
+      backend: 'nfqueue',
+      rules: [...this.deniedByRule].sort((a, b) => b[1] - a[1] || (a[0] < b[0] ? -1 : 1)).map(([rule, packets]) => ({ rule, packets, bytes: 0 })),
+      details: {
+        queues: this.queueNumbers,
+        failOpen: this.opts.failOpen ?? false,
+        strict: this.opts.strict ?? false,
+        ...(this.steering !== undefined ? { steering: this.steering } : {}),
+        ...(loop ? { loop } : {}),
+        kernel,
+        deniedByReason: Object.fromEntries(this.deniedByReason),
+        ...this.counts,
+      },
+    };
+  }
+
+  async remove(): Promise<void> {
+    this.clearTimers();
+    // Only steering this backend installed: one a previous enforcer left (--keep-steering, or a
+    // crash) holds new flows fail-closed, and a process that never enforced must not open it.
+    if (this.attach && this.loop) await removeSteering(this.ctx);
+    this.stopLoop();
+  }
+
+  async close(): Promise<void> {
+    this.clearTimers();
+    try {
+      if (this.attach && this.loop && !this.opts.keepSteering) await removeSteering(this.ctx);
+    } finally {
+      this.stopLoop();
+    }
+  }
+
+  /** The loop's decision for one packet under the current snapshot, without a queue (tests). */
+  decide(packet: Uint8Array): ReturnType<NfqLoop['decide']> {
+    if (!this.loop) throw Object.assign(new Error('decide before a first install'), { code: 'NFQ_NO_ENGINE' });
+    return this.loop.decide(packet);
+  }
+
+  /** The native loop's own counters (undefined before the first install). */
+  loopStats(): NfqLoopStats | undefined {
+    return this.loop?.stats();
+  }
+
+  private async firstInstall(policy: CompiledPolicy, packed: PackedLoopPolicy): Promise<number> {
+    const { NfqLoop } = nativeNfqueue();
+    const acceptMark = this.attach ? (this.opts.acceptMark ?? DEFAULT_ACCEPT_MARK) : 0;
+    const loop = new NfqLoop(
+      { queues: this.queueNumbers, acceptMark, failOpen: this.opts.failOpen ?? false, logDenied: true, ...(this.opts.netnsPath !== undefined ? { netnsPath: this.opts.netnsPath } : {}) },
+      (buf) => this.onDenied(buf),
+    );
+    let saved: Awaited<ReturnType<typeof captureSteering>> | undefined;
+    try {
+      if (this.attach) loop.start();
+      const version = this.publishEngine(loop, packed);
+      if (this.attach) {
+        const method = await detectSteering(this.ctx);
+        saved = await captureSteering(this.ctx);
+        await installSteering(this.plan(), this.ctx, this.opts.faults?.beforeSteering);
+        this.steering = method;
+      }
+      this.loop = loop;
+      this.counts.installs++;
+      this.commit(policy, version);
+      return version;
+    } catch (e) {
+      if (saved) await restoreSteering(saved, this.ctx).catch(() => undefined);
+      loop.stop();
+      throw e;
+    }
+  }
+
+  private publishEngine(loop: NfqLoop, p: PackedLoopPolicy): number {
+    const setEdits = this.opts.faults?.beforePublish?.('engine', p.setEdits) ?? p.setEdits;
+    try {
+      return loop.publishEngine(p.egressRules, p.ingressRules, setEdits, p.egressNpTierStart, p.ingressNpTierStart);
+    } catch (e) {
+      this.counts.refused++;
+      throw e;
+    }
+  }
+
+  private commit(policy: CompiledPolicy, version: number): void {
+    this.inForce = { ruleSet: policy.ruleSet, version, generation: policy.generation };
+    this.ruleSets.set(version, policy.ruleSet);
+    for (const v of this.ruleSets.keys()) if (v <= version - KEEP_VERSIONS) this.ruleSets.delete(v);
+  }
+
+  /** --strict after a change: the summary's suffix ('' without --strict). */
+  private strictCut(): string {
+    const loop = this.loop;
+    if (!this.opts.strict || !loop || !this.attach) return '';
+    const r = loop.cutDenied();
+    this.counts.strictCuts += r.cut;
+    this.counts.strictErrors += r.errors;
+    if (r.cut > 0) {
+      for (const ms of STRICT_SWEEPS_MS) {
+        const t = setTimeout(() => {
+          this.timers.delete(t);
+          if (this.loop !== loop) return;
+          const rev = loop.cutReverse();
+          this.counts.strictReverseCuts += rev.cut;
+          this.counts.strictErrors += rev.errors;
+        }, ms);
+        t.unref();
+        this.timers.add(t);
+      }
+    }
+    return `, --strict: ${r.cut} of ${r.scanned} tracked flows cut${r.errors > 0 ? ` (${r.errors} conntrack deletes failed)` : ''}`;
+  }
+
+  private onDenied(buf: Uint8Array): void {
+    const max = this.opts.maxBufferedDenies ?? 65_536;
+    for (const d of decodeDenyRecords(buf)) {
+      const e = denyEvent(d, (v) => this.ruleSets.get(v), this.parseStatus);
+      const key = e.rule ? e.rule.origin.stableId : e.reason === 'policy' ? 'palisade/unknown' : `palisade/${e.reason}`;
+      this.deniedByRule.set(key, (this.deniedByRule.get(key) ?? 0) + 1);
+      this.deniedByReason.set(d.reason, (this.deniedByReason.get(d.reason) ?? 0) + 1);
+      if (!this.opts.logDenied) continue;
+      if (this.denied.length >= max) this.counts.denyEventsDropped++;
+      else this.denied.push(e);
+    }
+  }
+
+  /** queues, fail mode and steering, for the first install's summary */
+  private describe(): string {
+    const q = this.queueNumbers;
+    const queues = `nfqueue ${q[0]}${q.length > 1 ? `-${q[q.length - 1]}` : ''}`;
+    const steering = !this.attach ? 'detached (no queue, no steering)' : this.steering === 'nft-queue' ? 'steering iptables-nft NFQUEUE (nft queue available but not used)' : 'steering iptables-nft NFQUEUE';
+    return `${queues}, ${this.opts.failOpen ? 'fail-open' : 'fail-closed'}, ${steering}`;
+  }
+
+  private plan(): SteeringPlan {
+    return {
+      firstQueue: this.queueNumbers[0]!,
+      queueCount: this.queueNumbers.length,
+      failOpen: this.opts.failOpen ?? false,
+      acceptMark: this.opts.acceptMark ?? DEFAULT_ACCEPT_MARK,
+      hooks: ['FORWARD', 'INPUT', 'OUTPUT'],
+      families: [4, 6],
+    };
+  }
+
+  private stopLoop(): void {
+    this.loop?.stop();
+    this.loop = undefined;
+    this.inForce = undefined;
+    this.ruleSets.clear();
+  }
+
+  private clearTimers(): void {
+    for (const t of this.timers) clearTimeout(t);
+    this.timers.clear();
+  }
+}
