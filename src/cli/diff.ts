@@ -13,14 +13,14 @@ import type { IpAddr } from '../model/ip.js';
 import { hasStaged, stagedPredicate, withStagedInForce } from '../model/staged.js';
 import type { Cluster } from '../model/types.js';
 import type { Evaluator } from '../model/verdict.js';
-import { formatFlags, parseArgs, parsePortList, UsageError } from './args.js';
+import { formatFlags, parseArgs, UsageError } from './args.js';
 import { FILE_WORDS, formatDiffText, STAGED_WORDS, type DiffWords } from './diff-text.js';
-import { parseEngine, selectEvaluator, type EngineName } from './engine.js';
+import { selectEvaluator, type EngineName } from './engine.js';
 import { renderDiffPage, type PageContext } from './html-view.js';
 import { EXIT_INVALID, EXIT_OK, type Io } from './io.js';
 import { toJson } from './json.js';
 import { loadForCommand } from './load.js';
-import { parseAddressList, parseFamily, parseOutput, parseProtocolList } from './options.js';
+import { parseGridFlags } from './options.js';
 
 export const DIFF_FLAGS = {
   file: { kind: 'list', short: 'f', value: 'PATH', help: 'BEFORE then AFTER (a file or directory each); with --staged, the manifests' },
@@ -100,18 +100,8 @@ export async function runDiff(argv: readonly string[], io: Io): Promise<number> 
     io.out(DIFF_HELP);
     return EXIT_OK;
   }
-  const ports = a.port.length > 0 ? parsePortList(a.port, '--port') : [80];
-  const protocols = a.protocol.length > 0 ? parseProtocolList(a.protocol) : (['TCP'] as const);
-  const family = parseFamily(a['ip-family']);
-  const output = parseOutput(a.output, ['text', 'json', 'html'] as const);
-  const engine = parseEngine(a.engine);
-  const external = parseAddressList(a.external, '--external');
-  if (family !== undefined) {
-    const other = external.find((ip) => ip.family !== family);
-    if (other) throw new UsageError(`--external: ${other.text} is not an IPv${family} address (--ip-family ${family})`);
-  }
+  const { query: q, output, engine, external } = parseGridFlags(a);
   const sides = chooseSides(a);
-  const q: MatrixQuery = { ports: [...new Set(ports)], protocols: [...new Set(protocols)], ...(family !== undefined ? { family } : {}) };
 
   let result: DiffResult;
   if (sides.mode === 'staged') {

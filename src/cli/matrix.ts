@@ -4,12 +4,12 @@
  * tables; JSON `{"cells":[{from,to,port,protocol,verdict,egress,ingress,...}]}` with the
  * explanation of every cell.
  */
-import { formatFlags, parseArgs, parsePortList, UsageError } from './args.js';
-import { parseEngine, selectEvaluator } from './engine.js';
+import { formatFlags, parseArgs } from './args.js';
+import { selectEvaluator } from './engine.js';
 import { EXIT_INVALID, EXIT_OK, type Io } from './io.js';
 import { toJson } from './json.js';
 import { loadForCommand } from './load.js';
-import { parseAddressList, parseFamily, parseOutput, parseProtocolList } from './options.js';
+import { parseGridFlags } from './options.js';
 import { computeMatrix, matrixCells, matrixEndpoints, formatMatrixText, type Matrix } from '../matrix/index.js';
 import { hasStaged } from '../model/staged.js';
 import type { Cluster } from '../model/types.js';
@@ -46,29 +46,18 @@ export async function runMatrix(argv: readonly string[], io: Io): Promise<number
     io.out(MATRIX_HELP);
     return EXIT_OK;
   }
-  const ports = a.port.length > 0 ? parsePortList(a.port, '--port') : [80];
-  const protocols = a.protocol.length > 0 ? parseProtocolList(a.protocol) : (['TCP'] as const);
-  const family = parseFamily(a['ip-family']);
-  const output = parseOutput(a.output, ['text', 'json', 'html'] as const);
-  const engine = parseEngine(a.engine);
-  const external = parseAddressList(a.external, '--external');
-  if (family !== undefined) {
-    const other = external.find((ip) => ip.family !== family);
-    if (other) throw new UsageError(`--external: ${other.text} is not an IPv${family} address (--ip-family ${family})`);
-  }
+  const { query, output, engine, external } = parseGridFlags(a);
 
   const { cluster } = loadForCommand(a.file, io);
   if (!cluster) return EXIT_INVALID;
 
   const evaluator = selectEvaluator(engine, cluster, io);
   const endpoints = matrixEndpoints(cluster, external);
-  const m = computeMatrix(evaluator, endpoints, { ports: dedupe(ports), protocols: dedupe(protocols), ...(family !== undefined ? { family } : {}) });
+  const m = computeMatrix(evaluator, endpoints, query);
   if (output === 'html') io.out(renderMatrixPage(m, evaluator, { title: 'Palisade truth table', subtitle: matrixSubtitle(a.file, cluster, m) }));
   else io.out(output === 'json' ? toJson({ cells: matrixCells(m) }) : formatMatrixText(m));
   return EXIT_OK;
 }
-
-const dedupe = <T>(xs: readonly T[]): T[] => [...new Set(xs)];
 
 /** The lines under a page's title: where the data came from and what it covers. */
 export function matrixSubtitle(paths: readonly string[], cluster: Cluster, m: Matrix): string[] {

@@ -5,7 +5,9 @@
 import { parseIp, type Family, type IpAddr } from '../model/ip.js';
 import { PROTOCOLS, type Cluster, type Pod, type Protocol } from '../model/types.js';
 import { nodesByName, podAddresses, podLabel } from '../matrix/endpoints.js';
-import { splitCommas, UsageError } from './args.js';
+import { parsePortList, splitCommas, UsageError } from './args.js';
+import { parseEngine, type EngineName } from './engine.js';
+import type { MatrixQuery } from '../matrix/index.js';
 
 export function parseProtocol(text: string, flag = '--protocol'): Protocol {
   const p = text.toUpperCase();
@@ -58,4 +60,30 @@ export function parseAddressList(values: readonly string[], flag: string): IpAdd
     if (!ip) throw new UsageError(`${flag}: ${JSON.stringify(v)} is not an IP address`);
     return ip;
   });
+}
+
+/**
+ * The flags `matrix` and `diff` share: which grids (ports, protocols, family), which output,
+ * which engine, and extra external addresses (checked against --ip-family).
+ */
+export function parseGridFlags(a: {
+  readonly port: readonly string[];
+  readonly protocol: readonly string[];
+  readonly 'ip-family'?: string | undefined;
+  readonly output?: string | undefined;
+  readonly engine?: string | undefined;
+  readonly external: readonly string[];
+}): { query: MatrixQuery; output: OutputFormat; engine: EngineName; external: IpAddr[] } {
+  const ports = a.port.length > 0 ? parsePortList(a.port, '--port') : [80];
+  const protocols = a.protocol.length > 0 ? parseProtocolList(a.protocol) : (['TCP'] as const);
+  const family = parseFamily(a['ip-family']);
+  const output = parseOutput(a.output, ['text', 'json', 'html'] as const);
+  const engine = parseEngine(a.engine);
+  const external = parseAddressList(a.external, '--external');
+  if (family !== undefined) {
+    const other = external.find((ip) => ip.family !== family);
+    if (other) throw new UsageError(`--external: ${other.text} is not an IPv${family} address (--ip-family ${family})`);
+  }
+  const query: MatrixQuery = { ports: [...new Set(ports)], protocols: [...new Set(protocols)], ...(family !== undefined ? { family } : {}) };
+  return { query, output, engine, external };
 }
