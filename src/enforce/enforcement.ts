@@ -17,7 +17,7 @@
  * Thread-safety: one owner (JS is single-threaded; the serialization is over awaits).
  */
 import type { EngineChange } from '../engine/changes.js';
-import type { Cluster } from '../model/types.js';
+import type { Cluster, EndpointSlice, Service } from '../model/types.js';
 import type { ApplyReport, Backend, BackendStats } from './backend.js';
 import { PolicyCompiler, type CompiledPolicy, type CompilerOptions, type StagedUpdate } from './compiled.js';
 import type { DenyRecord } from './deny-log.js';
@@ -51,8 +51,9 @@ export class Enforcement {
     return this.serialize(() => this.run(this.compiler.stage(cluster)));
   }
 
-  applyChanges(changes: readonly EngineChange[]): Promise<EnforcementReport> {
-    return this.serialize(() => this.run(this.compiler.stageChanges(changes)));
+  /** `services`: the Services and EndpointSlices now, when they changed (the compiler carries them). */
+  applyChanges(changes: readonly EngineChange[], services?: { services: readonly Service[]; endpointSlices: readonly EndpointSlice[] }): Promise<EnforcementReport> {
+    return this.serialize(() => this.run(this.compiler.stageChanges(changes, services)));
   }
 
   /** Denied flows since the last call, named, at most one per flow per window. */
