@@ -190,6 +190,11 @@ export class Agent {
     });
   }
 
+  /** Resolves once every event folded in so far is in the kernel. */
+  flushed(signal?: AbortSignal): Promise<void> {
+    return this.whenApplied(this.seq, signal);
+  }
+
   /** Call `f` after each batch folded into the state (the CNI waits for a pod to appear). */
   onStateChange(f: () => void): () => void {
     this.stateListeners.add(f);
