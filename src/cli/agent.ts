@@ -1,0 +1,128 @@
+/**
+ * `palisade agent --backend nftables|ebpf|nfqueue --node-name NAME [--kubeconfig PATH]
+ *  [--health-address HOST:PORT] [--netns PATH] [--log-denied] [--remove-on-exit]`: the node agent
+ * (src/agent/agent.ts). Watches the API server (the kubeconfig's cluster, CA and token; without
+ * --kubeconfig the in-cluster service account), enforces through the backend built by
+ * backends/registry.ts (the backend's own `enforce` flags from src/cli/backend-flags.ts apply),
+ * serves /readyz, /healthz and /metrics (src/agent/health.ts), logs JSON lines on stderr and, with
+ * --log-denied, one JSON deny line per denied flow on stdout.
+ * SIGTERM / SIGINT: stop watching and leave the last state in the kernel (fail closed), or remove
+ * it with --remove-on-exit; exit 0. A restart adopts what is installed: its first apply replaces
+ * the installed state in one transaction (no window of open traffic).
+ * Exit: 2 on a usage error, 1 when the backend, the kubeconfig or the health address fails at start.
+ */
+import { BACKEND_NAMES, type BackendName } from '../enforce/backend.js';
+import type { CommonBackendOptions } from '../../backends/registry.js';
+import { formatFlags, parseArgs, UsageError, type FlagSpecs } from './args.js';
+import { backendCli } from './backend-flags.js';
+import { describeFailure } from './backend.js';
+import type { Io } from './io.js';
+
+const AGENT_FLAGS = {
+  backend: { kind: 'string', value: 'NAME', help: 'nftables | ebpf | nfqueue' },
+  'node-name': { kind: 'string', value: 'NAME', help: 'this node\'s name (the Node object; required)' },
+  kubeconfig: { kind: 'string', value: 'PATH', help: 'kubeconfig file (default: the in-cluster service account)' },
+  'health-address': { kind: 'string', value: 'HOST:PORT', help: '/readyz, /healthz and /metrics (default 127.0.0.1:9090)' },
+  netns: { kind: 'string', value: 'PATH', help: 'network namespace of the node (default: the current one)' },
+  'log-denied': { kind: 'boolean', help: 'print one JSON line per denied flow on stdout; count them in /metrics' },
+  'remove-on-exit': { kind: 'boolean', help: 'on SIGTERM remove what is installed (default: leave it in force)' },
+  help: { kind: 'boolean', short: 'h', help: 'this help' },
+} as const satisfies FlagSpecs;
+
+const enforceFlagsOf = (name: BackendName): FlagSpecs => {
+  const cli = backendCli(name);
+  return Object.fromEntries(Object.entries(cli.flags).filter(([k]) => (cli.flagVerbs?.[k] ?? cli.verbs).includes('enforce')));
+};
+
+export function agentUsage(name?: BackendName): string {
+  const own = name ? enforceFlagsOf(name) : {};
+  return `Usage: palisade agent --backend ${name ?? 'nftables|ebpf|nfqueue'} --node-name NAME [flags]\n${formatFlags(AGENT_FLAGS)}\n${Object.keys(own).length > 0 ? `${name} flags:\n${formatFlags(own)}\n` : ''}`;
+}
+
+export async function runAgent(argv: readonly string[], io: Io): Promise<number> {
+  const eq = argv.find((a) => a.startsWith('--backend='));
+  const i = argv.indexOf('--backend');
+  const backendText = eq !== undefined ? eq.slice('--backend='.length) : i >= 0 ? argv[i + 1] : undefined;
+  if (backendText === undefined && (argv.includes('--help') || argv.includes('-h'))) {
+    io.out(agentUsage());
+    return 0;
+  }
+  if (backendText === undefined) throw new UsageError(`--backend is required (${BACKEND_NAMES.join(', ')})`);
+  if (!(BACKEND_NAMES as readonly string[]).includes(backendText)) throw new UsageError(`unknown backend ${JSON.stringify(backendText)} (${BACKEND_NAMES.join(', ')})`);
+  const name = backendText as BackendName;
+  const ownSpecs = enforceFlagsOf(name);
+  const flags = parseArgs(argv, { ...ownSpecs, ...AGENT_FLAGS } as FlagSpecs) as Record<string, string | string[] | boolean | undefined>;
+  if (flags.help) {
+    io.out(agentUsage(name));
+    return 0;
+  }
+  const nodeName = flags['node-name'];
+  if (typeof nodeName !== 'string' || nodeName === '') throw new UsageError('--node-name is required');
+  const own = Object.fromEntries(Object.keys(ownSpecs).map((k) => [k, flags[k]]));
+  const common: CommonBackendOptions = {
+    ...(typeof flags.netns === 'string' ? { netnsPath: flags.netns } : {}),
+    ...(flags['log-denied'] === true ? { logDenied: true } : {}),
+  };
+  const options = backendCli(name).options(own as never, common);
+  const healthAddress = typeof flags['health-address'] === 'string' ? flags['health-address'] : undefined;
+  const { parseHostPort, DEFAULT_HEALTH_ADDRESS, startHealthServer } = await import('../agent/health.js');
+  try {
+    parseHostPort(healthAddress ?? DEFAULT_HEALTH_ADDRESS);
+  } catch (e) {
+    throw new UsageError((e as Error).message);
+  }
+
+  const { jsonLog } = await import('../agent/log.js');
+  const log = jsonLog((line) => io.err(line));
+  const fail = (what: string, e: unknown): number => {
+    log.log('error', what, { error: describeFailure(e) });
+    return 1;
+  };
+  const { informerSource, kubeClient, kubeEventSink } = await import('../agent/kube-source.js');
+  let client;
+  let source;
+  try {
+    client = await kubeClient(typeof flags.kubeconfig === 'string' ? flags.kubeconfig : undefined);
+    source = await informerSource(client);
+  } catch (e) {
+    return fail('cannot configure the API server client', e);
+  }
+  const { Agent } = await import('../agent/agent.js');
+  const { createBackend } = await import('../../backends/registry.js');
+  let backend;
+  try {
+    backend = await createBackend(name, options as never);
+  } catch (e) {
+    return fail(`cannot start the ${name} backend`, e);
+  }
+  const agent = new Agent({
+    backend,
+    nodeName,
+    source,
+    log,
+    events: kubeEventSink(client),
+    ...(flags['log-denied'] === true ? { logDenied: true, denyLine: (l: string) => io.out(l) } : {}),
+  });
+  let health;
+  try {
+    health = await startHealthServer(healthAddress ?? DEFAULT_HEALTH_ADDRESS, { ready: () => agent.isReady(), healthy: () => agent.healthy(), registry: agent.metrics.registry });
+  } catch (e) {
+    await backend.close();
+    return fail('cannot serve the health address', e);
+  }
+  log.log('info', 'serving /readyz /healthz /metrics', { address: `${health.address.host}:${health.address.port}` });
+  try {
+    agent.start();
+  } catch (e) {
+    await health.close();
+    await backend.close();
+    return fail('cannot start the watches', e);
+  }
+  await new Promise<void>((resolve) => {
+    process.once('SIGINT', () => resolve());
+    process.once('SIGTERM', () => resolve());
+  });
+  await agent.stop({ remove: flags['remove-on-exit'] === true });
+  await health.close();
+  return 0;
+}
