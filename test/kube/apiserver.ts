@@ -147,6 +147,8 @@ export async function startTestApiServer(opts: TestApiServerOptions = {}) {
   let stalledUntil = 0;
   let stallTimer: NodeJS.Timeout | undefined;
   let slowMs = 0;
+  /** watch requests a stall holds before their headers; opened when it ends */
+  const pendingOpens = new Set<() => void>();
 
   const objects = (r: ServedResource): Map<string, Obj> => {
     let m = store.get(r);
@@ -176,6 +178,7 @@ export async function startTestApiServer(opts: TestApiServerOptions = {}) {
     if (!w.res.writableEnded) w.res.end();
   }
   function flushHeld(): void {
+    for (const w of [...pendingOpens]) w();
     for (const w of watchers) {
       const lines = w.held;
       w.held = [];
@@ -429,9 +432,10 @@ export async function startTestApiServer(opts: TestApiServerOptions = {}) {
     };
     // a stalled server does not even answer a new watch until the stall ends
     const wait = (): void => {
+      pendingOpens.delete(wait);
       if (stalled()) {
-        const t = setTimeout(wait, Math.max(1, stalledUntil - performance.now()));
-        res.on('close', () => clearTimeout(t));
+        pendingOpens.add(wait);
+        res.on('close', () => pendingOpens.delete(wait));
       } else if (slowMs > 0) setTimeout(open, slowMs);
       else open();
     };
