@@ -52,6 +52,17 @@ export interface AgentOptions {
   readonly unhealthyAfterMs?: number;
 }
 
+export interface AgentStatus {
+  readonly ready: boolean;
+  /** the generation of the policy in the kernel (Enforcement's report) */
+  readonly generation: number | undefined;
+  readonly pending: boolean;
+  readonly pods: number;
+  readonly invalid: readonly { kind: string; namespace?: string; name: string; resourceVersion?: string }[];
+  /** resource -> resourceVersion of its last event in force */
+  readonly resourceVersions: Readonly<Record<string, string>>;
+}
+
 interface Waiter {
   readonly seq: number;
   resolve(): void;
@@ -85,6 +96,11 @@ export class Agent {
   private denyTimer: NodeJS.Timeout | undefined;
   private readonly startedAt = performance.now();
   private readonly stateListeners = new Set<() => void>();
+  /** per resource: resourceVersions seen, each with the sequence number that covers its effect */
+  private readonly seenRv = new Map<ResourceName, { seq: number; rv: string }[]>();
+  /** per resource: the resourceVersion of the last event whose effect (or its absence) is in the kernel */
+  private readonly appliedRv = new Map<ResourceName, string>();
+  private generation: number | undefined;
 
   constructor(private readonly o: AgentOptions) {
     this.enforcement = new Enforcement(o.backend);
@@ -131,6 +147,22 @@ export class Agent {
     const limit = this.o.unhealthyAfterMs ?? 30_000;
     if (this.failingSince !== undefined && performance.now() - this.failingSince > limit) return { ok: false, why: 'the backend has refused every batch for too long' };
     return { ok: true };
+  }
+
+  /**
+   * What is in force, for `/status`: per resource the resourceVersion of the last watch event
+   * whose effect is in the kernel (an ignored invalid object counts once it was judged), the
+   * kernel generation, and whether changes are waiting.
+   */
+  status(): AgentStatus {
+    return {
+      ready: this.isReady(),
+      generation: this.generation,
+      pending: this.pending.length > 0 || this.flushing || this.servicesDirty,
+      pods: this.state.podCount,
+      invalid: this.state.invalid().map((i) => ({ kind: i.ref.kind, ...(i.ref.namespace !== undefined ? { namespace: i.ref.namespace } : {}), name: i.ref.name, ...(i.resourceVersion !== undefined ? { resourceVersion: i.resourceVersion } : {}) })),
+      resourceVersions: Object.fromEntries(this.appliedRv),
+    };
   }
 
   watchStats(): ReadonlyMap<ResourceName, WatchStats> {
@@ -222,6 +254,19 @@ export class Agent {
       this.seq++;
     }
     if (syncedNow) this.synced.add(resource);
+    let lastRv: string | undefined;
+    for (const e of folded) {
+      const rv = (e.object.metadata as { resourceVersion?: unknown } | undefined)?.resourceVersion;
+      if (typeof rv === 'string') lastRv = lastRv === undefined ? rv : laterRv(lastRv, rv);
+    }
+    if (lastRv !== undefined) {
+      let list = this.seenRv.get(resource);
+      if (!list) this.seenRv.set(resource, (list = []));
+      const last = list[list.length - 1];
+      if (last && last.seq === this.seq) last.rv = laterRv(last.rv, lastRv);
+      else list.push({ seq: this.seq, rv: last ? laterRv(last.rv, lastRv) : lastRv });
+      if (this.first && this.seq <= this.appliedSeq) this.settle(this.appliedSeq);
+    }
     for (const f of this.stateListeners) f();
     if (!this.first) {
       if (this.allSynced()) this.schedule();
@@ -271,6 +316,7 @@ export class Agent {
       for (const t0 of times) this.metrics.eventToKernel.observe((now - t0) / 1000);
       this.metrics.applies.inc({ update: report.update });
       this.needFull = false;
+      this.generation = report.generation;
       this.failingSince = undefined;
       this.retryDelayMs = this.o.retryMs ?? 200;
       if (!this.first) {
@@ -303,6 +349,14 @@ export class Agent {
 
   private settle(seq: number): void {
     this.appliedSeq = Math.max(this.appliedSeq, seq);
+    for (const [r, list] of this.seenRv) {
+      let n = 0;
+      while (n < list.length && list[n]!.seq <= this.appliedSeq) n++;
+      if (n === 0) continue;
+      const before = this.appliedRv.get(r);
+      this.appliedRv.set(r, before === undefined ? list[n - 1]!.rv : laterRv(before, list[n - 1]!.rv));
+      list.splice(0, n);
+    }
     const done = this.waiters.filter((w) => w.seq <= this.appliedSeq);
     if (done.length === 0) return;
     this.waiters = this.waiters.filter((w) => w.seq > this.appliedSeq);
@@ -336,6 +390,15 @@ export class Agent {
 
 function kindOf(resource: ResourceName): KnownKind | undefined {
   return Object.prototype.hasOwnProperty.call(RESOURCE_KINDS, resource) ? RESOURCE_KINDS[resource as WatchedResource] : undefined;
+}
+
+/**
+ * The later of two resourceVersions, for reporting only: etcd's are decimal integers (a list's
+ * items come in key order, not version order); anything else is opaque and the newer one wins.
+ */
+function laterRv(a: string, b: string): string {
+  if (!/^\d+$/.test(a) || !/^\d+$/.test(b)) return b;
+  return a.length !== b.length ? (a.length > b.length ? a : b) : a > b ? a : b;
 }
 
 const round = (ms: number): number => Math.round(ms * 100) / 100;

@@ -3,6 +3,8 @@
  *   GET /readyz   200 once the first full state is in the kernel, 503 before
  *   GET /healthz  200 while every watch and the backend are alive, 503 (with the reason) when not
  *   GET /metrics  Prometheus text (metrics.ts)
+ *   GET /status   JSON: what is in force (agent.ts AgentStatus: generation, per-resource
+ *                 resourceVersion in the kernel, invalid objects), when `status` is given
  * Anything else is 404; a method other than GET/HEAD is 405. No request body is read.
  * I/O: one HTTP server. Thread-safety: one owner.
  */
@@ -16,6 +18,7 @@ export interface HealthProbes {
   ready(): boolean;
   healthy(): { ok: boolean; why?: string };
   readonly registry: Registry;
+  status?(): unknown;
 }
 
 /** `HOST:PORT`, `[V6]:PORT` -> host and port; throws with code ERR_PALISADE_HEALTH_ADDRESS. */
@@ -57,7 +60,11 @@ export async function startHealthServer(address: string, probes: HealthProbes): 
       );
       return;
     }
-    text(404, 'not found: /readyz, /healthz, /metrics\n');
+    if (path === '/status' && probes.status) {
+      res.writeHead(200, { 'content-type': 'application/json' }).end(req.method === 'HEAD' ? undefined : `${JSON.stringify(probes.status())}\n`);
+      return;
+    }
+    text(404, 'not found: /readyz, /healthz, /metrics, /status\n');
   });
   await new Promise<void>((resolve, reject) => {
     server.once('error', reject);

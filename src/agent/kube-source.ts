@@ -11,48 +11,31 @@ import type { EventSink } from './agent.js';
 import { API_VERSIONS, type KnownKind } from '../model/kinds.js';
 import { WATCHED_RESOURCES } from './objects.js';
 import type { InvalidObject } from './state.js';
-import type { KubeObject, ResourceName, WatchEvent, WatchSource, WatchStats } from './watch-source.js';
+import { KubeClient } from './kube/client.js';
+import { Informer } from './kube/informer.js';
+import { isResourceName } from './kube/resources.js';
+import type { ResourceName, WatchSource } from './watch-source.js';
 
-// src/agent/kube is written in parallel; until it is merged here these are its announced
-// interfaces, and the modules are loaded by dynamic imports whose type errors are ignored (so this
-// file compiles with or without them). Once merged: import KubeClient and Informer statically and
-// delete these declarations and the ts-ignore comments.
-export interface KubeClient {
-  request(r: { method: string; path: string; query?: Record<string, string>; body?: unknown }): Promise<{ status: number; body: unknown }>;
-}
-interface InformerLike {
-  start(): void;
-  stop(): Promise<void>;
-  stats(): WatchStats;
-  healthy(): boolean;
-}
-type InformerClass = new (o: { client: KubeClient; resource: ResourceName; onEvents: (e: readonly WatchEvent[]) => void; transform?: (o: KubeObject) => KubeObject; pageLimit?: number; silenceMs?: number }) => InformerLike;
-interface KubeClientClass {
-  fromKubeconfig(path: string): KubeClient | Promise<KubeClient>;
-  inCluster(): KubeClient | Promise<KubeClient>;
+/** The API client from a kubeconfig, or the in-cluster service account (`serviceAccountDir`, default SERVICE_ACCOUNT_DIR). */
+export function kubeClient(kubeconfig?: string, opts: { readonly serviceAccountDir?: string } = {}): KubeClient {
+  return kubeconfig !== undefined ? KubeClient.fromKubeconfig(kubeconfig) : KubeClient.inCluster(opts.serviceAccountDir !== undefined ? { dir: opts.serviceAccountDir } : {});
 }
 
-async function kubeModule<T>(file: 'client.js' | 'informer.js'): Promise<T> {
-  try {
-    // prettier-ignore
-    // @ts-ignore: src/agent/kube/* may not be in this build yet (see above)
-    return (file === 'client.js' ? await import('./kube/client.js') : await import('./kube/informer.js')) as T;
-  } catch (e) {
-    throw Object.assign(new Error(`the Kubernetes client (src/agent/kube/${file}) is not in this build: ${(e as Error).message}`), { code: 'ERR_PALISADE_AGENT_NO_CLIENT' });
-  }
+export interface InformerSourceOptions {
+  readonly silenceMs?: number;
+  readonly pageLimit?: number;
+  readonly backoff?: { readonly initialMs: number; readonly maxMs: number };
+  readonly crdPollMs?: number;
+  /** the informers' own records (restarts, relists, failures) */
+  readonly log?: (rec: Record<string, unknown>) => void;
 }
 
-/** The API client from a kubeconfig, or the in-cluster service account. */
-export async function kubeClient(kubeconfig?: string): Promise<KubeClient> {
-  const { KubeClient } = await kubeModule<{ KubeClient: KubeClientClass }>('client.js');
-  return kubeconfig !== undefined ? await KubeClient.fromKubeconfig(kubeconfig) : await KubeClient.inCluster();
-}
-
-export async function informerSource(client: KubeClient, opts: { readonly silenceMs?: number; readonly pageLimit?: number } = {}): Promise<WatchSource> {
-  const { Informer } = await kubeModule<{ Informer: InformerClass }>('informer.js');
+/** One Informer per resource the agent watches (WATCHED_RESOURCES, the kube resource table's names). */
+export function informerSource(client: KubeClient, opts: InformerSourceOptions = {}): WatchSource {
   return {
     resources: WATCHED_RESOURCES as readonly ResourceName[],
     watch(resource, onEvents, transform) {
+      if (!isResourceName(resource)) throw Object.assign(new Error(`src/agent/kube/resources.ts has no resource ${JSON.stringify(resource)}`), { code: 'ERR_PALISADE_AGENT_RESOURCE' });
       const inf = new Informer({
         client,
         resource,
@@ -60,6 +43,9 @@ export async function informerSource(client: KubeClient, opts: { readonly silenc
         transform,
         ...(opts.silenceMs !== undefined ? { silenceMs: opts.silenceMs } : {}),
         ...(opts.pageLimit !== undefined ? { pageLimit: opts.pageLimit } : {}),
+        ...(opts.backoff !== undefined ? { backoff: { ...opts.backoff } } : {}),
+        ...(opts.crdPollMs !== undefined ? { crdPollMs: opts.crdPollMs } : {}),
+        ...(opts.log !== undefined ? { log: opts.log } : {}),
       });
       inf.start();
       return { stop: () => inf.stop(), stats: () => inf.stats(), healthy: () => inf.healthy() };
@@ -82,7 +68,9 @@ export function kubeEventSink(client: KubeClient): EventSink {
       const body = {
         apiVersion: 'v1',
         kind: 'Event',
-        metadata: { generateName: `${report.ref.name}.`.slice(0, 200), namespace: ns },
+        // named as client-go's event recorder names them (object name, a dot, the time in hex): not
+        // every server fills in generateName for Events
+        metadata: { name: `${report.ref.name.slice(0, 200)}.${(BigInt(Date.now()) * 1_000_000n + BigInt(Math.floor(Math.random() * 1e6))).toString(16)}`, namespace: ns },
         involvedObject: {
           apiVersion: API_VERSIONS[kind],
           kind,

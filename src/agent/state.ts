@@ -53,7 +53,8 @@ export interface BatchResult {
   readonly warnings: readonly { readonly ref: ObjectRef; readonly problems: readonly Problem[] }[];
 }
 
-const canonical = (v: unknown): string => JSON.stringify(v, (k, x: unknown) => (k === 'source' ? undefined : x));
+// model IP addresses carry bigint values (ipBlock CIDRs): JSON cannot hold them, their text can
+const canonical = (v: unknown): string => JSON.stringify(v, (k, x: unknown) => (k === 'source' ? undefined : typeof x === 'bigint' ? `${x}n` : x));
 const podKey = (ns: string, name: string): string => `${ns}/${name}`;
 const policyKey = (p: { kind: string; namespace?: string; name: string }): string => (p.kind === 'NetworkPolicy' ? `NetworkPolicy/${p.namespace}/${p.name}` : `${p.kind}/${p.name}`);
 const implicitNamespace = (name: string): Namespace => ({ name, labels: { [NAMESPACE_NAME_LABEL]: name }, source: API_SOURCE });

@@ -9,6 +9,8 @@
  * SIGTERM / SIGINT: stop watching and leave the last state in the kernel (fail closed), or remove
  * it with --remove-on-exit; exit 0. A restart adopts what is installed: its first apply replaces
  * the installed state in one transaction (no window of open traffic).
+ * --service-account-dir and --watch-silence-ms exist for tests and unusual setups (a service
+ * account mounted elsewhere, a faster restart of a stalled watch).
  * Exit: 2 on a usage error, 1 when the backend, the kubeconfig or the health address fails at start.
  */
 import { BACKEND_NAMES, type BackendName } from '../enforce/backend.js';
@@ -17,11 +19,17 @@ import { formatFlags, parseArgs, UsageError, type FlagSpecs } from './args.js';
 import { backendCli } from './backend-flags.js';
 import { describeFailure } from './backend.js';
 import type { Io } from './io.js';
+import type { LogLevel } from '../agent/log.js';
+
+const LOG_LEVELS = ['debug', 'info', 'warn', 'error'] as const;
 
 const AGENT_FLAGS = {
   backend: { kind: 'string', value: 'NAME', help: 'nftables | ebpf | nfqueue' },
   'node-name': { kind: 'string', value: 'NAME', help: 'this node\'s name (the Node object; required)' },
   kubeconfig: { kind: 'string', value: 'PATH', help: 'kubeconfig file (default: the in-cluster service account)' },
+  'service-account-dir': { kind: 'string', value: 'DIR', help: 'in-cluster token and ca.crt (default /var/run/secrets/kubernetes.io/serviceaccount)' },
+  'watch-silence-ms': { kind: 'string', value: 'MS', help: 'restart a watch silent (not even a bookmark) this long (default 300000)' },
+  'log-level': { kind: 'string', value: 'LEVEL', help: 'debug | info | warn | error (default info)' },
   'health-address': { kind: 'string', value: 'HOST:PORT', help: '/readyz, /healthz and /metrics (default 127.0.0.1:9090)' },
   netns: { kind: 'string', value: 'PATH', help: 'network namespace of the node (default: the current one)' },
   'log-denied': { kind: 'boolean', help: 'print one JSON line per denied flow on stdout; count them in /metrics' },
@@ -63,7 +71,10 @@ export async function runAgent(argv: readonly string[], io: Io): Promise<number>
     ...(typeof flags.netns === 'string' ? { netnsPath: flags.netns } : {}),
     ...(flags['log-denied'] === true ? { logDenied: true } : {}),
   };
-  const options = backendCli(name).options(own as never, common);
+  const built = backendCli(name).options(own as never, common) as Record<string, unknown>;
+  // SIGTERM leaves the state in force (fail closed): nfqueue's steering stays for the next agent
+  // (Agent.stop with --remove-on-exit removes it through Enforcement.remove)
+  const options = name === 'nfqueue' ? { ...built, keepSteering: true } : built;
   const healthAddress = typeof flags['health-address'] === 'string' ? flags['health-address'] : undefined;
   const { parseHostPort, DEFAULT_HEALTH_ADDRESS, startHealthServer } = await import('../agent/health.js');
   try {
@@ -72,8 +83,14 @@ export async function runAgent(argv: readonly string[], io: Io): Promise<number>
     throw new UsageError((e as Error).message);
   }
 
+  const level = typeof flags['log-level'] === 'string' ? flags['log-level'] : 'info';
+  if (!(LOG_LEVELS as readonly string[]).includes(level)) throw new UsageError(`--log-level: ${JSON.stringify(level)} is not one of ${LOG_LEVELS.join(', ')}`);
+  const silenceText = flags['watch-silence-ms'];
+  const silenceMs = typeof silenceText === 'string' ? Number(silenceText) : undefined;
+  if (silenceMs !== undefined && (!Number.isInteger(silenceMs) || silenceMs < 100 || silenceMs > 86_400_000)) throw new UsageError(`--watch-silence-ms: ${JSON.stringify(silenceText)} is not an integer from 100 to 86400000`);
+
   const { jsonLog } = await import('../agent/log.js');
-  const log = jsonLog((line) => io.err(line));
+  const log = jsonLog((line) => io.err(line), level as LogLevel);
   const fail = (what: string, e: unknown): number => {
     log.log('error', what, { error: describeFailure(e) });
     return 1;
@@ -82,8 +99,11 @@ export async function runAgent(argv: readonly string[], io: Io): Promise<number>
   let client;
   let source;
   try {
-    client = await kubeClient(typeof flags.kubeconfig === 'string' ? flags.kubeconfig : undefined);
-    source = await informerSource(client);
+    client = kubeClient(typeof flags.kubeconfig === 'string' ? flags.kubeconfig : undefined, typeof flags['service-account-dir'] === 'string' ? { serviceAccountDir: flags['service-account-dir'] } : {});
+    source = informerSource(client, {
+      ...(silenceMs !== undefined ? { silenceMs } : {}),
+      log: ({ level: l, msg, ...rest }) => log.log((LOG_LEVELS as readonly unknown[]).includes(l) ? (l as LogLevel) : 'info', `watch: ${String(msg)}`, rest),
+    });
   } catch (e) {
     return fail('cannot configure the API server client', e);
   }
@@ -105,7 +125,7 @@ export async function runAgent(argv: readonly string[], io: Io): Promise<number>
   });
   let health;
   try {
-    health = await startHealthServer(healthAddress ?? DEFAULT_HEALTH_ADDRESS, { ready: () => agent.isReady(), healthy: () => agent.healthy(), registry: agent.metrics.registry });
+    health = await startHealthServer(healthAddress ?? DEFAULT_HEALTH_ADDRESS, { ready: () => agent.isReady(), healthy: () => agent.healthy(), registry: agent.metrics.registry, status: () => agent.status() });
   } catch (e) {
     await backend.close();
     return fail('cannot serve the health address', e);

@@ -56,6 +56,14 @@ describe('ClusterState event rules', () => {
     expect(r.changes[0]).toMatchObject({ kind: 'pod', pod: { labels: { app: 'y' } } });
   });
 
+  it('a policy with an ipBlock (bigint addresses in the model) compares with its next version', () => {
+    const st = new ClusterState();
+    const spec = (cidr: string): Obj => ({ podSelector: {}, ingress: [{ from: [{ ipBlock: { cidr, except: ['10.244.1.10/32'] } }] }] });
+    expect(st.apply([up('NetworkPolicy', np('a', 'blk', spec('10.244.0.0/16')))]).changes.map((c) => c.kind)).toEqual(['policy']);
+    expect(st.apply([up('NetworkPolicy', np('a', 'blk', spec('10.244.0.0/16'), '2'))]).changes).toEqual([]);
+    expect(st.apply([up('NetworkPolicy', np('a', 'blk', spec('10.244.0.0/17'), '3'))]).changes.map((c) => c.kind)).toEqual(['policy']);
+  });
+
   it('an invalid policy is reported once per version with kind, name and field path, and its last valid version stays', () => {
     const st = new ClusterState();
     const good = np('a', 'allow', { podSelector: {}, ingress: [{ ports: [{ port: 80 }] }] });
