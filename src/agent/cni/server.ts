@@ -215,7 +215,8 @@ export async function startCniServer(options: CniServerOptions): Promise<CniServ
   // requests wait for the replay of the queue: an ADD never races a stale queued DEL
   let openGate: () => void = () => undefined;
   const gate = new Promise<void>((resolve) => (openGate = resolve));
-  const server: Server = createServer((sock) => {
+  // allowHalfOpen: the shim shuts its write side down to end the request and then reads the answer
+  const server: Server = createServer({ allowHalfOpen: true }, (sock) => {
     sockets.add(sock);
     sock.once('close', () => sockets.delete(sock));
     sock.setTimeout(REQUEST_DEADLINE_MS, () => sock.destroy());
