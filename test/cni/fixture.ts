@@ -1,7 +1,6 @@
 /**
- * One node for the CNI tests: the example examples/s12-namespace-isolation wired by the real
- * ptp + host-local plugins (src/topology), minus the pods the test ADDs itself through the CNI
- * chain; an Enforcement over a real backend in the node namespace; `palisade install-cni` into a
+ * One node for the CNI tests: an example (S12, S01) wired by the real ptp + host-local plugins
+ * (src/topology), minus the pod the test ADDs itself through the CNI chain; an Enforcement over a real backend in the node namespace; `palisade install-cni` into a
  * temporary bin and conf dir; the agent's CNI server on a socket in a temporary directory.
  *
  * Pods the test adds get a namespace made before ADD (as a runtime makes the sandbox first) and a
@@ -33,10 +32,18 @@ import type { Conflist, Invocation } from './runtime.js';
 
 export const ROOT = fileURLToPath(new URL('../../', import.meta.url));
 export const SHIM = join(ROOT, 'build/palisade-cni');
-export const EXAMPLE = join(ROOT, 'examples/s12-namespace-isolation');
-/** the pod the tests ADD through the chain (team-b: denied into team-a, allowed to team-b/api) */
-export const NEW_POD = { namespace: 'team-b', name: 'worker' } as const;
-/** buildTopology's gateway for this cluster (the highest free address of 10.244.255.0/24) */
+/** An example, and the pod of it that the tests ADD through the chain (the others are wired first). */
+export interface Scenario {
+  readonly example: string;
+  readonly newPod: { readonly namespace: string; readonly name: string };
+}
+/** team-b/worker: denied into team-a (a1's ingress), allowed to team-b/api */
+export const S12: Scenario = { example: 'examples/s12-namespace-isolation', newPod: { namespace: 'team-b', name: 'worker' } };
+/** apps/web: its own egress is denied to the critical node (node-2), allowed to node-1 */
+export const S01: Scenario = { example: 'examples/s01-egress-to-nodes', newPod: { namespace: 'apps', name: 'web' } };
+/** host-local's range for the pods the tests add: used by no example pod */
+export const NEW_POD_RANGE = { rangeStart: '10.244.7.20', rangeEnd: '10.244.7.29' } as const;
+/** buildTopology's gateway for these clusters (the highest free address of 10.244.255.0/24) */
 const GATEWAY_V4 = '10.244.255.254';
 
 /** What the suite needs; in CI a missing one fails the suite instead of skipping it. */
@@ -74,8 +81,9 @@ export interface CniNode {
   destroy(): Promise<void>;
 }
 
-export async function startCniNode(tag: string, backend: BackendName = 'nftables'): Promise<CniNode> {
-  const loaded = safeLoadCluster([EXAMPLE]);
+export async function startCniNode(tag: string, backend: BackendName = 'nftables', scenario: Scenario = S12): Promise<CniNode> {
+  const NEW_POD = scenario.newPod;
+  const loaded = safeLoadCluster([join(ROOT, scenario.example)]);
   if (!loaded.cluster) throw new Error(loaded.problems.map((p) => `${p.code} ${p.message}`).join('\n'));
   const full = loaded.cluster;
   const isNew = (p: Pod): boolean => p.namespace === NEW_POD.namespace && p.name === NEW_POD.name;
@@ -139,7 +147,7 @@ export async function startCniNode(tag: string, backend: BackendName = 'nftables
                   ipam: {
                     type: 'host-local',
                     dataDir: join(dir, 'ipam'),
-                    ranges: [[{ subnet: '10.244.0.0/16', rangeStart: '10.244.1.20', rangeEnd: '10.244.1.29', gateway: GATEWAY_V4 }]],
+                    ranges: [[{ subnet: '10.244.0.0/16', ...NEW_POD_RANGE, gateway: GATEWAY_V4 }]],
                     routes: [{ dst: '0.0.0.0/0' }],
                   },
                 }
