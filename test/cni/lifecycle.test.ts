@@ -210,6 +210,10 @@ describe.skipIf(missing !== undefined && process.env.CI !== 'true')('the palisad
     // only a is attached; b is listed but unknown: nothing changes
     expect((await palisade(a.inv, 'GC', gc([a.inv, b.inv]))).exitCode).toBe(0);
     expect(inSets(await node.ruleset(), ipA)).toBe(true);
+    // a GC of another network judges only that network's attachments
+    const otherNet = JSON.stringify({ cniVersion: '1.1.0', name: 'other-net', ...list.plugins[1], 'cni.dev/valid-attachments': [] });
+    expect((await palisade(a.inv, 'GC', otherNet)).exitCode).toBe(0);
+    expect(inSets(await node.ruleset(), ipA)).toBe(true);
     expect((await palisade(a.inv, 'GC', gc([b.inv]))).exitCode).toBe(0);
     expect(inSets(await node.ruleset(), ipA)).toBe(false);
     // GC without the list is refused (it would forget everything)

@@ -12,8 +12,8 @@
  *           process never saw, is a success when the agent's is).
  *   CHECK   `agent.podCheck` with the attachment from prevResult.
  *   STATUS  success while `ready()` says so, else error 50.
- *   GC      every attachment this process added that is not in `cni.dev/valid-attachments` is
- *           deleted through `agent.podDeleted`.
+ *   GC      every attachment this process added on that network (the configuration's `name`)
+ *           that is not in `cni.dev/valid-attachments` is deleted through `agent.podDeleted`.
  * At start, before any request is served (requests wait), the DELs the shim queued while the
  * agent was down (one file per container and interface in queueDir) are replayed and their files
  * deleted; a replay the agent fails keeps its file for the next start.
@@ -79,7 +79,8 @@ async function socketInUse(path: string): Promise<boolean> {
 
 export async function startCniServer(options: CniServerOptions): Promise<CniServer> {
   const { agent, log } = options;
-  const attachments = new Map<string, CniPodAttachment>();
+  /** container/ifname -> the attachment and the network (conflist name) it was added on */
+  const attachments = new Map<string, { readonly att: CniPodAttachment; readonly network: string }>();
   const inflight = new Set<AbortController>();
   const sockets = new Set<Socket>();
 
@@ -91,7 +92,7 @@ export async function startCniServer(options: CniServerOptions): Promise<CniServ
         const waitMs = Math.max(1, Math.min(options.addTimeoutMs, req.config.shimTimeoutMs - SHIM_MARGIN_MS));
         const ctrl = new AbortController();
         inflight.add(ctrl);
-        attachments.set(key(att.containerId, att.ifname), att);
+        attachments.set(key(att.containerId, att.ifname), { att, network: req.config.name });
         const started = performance.now();
         let timer: NodeJS.Timeout | undefined;
         const timedOut = new Promise<'timeout'>((resolve) => (timer = setTimeout(() => resolve('timeout'), waitMs)));
@@ -141,8 +142,9 @@ export async function startCniServer(options: CniServerOptions): Promise<CniServ
         return { exitCode: 0, stdout: '' };
       case 'GC': {
         const valid = new Set((req.config.validAttachments ?? []).map((a) => key(a.containerId, a.ifname)));
-        const stale = [...attachments.entries()].filter(([k]) => !valid.has(k));
-        for (const [, a] of stale) await del(a.containerId, a.ifname, { namespace: a.namespace, name: a.name });
+        // GC is per network: attachments another network added are not this call's to judge
+        const stale = [...attachments.entries()].filter(([k, a]) => a.network === req.config.name && !valid.has(k));
+        for (const [, { att: a }] of stale) await del(a.containerId, a.ifname, { namespace: a.namespace, name: a.name });
         if (stale.length > 0) log(`cni GC: forgot ${stale.length} attachment(s) not in cni.dev/valid-attachments`);
         return { exitCode: 0, stdout: '' };
       }
@@ -150,7 +152,7 @@ export async function startCniServer(options: CniServerOptions): Promise<CniServ
   };
 
   const del = async (containerId: string, ifname: string, pod: { namespace: string; name: string } | undefined): Promise<void> => {
-    const known = attachments.get(key(containerId, ifname));
+    const known = attachments.get(key(containerId, ifname))?.att;
     const who = pod ?? (known ? { namespace: known.namespace, name: known.name } : undefined);
     try {
       await agent.podDeleted({ containerId, ifname, ...(who ? { namespace: who.namespace, name: who.name } : {}) });
