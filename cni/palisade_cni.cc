@@ -7,7 +7,7 @@
 // pod's first packet is judged by it (src/agent/cni/server.ts).
 //
 // Why C++ and not Node: the runtime starts the plugin once per pod per command; a bare Node start
-// costs ~0.1 s and ~40 MB, this costs about a millisecond and well under 5 MB (bench/cni.bench.mjs).
+// costs ~0.1 s and ~40 MB, this ~2 ms and ~3 MB (bench/cni.bench.mjs, bench/RESULTS.md).
 //
 // Checked here, before the agent is asked (so the answer is the same whether it is up or not):
 //   - CNI_COMMAND is one of ADD DEL CHECK VERSION STATUS GC (else error 4);
@@ -61,7 +61,7 @@ namespace {
 const char* const kVersions[] = {"0.3.0", "0.3.1", "0.4.0", "1.0.0", "1.1.0"};
 constexpr const char* kLatest = "1.1.0";
 
-// CNI spec error codes (SPEC.md, "Error").
+// The CNI spec's error codes (its "Error" section).
 constexpr int kErrIncompatibleVersion = 1;
 constexpr int kErrInvalidEnv = 4;
 constexpr int kErrIo = 5;

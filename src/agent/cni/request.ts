@@ -3,7 +3,7 @@
  * request, the network configuration in it, CNI_ARGS, and the pod attachment read from
  * `prevResult`. Pure: no I/O.
  *
- * Invariants: every failure is a `CniError` carrying the CNI spec's error code (SPEC.md "Error":
+ * Invariants: every failure is a `CniError` carrying the CNI spec's error code (its "Error" section:
  * 4 invalid environment, 6 cannot decode, 7 invalid network configuration) and a message that
  * names the field (`config.prevResult.ips[0].address`); nothing half-parsed escapes.
  * The pod's IPs are the `prevResult.ips` whose `interface` index names an interface with a
