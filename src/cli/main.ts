@@ -34,6 +34,7 @@ const COMMANDS: Readonly<Record<string, { run: Command; summary: string }>> = {
   enforce: { run: (argv, io) => runBackendVerb('enforce', argv, io), summary: 'stay running: watch -f DIR and apply each change (--backend nftables|ebpf|nfqueue)' },
   stats: { run: (argv, io) => runBackendVerb('stats', argv, io), summary: 'per-rule counters of what a backend has installed' },
   agent: { run: async (argv, io) => (await import('./agent.js')).runAgent(argv, io), summary: 'the Kubernetes node agent: watch the API server and enforce (--backend, --node-name)' },
+  'install-cni': { run: (argv, io) => import('./install-cni.js').then((m) => m.runInstallCni(argv, io)), summary: 'install the palisade CNI plugin and a conflist (or chain it into one: --chain-into)' },
 };
 
 export const USAGE = `Usage: palisade <command> [flags]
