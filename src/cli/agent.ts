@@ -9,6 +9,9 @@
  * SIGTERM / SIGINT: stop watching and leave the last state in the kernel (fail closed), or remove
  * it with --remove-on-exit; exit 0. A restart adopts what is installed: its first apply replaces
  * the installed state in one transaction (no window of open traffic).
+ * The CNI plugin's requests (cni/palisade_cni.cc) are served on --cni-socket
+ * (src/agent/cni/server.ts over the agent's CniAgent): an ADD is answered once the pod's policy
+ * is in the kernel.
  * --service-account-dir and --watch-silence-ms exist for tests and unusual setups (a service
  * account mounted elsewhere, a faster restart of a stalled watch).
  * Exit: 2 on a usage error, 1 when the backend, the kubeconfig or the health address fails at start.
@@ -22,6 +25,9 @@ import type { Io } from './io.js';
 import type { LogLevel } from '../agent/log.js';
 
 const LOG_LEVELS = ['debug', 'info', 'warn', 'error'] as const;
+/** where cni/palisade_cni.cc looks by default */
+const DEFAULT_CNI_SOCKET = '/run/palisade/cni.sock';
+const DEFAULT_CNI_QUEUE = '/run/palisade/cni-queue';
 
 const AGENT_FLAGS = {
   backend: { kind: 'string', value: 'NAME', help: 'nftables | ebpf | nfqueue' },
@@ -30,6 +36,9 @@ const AGENT_FLAGS = {
   'service-account-dir': { kind: 'string', value: 'DIR', help: 'in-cluster token and ca.crt (default /var/run/secrets/kubernetes.io/serviceaccount)' },
   'watch-silence-ms': { kind: 'string', value: 'MS', help: 'restart a watch silent (not even a bookmark) this long (default 300000)' },
   'log-level': { kind: 'string', value: 'LEVEL', help: 'debug | info | warn | error (default info)' },
+  'cni-socket': { kind: 'string', value: 'PATH', help: `the CNI plugin's socket (default ${DEFAULT_CNI_SOCKET}; \`none\`: no CNI server)` },
+  'cni-queue-dir': { kind: 'string', value: 'DIR', help: `DELs the plugin queued while the agent was down (default ${DEFAULT_CNI_QUEUE})` },
+  'cni-add-timeout-ms': { kind: 'string', value: 'MS', help: 'longest a CNI ADD waits for the pod\'s policy to be in the kernel (default 10000)' },
   'health-address': { kind: 'string', value: 'HOST:PORT', help: '/readyz, /healthz and /metrics (default 127.0.0.1:9090)' },
   netns: { kind: 'string', value: 'PATH', help: 'network namespace of the node (default: the current one)' },
   'log-denied': { kind: 'boolean', help: 'print one JSON line per denied flow on stdout; count them in /metrics' },
@@ -89,6 +98,12 @@ export async function runAgent(argv: readonly string[], io: Io): Promise<number>
   const silenceMs = typeof silenceText === 'string' ? Number(silenceText) : undefined;
   if (silenceMs !== undefined && (!Number.isInteger(silenceMs) || silenceMs < 100 || silenceMs > 86_400_000)) throw new UsageError(`--watch-silence-ms: ${JSON.stringify(silenceText)} is not an integer from 100 to 86400000`);
 
+  const cniSocket = typeof flags['cni-socket'] === 'string' ? flags['cni-socket'] : DEFAULT_CNI_SOCKET;
+  if (cniSocket === '') throw new UsageError('--cni-socket: give a path, or `none`');
+  const addText = flags['cni-add-timeout-ms'];
+  const addTimeoutMs = typeof addText === 'string' ? Number(addText) : 10_000;
+  if (!Number.isInteger(addTimeoutMs) || addTimeoutMs < 100 || addTimeoutMs > 600_000) throw new UsageError(`--cni-add-timeout-ms: ${JSON.stringify(addText)} is not an integer from 100 to 600000`);
+
   const { jsonLog } = await import('../agent/log.js');
   const log = jsonLog((line) => io.err(line), level as LogLevel);
   const fail = (what: string, e: unknown): number => {
@@ -131,9 +146,31 @@ export async function runAgent(argv: readonly string[], io: Io): Promise<number>
     return fail('cannot serve the health address', e);
   }
   log.log('info', 'serving /readyz /healthz /metrics', { address: `${health.address.host}:${health.address.port}` });
+  let cni: { close(): Promise<void>; readonly replayed: number } | undefined;
+  if (cniSocket !== 'none') {
+    const { startCniServer } = await import('../agent/cni/server.js');
+    try {
+      // requests are served at once: an ADD waits (bounded) for the pod's policy in the kernel,
+      // which is never before the first full state
+      cni = await startCniServer({
+        socketPath: cniSocket,
+        queueDir: typeof flags['cni-queue-dir'] === 'string' ? flags['cni-queue-dir'] : DEFAULT_CNI_QUEUE,
+        agent: agent.cni,
+        log: (line) => log.log('info', `cni: ${line}`),
+        addTimeoutMs,
+        ready: () => agent.isReady(),
+      });
+    } catch (e) {
+      await health.close();
+      await backend.close();
+      return fail(`cannot serve the CNI socket ${cniSocket}`, e);
+    }
+    log.log('info', 'serving the CNI socket', { socket: cniSocket, replayedDeletes: cni.replayed });
+  }
   try {
     agent.start();
   } catch (e) {
+    await cni?.close();
     await health.close();
     await backend.close();
     return fail('cannot start the watches', e);
@@ -142,6 +179,7 @@ export async function runAgent(argv: readonly string[], io: Io): Promise<number>
     process.once('SIGINT', () => resolve());
     process.once('SIGTERM', () => resolve());
   });
+  await cni?.close();
   await agent.stop({ remove: flags['remove-on-exit'] === true });
   await health.close();
   return 0;

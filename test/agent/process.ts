@@ -3,7 +3,8 @@
  * on loopback, for the end-to-end tests: the agent runs in the test's own namespace (where the
  * server listens) and enforces in the topology's node namespace through `--netns`.
  *
- * - AgentProcess: the child, its JSON log lines (stderr), its deny lines (stdout), the health
+ * - AgentProcess: the child (no CNI socket unless the test names one: the default path is the
+ *   node's), its JSON log lines (stderr), its deny lines (stdout), the health
  *   address it bound (`--health-address 127.0.0.1:0`, read from its "serving" log line), HTTP
  *   GETs of /readyz /healthz /metrics /status, `inForce(rvs)` (polls /status until every named
  *   resource's resourceVersion in the kernel has reached the given one), SIGTERM and kill -9.
@@ -80,7 +81,7 @@ export interface AgentProcessOptions {
 }
 
 export function startAgentProcess(o: AgentProcessOptions): AgentProcess {
-  const args = [PALISADE_BIN, 'agent', '--backend', o.backend, '--node-name', 'node-a', '--netns', o.netnsPath, '--health-address', '127.0.0.1:0', '--log-level', 'debug', ...(o.kubeconfig ? ['--kubeconfig', o.kubeconfig] : []), ...(o.args ?? [])];
+  const args = [PALISADE_BIN, 'agent', '--backend', o.backend, '--node-name', 'node-a', '--netns', o.netnsPath, '--health-address', '127.0.0.1:0', '--log-level', 'debug', ...(o.kubeconfig ? ['--kubeconfig', o.kubeconfig] : []), ...(o.args?.includes('--cni-socket') ? [] : ['--cni-socket', 'none']), ...(o.args ?? [])];
   const child = spawn(process.execPath, args, { stdio: ['ignore', 'pipe', 'pipe'], env: { ...process.env, ...o.env } });
   const logs: Obj[] = [];
   const denyLines: string[] = [];
