@@ -1,13 +1,13 @@
 /**
  * IP addresses and prefixes as plain values: family plus an unsigned integer (bigint), with a
- * canonical text form. Parsing goes through ip-num's validator; formatting is RFC 5952 for IPv6.
+ * canonical text form. Parsing is strict RFC 4291 / dotted-quad text (checked against ip-num's
+ * validator by test/model/ip.test.ts); formatting is RFC 5952 for IPv6.
  *
  * CIDRs are parsed the way the Kubernetes API server's legacy ("sloppy") parser reads them: host
  * bits may be set and are masked off, so `10.244.0.10/4` is the prefix 0.0.0.0/4.
  * Addresses of one family never match prefixes of the other (an IPv4-mapped IPv6 address is
  * IPv6). Pure functions; no shared state.
  */
-import { IPv4, IPv6, Validator } from 'ip-num';
 
 export type Family = 4 | 6;
 
@@ -29,27 +29,76 @@ export interface Cidr {
 
 export const familyBits = (f: Family): number => (f === 4 ? 32 : 128);
 
-const V6_CHARS = /^[0-9a-fA-F:.]+$/;
+const V4_SHAPE = /^\d{1,3}(\.\d{1,3}){3}$/;
+const HEX_GROUP = /^[0-9a-fA-F]{1,4}$/;
+
+/**
+ * A strict dotted quad: four decimal octets 0..255 without leading zeros (ambiguous: octal in
+ * some parsers; the API server's strict parser rejects them). null when it is not one.
+ */
+function v4Value(text: string): bigint | null {
+  if (!V4_SHAPE.test(text)) return null;
+  let v = 0;
+  for (const o of text.split('.')) {
+    if (o.length > 1 && o.charCodeAt(0) === 48) return null;
+    const n = Number(o);
+    if (n > 255) return null;
+    v = v * 256 + n;
+  }
+  return BigInt(v);
+}
+
+/**
+ * RFC 4291 section 2.2 text forms: eight groups of 1-4 hex digits, one `::` standing for one or
+ * more zero groups, the last 32 bits optionally as a dotted quad. No zone (`%eth0`), no brackets.
+ * The same language ip-num's Validator.isValidIPv6String accepts (test/model/ip.test.ts compares
+ * them), parsed without it: ip-num's parse was most of the agent's per-pod cost
+ * (bench/RESULTS.md, "Agent").
+ */
+function v6Value(text: string): bigint | null {
+  const dbl = text.indexOf('::');
+  if (dbl >= 0 && text.indexOf('::', dbl + 1) >= 0) return null;
+  const head = dbl >= 0 ? text.slice(0, dbl) : text;
+  const tail = dbl >= 0 ? text.slice(dbl + 2) : '';
+  const headGroups = head === '' ? [] : head.split(':');
+  const tailGroups = tail === '' ? [] : tail.split(':');
+  if (dbl < 0 && head === '') return null;
+  const groups: number[] = [];
+  const all = [...headGroups, ...(dbl >= 0 ? [null] : []), ...tailGroups];
+  let zerosAt = -1;
+  for (let i = 0; i < all.length; i++) {
+    const g = all[i] as string | null;
+    if (g === null) {
+      zerosAt = groups.length;
+      continue;
+    }
+    if (i === all.length - 1 && g.includes('.')) {
+      const v4 = v4Value(g);
+      if (v4 === null) return null;
+      const n = Number(v4);
+      groups.push(Math.floor(n / 65536), n % 65536);
+      continue;
+    }
+    if (!HEX_GROUP.test(g)) return null;
+    groups.push(parseInt(g, 16));
+  }
+  if (zerosAt >= 0) {
+    if (groups.length > 7) return null;
+    groups.splice(zerosAt, 0, ...new Array<number>(8 - groups.length).fill(0));
+  } else if (groups.length !== 8) return null;
+  let v = 0n;
+  for (const g of groups) v = (v << 16n) | BigInt(g);
+  return v;
+}
 
 export function parseIp(text: string): IpAddr | null {
   if (typeof text !== 'string' || text.length === 0 || text.length > 45) return null;
   if (text.includes(':')) {
-    if (!V6_CHARS.test(text) || !Validator.isValidIPv6String(text)[0]) return null;
-    let v: bigint;
-    try {
-      v = IPv6.fromString(text).value;
-    } catch {
-      return null;
-    }
-    return { family: 6, value: v, text: formatV6(v) };
+    const v = v6Value(text);
+    return v === null ? null : { family: 6, value: v, text: formatV6(v) };
   }
-  if (!/^\d{1,3}(\.\d{1,3}){3}$/.test(text)) return null;
-  const octets = text.split('.');
-  // Leading zeros are ambiguous (octal in some parsers); the API server's strict parser rejects them.
-  if (octets.some((o) => o.length > 1 && o.startsWith('0'))) return null;
-  if (!Validator.isValidIPv4String(text)[0]) return null;
-  const v = IPv4.fromString(text).value;
-  return { family: 4, value: v, text: formatV4(v) };
+  const v = v4Value(text);
+  return v === null ? null : { family: 4, value: v, text: formatV4(v) };
 }
 
 export function parseCidr(text: string): Cidr | null {
