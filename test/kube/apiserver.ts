@@ -147,6 +147,7 @@ export async function startTestApiServer(opts: TestApiServerOptions = {}) {
   let stalledUntil = 0;
   let stallTimer: NodeJS.Timeout | undefined;
   let slowMs = 0;
+  let bookmarksSent = 0;
   /** watch requests a stall holds before their headers; opened when it ends */
   const pendingOpens = new Set<() => void>();
 
@@ -423,7 +424,9 @@ export async function startTestApiServer(opts: TestApiServerOptions = {}) {
       }
       if (w.bookmarks) {
         const t = setInterval(() => {
-          if (!stalled()) write(w, eventLine('BOOKMARK', { kind: info.kind, apiVersion: apiVersionOf(info), metadata: { resourceVersion: String(rv) } }));
+          if (stalled()) return;
+          bookmarksSent++;
+          write(w, eventLine('BOOKMARK', { kind: info.kind, apiVersion: apiVersionOf(info), metadata: { resourceVersion: String(rv) } }));
         }, bookmarkMs);
         w.timers.push(t);
       }
@@ -527,6 +530,10 @@ export async function startTestApiServer(opts: TestApiServerOptions = {}) {
     /** the current resourceVersion (the last write's) */
     get resourceVersion(): string {
       return String(rv);
+    },
+    /** BOOKMARK events written so far */
+    get bookmarksSent(): number {
+      return bookmarksSent;
     },
     /** open watch streams */
     get watchCount(): number {

@@ -80,7 +80,7 @@ describe('list', () => {
   test('a 410 on an expired continue token restarts the list; nothing is delivered twice', async () => {
     const api = await server();
     for (const n of ['n1', 'n2', 'n3', 'n4', 'n5']) api.create('namespaces', ns(n));
-    api.faults.slow(150);
+    api.faults.slow(400); // page 1's answer is late enough for the expiry below to land before page 2 is asked for
     const t = informer(api, 'namespaces', { pageLimit: 2 });
     await waitFor('the first page requested', () => lists(api, '/api/v1/namespaces').length === 1);
     api.faults.expireHistory(); // the snapshot page 1 points into is gone before page 2 is asked for
@@ -145,7 +145,8 @@ describe('watch', () => {
     for (let i = 0; i < 3; i++) api.create('pods', { metadata: { name: `p${i}`, namespace: 'x' } });
     const rv = api.resourceVersion;
     expect(rv).not.toBe(listRv);
-    await sleep(200); // several bookmark periods
+    const sent = api.bookmarksSent;
+    await waitFor('two bookmarks after the writes', () => api.bookmarksSent >= sent + 2);
     api.faults.closeWatches();
     await waitFor('the resumed watch', () => watches(api, '/api/v1/namespaces').length === 2);
     expect(watches(api, '/api/v1/namespaces')[1]!.query.resourceVersion).toBe(rv);
