@@ -58,6 +58,8 @@ export interface TestApiServerOptions {
   readonly historyLimit?: number;
   /** also make a client certificate (signed by the CA) that authenticates without a token */
   readonly clientCert?: boolean;
+  /** how a watch from an expired resourceVersion is refused: an ERROR event (the watch cache's way, default) or HTTP 410 */
+  readonly expiredWatch?: 'event' | 'http';
   /** optional resources installed from the start (default none) */
   readonly installed?: readonly ResourceName[];
 }
@@ -405,6 +407,10 @@ export async function startTestApiServer(opts: TestApiServerOptions = {}) {
     const from = q.get('resourceVersion');
     const open = (): void => {
       if (res.writableEnded || req.destroyed) return;
+      if (from && from !== '0' && Number(from) < floorRv && opts.expiredWatch === 'http') {
+        sendJson(res, 410, statusObject(410, 'Expired', `too old resource version: ${from} (${floorRv})`));
+        return;
+      }
       res.writeHead(200, { 'Content-Type': 'application/json', 'Transfer-Encoding': 'chunked' });
       res.flushHeaders();
       watchers.add(w);

@@ -217,6 +217,38 @@ describe('410: relist delivered as deltas', () => {
   });
 });
 
+describe('HTTP 410 and selectors', () => {
+  test('a watch refused with HTTP 410 is answered by a relist delivered as deltas', async () => {
+    const api = await server({ expiredWatch: 'http' });
+    api.create('namespaces', ns('a'));
+    api.create('namespaces', ns('b'));
+    const t = informer(api, 'namespaces');
+    await waitFor('the watch', () => api.watchCount === 1);
+    api.faults.stall(60_000);
+    api.faults.closeWatches();
+    await waitFor('the resumed watch', () => watches(api, '/api/v1/namespaces').length === 2);
+    api.remove('namespaces', 'a');
+    api.faults.expireHistory({ keepWatches: true });
+    api.faults.stall(0);
+    await waitFor('the relist', () => t.synceds() === 2);
+    expect(watches(api, '/api/v1/namespaces')[1]!.status).toBe(410);
+    expect(t.lines().slice(3)).toEqual(['delete a', 'synced']);
+  });
+
+  test('a field selector narrows the list and the watch', async () => {
+    const api = await server();
+    api.create('pods', { metadata: { name: 'mine', namespace: 'x' }, spec: { nodeName: 'n1' } });
+    api.create('pods', { metadata: { name: 'theirs', namespace: 'x' }, spec: { nodeName: 'n2' } });
+    const t = informer(api, 'pods', { fieldSelector: 'spec.nodeName=n1' });
+    await waitFor('the watch', () => api.watchCount === 1);
+    api.create('pods', { metadata: { name: 'theirs2', namespace: 'x' }, spec: { nodeName: 'n2' } });
+    const m2 = api.create('pods', { metadata: { name: 'mine2', namespace: 'x' }, spec: { nodeName: 'n1' } });
+    await waitFor('mine2', () => t.lines().length === 3);
+    expect(t.lines()).toEqual([`upsert x/mine ${api.get('pods', 'mine', 'x')!.metadata.resourceVersion}`, 'synced', `upsert x/mine2 ${m2.metadata.resourceVersion}`]);
+    expect(api.requests.filter((r) => r.path === '/api/v1/pods').every((r) => r.query.fieldSelector === 'spec.nodeName=n1')).toBe(true);
+  });
+});
+
 describe('optional resources (CRDs)', () => {
   test('404 is "not installed": synced at once, polled, picked up when installed; removed again = its objects deleted', async () => {
     const api = await server();
