@@ -7,7 +7,7 @@
  *   install(policy)          attach to pod interfaces not attached yet, then write every table of
  *                            the INACTIVE generation and flip `config.activeGen` (instance.ts): a
  *                            packet classifies wholly against the old or wholly against the new policy.
- *   applyDeltas(policy, d)   same rules: when only host prefixes (/32, /128) entered or left sets,
+ *   applyDeltas(policy, d)   attach new pod interfaces (a pod just added), then, same rules: when only host prefixes (/32, /128) entered or left sets,
  *                            the active generation's address entries change in place (a new address
  *                            class gets its rows first, the address entry last); a changed wider
  *                            prefix is a new generation (the install path), still atomic.
@@ -120,6 +120,9 @@ export class EbpfBackend implements Backend {
     const s = this.inForce;
     if (!s) throw err('ERR_PALISADE_NOT_APPLIED', 'ebpf: applyDeltas before install');
     if (policy.ruleSet !== s.ruleSet) throw err('ERR_PALISADE_RULES_CHANGED', 'ebpf: applyDeltas with a rule set that is not the one in force (install it)');
+    // a pod added with this change has a new veth: attach before its address enters the sets, so
+    // its first packet is judged (the timer alone would leave it unjudged for up to interfacesMs)
+    this.attachInterfaces();
     const used = deltas.filter((d) => s.usedSets.has(d.set));
     const hostOnly = used.every((d) => d.added.every(isHost) && d.removed.every(isHost));
     if (this.dirty || !hostOnly) {
