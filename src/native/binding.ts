@@ -226,6 +226,13 @@ export function bpfObjectPath(name: 'palisade' | 'pass_all'): string {
   return path;
 }
 
+/** Path of the CNI plugin executable (build/palisade-cni, cni/palisade_cni.cc); PAL_NATIVE_MISSING when absent. */
+export function cniPluginPath(): string {
+  const path = join(packageRoot(), 'build', 'palisade-cni');
+  if (!existsSync(path)) throw new NativeError('PAL_NATIVE_MISSING', `CNI plugin ${path} is not built: run npm run build:native`);
+  return path;
+}
+
 function rethrow(e: unknown): never {
   const err = e as { code?: unknown; message?: unknown };
   if (typeof err?.code === 'string' && typeof err.message === 'string') {
