@@ -10,6 +10,10 @@
  *                            also binds the queues (loop start, before the publish) and, after
  *                            the publish, installs the steering: iptables-nft NFQUEUE in the node
  *                            namespace, so no packet is queued before a policy answers it.
+ *   drainObserved()          loop records of reason Observed (new flows of the observed subjects,
+ *                            published with NfqLoop.publishObserved on install and deltas) ->
+ *                            RawFlowEvent; egress for an observed source, ingress for an observed
+ *                            destination once egress allowed.
  *   applyDeltas(policy, d)   same rules in force: NfqLoop.publishMembership with the COMPLETE
  *                            membership of the used sets. The native side has no set-edit deltas
  *                            (EngineSource::withMembership builds fresh set tables over the shared
@@ -45,7 +49,7 @@
  * Cost: install = packing O(rules + members) + the native build (~ms per 1k rules); applyDeltas =
  * O(members of the used sets); a deny record = one decode and one map lookup.
  */
-import type { ApplyReport, Backend, BackendStats, RawDenyEvent } from '../../src/enforce/backend.js';
+import type { ApplyReport, Backend, BackendStats, RawDenyEvent, RawFlowEvent } from '../../src/enforce/backend.js';
 import type { CompiledPolicy } from '../../src/enforce/compiled.js';
 import { nativeNfqueue, type NfqLoop, type NfqLoopStats } from '../../src/native/binding.js';
 import type { SetDelta } from '../../src/resolve/index.js';
@@ -123,6 +127,9 @@ export class NfqueueBackend implements Backend {
   private readonly ruleSets = new Map<number, RuleSet>();
   private steering: SteeringMethod | undefined;
   private readonly denied: RawDenyEvent[] = [];
+  private readonly observedFlows: RawFlowEvent[] = [];
+  /** Observation.key published to the loop; undefined: nothing published yet */
+  private observedKey: string | undefined;
   private readonly deniedByRule = new Map<string, number>();
   private readonly deniedByReason = new Map<string, number>();
   private readonly counts = { installs: 0, membershipPublishes: 0, refused: 0, strictCuts: 0, strictReverseCuts: 0, strictErrors: 0, denyEventsDropped: 0 };
@@ -161,6 +168,7 @@ export class NfqueueBackend implements Backend {
     const version = this.publishEngine(this.loop, packed);
     this.counts.installs++;
     this.commit(policy, version);
+    this.syncObserved(policy);
     return { kind: 'full', summary: `snapshot v${version}: ${rules} rules${this.strictCut()}`, ms: performance.now() - t0 };
   }
 
@@ -169,6 +177,7 @@ export class NfqueueBackend implements Backend {
     const loop = this.loop;
     if (!loop || !this.inForce) throw Object.assign(new Error('applyDeltas before a first install'), { code: 'NFQ_NO_ENGINE' });
     if (policy.ruleSet !== this.inForce.ruleSet) throw Object.assign(new Error('applyDeltas with another rule set than the one in force (install it instead)'), { code: 'NFQ_BAD_ARGUMENT' });
+    this.syncObserved(policy);
     const edits = deltas.reduce((n, d) => n + d.added.length + d.removed.length, 0);
     if (edits === 0) return { kind: 'none', summary: 'no set member changed', ms: performance.now() - t0 };
     let setEdits = packMembership(policy.resolution, policy.usedSets);
@@ -187,6 +196,30 @@ export class NfqueueBackend implements Backend {
 
   drainDenied(max?: number): RawDenyEvent[] {
     return this.denied.splice(0, max ?? this.denied.length);
+  }
+
+  /** Observed new flows (loop records of reason Observed, loop.h); only with `logDenied`. */
+  drainObserved(max?: number): RawFlowEvent[] {
+    return this.observedFlows.splice(0, max ?? this.observedFlows.length);
+  }
+
+  /** The observed subjects to the loop when they changed (they change no verdict). */
+  private syncObserved(policy: CompiledPolicy): void {
+    const loop = this.loop;
+    if (!loop) return;
+    const o = policy.observation;
+    const key = this.opts.logDenied ? o.key : '';
+    if (key === this.observedKey) return;
+    const subjects = this.opts.logDenied ? o.subjects : [];
+    const keys = new Uint8Array(subjects.length * 17);
+    subjects.forEach((c, i) => {
+      keys[i * 17] = c.family;
+      const n = c.family === 4 ? 4 : 16;
+      let v = c.base;
+      for (let b = n - 1; b >= 0; b--, v >>= 8n) keys[i * 17 + 1 + b] = Number(v & 0xffn);
+    });
+    loop.publishObserved(keys);
+    this.observedKey = key;
   }
 
   async stats(): Promise<BackendStats> {
@@ -256,6 +289,7 @@ export class NfqueueBackend implements Backend {
       this.loop = loop;
       this.counts.installs++;
       this.commit(policy, version);
+      this.syncObserved(policy);
       return version;
     } catch (e) {
       if (saved) await restoreSteering(saved, this.ctx).catch(() => undefined);
@@ -306,6 +340,13 @@ export class NfqueueBackend implements Backend {
   private onDenied(buf: Uint8Array): void {
     const max = this.opts.maxBufferedDenies ?? 65_536;
     for (const d of decodeDenyRecords(buf)) {
+      if (d.reason === 'observed') {
+        if (this.opts.logDenied && d.direction !== undefined && this.observedFlows.length < max) {
+          const { timeMs, family, proto, src, dst, srcPort, dstPort } = d;
+          this.observedFlows.push({ timeMs, family, proto, src, dst, srcPort, dstPort, direction: d.direction });
+        }
+        continue;
+      }
       const e = denyEvent(d, (v) => this.ruleSets.get(v), this.parseStatus);
       const key = e.rule ? e.rule.origin.stableId : e.reason === 'policy' ? 'palisade/unknown' : `palisade/${e.reason}`;
       this.deniedByRule.set(key, (this.deniedByRule.get(key) ?? 0) + 1);
@@ -339,6 +380,7 @@ export class NfqueueBackend implements Backend {
     this.loop?.stop();
     this.loop = undefined;
     this.inForce = undefined;
+    this.observedKey = undefined;
     this.ruleSets.clear();
   }
 

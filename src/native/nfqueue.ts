@@ -73,6 +73,8 @@ export interface NfqLoop {
   publishEngine(egressRules: Uint32Array, ingressRules: Uint32Array, setEdits: Uint32Array, egressNpTierStart: number, ingressNpTierStart: number): number;
   /** the current engine's compiled rules with this complete set membership; returns the version */
   publishMembership(setEdits: Uint32Array): number;
+  /** the observed subjects, 17 bytes each (family, address in network order, IPv4 zero-padded); empty: off */
+  publishObserved(keys: Uint8Array): void;
   stats(): NfqLoopStats;
   resetLatency(): void;
   /** --strict: delete conntrack entries whose flows the current snapshot denies */
