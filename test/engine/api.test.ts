@@ -75,7 +75,7 @@ describe('compile', () => {
     try {
       compile({ text: bad });
     } catch (e) {
-      expect((e as InvalidInputError).code).toBe('PALISADE_INVALID_INPUT');
+      expect((e as InvalidInputError).code).toBe('ERR_PALISADE_INVALID_INPUT');
     }
   });
 

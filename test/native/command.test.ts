@@ -63,7 +63,7 @@ describe.skipIf(!nativeAvailable())('palisade classbench', () => {
     writeFileSync(join(dir, 'bad'), '@10.0.0.0/8 nonsense\n');
     const c = capture();
     expect(await runClassbench([join(dir, 'bad'), join(dir, 't')], c.io)).toBe(2);
-    expect(c.err.join('')).toMatch(/PAL_CLASSBENCH_RULE: .*bad:1:/);
+    expect(c.err.join('')).toMatch(/ERR_PALISADE_CLASSBENCH_RULE: .*bad:1:/);
   });
 
   it.skipIf(!classbenchPresent)('reads the gzip fw1_10k trace from ../shared and matches its firstmatch', async () => {

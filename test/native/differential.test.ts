@@ -283,11 +283,11 @@ describe.skipIf(!nativeAvailable())('native classifier = linear oracle (random r
       { ruleId: 5, priority: 1, action: 0, src: { kind: 'any' }, dst: { kind: 'any' } },
       { ruleId: 5, priority: 2, action: 0, src: { kind: 'any' }, dst: { kind: 'any' } },
     ]);
-    await expect(cls.compile(dup)).rejects.toMatchObject({ code: 'PAL_RULE_ID_DUPLICATE' });
-    expect(() => packRules([{ ruleId: 1, priority: 1, action: 0, src: { kind: 'prefix4', addr: 1, prefixLen: 8 }, dst: { kind: 'set', setId: 1 } }])).toThrow(/PAL_NATIVE_ARG/);
-    expect(() => packRules([{ ruleId: 1, priority: 1, action: 0, src: { kind: 'any' }, dst: { kind: 'any' }, dstPort: { lo: 9, hi: 8 } }])).toThrow(/PAL_NATIVE_ARG/);
-    expect(() => packSetEdits([{ op: 'add', setId: ANY_SET, family: 4, addr: 1, prefixLen: 32 }])).toThrow(/PAL_NATIVE_ARG/);
-    expect(() => cls.lookup4(-1, 0, 0, 0, 0)).toThrow(/PAL_NATIVE_ARG/);
-    expect(() => cls.compileSync(new Uint32Array(5))).toThrow(/PAL_NATIVE_ARG/);
+    await expect(cls.compile(dup)).rejects.toMatchObject({ code: 'ERR_PALISADE_RULE_ID_DUPLICATE' });
+    expect(() => packRules([{ ruleId: 1, priority: 1, action: 0, src: { kind: 'prefix4', addr: 1, prefixLen: 8 }, dst: { kind: 'set', setId: 1 } }])).toThrow(/ERR_PALISADE_NATIVE_ARGUMENT/);
+    expect(() => packRules([{ ruleId: 1, priority: 1, action: 0, src: { kind: 'any' }, dst: { kind: 'any' }, dstPort: { lo: 9, hi: 8 } }])).toThrow(/ERR_PALISADE_NATIVE_ARGUMENT/);
+    expect(() => packSetEdits([{ op: 'add', setId: ANY_SET, family: 4, addr: 1, prefixLen: 32 }])).toThrow(/ERR_PALISADE_NATIVE_ARGUMENT/);
+    expect(() => cls.lookup4(-1, 0, 0, 0, 0)).toThrow(/ERR_PALISADE_NATIVE_ARGUMENT/);
+    expect(() => cls.compileSync(new Uint32Array(5))).toThrow(/ERR_PALISADE_NATIVE_ARGUMENT/);
   });
 });

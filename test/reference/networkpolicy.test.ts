@@ -668,7 +668,7 @@ spec:
     const src = p.c.pods.find((x) => x.name === 'a' && x.namespace === 'x')!.ips[0]!;
     const dst = p.c.pods.find((x) => x.name === 'a' && x.namespace === 'y')!.ips[1]!;
     expect(() => p.ev.evaluate({ src, dst, protocol: 'TCP', dstPort: 80 })).toThrow(
-      expect.objectContaining({ code: 'PALISADE_INVALID_FLOW' }),
+      expect.objectContaining({ code: 'ERR_PALISADE_INVALID_FLOW' }),
     );
     expect(() => p.ev.evaluate({ src, dst: src, protocol: 'TCP', dstPort: 0 })).toThrow(/dstPort/);
   });
