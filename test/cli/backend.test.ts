@@ -2,6 +2,7 @@
 import { execFileSync, spawnSync } from 'node:child_process';
 import { describe, expect, it } from 'vitest';
 import { run } from '../../src/cli/main.js';
+import { requires } from '../harness/prerequisites.js';
 
 function capture() {
   let out = '';
@@ -47,7 +48,7 @@ describe('backend dispatch', () => {
   });
 });
 
-describe.skipIf(process.getuid?.() !== 0)('apply --backend nftables in a namespace of its own', () => {
+describe.skipIf(requires('root', 'netns', 'addon', 'nft'))('apply --backend nftables in a namespace of its own', () => {
   it('installs table inet palisade, reports counters, and --delete removes only that table', () => {
     const ns = `pal-clib-${process.pid}`;
     execFileSync('ip', ['netns', 'add', ns]);

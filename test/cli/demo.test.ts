@@ -11,8 +11,8 @@ import { afterEach, describe, expect, it } from 'vitest';
 import { NO_ENFORCE_ENV } from '../../src/cli/demo.js';
 import { listNetns } from '../harness/netns.js';
 import { palisade, ROOT } from './helpers.js';
+import { requires } from '../harness/prerequisites.js';
 
-const isRoot = process.getuid?.() === 0;
 const EXPECTED = readFileSync(join(ROOT, 'examples/s11-deny-with-priorities/expected.txt'), 'utf8');
 
 describe('palisade demo without enforcing', () => {
@@ -41,7 +41,7 @@ describe('palisade demo without enforcing', () => {
   });
 });
 
-describe.skipIf(!isRoot)('palisade demo as root (nftables, real probes)', () => {
+describe.skipIf(requires('root', 'netns', 'addon', 'cni-plugins'))('palisade demo as root (nftables, real probes)', () => {
   const sigintListenersBefore = process.listenerCount('SIGINT');
 
   it('reports observed = expected, names the deciding policies in the deny log, and leaves no namespace', async () => {

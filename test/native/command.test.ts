@@ -8,8 +8,8 @@ import { join } from 'node:path';
 import { gzipSync } from 'node:zlib';
 import { afterAll, describe, expect, it } from 'vitest';
 import { runClassbench } from '../../src/cli/classbench.js';
-import { nativeAvailable } from '../../src/native/binding.js';
 import { classbenchPresent, findData } from './classbench-data.js';
+import { requires } from '../harness/prerequisites.js';
 
 function capture() {
   const out: string[] = [];
@@ -33,7 +33,7 @@ const TRACE = [
   `${0x0b000001} ${0x01020304} 1 53 6 0 2`, // none
 ].join('\n');
 
-describe.skipIf(!nativeAvailable())('palisade classbench', () => {
+describe.skipIf(requires('addon'))('palisade classbench', () => {
   writeFileSync(join(dir, 'r'), RULES + '\n');
   writeFileSync(join(dir, 't'), TRACE + '\n');
   writeFileSync(join(dir, 't.gz'), gzipSync(TRACE + '\n'));

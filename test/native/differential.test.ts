@@ -8,7 +8,6 @@
 import { describe, expect, it } from 'vitest';
 import {
   ANY_SET,
-  nativeAvailable,
   NativeClassifier,
   NO_RULE_ID,
   packRules,
@@ -21,6 +20,7 @@ import {
   type ClassifierRule,
   type SetEdit,
 } from '../../src/native/binding.js';
+import { requires } from '../harness/prerequisites.js';
 
 // ---- a small deterministic PRNG -------------------------------------------------------------
 function prng(seed: number): (n: number) => number {
@@ -202,7 +202,7 @@ function nativeAnswers(cls: NativeClassifier, pkts: readonly Packet[], minPriori
 
 const show = (m: { ruleId: number; action: number } | null): string => (m ? `${m.ruleId}/${m.action}` : 'none');
 
-describe.skipIf(!nativeAvailable())('native classifier = linear oracle (random rules, sets, edits)', () => {
+describe.skipIf(requires('addon'))('native classifier = linear oracle (random rules, sets, edits)', () => {
   it('agrees on 60 seeded rule sets x 6 edit rounds x batch/scalar/single lookups, IPv4 and IPv6', async () => {
     let compared = 0;
     let matched = 0;

@@ -24,8 +24,8 @@ import { pairSpecs } from '../harness/matrix.js';
 import { ProbeFleet } from '../harness/probe.js';
 import { PORTS, SCENARIOS, scenarioCluster } from '../harness/scenarios.js';
 import { buildTopology, type Topology } from '../harness/topology.js';
+import { requires } from '../harness/prerequisites.js';
 
-const isRoot = process.getuid?.() === 0;
 const cluster = (policies: string): Cluster => scenarioCluster(policies, 'nfq-failure.test.yaml');
 const GOOD = cluster(SCENARIOS['NetworkPolicy: default deny ingress in shop, allow web -> db on named port sql']!);
 const OTHER = cluster(SCENARIOS['Cluster tiers: admin deny, admin pass, baseline deny, nodes peer']!);
@@ -57,7 +57,7 @@ function poisonable(netnsPath: string, extra: NfqueueOptions = {}) {
   return { backend, poison: (v: boolean) => void (on = v), refused };
 }
 
-describe.skipIf(!isRoot)('nfqueue: a failed update leaves the loop, the kernel and memory as they were', () => {
+describe.skipIf(requires('root', 'netns', 'addon', 'nfqueue', 'iptables-nft', 'cni-plugins'))('nfqueue: a failed update leaves the loop, the kernel and memory as they were', () => {
   let topo: Topology | undefined;
   let fleet: ProbeFleet | undefined;
   const iptables = async (bin: string): Promise<string> => (await run('ip', ['netns', 'exec', topo!.nodeNs, bin, '-w', '-S'])).stdout;

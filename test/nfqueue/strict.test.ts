@@ -10,10 +10,10 @@ import { describe, expect, it } from 'vitest';
 import type { StatsFile } from '../../src/cli/enforce.js';
 import { startLateEcho, startTcpEcho, udpTool, type EnforcerProcess } from './enforcer-process.js';
 import { BASE_PORTS, C4, C6, enforceFixture, S4, S6, sleep } from './enforce-fixture.js';
+import { requires } from '../harness/prerequisites.js';
 
-const isRoot = process.getuid?.() === 0;
 
-describe.skipIf(!isRoot)('palisade enforce --backend nfqueue --strict (process, node topology)', () => {
+describe.skipIf(requires('root', 'netns', 'addon', 'nfqueue', 'iptables-nft', 'cni-plugins'))('palisade enforce --backend nfqueue --strict (process, node topology)', () => {
   const fx = enforceFixture('nfqstr', 4320);
   let enforcer: EnforcerProcess;
 

@@ -21,8 +21,8 @@ import { run } from '../harness/exec.js';
 import { ProbeFleet } from '../harness/probe.js';
 import { PORTS, SCENARIOS, scenarioCluster } from '../harness/scenarios.js';
 import { buildTopology, type Topology } from '../harness/topology.js';
+import { requires } from '../harness/prerequisites.js';
 
-const isRoot = process.getuid?.() === 0;
 const cluster = (policies: string): Cluster => scenarioCluster(policies, 'failure.test.yaml');
 const GOOD = cluster(SCENARIOS['NetworkPolicy: default deny ingress in shop, allow web -> db on named port sql']!);
 const OTHER = cluster(SCENARIOS['Cluster tiers: admin deny, admin pass, baseline deny, nodes peer']!);
@@ -76,7 +76,7 @@ function normalized(list: unknown): unknown {
   };
 }
 
-describe.skipIf(!isRoot)('nftables: a transaction the kernel refuses leaves kernel and memory as they were', () => {
+describe.skipIf(requires('root', 'netns', 'addon', 'nft', 'cni-plugins'))('nftables: a transaction the kernel refuses leaves kernel and memory as they were', () => {
   let topo: Topology | undefined;
   let fleet: ProbeFleet | undefined;
   let rootBefore = '';

@@ -11,6 +11,7 @@ import { ProbeFleet, type PortPlan } from '../harness/probe.js';
 import { buildTopology, type Topology } from '../harness/topology.js';
 import { run } from '../harness/exec.js';
 import { parseIp } from '../../src/model/ip.js';
+import { requires } from '../harness/prerequisites.js';
 
 const MANIFESTS = `
 apiVersion: v1
@@ -51,9 +52,8 @@ status: { podIPs: [ { ip: 10.244.200.1 } ] }
 `;
 
 const PORTS: PortPlan = { TCP: [80, 8080], UDP: [53], SCTP: [9000] };
-const isRoot = process.getuid?.() === 0;
 
-describe.skipIf(!isRoot)('node topology (CNI ptp + host-local) without policy', () => {
+describe.skipIf(requires('root', 'netns', 'nft', 'cni-plugins'))('node topology (CNI ptp + host-local) without policy', () => {
   let topo: Topology | undefined;
   let fleet: ProbeFleet | undefined;
   const tag = 'topo';
