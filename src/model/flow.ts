@@ -15,7 +15,7 @@ export interface Flow {
   readonly protocol: Protocol;
   /** destination (server) port, 1..65535 */
   readonly dstPort: number;
-  /** source port; no standard API matches on it (story S25), carried for the classifier */
+  /** source port; no standard API matches on it, carried for the classifier */
   readonly srcPort?: number;
 }
 

@@ -1,5 +1,5 @@
 /**
- * The node topology (issue 3, "Node topology"; used by the tests and `palisade demo`): one
+ * The node topology (used by the tests and `palisade demo`): one
  * network namespace is the node; each non-host-network pod is a namespace joined to the node by a veth pair wired by the real CNI `ptp`
  * plugin with `host-local` IPAM, holding exactly its `status.podIPs` (IPv4 and/or IPv6).
  * Node addresses (and the IPs of host-network pods, which are node addresses) are put on the node

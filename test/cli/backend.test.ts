@@ -1,4 +1,4 @@
-// `palisade apply | enforce | stats --backend NAME` dispatch (issue 3 build point 3; issue 5 point 4).
+// `palisade apply | enforce | stats --backend NAME` dispatch.
 import { execFileSync, spawnSync } from 'node:child_process';
 import { describe, expect, it } from 'vitest';
 import { run } from '../../src/cli/main.js';

@@ -1,6 +1,6 @@
 /**
  * The public API (src/index.ts): compile / safeCompile, lookup, lookupBatch, explain, update,
- * and the errors with stable codes (issue 6 build point 4).
+ * and the errors with stable codes.
  */
 import { describe, expect, test } from 'vitest';
 import { compile, encodeFlows, InvalidFlowError, InvalidInputError, parseIp, ReferenceEvaluator, safeCompile, type Flow } from '../../src/index.js';

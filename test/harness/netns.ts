@@ -1,2 +1,2 @@
-/** Moved to src/topology/netns.ts (production code: the demo uses it); kept so the tests' imports stay. */
+/** Re-exports src/topology/netns.ts for test/ebpf and test/harness/differential.ts only; every other test imports the module itself. Delete once those do. */
 export * from '../../src/topology/netns.js';

@@ -1,5 +1,5 @@
 /**
- * `palisade classbench` (issue 6, build point 6): stdout = one first-match index per header,
+ * `palisade classbench`: stdout = one first-match index per header,
  * last stderr line = one JSON summary; plain and .gz inputs; argument errors exit 2.
  */
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';

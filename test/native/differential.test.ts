@@ -1,5 +1,5 @@
 /**
- * Differential test (STYLE habit 9, after OVS tests/test-classifier.c): the native classifier
+ * Differential test (every fast path has an oracle; after OVS tests/test-classifier.c): the native classifier
  * against a linear TypeScript scan written from the binding's documented semantics, on seeded
  * random rule sets mixing IPv4 prefix rules, IPv6 prefix rules and address-set rules (sets holding
  * IPv4 and IPv6 prefixes), random incremental set edits (compared with the oracle AND with a fresh

@@ -11,9 +11,9 @@ import { join } from 'node:path';
 import { afterAll, afterEach, beforeAll } from 'vitest';
 import { safeParseCluster } from '../../src/manifests/cluster.js';
 import { parseIp } from '../../src/model/ip.js';
-import { run } from '../harness/exec.js';
-import { ProbeFleet, type PortPlan } from '../harness/probe.js';
-import { buildTopology, type Topology } from '../harness/topology.js';
+import { run } from '../../src/topology/exec.js';
+import { ProbeFleet, type PortPlan } from '../../src/topology/probe.js';
+import { buildTopology, type Topology } from '../../src/topology/topology.js';
 import { ensureEnforcerBuilt, startEnforcer, type EnforcerProcess } from './enforcer-process.js';
 import { clientServer } from '../harness/fixtures.js';
 

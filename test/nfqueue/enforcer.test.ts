@@ -14,7 +14,7 @@ import { describe, expect, it } from 'vitest';
 import type { StatsFile } from '../../src/cli/enforce.js';
 import { installSteering, removeSteering } from '../../backends/nfqueue/steer.js';
 import { PALISADE_BIN } from '../harness/cli.js';
-import { run } from '../harness/exec.js';
+import { run } from '../../src/topology/exec.js';
 import { startSink, udpTool, type EnforcerProcess } from './enforcer-process.js';
 import { BASE_PORTS, C4, C6, enforceFixture, S4, S6, sleep } from './enforce-fixture.js';
 import { requires } from '../harness/prerequisites.js';

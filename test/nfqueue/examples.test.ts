@@ -13,9 +13,9 @@ import { safeLoadCluster } from '../../src/manifests/cluster.js';
 import { NfqueueBackend } from '../../backends/nfqueue/backend.js';
 import { Enforcement } from '../../src/enforce/enforcement.js';
 import { enforceAndCompare, formatMismatch } from '../harness/differential.js';
-import { portPlan } from '../harness/ports.js';
-import { ProbeFleet } from '../harness/probe.js';
-import { buildTopology } from '../harness/topology.js';
+import { portPlan } from '../../src/topology/ports.js';
+import { ProbeFleet } from '../../src/topology/probe.js';
+import { buildTopology } from '../../src/topology/topology.js';
 import { requires } from '../harness/prerequisites.js';
 
 const EXAMPLES = fileURLToPath(new URL('../../examples', import.meta.url));

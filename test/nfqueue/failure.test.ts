@@ -19,11 +19,11 @@ import { Enforcement } from '../../src/enforce/enforcement.js';
 import type { Cluster } from '../../src/model/types.js';
 import { ReferenceEvaluator } from '../../src/reference/evaluate.js';
 import { compareWithReference, enforceAndCompare, formatMismatch } from '../harness/differential.js';
-import { run } from '../harness/exec.js';
+import { run } from '../../src/topology/exec.js';
 import { pairSpecs } from '../harness/matrix.js';
-import { ProbeFleet } from '../harness/probe.js';
+import { ProbeFleet } from '../../src/topology/probe.js';
 import { PORTS, SCENARIOS, scenarioCluster } from '../harness/scenarios.js';
-import { buildTopology, type Topology } from '../harness/topology.js';
+import { buildTopology, type Topology } from '../../src/topology/topology.js';
 import { requires } from '../harness/prerequisites.js';
 
 const cluster = (policies: string): Cluster => scenarioCluster(policies, 'nfq-failure.test.yaml');

@@ -11,9 +11,9 @@ import { nativeNfqueue, type NfqLoop } from '../../src/native/binding.js';
 import { decodeDenyRecords, type RawDeny } from '../../backends/nfqueue/records.js';
 import { packRules, type LinearRule } from '../../backends/nfqueue/rules.js';
 import { DEFAULT_ACCEPT_MARK, installSteering, kernelQueueStats, removeSteering } from '../../backends/nfqueue/steer.js';
-import { run } from '../harness/exec.js';
-import { ProbeFleet, type PortPlan, type ProbeSpec } from '../harness/probe.js';
-import { buildTopology, type Topology } from '../harness/topology.js';
+import { run } from '../../src/topology/exec.js';
+import { ProbeFleet, type PortPlan, type ProbeSpec } from '../../src/topology/probe.js';
+import { buildTopology, type Topology } from '../../src/topology/topology.js';
 import { requires } from '../harness/prerequisites.js';
 import { clientServer } from '../harness/fixtures.js';
 

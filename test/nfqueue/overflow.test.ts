@@ -10,7 +10,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { safeParseCluster } from '../../src/manifests/cluster.js';
 import { nativeNfqueue } from '../../src/native/binding.js';
 import { DEFAULT_ACCEPT_MARK, installSteering, kernelQueueStats, removeSteering } from '../../backends/nfqueue/steer.js';
-import { buildTopology, type Topology } from '../harness/topology.js';
+import { buildTopology, type Topology } from '../../src/topology/topology.js';
 import { startSink, udpTool } from './enforcer-process.js';
 import { requires } from '../harness/prerequisites.js';
 import { clientServer } from '../harness/fixtures.js';

@@ -10,10 +10,10 @@ import type { Cluster } from '../../src/model/types.js';
 import { NfqueueBackend } from '../../backends/nfqueue/backend.js';
 import { Enforcement } from '../../src/enforce/enforcement.js';
 import { enforceAndCompare, formatMismatch } from '../harness/differential.js';
-import { portPlan } from '../harness/ports.js';
-import { ProbeFleet, type PortPlan } from '../harness/probe.js';
+import { portPlan } from '../../src/topology/ports.js';
+import { ProbeFleet, type PortPlan } from '../../src/topology/probe.js';
 import { randomInventory, withRandomPolicies } from '../harness/random.js';
-import { buildTopology, type Topology } from '../harness/topology.js';
+import { buildTopology, type Topology } from '../../src/topology/topology.js';
 import { requires } from '../harness/prerequisites.js';
 
 const INVENTORY_SEEDS = [404, 505, 606];

@@ -4,8 +4,8 @@
  * PALISADE-NFQ, the fail-open switch (--queue-bypass), removal, and the root namespace untouched.
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { run } from '../harness/exec.js';
-import { createNetns, deleteNetns } from '../harness/netns.js';
+import { run } from '../../src/topology/exec.js';
+import { createNetns, deleteNetns } from '../../src/topology/netns.js';
 import { detectSteering, installSteering, removeSteering, renderChainRules, type SteeringPlan } from '../../backends/nfqueue/steer.js';
 import { requires } from '../harness/prerequisites.js';
 

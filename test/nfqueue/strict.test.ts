@@ -1,7 +1,7 @@
 /**
  * `palisade enforce --backend nfqueue --strict` as a real process: after a policy change, the
  * conntrack entries of established flows the new policy denies are deleted, so the flows stop
- * within 2 s (issue 4, "Live updates"): UDP over IPv4 and IPv6 (and not without --strict), a
+ * within 2 s: UDP over IPv4 and IPv6 (and not without --strict), a
  * server still replying at the moment of the cut (the reverse flow it opens is refused), and an
  * established TCP connection (picked up again by nf_conntrack_tcp_loose, then dropped).
  */

@@ -12,8 +12,8 @@ import { NftablesBackend } from '../../backends/nftables/backend.js';
 import { startEnforce } from '../../src/cli/enforce.js';
 import type { Io } from '../../src/cli/io.js';
 import { run as cli } from '../../src/cli/main.js';
-import { run } from '../harness/exec.js';
-import { createNetns, deleteNetns, netnsPath } from '../harness/netns.js';
+import { run } from '../../src/topology/exec.js';
+import { createNetns, deleteNetns, netnsPath } from '../../src/topology/netns.js';
 import { requires } from '../harness/prerequisites.js';
 import { shopWebDb } from '../harness/fixtures.js';
 

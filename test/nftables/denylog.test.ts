@@ -15,8 +15,8 @@ import { Enforcement } from '../../src/enforce/enforcement.js';
 import { formatDenyLine, type DenyRecord } from '../../src/enforce/deny-log.js';
 import { safeParseCluster } from '../../src/manifests/cluster.js';
 import type { Cluster } from '../../src/model/types.js';
-import { ProbeFleet, type PortPlan } from '../harness/probe.js';
-import { buildTopology, type Host, type Topology } from '../harness/topology.js';
+import { ProbeFleet, type PortPlan } from '../../src/topology/probe.js';
+import { buildTopology, type Host, type Topology } from '../../src/topology/topology.js';
 import { requires } from '../harness/prerequisites.js';
 
 const MANIFESTS = `

@@ -11,10 +11,10 @@ import type { Cluster } from '../../src/model/types.js';
 import { Enforcement } from '../../src/enforce/enforcement.js';
 import { compareWithReference, enforceAndCompare, formatMismatch } from '../harness/differential.js';
 import { externalCandidates } from '../harness/externals.js';
-import { ProbeFleet } from '../harness/probe.js';
-import { buildTopology, type Topology } from '../harness/topology.js';
+import { ProbeFleet } from '../../src/topology/probe.js';
+import { buildTopology, type Topology } from '../../src/topology/topology.js';
 import { NftablesBackend } from '../../backends/nftables/backend.js';
-import { run } from '../harness/exec.js';
+import { run } from '../../src/topology/exec.js';
 import { PORTS, SCENARIOS, scenarioCluster } from '../harness/scenarios.js';
 import { requires } from '../harness/prerequisites.js';
 

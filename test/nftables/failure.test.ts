@@ -17,10 +17,10 @@ import type { NftDocument } from '../../backends/nftables/nft-json.js';
 import { Enforcement } from '../../src/enforce/enforcement.js';
 import type { Cluster } from '../../src/model/types.js';
 import { compareWithReference, enforceAndCompare, formatMismatch } from '../harness/differential.js';
-import { run } from '../harness/exec.js';
-import { ProbeFleet } from '../harness/probe.js';
+import { run } from '../../src/topology/exec.js';
+import { ProbeFleet } from '../../src/topology/probe.js';
 import { PORTS, SCENARIOS, scenarioCluster } from '../harness/scenarios.js';
-import { buildTopology, type Topology } from '../harness/topology.js';
+import { buildTopology, type Topology } from '../../src/topology/topology.js';
 import { requires } from '../harness/prerequisites.js';
 
 const cluster = (policies: string): Cluster => scenarioCluster(policies, 'failure.test.yaml');

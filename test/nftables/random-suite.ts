@@ -9,11 +9,11 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Cluster } from '../../src/model/types.js';
 import { enforceAndCompare, formatMismatch } from '../harness/differential.js';
-import { portPlan } from '../harness/ports.js';
+import { portPlan } from '../../src/topology/ports.js';
 import { externalCandidates } from '../harness/externals.js';
-import { ProbeFleet, type PortPlan } from '../harness/probe.js';
+import { ProbeFleet, type PortPlan } from '../../src/topology/probe.js';
 import { randomInventory, withRandomPolicies } from '../harness/random.js';
-import { buildTopology, type Topology } from '../harness/topology.js';
+import { buildTopology, type Topology } from '../../src/topology/topology.js';
 import { NftablesBackend } from '../../backends/nftables/backend.js';
 import { Enforcement } from '../../src/enforce/enforcement.js';
 import { requires } from '../harness/prerequisites.js';

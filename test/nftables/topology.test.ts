@@ -5,11 +5,11 @@
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { safeParseCluster } from '../../src/manifests/cluster.js';
-import { listNetns } from '../harness/netns.js';
+import { listNetns } from '../../src/topology/netns.js';
 import { pairSpecs } from '../harness/matrix.js';
-import { ProbeFleet, type PortPlan } from '../harness/probe.js';
-import { buildTopology, type Topology } from '../harness/topology.js';
-import { run } from '../harness/exec.js';
+import { ProbeFleet, type PortPlan } from '../../src/topology/probe.js';
+import { buildTopology, type Topology } from '../../src/topology/topology.js';
+import { run } from '../../src/topology/exec.js';
 import { parseIp } from '../../src/model/ip.js';
 import { requires } from '../harness/prerequisites.js';
 

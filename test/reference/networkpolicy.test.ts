@@ -1,7 +1,7 @@
 /**
  * NetworkPolicy v1 semantics of the reference evaluator, one test per point of
  * docs/reference/networkpolicy-v1-semantics.md (section numbers in the test names) and of
- * issue 2 build point 4. Sources: SPEC = k8s.io/api networking/v1 types.go doc comments and
+ * Sources: SPEC = k8s.io/api networking/v1 types.go doc comments and
  * defaults.go; DOCS = kubernetes.io "Network Policies"; E2E = kubernetes test/e2e/network/netpol.
  */
 import { describe, expect, it } from 'vitest';
