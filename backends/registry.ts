@@ -4,11 +4,10 @@
  * CLI (src/cli/enforce.ts, apply.ts, stats.ts) and the agent build backends only through it.
  *
  * Options are typed per backend (BackendOptionsByName); every backend takes the common ones.
- * A backend that does not implement `Backend` yet throws ERR_PALISADE_BACKEND_NOT_PORTED here,
- * and the CLI runs its own commands instead (src/cli/backend-flags.ts `legacy`).
  * No side effects beyond the module load. Thread-safety: none needed (no state).
  */
 import type { Backend, BackendName } from '../src/enforce/backend.js';
+import type { EbpfOptions } from './ebpf/backend.js';
 import type { NfqueueOptions } from './nfqueue/backend.js';
 import type { NftablesOptions } from './nftables/backend.js';
 
@@ -18,6 +17,8 @@ export interface CommonBackendOptions {
   readonly netnsPath?: string;
   /** report denied flows through Backend.drainDenied() */
   readonly logDenied?: boolean;
+  /** the backend's notices (e.g. eBPF: a new interface attached); default: none */
+  readonly log?: (text: string) => void;
 }
 
 export interface NftablesBackendOptions extends CommonBackendOptions, Pick<NftablesOptions, 'native' | 'beforeTransaction'> {
@@ -25,13 +26,10 @@ export interface NftablesBackendOptions extends CommonBackendOptions, Pick<Nftab
   readonly nflogGroup?: number;
 }
 
-/** The eBPF backend's options (its port to `Backend` replaces this with its own type). */
-export interface EbpfBackendOptions extends CommonBackendOptions {
-  readonly tag?: string;
-  readonly pinRoot?: string;
-  readonly hostInterfaces?: readonly string[];
-  readonly interfacesMs?: number;
-}
+/** The eBPF backend's options (backends/ebpf/backend.ts EbpfOptions). */
+export interface EbpfBackendOptions
+  extends CommonBackendOptions,
+    Pick<EbpfOptions, 'tag' | 'pinRoot' | 'stateRoot' | 'hostInterfaces' | 'interfacesMs' | 'faults'> {}
 
 /** The nfqueue backend's options (backends/nfqueue/backend.ts NfqueueOptions). */
 export interface NfqueueBackendOptions extends CommonBackendOptions, Pick<NfqueueOptions, 'queues' | 'firstQueue' | 'failOpen' | 'strict' | 'keepSteering' | 'faults'> {}
@@ -46,10 +44,6 @@ export const DEFAULT_NFLOG_GROUP = 100;
 
 type Factory<N extends BackendName> = (options: BackendOptionsByName[N]) => Promise<Backend>;
 
-const notPorted = (name: BackendName): never => {
-  throw Object.assign(new Error(`the ${name} backend does not implement Backend yet (its own command runs instead)`), { code: 'ERR_PALISADE_BACKEND_NOT_PORTED' });
-};
-
 const FACTORIES: { readonly [N in BackendName]: Factory<N> } = {
   nftables: async (o) => {
     const { NftablesBackend } = await import('./nftables/backend.js');
@@ -60,7 +54,20 @@ const FACTORIES: { readonly [N in BackendName]: Factory<N> } = {
       ...(o.beforeTransaction ? { beforeTransaction: o.beforeTransaction } : {}),
     });
   },
-  ebpf: async () => notPorted('ebpf'),
+  ebpf: async (o) => {
+    const { EbpfBackend } = await import('./ebpf/backend.js');
+    return new EbpfBackend({
+      ...(o.netnsPath !== undefined ? { netnsPath: o.netnsPath } : {}),
+      ...(o.logDenied ? { logDenied: true } : {}),
+      ...(o.log ? { log: o.log } : {}),
+      ...(o.tag !== undefined ? { tag: o.tag } : {}),
+      ...(o.pinRoot !== undefined ? { pinRoot: o.pinRoot } : {}),
+      ...(o.stateRoot !== undefined ? { stateRoot: o.stateRoot } : {}),
+      ...(o.hostInterfaces ? { hostInterfaces: o.hostInterfaces } : {}),
+      ...(o.interfacesMs !== undefined ? { interfacesMs: o.interfacesMs } : {}),
+      ...(o.faults ? { faults: o.faults } : {}),
+    });
+  },
   nfqueue: async (o) => {
     const { NfqueueBackend } = await import('./nfqueue/backend.js');
     return new NfqueueBackend({

@@ -44,6 +44,39 @@ export interface OpenOptions {
   readonly stateRoot?: string;
   /** load the object again even when programs are pinned (an upgrade) */
   readonly forceReload?: boolean;
+  /** test hook (failure injection): called before every kernel write; a throw fails that write */
+  readonly faults?: InstanceFaults;
+}
+
+/** Failure injection for the Backend failure-rule tests; production code never sets it. */
+export interface InstanceFaults {
+  /** before the write: a throw means the kernel saw nothing of it */
+  beforeWrite?(op: WriteOp): void;
+  /** after the write succeeded: a throw means the kernel holds it and a later step "failed" */
+  afterWrite?(op: WriteOp): void;
+}
+
+/** The datapath calls that change kernel state. */
+export const WRITE_OPS = ['attach', 'detach', 'activate', 'clearAddresses', 'writeAddresses', 'deleteAddresses', 'writePortClasses', 'writeRowHeads', 'writeRowIndex', 'writeRows', 'writeVerdicts'] as const;
+export type WriteOp = (typeof WRITE_OPS)[number];
+
+/** `native` with the fault hooks around each write (a Proxy: reads pass through unchanged). */
+function withFaults(native: NativeDatapath, faults: InstanceFaults): NativeDatapath {
+  const writes = new Set<string>(WRITE_OPS);
+  return new Proxy(native, {
+    get(target, prop, receiver) {
+      const v = Reflect.get(target, prop, receiver) as unknown;
+      if (typeof v !== 'function') return v;
+      const fn = v as (...a: unknown[]) => unknown;
+      if (typeof prop !== 'string' || !writes.has(prop)) return fn.bind(target);
+      return (...args: unknown[]) => {
+        faults.beforeWrite?.(prop as WriteOp);
+        const r = fn.apply(target, args);
+        faults.afterWrite?.(prop as WriteOp);
+        return r;
+      };
+    },
+  });
 }
 
 interface SlotState {
@@ -69,7 +102,7 @@ export function ensureBpffs(root = '/sys/fs/bpf'): void {
     execFileSync('mount', ['-t', 'bpf', 'bpf', root], { stdio: 'pipe' });
   } catch (e) {
     const err = new Error(`bpffs is not mounted at ${root} and mounting it failed: ${(e as Error).message}`);
-    (err as Error & { code: string }).code = 'PAL_EBPF_BPFFS';
+    (err as Error & { code: string }).code = 'ERR_PALISADE_EBPF_BPFFS';
     throw err;
   }
 }
@@ -100,7 +133,7 @@ export class EbpfInstance {
     const n = nativeEbpf();
     const layout = n.ebpfLayout();
     if (layout.maxRules !== MAX_RULES || layout.maxClasses !== MAX_CLASSES || layout.rowsPerGen !== ROWS_PER_GEN || layout.indexPerGen !== INDEX_PER_GEN)
-      throw Object.assign(new Error('tables.ts constants disagree with palisade_maps.h; rebuild the addon'), { code: 'PAL_EBPF_LAYOUT' });
+      throw Object.assign(new Error('tables.ts constants disagree with palisade_maps.h; rebuild the addon'), { code: 'ERR_PALISADE_EBPF_LAYOUT' });
     const pinRoot = opts.pinRoot ?? DEFAULT_PIN_ROOT;
     if (pinRoot.startsWith('/sys/fs/bpf')) ensureBpffs();
     const tag = opts.tag ?? netnsTag();
@@ -111,11 +144,26 @@ export class EbpfInstance {
     // a different object than the pinned programs came from is an upgrade: load it, reusing the
     // pinned maps (policy, flows, counters), and re-attach (tc filters are replaced in place)
     const upgrade = loadState(statePath).objectHash !== undefined && loadState(statePath).objectHash !== objectHash;
-    const native = new n.EbpfDatapath(objPath, pinDir, (opts.forceReload ?? false) || upgrade);
+    const loaded = new n.EbpfDatapath(objPath, pinDir, (opts.forceReload ?? false) || upgrade);
+    const native = opts.faults ? withFaults(loaded, opts.faults) : loaded;
     const inst = new EbpfInstance(native, tag, pinDir, statePath);
     inst.state.objectHash = objectHash;
     inst.saveState();
     return inst;
+  }
+
+  /**
+   * The allocation state of the in-place path (rows and index entries used, class count), to put
+   * back when an in-place update fails part-way (the rows it appended become free again).
+   */
+  checkpoint(): { restore(): void } {
+    const cur = this.current;
+    const saved = cur ? { rowsUsed: cur.rowsUsed, indexUsed: cur.indexUsed, classCount: cur.classCount } : undefined;
+    return {
+      restore: () => {
+        if (cur && saved && this.current === cur) Object.assign(cur, saved);
+      },
+    };
   }
 
   /** Deny events on or off (config.flags); off by default, as the ring buffer costs per denied packet. */
@@ -166,10 +214,10 @@ export class EbpfInstance {
     newClasses: readonly { classId: number; bitmaps: readonly (readonly Uint32Array[])[] }[] = [],
   ): void {
     const cur = this.current;
-    if (!cur) throw Object.assign(new Error('no installed tables to update in place (install first)'), { code: 'PAL_EBPF_STATE' });
+    if (!cur) throw Object.assign(new Error('no installed tables to update in place (install first)'), { code: 'ERR_PALISADE_NOT_APPLIED' });
     const dp = this.native;
     for (const nc of newClasses) {
-      if (nc.classId >= MAX_CLASSES) throw Object.assign(new Error('address classes exhausted'), { code: 'PAL_EBPF_CAPACITY' });
+      if (nc.classId >= MAX_CLASSES) throw Object.assign(new Error('address classes exhausted'), { code: 'ERR_PALISADE_EBPF_CAPACITY' });
       for (let dir = 0; dir < 2; dir++) {
         for (const dim of [DIM_SUBJECT, DIM_PEER]) {
           const bits = nc.bitmaps[dir]![dim]!;
@@ -183,7 +231,7 @@ export class EbpfInstance {
             }
           }
           if (cur.rowsUsed + chunks.length > ROWS_PER_GEN || cur.indexUsed + chunks.length > INDEX_PER_GEN)
-            throw Object.assign(new Error('bitmap rows exhausted; a full apply compacts them'), { code: 'PAL_EBPF_CAPACITY' });
+            throw Object.assign(new Error('bitmap rows exhausted; a full apply compacts them'), { code: 'ERR_PALISADE_EBPF_CAPACITY' });
           const firstRow = cur.gen * ROWS_PER_GEN + cur.rowsUsed;
           const firstIndex = cur.gen * INDEX_PER_GEN + cur.indexUsed;
           if (chunks.length) {

@@ -37,7 +37,7 @@ export async function runApply(name: BackendName, argv: readonly string[], io: I
     }
     const loaded = loadForCommand(a.flags.filename, io);
     if (!loaded.cluster || hasErrors(loaded.problems)) return 2;
-    backend = await createBackend(name, a.options);
+    backend = await createBackend(name, { ...a.options, log: (text: string) => io.err(`palisade apply (${name}): ${text}\n`) });
     const r = await new Enforcement(backend).apply(loaded.cluster);
     io.out(`palisade apply (${name}): ${r.summary}, ${r.ms.toFixed(1)} ms\n`);
     return 0;

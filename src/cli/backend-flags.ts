@@ -1,7 +1,6 @@
 /**
  * The one table of what differs between backends on the command line: each backend's own flags,
- * which verbs take them, how they become the backend's options (backends/registry.ts), and, until
- * a backend implements `Backend`, the command of its own that runs instead (`legacy`).
+ * which verbs take them and how they become the backend's options (backends/registry.ts).
  * Everything else (-f, --netns, --log-denied, --stats-file, output, exit codes, the enforce loop)
  * is common and lives once in apply.ts, enforce.ts and stats.ts.
  * Pure data plus option builders (they throw UsageError on a bad value).
@@ -12,10 +11,8 @@ import { UsageError, type FlagSpecs, type ParsedFlags } from './args.js';
 
 /** backends/nfqueue/backend.ts DEFAULT_FIRST_QUEUE (not imported: this table loads no backend module) */
 const DEFAULT_FIRST_QUEUE = 4200;
-import type { Io } from './io.js';
 
 export type BackendVerb = 'apply' | 'enforce' | 'stats';
-export type LegacyCommand = (argv: readonly string[], io: Io) => Promise<number>;
 
 export interface BackendCli<N extends BackendName, S extends FlagSpecs> {
   /** verbs this backend has */
@@ -32,8 +29,6 @@ export interface BackendCli<N extends BackendName, S extends FlagSpecs> {
   readonly statsFrom: 'kernel' | 'file';
   /** on stop, `enforce` closes (what is installed stays in force) or removes it */
   stopAction(flags: ParsedFlags<S>): 'close' | 'remove';
-  /** until the backend implements Backend: its own command per verb, run with the argv unchanged */
-  readonly legacy?: Partial<Record<BackendVerb, () => Promise<LegacyCommand>>>;
 }
 
 const entry = <N extends BackendName, const S extends FlagSpecs>(_name: N, e: BackendCli<N, S>): BackendCli<N, S> => e;
@@ -81,11 +76,6 @@ const ebpf = entry('ebpf', {
   removed: 'detached from every interface and unpinned',
   statsFrom: 'kernel',
   stopAction: () => 'close',
-  legacy: {
-    apply: async () => (await import('../../backends/ebpf/command.js')).runApplyEbpf,
-    enforce: async () => (await import('../../backends/ebpf/command.js')).runEnforceEbpf,
-    stats: async () => (await import('../../backends/ebpf/command.js')).runStatsEbpf,
-  },
 });
 
 const nfqueue = entry('nfqueue', {

@@ -2,8 +2,7 @@
  * `palisade apply | enforce | stats --backend nftables|ebpf|nfqueue ...`: the one place that picks
  * the backend and parses the flags. Common flags are declared here once per verb; each backend's
  * own flags come from the table in backend-flags.ts. The verbs themselves (apply.ts, enforce.ts,
- * stats.ts) run over `Enforcement` and `Backend` and know no backend by name; a backend that
- * does not implement `Backend` yet runs its own command (backend-flags.ts `legacy`).
+ * stats.ts) run over `Enforcement` and `Backend` and know no backend by name.
  *
  *   apply    apply once in the current network namespace (or --netns) and exit; --delete removes
  *   enforce  stay running: watch -f DIR and apply each change; --log-denied, --stats-file
@@ -133,8 +132,6 @@ export async function runBackendVerb(verb: BackendVerb, argv: readonly string[],
   const backend = name as BackendName;
   const cli = backendCli(backend);
   if (!cli.verbs.includes(verb)) throw new UsageError(`the ${backend} backend has no \`${verb}\` command${verb === 'apply' ? ' (it enforces from a running process: use enforce)' : ''}`);
-  const legacy = cli.legacy?.[verb];
-  if (legacy) return (await legacy())(argv, io);
   switch (verb) {
     case 'apply':
       return (await import('./apply.js')).runApply(backend, argv, io);

@@ -136,7 +136,7 @@ export async function runEnforce(name: BackendName, argv: readonly string[], io:
   }
   let session: EnforceSession;
   try {
-    const backend = await createBackend(name, a.options);
+    const backend = await createBackend(name, { ...a.options, log: (text: string) => io.err(`palisade enforce (${name}): ${text}\n`) });
     session = startEnforce(
       {
         backend,

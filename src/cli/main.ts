@@ -34,6 +34,7 @@ const COMMANDS: Readonly<Record<string, { run: Command; summary: string }>> = {
   apply: { run: (argv, io) => runBackendVerb('apply', argv, io), summary: 'enforce in this network namespace and exit (--backend nftables|ebpf; --delete removes)' },
   enforce: { run: (argv, io) => runBackendVerb('enforce', argv, io), summary: 'stay running: watch -f DIR and apply each change (--backend nftables|ebpf|nfqueue)' },
   stats: { run: (argv, io) => runBackendVerb('stats', argv, io), summary: 'per-rule counters of what a backend has installed' },
+  'install-cni': { run: (argv, io) => import('./install-cni.js').then((m) => m.runInstallCni(argv, io)), summary: 'install the palisade CNI plugin and a conflist (or chain it into one: --chain-into)' },
 };
 
 export const USAGE = `Usage: palisade <command> [flags]

@@ -80,15 +80,3 @@ export interface Backend {
   remove(): Promise<void>;
   close(): Promise<void>;
 }
-
-/**
- * The pre-contract adapter shape (`apply(cluster)` per backend). Kept only until the three
- * backends implement `Backend`; nothing new may use it.
- * @deprecated
- */
-export interface Enforcer {
-  readonly name: string;
-  apply(cluster: import('../model/types.js').Cluster): Promise<{ readonly summary: string; readonly ms: number }>;
-  remove(): Promise<void>;
-  close(): Promise<void>;
-}

@@ -296,6 +296,13 @@ export function bpfObjectPath(name: 'palisade' | 'pass_all'): string {
   return path;
 }
 
+/** Path of the CNI plugin executable (build/palisade-cni, cni/palisade_cni.cc); ERR_PALISADE_NATIVE_MISSING when absent. */
+export function cniPluginPath(): string {
+  const path = join(packageRoot(), 'build', 'palisade-cni');
+  if (!existsSync(path)) throw new NativeError('ERR_PALISADE_NATIVE_MISSING', `CNI plugin ${path} is not built: run npm run build:native`);
+  return path;
+}
+
 /** Rethrows a native failure as a NativeError with its table code; anything else unchanged. */
 function rethrow(e: unknown): never {
   const err = e as { code?: unknown; message?: unknown };

@@ -7,14 +7,13 @@
  *   by the interfaces): the reference still matches with no agent running;
  * - a restarted agent adopts the pinned instance instead of tearing it down;
  * - `apply --delete` removes every filter and pin.
- * Issue 5 acceptance: "kill -9 of the agent leaves enforcement in place".
  */
 import { spawn, type ChildProcess } from 'node:child_process';
 import { existsSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { runApplyEbpf, runStatsEbpf } from '../../backends/ebpf/command.js';
+import { run as cli } from '../../src/cli/main.js';
 import { safeParseCluster } from '../../src/manifests/cluster.js';
 import type { Cluster } from '../../src/model/types.js';
 import { compareWithReference } from '../harness/differential.js';
@@ -125,7 +124,7 @@ describe.skipIf(!isRoot)('eBPF agent process: enforce, kill -9, adopt, delete', 
 
   afterAll(async () => {
     await killHard(agent);
-    if (topo) await runApplyEbpf(['--delete', '--netns', topo.nodeNetnsPath, '--tag', tag, '--pin-root', TEST_PIN_ROOT], { out: () => {}, err: () => {} }).catch(() => 1);
+    if (topo) await cli(['apply', '--backend', 'ebpf', '--delete', '--netns', topo.nodeNetnsPath, '--tag', tag, '--pin-root', TEST_PIN_ROOT], { out: () => {}, err: () => {} }).catch(() => 1);
     await fleet?.stop();
     await topo?.destroy();
     if (dir) rmSync(dir, { recursive: true, force: true });
@@ -179,12 +178,12 @@ describe.skipIf(!isRoot)('eBPF agent process: enforce, kill -9, adopt, delete', 
 
     // per-rule counters survived both agents (pinned per-CPU array, slots kept by stableId)
     const out: string[] = [];
-    expect(await runStatsEbpf(['--tag', tag, '--pin-root', TEST_PIN_ROOT], { out: (t) => out.push(t), err: (t) => out.push(t) })).toBe(0);
-    const stats = JSON.parse(out.join('')) as { rules: { rule: string; packets: number }[]; datapath: Record<string, number> };
+    expect(await cli(['stats', '--backend', 'ebpf', '--tag', tag, '--pin-root', TEST_PIN_ROOT, '-o', 'json'], { out: (t) => out.push(t), err: (t) => out.push(t) })).toBe(0);
+    const stats = JSON.parse(out.join('')) as { rules: { rule: string; packets: number }[]; details: { datapath: Record<string, number> } };
     const allow = stats.rules.find((r) => /db-from-web/.test(r.rule) && !/isolation/.test(r.rule));
     expect(allow?.packets).toBeGreaterThan(0);
-    expect(stats.datapath.newDenied).toBeGreaterThan(0);
-    expect(stats.datapath.established).toBeGreaterThan(0);
+    expect(stats.details.datapath.newDenied).toBeGreaterThan(0);
+    expect(stats.details.datapath.established).toBeGreaterThan(0);
     const stopped = new Promise((r) => agent!.proc.once('exit', r));
     agent.proc.kill('SIGTERM');
     await stopped;
@@ -193,12 +192,18 @@ describe.skipIf(!isRoot)('eBPF agent process: enforce, kill -9, adopt, delete', 
 
   it('apply --delete removes every filter and pin', async () => {
     const out: string[] = [];
-    const rc = await runApplyEbpf(['--delete', '--netns', topo!.nodeNetnsPath, '--tag', tag, '--pin-root', TEST_PIN_ROOT], {
+    const rc = await cli(['apply', '--backend', 'ebpf', '--delete', '--netns', topo!.nodeNetnsPath, '--tag', tag, '--pin-root', TEST_PIN_ROOT], {
       out: (t) => out.push(t),
       err: (t) => out.push(t),
     });
     expect(rc).toBe(0);
-    expect(out.join('')).toMatch(/detached from 3 interface\(s\)/);
+    expect(out.join('')).toMatch(/detached from every interface and unpinned/);
+    const veths = JSON.parse((await run('nsenter', [`--net=${topo!.nodeNetnsPath}`, 'ip', '-j', 'link', 'show', 'type', 'veth'])).stdout) as { ifname: string }[];
+    expect(veths.length).toBe(3);
+    for (const dev of veths.map((l) => l.ifname)) {
+      const tc = await run('nsenter', [`--net=${topo!.nodeNetnsPath}`, 'tc', 'filter', 'show', 'dev', dev, 'ingress']);
+      expect(tc.stdout).not.toMatch(/pal_/);
+    }
     expect(existsSync(join(TEST_PIN_ROOT, tag))).toBe(false);
     const r = await compareWithReference(cluster(INVENTORY, ''), topo!, fleet!, PORTS); // no policy: all allowed
     expect(ebpfMismatches(r)).toEqual([]);

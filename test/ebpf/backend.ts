@@ -1,35 +1,26 @@
-/** The eBPF backend as the differential harness's EnforcingBackend (pins under a test root). */
+/**
+ * The eBPF backend as the tests build it: pins under a test root and a private state directory,
+ * so a test never adopts or removes a real agent's instance; plus the one stated adjustment the
+ * differential comparison makes for eBPF (ebpfMismatches).
+ */
 import { mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { EbpfEnforcer } from '../../backends/ebpf/enforcer.js';
-import type { Cluster } from '../../src/model/types.js';
-import { formatMismatch, type DifferentialReport, type EnforcingBackend, type NodeTarget } from '../harness/differential.js';
+import { EbpfBackend, type EbpfOptions } from '../../backends/ebpf/backend.js';
+import { formatMismatch, type DifferentialReport } from '../harness/differential.js';
 
 export const TEST_PIN_ROOT = '/sys/fs/bpf/palisade-test';
 
-export class EbpfTestBackend implements EnforcingBackend {
-  readonly name = 'ebpf';
-  enforcer: EbpfEnforcer | undefined;
-  private readonly stateRoot = mkdtempSync(join(tmpdir(), 'pal-ebpf-state-'));
-
-  constructor(private readonly tag: string) {}
-
-  async apply(cluster: Cluster, node: NodeTarget): Promise<void> {
-    this.enforcer ??= new EbpfEnforcer({
-      netnsPath: node.netnsPath,
-      tag: `${this.tag}-${process.pid}`,
-      pinRoot: TEST_PIN_ROOT,
-      stateRoot: this.stateRoot,
-      logDenied: true,
-    });
-    this.enforcer.applyCluster(cluster);
-  }
-
-  async delete(): Promise<void> {
-    this.enforcer?.remove();
-    this.enforcer = undefined;
-  }
+/** An EbpfBackend in `netnsPath` under the test pin root, tag `<tag>-<pid>`, deny events on. */
+export function testEbpfBackend(tag: string, netnsPath: string, extra: Partial<EbpfOptions> = {}): EbpfBackend {
+  return new EbpfBackend({
+    netnsPath,
+    tag: `${tag}-${process.pid}`,
+    pinRoot: TEST_PIN_ROOT,
+    stateRoot: mkdtempSync(join(tmpdir(), 'pal-ebpf-state-')),
+    logDenied: true,
+    ...extra,
+  });
 }
 
 /**

@@ -1,37 +1,36 @@
 /**
- * The eBPF commands' argument handling (unprivileged: nothing here touches the kernel): help,
- * usage errors with exit 2, and the --backend guard the CLI dispatcher relies on.
+ * `palisade apply | enforce | stats --backend ebpf` argument handling through the one CLI
+ * (src/cli/backend.ts + backend-flags.ts; unprivileged: nothing here reaches the kernel): help
+ * lists the eBPF flags, usage errors exit 2, invalid manifests exit 2 before a backend is built.
  */
 import { describe, expect, it } from 'vitest';
-import { runApplyEbpf, runEnforceEbpf, runStatsEbpf } from '../../backends/ebpf/command.js';
+import type { Io } from '../../src/cli/io.js';
+import { run } from '../../src/cli/main.js';
 
-function io(): { out: string[]; err: string[]; io: { out(t: string): void; err(t: string): void } } {
-  const out: string[] = [];
-  const err: string[] = [];
-  return { out, err, io: { out: (t) => out.push(t), err: (t) => err.push(t) } };
+function capture(): Io & { text: () => string } {
+  let all = '';
+  return { out: (t) => void (all += t), err: (t) => void (all += t), text: () => all };
 }
 
-describe('eBPF commands: arguments', () => {
-  it('--help prints each command flags and exits 0', async () => {
-    for (const [run, verb] of [[runApplyEbpf, 'apply'], [runEnforceEbpf, 'enforce'], [runStatsEbpf, 'stats']] as const) {
-      const c = io();
-      expect(await run(['--backend', 'ebpf', '--help'], c.io)).toBe(0);
-      expect(c.out.join('')).toMatch(new RegExp(`palisade ${verb} --backend ebpf`));
-      expect(c.out.join('')).toMatch(/--pin-root/);
+describe('palisade apply | enforce | stats --backend ebpf: arguments', () => {
+  it('--help prints the verb with the eBPF flags and exits 0', async () => {
+    for (const verb of ['apply', 'enforce', 'stats']) {
+      const c = capture();
+      expect(await run([verb, '--backend', 'ebpf', '--help'], c)).toBe(0);
+      expect(c.text()).toMatch(new RegExp(`palisade ${verb}`));
+      expect(c.text()).toMatch(/--pin-root/);
     }
   });
-  it('apply without -f or --delete, an unknown flag, or another backend: usage error, exit 2', async () => {
-    for (const argv of [[], ['--frobnicate'], ['--backend', 'nftables', '-f', 'x']]) {
-      const c = io();
-      expect(await runApplyEbpf(argv, c.io)).toBe(2);
-      expect(c.err.join('')).toMatch(/palisade apply --backend ebpf: /);
+  it('apply without -f or --delete, an unknown flag, a bad --interfaces-ms: usage error, exit 2', async () => {
+    for (const argv of [['apply', '--backend', 'ebpf'], ['apply', '--backend', 'ebpf', '--frobnicate'], ['enforce', '--backend', 'ebpf', '--interfaces-ms', 'soon', '-f', '.']]) {
+      const c = capture();
+      expect(await run(argv, c)).toBe(2);
+      expect(c.text()).not.toBe('');
     }
-    const c = io();
-    expect(await runEnforceEbpf(['--interfaces-ms', 'soon', '-f', '.'], c.io)).toBe(2);
   });
   it('apply with invalid manifests reports the problems and exits 2 before touching the kernel', async () => {
-    const c = io();
-    expect(await runApplyEbpf(['-f', '/nonexistent/palisade-ebpf-test'], c.io)).toBe(2);
-    expect(c.err.join('')).not.toBe('');
+    const c = capture();
+    expect(await run(['apply', '--backend', 'ebpf', '-f', '/nonexistent/palisade-ebpf-test'], c)).toBe(2);
+    expect(c.text()).toMatch(/palisade-ebpf-test/);
   });
 });

@@ -7,14 +7,15 @@
  * the same cases; plus pod churn in place and deny-log lines. examples/ are in examples.test.ts.
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import type { EbpfBackend } from '../../backends/ebpf/backend.js';
+import { Enforcement } from '../../src/enforce/enforcement.js';
 import type { Cluster } from '../../src/model/types.js';
-import { compareWithReference, runDifferential } from '../harness/differential.js';
+import { compareWithReference, enforceAndCompare } from '../harness/differential.js';
 import { ProbeFleet } from '../harness/probe.js';
 import { buildTopology, type Topology } from '../harness/topology.js';
-import { EbpfEnforcer } from '../../backends/ebpf/enforcer.js';
 import { run } from '../harness/exec.js';
 import { ipIn } from '../harness/netns.js';
-import { EbpfTestBackend, ebpfMismatches, TEST_PIN_ROOT } from './backend.js';
+import { ebpfMismatches, testEbpfBackend } from './backend.js';
 import { PORTS, SCENARIOS, scenarioCluster } from '../harness/scenarios.js';
 
 const isRoot = process.getuid?.() === 0;
@@ -23,14 +24,17 @@ const cluster = (policies: string): Cluster => scenarioCluster(policies, 'ebpf-d
 describe.skipIf(!isRoot)('eBPF backend = reference evaluator on real packets', () => {
   let topo: Topology | undefined;
   let fleet: ProbeFleet | undefined;
-  const backend = new EbpfTestBackend('diff');
+  let backend: EbpfBackend | undefined;
+  let enforcement: Enforcement | undefined;
 
   beforeAll(async () => {
     topo = await buildTopology(cluster(''), { tag: 'ebpfdiff' });
     fleet = await ProbeFleet.start(topo, PORTS);
+    backend = testEbpfBackend('diff', topo.nodeNetnsPath);
+    enforcement = new Enforcement(backend);
   });
   afterAll(async () => {
-    await backend.delete().catch(() => undefined);
+    await enforcement?.remove().catch(() => undefined);
     await fleet?.stop();
     await topo?.destroy();
   });
@@ -38,30 +42,32 @@ describe.skipIf(!isRoot)('eBPF backend = reference evaluator on real packets', (
   for (const [name, policies] of Object.entries(SCENARIOS)) {
     it(name, async () => {
       const c = cluster(policies);
-      const report = await runDifferential(c, topo!, fleet!, backend, PORTS);
+      const report = await enforceAndCompare(enforcement!, c, topo!, fleet!, PORTS);
       expect(ebpfMismatches(report)).toEqual([]);
       expect(report.denied).toBeGreaterThan(0);
       expect(report.allowed).toBeGreaterThan(0);
       // every pod veth carries both programs
-      const attached = backend.enforcer!.attachedInterfaces();
+      const attached = backend!.attachedInterfaces();
       expect(attached.length).toBe(c.pods.filter((p) => !p.hostNetwork).length);
     });
   }
 
   it('pod churn (relabel web away and back) updates address entries in place and follows the reference', async () => {
     const c = cluster(SCENARIOS['NetworkPolicy: default deny ingress in shop, allow web -> db on named port sql']!);
-    await backend.apply(c, { netnsPath: topo!.nodeNetnsPath, netns: topo!.nodeNs });
-    const gen = backend.enforcer!.instance.native.activeGeneration().gen;
+    await enforcement!.apply(c);
+    const gen = backend!.instance.native.activeGeneration().gen;
     const web = c.pods.find((p) => p.name === 'web')!;
     const away = { ...web, labels: { app: 'elsewhere' } };
     const moved: Cluster = { ...c, pods: c.pods.map((p) => (p === web ? away : p)) };
-    const r1 = backend.enforcer!.applyChanges([{ kind: 'pod', pod: away }]);
-    expect(r1.kind).toBe('in-place');
-    expect(backend.enforcer!.instance.native.activeGeneration().gen).toBe(gen);
+    const r1 = await enforcement!.applyChanges([{ kind: 'pod', pod: away }]);
+    expect([r1.update, r1.kind]).toEqual(['deltas', 'deltas']);
+    expect(r1.summary).toMatch(/^\d+ address entries in place$/);
+    expect(backend!.instance.native.activeGeneration().gen).toBe(gen);
     const after = await compareWithReference(moved, topo!, fleet!, PORTS);
     expect(ebpfMismatches(after)).toEqual([]);
-    const r2 = backend.enforcer!.applyChanges([{ kind: 'pod', pod: web }]);
-    expect(r2.kind).toBe('in-place');
+    const r2 = await enforcement!.applyChanges([{ kind: 'pod', pod: web }]);
+    expect([r2.update, r2.kind]).toEqual(['deltas', 'deltas']);
+    expect(backend!.instance.native.activeGeneration().gen).toBe(gen);
     const back = await compareWithReference(c, topo!, fleet!, PORTS);
     expect(ebpfMismatches(back)).toEqual([]);
     expect(after.allowed).toBeLessThan(back.allowed);
@@ -69,10 +75,10 @@ describe.skipIf(!isRoot)('eBPF backend = reference evaluator on real packets', (
 
   it('deny events become deny-log lines naming the policy and rule', async () => {
     const c = cluster(SCENARIOS['Cluster tiers: admin deny, admin pass, baseline deny, nodes peer']!);
-    await backend.apply(c, { netnsPath: topo!.nodeNetnsPath, netns: topo!.nodeNs });
-    backend.enforcer!.drainDenyLines();
+    await enforcement!.apply(c);
+    enforcement!.drainDenied();
     await compareWithReference(c, topo!, fleet!, PORTS);
-    const lines = backend.enforcer!.drainDenyLines().map((l) => JSON.parse(l) as Record<string, unknown>);
+    const lines = enforcement!.drainDenied();
     expect(lines.length).toBeGreaterThan(0);
     expect(lines).toContainEqual(
       expect.objectContaining({ backend: 'ebpf', protocol: 'UDP', dstPort: 53, direction: 'ingress', tier: 'Admin', policy: 'ClusterNetworkPolicy/admin-rules', rule: 'no-udp-from-ops' }),
@@ -83,9 +89,9 @@ describe.skipIf(!isRoot)('eBPF backend = reference evaluator on real packets', (
   it('node uplinks get the programs in the host role only when named (tc ingress judges the destination)', async () => {
     // a bridge stands in for an uplink (this kernel has no dummy links); veths are pods
     await ipIn(topo!.nodeNs, ['link', 'add', 'palup0', 'type', 'bridge']);
-    const e = new EbpfEnforcer({ netnsPath: topo!.nodeNetnsPath, tag: `host-${process.pid}`, pinRoot: TEST_PIN_ROOT, hostInterfaces: ['palup0'] });
+    const e = testEbpfBackend('host', topo!.nodeNetnsPath, { hostInterfaces: ['palup0'], logDenied: false });
     try {
-      e.applyCluster(cluster(''));
+      await new Enforcement(e).apply(cluster(''));
       expect(e.attachedInterfaces()).toContain('palup0');
       const tc = (dir: string, dev: string): Promise<string> =>
         run('nsenter', [`--net=${topo!.nodeNetnsPath}`, 'tc', 'filter', 'show', 'dev', dev, dir]).then((r) => r.stdout);
@@ -95,7 +101,7 @@ describe.skipIf(!isRoot)('eBPF backend = reference evaluator on real packets', (
       expect(await tc('ingress', veth)).toMatch(/pal_egress/);
       expect(await tc('egress', veth)).toMatch(/pal_ingress/);
     } finally {
-      e.remove();
+      await e.remove();
       await ipIn(topo!.nodeNs, ['link', 'del', 'palup0']);
     }
   });

@@ -9,11 +9,12 @@ import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { describe, expect, it } from 'vitest';
 import { safeLoadCluster } from '../../src/manifests/cluster.js';
-import { runDifferential } from '../harness/differential.js';
+import { enforceAndCompare } from '../harness/differential.js';
 import { portPlan } from '../harness/ports.js';
 import { ProbeFleet } from '../harness/probe.js';
 import { buildTopology } from '../harness/topology.js';
-import { EbpfTestBackend, ebpfMismatches } from './backend.js';
+import { ebpfMismatches, testEbpfBackend } from './backend.js';
+import { Enforcement } from '../../src/enforce/enforcement.js';
 
 const isRoot = process.getuid?.() === 0;
 
@@ -30,16 +31,16 @@ describe.skipIf(!isRoot)('eBPF backend = reference on every example', () => {
       const c = r.cluster;
       const ports = portPlan(c, 4);
       const topo = await buildTopology(c, { tag: `ebx${i}` });
-      const backend = new EbpfTestBackend(`ex${i}`);
+      const enforcement = new Enforcement(testEbpfBackend(`ex${i}`, topo.nodeNetnsPath));
       let fleet: ProbeFleet | undefined;
       try {
         fleet = await ProbeFleet.start(topo, ports);
-        const report = await runDifferential(c, topo, fleet, backend, ports);
+        const report = await enforceAndCompare(enforcement, c, topo, fleet, ports);
         expect(ebpfMismatches(report)).toEqual([]);
         expect(report.probes).toBeGreaterThan(0);
         console.log(`[ebpf] ${dir}: ${report.probes} probes, ${report.allowed} allowed, ${report.denied} denied, ${report.retried} retried, ${report.durationMs} ms`);
       } finally {
-        await backend.delete().catch(() => undefined);
+        await enforcement.remove().catch(() => undefined);
         await fleet?.stop();
         await topo.destroy();
       }

@@ -8,12 +8,13 @@
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Cluster } from '../../src/model/types.js';
-import { runDifferential } from '../harness/differential.js';
+import { enforceAndCompare } from '../harness/differential.js';
+import { Enforcement } from '../../src/enforce/enforcement.js';
 import { portPlan } from '../harness/ports.js';
 import { ProbeFleet, type PortPlan } from '../harness/probe.js';
 import { randomInventory, withRandomPolicies } from '../harness/random.js';
 import { buildTopology, type Topology } from '../harness/topology.js';
-import { EbpfTestBackend, ebpfMismatches } from './backend.js';
+import { ebpfMismatches, testEbpfBackend } from './backend.js';
 
 const isRoot = process.getuid?.() === 0;
 const INVENTORY_SEEDS = [707, 808, 909];
@@ -39,20 +40,21 @@ describe.skipIf(!isRoot)('eBPF backend = reference on seeded random policy sets'
       const ports = mergePlans(cases.map((s) => portPlan(withRandomPolicies(inventory, s, COUNTS), 5)));
       let topo: Topology | undefined;
       let fleet: ProbeFleet | undefined;
-      const backend = new EbpfTestBackend(`rnd${invSeed}`);
+      let enforcement: Enforcement | undefined;
       beforeAll(async () => {
         topo = await buildTopology(inventory, { tag: `erd${invSeed}` });
         fleet = await ProbeFleet.start(topo, ports);
+        enforcement = new Enforcement(testEbpfBackend(`rnd${invSeed}`, topo.nodeNetnsPath));
       });
       afterAll(async () => {
-        await backend.delete().catch(() => undefined);
+        await enforcement?.remove().catch(() => undefined);
         await fleet?.stop();
         await topo?.destroy();
       });
       for (const seed of cases) {
         it(`policy seed ${seed}`, async () => {
           const c: Cluster = withRandomPolicies(inventory, seed, COUNTS);
-          const report = await runDifferential(c, topo!, fleet!, backend, ports, { timeoutMs: 300 });
+          const report = await enforceAndCompare(enforcement!, c, topo!, fleet!, ports, { timeoutMs: 300 });
           expect(ebpfMismatches(report)).toEqual([]);
           expect(report.probes).toBeGreaterThan(0);
           totals.probes += report.probes;

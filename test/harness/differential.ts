@@ -2,8 +2,8 @@
  * The differential harness (habit 9, "every fast path has an oracle"): apply a cluster's policies
  * with a real enforcing backend in the node namespace, probe every ordered address pair for
  * every planned protocol and port (IPv4 and IPv6), and compare each observed outcome with the
- * reference evaluator's verdict. Shared by the nftables, nfqueue and eBPF backends: they plug in
- * through `EnforcingBackend`.
+ * reference evaluator's verdict. Shared by the nftables, nfqueue and eBPF backends: each is driven
+ * through the one `Enforcement` (compiler + Backend), as in production (`enforceAndCompare`).
  *
  * Observed allow = the probe's handshake/echo/INIT got through ("open"); observed deny = "dropped"
  * (timeout or a local EPERM). "refused"/"error" are faults of the topology or harness and are
@@ -23,22 +23,6 @@ import { ReferenceEvaluator } from '../../src/reference/evaluate.js';
 import { pairSpecs } from './matrix.js';
 import type { PortPlan, ProbeFleet, ProbeOutcome, ProbeSpec } from './probe.js';
 import type { Topology } from './topology.js';
-
-/** Where a backend enforces: the node namespace of a Topology. */
-export interface NodeTarget {
-  readonly netnsPath: string;
-  readonly netns: string;
-  /** the Node object this namespace stands for */
-  readonly nodeName?: string;
-}
-
-/** What the harness needs from a backend. `apply` may be called again to replace the policy. */
-export interface EnforcingBackend {
-  readonly name: string;
-  apply(cluster: Cluster, node: NodeTarget): Promise<void>;
-  /** remove everything the backend installed */
-  delete(): Promise<void>;
-}
 
 export interface Mismatch {
   readonly spec: ProbeSpec;
@@ -61,12 +45,6 @@ export interface DifferentialReport {
   readonly mismatches: readonly Mismatch[];
   readonly durationMs: number;
 }
-
-export const nodeTarget = (t: Topology): NodeTarget => ({
-  netnsPath: t.nodeNetnsPath,
-  netns: t.nodeNs,
-  ...(t.nodeName !== undefined ? { nodeName: t.nodeName } : {}),
-});
 
 /** Probe every pair under whatever the backend enforces now, and compare with the reference. */
 export async function compareWithReference(
@@ -121,19 +99,6 @@ export async function enforceAndCompare(
   opts: { timeoutMs?: number } = {},
 ): Promise<DifferentialReport> {
   await enforcement.apply(cluster);
-  return compareWithReference(cluster, topology, fleet, ports, opts);
-}
-
-/** Apply with the backend, then compare (the common case). */
-export async function runDifferential(
-  cluster: Cluster,
-  topology: Topology,
-  fleet: ProbeFleet,
-  backend: EnforcingBackend,
-  ports: PortPlan,
-  opts: { timeoutMs?: number } = {},
-): Promise<DifferentialReport> {
-  await backend.apply(cluster, nodeTarget(topology));
   return compareWithReference(cluster, topology, fleet, ports, opts);
 }
 
