@@ -38,7 +38,7 @@
  *                            the kernel drops them; fail-open: --queue-bypass passes them).
  *
  * The failure rule: every publish is one native call that either swaps in a complete new snapshot
- * or throws having changed nothing (NFQ_BAD_RULES, NFQ_BAD_ARGUMENT), and this object's memory
+ * or throws having changed nothing (ERR_PALISADE_NFQUEUE_RULES, ERR_PALISADE_NATIVE_ARGUMENT), and this object's memory
  * (`inForce`, the rule sets by snapshot version) changes only after it returned. A failed FIRST
  * install undoes what it did: the loop is stopped (queues unbound) and the steering is put back as
  * it was before (steer.ts captureSteering/restoreSteering: removed, or a chain a previous enforcer
@@ -49,6 +49,7 @@
  * Cost: install = packing O(rules + members) + the native build (~ms per 1k rules); applyDeltas =
  * O(members of the used sets); a deny record = one decode and one map lookup.
  */
+import { PalisadeError } from '../../src/model/errors.js';
 import type { ApplyReport, Backend, BackendStats, RawDenyEvent, RawFlowEvent } from '../../src/enforce/backend.js';
 import type { CompiledPolicy } from '../../src/enforce/compiled.js';
 import { nativeNfqueue, type NfqLoop, type NfqLoopStats } from '../../src/native/binding.js';
@@ -141,8 +142,8 @@ export class NfqueueBackend implements Backend {
   constructor(private readonly opts: NfqueueOptions = {}) {
     const first = opts.firstQueue ?? DEFAULT_FIRST_QUEUE;
     const n = opts.queues ?? 1;
-    if (!Number.isInteger(n) || n < 1 || n > 64) throw Object.assign(new Error(`queues must be 1..64, not ${n}`), { code: 'NFQ_BAD_ARGUMENT' });
-    if (!Number.isInteger(first) || first < 0 || first + n - 1 > 65535) throw Object.assign(new Error(`queue numbers ${first}..${first + n - 1} are not all in 0..65535`), { code: 'NFQ_BAD_ARGUMENT' });
+    if (!Number.isInteger(n) || n < 1 || n > 64) throw new PalisadeError('ERR_PALISADE_BACKEND_OPTION', `nfqueue: queues must be 1..64, not ${n}`);
+    if (!Number.isInteger(first) || first < 0 || first + n - 1 > 65535) throw new PalisadeError('ERR_PALISADE_BACKEND_OPTION', `nfqueue: queue numbers ${first}..${first + n - 1} are not all in 0..65535`);
     this.queueNumbers = Array.from({ length: n }, (_, i) => first + i);
     this.ctx = opts.netnsPath !== undefined ? { netnsPath: opts.netnsPath } : {};
     this.parseStatus = nativeNfqueue().nfqConstants.parseStatus;
@@ -175,8 +176,8 @@ export class NfqueueBackend implements Backend {
   async applyDeltas(policy: CompiledPolicy, deltas: readonly SetDelta[]): Promise<ApplyReport> {
     const t0 = performance.now();
     const loop = this.loop;
-    if (!loop || !this.inForce) throw Object.assign(new Error('applyDeltas before a first install'), { code: 'NFQ_NO_ENGINE' });
-    if (policy.ruleSet !== this.inForce.ruleSet) throw Object.assign(new Error('applyDeltas with another rule set than the one in force (install it instead)'), { code: 'NFQ_BAD_ARGUMENT' });
+    if (!loop || !this.inForce) throw new PalisadeError('ERR_PALISADE_NOT_APPLIED', 'nfqueue: applyDeltas before a first install');
+    if (policy.ruleSet !== this.inForce.ruleSet) throw new PalisadeError('ERR_PALISADE_RULES_CHANGED', 'nfqueue: applyDeltas with another rule set than the one in force (install it instead)');
     this.syncObserved(policy);
     const edits = deltas.reduce((n, d) => n + d.added.length + d.removed.length, 0);
     if (edits === 0) return { kind: 'none', summary: 'no set member changed', ms: performance.now() - t0 };
@@ -260,7 +261,7 @@ export class NfqueueBackend implements Backend {
 
   /** The loop's decision for one packet under the current snapshot, without a queue (tests). */
   decide(packet: Uint8Array): ReturnType<NfqLoop['decide']> {
-    if (!this.loop) throw Object.assign(new Error('decide before a first install'), { code: 'NFQ_NO_ENGINE' });
+    if (!this.loop) throw new PalisadeError('ERR_PALISADE_NOT_APPLIED', 'nfqueue: decide before a first install');
     return this.loop.decide(packet);
   }
 

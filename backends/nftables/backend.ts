@@ -33,6 +33,7 @@
  * after remove). Not thread-safe: one owner, calls serialized by the caller.
  * Cost: install O(rules x 2 families + set members) commands; applyDeltas O(changed members).
  */
+import { PalisadeError } from '../../src/model/errors.js';
 import type { ApplyReport, Backend, BackendStats, RawDenyEvent, RawFlowEvent } from '../../src/enforce/backend.js';
 import type { CompiledPolicy } from '../../src/enforce/compiled.js';
 import type { SetDelta, SetId } from '../../src/resolve/index.js';
@@ -148,9 +149,9 @@ export class NftablesBackend implements Backend {
   async applyDeltas(policy: CompiledPolicy, deltas: readonly SetDelta[]): Promise<ApplyReport> {
     const t0 = performance.now();
     const s = this.inForce;
-    if (!s) throw Object.assign(new Error('nftables: applyDeltas before install'), { code: 'ERR_PALISADE_NOT_APPLIED' });
+    if (!s) throw new PalisadeError('ERR_PALISADE_NOT_APPLIED', 'nftables: applyDeltas before install');
     if (policy.ruleSet !== s.ruleSet) {
-      throw Object.assign(new Error('nftables: applyDeltas with a rule set that is not the one in force (install it)'), { code: 'ERR_PALISADE_RULES_CHANGED' });
+      throw new PalisadeError('ERR_PALISADE_RULES_CHANGED', 'nftables: applyDeltas with a rule set that is not the one in force (install it)');
     }
     let doc = renderSetDeltas(deltas, s.sets, (id) => s.interval.get(id) ?? false);
     const observedChanged = policy.observation.key !== s.observedKey;
@@ -181,7 +182,7 @@ export class NftablesBackend implements Backend {
   /** Read up to `max` log packets and sort them into the deny and observed queues. */
   private pump(max: number): void {
     const log = this.opts.denyLog;
-    if (!log) throw Object.assign(new Error('nftables: deny logging is off (NftablesOptions.denyLog)'), { code: 'ERR_PALISADE_NO_DENY_LOG' });
+    if (!log) throw new PalisadeError('ERR_PALISADE_NO_DENY_LOG', 'nftables: deny logging is off (NftablesOptions.denyLog)');
     this.nflogFd ??= this.native.nflogOpen(log.group, this.opts.netnsPath);
     const packets = this.native.nflogDrain(this.nflogFd, max);
     const now = Date.now();

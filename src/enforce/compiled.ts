@@ -22,6 +22,7 @@
  * the change outgrows the rules (src/rules/inputs.ts).
  * Thread-safety: one owner (the enforce loop or the agent).
  */
+import { PalisadeError } from '../model/errors.js';
 import type { Cluster, ClusterPolicy, Direction, EndpointSlice, NetworkPolicy, PolicySet, Service } from '../model/types.js';
 import { stagedPolicies } from '../model/staged.js';
 import { parseIp } from '../model/ip.js';
@@ -111,7 +112,7 @@ export class PolicyCompiler {
    * Without it, a compiler whose backend was emptied would keep staging deltas against nothing.
    */
   reset(): void {
-    if (this.open) throw new Error('PolicyCompiler: reset while a staged update is open');
+    if (this.open) throw new PalisadeError('ERR_PALISADE_STAGE_OPEN', 'PolicyCompiler: reset while a staged update is open');
     this.state = undefined;
   }
 
@@ -130,7 +131,7 @@ export class PolicyCompiler {
    */
   stageChanges(changes: readonly EngineChange[], services?: { services: readonly Service[]; endpointSlices: readonly EndpointSlice[] }): StagedUpdate {
     const s = this.state;
-    if (!s) throw new Error('stageChanges before a first full stage(cluster)');
+    if (!s) throw new PalisadeError('ERR_PALISADE_NOT_APPLIED', 'PolicyCompiler: stageChanges before a first full stage(cluster)');
     const policyChanges = changes.filter((c) => c.kind === 'policy' || c.kind === 'policy-removed');
     if (policyChanges.length === 0) return this.stageInventory(changes as readonly InventoryChange[], services);
     // Inventory first (in order), then policies: one fresh lowering over the result.
@@ -235,14 +236,14 @@ export class PolicyCompiler {
   }
 
   private begin(): void {
-    if (this.open) throw new Error('PolicyCompiler: a staged update is still open (commit or roll it back first)');
+    if (this.open) throw new PalisadeError('ERR_PALISADE_STAGE_OPEN', 'PolicyCompiler: a staged update is still open (commit or roll it back first)');
     this.open = true;
   }
 
   private staged(update: PolicyUpdate, next: State, restore: () => void): StagedUpdate {
     let done = false;
     const finish = (): void => {
-      if (done) throw new Error('PolicyCompiler: staged update already committed or rolled back');
+      if (done) throw new PalisadeError('ERR_PALISADE_STAGE_OPEN', 'PolicyCompiler: staged update already committed or rolled back');
       done = true;
       this.open = false;
     };

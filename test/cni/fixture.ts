@@ -25,8 +25,8 @@ import type { Cluster, Pod } from '../../src/model/types.js';
 import { topologyAsset } from '../../src/topology/assets.js';
 import { run } from '../../src/topology/exec.js';
 import { createNetns, deleteNetns, netnsPath, sysctlIn } from '../../src/topology/netns.js';
-import { ProbeFleet } from '../harness/probe.js';
-import { buildTopology, type Topology } from '../harness/topology.js';
+import { ProbeFleet } from '../../src/topology/probe.js';
+import { buildTopology, type Topology } from '../../src/topology/topology.js';
 import { PolicyAgent } from './policy-agent.js';
 import type { Conflist, Invocation } from './runtime.js';
 

@@ -18,6 +18,7 @@
  */
 import { execFileSync } from 'node:child_process';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { requires } from '../harness/prerequisites.js';
 import { createBackend } from '../../backends/registry.js';
 import { BACKEND_NAMES, type BackendName } from '../../src/enforce/backend.js';
 import type { ObservedRecord } from '../../src/enforce/deny-log.js';
@@ -27,13 +28,12 @@ import { withStagedInForce } from '../../src/model/staged.js';
 import type { Cluster } from '../../src/model/types.js';
 import { ReferenceEvaluator } from '../../src/reference/evaluate.js';
 import { pairSpecs } from '../harness/matrix.js';
-import { ProbeFleet, type ProbeSpec } from '../harness/probe.js';
+import { ProbeFleet, type ProbeSpec } from '../../src/topology/probe.js';
 import { withRandomPolicies } from '../harness/random.js';
 import { PORTS, SCENARIOS, scenarioCluster } from '../harness/scenarios.js';
-import { buildTopology, type Topology } from '../harness/topology.js';
+import { buildTopology, type Topology } from '../../src/topology/topology.js';
 import { TEST_PIN_ROOT } from '../ebpf/backend.js';
 
-const isRoot = process.getuid?.() === 0;
 const SEED = Number(process.env.PALISADE_SEED ?? 1407);
 const POLICIES = [
   SCENARIOS['Cluster tiers: admin deny, admin pass, baseline deny, nodes peer']!,
@@ -101,7 +101,7 @@ async function observedLinesOf(name: BackendName, topo: Topology, specs: readonl
   }
 }
 
-describe.skipIf(!isRoot && process.env.CI !== 'true')('staged and audit lines from every backend on real traffic', () => {
+describe.skipIf(requires('root', 'netns', 'addon', 'nft', 'bpffs', 'bpf', 'nfqueue', 'iptables-nft', 'cni-plugins'))('staged and audit lines from every backend on real traffic', () => {
   let topo: Topology | undefined;
   let specs: ProbeSpec[] = [];
   const enforced = new ReferenceEvaluator(CLUSTER);

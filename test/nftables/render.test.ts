@@ -2,7 +2,6 @@
  * The renderer and the apply logic without a kernel: the JSON document's shape (one table, silent
  * drops, conntrack first, tier chains in order), and that pod churn becomes set-element deltas
  * with no chain rewrite, through a recording stand-in for the native glue.
- * (Issue 3, build points 1 and 2.)
  */
 import { describe, expect, it } from 'vitest';
 import { NftablesBackend } from '../../backends/nftables/backend.js';
