@@ -1,10 +1,10 @@
 #!/usr/bin/env node
 /**
- * nftables benchmarks (issue 3 build point 8), run by `npm run bench` as root: full apply for
+ * nftables benchmarks, run by `npm run bench` as root: full apply for
  * 5,000 pods / 1,000 policies, one pod change (set-element delta), forwarding with ~10k rules
  * versus none (a bounded UDP flood between two test namespaces). The measuring code is
- * test/nftables/bench.test.ts (it needs the test topology); this runs it with PALISADE_BENCH=1
- * and passes its `BENCH` lines through. Not root: says so and exits 0.
+ * bench/nftables.measure.ts (it needs the test topology); this runs it through vitest with
+ * bench/vitest.config.ts and passes its `BENCH` lines through. Not root: says so and exits 0.
  */
 import { spawnSync } from 'node:child_process';
 import { dirname, join } from 'node:path';
@@ -15,9 +15,8 @@ if (process.getuid?.() !== 0) {
   console.log('nftables benchmarks need root (network namespaces, nftables); skipped');
   process.exit(0);
 }
-const r = spawnSync('npx', ['vitest', 'run', 'test/nftables/bench.test.ts', '--reporter=dot'], {
+const r = spawnSync('npx', ['vitest', 'run', '--config', 'bench/vitest.config.ts', '--reporter=dot'], {
   cwd: root,
-  env: { ...process.env, PALISADE_BENCH: '1' },
   encoding: 'utf8',
   maxBuffer: 64 << 20,
 });

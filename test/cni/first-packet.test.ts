@@ -15,22 +15,21 @@
  * before its apply lands shows the check does catch a plugin that returns too early.
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { requires } from '../harness/prerequisites.js';
 import { parseIp } from '../../src/model/ip.js';
 import { BACKEND_NAMES } from '../../src/enforce/backend.js';
 import type { CniAgent } from '../../src/agent/cni-types.js';
 import { ReferenceEvaluator } from '../../src/reference/evaluate.js';
-import { missingPrerequisite, S01, S12, startCniNode, type CniNode, type Scenario } from './fixture.js';
+import { S01, S12, startCniNode, type CniNode, type Scenario } from './fixture.js';
 import { chainAdd, chainDel } from './runtime.js';
 
-const missing = missingPrerequisite();
 /** per scenario: [denied, allowed] destinations on TCP 80 */
 const CASES: readonly { readonly name: string; readonly scenario: Scenario; readonly dsts: readonly [string, string] }[] = [
   { name: 'peer (s12)', scenario: S12, dsts: ['10.244.1.10', '10.244.2.20'] },
   { name: 'subject (s01)', scenario: S01, dsts: ['10.244.255.2', '10.244.255.1'] },
 ];
 
-describe.skipIf(missing !== undefined && process.env.CI !== 'true')('CNI ADD: the first packet is policed', () => {
-  it('has its prerequisites', () => expect(missing).toBeUndefined());
+describe.skipIf(requires('root', 'netns', 'addon', 'nft', 'bpffs', 'bpf', 'nfqueue', 'iptables-nft', 'cni-plugins', 'cni-shim'))('CNI ADD: the first packet is policed', () => {
 
   for (const [i, [backend, c]] of BACKEND_NAMES.flatMap((b) => CASES.map((c) => [b, c] as const)).entries()) {
     describe(`${backend}, new pod as ${c.name}`, () => {

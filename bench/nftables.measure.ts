@@ -1,6 +1,7 @@
 /**
- * nftables benchmarks; run with PALISADE_BENCH=1
- * (skipped otherwise: minutes long, and the figures depend on machine load). Prints:
+ * nftables benchmarks, measured inside vitest because they need the test topology: run by
+ * bench/nftables.bench.mjs (`npm run bench`) through bench/vitest.config.ts, never by `npm test`
+ * (minutes long, and figures are not test results). Prints:
  * - full apply for 5,000 pods / 1,000 policies (resolve + lower + render + one transaction);
  * - one pod change (set-element delta) at that size and on a small table;
  * - forwarding: UDP datagrams delivered per second between two pod namespaces with no table
@@ -8,16 +9,16 @@
  * Targets: pod change <= 5 ms; full apply <= 1 s; throughput with 10k rules >= 80 %.
  */
 import { describe, expect, it } from 'vitest';
-import { NftablesBackend } from '../../backends/nftables/backend.js';
-import { Enforcement } from '../../src/enforce/enforcement.js';
-import { safeParseCluster } from '../../src/manifests/cluster.js';
-import type { Cluster } from '../../src/model/types.js';
-import { ReferenceEvaluator } from '../../src/reference/evaluate.js';
-import { randomCluster, Rng } from '../engine/random-cluster.js';
-import { createNetns, deleteNetns, netnsPath } from '../../src/topology/netns.js';
-import { ProbeFleet } from '../../src/topology/probe.js';
-import { buildTopology } from '../../src/topology/topology.js';
-import { requires } from '../harness/prerequisites.js';
+import { NftablesBackend } from '../backends/nftables/backend.js';
+import { Enforcement } from '../src/enforce/enforcement.js';
+import { safeParseCluster } from '../src/manifests/cluster.js';
+import type { Cluster } from '../src/model/types.js';
+import { ReferenceEvaluator } from '../src/reference/evaluate.js';
+import { randomCluster, Rng } from '../test/engine/random-cluster.js';
+import { createNetns, deleteNetns, netnsPath } from '../src/topology/netns.js';
+import { ProbeFleet } from '../src/topology/probe.js';
+import { buildTopology } from '../src/topology/topology.js';
+import { requires } from '../test/harness/prerequisites.js';
 
 const BIG = { namespaces: 50, pods: 5000, nodes: 10, networkPolicies: 800, clusterPolicies: 200 };
 const median = (xs: number[]): number => [...xs].sort((a, b) => a - b)[xs.length >> 1]!;
@@ -45,8 +46,7 @@ async function podChangeMs(e: Enforcement, c: Cluster, n = 21): Promise<{ median
   return { median: median(ms), kinds: [...kinds] };
 }
 
-// opt-in (PALISADE_BENCH=1): a benchmark, not a test net; once asked for, its prerequisites must hold
-describe.skipIf(process.env.PALISADE_BENCH !== '1' || requires('root', 'netns', 'addon', 'cni-plugins'))('nftables benchmarks', () => {
+describe.skipIf(requires('root', 'netns', 'addon', 'cni-plugins'))('nftables benchmarks', () => {
   it('apply and pod change, small and 5,000 pods / 1,000 policies', async () => {
     const ns = `pal-bench-${process.pid}`;
     await createNetns(ns);
