@@ -1,5 +1,5 @@
 /**
- * Reading ClassBench rule and trace files (format: ../shared/classbench/README.md §3-4), plain or
+ * Reading ClassBench rule and trace files (the format of the ClassBench filter-set and trace generators, Taylor and Turner 2007), plain or
  * gzip (by `.gz` suffix or the gzip magic bytes). Pure parsing over a Buffer plus one thin reader.
  *
  * Rules: one per line, `@src/len <TAB> dst/len <TAB> sLo : sHi <TAB> dLo : dHi <TAB> 0xPP/0xMM ...`;

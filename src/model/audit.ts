@@ -1,6 +1,6 @@
 /**
  * Audit marks: a policy rule that asks for a log line for every flow it ALLOWS, beside the deny
- * log every deny rule already has (story S13: the cross-app flows through a choke point; the idea
+ * log every deny rule already has (to see the cross-app flows through a choke point; the idea
  * of Antrea's per-rule `enableLogging`). docs/see-before-you-enforce.md explains the choice.
  *
  * The mark is the annotation `policy.palisade.dev/audit` on any policy kind, naming its rules:
