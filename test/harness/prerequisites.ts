@@ -20,7 +20,7 @@ import { join } from 'node:path';
 import { nativeAvailable } from '../../src/native/binding.js';
 import { CNI_PATH } from '../../src/topology/cni.js';
 
-export type Need = 'root' | 'addon' | 'netns' | 'nft' | 'bpffs' | 'bpf' | 'nfqueue' | 'iptables-nft' | 'cni-plugins' | 'cni-shim' | 'clang-rt' | 'chromium';
+export type Need = 'root' | 'addon' | 'netns' | 'nft' | 'bpffs' | 'bpf' | 'nfqueue' | 'iptables-nft' | 'cni-plugins' | 'cni-shim' | 'classbench' | 'clang-rt' | 'chromium';
 
 const SETUP = 'run `bash scripts/setup.sh` as root';
 const REPO = join(import.meta.dirname, '..', '..');
@@ -61,6 +61,10 @@ const CHECKS: Readonly<Record<Need, { readonly present: () => boolean; readonly 
   'iptables-nft': { present: () => ok('iptables-nft-restore', ['--version']) && ok('ip6tables-nft-restore', ['--version']), install: `${SETUP}: installs iptables (iptables-nft-restore)` },
   'cni-plugins': { present: () => existsSync(join(CNI_PATH, 'ptp')) && existsSync(join(CNI_PATH, 'host-local')), install: `${SETUP}: installs containernetworking-plugins (${CNI_PATH}/ptp, host-local)` },
   'cni-shim': { present: () => existsSync(join(REPO, 'build', 'palisade-cni')), install: `build the CNI plugin build/palisade-cni: \`npm run build:native\` (or ${SETUP})` },
+  classbench: {
+    present: () => existsSync(process.env.PALISADE_CLASSBENCH_DIR ?? join(REPO, '..', 'shared', 'classbench', 'cutsplit-ruleSet')),
+    install: 'the ClassBench filter sets and traces beside the repository (../shared/classbench/cutsplit-ruleSet), or PALISADE_CLASSBENCH_DIR=DIR',
+  },
   'clang-rt': {
     present: clangFuzzerRuntime,
     install: `${SETUP}: installs clang and the libclang-rt-N-dev package matching clang++'s major version (libFuzzer and the sanitizer runtimes)`,

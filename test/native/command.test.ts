@@ -8,7 +8,7 @@ import { join } from 'node:path';
 import { gzipSync } from 'node:zlib';
 import { afterAll, describe, expect, it } from 'vitest';
 import { runClassbench } from '../../src/cli/classbench.js';
-import { classbenchPresent, findData } from './classbench-data.js';
+import { findData } from './classbench-data.js';
 import { requires } from '../harness/prerequisites.js';
 
 function capture() {
@@ -66,7 +66,7 @@ describe.skipIf(requires('addon'))('palisade classbench', () => {
     expect(c.err.join('')).toMatch(/ERR_PALISADE_CLASSBENCH_RULE: .*bad:1:/);
   });
 
-  it.skipIf(!classbenchPresent)('reads the gzip fw1_10k trace from ../shared and matches its firstmatch', async () => {
+  it.skipIf(requires('classbench'))('reads the gzip fw1_10k trace and matches its firstmatch', async () => {
     const c = capture();
     const rc = await runClassbench([findData('fw1_10k')!, findData('fw1_10k_trace')!], c.io);
     expect(rc).toBe(0);
