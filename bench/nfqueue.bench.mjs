@@ -56,7 +56,8 @@ const { PolicyCompiler } = await import(join(DIST, 'src/enforce/compiled.js'));
 function compileLoopPolicy(cluster) {
   const c = new PolicyCompiler();
   c.stage(cluster).commit();
-  return packLoopPolicy(c.current());
+  const policy = c.current();
+  return { ...packLoopPolicy(policy), ruleSet: policy.ruleSet };
 }
 const { installSteering, removeSteering, kernelQueueStats, DEFAULT_ACCEPT_MARK } = await import(join(DIST, 'backends/nfqueue/steer.js'));
 const { safeParseCluster } = await import(join(DIST, 'src/manifests/cluster.js'));
