@@ -18,7 +18,8 @@
  *   build            compileSync (C++ compile, wall, median) and bytes per rule
  * plus incremental set updates per second (address-set rules, Kubernetes shape) and
  * dpdk-test-acl (`--no-huge --no-shconf -m 1024 --no-pci -l 0 -- --rulesf --tracef --iter=20`).
- * Prints markdown tables. Usage: node bench/classbench.bench.mjs [--time MS] [--sets a,b]
+ * Prints markdown tables, then as its last line one JSON object of ns per lookup per set (keys in
+ * bench/RESULTS.md). Usage: node bench/classbench.bench.mjs [--time MS] [--sets a,b]
  */
 import { spawnSync } from 'node:child_process';
 import { existsSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
@@ -44,6 +45,7 @@ const DPDK = '/usr/bin/dpdk-test-acl';
 
 if (!existsSync(DIR)) {
   console.log(`ClassBench files not found at ${DIR} (see ../shared/classbench/README.md); skipping`);
+  console.log(JSON.stringify({ skipped: `no ClassBench files at ${DIR}` }));
   process.exit(0);
 }
 if (!B.nativeAvailable()) {
@@ -331,4 +333,8 @@ if (!up.visible.before || up.visible.after) fail('a pod add was not visible to t
 if (failures) {
   console.log(`\n${failures} answer check(s) failed: the figures above are not valid`);
   process.exitCode = 1;
+} else {
+  // the headline figures, machine-readable, as the last line (bench/run.mjs collects it): ns per
+  // lookup per set, Palisade's native batch (wall median) and dpdk-test-acl (null where it did not run)
+  console.log(JSON.stringify(Object.fromEntries(rows.map((r) => [r.set, { palisadeNs: r.batch, dpdkNs: r.dpdk.ns ?? null }]))));
 }

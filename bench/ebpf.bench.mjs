@@ -15,6 +15,7 @@
  * some Pass), NetworkPolicy allows, the isolation default deny, 10% Baseline.
  *
  *   node bench/ebpf.bench.mjs [--repeat N] [--write-results]
+ * Last stdout line: one JSON object of the headline figures (keys in bench/RESULTS.md).
  * Root only. Pins under /sys/fs/bpf/palisade-bench/<pid> (removed at the end); no interface is
  * touched (BPF_PROG_TEST_RUN runs the programs on crafted frames).
  */
@@ -32,6 +33,7 @@ const CASES = [...SIZES.map((n) => ({ n, ports: 'k8s' })), { n: SIZES[SIZES.leng
 
 if (process.getuid?.() !== 0) {
   console.log('ebpf bench: skipped (needs root: loading tc programs needs CAP_BPF and CAP_NET_ADMIN)');
+  console.log(JSON.stringify({ skipped: 'needs root' }));
   process.exit(0);
 }
 
@@ -167,6 +169,7 @@ function measure(frames, rounds = 15) {
 
 const rows = [];
 let report = '';
+let headline = null;
 try {
   for (const { n, ports } of CASES) {
     const rs = ruleSetOf(n, 1, ports);
@@ -248,6 +251,16 @@ try {
   lines.push('<!-- ebpf:end -->');
   report = lines.join('\n');
   console.log(`\n${report}`);
+  // headline: the established and pass-all figures of the case with the worst ratio (the one the
+  // 1.5x target is judged on), the worst new flow at 10k rules (null when 10k was not run)
+  const worstRow = rows.reduce((a, r) => (r.established / r.passAll > a.established / a.passAll ? r : a));
+  const at10k = rows.filter((r) => r.n === 10000);
+  headline = {
+    establishedNs: worstRow.established,
+    passAllNs: worstRow.passAll,
+    lruFloorNs: worstRow.lookupFloor,
+    newFlow10kNs: at10k.length ? Math.max(...at10k.map((r) => r.newFlowDenied)) : null,
+  };
 } finally {
   inst.destroy();
   native.ebpfCloseFd(passFd);
@@ -262,3 +275,5 @@ if (WRITE && report) {
   writeFileSync(file, re.test(old) ? old.replace(re, report) : old.replace(/\n*$/, '\n\n') + report + '\n');
   console.log(`written to ${file}`);
 }
+// the headline figures, machine-readable, as the last line (bench/run.mjs collects it)
+if (headline) console.log(JSON.stringify(headline));

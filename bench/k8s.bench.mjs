@@ -8,7 +8,8 @@
  *   - one pod add and one pod relabel applied to the classifier (Engine.update: resolution
  *     deltas + one published set-edit batch per direction).
  * Every answer of a sample is first checked against the reference evaluator.
- * Reads dist/ (run `npm run build` first; `npm run bench` does). Prints a markdown table.
+ * Reads dist/ (run `npm run build` first; `npm run bench` does). Prints a markdown table, then as
+ * its last line one JSON object of the headline figures (keys in bench/RESULTS.md).
  * Usage: node bench/k8s.bench.mjs [--namespaces N] [--pods-per-namespace P] [--policies K]
  */
 import { Bench } from 'tinybench';
@@ -267,3 +268,12 @@ const lines = [
   `Updates: after 50 untimed warm-up cycles, ${ADDS} adds (${fmt(addDeltas / ADDS)} set deltas each on average), ${ADDS} relabels, ${rebuilds} rebuilds.`,
 ];
 console.log(lines.join('\n'));
+// the headline figures, machine-readable, as the last line (bench/run.mjs collects it)
+console.log(
+  JSON.stringify({
+    engineBatchNsPerFlow: batchNs,
+    classifierNsPerFlow: split ? split.all.wall : null,
+    podAddUs: median(addUs),
+    compileColdMs: coldMs,
+  }),
+);

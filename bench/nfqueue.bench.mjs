@@ -12,6 +12,7 @@
  * and a Node TCP connect loop (nfqueue-connect.mjs) for connections per second.
  *
  *   node bench/nfqueue.bench.mjs [--seconds S] [--write-results]
+ * Last stdout line: one JSON object of the headline figures (keys in bench/RESULTS.md).
  * --write-results replaces the section between the nfqueue markers of bench/RESULTS.md (or appends it).
  */
 import { execFileSync, spawn, spawnSync } from 'node:child_process';
@@ -38,6 +39,7 @@ const FLOOD_PREFIX = PIN ? ['taskset', '-c', '0'] : [];
 
 if (process.getuid?.() !== 0) {
   console.log('nfqueue bench: skipped (needs root: network namespaces and nfqueue)');
+  console.log(JSON.stringify({ skipped: 'needs root' }));
   process.exit(0);
 }
 
@@ -56,7 +58,8 @@ const { PolicyCompiler } = await import(join(DIST, 'src/enforce/compiled.js'));
 function compileLoopPolicy(cluster) {
   const c = new PolicyCompiler();
   c.stage(cluster).commit();
-  return packLoopPolicy(c.current());
+  const policy = c.current();
+  return { ...packLoopPolicy(policy), ruleSet: policy.ruleSet };
 }
 const { installSteering, removeSteering, kernelQueueStats, DEFAULT_ACCEPT_MARK } = await import(join(DIST, 'backends/nfqueue/steer.js'));
 const { safeParseCluster } = await import(join(DIST, 'src/manifests/cluster.js'));
@@ -208,6 +211,7 @@ const k = (n) => (n / 1000).toFixed(1) + 'k';
 const LOAD0 = loadavg();
 setup();
 let report;
+let headline = null;
 try {
   const policies = {};
   const compileMs = {};
@@ -285,6 +289,13 @@ try {
   lines.push('<!-- nfqueue:end -->');
   report = lines.join('\n');
   console.log(report);
+  // headline: the enforce / bare ratios as fractions (means of the rounds), and the worst round's
+  // paced p99 verdict latency of the spread shape (the figure the 50 µs target is judged on)
+  headline = {
+    spreadVsBare: ratio('enforce:spread'),
+    singleVsBare: ratio('enforce:single'),
+    p99Us: Math.max(...spreadRuns.map((r) => r.paced.p99)) / 1000,
+  };
 } finally {
   teardown();
 }
@@ -296,3 +307,5 @@ if (WRITE && report) {
   writeFileSync(file, re.test(old) ? old.replace(re, report) : old.replace(/\n*$/, '\n\n') + report + '\n');
   console.log(`written to ${file}`);
 }
+// the headline figures, machine-readable, as the last line (bench/run.mjs collects it)
+if (headline) console.log(JSON.stringify(headline));

@@ -8,7 +8,7 @@
 // - In a development checkout (a `.git` or `test/` folder beside package.json) it does nothing:
 //   scripts/setup.sh owns the build there (apt packages first, then npm ci, then the build).
 // - PALISADE_SKIP_NATIVE=1 skips the build on purpose (compile() then uses the TypeScript
-//   classifier, and `classifier: 'native'` throws PAL_NATIVE_MISSING).
+//   classifier, and `classifier: 'native'` throws ERR_PALISADE_NATIVE_MISSING).
 // No shell: every command is an argv array.
 import { execFileSync, spawnSync } from 'node:child_process';
 import { existsSync } from 'node:fs';

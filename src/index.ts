@@ -27,7 +27,7 @@ export type CompileInput =
 export interface CompileOptions {
   /**
    * `auto` (default): the native classifier when the addon is built, else the linear TypeScript
-   * one; `native` (throws PAL_NATIVE_MISSING without the addon); `ts`; or a factory of your own.
+   * one; `native` (throws ERR_PALISADE_NATIVE_MISSING without the addon); `ts`; or a factory of your own.
    */
   readonly classifier?: ClassifierChoice;
   /** the reference's `nodeLocalIngress` (default true): an isolated pod accepts traffic from its own node */

@@ -3,7 +3,7 @@
  * src/native/ebpf.ts): the `EbpfDatapath` class and the standalone test-run helpers
  * (ebpfLoadStandalone, ebpfTestRunFd, ebpfCloseFd, ebpfLayout). Arguments arrive as typed arrays
  * (no object per entry); native failures (datapath.h's negative errno + message) become JS errors
- * with `code` (PAL_EBPF_EPERM, PAL_EBPF_ERRNO, PAL_EBPF_ARG) and `errno`. No C++ exception crosses
+ * with `code` (ERR_PALISADE_EBPF_PERMISSION, ERR_PALISADE_EBPF_SYSCALL, ERR_PALISADE_NATIVE_ARGUMENT: docs/error-codes.md) and `errno`. No C++ exception crosses
  * into JS except Napi::Error.
  */
 #include <cerrno>
@@ -25,14 +25,14 @@ namespace {
 [[noreturn]] void throwErr(Napi::Env env, int rc, const std::string &msg) {
   Napi::Error e = Napi::Error::New(env, msg);
   int en = rc < 0 ? -rc : rc;
-  e.Set("code", Napi::String::New(env, (en == EPERM || en == EACCES) ? "PAL_EBPF_EPERM" : "PAL_EBPF_ERRNO"));
+  e.Set("code", Napi::String::New(env, (en == EPERM || en == EACCES) ? "ERR_PALISADE_EBPF_PERMISSION" : "ERR_PALISADE_EBPF_SYSCALL"));
   e.Set("errno", Napi::Number::New(env, en));
   throw e;
 }
 
 [[noreturn]] void throwArg(Napi::Env env, const std::string &msg) {
   Napi::TypeError e = Napi::TypeError::New(env, msg);
-  e.Set("code", Napi::String::New(env, "PAL_EBPF_ARG"));
+  e.Set("code", Napi::String::New(env, "ERR_PALISADE_NATIVE_ARGUMENT"));
   throw e;
 }
 

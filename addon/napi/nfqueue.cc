@@ -91,6 +91,7 @@ class NfqLoopJs : public Napi::ObjectWrap<NfqLoopJs> {
                         InstanceMethod<&NfqLoopJs::PublishRules>("publishRules"),
                         InstanceMethod<&NfqLoopJs::PublishEngine>("publishEngine"),
                         InstanceMethod<&NfqLoopJs::PublishMembership>("publishMembership"),
+                        InstanceMethod<&NfqLoopJs::PublishObserved>("publishObserved"),
                         InstanceMethod<&NfqLoopJs::Decide>("decide"),
                         InstanceMethod<&NfqLoopJs::CutDenied>("cutDenied"),
                         InstanceMethod<&NfqLoopJs::CutReverse>("cutReverse"),
@@ -226,6 +227,19 @@ class NfqLoopJs : public Napi::ObjectWrap<NfqLoopJs> {
     auto source = EngineSource::withMembership(*base, a.Data(), a.ElementLength() / 6, error);
     if (!source) throw codedError(env, "NFQ_BAD_RULES", error);
     return Napi::Number::New(env, static_cast<double>(loop_->publish(source)));
+  }
+  // publishObserved(keys: Uint8Array): the observed subjects, 17 bytes each (family, address
+  // network order, IPv4 zero-padded); empty: observing off. Returns nothing.
+  Napi::Value PublishObserved(const Napi::CallbackInfo& info) {
+    Napi::Env env = info.Env();
+    if (info.Length() < 1 || !info[0].IsTypedArray() || info[0].As<Napi::TypedArray>().TypedArrayType() != napi_uint8_array)
+      throw codedError(env, "NFQ_BAD_ARGUMENT", "observed keys must be a Uint8Array");
+    auto a = info[0].As<Napi::Uint8Array>();
+    if (a.ElementLength() % 17 != 0) throw codedError(env, "NFQ_BAD_ARGUMENT", "observed keys have a partial record");
+    for (size_t i = 0; i < a.ElementLength(); i += 17)
+      if (a.Data()[i] != 4 && a.Data()[i] != 6) throw codedError(env, "NFQ_BAD_ARGUMENT", "observed key family must be 4 or 6");
+    loop_->publishObserved(std::make_shared<const ObservedSet>(a.Data(), a.ElementLength() / 17));
+    return env.Undefined();
   }
   // decide(packet: Uint8Array) -> { status, allow, direction, ruleId } (ruleId -1: none)
   Napi::Value Decide(const Napi::CallbackInfo& info) {

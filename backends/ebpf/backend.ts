@@ -7,13 +7,17 @@
  *   install(policy)          attach to pod interfaces not attached yet, then write every table of
  *                            the INACTIVE generation and flip `config.activeGen` (instance.ts): a
  *                            packet classifies wholly against the old or wholly against the new policy.
- *   applyDeltas(policy, d)   same rules: when only host prefixes (/32, /128) entered or left sets,
+ *   applyDeltas(policy, d)   attach new pod interfaces (a pod just added), then, same rules: when only host prefixes (/32, /128) entered or left sets,
  *                            the active generation's address entries change in place (a new address
  *                            class gets its rows first, the address entry last); a changed wider
  *                            prefix is a new generation (the install path), still atomic.
  *   drainDenied()            ring-buffer deny events -> RawDenyEvent with the deciding Rule (found
  *                            by the counter slot's stableId); naming is deny-record.ts's job.
  *   stats()                  per-rule counters (new flows per rule) and the datapath counters.
+ *   drainObserved()          ring-buffer events of reason PAL_REASON_OBSERVED (new flows of the
+ *                            observed subjects, exact entries of key generation PAL_GEN_OBSERVED,
+ *                            written before each install or delta) -> RawFlowEvent; one ring
+ *                            buffer, so each drain sorts what it reads into both queues.
  *   remove()                 detach from every interface carrying our programs and unpin.
  *   close()                  release handles; pinned programs, maps and tc filters stay in force.
  *
@@ -35,7 +39,7 @@
  * Cost: install O(rules x classes / 32 + prefixes); in place O(changed hosts x covering prefixes).
  */
 import { execFileSync } from 'node:child_process';
-import type { ApplyReport, Backend, BackendStats, RawDenyEvent } from '../../src/enforce/backend.js';
+import type { ApplyReport, Backend, BackendStats, RawDenyEvent, RawFlowEvent } from '../../src/enforce/backend.js';
 import type { CompiledPolicy } from '../../src/enforce/compiled.js';
 import type { DenyReason } from '../../src/enforce/deny-record.js';
 import { makeCidr, type Cidr } from '../../src/model/ip.js';
@@ -72,6 +76,10 @@ interface InForce {
 /** Rule sets of the last installs: the current one and the one before (for late deny events). */
 const KEEP_RULE_SETS = 2;
 const REASONS: readonly DenyReason[] = ['policy', 'malformed-packet', 'unknown-fragment', 'missing-table-entry'];
+/** PAL_REASON_OBSERVED in palisade_maps.h: not a drop, an observed new flow */
+const REASON_OBSERVED = 4;
+/** ring-buffer events read but not yet drained, per queue (beyond this, the oldest are dropped) */
+const MAX_QUEUED_EVENTS = 65_536;
 const STAT_NAMES = ['nonIp', 'established', 'newAllowed', 'newDenied', 'malformed', 'fragmentUnknown', 'ringbufLost', 'noPolicy', 'neighbourDiscovery', 'mapMiss', 'related'];
 
 const err = (code: string, message: string, extra: Record<string, unknown> = {}): Error => Object.assign(new Error(message), { code, ...extra });
@@ -87,6 +95,10 @@ export class EbpfBackend implements Backend {
   private readonly attached = new Map<string, number>();
   private timer: ReturnType<typeof setInterval> | undefined;
   private readonly counts = { installs: 0, inPlace: 0, undone: 0 };
+  /** Observation.key of the observed entries in the maps; undefined: unknown (rewrite) */
+  private observedKey: string | undefined;
+  private denyQueue: RawDenyEvent[] = [];
+  private observedQueue: RawFlowEvent[] = [];
 
   constructor(private readonly opts: EbpfOptions = {}) {
     this.inst = this.open();
@@ -108,7 +120,7 @@ export class EbpfBackend implements Backend {
     const { tables, next } = this.lowerPolicy(policy);
     // attach first: a new interface enforces the generation in force until the flip
     this.attachInterfaces();
-    this.instance.setLogDenied(this.opts.logDenied ?? false);
+    this.syncObserved(policy);
     const generation = this.instance.install(tables);
     this.commitInstall(policy, next, generation);
     this.startTimer();
@@ -120,6 +132,11 @@ export class EbpfBackend implements Backend {
     const s = this.inForce;
     if (!s) throw err('ERR_PALISADE_NOT_APPLIED', 'ebpf: applyDeltas before install');
     if (policy.ruleSet !== s.ruleSet) throw err('ERR_PALISADE_RULES_CHANGED', 'ebpf: applyDeltas with a rule set that is not the one in force (install it)');
+    // a pod added with this change has a new veth: attach before its address enters the sets, so
+    // its first packet is judged (the timer alone would leave it unjudged for up to interfacesMs)
+    this.attachInterfaces();
+    // observed entries first: they change no verdict, so a throw here leaves the policy as it was
+    this.syncObserved(policy);
     const used = deltas.filter((d) => s.usedSets.has(d.set));
     const hostOnly = used.every((d) => d.added.every(isHost) && d.removed.every(isHost));
     if (this.dirty || !hostOnly) {
@@ -159,12 +176,53 @@ export class EbpfBackend implements Backend {
   }
 
   drainDenied(max = 4096): RawDenyEvent[] {
+    this.pump(max);
+    return this.denyQueue.splice(0, max);
+  }
+
+  /** Observed new flows (ring-buffer events of reason PAL_REASON_OBSERVED); needs `logDenied`. */
+  drainObserved(max = 4096): RawFlowEvent[] {
+    this.pump(max);
+    return this.observedQueue.splice(0, max);
+  }
+
+  /**
+   * The observed subjects into the maps when they changed, and the config flags: observing is on
+   * with deny logging (the same ring buffer) and a non-empty observation.
+   */
+  private syncObserved(policy: CompiledPolicy): void {
+    const o = policy.observation;
+    const logging = this.opts.logDenied ?? false;
+    const key = logging ? o.key : '';
+    if (key !== this.observedKey) {
+      this.observedKey = undefined;
+      this.instance.setObserved(logging ? o.subjects.map((c) => ({ family: c.family, addr: addrBytes(c.family, c.base) })) : []);
+      this.observedKey = key;
+    }
+    this.instance.setLogDenied(logging, logging && o.subjects.length > 0);
+  }
+
+  /** Read up to `max` ring-buffer events and sort them into the deny and observed queues. */
+  private pump(max: number): void {
     if (!this.opts.logDenied) throw err('ERR_PALISADE_NO_DENY_LOG', 'ebpf: deny logging is off (logDenied)');
     const now = Date.now();
     const nowNs = process.hrtime.bigint();
-    const out: RawDenyEvent[] = [];
+    const out = this.denyQueue;
     for (const e of this.instance.native.drainDenyEvents(max)) {
       const family = e.family === 6 ? 6 : 4;
+      if (e.reason === REASON_OBSERVED) {
+        this.observedQueue.push({
+          timeMs: now - Number(nowNs - e.timeNs) / 1e6,
+          family,
+          proto: e.proto,
+          src: formatAddr(e.src, family),
+          dst: formatAddr(e.dst, family),
+          srcPort: e.srcPort,
+          dstPort: e.dstPort,
+          direction: e.direction === 0 ? 'ingress' : 'egress',
+        });
+        continue;
+      }
       const id = this.instance.stableIdOfSlot(e.counterIndex);
       const rule = e.reason === 0 && id !== undefined ? this.ruleById(id) : undefined;
       out.push({
@@ -180,7 +238,7 @@ export class EbpfBackend implements Backend {
         reason: REASONS[e.reason] ?? 'missing-table-entry',
       });
     }
-    return out;
+    for (const q of [this.denyQueue, this.observedQueue]) if (q.length > MAX_QUEUED_EVENTS) q.splice(0, q.length - MAX_QUEUED_EVENTS);
   }
 
   async stats(): Promise<BackendStats> {
@@ -225,6 +283,7 @@ export class EbpfBackend implements Backend {
       if (ours.has(q.ingressProgId) || ours.has(q.egressProgId)) inst.native.detach(ns, l.name);
     }
     this.attached.clear();
+    this.observedKey = undefined;
     inst.destroy();
     this.inst = undefined;
     this.inForce = undefined;

@@ -34,6 +34,8 @@ import {
 } from './tables.js';
 
 export const GRACE_MS = 5;
+/** PAL_GEN_OBSERVED in palisade_maps.h */
+export const GEN_OBSERVED = 2;
 export const DEFAULT_PIN_ROOT = '/sys/fs/bpf/palisade';
 export const DEFAULT_STATE_ROOT = '/run/palisade/ebpf';
 
@@ -166,9 +168,32 @@ export class EbpfInstance {
     };
   }
 
-  /** Deny events on or off (config.flags); off by default, as the ring buffer costs per denied packet. */
-  setLogDenied(on: boolean): void {
-    this.native.setFlags(on ? 1 : 0);
+  /**
+   * Deny events on or off (config.flags PAL_CFG_LOG_DENIED); off by default, as the ring buffer
+   * costs per denied packet. `observe`: events for new flows of observed subjects (PAL_CFG_OBSERVE).
+   */
+  setLogDenied(on: boolean, observe = false): void {
+    this.native.setFlags((on ? 1 : 0) | (observe ? 2 : 0));
+  }
+
+  /**
+   * The observed subjects (src/enforce/observed.ts): exact entries of key generation
+   * PAL_GEN_OBSERVED (palisade_maps.h), replaced whole. They change no verdict.
+   */
+  setObserved(entries: readonly { family: 4 | 6; addr: Uint8Array }[]): void {
+    const dp = this.native;
+    dp.clearAddresses(GEN_OBSERVED);
+    const n = entries.length;
+    if (n === 0) return;
+    const fam = new Uint8Array(n);
+    const plen = new Uint8Array(n);
+    const addrs = new Uint8Array(n * 16);
+    entries.forEach((e, i) => {
+      fam[i] = e.family;
+      plen[i] = e.family === 4 ? 32 : 128;
+      addrs.set(e.addr, i * 16);
+    });
+    dp.writeAddresses(GEN_OBSERVED, fam, plen, addrs, new Uint32Array(n).fill(1));
   }
 
   get adopted(): boolean {

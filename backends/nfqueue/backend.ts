@@ -10,6 +10,10 @@
  *                            also binds the queues (loop start, before the publish) and, after
  *                            the publish, installs the steering: iptables-nft NFQUEUE in the node
  *                            namespace, so no packet is queued before a policy answers it.
+ *   drainObserved()          loop records of reason Observed (new flows of the observed subjects,
+ *                            published with NfqLoop.publishObserved on install and deltas) ->
+ *                            RawFlowEvent; egress for an observed source, ingress for an observed
+ *                            destination once egress allowed.
  *   applyDeltas(policy, d)   same rules in force: NfqLoop.publishMembership with the COMPLETE
  *                            membership of the used sets. The native side has no set-edit deltas
  *                            (EngineSource::withMembership builds fresh set tables over the shared
@@ -34,7 +38,7 @@
  *                            the kernel drops them; fail-open: --queue-bypass passes them).
  *
  * The failure rule: every publish is one native call that either swaps in a complete new snapshot
- * or throws having changed nothing (NFQ_BAD_RULES, NFQ_BAD_ARGUMENT), and this object's memory
+ * or throws having changed nothing (ERR_PALISADE_NFQUEUE_RULES, ERR_PALISADE_NATIVE_ARGUMENT), and this object's memory
  * (`inForce`, the rule sets by snapshot version) changes only after it returned. A failed FIRST
  * install undoes what it did: the loop is stopped (queues unbound) and the steering is put back as
  * it was before (steer.ts captureSteering/restoreSteering: removed, or a chain a previous enforcer
@@ -45,7 +49,8 @@
  * Cost: install = packing O(rules + members) + the native build (~ms per 1k rules); applyDeltas =
  * O(members of the used sets); a deny record = one decode and one map lookup.
  */
-import type { ApplyReport, Backend, BackendStats, RawDenyEvent } from '../../src/enforce/backend.js';
+import { PalisadeError } from '../../src/model/errors.js';
+import type { ApplyReport, Backend, BackendStats, RawDenyEvent, RawFlowEvent } from '../../src/enforce/backend.js';
 import type { CompiledPolicy } from '../../src/enforce/compiled.js';
 import { nativeNfqueue, type NfqLoop, type NfqLoopStats } from '../../src/native/binding.js';
 import type { SetDelta } from '../../src/resolve/index.js';
@@ -123,6 +128,9 @@ export class NfqueueBackend implements Backend {
   private readonly ruleSets = new Map<number, RuleSet>();
   private steering: SteeringMethod | undefined;
   private readonly denied: RawDenyEvent[] = [];
+  private readonly observedFlows: RawFlowEvent[] = [];
+  /** Observation.key published to the loop; undefined: nothing published yet */
+  private observedKey: string | undefined;
   private readonly deniedByRule = new Map<string, number>();
   private readonly deniedByReason = new Map<string, number>();
   private readonly counts = { installs: 0, membershipPublishes: 0, refused: 0, strictCuts: 0, strictReverseCuts: 0, strictErrors: 0, denyEventsDropped: 0 };
@@ -134,8 +142,8 @@ export class NfqueueBackend implements Backend {
   constructor(private readonly opts: NfqueueOptions = {}) {
     const first = opts.firstQueue ?? DEFAULT_FIRST_QUEUE;
     const n = opts.queues ?? 1;
-    if (!Number.isInteger(n) || n < 1 || n > 64) throw Object.assign(new Error(`queues must be 1..64, not ${n}`), { code: 'NFQ_BAD_ARGUMENT' });
-    if (!Number.isInteger(first) || first < 0 || first + n - 1 > 65535) throw Object.assign(new Error(`queue numbers ${first}..${first + n - 1} are not all in 0..65535`), { code: 'NFQ_BAD_ARGUMENT' });
+    if (!Number.isInteger(n) || n < 1 || n > 64) throw new PalisadeError('ERR_PALISADE_BACKEND_OPTION', `nfqueue: queues must be 1..64, not ${n}`);
+    if (!Number.isInteger(first) || first < 0 || first + n - 1 > 65535) throw new PalisadeError('ERR_PALISADE_BACKEND_OPTION', `nfqueue: queue numbers ${first}..${first + n - 1} are not all in 0..65535`);
     this.queueNumbers = Array.from({ length: n }, (_, i) => first + i);
     this.ctx = opts.netnsPath !== undefined ? { netnsPath: opts.netnsPath } : {};
     this.parseStatus = nativeNfqueue().nfqConstants.parseStatus;
@@ -161,14 +169,16 @@ export class NfqueueBackend implements Backend {
     const version = this.publishEngine(this.loop, packed);
     this.counts.installs++;
     this.commit(policy, version);
+    this.syncObserved(policy);
     return { kind: 'full', summary: `snapshot v${version}: ${rules} rules${this.strictCut()}`, ms: performance.now() - t0 };
   }
 
   async applyDeltas(policy: CompiledPolicy, deltas: readonly SetDelta[]): Promise<ApplyReport> {
     const t0 = performance.now();
     const loop = this.loop;
-    if (!loop || !this.inForce) throw Object.assign(new Error('applyDeltas before a first install'), { code: 'NFQ_NO_ENGINE' });
-    if (policy.ruleSet !== this.inForce.ruleSet) throw Object.assign(new Error('applyDeltas with another rule set than the one in force (install it instead)'), { code: 'NFQ_BAD_ARGUMENT' });
+    if (!loop || !this.inForce) throw new PalisadeError('ERR_PALISADE_NOT_APPLIED', 'nfqueue: applyDeltas before a first install');
+    if (policy.ruleSet !== this.inForce.ruleSet) throw new PalisadeError('ERR_PALISADE_RULES_CHANGED', 'nfqueue: applyDeltas with another rule set than the one in force (install it instead)');
+    this.syncObserved(policy);
     const edits = deltas.reduce((n, d) => n + d.added.length + d.removed.length, 0);
     if (edits === 0) return { kind: 'none', summary: 'no set member changed', ms: performance.now() - t0 };
     let setEdits = packMembership(policy.resolution, policy.usedSets);
@@ -187,6 +197,30 @@ export class NfqueueBackend implements Backend {
 
   drainDenied(max?: number): RawDenyEvent[] {
     return this.denied.splice(0, max ?? this.denied.length);
+  }
+
+  /** Observed new flows (loop records of reason Observed, loop.h); only with `logDenied`. */
+  drainObserved(max?: number): RawFlowEvent[] {
+    return this.observedFlows.splice(0, max ?? this.observedFlows.length);
+  }
+
+  /** The observed subjects to the loop when they changed (they change no verdict). */
+  private syncObserved(policy: CompiledPolicy): void {
+    const loop = this.loop;
+    if (!loop) return;
+    const o = policy.observation;
+    const key = this.opts.logDenied ? o.key : '';
+    if (key === this.observedKey) return;
+    const subjects = this.opts.logDenied ? o.subjects : [];
+    const keys = new Uint8Array(subjects.length * 17);
+    subjects.forEach((c, i) => {
+      keys[i * 17] = c.family;
+      const n = c.family === 4 ? 4 : 16;
+      let v = c.base;
+      for (let b = n - 1; b >= 0; b--, v >>= 8n) keys[i * 17 + 1 + b] = Number(v & 0xffn);
+    });
+    loop.publishObserved(keys);
+    this.observedKey = key;
   }
 
   async stats(): Promise<BackendStats> {
@@ -227,7 +261,7 @@ export class NfqueueBackend implements Backend {
 
   /** The loop's decision for one packet under the current snapshot, without a queue (tests). */
   decide(packet: Uint8Array): ReturnType<NfqLoop['decide']> {
-    if (!this.loop) throw Object.assign(new Error('decide before a first install'), { code: 'NFQ_NO_ENGINE' });
+    if (!this.loop) throw new PalisadeError('ERR_PALISADE_NOT_APPLIED', 'nfqueue: decide before a first install');
     return this.loop.decide(packet);
   }
 
@@ -256,6 +290,7 @@ export class NfqueueBackend implements Backend {
       this.loop = loop;
       this.counts.installs++;
       this.commit(policy, version);
+      this.syncObserved(policy);
       return version;
     } catch (e) {
       if (saved) await restoreSteering(saved, this.ctx).catch(() => undefined);
@@ -306,6 +341,13 @@ export class NfqueueBackend implements Backend {
   private onDenied(buf: Uint8Array): void {
     const max = this.opts.maxBufferedDenies ?? 65_536;
     for (const d of decodeDenyRecords(buf)) {
+      if (d.reason === 'observed') {
+        if (this.opts.logDenied && d.direction !== undefined && this.observedFlows.length < max) {
+          const { timeMs, family, proto, src, dst, srcPort, dstPort } = d;
+          this.observedFlows.push({ timeMs, family, proto, src, dst, srcPort, dstPort, direction: d.direction });
+        }
+        continue;
+      }
       const e = denyEvent(d, (v) => this.ruleSets.get(v), this.parseStatus);
       const key = e.rule ? e.rule.origin.stableId : e.reason === 'policy' ? 'palisade/unknown' : `palisade/${e.reason}`;
       this.deniedByRule.set(key, (this.deniedByRule.get(key) ?? 0) + 1);
@@ -339,6 +381,7 @@ export class NfqueueBackend implements Backend {
     this.loop?.stop();
     this.loop = undefined;
     this.inForce = undefined;
+    this.observedKey = undefined;
     this.ruleSets.clear();
   }
 

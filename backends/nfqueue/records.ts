@@ -12,8 +12,8 @@ export const DENY_RECORD_BYTES = 64;
 export const NO_RULE_ID = 0xffffffff;
 
 /** DenyReason in loop.h */
-export type LoopDenyReason = 'policy' | 'unclassifiable' | 'no-policy' | 'strict-cut';
-const REASONS: readonly LoopDenyReason[] = ['policy', 'unclassifiable', 'no-policy', 'strict-cut'];
+export type LoopDenyReason = 'policy' | 'unclassifiable' | 'no-policy' | 'strict-cut' | 'observed';
+const REASONS: readonly LoopDenyReason[] = ['policy', 'unclassifiable', 'no-policy', 'strict-cut', 'observed'];
 
 export interface RawDeny {
   /** wall-clock time the loop saw the packet, ms since the epoch */
@@ -90,6 +90,8 @@ function reason(d: RawDeny, parseStatus: readonly string[]): DenyReason {
     case 'no-policy':
     case 'strict-cut':
       return d.reason;
+    case 'observed': // not a drop: backend.ts turns these into RawFlowEvents before they get here
+      return 'policy';
     case 'unclassifiable':
       return parseStatus[d.parseStatus] === 'non-first-fragment' ? 'unknown-fragment' : 'malformed-packet';
   }

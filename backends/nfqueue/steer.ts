@@ -27,6 +27,7 @@
  * rules are installed in ONE iptables-nft-restore --noflush transaction per family and touch only
  * PALISADE-NFQ and the one jump rule per hook. Nothing here flushes or rewrites others' rules.
  */
+import { PalisadeError } from '../../src/model/errors.js';
 import { spawn } from 'node:child_process';
 
 export type SteeringMethod = 'nft-queue' | 'xt-nfqueue';
@@ -53,23 +54,19 @@ export interface SteerContext {
   readonly netnsPath?: string;
 }
 
-export class SteeringError extends Error {
-  constructor(
-    readonly code: 'NFQ_STEER_COMMAND_FAILED' | 'NFQ_STEER_BAD_PLAN' | 'NFQ_STEER_UNSUPPORTED',
-    message: string,
-  ) {
-    super(message);
-    this.name = 'SteeringError';
+export class SteeringError extends PalisadeError {
+  constructor(code: 'ERR_PALISADE_STEER_COMMAND' | 'ERR_PALISADE_STEER_PLAN', message: string) {
+    super(code, message);
   }
 }
 
 export function checkPlan(p: SteeringPlan): void {
   const int = (v: number, lo: number, hi: number) => Number.isInteger(v) && v >= lo && v <= hi;
   if (!int(p.firstQueue, 0, 65535) || !int(p.queueCount, 1, 64) || p.firstQueue + p.queueCount - 1 > 65535)
-    throw new SteeringError('NFQ_STEER_BAD_PLAN', `bad queue range ${p.firstQueue}+${p.queueCount}`);
+    throw new SteeringError('ERR_PALISADE_STEER_PLAN', `bad queue range ${p.firstQueue}+${p.queueCount}`);
   if (!int(p.acceptMark, 1, 0xffffffff) || (p.acceptMark & (p.acceptMark - 1)) !== 0)
-    throw new SteeringError('NFQ_STEER_BAD_PLAN', `acceptMark must be a single bit: ${p.acceptMark}`);
-  if (p.hooks.length === 0 || p.families.length === 0) throw new SteeringError('NFQ_STEER_BAD_PLAN', 'no hooks or families');
+    throw new SteeringError('ERR_PALISADE_STEER_PLAN', `acceptMark must be a single bit: ${p.acceptMark}`);
+  if (p.hooks.length === 0 || p.families.length === 0) throw new SteeringError('ERR_PALISADE_STEER_PLAN', 'no hooks or families');
 }
 
 const hex = (n: number) => '0x' + (n >>> 0).toString(16);
@@ -122,11 +119,11 @@ function exec(ctx: SteerContext, argv: readonly string[], input?: string): Promi
   let cmd = argv[0]!;
   let args = argv.slice(1);
   if (ctx.netns !== undefined) {
-    if (!/^[A-Za-z0-9_.-]{1,64}$/.test(ctx.netns)) throw new SteeringError('NFQ_STEER_BAD_PLAN', `bad netns name`);
+    if (!/^[A-Za-z0-9_.-]{1,64}$/.test(ctx.netns)) throw new SteeringError('ERR_PALISADE_STEER_PLAN', `bad netns name`);
     args = ['netns', 'exec', ctx.netns, cmd, ...args];
     cmd = 'ip';
   } else if (ctx.netnsPath !== undefined) {
-    if (!ctx.netnsPath.startsWith('/') || ctx.netnsPath.includes('\0')) throw new SteeringError('NFQ_STEER_BAD_PLAN', `netnsPath must be an absolute path`);
+    if (!ctx.netnsPath.startsWith('/') || ctx.netnsPath.includes('\0')) throw new SteeringError('ERR_PALISADE_STEER_PLAN', `netnsPath must be an absolute path`);
     args = [`--net=${ctx.netnsPath}`, '--', cmd, ...args];
     cmd = 'nsenter';
   }
@@ -171,7 +168,7 @@ async function jumps(ctx: SteerContext, family: 4 | 6, hooks: readonly Hook[]): 
 
 async function restore(ctx: SteerContext, family: 4 | 6, text: string): Promise<void> {
   const r = await exec(ctx, [IPT_RESTORE[family], '-w', '--noflush'], text);
-  if (r.code !== 0) throw new SteeringError('NFQ_STEER_COMMAND_FAILED', `${IPT_RESTORE[family]} failed: ${r.stderr.trim()}`);
+  if (r.code !== 0) throw new SteeringError('ERR_PALISADE_STEER_COMMAND', `${IPT_RESTORE[family]} failed: ${r.stderr.trim()}`);
 }
 
 /**

@@ -16,6 +16,9 @@
  *   drainDenied()            NFLOG packets of the deny rules -> RawDenyEvent, with the deciding Rule
  *                            found from the log prefix (`palisade <install tag>:<rule id>`);
  *                            naming is deny-record.ts's job.
+ *   drainObserved()          NFLOG packets of the observed-flow rules (render.ts `palisade-obs e|i`)
+ *                            -> RawFlowEvent; shares the one NFLOG socket with drainDenied (each
+ *                            drain sorts what it reads into both queues; bounded).
  *   stats()                  per-rule counters read from the kernel (`list table`), summed per rule.
  *   remove()                 delete `table inet palisade`, nothing else.   close(): the NFLOG socket.
  *
@@ -30,13 +33,28 @@
  * after remove). Not thread-safe: one owner, calls serialized by the caller.
  * Cost: install O(rules x 2 families + set members) commands; applyDeltas O(changed members).
  */
-import type { ApplyReport, Backend, BackendStats, RawDenyEvent } from '../../src/enforce/backend.js';
+import { PalisadeError } from '../../src/model/errors.js';
+import type { ApplyReport, Backend, BackendStats, RawDenyEvent, RawFlowEvent } from '../../src/enforce/backend.js';
 import type { CompiledPolicy } from '../../src/enforce/compiled.js';
 import type { SetDelta, SetId } from '../../src/resolve/index.js';
 import type { RuleSet } from '../../src/rules/types.js';
 import { nativeNftables, type NftErrorFields, type NftNative } from '../../src/native/binding.js';
 import type { NftDocument } from './nft-json.js';
-import { OUR_CHAINS, parseDenyLogPrefix, renderDelete, renderFull, renderSetDeltas, setName, tableContents, type DenyLogOptions, type TableContents } from './render.js';
+import {
+  OBSERVED_SETS,
+  OUR_CHAINS,
+  parseDenyLogPrefix,
+  parseObserveLogPrefix,
+  renderDelete,
+  renderFull,
+  renderObserved,
+  renderSetDeltas,
+  setName,
+  tableContents,
+  type DenyLogOptions,
+  type ObserveLogOptions,
+  type TableContents,
+} from './render.js';
 import { ruleCounters } from './stats.js';
 
 export interface NftablesOptions {
@@ -44,6 +62,8 @@ export interface NftablesOptions {
   readonly netnsPath?: string;
   /** log denied flows to this NFLOG group (render.ts DenyLogOptions); read with drainDenied() */
   readonly denyLog?: DenyLogOptions;
+  /** kernel-side limit of observed-flow log packets (render.ts ObserveLogOptions); logged to the denyLog group */
+  readonly observeLog?: ObserveLogOptions;
   readonly native?: NftNative;
   /**
    * Test hook (failure injection): every transaction's document goes through it before it is
@@ -59,7 +79,12 @@ interface InForce {
   readonly sets: ReadonlySet<SetId>;
   /** set kinds as installed: true = interval set of prefixes */
   readonly interval: ReadonlyMap<SetId, boolean>;
+  /** Observation.key of the observed sets' contents */
+  readonly observedKey: string;
 }
+
+/** Log packets read but not yet drained, per queue (beyond this, the oldest are dropped). */
+const MAX_QUEUED_LOG_PACKETS = 65_536;
 
 /** Rule sets of the last installs by tag: the current one and the one before (for late log packets). */
 const KEEP_RULE_SETS = 2;
@@ -71,6 +96,8 @@ export class NftablesBackend implements Backend {
   private readonly recent = new Map<number, RuleSet>();
   private tags = 0;
   private nflogFd: number | undefined;
+  private denyQueue: RawDenyEvent[] = [];
+  private observedQueue: RawFlowEvent[] = [];
   private readonly counts = { installs: 0, deltaTransactions: 0, rejected: 0 };
 
   constructor(private readonly opts: NftablesOptions = {}) {
@@ -93,6 +120,8 @@ export class NftablesBackend implements Backend {
       usedSets: policy.usedSets,
       members: (id: SetId) => policy.resolution.prefixes(id),
       interval,
+      observed: policy.observation.subjects,
+      ...(this.opts.observeLog ? { observeLog: this.opts.observeLog } : {}),
       ...(this.opts.denyLog ? { log: { ...this.opts.denyLog, tag } } : {}),
     };
     const current = this.contents();
@@ -106,7 +135,7 @@ export class NftablesBackend implements Backend {
     }
     // the kernel holds the new table: only now does memory follow
     this.tags = tag;
-    this.inForce = { ruleSet: policy.ruleSet, tag, sets: new Set(policy.usedSets), interval: intervalMap };
+    this.inForce = { ruleSet: policy.ruleSet, tag, sets: new Set(policy.usedSets), interval: intervalMap, observedKey: policy.observation.key };
     this.recent.set(tag, policy.ruleSet);
     for (const old of this.recent.keys()) if (this.recent.size > KEEP_RULE_SETS) this.recent.delete(old);
     this.counts.installs++;
@@ -120,13 +149,16 @@ export class NftablesBackend implements Backend {
   async applyDeltas(policy: CompiledPolicy, deltas: readonly SetDelta[]): Promise<ApplyReport> {
     const t0 = performance.now();
     const s = this.inForce;
-    if (!s) throw Object.assign(new Error('nftables: applyDeltas before install'), { code: 'ERR_PALISADE_NOT_APPLIED' });
+    if (!s) throw new PalisadeError('ERR_PALISADE_NOT_APPLIED', 'nftables: applyDeltas before install');
     if (policy.ruleSet !== s.ruleSet) {
-      throw Object.assign(new Error('nftables: applyDeltas with a rule set that is not the one in force (install it)'), { code: 'ERR_PALISADE_RULES_CHANGED' });
+      throw new PalisadeError('ERR_PALISADE_RULES_CHANGED', 'nftables: applyDeltas with a rule set that is not the one in force (install it)');
     }
-    const doc = renderSetDeltas(deltas, s.sets, (id) => s.interval.get(id) ?? false);
+    let doc = renderSetDeltas(deltas, s.sets, (id) => s.interval.get(id) ?? false);
+    const observedChanged = policy.observation.key !== s.observedKey;
+    if (observedChanged) doc = { nftables: [...doc.nftables, ...renderObserved(policy.observation.subjects)] };
     if (doc.nftables.length === 0) return { kind: 'none', summary: 'no kernel change', ms: performance.now() - t0 };
     this.run(doc);
+    if (observedChanged) this.inForce = { ...s, observedKey: policy.observation.key };
     this.counts.deltaTransactions++;
     return { kind: 'deltas', summary: `set elements only (${doc.nftables.length} commands)`, ms: performance.now() - t0 };
   }
@@ -137,13 +169,30 @@ export class NftablesBackend implements Backend {
    * releases it.
    */
   drainDenied(max = 4096): RawDenyEvent[] {
+    this.pump(max);
+    return this.denyQueue.splice(0, max);
+  }
+
+  /** Observed new flows logged since the last call (needs `denyLog`: the same NFLOG group). */
+  drainObserved(max = 4096): RawFlowEvent[] {
+    this.pump(max);
+    return this.observedQueue.splice(0, max);
+  }
+
+  /** Read up to `max` log packets and sort them into the deny and observed queues. */
+  private pump(max: number): void {
     const log = this.opts.denyLog;
-    if (!log) throw Object.assign(new Error('nftables: deny logging is off (NftablesOptions.denyLog)'), { code: 'ERR_PALISADE_NO_DENY_LOG' });
+    if (!log) throw new PalisadeError('ERR_PALISADE_NO_DENY_LOG', 'nftables: deny logging is off (NftablesOptions.denyLog)');
     this.nflogFd ??= this.native.nflogOpen(log.group, this.opts.netnsPath);
     const packets = this.native.nflogDrain(this.nflogFd, max);
     const now = Date.now();
-    const out: RawDenyEvent[] = [];
+    const out = this.denyQueue;
     for (const p of packets) {
+      const observed = parseObserveLogPrefix(p.prefix);
+      if (observed) {
+        this.observedQueue.push({ timeMs: now, family: p.family, proto: p.protocol, src: p.src, dst: p.dst, srcPort: p.srcPort ?? 0, dstPort: p.dstPort ?? 0, direction: observed });
+        continue;
+      }
       const id = parseDenyLogPrefix(p.prefix);
       if (!id) continue; // not one of our rules' packets (another logger on the group)
       const rule = this.recent.get(id.tag)?.rules[id.ruleId];
@@ -159,7 +208,7 @@ export class NftablesBackend implements Backend {
         reason: 'policy',
       });
     }
-    return out;
+    for (const q of [this.denyQueue, this.observedQueue]) if (q.length > MAX_QUEUED_LOG_PACKETS) q.splice(0, q.length - MAX_QUEUED_LOG_PACKETS);
   }
 
   async stats(): Promise<BackendStats> {
@@ -204,7 +253,12 @@ export class NftablesBackend implements Backend {
    */
   private contents(): TableContents | undefined {
     const s = this.inForce;
-    if (s) return { chains: OUR_CHAINS, sets: [...s.sets].flatMap((id) => [setName(id, 4, s.interval.get(id) ?? false), setName(id, 6, s.interval.get(id) ?? false)]) };
+    if (s) {
+      return {
+        chains: OUR_CHAINS,
+        sets: [...[...s.sets].flatMap((id) => [setName(id, 4, s.interval.get(id) ?? false), setName(id, 6, s.interval.get(id) ?? false)]), OBSERVED_SETS[4], OBSERVED_SETS[6]],
+      };
+    }
     try {
       return tableContents(this.listTable());
     } catch (e) {

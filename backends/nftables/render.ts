@@ -6,12 +6,18 @@
  *   sets      h<id>v4 { type ipv4_addr }  h<id>v6 { type ipv6_addr }       pods, nodes (host addresses)
  *             p<id>v4 { type ipv4_addr; flags interval }  p<id>v6 { ... }   prefixes (ipBlock, networks)
  *             one pair per address set a rule uses (subject or peer); see setName
+ *             observedv4 { type ipv4_addr }  observedv6 { ... }           observed subjects (always
+ *             declared; empty unless staged or audited policies exist, src/enforce/observed.ts)
  *   base      forward / input / output  (type filter, priority 0, policy accept):
  *               ct state established,related accept       -- replies and related ICMP first
  *               icmpv6 type { neighbour discovery } accept -- link plumbing, untracked by conntrack
  *               jump egress_admin
  *   regular   egress_admin -> egress_np -> egress_baseline -> ingress_admin -> ingress_np
  *               -> ingress_baseline -> accept
+ *             with logging on, egress_admin opens with `ct state new ip saddr @observedv4 limit ..
+ *             log group N prefix "palisade-obs e"` (ingress_admin: daddr, "i"): every new flow of an
+ *             observed subject, allowed or not, before any verdict; ingress is logged only once
+ *             egress let the packet through, as every backend reports (src/enforce/backend.ts).
  *             (`goto` from each chain's end to the next; rules inside a chain in priority order)
  *
  * Why one path for all three hooks: pod-to-pod traffic crosses `forward`, pod-to-node `input`,
@@ -109,6 +115,23 @@ const DENY_LOG_PREFIX = 'palisade ';
 
 export const denyLogPrefix = (tag: number, ruleId: number): string => `${DENY_LOG_PREFIX}${tag}:${ruleId}`;
 
+/** The NFLOG prefix of an observed new flow, per direction (src/enforce/observed.ts). */
+export const observeLogPrefix = (d: Direction): string => `palisade-obs ${d === 'egress' ? 'e' : 'i'}`;
+
+/** The direction of a prefix written by observeLogPrefix; undefined for anything else. */
+export function parseObserveLogPrefix(prefix: string): Direction | undefined {
+  return prefix === 'palisade-obs e' ? 'egress' : prefix === 'palisade-obs i' ? 'ingress' : undefined;
+}
+
+/** The observed-subject sets (plain hash sets: subjects are pod addresses). */
+export const OBSERVED_SETS = { 4: 'observedv4', 6: 'observedv6' } as const;
+
+/** Kernel-side limit of observed-flow log packets per direction; default 1000/s, burst 1000. */
+export interface ObserveLogOptions {
+  readonly ratePerSecond?: number;
+  readonly burst?: number;
+}
+
 /** The (tag, rule id) of a prefix written by denyLogPrefix; undefined for anything else. */
 export function parseDenyLogPrefix(prefix: string): { readonly tag: number; readonly ruleId: number } | undefined {
   const m = /^palisade (\d{1,9}):(\d{1,9})$/.exec(prefix);
@@ -125,6 +148,9 @@ export interface RenderInput {
   readonly members: (id: SetId) => readonly Cidr[];
   /** true for sets of prefixes (interval sets); false for sets that only ever hold host addresses */
   readonly interval: (id: SetId) => boolean;
+  /** observed subjects (host addresses); logged per new flow when `log` is set */
+  readonly observed?: readonly Cidr[];
+  readonly observeLog?: ObserveLogOptions;
 }
 
 /** Set ids the rules use, ascending. */
@@ -187,7 +213,7 @@ function declareChains(): NftCommand[] {
   return cmds;
 }
 
-function renderRules(rs: RuleSet, interval: (id: SetId) => boolean, log?: RenderInput['log']): NftCommand[] {
+function renderRules(rs: RuleSet, interval: (id: SetId) => boolean, log?: RenderInput['log'], observeLog?: ObserveLogOptions): NftCommand[] {
   const cmds: NftCommand[] = [];
   for (const hook of BASE_CHAINS) {
     cmds.push(addRule(hook, [ctStateIn(['established', 'related']), accept()]));
@@ -199,6 +225,18 @@ function renderRules(rs: RuleSet, interval: (id: SetId) => boolean, log?: Render
     for (const t of TIERS) {
       const chain = chainName(d, t);
       const end = t === 'Admin' ? table.tierStart.NetworkPolicy : t === 'NetworkPolicy' ? table.tierStart.Baseline : table.tierStart.end;
+      if (log && t === 'Admin') {
+        for (const family of [4, 6] as const) {
+          cmds.push(
+            addRule(chain, [
+              ctStateIn(['new']),
+              inSet(family, d === 'egress' ? 'saddr' : 'daddr', OBSERVED_SETS[family]),
+              limitPerSecond(observeLog?.ratePerSecond ?? 1000, observeLog?.burst ?? 1000),
+              nflog(observeLogPrefix(d), log.group),
+            ]),
+          );
+        }
+      }
       for (let p = table.tierStart[t]; p < end; p++) {
         const r = table.rules[p]!;
         const denies = r.action === 'deny' || r.action === 'isolation-deny';
@@ -250,8 +288,15 @@ export function renderFull(input: RenderInput, current?: TableContents): NftDocu
       if (elems.length > 0) cmds.push(elements('add', name, elems));
     }
   }
+  for (const family of [4, 6] as const) {
+    const name = OBSERVED_SETS[family];
+    wanted.add(name);
+    cmds.push(addSet(name, family === 4 ? 'ipv4_addr' : 'ipv6_addr', false), flushSet(name));
+    const elems = (input.observed ?? []).filter((c) => c.family === family && isHost(c)).map(elementOf);
+    if (elems.length > 0) cmds.push(elements('add', name, elems));
+  }
   for (const name of current?.sets ?? []) if (!wanted.has(name)) cmds.push(deleteSet(name));
-  cmds.push(...renderRules(input.ruleSet, input.interval, input.log));
+  cmds.push(...renderRules(input.ruleSet, input.interval, input.log, input.observeLog));
   return { nftables: cmds };
 }
 
@@ -285,6 +330,17 @@ export function renderSetDeltas(deltas: readonly SetDelta[], inTable: ReadonlySe
     }
   }
   return { nftables: [...dels, ...adds] };
+}
+
+/** The observed sets' whole new contents (flush + add), for a change of observed subjects without a rule change. */
+export function renderObserved(observed: readonly Cidr[]): NftCommand[] {
+  const cmds: NftCommand[] = [];
+  for (const family of [4, 6] as const) {
+    cmds.push(flushSet(OBSERVED_SETS[family]));
+    const elems = observed.filter((c) => c.family === family && isHost(c)).map(elementOf);
+    if (elems.length > 0) cmds.push(elements('add', OBSERVED_SETS[family], elems));
+  }
+  return cmds;
 }
 
 /** Removes everything Palisade installed (and nothing else); a no-op when the table is absent. */

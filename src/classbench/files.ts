@@ -1,5 +1,5 @@
 /**
- * Reading ClassBench rule and trace files (format: ../shared/classbench/README.md §3-4), plain or
+ * Reading ClassBench rule and trace files (the format of the ClassBench filter-set and trace generators, Taylor and Turner 2007), plain or
  * gzip (by `.gz` suffix or the gzip magic bytes). Pure parsing over a Buffer plus one thin reader.
  *
  * Rules: one per line, `@src/len <TAB> dst/len <TAB> sLo : sHi <TAB> dLo : dHi <TAB> 0xPP/0xMM ...`;
@@ -7,6 +7,7 @@
  * evaluation does. Traces: 7 integers per line; the first five are the header, the rest ignored.
  * Problems come back with the line number; the CLI turns them into one message.
  */
+import { PalisadeError } from '../model/errors.js';
 import { readFileSync } from 'node:fs';
 import { gunzipSync } from 'node:zlib';
 
@@ -31,15 +32,14 @@ export interface ClassBenchTrace {
   readonly headers: Uint32Array;
 }
 
-export class ClassBenchParseError extends Error {
+export class ClassBenchParseError extends PalisadeError {
   constructor(
-    readonly code: 'PAL_CLASSBENCH_RULE' | 'PAL_CLASSBENCH_TRACE' | 'PAL_CLASSBENCH_FIRSTMATCH',
+    code: 'ERR_PALISADE_CLASSBENCH_RULE' | 'ERR_PALISADE_CLASSBENCH_TRACE' | 'ERR_PALISADE_CLASSBENCH_FIRSTMATCH',
     readonly file: string,
     readonly line: number,
     message: string,
   ) {
-    super(`${file}:${line}: ${message}`);
-    this.name = 'ClassBenchParseError';
+    super(code, `${file}:${line}: ${message}`, { details: { file, line } });
   }
 }
 
@@ -78,7 +78,7 @@ export function parseRules(text: string, file = 'rules'): ClassBenchRules {
   for (let i = 0; i < n; i++) {
     const m = RULE_RE.exec(ls[i]!);
     const bad = (why: string): never => {
-      throw new ClassBenchParseError('PAL_CLASSBENCH_RULE', file, i + 1, why);
+      throw new ClassBenchParseError('ERR_PALISADE_CLASSBENCH_RULE', file, i + 1, why);
     };
     if (!m) bad('not a ClassBench rule line (@a.b.c.d/len a.b.c.d/len lo : hi lo : hi 0xPP/0xMM)');
     const g = m!.slice(1).map((x, k) => (k >= 14 ? parseInt(x, 16) : Number(x)));
@@ -113,10 +113,10 @@ export function parseTrace(text: string, file = 'trace'): ClassBenchTrace {
     const f = ls[i]!.trim().split(/\s+/);
     const v = f.slice(0, 5).map(Number);
     if (f.length < 5 || v.some((x) => !Number.isInteger(x) || x < 0))
-      throw new ClassBenchParseError('PAL_CLASSBENCH_TRACE', file, i + 1, 'expected 5+ unsigned integers: src dst sport dport proto');
+      throw new ClassBenchParseError('ERR_PALISADE_CLASSBENCH_TRACE', file, i + 1, 'expected 5+ unsigned integers: src dst sport dport proto');
     const [src, dst, sport, dport, proto] = v as [number, number, number, number, number];
     if (src > 0xffffffff || dst > 0xffffffff || sport > 65535 || dport > 65535 || proto > 255)
-      throw new ClassBenchParseError('PAL_CLASSBENCH_TRACE', file, i + 1, 'header field out of range');
+      throw new ClassBenchParseError('ERR_PALISADE_CLASSBENCH_TRACE', file, i + 1, 'header field out of range');
     headers[i * 4] = src;
     headers[i * 4 + 1] = dst;
     headers[i * 4 + 2] = ((sport << 16) | dport) >>> 0;
@@ -131,7 +131,7 @@ export function parseFirstMatch(text: string, file = 'firstmatch'): Int32Array {
   const out = new Int32Array(ls.length);
   for (let i = 0; i < ls.length; i++) {
     const v = Number(ls[i]!.trim());
-    if (!Number.isInteger(v) || v < -1) throw new ClassBenchParseError('PAL_CLASSBENCH_FIRSTMATCH', file, i + 1, 'expected an integer >= -1');
+    if (!Number.isInteger(v) || v < -1) throw new ClassBenchParseError('ERR_PALISADE_CLASSBENCH_FIRSTMATCH', file, i + 1, 'expected an integer >= -1');
     out[i] = v;
   }
   return out;

@@ -1,6 +1,6 @@
 /**
  * The `reference` engine: a linear first-match scan over ClassBench rules in TypeScript. It is the
- * oracle the native engines are checked against (STYLE habit 9), so it is kept obviously right:
+ * oracle the native engines are checked against (every fast path has an oracle), so it is kept obviously right:
  * rules in priority order, every field compared, the first hit wins.
  * Cost: O(rules) per header, no allocation. Pure.
  */

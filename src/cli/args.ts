@@ -8,6 +8,7 @@
  * missing value or a stray positional argument is a UsageError (the CLI exits 2).
  * Pure: no I/O. Cost: linear in argv.
  */
+import { PalisadeError } from '../model/errors.js';
 
 export type FlagKind = 'string' | 'list' | 'boolean';
 
@@ -27,11 +28,9 @@ export type ParsedFlags<S extends FlagSpecs> = {
 };
 
 /** Bad command-line usage: the CLI prints the message and the command's help hint, and exits 2. */
-export class UsageError extends Error {
-  readonly code = 'PALISADE_USAGE';
+export class UsageError extends PalisadeError {
   constructor(message: string) {
-    super(message);
-    this.name = 'UsageError';
+    super('ERR_PALISADE_USAGE', message);
   }
 }
 

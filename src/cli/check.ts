@@ -1,6 +1,6 @@
 /**
- * `palisade check`: is one flow allowed, and which tier, policy and rule decided each direction
- * (stories S5, S22). Reads manifests, resolves `--from`/`--to` (a pod or an address) to one
+ * `palisade check`: is one flow allowed, and which tier, policy and rule decided each direction.
+ * Reads manifests, resolves `--from`/`--to` (a pod or an address) to one
  * address family, asks the engine chosen in engine.ts, prints the explanation or the FlowVerdict
  * as JSON.
  */

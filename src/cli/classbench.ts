@@ -7,6 +7,7 @@
  * {"engine","rules","lookups","buildMs","nsPerLookup","bytesPerRule"}.
  * Exit codes: 0 ok, 1 internal/native failure, 2 invalid arguments or input files.
  */
+import { errorCode } from '../model/errors.js';
 import { classifyClassBench, ENGINES, type ClassBenchEngine, type ClassBenchResult } from '../classbench/classify.js';
 import { ClassBenchParseError, readRules, readTrace, type ClassBenchRules, type ClassBenchTrace } from '../classbench/files.js';
 import { processIo, type Io } from './io.js';
@@ -70,8 +71,8 @@ export async function runClassbench(argv: readonly string[], io: Io = processIo)
   try {
     result = await classifyClassBench(rules, trace, args.engine, args.repeat);
   } catch (e) {
-    const err = e as { code?: string; message?: string };
-    io.err(`palisade classbench: ${err.code ?? 'PAL_INTERNAL'}: ${err.message ?? String(e)}\n`);
+    const code = errorCode(e);
+    io.err(`palisade classbench: ${code ? `${code}: ` : ''}${(e as Error).message ?? String(e)}\n`);
     return 1;
   }
   const { answers } = result;

@@ -4,7 +4,7 @@
  *
  * Invariants: every non-null cell of the expected matrix has exactly one observation, keyed by
  * `cellKey`; a probe outcome of "open" is allow, "dropped" is deny (a policy deny must look
- * exactly like a silent drop, issue 3), "refused"/"error" is a fault (a topology problem, never a
+ * exactly like a silent drop: src/topology/probe.ts), "refused"/"error" is a fault (a topology problem, never a
  * policy outcome) and always counts as a mismatch.
  * Pure; cost O(cells).
  */

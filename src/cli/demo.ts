@@ -1,5 +1,5 @@
 /**
- * `palisade demo` (what `npm start` runs): a built-in example (story S11, deny rules with
+ * `palisade demo` (what `npm start` runs): a built-in example (examples/s11-deny-with-priorities, deny rules with
  * priorities) put in force for real.
  *
  * - As root: builds the example's node in network namespaces, enforces with nftables, sends one
@@ -25,7 +25,7 @@ import { runCheck } from './check.js';
 import { runMatrix } from './matrix.js';
 import { EXIT_INVALID, EXIT_OK, type Io } from './io.js';
 
-/** Story S11 (deny rules with priorities): Admin-tier Accept, Deny and Pass, then a NetworkPolicy. */
+/** examples/s11-deny-with-priorities (deny rules with priorities): Admin-tier Accept, Deny and Pass, then a NetworkPolicy. */
 export const DEMO_EXAMPLE = 's11-deny-with-priorities';
 /** the ports of the example's truth table (examples/s11-deny-with-priorities/expected.txt) */
 export const DEMO_PORTS = [80, 5432, 9187] as const;
@@ -38,7 +38,7 @@ export function exampleDir(name: string): string {
 
 const HELP = `Usage: palisade demo
 
-Runs the built-in example examples/${DEMO_EXAMPLE} (story S11: deny rules with priorities).
+Runs the built-in example examples/${DEMO_EXAMPLE} (deny rules with priorities).
 As root: builds the node in network namespaces (one per pod, wired by the CNI ptp plugin),
 enforces with nftables, probes every pair of pods with real connections, prints the observed
 matrix beside the expected one and a few deny-log lines, then removes everything
@@ -72,7 +72,7 @@ export async function runDemo(argv: readonly string[], io: Io): Promise<number> 
   }
   const dir = exampleDir(DEMO_EXAMPLE);
   const shown = relative(process.cwd(), dir) || dir;
-  io.out(`Palisade demo: examples/${DEMO_EXAMPLE} (story S11: deny rules with priorities)\n\n`);
+  io.out(`Palisade demo: examples/${DEMO_EXAMPLE} (deny rules with priorities)\n\n`);
   const reason = await whyNotEnforce();
   if (reason !== undefined) return computedOnly(shown, reason, io);
 

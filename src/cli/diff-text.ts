@@ -1,5 +1,5 @@
 /**
- * A MatrixDiff as text for people (`palisade diff`, the admin's approval screen of story S21):
+ * A MatrixDiff as text for people (`palisade diff`, the admin's approval screen, examples/s21-staged-approval):
  * a summary line, then one block per cause (reference/cause.ts): the policy rule, isolation or
  * default the change is owed to, how many flows it opens and closes, and each flow with its
  * verdict before -> after and what decided before. Pure.

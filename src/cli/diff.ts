@@ -2,7 +2,7 @@
  * `palisade diff`: every (source, destination, port, protocol) whose verdict changes between
  * two manifest sets (`-f BEFORE -f AFTER`, or `--before ... --after ...`), or between the
  * policies in force and the same with the staged policies in force (`-f DIR --staged`), grouped
- * by the policy rule the change is owed to (src/diff, reference/cause.ts). Story S21: what an
+ * by the policy rule the change is owed to (src/diff, reference/cause.ts). examples/s21-staged-approval: what an
  * admin reads before approving a change. Text, JSON, or one HTML page.
  * The endpoints are those of the truth table (`palisade matrix`): every pod of each side's
  * inventory, plus `--external` addresses; a pod present on one side only is named, not compared.

@@ -7,7 +7,8 @@
  *
  * Output: notices on stderr (`palisade enforce (NAME): applied #N: ...`, `change rejected, keeping
  * the last good state`, `apply failed, keeping the last good state`); with --log-denied one JSON
- * deny line per denied flow (src/enforce/deny-log.ts, named by deny-record.ts) on stdout, polled
+ * deny line per denied flow (src/enforce/deny-log.ts, named by deny-record.ts) on stdout, and the
+ * staged and audit lines of observed flows (src/enforce/observe.ts) in the same format, polled
  * every 100 ms; Backend.stats() as JSON in --stats-file every second (written whole, then renamed),
  * which `palisade stats --stats-file` reads.
  * Exit: 2 when the first load is invalid and 1 when its apply fails (nothing new installed);
@@ -17,7 +18,7 @@
 import { mkdirSync, renameSync, writeFileSync } from 'node:fs';
 import { dirname } from 'node:path';
 import type { Backend, BackendName, BackendStats } from '../enforce/backend.js';
-import { formatDenyLine } from '../enforce/deny-log.js';
+import { formatDenyLine, formatObservedLine } from '../enforce/deny-log.js';
 import { Enforcement } from '../enforce/enforcement.js';
 import { startEnforceLoop, type EnforceEvent } from '../enforce/watch.js';
 import { createBackend } from '../../backends/registry.js';
@@ -78,6 +79,7 @@ export function startEnforce(o: EnforceSessionOptions, io: Io): EnforceSession {
   const drain = (): void => {
     try {
       for (const r of enforcement.drainDenied()) io.out(`${formatDenyLine(r)}\n`);
+      for (const r of enforcement.drainObserved()) io.out(`${formatObservedLine(r)}\n`);
     } catch (e) {
       say(`reading the deny log: ${describeFailure(e)}`);
     }

@@ -1,5 +1,5 @@
 /**
- * A FlowVerdict as text for people (story S5: "which policy decided, and why"): the verdict,
+ * A FlowVerdict as text for people ("which policy decided, and why"): the verdict,
  * then per direction the deciding tier, the policy (kind, namespace/name), the rule (index and
  * name) and its action, the Pass rules met on the way, the isolating NetworkPolicies and notes.
  * Pure.

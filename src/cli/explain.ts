@@ -1,5 +1,5 @@
 /**
- * `palisade explain` (story S5; policy-assistant's query-target and walkthrough), built on the
+ * `palisade explain` (policy-assistant's query-target and walkthrough), built on the
  * reference evaluator, the specification:
  * - `--pod ns/name`: every policy that selects the pod, per direction and tier, its rules in the
  *   pod's terms, and what the pod may send and receive on the ports asked (over the truth table's

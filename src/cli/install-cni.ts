@@ -19,6 +19,7 @@ import { dirname, join } from 'node:path';
 import { cniPluginPath } from '../native/binding.js';
 import { parseArgs, UsageError } from './args.js';
 import { EXIT_INVALID, EXIT_OK, processIo, type Io } from './io.js';
+import { PalisadeError } from '../model/errors.js';
 
 const FLAGS = {
   'bin-dir': { kind: 'string', value: 'DIR', help: 'CNI plugin directory (default /opt/cni/bin)' },
@@ -44,11 +45,9 @@ export const CONFLIST_NAME = '10-palisade.conflist';
 /** Debian's ptp and host-local speak up to 1.0.0 */
 const CONFLIST_VERSION = '1.0.0';
 
-export class InstallCniError extends Error {
-  readonly code = 'ERR_PALISADE_INSTALL_CNI';
+export class InstallCniError extends PalisadeError {
   constructor(message: string) {
-    super(message);
-    this.name = 'InstallCniError';
+    super('ERR_PALISADE_INSTALL_CNI', message);
   }
 }
 
@@ -163,7 +162,7 @@ export async function runInstallCni(argv: readonly string[], io: Io = processIo)
     io.out(`${wrote ? 'wrote' : 'unchanged'} ${confPath}\n`);
     return EXIT_OK;
   } catch (e) {
-    if (e instanceof InstallCniError || (e as { code?: string }).code === 'PAL_NATIVE_MISSING') {
+    if (e instanceof InstallCniError || (e as { code?: string }).code === 'ERR_PALISADE_NATIVE_MISSING') {
       io.err(`palisade install-cni: ${(e as Error).message}\n`);
       return EXIT_INVALID;
     }

@@ -4,6 +4,7 @@
  * warnings and notices to stderr. Each subcommand lives in its own file; this one dispatches,
  * prints help, and turns exceptions into exit codes (the only catch-all in the CLI).
  */
+import { PalisadeError } from '../model/errors.js';
 import { UsageError } from './args.js';
 import { runBackendVerb } from './backend.js';
 import { runCheck } from './check.js';
@@ -68,6 +69,11 @@ export async function run(argv: readonly string[], io: Io = processIo): Promise<
     if (e instanceof UsageError) {
       io.err(`palisade ${name}: ${e.message}\n(see palisade ${name} --help)\n`);
       return EXIT_INVALID;
+    }
+    if (e instanceof PalisadeError) {
+      // an operational failure with a row in docs/error-codes.md: its code and message say what to do
+      io.err(`palisade ${name}: ${e.code}: ${e.message}\n`);
+      return e.code === 'ERR_PALISADE_INVALID_INPUT' ? EXIT_INVALID : EXIT_INTERNAL;
     }
     const detail = e instanceof Error ? (e.stack ?? e.message) : String(e);
     io.err(`palisade ${name}: internal error: ${detail}\n`);

@@ -1,6 +1,6 @@
 /**
  * `palisade matrix`: the truth table of every ordered pair of pods (host-network pods included,
- * at their node addresses), per port and protocol (story S22). Text like the upstream e2e truth
+ * at their node addresses), per port and protocol. Text like the upstream e2e truth
  * tables; JSON `{"cells":[{from,to,port,protocol,verdict,egress,ingress,...}]}` with the
  * explanation of every cell.
  */

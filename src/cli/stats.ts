@@ -9,6 +9,7 @@
  * rule per line; -o json the whole statistics object on one line.
  * Exit: 0, 1 when nothing can be read (no table, no file), 2 usage.
  */
+import { PalisadeError } from '../model/errors.js';
 import { readFileSync } from 'node:fs';
 import type { Backend, BackendName, BackendStats } from '../enforce/backend.js';
 import { createBackend } from '../../backends/registry.js';
@@ -56,10 +57,10 @@ function readStatsFile(path: string, name: BackendName): StatsFile {
   try {
     text = readFileSync(path, 'utf8');
   } catch (e) {
-    throw Object.assign(new Error(`cannot read ${path} (is \`palisade enforce --backend ${name}\` running with this --stats-file?): ${(e as Error).message}`), { code: 'ERR_PALISADE_STATS_FILE' });
+    throw new PalisadeError('ERR_PALISADE_STATS_FILE', `cannot read ${path} (is \`palisade enforce --backend ${name}\` running with this --stats-file?): ${(e as Error).message}`, { cause: e, details: { path } });
   }
   const s = JSON.parse(text) as StatsFile;
-  if (s.backend !== name || !Array.isArray(s.rules)) throw Object.assign(new Error(`${path} holds no ${name} statistics`), { code: 'ERR_PALISADE_STATS_FILE' });
+  if (s.backend !== name || !Array.isArray(s.rules)) throw new PalisadeError('ERR_PALISADE_STATS_FILE', `${path} holds no ${name} statistics`, { details: { path } });
   return s;
 }
 

@@ -1,5 +1,5 @@
 /**
- * The difference of two truth tables (`palisade diff`; story S21, the admin's approval screen):
+ * The difference of two truth tables (`palisade diff`; the admin's approval screen, examples/s21-staged-approval):
  * every (source, destination, port, protocol) whose verdict changes, each with the step it is
  * owed to per changed direction (reference/cause.ts), and the changes grouped by that step.
  *

@@ -9,6 +9,12 @@
  *                            namespace and node changes)
  *   drainDenied()            denied flows seen since the last call, as raw events (deny-record.ts
  *                            turns them into the one deny-log record)
+ *   drainObserved()          new flows (first packet, per direction) whose subject is one of the
+ *                            policy's observed addresses (CompiledPolicy.observation.subjects:
+ *                            egress the source, ingress the destination), allowed or not, as raw
+ *                            events; observe.ts names them (staged and audit lines). A direction is
+ *                            reported when the packet reaches its judgement (ingress: once egress
+ *                            allowed it). Backends report, they never decide what a line says.
  *   stats()                  per-rule counters of what is installed, plus the backend's own figures
  *   remove()                 stop enforcing: remove everything this backend installed
  *   close()                  release this process's handles; what is installed stays in force
@@ -23,6 +29,7 @@ import type { SetDelta } from '../resolve/changes.js';
 import type { Rule } from '../rules/types.js';
 import type { CompiledPolicy } from './compiled.js';
 import type { DenyReason } from './deny-record.js';
+import type { ObservedCounter } from './observe.js';
 
 export const BACKEND_NAMES = ['nftables', 'ebpf', 'nfqueue'] as const;
 export type BackendName = (typeof BACKEND_NAMES)[number];
@@ -56,6 +63,23 @@ export interface RawDenyEvent {
   readonly reason: DenyReason;
 }
 
+/** A new flow whose subject is observed, as a backend saw it, before it is named (observe.ts). */
+export interface RawFlowEvent {
+  /** wall-clock time, ms since the epoch */
+  readonly timeMs: number;
+  readonly family: 4 | 6;
+  /** IP protocol number */
+  readonly proto: number;
+  /** canonical address text */
+  readonly src: string;
+  readonly dst: string;
+  /** 0 when the protocol has no ports */
+  readonly srcPort: number;
+  readonly dstPort: number;
+  /** the direction whose subject is observed (egress: src, ingress: dst) */
+  readonly direction: 'egress' | 'ingress';
+}
+
 export interface RuleCounter {
   /** the rule's stable id (src/rules/types.ts RuleOrigin.stableId) */
   readonly rule: string;
@@ -69,6 +93,8 @@ export interface BackendStats {
   readonly rules: readonly RuleCounter[];
   /** the backend's own figures (datapath counters, queue statistics, ...) */
   readonly details: Readonly<Record<string, unknown>>;
+  /** per staged and audited rule (observe.ts); added by Enforcement.stats, never by a backend */
+  readonly observed?: readonly ObservedCounter[];
 }
 
 export interface Backend {
@@ -76,6 +102,7 @@ export interface Backend {
   install(policy: CompiledPolicy): Promise<ApplyReport>;
   applyDeltas(policy: CompiledPolicy, deltas: readonly SetDelta[]): Promise<ApplyReport>;
   drainDenied(max?: number): RawDenyEvent[];
+  drainObserved(max?: number): RawFlowEvent[];
   stats(): Promise<BackendStats>;
   remove(): Promise<void>;
   close(): Promise<void>;

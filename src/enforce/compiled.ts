@@ -22,7 +22,9 @@
  * the change outgrows the rules (src/rules/inputs.ts).
  * Thread-safety: one owner (the enforce loop or the agent).
  */
+import { PalisadeError } from '../model/errors.js';
 import type { Cluster, ClusterPolicy, Direction, EndpointSlice, NetworkPolicy, PolicySet, Service } from '../model/types.js';
+import { stagedPolicies } from '../model/staged.js';
 import { parseIp } from '../model/ip.js';
 import type { EngineChange } from '../engine/changes.js';
 import { podKey, Resolution, type InventoryChange, type SetDelta, type SetId } from '../resolve/index.js';
@@ -30,6 +32,7 @@ import { outgrowsRules } from '../rules/inputs.js';
 import { lower } from '../rules/lower.js';
 import type { RuleSet } from '../rules/types.js';
 import { diffClusters } from './inventory-diff.js';
+import { observationOf, type Observation } from './observed.js';
 
 /** The policy in force (or about to be): rules, address sets and their members. */
 export interface CompiledPolicy {
@@ -41,6 +44,11 @@ export interface CompiledPolicy {
   /** the sets some rule uses as subject or peer (the only ones a backend needs to hold) */
   readonly usedSets: ReadonlySet<SetId>;
   readonly policies: PolicySet;
+  /**
+   * The addresses whose new flows the backend reports (drainObserved) and what observe.ts names
+   * them with: staged policies in force, audited rules (observed.ts). Empty when neither exists.
+   */
+  readonly observation: Observation;
   /** the whole cluster as it stands (materialized on demand: O(objects)) */
   cluster(): Cluster;
   /**
@@ -76,6 +84,9 @@ interface State {
   readonly rulesKey: string;
   readonly networkPolicies: readonly NetworkPolicy[];
   readonly clusterPolicies: readonly ClusterPolicy[];
+  /** staged policies that arrived apart (Cluster.staged); flagged ones may also sit in the lists above */
+  readonly staged: PolicySet | undefined;
+  readonly observation: Observation;
   readonly services: readonly Service[];
   readonly endpointSlices: readonly EndpointSlice[];
 }
@@ -101,7 +112,7 @@ export class PolicyCompiler {
    * Without it, a compiler whose backend was emptied would keep staging deltas against nothing.
    */
   reset(): void {
-    if (this.open) throw new Error('PolicyCompiler: reset while a staged update is open');
+    if (this.open) throw new PalisadeError('ERR_PALISADE_STAGE_OPEN', 'PolicyCompiler: reset while a staged update is open');
     this.state = undefined;
   }
 
@@ -120,7 +131,7 @@ export class PolicyCompiler {
    */
   stageChanges(changes: readonly EngineChange[], services?: { services: readonly Service[]; endpointSlices: readonly EndpointSlice[] }): StagedUpdate {
     const s = this.state;
-    if (!s) throw new Error('stageChanges before a first full stage(cluster)');
+    if (!s) throw new PalisadeError('ERR_PALISADE_NOT_APPLIED', 'PolicyCompiler: stageChanges before a first full stage(cluster)');
     const policyChanges = changes.filter((c) => c.kind === 'policy' || c.kind === 'policy-removed');
     if (policyChanges.length === 0) return this.stageInventory(changes as readonly InventoryChange[], services);
     // Inventory first (in order), then policies: one fresh lowering over the result.
@@ -149,6 +160,7 @@ export class PolicyCompiler {
       endpointSlices: services?.endpointSlices ?? s.endpointSlices,
       networkPolicies: nps,
       clusterPolicies: cps,
+      ...(s.staged ? { staged: s.staged } : {}),
     };
     // The fresh lowering builds its own Resolution; the current one goes back to what is in force.
     for (const u of undo) s.resolution.apply(u);
@@ -168,6 +180,8 @@ export class PolicyCompiler {
         rulesKey: rulesKey(ruleSet),
         networkPolicies: cluster.networkPolicies,
         clusterPolicies: cluster.clusterPolicies,
+        staged: cluster.staged,
+        observation: observationOf({ cluster, ruleSet, resolution, nodeLocalIngress: this.nodeLocalIngress }),
         services: cluster.services,
         endpointSlices: cluster.endpointSlices,
       };
@@ -204,23 +218,32 @@ export class PolicyCompiler {
       const key = rulesKey(ruleSet);
       if (key !== s.rulesKey) {
         const next: State = { ...base, generation: s.generation + 1, ruleSet, rulesKey: key };
-        return this.staged({ kind: 'install', policy: view(next), why: 'rules' }, next, restore);
+        return this.staged({ kind: 'install', policy: view(this.observed(next)), why: 'rules' }, next, restore);
       }
     }
-    const next: State = { ...base, generation: s.generation + 1 };
+    const next: State = this.observed({ ...base, generation: s.generation + 1 });
     const used = usedSetsOf(s.ruleSet);
     return this.staged({ kind: 'deltas', policy: view(next), deltas: mergeDeltas(deltas.filter((d) => used.has(d.set))) }, next, restore);
   }
 
+  /**
+   * The state with its observation recomputed for the inventory as it now stands (the resolution
+   * is updated in place): only when something is staged or audited, else the empty one is kept.
+   */
+  private observed(st: State): State {
+    if (st.observation.key === '' && st.observation.wouldBe === undefined && !hasMarks(st)) return st;
+    return { ...st, observation: observationOf({ cluster: clusterOf(st), ruleSet: st.ruleSet, resolution: st.resolution, nodeLocalIngress: this.nodeLocalIngress }) };
+  }
+
   private begin(): void {
-    if (this.open) throw new Error('PolicyCompiler: a staged update is still open (commit or roll it back first)');
+    if (this.open) throw new PalisadeError('ERR_PALISADE_STAGE_OPEN', 'PolicyCompiler: a staged update is still open (commit or roll it back first)');
     this.open = true;
   }
 
   private staged(update: PolicyUpdate, next: State, restore: () => void): StagedUpdate {
     let done = false;
     const finish = (): void => {
-      if (done) throw new Error('PolicyCompiler: staged update already committed or rolled back');
+      if (done) throw new PalisadeError('ERR_PALISADE_STAGE_OPEN', 'PolicyCompiler: staged update already committed or rolled back');
       done = true;
       this.open = false;
     };
@@ -260,7 +283,15 @@ function clusterOf(s: State): Cluster {
     endpointSlices: s.endpointSlices,
     networkPolicies: s.networkPolicies,
     clusterPolicies: s.clusterPolicies,
+    ...(s.staged ? { staged: s.staged } : {}),
   };
+}
+
+/** Anything staged or audited (the observation may be empty now and not after a pod arrives). */
+function hasMarks(s: State): boolean {
+  const st = stagedPolicies(clusterOf(s));
+  if (st.networkPolicies.length + st.clusterPolicies.length > 0) return true;
+  return s.networkPolicies.some((p) => p.audit) || s.clusterPolicies.some((p) => p.audit);
 }
 
 function view(s: State): CompiledPolicy {
@@ -270,6 +301,7 @@ function view(s: State): CompiledPolicy {
     resolution: s.resolution,
     usedSets: usedSetsOf(s.ruleSet),
     policies: { networkPolicies: s.networkPolicies, clusterPolicies: s.clusterPolicies },
+    observation: s.observation,
     cluster: () => clusterOf(s),
     isolatingPolicies(addr, direction) {
       const ip = parseIp(addr);

@@ -52,3 +52,27 @@ export function formatDenyLine(r: DenyRecord): string {
   };
   return JSON.stringify(ordered);
 }
+
+/**
+ * A staged or audit line: the deny-log fields naming a rule, plus the verdicts (observe.ts).
+ *   staged: {..., "tier","policy","rule","ruleIndex" of the STAGED rule that would decide (or the
+ *            staged Pass that leads there, or the isolating staged policy), "verdict": enforced,
+ *            "staged": true, "wouldBe": the verdict with the staged policies in force}
+ *   audit:  {..., the enforced audited rule, "verdict": "allow", "audit": true}
+ */
+export interface ObservedRecord extends DenyRecord {
+  readonly verdict: 'allow' | 'deny';
+  readonly staged?: true;
+  readonly wouldBe?: 'allow' | 'deny';
+  readonly audit?: true;
+}
+
+export function formatObservedLine(r: ObservedRecord): string {
+  const base = JSON.parse(formatDenyLine(r)) as Record<string, unknown>;
+  return JSON.stringify({
+    ...base,
+    verdict: r.verdict,
+    ...(r.staged ? { staged: true, wouldBe: r.wouldBe } : {}),
+    ...(r.audit ? { audit: true } : {}),
+  });
+}

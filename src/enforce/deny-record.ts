@@ -36,7 +36,7 @@ export function protocolName(proto: number): DenyRecord['protocol'] {
   return PROTOCOL[proto] ?? `proto-${proto}`;
 }
 
-export function denyRecord(backend: BackendName, e: RawDenyEvent, policy: CompiledPolicy | undefined): DenyRecord {
+export function denyRecord(backend: BackendName, e: RawDenyEvent, policy: Pick<CompiledPolicy, 'isolatingPolicies'> | undefined): DenyRecord {
   const rule = e.rule;
   const direction = e.direction ?? rule?.direction ?? 'ingress';
   const ported = PORTED.has(e.proto);

@@ -9,6 +9,8 @@
  * - `applyChanges(changes)`: the same for object-level changes (watch events), all of them as
  *   one update: one transaction in the backend.
  * - `drainDenied()`: the backend's raw events named by deny-record.ts, one per flow per window.
+ * - `drainObserved()`: the backend's observed new flows named by observe.ts (staged and audit
+ *   lines), one per flow and direction per window; `stats()` carries observe.ts's counters.
  * - `remove()`: the backend removes everything it installed and the compiler forgets the policy,
  *   so the next apply is a first install (not deltas against an empty kernel).
  * - `stats()`: the backend's counters, in turn with the applies (a stats timer never runs a
@@ -18,10 +20,22 @@
  */
 import type { EngineChange } from '../engine/changes.js';
 import type { Cluster, EndpointSlice, Service } from '../model/types.js';
+import { classifierFactory } from '../engine/default-classifier.js';
+import type { ClassifierFactory } from '../engine/classifier.js';
 import type { ApplyReport, Backend, BackendStats } from './backend.js';
 import { PolicyCompiler, type CompiledPolicy, type CompilerOptions, type StagedUpdate } from './compiled.js';
-import type { DenyRecord } from './deny-log.js';
+import type { DenyRecord, ObservedRecord } from './deny-log.js';
 import { denyRecord, FlowDedup } from './deny-record.js';
+import { FlowObserver, type ObservedCounter } from './observe.js';
+
+export interface EnforcementOptions extends CompilerOptions {
+  readonly dedupWindowMs?: number;
+  /** classifiers for naming observed flows (default: classifierFactory('auto')) */
+  readonly classifier?: ClassifierFactory;
+  /** staged and audit lines per rule per second (default 10), and burst (default 20) */
+  readonly observedRatePerSecond?: number;
+  readonly observedBurst?: number;
+}
 
 export interface EnforcementReport extends ApplyReport {
   readonly generation: number;
@@ -33,13 +47,21 @@ export class Enforcement {
   readonly compiler: PolicyCompiler;
   private queue: Promise<unknown> = Promise.resolve();
   private readonly dedup: FlowDedup;
+  private readonly observedDedup: { readonly egress: FlowDedup; readonly ingress: FlowDedup };
+  private readonly observer: FlowObserver;
 
   constructor(
     readonly backend: Backend,
-    options: CompilerOptions & { readonly dedupWindowMs?: number } = {},
+    options: EnforcementOptions = {},
   ) {
     this.compiler = new PolicyCompiler(options);
     this.dedup = new FlowDedup(options.dedupWindowMs ?? 10_000);
+    this.observedDedup = { egress: new FlowDedup(options.dedupWindowMs ?? 10_000), ingress: new FlowDedup(options.dedupWindowMs ?? 10_000) };
+    this.observer = new FlowObserver({
+      classifier: options.classifier ?? classifierFactory('auto'),
+      ...(options.observedRatePerSecond !== undefined ? { ratePerSecond: options.observedRatePerSecond } : {}),
+      ...(options.observedBurst !== undefined ? { burst: options.observedBurst } : {}),
+    });
   }
 
   /** The policy in force (committed), if any. */
@@ -67,6 +89,24 @@ export class Enforcement {
     return out;
   }
 
+  /** Staged and audit lines for the observed new flows since the last call (observe.ts). */
+  drainObserved(max?: number): ObservedRecord[] {
+    const policy = this.compiler.current();
+    const events = this.backend.drainObserved(max);
+    if (!policy) return [];
+    const out: ObservedRecord[] = [];
+    for (const e of events) {
+      if (!this.observedDedup[e.direction].first(e)) continue;
+      out.push(...this.observer.observe(this.backend.name, e, policy));
+    }
+    return out;
+  }
+
+  /** Counters per staged and audited rule (also in `stats().observed`). */
+  observedCounters(): ObservedCounter[] {
+    return this.observer.counters();
+  }
+
   /** Stop enforcing: remove what the backend installed; the next apply installs from scratch. */
   remove(): Promise<void> {
     return this.serialize(async () => {
@@ -77,7 +117,11 @@ export class Enforcement {
 
   /** The backend's counters, serialized with the applies. */
   stats(): Promise<BackendStats> {
-    return this.serialize(() => this.backend.stats());
+    return this.serialize(async () => {
+      const s = await this.backend.stats();
+      const observed = this.observer.counters();
+      return observed.length > 0 ? { ...s, observed } : s;
+    });
   }
 
   private async run(staged: StagedUpdate): Promise<EnforcementReport> {

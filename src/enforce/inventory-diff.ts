@@ -2,7 +2,8 @@
  * What changed between two loads of a cluster: the ONE inventory diff every backend's updates come
  * from (the enforce loop and the agent both feed the policy compiler with it).
  *
- * - `policiesChanged`: some NetworkPolicy or cluster policy differs (added, removed, edited);
+ * - `policiesChanged`: some NetworkPolicy or cluster policy differs (added, removed, edited,
+ *   staged ones included);
  *   then the rule set is lowered again from scratch.
  * - `inventory`: namespace, node and pod changes, applied incrementally by the resolver
  *   (src/resolve/changes.ts). Order: namespaces and nodes added or changed, pods added or changed,
@@ -31,7 +32,11 @@ function byKey<T>(items: readonly T[], key: (t: T) => string): Map<string, T> {
 const podKey = (p: { readonly namespace: string; readonly name: string }): string => `${p.namespace}/${p.name}`;
 
 export function diffClusters(prev: Cluster, next: Cluster): ClusterDiff {
-  const policiesChanged = canonical(prev.networkPolicies) !== canonical(next.networkPolicies) || canonical(prev.clusterPolicies) !== canonical(next.clusterPolicies);
+  // staged policies count: they change no rule, but what is observed and how it is named
+  const policiesChanged =
+    canonical(prev.networkPolicies) !== canonical(next.networkPolicies) ||
+    canonical(prev.clusterPolicies) !== canonical(next.clusterPolicies) ||
+    canonical(prev.staged ?? null) !== canonical(next.staged ?? null);
   const servicesChanged = canonical(prev.services) !== canonical(next.services) || canonical(prev.endpointSlices) !== canonical(next.endpointSlices);
   const out: InventoryChange[] = [];
   const nsPrev = byKey(prev.namespaces, (n) => n.name);

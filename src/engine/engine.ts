@@ -20,6 +20,7 @@
  * Thread-safety: one owner; not re-entrant. (The native classifier itself publishes versions
  * atomically; this wrapper does not add threads.)
  */
+import { PalisadeError } from '../model/errors.js';
 import { formatV4, formatV6, sameIp, type Family, type IpAddr } from '../model/ip.js';
 import { enforcedPolicies } from '../model/staged.js';
 import type { Cluster, ClusterPolicy, Direction, NetworkPolicy, PolicySet, Tier } from '../model/types.js';
@@ -99,9 +100,7 @@ export class Engine implements Evaluator {
     // Checked at run time too: a JavaScript caller gets no compiler error for a missing option.
     const factory = (options as Partial<EngineOptions> | undefined)?.classifier;
     if (typeof factory?.create !== 'function') {
-      throw Object.assign(new TypeError('PAL_ENGINE_NO_CLASSIFIER: new Engine(cluster, { classifier }) needs a classifier factory; use compile() for the default'), {
-        code: 'PAL_ENGINE_NO_CLASSIFIER',
-      });
+      throw new PalisadeError('ERR_PALISADE_NO_CLASSIFIER', 'new Engine(cluster, { classifier }) needs a classifier factory; use compile() for the default');
     }
     this.factory = factory;
     this.classifier = factory.kind;

@@ -11,7 +11,7 @@
  */
 import { formatV4, formatV6, type Family, type IpAddr } from '../model/ip.js';
 import type { Protocol } from '../model/types.js';
-import type { Flow } from '../model/flow.js';
+import { InvalidFlowError, type Flow } from '../model/flow.js';
 
 export interface FlowBatch {
   readonly family: Family;
@@ -30,12 +30,12 @@ export const PROTOCOL_OF_NUMBER: ReadonlyMap<number, Protocol> = new Map([
   [132, 'SCTP'],
 ]);
 
-/** Encode flows of one family (throws RangeError on a flow of the other family). */
+/** Encode flows of one family (throws ERR_PALISADE_INVALID_FLOW on a flow of the other family). */
 export function encodeFlows(family: Family, flows: readonly Flow[]): FlowBatch {
   const w = WORDS_PER_FLOW[family];
   const words = new Uint32Array(flows.length * w);
   flows.forEach((f, i) => {
-    if (f.src.family !== family || f.dst.family !== family) throw new RangeError(`flow ${i} is not IPv${family}`);
+    if (f.src.family !== family || f.dst.family !== family) throw new InvalidFlowError(`flow ${i} is not IPv${family}`);
     const o = i * w;
     if (family === 4) {
       words[o] = Number(f.src.value);
@@ -58,7 +58,7 @@ export function decodeFlow(b: FlowBatch, i: number): Flow {
   const dst = b.family === 4 ? v4(b.words[o + 1] as number) : v6(getV6(b.words, o + 4));
   const ports = b.words[o + w - 2] as number;
   const protocol = PROTOCOL_OF_NUMBER.get(b.words[o + w - 1] as number);
-  if (!protocol) throw new RangeError(`flow ${i}: protocol ${String(b.words[o + w - 1])} is not TCP, UDP or SCTP`);
+  if (!protocol) throw new InvalidFlowError(`flow ${i}: protocol ${String(b.words[o + w - 1])} is not TCP, UDP or SCTP`);
   const srcPort = ports >>> 16;
   return { src, dst, protocol, dstPort: ports & 0xffff, ...(srcPort !== 0 ? { srcPort } : {}) };
 }

@@ -1,5 +1,5 @@
 /**
- * One self-contained HTML page for a truth table or a diff (story S22): inline CSS and script,
+ * One self-contained HTML page for a truth table or a diff: inline CSS and script,
  * no external resource (a Content-Security-Policy forbids every fetch except, on served pages,
  * the page's own generation poll), so the file opens anywhere, offline.
  *

@@ -1,5 +1,5 @@
 /**
- * Lint: surprising defaults and likely mistakes in valid input (story S5: "the defaults are hard
+ * Lint: surprising defaults and likely mistakes in valid input ("the defaults are hard
  * to remember"). Every finding is a warning Problem with a stable code, the policy (file, line,
  * kind ns/name) and a field path; lint never changes a verdict and never fails a command.
  *

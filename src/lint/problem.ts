@@ -1,5 +1,5 @@
 /** Building lint warnings: each names its code, the policy (file, line, kind ns/name) and a field path. */
-import type { Problem } from '../model/problems.js';
+import type { Problem, ProblemCode } from '../model/problems.js';
 import type { ClusterPolicy, NetworkPolicy } from '../model/types.js';
 
 export type LintedPolicy = NetworkPolicy | ClusterPolicy;
@@ -8,7 +8,7 @@ export function policyRef(p: LintedPolicy): { kind: string; namespace?: string; 
   return p.kind === 'NetworkPolicy' ? { kind: p.kind, namespace: p.namespace, name: p.name } : { kind: p.kind, name: p.name };
 }
 
-export function warning(p: LintedPolicy, code: string, path: string, message: string): Problem {
+export function warning(p: LintedPolicy, code: ProblemCode, path: string, message: string): Problem {
   return {
     code,
     severity: 'warning',

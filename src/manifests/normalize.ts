@@ -7,6 +7,7 @@
  * Pure: no I/O.
  */
 import { parseCidr, parseIp, type Cidr, type IpAddr } from '../model/ip.js';
+import { AUDIT_ANNOTATION, parseAuditItems, resolveAuditItems, type AuditMark, type AuditRuleNames } from '../model/audit.js';
 import { STAGED_ANNOTATION } from '../model/staged.js';
 import {
   BANP_PRIORITY,
@@ -170,6 +171,16 @@ export function toEndpointSlice(o: Obj, source: Source): EndpointSlice {
 /** `staged: true` when the (validated) object carries the staged mark with value "true" (model/staged.ts). */
 const stagedMark = (meta: Obj): { staged?: true } => (obj(meta.annotations)[STAGED_ANNOTATION] === 'true' ? { staged: true } : {});
 
+/** `audit` when the (validated) object carries the audit mark naming at least one rule (model/audit.ts). */
+function auditMark(meta: Obj, rules: AuditRuleNames): { audit?: AuditMark } {
+  const value = obj(meta.annotations)[AUDIT_ANNOTATION];
+  if (typeof value !== 'string') return {};
+  const parsed = parseAuditItems(value);
+  if ('error' in parsed) return {};
+  const { mark } = resolveAuditItems(parsed.items, rules);
+  return mark.ingress.length + mark.egress.length > 0 ? { audit: mark } : {};
+}
+
 export function toNetworkPolicy(o: Obj, source: Source): NetworkPolicy {
   const meta = obj(o.metadata);
   const spec = obj(o.spec);
@@ -188,6 +199,7 @@ export function toNetworkPolicy(o: Obj, source: Source): NetworkPolicy {
     ingress,
     egress,
     ...stagedMark(meta),
+    ...auditMark(meta, { ingress: ingress.map(() => undefined), egress: egress.map(() => undefined) }),
     source,
   };
 }
@@ -236,15 +248,18 @@ export function toClusterPolicy(o: Obj, kind: ClusterPolicyKind, source: Source)
   const priority = kind === 'BaselineAdminNetworkPolicy' ? BANP_PRIORITY : Number(spec.priority);
   const rules = (list: unknown, peersField: 'from' | 'to'): ClusterRule[] =>
     arr(list).map((r, index) => clusterRule(obj(r), index, peersField, v1alpha1));
+  const ingress = rules(spec.ingress, 'from');
+  const egress = rules(spec.egress, 'to');
   return {
     kind,
     name: String(meta.name),
     tier,
     priority,
     subject: clusterSubject(obj(spec.subject)),
-    ingress: rules(spec.ingress, 'from'),
-    egress: rules(spec.egress, 'to'),
+    ingress,
+    egress,
     ...stagedMark(meta),
+    ...auditMark(meta, { ingress: ingress.map((r) => r.name), egress: egress.map((r) => r.name) }),
     source,
   };
 }

@@ -1,5 +1,5 @@
 /**
- * The truth table (story S22, like the upstream e2e truth tables of kubernetes
+ * The truth table (like the upstream e2e truth tables of kubernetes
  * test/e2e/network/netpol): for each (port, protocol), for every ordered pair of endpoints,
  * the verdict of the flow from -> to and the explanation of each direction.
  *

@@ -4,6 +4,7 @@
  * Invariants: a checked flow (`checkFlow`) has both addresses in one family, a destination port
  * in 1..65535 and a known protocol. Plain read-only data; no I/O.
  */
+import { PalisadeError } from './errors.js';
 import type { IpAddr } from './ip.js';
 import { PROTOCOLS, type Protocol } from './types.js';
 
@@ -14,7 +15,7 @@ export interface Flow {
   readonly protocol: Protocol;
   /** destination (server) port, 1..65535 */
   readonly dstPort: number;
-  /** source port; no standard API matches on it (story S25), carried for the classifier */
+  /** source port; no standard API matches on it, carried for the classifier */
   readonly srcPort?: number;
 }
 
@@ -37,11 +38,9 @@ export interface Endpoint {
 }
 
 /** Thrown for a question that is not a flow (mixed families, bad port or protocol). */
-export class InvalidFlowError extends Error {
-  readonly code = 'PALISADE_INVALID_FLOW';
+export class InvalidFlowError extends PalisadeError {
   constructor(message: string) {
-    super(message);
-    this.name = 'InvalidFlowError';
+    super('ERR_PALISADE_INVALID_FLOW', message);
   }
 }
 

@@ -1,5 +1,5 @@
 /**
- * Staged policies: a policy that is evaluated and reported but never enforced (story S21: a
+ * Staged policies: a policy that is evaluated and reported but never enforced (examples/s21-staged-approval: a
  * developer's policy that an admin looks at before it takes effect; the idea of Calico's staged
  * policies and Cilium's audit mode). docs/see-before-you-enforce.md explains the choice.
  *

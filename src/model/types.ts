@@ -14,6 +14,7 @@
  * Everything here is plain read-only data; no stage mutates it.
  */
 
+import type { AuditMark } from './audit.js';
 import type { Cidr, IpAddr } from './ip.js';
 
 export type Protocol = 'TCP' | 'UDP' | 'SCTP';
@@ -153,6 +154,8 @@ export interface NetworkPolicy {
   readonly egress: readonly NetworkPolicyRule[];
   /** marked staged (`model/staged.ts`): evaluated for reports, never enforced */
   readonly staged?: true;
+  /** rules whose allowed flows are logged too (`model/audit.ts`) */
+  readonly audit?: AuditMark;
   readonly source: Source;
 }
 
@@ -205,6 +208,8 @@ export interface ClusterPolicy {
   readonly egress: readonly ClusterRule[];
   /** marked staged (`model/staged.ts`): evaluated for reports, never enforced */
   readonly staged?: true;
+  /** rules whose allowed flows are logged too (`model/audit.ts`) */
+  readonly audit?: AuditMark;
   readonly source: Source;
 }
 

@@ -9,7 +9,7 @@
  *   nativeNfqueue()     -> NfqueueNative  (src/native/nfqueue.ts; backends/nfqueue)
  * The binary and build/ are found from the package root (the nearest package.json named
  * "palisade"), so the same code works from src/ under vitest and from dist/ when compiled. A
- * missing or stale binary is a NativeError with code PAL_NATIVE_MISSING (rebuild with
+ * missing or stale binary is a NativeError with code ERR_PALISADE_NATIVE_MISSING (rebuild with
  * `npm run build:native`); it is reported once and remembered.
  *
  * What crosses: packed Uint32Arrays (rules, set edits, packet headers), never object graphs. The
@@ -30,9 +30,12 @@
  * - `compile()` builds off the main thread and publishes atomically; `updateSets()` applies a batch
  *   of membership edits as one new version. A lookup never sees half of either.
  *
- * Arguments are checked here, before they cross; a native failure arrives as an Error with a
- * stable `code` (PAL_NATIVE_MISSING, PAL_NATIVE_ARG, PAL_RULE_*, PAL_SET_EDIT for the classifier;
- * the backends' own codes, passed through unchanged, for the other sub-modules).
+ * Arguments are checked here, before they cross. Native code sets its own `code` on what it throws;
+ * NATIVE_CODES maps each of those spellings to its row of docs/error-codes.md, and the classifier
+ * and the nfqueue sub-module rethrow every native failure as a NativeError (a PalisadeError) with
+ * that code, the native error as its `cause`. The nftables sub-module's codes are already the
+ * table's (ERR_PALISADE_NFT, ...) and its errors pass unchanged, with their `nftError`, `errno`,
+ * `path` fields, and so are the eBPF sub-module's (with `errno`).
  * Cost: the binary loads once per process (a few ms); every getter after that is a field read.
  */
 import { existsSync, readFileSync } from 'node:fs';
@@ -40,7 +43,8 @@ import { createRequire } from 'node:module';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import type { EbpfNative } from './ebpf.js';
-import type { NfqueueNative } from './nfqueue.js';
+import type { NfqLoop, NfqLoopOptions, NfqueueNative } from './nfqueue.js';
+import { PalisadeError, type ErrorCode, type PalisadeErrorOptions } from '../model/errors.js';
 import type { NftNative } from './nftables.js';
 
 export type * from './ebpf.js';
@@ -127,17 +131,39 @@ export interface ClassifierStats {
 
 // ---- errors ---------------------------------------------------------------------------------
 
-export class NativeError extends Error {
-  constructor(
-    readonly code: string,
-    message: string,
-  ) {
-    super(`${code}: ${message}`);
-    this.name = 'NativeError';
+/** A failure of (or before) a native call; the message starts with the code, as the addon's own do. */
+export class NativeError extends PalisadeError {
+  constructor(code: ErrorCode, message: string, options?: PalisadeErrorOptions) {
+    super(code, `${code}: ${message}`, options);
   }
 }
 
-const argError = (msg: string): NativeError => new NativeError('PAL_NATIVE_ARG', msg);
+/**
+ * The addon's spellings of its codes (addon/napi/*.cc, addon/classifier) and their rows of
+ * docs/error-codes.md. A native code that is already the table's maps to itself.
+ */
+export const NATIVE_CODES: Readonly<Record<string, ErrorCode>> = {
+  PAL_NATIVE: 'ERR_PALISADE_NATIVE',
+  PAL_NATIVE_ARG: 'ERR_PALISADE_NATIVE_ARGUMENT',
+  PAL_RULE_TOO_MANY: 'ERR_PALISADE_RULE_TOO_MANY',
+  PAL_RULE_ID_RESERVED: 'ERR_PALISADE_RULE_ID_RESERVED',
+  PAL_RULE_ID_DUPLICATE: 'ERR_PALISADE_RULE_ID_DUPLICATE',
+  PAL_RULE_PORT_RANGE: 'ERR_PALISADE_RULE_PORT_RANGE',
+  PAL_RULE_PREFIX_LEN: 'ERR_PALISADE_RULE_PREFIX_LEN',
+  PAL_RULE_KIND: 'ERR_PALISADE_RULE_KIND',
+  PAL_SET_EDIT: 'ERR_PALISADE_SET_EDIT',
+  NFQ_BAD_ARGUMENT: 'ERR_PALISADE_NATIVE_ARGUMENT',
+  NFQ_START_FAILED: 'ERR_PALISADE_NFQUEUE_START',
+  NFQ_BAD_RULES: 'ERR_PALISADE_NFQUEUE_RULES',
+  NFQ_NO_ENGINE: 'ERR_PALISADE_NOT_APPLIED',
+  ERR_PALISADE_NFT: 'ERR_PALISADE_NFT',
+  ERR_PALISADE_NFT_INPUT: 'ERR_PALISADE_NFT_INPUT',
+  ERR_PALISADE_NFT_CTX: 'ERR_PALISADE_NFT_CTX',
+  ERR_PALISADE_NETNS: 'ERR_PALISADE_NETNS',
+  ERR_PALISADE_NFLOG: 'ERR_PALISADE_NFLOG',
+};
+
+const argError = (msg: string): NativeError => new NativeError('ERR_PALISADE_NATIVE_ARGUMENT', msg);
 
 const isU32 = (v: unknown): v is number => typeof v === 'number' && Number.isInteger(v) && v >= 0 && v <= 0xffffffff;
 const isU16 = (v: unknown): v is number => typeof v === 'number' && Number.isInteger(v) && v >= 0 && v <= 0xffff;
@@ -195,7 +221,7 @@ function addon(): RawModule {
     loaded = mod;
     return mod;
   } catch (e) {
-    loadError = new NativeError('PAL_NATIVE_MISSING', `cannot load ${path} (${(e as Error).message})`);
+    loadError = new NativeError('ERR_PALISADE_NATIVE_MISSING', `cannot load ${path} (${(e as Error).message})`, { cause: e });
     throw loadError;
   }
 }
@@ -216,30 +242,81 @@ export const nativeNftables = (): NftNative => addon().nftables;
 /** The eBPF backend's loader (pinned maps and programs, tc attach, test runs). */
 export const nativeEbpf = (): EbpfNative => addon().ebpf;
 
-/** The nfqueue backend's packet parser and verdict loop. */
-export const nativeNfqueue = (): NfqueueNative => addon().nfqueue;
+let nfqueue: NfqueueNative | undefined;
 
-/** Path of a BPF object built by the root CMakeLists.txt (build/<name>.bpf.o); PAL_NATIVE_MISSING when absent. */
+/** The nfqueue backend's packet parser and verdict loop (native failures rethrown with the table's codes). */
+export function nativeNfqueue(): NfqueueNative {
+  if (nfqueue) return nfqueue;
+  const raw = addon().nfqueue;
+  const RawLoop = raw.NfqLoop;
+  const parse = raw.nfqParsePacket.bind(raw);
+  const statuses = raw.nfqParseStatuses.bind(raw);
+  nfqueue = {
+    nfqConstants: raw.nfqConstants,
+    nfqParsePacket: (bytes) => coded(() => parse(bytes)),
+    nfqParseStatuses: (bytes, offsets) => coded(() => statuses(bytes, offsets)),
+    NfqLoop: function NfqLoop(options: NfqLoopOptions, onDenied?: (records: Buffer) => void): NfqLoop {
+      const loop = coded(() => (onDenied === undefined ? new RawLoop(options) : new RawLoop(options, onDenied)));
+      // Each method runs on the native object (its `this` must be the wrapped instance).
+      const out: Record<string, unknown> = {};
+      for (const key of LOOP_METHODS) {
+        const fn = loop[key] as (...args: unknown[]) => unknown;
+        out[key] = (...args: unknown[]) => coded(() => fn.apply(loop, args));
+      }
+      return out as unknown as NfqLoop;
+    } as unknown as NfqueueNative['NfqLoop'],
+  };
+  return nfqueue;
+}
+
+/** Every method of NfqLoop (the Record type makes the compiler hold this list to the interface). */
+const LOOP_METHODS = Object.keys({
+  start: true,
+  stop: true,
+  publishRules: true,
+  publishEngine: true,
+  publishMembership: true,
+  stats: true,
+  resetLatency: true,
+  cutDenied: true,
+  cutReverse: true,
+  setPaused: true,
+  timeDecide: true,
+  decide: true,
+  publishObserved: true,
+} satisfies Record<keyof NfqLoop, true>) as (keyof NfqLoop)[];
+
+/** Path of a BPF object built by the root CMakeLists.txt (build/<name>.bpf.o); ERR_PALISADE_NATIVE_MISSING when absent. */
 export function bpfObjectPath(name: 'palisade' | 'pass_all'): string {
   const path = join(packageRoot(), 'build', `${name}.bpf.o`);
-  if (!existsSync(path)) throw new NativeError('PAL_NATIVE_MISSING', `BPF object ${path} is not built: run npm run build:native`);
+  if (!existsSync(path)) throw new NativeError('ERR_PALISADE_NATIVE_MISSING', `BPF object ${path} is not built: run npm run build:native`);
   return path;
 }
 
-/** Path of the CNI plugin executable (build/palisade-cni, cni/palisade_cni.cc); PAL_NATIVE_MISSING when absent. */
+/** Path of the CNI plugin executable (build/palisade-cni, cni/palisade_cni.cc); ERR_PALISADE_NATIVE_MISSING when absent. */
 export function cniPluginPath(): string {
   const path = join(packageRoot(), 'build', 'palisade-cni');
-  if (!existsSync(path)) throw new NativeError('PAL_NATIVE_MISSING', `CNI plugin ${path} is not built: run npm run build:native`);
+  if (!existsSync(path)) throw new NativeError('ERR_PALISADE_NATIVE_MISSING', `CNI plugin ${path} is not built: run npm run build:native`);
   return path;
 }
 
+/** Rethrows a native failure as a NativeError with its table code; anything else unchanged. */
 function rethrow(e: unknown): never {
   const err = e as { code?: unknown; message?: unknown };
-  if (typeof err?.code === 'string' && typeof err.message === 'string') {
-    const msg = err.message.startsWith(`${err.code}: `) ? err.message.slice(err.code.length + 2) : err.message;
-    throw new NativeError(err.code, msg);
+  const code = typeof err?.code === 'string' ? NATIVE_CODES[err.code] : undefined;
+  if (code === undefined || e instanceof PalisadeError || typeof err.message !== 'string') throw e;
+  const prefix = `${err.code as string}: `;
+  const msg = err.message.startsWith(prefix) ? err.message.slice(prefix.length) : err.message;
+  // an inner reason keeps its native code in the text ("NFQ_BAD_RULES" around "PAL_SET_EDIT: ..."): say the table's
+  throw new NativeError(code, msg.replace(/\b(?:PAL|NFQ)_[A-Z0-9_]+(?=:)/g, (c) => NATIVE_CODES[c] ?? c), { cause: e });
+}
+
+function coded<T>(call: () => T): T {
+  try {
+    return call();
+  } catch (e) {
+    rethrow(e);
   }
-  throw e;
 }
 
 // ---- packing --------------------------------------------------------------------------------

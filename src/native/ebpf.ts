@@ -3,7 +3,9 @@
  * src/native/binding.ts `nativeEbpf()` hands it to backends/ebpf; the BPF objects it loads come
  * from binding.ts `bpfObjectPath()`. Types only: loading happens in binding.ts.
  *
- * Errors thrown natively carry `code` (PAL_EBPF_EPERM, PAL_EBPF_ERRNO, PAL_EBPF_ARG) and `errno`.
+ * Errors thrown natively carry `code` (ERR_PALISADE_EBPF_PERMISSION, ERR_PALISADE_EBPF_SYSCALL, ERR_PALISADE_NATIVE_ARGUMENT) and `errno`; they
+ * pass unchanged until backends/ebpf moves to the names of docs/error-codes.md (binding.ts
+ * NATIVE_CODES already maps them).
  */
 
 export interface ProgInfo {

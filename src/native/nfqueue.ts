@@ -3,8 +3,9 @@
  * packet.h, loop.h, rule_table.h, engine_source.h), as src/native/binding.ts `nativeNfqueue()`
  * hands it to backends/nfqueue. Types only: loading happens in binding.ts.
  *
- * Errors thrown natively carry a stable `code` (NFQ_BAD_ARGUMENT, NFQ_START_FAILED, NFQ_BAD_RULES,
- * NFQ_NO_ENGINE).
+ * Errors thrown natively carry a stable `code`; binding.ts rethrows them with the codes of
+ * docs/error-codes.md (ERR_PALISADE_NATIVE_ARGUMENT, ERR_PALISADE_NFQUEUE_START,
+ * ERR_PALISADE_NFQUEUE_RULES, ERR_PALISADE_NOT_APPLIED).
  */
 
 export type ParseStatusName =
@@ -73,6 +74,8 @@ export interface NfqLoop {
   publishEngine(egressRules: Uint32Array, ingressRules: Uint32Array, setEdits: Uint32Array, egressNpTierStart: number, ingressNpTierStart: number): number;
   /** the current engine's compiled rules with this complete set membership; returns the version */
   publishMembership(setEdits: Uint32Array): number;
+  /** the observed subjects, 17 bytes each (family, address in network order, IPv4 zero-padded); empty: off */
+  publishObserved(keys: Uint8Array): void;
   stats(): NfqLoopStats;
   resetLatency(): void;
   /** --strict: delete conntrack entries whose flows the current snapshot denies */

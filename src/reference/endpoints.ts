@@ -2,7 +2,7 @@
  * The inventory seen from an address: which pod, node or nothing owns an IP, and the label
  * lookups the evaluator needs (namespace labels, node addresses).
  *
- * Rules (issue 2, build point 4; networkpolicy-v1-semantics.md §9.3 option (b)):
+ * Rules (networkpolicy-v1-semantics.md §9.3 option (b)):
  * 1. An address in `status.podIPs` of a pod that is NOT host-network is that pod (kind `pod`).
  *    If several such pods claim one address, the first by (namespace, name) in code-unit order
  *    owns it; the others are unreachable by address (an inventory error, not a policy question).

@@ -3,7 +3,7 @@
  * is checked against. Plain TypeScript that walks the normalized policy objects for each flow;
  * readable over fast.
  *
- * The decision, in the order applied (issue 2 build point 4; networkpolicy-v1-semantics.md §0;
+ * The decision, in the order applied (networkpolicy-v1-semantics.md §0;
  * network-policy-api.md §1.5):
  * 1. Resolve both addresses (`endpoints.ts`): pod, node (host-network pods live there) or external.
  * 2. A pod's traffic to its own IP is not subject to policy: both directions allow, reason

@@ -1,5 +1,5 @@
 /**
- * "What would the verdict be with the staged policies in force?" (model/staged.ts; story S21).
+ * "What would the verdict be with the staged policies in force?" (model/staged.ts; examples/s21-staged-approval).
  *
  * - `stagedOutcome(enforced, wouldBe, isStaged)`: the per-flow pair every layer reports (the
  *   CLI's `diff --staged`, a backend's staged log line and counters): both verdicts, whether they

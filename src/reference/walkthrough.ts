@@ -1,5 +1,5 @@
 /**
- * A walkthrough of one flow (policy-assistant's "walkthrough"; story S5): per direction, every
+ * A walkthrough of one flow (policy-assistant's "walkthrough"): per direction, every
  * tier in order, every policy of the tier, and in the policies that apply every rule with what
  * it checked: each peer entry and each port/protocol entry, matched or not, and why.
  *

@@ -23,6 +23,7 @@
  * Pure apart from interning sets in the given Resolution.
  * Cost: O(rules x peers x ports x groups) plus the resolver's cost of each new set.
  */
+import { PalisadeError } from '../model/errors.js';
 import type { Cidr } from '../model/ip.js';
 import { EVERYTHING } from '../model/labels.js';
 import { enforcedPolicies } from '../model/staged.js';
@@ -297,11 +298,9 @@ class Lowering {
 }
 
 /** A rule the lowering cannot express; validation rejects every such rule in manifests. */
-export class UnsupportedRuleError extends Error {
-  readonly code = 'PALISADE_UNSUPPORTED_RULE';
+export class UnsupportedRuleError extends PalisadeError {
   constructor(what: string) {
-    super(`cannot compile ${what} (the API rejects it)`);
-    this.name = 'UnsupportedRuleError';
+    super('ERR_PALISADE_UNSUPPORTED_RULE', `cannot compile ${what} (the API rejects it)`);
   }
 }
 

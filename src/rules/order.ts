@@ -1,5 +1,5 @@
 /**
- * The one total order of policies inside a tier (habit 7; issue 2 "Equal priorities in one
+ * The one total order of policies inside a tier ("Equal priorities in one
  * tier: a total, documented order (priority, then policy name, then rule index)").
  *
  * Cluster tiers: ascending priority, then policy name, then kind (two kinds may share a name),

@@ -1,7 +1,7 @@
 /**
  * The backend-neutral rule set: what every classifier and kernel backend is built from.
  *
- * Per direction, one first-match list in a total order (habit 7):
+ * Per direction, one first-match list in a total order:
  *   Admin rules (CNP priority, policy name, kind, rule index, then the order lowering emits)
  *   -> NetworkPolicy allow rules (namespace, name, rule index)
  *   -> node-local ingress allows (by node name)
@@ -13,7 +13,7 @@
  *
  * Subjects and peers are address sets of one `Resolution` (by `SetId`): for egress the subject
  * is the source and the peer the destination; for ingress the subject is the destination.
- * Ports are destination ports; source ports are carried (story S25) and always 0..65535 today.
+ * Ports are destination ports; source ports are carried and always 0..65535 today.
  */
 import type { Direction, Protocol } from '../model/types.js';
 import type { PolicyTier, RuleRef } from '../model/verdict.js';

@@ -7,6 +7,7 @@
  *
  * Cost: a few stat/read calls on first use, then cached. Pure apart from the file system reads.
  */
+import { PalisadeError } from '../model/errors.js';
 import { existsSync, readFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -24,7 +25,7 @@ export function packageRoot(fromUrl: string = import.meta.url): string {
       return dir;
     }
     const up = dirname(dir);
-    if (up === dir) throw new Error(`no package.json named "palisade" above ${fileURLToPath(fromUrl)}`);
+    if (up === dir) throw new PalisadeError('ERR_PALISADE_TOPOLOGY', `no package.json named "palisade" above ${fileURLToPath(fromUrl)}`);
     dir = up;
   }
 }
@@ -40,6 +41,6 @@ function isPalisade(manifest: string): boolean {
 /** Absolute path of a helper script kept in src/topology/ (e.g. "agent.mjs"); throws when missing. */
 export function topologyAsset(name: 'agent.mjs' | 'sctp_raw.py'): string {
   const path = join(packageRoot(), 'src', 'topology', name);
-  if (!existsSync(path)) throw new Error(`topology helper ${path} is missing`);
+  if (!existsSync(path)) throw new PalisadeError('ERR_PALISADE_TOPOLOGY', `topology helper ${path} is missing`);
   return path;
 }

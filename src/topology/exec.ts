@@ -5,22 +5,21 @@
  *
  * Cost: one fork+exec per call (`ip` ~2 ms, a CNI plugin ~20-60 ms).
  */
+import { PalisadeError } from '../model/errors.js';
 import { spawn } from 'node:child_process';
 
-export class ExecError extends Error {
+export class ExecError extends PalisadeError {
   constructor(
     readonly argv: readonly string[],
     readonly exitCode: number | null,
     readonly stderr: string,
     readonly stdout: string,
   ) {
-    super(`${argv.join(' ')} exited with ${exitCode ?? 'a signal'}: ${(stderr || stdout).trim().slice(0, 2000)}`);
-    this.name = 'ExecError';
+    super('ERR_PALISADE_COMMAND_FAILED', `${argv.join(' ')} exited with ${exitCode ?? 'a signal'}: ${(stderr || stdout).trim().slice(0, 2000)}`, {
+      details: { argv, exitCode },
+    });
   }
 }
-
-/** The earlier name, kept for the tests that catch it. */
-export const HarnessExecError = ExecError;
 
 export interface RunOptions {
   readonly input?: string;

@@ -6,6 +6,7 @@
  * Safety: nothing here touches the root namespace except creating/deleting the named namespaces
  * themselves; sysctls are written with `ip netns exec NS sysctl`, which only sees that namespace.
  */
+import { PalisadeError } from '../model/errors.js';
 import { run, type RunOptions, type RunResult } from './exec.js';
 
 export const NETNS_DIR = '/run/netns';
@@ -14,7 +15,7 @@ const NAME_RE = /^pal-[a-z0-9-]{1,40}$/;
 export const netnsPath = (name: string): string => `${NETNS_DIR}/${name}`;
 
 function checkName(name: string): void {
-  if (!NAME_RE.test(name)) throw new Error(`refusing namespace name ${JSON.stringify(name)}: must match ${NAME_RE}`);
+  if (!NAME_RE.test(name)) throw new PalisadeError('ERR_PALISADE_TOPOLOGY', `refusing namespace name ${JSON.stringify(name)}: must match ${NAME_RE}`);
 }
 
 export async function createNetns(name: string): Promise<void> {
@@ -32,7 +33,7 @@ export async function deleteNetns(name: string): Promise<void> {
 export function nsExec(ns: string, argv: readonly string[], opts: RunOptions = {}): Promise<RunResult> {
   checkName(ns);
   const [cmd, ...rest] = argv;
-  if (cmd === undefined) throw new Error('nsExec: empty argv');
+  if (cmd === undefined) throw new PalisadeError('ERR_PALISADE_TOPOLOGY', 'nsExec: empty argv');
   return run('ip', ['netns', 'exec', ns, cmd, ...rest], opts);
 }
 

@@ -5,7 +5,7 @@
  * - TCP "open": the three-way handshake completed. UDP "open": the server's echo came back.
  *   SCTP "open": the INIT (identified by its Initiate Tag) arrived in the destination namespace.
  * - "dropped": nothing within the timeout, or EPERM when the node's output hook dropped a locally
- *   sent packet. A policy deny must look exactly like this (issue 3: never a reject).
+ *   sent packet. A policy deny must look exactly like this (never a reject: a reject would tell the sender a policy exists).
  * - "refused"/"error": a harness or topology fault, never a policy outcome; callers report it.
  *
  * Invariants: source ports are allocated per source address from a counter that never repeats

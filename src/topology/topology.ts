@@ -1,5 +1,5 @@
 /**
- * The node topology (issue 3, "Node topology"; used by the tests and `palisade demo`): one
+ * The node topology (used by the tests and `palisade demo`): one
  * network namespace is the node; each non-host-network pod is a namespace joined to the node by a veth pair wired by the real CNI `ptp`
  * plugin with `host-local` IPAM, holding exactly its `status.podIPs` (IPv4 and/or IPv6).
  * Node addresses (and the IPs of host-network pods, which are node addresses) are put on the node
@@ -18,6 +18,7 @@
  *
  * Cost: ~4 `ip` calls + one CNI ADD (~50 ms) per pod, run 6 at a time.
  */
+import { PalisadeError } from '../model/errors.js';
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -67,7 +68,7 @@ export const NODE_ADDR_IF = 'lo';
 
 export function assertTestAddress(ip: IpAddr, what: string): void {
   if (!SAFE.some((c) => cidrContains(c, ip))) {
-    throw new Error(`${what}: address ${ip.text} is outside ${POD_SUBNET_V4} / ${POD_SUBNET_V6}; tests use only those`);
+    throw new PalisadeError('ERR_PALISADE_TOPOLOGY', `${what}: address ${ip.text} is outside ${POD_SUBNET_V4} / ${POD_SUBNET_V6}; tests use only those`);
   }
 }
 
@@ -78,11 +79,11 @@ function pickGateway(family: Family, used: ReadonlySet<string>): string {
     if (family === 4 && (i & 0xff) === 0) continue;
     if (!used.has(parseIp(text)!.text)) return parseIp(text)!.text;
   }
-  throw new Error('no free gateway address');
+  throw new PalisadeError('ERR_PALISADE_TOPOLOGY', 'no free gateway address');
 }
 
 export async function buildTopology(cluster: Cluster, opts: TopologyOptions): Promise<Topology> {
-  if (!/^[a-z0-9]{1,12}$/.test(opts.tag)) throw new Error(`tag must match [a-z0-9]{1,12}: ${opts.tag}`);
+  if (!/^[a-z0-9]{1,12}$/.test(opts.tag)) throw new PalisadeError('ERR_PALISADE_TOPOLOGY', `tag must match [a-z0-9]{1,12}: ${opts.tag}`);
   const prefix = `pal-${opts.tag}-${process.pid}`;
   const nodeNs = `${prefix}-node`;
 
@@ -98,7 +99,7 @@ export async function buildTopology(cluster: Cluster, opts: TopologyOptions): Pr
   for (const p of pods) {
     for (const ip of p.ips) {
       assertTestAddress(ip, `pod ${p.namespace}/${p.name}`);
-      if (seen.has(ip.text)) throw new Error(`address ${ip.text} is used twice (pod ${p.namespace}/${p.name})`);
+      if (seen.has(ip.text)) throw new PalisadeError('ERR_PALISADE_TOPOLOGY', `address ${ip.text} is used twice (pod ${p.namespace}/${p.name})`);
       seen.add(ip.text);
     }
   }

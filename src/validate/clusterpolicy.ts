@@ -1,13 +1,13 @@
 /**
  * ClusterNetworkPolicy (policy.networking.k8s.io/v1alpha2) and the v1alpha1
  * AdminNetworkPolicy / BaselineAdminNetworkPolicy, as their CRDs validate them
- * (/work/shared/crds, experimental channel: `nodes`, `domainNames`, `namedPort` accepted):
+ * (network-policy-api CRDs, experimental channel: `nodes`, `domainNames`, `namedPort` accepted):
  * the OpenAPI schema (types, enums, min/max, minItems/maxItems, exactly-one-of via
  * minProperties/maxProperties, list-type set) and every `x-kubernetes-validations` CEL rule.
  *
  * Decisions beyond the CRDs (docs/problem-codes.md):
  * - A peer or protocol entry with no field this API version knows (`{}`, or only a field of a
- *   newer version) is accepted with a warning: it fails closed (issue 2; NPEP-187; v1alpha1
+ *   newer version) is accepted with a warning: it fails closed (NPEP-187; v1alpha1
  *   "fail closed" doc). Two known fields, or a known field beside an unknown one, are errors.
  * - A peer field that exists in this API family but not in this position (`nodes` in an
  *   ingress peer, `domainNames` in a BANP) is an error: normalization would otherwise read it.

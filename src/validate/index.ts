@@ -15,6 +15,7 @@ import { validateNetworkPolicy } from './networkpolicy.js';
 import { validateClusterPolicy } from './clusterpolicy.js';
 import { validateInventoryObject } from './inventory.js';
 import { validateStagedMark } from './staged.js';
+import { validateAuditMark } from './audit.js';
 
 export function objectRef(raw: RawObject, kind: string): ObjectRef {
   const meta = (raw.obj.metadata ?? {}) as Record<string, unknown>;
@@ -29,6 +30,7 @@ export function validateObject(raw: RawObject, kind: KnownKind): Problem[] {
   const r = new Reporter(raw, objectRef(raw, kind));
   validateMetadata(r, kind);
   validateStagedMark(r, kind);
+  validateAuditMark(r, kind);
   switch (kind) {
     case 'NetworkPolicy':
       validateNetworkPolicy(r);

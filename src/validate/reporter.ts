@@ -1,5 +1,5 @@
 /** Collects the problems of one object, each stamped with its file, line and object reference. */
-import type { Problem, Severity } from '../model/problems.js';
+import type { Problem, ProblemCode, Severity } from '../model/problems.js';
 import type { ObjectRef } from '../model/types.js';
 import type { RawObject } from '../model/kinds.js';
 
@@ -14,15 +14,15 @@ export class Reporter {
     return this.raw.obj;
   }
 
-  error(code: string, path: string, message: string): void {
+  error(code: ProblemCode, path: string, message: string): void {
     this.add('error', code, path, message);
   }
 
-  warn(code: string, path: string, message: string): void {
+  warn(code: ProblemCode, path: string, message: string): void {
     this.add('warning', code, path, message);
   }
 
-  private add(severity: Severity, code: string, path: string, message: string): void {
+  private add(severity: Severity, code: ProblemCode, path: string, message: string): void {
     this.problems.push({
       code,
       severity,

@@ -12,7 +12,7 @@
  *   CNPAdminTierEgressSCTP ("swap rules" changes the verdict), CNPBaselineTier*.
  * - policy-assistant pkg/matcher/policy.go Resolve(): ANP lowest priority first match; NPv1 final if any
  *   NP targets the pod; then BANP; else allow.
- * - Palisade total order for equal priorities (issue 2): priority, then policy name, then rule index.
+ * - Palisade total order for equal priorities: priority, then policy name, then rule index.
  */
 import { describe, expect, it } from 'vitest';
 import { anp, banp, cnp, docs, EXT, judge, np } from './helpers.js';

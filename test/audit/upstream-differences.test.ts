@@ -69,15 +69,15 @@ status: {podIP: 10.244.100.1, podIPs: [{ip: 10.244.100.1}, {ip: "fd00:10:244:100
   });
 });
 
-describe('D3 (documented difference: issue 2 requires fail closed) validation: CNP/ANP/BANP peers and protocol entries must set exactly one field (CRD minProperties: 1 / maxProperties: 1)', () => {
+describe('D3 (documented difference: Palisade fails closed) validation: CNP/ANP/BANP peers and protocol entries must set exactly one field (CRD minProperties: 1 / maxProperties: 1)', () => {
   // Palisade: src/validate/clusterpolicy.ts:236-246 (peer) and :313-322 (protocol entry) accept `{}` and an entry with only
   //   unknown fields as a warning (PEER_UNKNOWN_FAILS_CLOSED / PROTOCOL_UNKNOWN_FAILS_CLOSED); normalize maps them to `unknown`.
-  // Upstream CRDs (/work/shared/crds, every channel and version): `to`/`from` items and `protocols`/`ports` items carry
+  // Upstream CRDs (kubernetes-sigs/network-policy-api, every channel and version): `to`/`from` items and `protocols`/`ports` items carry
   //   `minProperties: 1, maxProperties: 1`; the ClusterNetworkPolicyEgressPeer doc: "Exactly one of the fields must be set
   //   for a given peer and this is enforced by the validation rules on the CRD." An unknown field is pruned (or rejected by
   //   strict field validation) and the then-empty object fails minProperties. The "fail closed" text is addressed to an
   //   implementation whose Go types are older than the CRD, which a file-based tool never is.
-  // Decision: issue 2 requires "An empty or unknown peer fails closed" (the CRD doc's fail-closed text), so such a
+  // Decision: "an empty or unknown peer fails closed" (the CRD doc's fail-closed text), so such a
   //   peer or entry is accepted with a warning and enforced fail-closed, rather than rejected as the API server would.
   it('egress to: [{}] is accepted with a fail-closed warning', () => warned(cnp('c', 'Admin', 1, '  subject: {namespaces: {}}\n  egress: [{action: Deny, to: [{}]}]'), 'PEER_UNKNOWN_FAILS_CLOSED'));
   it('ingress from: [{}] is accepted with a fail-closed warning (BANP)', () => warned(banp('  subject: {namespaces: {}}\n  ingress: [{action: Deny, from: [{}]}]'), 'PEER_UNKNOWN_FAILS_CLOSED'));

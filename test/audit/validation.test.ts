@@ -16,7 +16,7 @@
  *   1.38 (kubernetes#141979): host bits, leading zeros and IPv4-mapped IPv6 in ipBlock are rejected for new objects;
  *   those cases are in disagreements.test.ts (D4), not here.
  *   A string "80" is an intstr of Type String and fails IsValidPortName ("must contain at least one letter").
- * - network-policy-api CRDs (/work/shared/crds): priority 0..1000, tier enum, subject/peer/protocol min/maxProperties 1,
+ * - network-policy-api CRDs (kubernetes-sigs/network-policy-api): priority 0..1000, tier enum, subject/peer/protocol min/maxProperties 1,
  *   from/to minItems 1 maxItems 25 (v1alpha1 100), protocols minItems 1, range CEL "self.start < self.end",
  *   networks `isCIDR(self)` + maxLength 43 + list-type set, rule name maxLength 100, domainNames pattern, the
  *   networks/nodes/domainNames-with-namedPort CEL, BANP CEL `self.metadata.name == 'default'`, BANP actions Allow/Deny.

@@ -9,7 +9,7 @@
  *   of `palisade matrix -o json`; a click on a cell shows the explanation of both directions,
  *   exactly what `palisade check` prints; the namespace and port filters hide what they should.
  *   A screenshot is taken (docs/matrix-s11.png when PALISADE_UPDATE_SCREENSHOT=1).
- * - The same page served by `palisade serve` on 127.0.0.1, and the staged diff page of S21.
+ * - The same page served by `palisade serve` on 127.0.0.1, and the staged diff page of examples/s21-staged-approval.
  */
 import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';

@@ -1,7 +1,8 @@
-// `palisade apply | enforce | stats --backend NAME` dispatch (issue 3 build point 3; issue 5 point 4).
+// `palisade apply | enforce | stats --backend NAME` dispatch.
 import { execFileSync, spawnSync } from 'node:child_process';
 import { describe, expect, it } from 'vitest';
 import { run } from '../../src/cli/main.js';
+import { requires } from '../harness/prerequisites.js';
 
 function capture() {
   let out = '';
@@ -47,7 +48,7 @@ describe('backend dispatch', () => {
   });
 });
 
-describe.skipIf(process.getuid?.() !== 0)('apply --backend nftables in a namespace of its own', () => {
+describe.skipIf(requires('root', 'netns', 'addon', 'nft'))('apply --backend nftables in a namespace of its own', () => {
   it('installs table inet palisade, reports counters, and --delete removes only that table', () => {
     const ns = `pal-clib-${process.pid}`;
     execFileSync('ip', ['netns', 'add', ns]);

@@ -1,6 +1,6 @@
 /**
  * `palisade check`: the verdict and, per direction, the deciding tier, policy, rule and action,
- * the Pass trail, isolatedBy and notes (issue 2 build point 5; story S5). Run in-process.
+ * the Pass trail, isolatedBy and notes. Run in-process.
  */
 import { describe, expect, it } from 'vitest';
 import { example, palisade } from './helpers.js';
@@ -122,7 +122,7 @@ describe('palisade check: bad questions exit 2 and say why', () => {
 });
 
 describe('--engine', () => {
-  // Issue 6 acceptance: check and matrix use the native classifier by default, and their output is
+  // check and matrix use the native classifier by default, and their output is
   // unchanged; --engine reference keeps the oracle available.
   it('native is the default, really runs the classifier, and prints exactly what the reference prints', async () => {
     const { Engine, nativeAvailable } = await import('../../src/index.js');

@@ -1,5 +1,5 @@
 /**
- * `palisade demo` (npm start), issue 3 build point 7: as root it enforces the built-in example
+ * `palisade demo` (npm start): as root it enforces the built-in example
  * with nftables in network namespaces and compares real probes with the reference matrix
  * (examples/s11-deny-with-priorities/expected.txt); not as root it prints the computed matrix and
  * says why it did not enforce. PALISADE_DEMO_NO_ENFORCE=1 forces that path (documented in
@@ -9,10 +9,10 @@ import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
 import { NO_ENFORCE_ENV } from '../../src/cli/demo.js';
-import { listNetns } from '../harness/netns.js';
+import { listNetns } from '../../src/topology/netns.js';
 import { palisade, ROOT } from './helpers.js';
+import { requires } from '../harness/prerequisites.js';
 
-const isRoot = process.getuid?.() === 0;
 const EXPECTED = readFileSync(join(ROOT, 'examples/s11-deny-with-priorities/expected.txt'), 'utf8');
 
 describe('palisade demo without enforcing', () => {
@@ -41,7 +41,7 @@ describe('palisade demo without enforcing', () => {
   });
 });
 
-describe.skipIf(!isRoot)('palisade demo as root (nftables, real probes)', () => {
+describe.skipIf(requires('root', 'netns', 'addon', 'cni-plugins'))('palisade demo as root (nftables, real probes)', () => {
   const sigintListenersBefore = process.listenerCount('SIGINT');
 
   it('reports observed = expected, names the deciding policies in the deny log, and leaves no namespace', async () => {

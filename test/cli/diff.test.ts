@@ -1,7 +1,7 @@
 /**
  * `palisade diff`: `-f BEFORE -f AFTER` and `--before/--after` on a real policy change (a copy of
- * the S11 example with protect-db's catch-all Deny removed and a new NetworkPolicy), `--staged`
- * on the S21 example, JSON and HTML output, and the usage and input errors (exit 2).
+ * the examples/s11-deny-with-priorities example with protect-db's catch-all Deny removed and a new NetworkPolicy), `--staged`
+ * on examples/s21-staged-approval, JSON and HTML output, and the usage and input errors (exit 2).
  * The diff-equals-difference property on random changes is test/diff/diff-random.test.ts.
  */
 import { cpSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';

@@ -1,7 +1,7 @@
 /**
  * `palisade explain`: a pod's query-target (policies per direction and tier, rules in its terms,
  * reachability) and a flow's walkthrough (every tier, rule by rule, with each peer and port
- * entry checked and why), text and JSON, `--staged`, and usage errors. On the S11 and S21
+ * entry checked and why), text and JSON, `--staged`, and usage errors. On the examples/s11-deny-with-priorities and s21-staged-approval
  * examples, whose policies.yaml comments say why each verdict is what it is.
  */
 import { describe, expect, it } from 'vitest';

@@ -1,5 +1,5 @@
 /**
- * `palisade lint` / src/lint: surprising defaults (story S5), each a warning with a stable code,
+ * `palisade lint` / src/lint: surprising defaults, each a warning with a stable code,
  * the policy named and a field path; exit 0 unless the input is invalid.
  * Fixture: test/cli/fixtures/lint (each policy there triggers one check).
  */

@@ -1,7 +1,7 @@
 /**
  * `palisade matrix` and the pure truth-table module (src/matrix): grid order, text layout like the
  * upstream e2e truth tables (kubernetes test/e2e/network/netpol truthtable.go: rows = from,
- * columns = to, `.` allowed, `X` denied), the JSON cell shape of issue 2 build point 5, host-network
+ * columns = to, `.` allowed, `X` denied), the JSON cell shape (src/matrix), host-network
  * pods at their node address, and address families.
  */
 import { describe, expect, it } from 'vitest';

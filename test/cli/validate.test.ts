@@ -1,6 +1,6 @@
 /**
  * Invalid input: every problem names the file, line, object, field path and code; the command
- * exits 2 and uses nothing (issue 2 build points 3 and 5, and its acceptance criteria).
+ * exits 2 and uses nothing.
  */
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';

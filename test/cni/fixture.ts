@@ -9,7 +9,6 @@
  * after a partial set-up.
  */
 import { spawn, type ChildProcess } from 'node:child_process';
-import { existsSync } from 'node:fs';
 import { mkdtemp, readFile, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -25,8 +24,8 @@ import type { Cluster, Pod } from '../../src/model/types.js';
 import { topologyAsset } from '../../src/topology/assets.js';
 import { run } from '../../src/topology/exec.js';
 import { createNetns, deleteNetns, netnsPath, sysctlIn } from '../../src/topology/netns.js';
-import { ProbeFleet } from '../harness/probe.js';
-import { buildTopology, type Topology } from '../harness/topology.js';
+import { ProbeFleet } from '../../src/topology/probe.js';
+import { buildTopology, type Topology } from '../../src/topology/topology.js';
 import { PolicyAgent } from './policy-agent.js';
 import type { Conflist, Invocation } from './runtime.js';
 
@@ -45,14 +44,6 @@ export const S01: Scenario = { example: 'examples/s01-egress-to-nodes', newPod: 
 export const NEW_POD_RANGE = { rangeStart: '10.244.7.20', rangeEnd: '10.244.7.29' } as const;
 /** buildTopology's gateway for these clusters (the highest free address of 10.244.255.0/24) */
 const GATEWAY_V4 = '10.244.255.254';
-
-/** What the suite needs; in CI a missing one fails the suite instead of skipping it. */
-export function missingPrerequisite(): string | undefined {
-  if (process.getuid?.() !== 0) return 'not root (network namespaces, nftables)';
-  for (const p of ['/usr/lib/cni/ptp', '/usr/lib/cni/host-local']) if (!existsSync(p)) return `${p} missing (apt-get install containernetworking-plugins)`;
-  if (!existsSync(SHIM)) return `${SHIM} missing (npm run build:native)`;
-  return undefined;
-}
 
 export interface PluginSettings {
   readonly onAgentDown?: 'fail' | 'pass';

@@ -8,11 +8,11 @@
 import { createServer, type Server } from 'node:net';
 import { readdir } from 'node:fs/promises';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { requires } from '../harness/prerequisites.js';
 import type { CniAgent } from '../../src/agent/cni-types.js';
-import { missingPrerequisite, startCniNode, type CniNode } from './fixture.js';
+import { startCniNode, type CniNode } from './fixture.js';
 import { chainAdd, chainCheck, chainDel, CniFailure, execPlugin, pluginConfig, type Conflist, type Invocation } from './runtime.js';
 
-const missing = missingPrerequisite();
 
 const podIp = (result: Record<string, unknown>): string => String((result.ips as { address: string }[])[0]!.address).split('/')[0]!;
 /** the address as an element of an nftables set (a word of the ruleset text) */
@@ -34,18 +34,16 @@ async function palisade(inv: Invocation, command: string, stdin: string, env: Re
   return { ...r, json: r.stdout.trim() ? (JSON.parse(r.stdout) as Record<string, unknown>) : undefined };
 }
 
-describe.skipIf(missing !== undefined && process.env.CI !== 'true')('the palisade CNI plugin over the CNI protocol', () => {
+describe.skipIf(requires('root', 'netns', 'addon', 'nft', 'cni-plugins', 'cni-shim'))('the palisade CNI plugin over the CNI protocol', () => {
   let node: CniNode;
   let list: Conflist;
   beforeAll(async () => {
-    if (missing) return;
     node = await startCniNode('cl');
     list = await node.conflist();
     await node.startServer();
   }, 60_000);
   afterAll(async () => node?.destroy(), 60_000);
 
-  it('has its prerequisites', () => expect(missing).toBeUndefined());
 
   it('DEL twice: both succeed, the address leaves the sets', async () => {
     const { inv } = await node.newPod();

@@ -13,18 +13,18 @@ import { existsSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { requires } from '../harness/prerequisites.js';
 import { run as cli } from '../../src/cli/main.js';
 import { safeParseCluster } from '../../src/manifests/cluster.js';
 import type { Cluster } from '../../src/model/types.js';
 import { compareWithReference } from '../harness/differential.js';
 import { ensureDist, PALISADE_BIN } from '../harness/cli.js';
-import { run } from '../harness/exec.js';
-import { ipIn } from '../harness/netns.js';
-import { ProbeFleet, type PortPlan } from '../harness/probe.js';
-import { buildTopology, type Topology } from '../harness/topology.js';
+import { run } from '../../src/topology/exec.js';
+import { ipIn } from '../../src/topology/netns.js';
+import { ProbeFleet, type PortPlan } from '../../src/topology/probe.js';
+import { buildTopology, type Topology } from '../../src/topology/topology.js';
 import { TEST_PIN_ROOT, ebpfMismatches } from './backend.js';
 
-const isRoot = process.getuid?.() === 0;
 
 const INVENTORY = `
 apiVersion: v1
@@ -107,7 +107,7 @@ async function killHard(a: Agent | undefined): Promise<void> {
   await gone;
 }
 
-describe.skipIf(!isRoot)('eBPF agent process: enforce, kill -9, adopt, delete', () => {
+describe.skipIf(requires('root', 'netns', 'addon', 'bpffs', 'bpf', 'cni-plugins'))('eBPF agent process: enforce, kill -9, adopt, delete', () => {
   let topo: Topology | undefined;
   let fleet: ProbeFleet | undefined;
   let dir = '';

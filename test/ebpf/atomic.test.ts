@@ -15,18 +15,18 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { requires } from '../harness/prerequisites.js';
 import { EbpfInstance } from '../../backends/ebpf/instance.js';
 import { buildTables } from '../../backends/ebpf/tables.js';
 import { ensureDist } from '../harness/cli.js';
-import { run } from '../harness/exec.js';
+import { run } from '../../src/topology/exec.js';
 import { TEST_PIN_ROOT } from './backend.js';
 import { packet, TC_ACT_SHOT } from './packets.js';
 import { makeInput } from './rulesets.js';
 
 const ROOT = fileURLToPath(new URL('../../', import.meta.url));
-const isRoot = process.getuid?.() === 0;
 
-describe.skipIf(!isRoot)('eBPF generation flip is atomic under concurrent classification', () => {
+describe.skipIf(requires('root', 'addon', 'bpffs', 'bpf'))('eBPF generation flip is atomic under concurrent classification', () => {
   let inst: EbpfInstance;
   let stateDir = '';
   const tag = `atomic-${process.pid}`;

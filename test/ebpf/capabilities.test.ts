@@ -9,14 +9,14 @@ import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { requires } from '../harness/prerequisites.js';
 import { DEFAULT_STATE_ROOT } from '../../backends/ebpf/instance.js';
 import { ensureDist, PALISADE_BIN } from '../harness/cli.js';
-import { run } from '../harness/exec.js';
+import { run } from '../../src/topology/exec.js';
 import { TEST_PIN_ROOT } from './backend.js';
 
-const isRoot = process.getuid?.() === 0;
 
-describe.skipIf(!isRoot)('eBPF backend: missing capabilities are named', () => {
+describe.skipIf(requires('root', 'netns', 'addon', 'bpffs', 'bpf'))('eBPF backend: missing capabilities are named', () => {
   let dir = '';
   const tags: string[] = [];
 
@@ -44,7 +44,7 @@ describe.skipIf(!isRoot)('eBPF backend: missing capabilities are named', () => {
   it('without CAP_BPF (and CAP_SYS_ADMIN, which implies it): names CAP_BPF', async () => {
     const r = await applyWithout('cap_bpf,cap_sys_admin');
     expect(r.code).toBe(1);
-    expect(r.stderr).toMatch(/PAL_EBPF_EPERM/);
+    expect(r.stderr).toMatch(/ERR_PALISADE_EBPF_PERMISSION/);
     expect(r.stderr).toMatch(/lacks CAP_BPF\b/);
     expect(r.stderr).not.toMatch(/CAP_NET_ADMIN \(/);
   });
@@ -71,7 +71,7 @@ describe.skipIf(!isRoot)('eBPF backend: missing capabilities are named', () => {
   it('without CAP_NET_ADMIN: names CAP_NET_ADMIN', async () => {
     const r = await applyWithout('cap_net_admin,cap_sys_admin');
     expect(r.code).toBe(1);
-    expect(r.stderr).toMatch(/PAL_EBPF_EPERM/);
+    expect(r.stderr).toMatch(/ERR_PALISADE_EBPF_PERMISSION/);
     expect(r.stderr).toMatch(/lacks CAP_NET_ADMIN/);
     expect(r.stderr).not.toMatch(/lacks CAP_BPF/);
   });

@@ -7,21 +7,21 @@
  * the same cases; plus pod churn in place and deny-log lines. examples/ are in examples.test.ts.
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { requires } from '../harness/prerequisites.js';
 import type { EbpfBackend } from '../../backends/ebpf/backend.js';
 import { Enforcement } from '../../src/enforce/enforcement.js';
 import type { Cluster } from '../../src/model/types.js';
 import { compareWithReference, enforceAndCompare } from '../harness/differential.js';
-import { ProbeFleet } from '../harness/probe.js';
-import { buildTopology, type Topology } from '../harness/topology.js';
-import { run } from '../harness/exec.js';
-import { ipIn } from '../harness/netns.js';
+import { ProbeFleet } from '../../src/topology/probe.js';
+import { buildTopology, type Topology } from '../../src/topology/topology.js';
+import { run } from '../../src/topology/exec.js';
+import { ipIn } from '../../src/topology/netns.js';
 import { ebpfMismatches, testEbpfBackend } from './backend.js';
 import { PORTS, SCENARIOS, scenarioCluster } from '../harness/scenarios.js';
 
-const isRoot = process.getuid?.() === 0;
 const cluster = (policies: string): Cluster => scenarioCluster(policies, 'ebpf-differential.test.yaml');
 
-describe.skipIf(!isRoot)('eBPF backend = reference evaluator on real packets', () => {
+describe.skipIf(requires('root', 'netns', 'addon', 'bpffs', 'bpf', 'cni-plugins'))('eBPF backend = reference evaluator on real packets', () => {
   let topo: Topology | undefined;
   let fleet: ProbeFleet | undefined;
   let backend: EbpfBackend | undefined;

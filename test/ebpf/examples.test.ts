@@ -8,22 +8,22 @@ import { readdirSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { describe, expect, it } from 'vitest';
+import { requires } from '../harness/prerequisites.js';
 import { safeLoadCluster } from '../../src/manifests/cluster.js';
 import { enforceAndCompare } from '../harness/differential.js';
-import { portPlan } from '../harness/ports.js';
-import { ProbeFleet } from '../harness/probe.js';
-import { buildTopology } from '../harness/topology.js';
+import { portPlan } from '../../src/topology/ports.js';
+import { ProbeFleet } from '../../src/topology/probe.js';
+import { buildTopology } from '../../src/topology/topology.js';
 import { ebpfMismatches, testEbpfBackend } from './backend.js';
 import { Enforcement } from '../../src/enforce/enforcement.js';
 
-const isRoot = process.getuid?.() === 0;
 
 const EXAMPLES = fileURLToPath(new URL('../../examples', import.meta.url));
 const exampleDirs = readdirSync(EXAMPLES)
   .filter((d) => statSync(join(EXAMPLES, d)).isDirectory())
   .sort();
 
-describe.skipIf(!isRoot)('eBPF backend = reference on every example', () => {
+describe.skipIf(requires('root', 'netns', 'addon', 'bpffs', 'bpf', 'cni-plugins'))('eBPF backend = reference on every example', () => {
   for (const [i, dir] of exampleDirs.entries()) {
     it(dir, async () => {
       const r = safeLoadCluster([join(EXAMPLES, dir)]);

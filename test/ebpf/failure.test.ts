@@ -11,18 +11,18 @@
  *       traffic still matches the reference evaluator for the OLD policy, not the new.
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { requires } from '../harness/prerequisites.js';
 import type { EbpfBackend } from '../../backends/ebpf/backend.js';
 import type { WriteOp } from '../../backends/ebpf/instance.js';
 import { Enforcement } from '../../src/enforce/enforcement.js';
 import type { Cluster } from '../../src/model/types.js';
 import { compareWithReference, enforceAndCompare } from '../harness/differential.js';
-import { run } from '../harness/exec.js';
-import { ProbeFleet } from '../harness/probe.js';
+import { run } from '../../src/topology/exec.js';
+import { ProbeFleet } from '../../src/topology/probe.js';
 import { PORTS, SCENARIOS, scenarioCluster } from '../harness/scenarios.js';
-import { buildTopology, type Topology } from '../harness/topology.js';
+import { buildTopology, type Topology } from '../../src/topology/topology.js';
 import { ebpfMismatches, testEbpfBackend } from './backend.js';
 
-const isRoot = process.getuid?.() === 0;
 const cluster = (policies: string): Cluster => scenarioCluster(policies, 'ebpf-failure.test.yaml');
 const GOOD = cluster(SCENARIOS['NetworkPolicy: default deny ingress in shop, allow web -> db on named port sql']!);
 const OTHER = cluster(SCENARIOS['Cluster tiers: admin deny, admin pass, baseline deny, nodes peer']!);
@@ -56,7 +56,7 @@ async function addressMaps(pinDir: string): Promise<string> {
   return dumps.join('\n');
 }
 
-describe.skipIf(!isRoot)('eBPF: an apply that fails part-way leaves kernel and memory as they were', () => {
+describe.skipIf(requires('root', 'netns', 'addon', 'bpffs', 'bpf', 'cni-plugins'))('eBPF: an apply that fails part-way leaves kernel and memory as they were', () => {
   let topo: Topology | undefined;
   let fleet: ProbeFleet | undefined;
   const cleanup: EbpfBackend[] = [];

@@ -7,16 +7,16 @@
  * mismatches. A failing case names its seeds.
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { requires } from '../harness/prerequisites.js';
 import type { Cluster } from '../../src/model/types.js';
 import { enforceAndCompare } from '../harness/differential.js';
 import { Enforcement } from '../../src/enforce/enforcement.js';
-import { portPlan } from '../harness/ports.js';
-import { ProbeFleet, type PortPlan } from '../harness/probe.js';
+import { portPlan } from '../../src/topology/ports.js';
+import { ProbeFleet, type PortPlan } from '../../src/topology/probe.js';
 import { randomInventory, withRandomPolicies } from '../harness/random.js';
-import { buildTopology, type Topology } from '../harness/topology.js';
+import { buildTopology, type Topology } from '../../src/topology/topology.js';
 import { ebpfMismatches, testEbpfBackend } from './backend.js';
 
-const isRoot = process.getuid?.() === 0;
 const INVENTORY_SEEDS = [707, 808, 909];
 const POLICY_SETS_PER_INVENTORY = 10;
 const SHAPE = { namespaces: 3, pods: 6, nodes: 2 };
@@ -31,7 +31,7 @@ function mergePlans(plans: readonly PortPlan[], max = 8): PortPlan {
   return { TCP: merge('TCP'), UDP: merge('UDP'), SCTP: merge('SCTP') };
 }
 
-describe.skipIf(!isRoot)('eBPF backend = reference on seeded random policy sets', () => {
+describe.skipIf(requires('root', 'netns', 'addon', 'bpffs', 'bpf', 'cni-plugins'))('eBPF backend = reference on seeded random policy sets', () => {
   const totals = { probes: 0, allowed: 0, denied: 0, deniedSeenAsEnobufs: 0 };
   for (const invSeed of INVENTORY_SEEDS) {
     describe(`inventory seed ${invSeed}`, () => {

@@ -12,12 +12,12 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { requires } from '../harness/prerequisites.js';
 import { EbpfInstance } from '../../backends/ebpf/instance.js';
 import { buildTables } from '../../backends/ebpf/tables.js';
 import { arpFrame, packet, TC_ACT_OK, TC_ACT_SHOT, type PacketSpec } from './packets.js';
 import { makeInput } from './rulesets.js';
 
-const isRoot = process.getuid?.() === 0;
 
 // sets: 0 = the subject pod A; 1 = peer network B; 2 = a denied host C
 const SETS = [
@@ -41,7 +41,7 @@ const INGRESS = [
   { tier: 'NetworkPolicy', subject: 0, peer: null, protocol: null, action: 'isolation-deny', name: 'isolation-ingress' },
 ] as const;
 
-describe.skipIf(!isRoot)('eBPF tc programs under BPF_PROG_TEST_RUN', () => {
+describe.skipIf(requires('root', 'addon', 'bpffs', 'bpf'))('eBPF tc programs under BPF_PROG_TEST_RUN', () => {
   let inst: EbpfInstance;
   let stateDir: string;
   let sport = 20000;
@@ -250,7 +250,7 @@ describe.skipIf(!isRoot)('eBPF tc programs under BPF_PROG_TEST_RUN', () => {
       ...good,
       heads: good.heads.map((dims) => dims.map((h) => ({ masks: tooMany, firstIndexes: new Uint32Array(tooMany.length) }))),
     };
-    expect(() => inst.install(broken)).toThrow(expect.objectContaining({ code: 'PAL_EBPF_ERRNO' }));
+    expect(() => inst.install(broken)).toThrow(expect.objectContaining({ code: 'ERR_PALISADE_EBPF_SYSCALL' }));
     expect(inst.native.activeGeneration()).toEqual(before);
     expect(run('pal_egress', { src: v4.a, dst: v4.b, l4: 'tcp', srcPort: nextPort(), dstPort: 80 })).toBe(TC_ACT_OK);
     expect(run('pal_egress', { src: v4.a, dst: v4.b, l4: 'tcp', srcPort: nextPort(), dstPort: 81 })).toBe(TC_ACT_SHOT);

@@ -10,6 +10,7 @@ import { Resolution, type SetId } from '../../src/resolve/index.js';
 import { lower } from '../../src/rules/lower.js';
 import type { RuleSet } from '../../src/rules/types.js';
 import { randomChange, randomCluster, Rng } from '../engine/random-cluster.js';
+import { namespaceObject } from '../harness/fixtures.js';
 
 /** What a backend would hold: the rule set it installed and each set's members. */
 class ModelBackend {
@@ -65,7 +66,7 @@ const live = (rules: string[]): string[] => rules.filter((r) => !/\|\|/.test(r) 
 function applied(c: Cluster, ch: EngineChange): Cluster {
   switch (ch.kind) {
     case 'pod':
-      return { ...c, pods: [...c.pods.filter((p) => !(p.namespace === ch.pod.namespace && p.name === ch.pod.name)), ch.pod], namespaces: c.namespaces.some((n) => n.name === ch.pod.namespace) ? c.namespaces : [...c.namespaces, { name: ch.pod.namespace, labels: { 'kubernetes.io/metadata.name': ch.pod.namespace } } as Cluster['namespaces'][number]] };
+      return { ...c, pods: [...c.pods.filter((p) => !(p.namespace === ch.pod.namespace && p.name === ch.pod.name)), ch.pod], namespaces: c.namespaces.some((n) => n.name === ch.pod.namespace) ? c.namespaces : [...c.namespaces, namespaceObject(ch.pod.namespace)] };
     case 'pod-removed':
       return { ...c, pods: c.pods.filter((p) => !(p.namespace === ch.namespace && p.name === ch.name)) };
     case 'namespace':

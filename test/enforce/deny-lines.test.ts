@@ -17,12 +17,12 @@ import { Enforcement } from '../../src/enforce/enforcement.js';
 import type { Cluster } from '../../src/model/types.js';
 import { ReferenceEvaluator } from '../../src/reference/evaluate.js';
 import { pairSpecs } from '../harness/matrix.js';
-import { ProbeFleet, type ProbeSpec } from '../harness/probe.js';
+import { ProbeFleet, type ProbeSpec } from '../../src/topology/probe.js';
+import { requires } from '../harness/prerequisites.js';
 import { PORTS, SCENARIOS, scenarioCluster } from '../harness/scenarios.js';
-import { buildTopology, type Topology } from '../harness/topology.js';
+import { buildTopology, type Topology } from '../../src/topology/topology.js';
 import { TEST_PIN_ROOT } from '../ebpf/backend.js';
 
-const isRoot = process.getuid?.() === 0;
 const POLICIES = [
   SCENARIOS['Cluster tiers: admin deny, admin pass, baseline deny, nodes peer']!,
   SCENARIOS['NetworkPolicy: default deny ingress in shop, allow web -> db on named port sql']!,
@@ -66,7 +66,7 @@ async function denyLinesOf(name: BackendName, topo: Topology, specs: readonly Pr
   }
 }
 
-describe.skipIf(!isRoot)('one deny line from every backend for the same denied flows', () => {
+describe.skipIf(requires('root', 'netns', 'addon', 'nft', 'bpffs', 'bpf', 'nfqueue', 'iptables-nft', 'cni-plugins'))('one deny line from every backend for the same denied flows', () => {
   let topo: Topology | undefined;
   let specs: ProbeSpec[] = [];
   const lines = new Map<BackendName, string[]>();

@@ -1,6 +1,6 @@
 /**
  * The public API (src/index.ts): compile / safeCompile, lookup, lookupBatch, explain, update,
- * and the errors with stable codes (issue 6 build point 4).
+ * and the errors with stable codes.
  */
 import { describe, expect, test } from 'vitest';
 import { compile, encodeFlows, InvalidFlowError, InvalidInputError, parseIp, ReferenceEvaluator, safeCompile, type Flow } from '../../src/index.js';
@@ -75,7 +75,7 @@ describe('compile', () => {
     try {
       compile({ text: bad });
     } catch (e) {
-      expect((e as InvalidInputError).code).toBe('PALISADE_INVALID_INPUT');
+      expect((e as InvalidInputError).code).toBe('ERR_PALISADE_INVALID_INPUT');
     }
   });
 

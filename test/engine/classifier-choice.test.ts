@@ -39,10 +39,10 @@ spec: {podSelector: {matchLabels: {app: p}}, policyTypes: [Ingress]}
 const flow = { src: parseIp('10.244.1.2')!, dst: parseIp('10.244.1.1')!, protocol: 'TCP' as const, dstPort: 80 };
 
 describe('the Engine has no default classifier', () => {
-  test('new Engine(cluster) without a factory throws PAL_ENGINE_NO_CLASSIFIER (no silent fallback)', () => {
+  test('new Engine(cluster) without a factory throws ERR_PALISADE_NO_CLASSIFIER (no silent fallback)', () => {
     const noOptions = Engine as unknown as new (c: typeof cluster) => Engine;
-    expect(() => new noOptions(cluster)).toThrow(expect.objectContaining({ code: 'PAL_ENGINE_NO_CLASSIFIER' }));
-    expect(() => new Engine(cluster, {} as EngineOptions)).toThrow(expect.objectContaining({ code: 'PAL_ENGINE_NO_CLASSIFIER' }));
+    expect(() => new noOptions(cluster)).toThrow(expect.objectContaining({ code: 'ERR_PALISADE_NO_CLASSIFIER' }));
+    expect(() => new Engine(cluster, {} as EngineOptions)).toThrow(expect.objectContaining({ code: 'ERR_PALISADE_NO_CLASSIFIER' }));
   });
 
   test('the factory given is the one that answers: every classifier it made ran, on both directions', () => {
@@ -72,7 +72,7 @@ describe('the default is chosen in default-classifier.ts', () => {
   test('auto and native are the native classifier when the addon loads (set PALISADE_ALLOW_TS=1 to run without it)', () => {
     if (process.env.PALISADE_ALLOW_TS === '1' && !nativeAvailable()) {
       expect(classifierFactory('auto')).toBe(linearClassifier);
-      expect(() => classifierFactory('native')).toThrow(expect.objectContaining({ code: 'PAL_NATIVE_MISSING' }));
+      expect(() => classifierFactory('native')).toThrow(expect.objectContaining({ code: 'ERR_PALISADE_NATIVE_MISSING' }));
       return;
     }
     expect(nativeAvailable()).toBe(true);

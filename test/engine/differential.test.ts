@@ -2,8 +2,8 @@
  * Differential test: the compiled engine (native classifier when built, else the TS one) equals
  * the reference evaluator on seeded random clusters x random policy sets x random flows:
  * the verdict of each direction AND the deciding rule, with zero mismatches; `explain` equals
- * `ReferenceEvaluator.evaluate` exactly (deep equality) on a sample. (Issue 6 build point 5; STYLE
- * habit 9, after Open vSwitch tests/test-classifier.c: the fast classifier against a trivial one.)
+ * `ReferenceEvaluator.evaluate` exactly (deep equality) on a sample. (Every fast path has an oracle;
+ * after Open vSwitch tests/test-classifier.c: the fast classifier against a trivial one.)
  *
  * Size: PALISADE_DIFF_FLOWS flows in total (default 1,000,000) over the seeds, all through the
  * engine's batch path. The reference is deterministic and never reads the source port (no API

@@ -2,7 +2,7 @@
  * After random incremental updates (pods added, removed, relabelled, re-addressed; namespaces
  * relabelled or removed; node addresses changed; policies added, replaced, removed), the engine
  * answers exactly like an engine compiled fresh from the same cluster and like the reference
- * evaluator on it (issue 6 build point 5: "the same after random incremental updates (compared
+ * evaluator on it ("the same after random incremental updates (compared
  * with a fresh build)").
  */
 import { describe, expect, test } from 'vitest';

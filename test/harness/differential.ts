@@ -21,8 +21,8 @@ import type { Enforcement } from '../../src/enforce/enforcement.js';
 import type { Cluster } from '../../src/model/types.js';
 import { ReferenceEvaluator } from '../../src/reference/evaluate.js';
 import { pairSpecs } from './matrix.js';
-import type { PortPlan, ProbeFleet, ProbeOutcome, ProbeSpec } from './probe.js';
-import type { Topology } from './topology.js';
+import type { PortPlan, ProbeFleet, ProbeOutcome, ProbeSpec } from '../../src/topology/probe.js';
+import type { Topology } from '../../src/topology/topology.js';
 
 export interface Mismatch {
   readonly spec: ProbeSpec;

@@ -6,7 +6,7 @@
  */
 import { cidrContains, makeCidr, parseCidr, prefixMask, familyBits, type Cidr, type IpAddr } from '../../src/model/ip.js';
 import type { Cluster } from '../../src/model/types.js';
-import { POD_SUBNET_V4, POD_SUBNET_V6 } from './cni.js';
+import { POD_SUBNET_V4, POD_SUBNET_V6 } from '../../src/topology/cni.js';
 
 const SAFE = [parseCidr(POD_SUBNET_V4)!, parseCidr(POD_SUBNET_V6)!];
 const DEFAULTS = ['10.244.254.77', 'fd00:10:244:fe::77'];

@@ -5,8 +5,8 @@
  */
 import type { IpAddr } from '../../src/model/ip.js';
 import { PROTOCOLS } from '../../src/model/types.js';
-import type { PortPlan, ProbeSpec } from './probe.js';
-import type { Host } from './topology.js';
+import type { PortPlan, ProbeSpec } from '../../src/topology/probe.js';
+import type { Host } from '../../src/topology/topology.js';
 
 export function pairSpecs(hosts: readonly Host[], ports: PortPlan): ProbeSpec[] {
   const addrs: IpAddr[] = hosts.flatMap((h) => h.ips);

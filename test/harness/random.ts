@@ -11,7 +11,7 @@
 import { cidrContains, parseCidr } from '../../src/model/ip.js';
 import type { Cluster, Pod } from '../../src/model/types.js';
 import { randomCluster, randomClusterPolicy, randomNetworkPolicy, Rng, type RandomShape } from '../engine/random-cluster.js';
-import { POD_SUBNET_V4, POD_SUBNET_V6 } from './cni.js';
+import { POD_SUBNET_V4, POD_SUBNET_V6 } from '../../src/topology/cni.js';
 
 const SAFE = [parseCidr(POD_SUBNET_V4)!, parseCidr(POD_SUBNET_V6)!];
 const safe = (ip: { family: 4 | 6; value: bigint; text: string }): boolean => SAFE.some((c) => cidrContains(c, ip));

@@ -5,7 +5,7 @@
  */
 import { safeParseCluster } from '../../src/manifests/cluster.js';
 import type { Cluster } from '../../src/model/types.js';
-import type { PortPlan } from './probe.js';
+import type { PortPlan } from '../../src/topology/probe.js';
 
 export const INVENTORY = `
 apiVersion: v1

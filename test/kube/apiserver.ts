@@ -58,6 +58,8 @@ export interface TestApiServerOptions {
   readonly historyLimit?: number;
   /** also make a client certificate (signed by the CA) that authenticates without a token */
   readonly clientCert?: boolean;
+  /** how a watch from an expired resourceVersion is refused: an ERROR event (the watch cache's way, default) or HTTP 410 */
+  readonly expiredWatch?: 'event' | 'http';
   /** optional resources installed from the start (default none) */
   readonly installed?: readonly ResourceName[];
 }
@@ -147,6 +149,7 @@ export async function startTestApiServer(opts: TestApiServerOptions = {}) {
   let stalledUntil = 0;
   let stallTimer: NodeJS.Timeout | undefined;
   let slowMs = 0;
+  let bookmarksSent = 0;
   /** watch requests a stall holds before their headers; opened when it ends */
   const pendingOpens = new Set<() => void>();
 
@@ -404,6 +407,10 @@ export async function startTestApiServer(opts: TestApiServerOptions = {}) {
     const from = q.get('resourceVersion');
     const open = (): void => {
       if (res.writableEnded || req.destroyed) return;
+      if (from && from !== '0' && Number(from) < floorRv && opts.expiredWatch === 'http') {
+        sendJson(res, 410, statusObject(410, 'Expired', `too old resource version: ${from} (${floorRv})`));
+        return;
+      }
       res.writeHead(200, { 'Content-Type': 'application/json', 'Transfer-Encoding': 'chunked' });
       res.flushHeaders();
       watchers.add(w);
@@ -423,7 +430,9 @@ export async function startTestApiServer(opts: TestApiServerOptions = {}) {
       }
       if (w.bookmarks) {
         const t = setInterval(() => {
-          if (!stalled()) write(w, eventLine('BOOKMARK', { kind: info.kind, apiVersion: apiVersionOf(info), metadata: { resourceVersion: String(rv) } }));
+          if (stalled()) return;
+          bookmarksSent++;
+          write(w, eventLine('BOOKMARK', { kind: info.kind, apiVersion: apiVersionOf(info), metadata: { resourceVersion: String(rv) } }));
         }, bookmarkMs);
         w.timers.push(t);
       }
@@ -527,6 +536,10 @@ export async function startTestApiServer(opts: TestApiServerOptions = {}) {
     /** the current resourceVersion (the last write's) */
     get resourceVersion(): string {
       return String(rv);
+    },
+    /** BOOKMARK events written so far */
+    get bookmarksSent(): number {
+      return bookmarksSent;
     },
     /** open watch streams */
     get watchCount(): number {

@@ -80,7 +80,7 @@ describe('list', () => {
   test('a 410 on an expired continue token restarts the list; nothing is delivered twice', async () => {
     const api = await server();
     for (const n of ['n1', 'n2', 'n3', 'n4', 'n5']) api.create('namespaces', ns(n));
-    api.faults.slow(150);
+    api.faults.slow(400); // page 1's answer is late enough for the expiry below to land before page 2 is asked for
     const t = informer(api, 'namespaces', { pageLimit: 2 });
     await waitFor('the first page requested', () => lists(api, '/api/v1/namespaces').length === 1);
     api.faults.expireHistory(); // the snapshot page 1 points into is gone before page 2 is asked for
@@ -145,7 +145,8 @@ describe('watch', () => {
     for (let i = 0; i < 3; i++) api.create('pods', { metadata: { name: `p${i}`, namespace: 'x' } });
     const rv = api.resourceVersion;
     expect(rv).not.toBe(listRv);
-    await sleep(200); // several bookmark periods
+    const sent = api.bookmarksSent;
+    await waitFor('two bookmarks after the writes', () => api.bookmarksSent >= sent + 2);
     api.faults.closeWatches();
     await waitFor('the resumed watch', () => watches(api, '/api/v1/namespaces').length === 2);
     expect(watches(api, '/api/v1/namespaces')[1]!.query.resourceVersion).toBe(rv);
@@ -213,6 +214,38 @@ describe('410: relist delivered as deltas', () => {
     // after the relist, the watch continues from the relist's resourceVersion
     await waitFor('the next watch', () => watches(api, '/api/v1/namespaces').length === 3);
     expect(watches(api, '/api/v1/namespaces')[2]!.query.resourceVersion).toBe(api.resourceVersion);
+  });
+});
+
+describe('HTTP 410 and selectors', () => {
+  test('a watch refused with HTTP 410 is answered by a relist delivered as deltas', async () => {
+    const api = await server({ expiredWatch: 'http' });
+    api.create('namespaces', ns('a'));
+    api.create('namespaces', ns('b'));
+    const t = informer(api, 'namespaces');
+    await waitFor('the watch', () => api.watchCount === 1);
+    api.faults.stall(60_000);
+    api.faults.closeWatches();
+    await waitFor('the resumed watch', () => watches(api, '/api/v1/namespaces').length === 2);
+    api.remove('namespaces', 'a');
+    api.faults.expireHistory({ keepWatches: true });
+    api.faults.stall(0);
+    await waitFor('the relist', () => t.synceds() === 2);
+    expect(watches(api, '/api/v1/namespaces')[1]!.status).toBe(410);
+    expect(t.lines().slice(3)).toEqual(['delete a', 'synced']);
+  });
+
+  test('a field selector narrows the list and the watch', async () => {
+    const api = await server();
+    api.create('pods', { metadata: { name: 'mine', namespace: 'x' }, spec: { nodeName: 'n1' } });
+    api.create('pods', { metadata: { name: 'theirs', namespace: 'x' }, spec: { nodeName: 'n2' } });
+    const t = informer(api, 'pods', { fieldSelector: 'spec.nodeName=n1' });
+    await waitFor('the watch', () => api.watchCount === 1);
+    api.create('pods', { metadata: { name: 'theirs2', namespace: 'x' }, spec: { nodeName: 'n2' } });
+    const m2 = api.create('pods', { metadata: { name: 'mine2', namespace: 'x' }, spec: { nodeName: 'n1' } });
+    await waitFor('mine2', () => t.lines().length === 3);
+    expect(t.lines()).toEqual([`upsert x/mine ${api.get('pods', 'mine', 'x')!.metadata.resourceVersion}`, 'synced', `upsert x/mine2 ${m2.metadata.resourceVersion}`]);
+    expect(api.requests.filter((r) => r.path === '/api/v1/pods').every((r) => r.query.fieldSelector === 'spec.nodeName=n1')).toBe(true);
   });
 });
 

@@ -1,5 +1,5 @@
 // Manifest loading: multi-document YAML, kind: List as kubectl prints it, JSON, directories,
-// and the defaults applied by normalization (issue 2, build point 2).
+// and the defaults applied by normalization.
 import { describe, expect, it } from 'vitest';
 import { mkdtempSync, mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';

@@ -9,9 +9,8 @@ import { classifyClassBench, type ClassBenchEngine } from '../../src/classbench/
 import { readFirstMatch, readRules, readTrace, type ClassBenchRules } from '../../src/classbench/files.js';
 import { classifyLinear } from '../../src/classbench/reference.js';
 import { nativeAvailable, NativeClassifier } from '../../src/native/binding.js';
-import { classbenchPresent, findData, SETS, SKIP_MESSAGE } from './classbench-data.js';
-
-if (!classbenchPresent) console.warn(SKIP_MESSAGE);
+import { findData, SETS } from './classbench-data.js';
+import { requires } from '../harness/prerequisites.js';
 
 const ENGINES: ClassBenchEngine[] = ['native', 'native-scalar', 'reference'];
 
@@ -38,7 +37,7 @@ function cornerTrace(r: ClassBenchRules, count: number, seed: number): Uint32Arr
   return h;
 }
 
-describe.skipIf(!classbenchPresent)('ClassBench first match, every engine (../shared/classbench README §3-4)', () => {
+describe.skipIf(requires('classbench'))('ClassBench first match, every engine', () => {
   it('the native addon is built', () => {
     expect(nativeAvailable()).toBe(true);
   });

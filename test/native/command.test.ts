@@ -1,5 +1,5 @@
 /**
- * `palisade classbench` (issue 6, build point 6): stdout = one first-match index per header,
+ * `palisade classbench`: stdout = one first-match index per header,
  * last stderr line = one JSON summary; plain and .gz inputs; argument errors exit 2.
  */
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
@@ -8,8 +8,8 @@ import { join } from 'node:path';
 import { gzipSync } from 'node:zlib';
 import { afterAll, describe, expect, it } from 'vitest';
 import { runClassbench } from '../../src/cli/classbench.js';
-import { nativeAvailable } from '../../src/native/binding.js';
-import { classbenchPresent, findData } from './classbench-data.js';
+import { findData } from './classbench-data.js';
+import { requires } from '../harness/prerequisites.js';
 
 function capture() {
   const out: string[] = [];
@@ -33,7 +33,7 @@ const TRACE = [
   `${0x0b000001} ${0x01020304} 1 53 6 0 2`, // none
 ].join('\n');
 
-describe.skipIf(!nativeAvailable())('palisade classbench', () => {
+describe.skipIf(requires('addon'))('palisade classbench', () => {
   writeFileSync(join(dir, 'r'), RULES + '\n');
   writeFileSync(join(dir, 't'), TRACE + '\n');
   writeFileSync(join(dir, 't.gz'), gzipSync(TRACE + '\n'));
@@ -63,10 +63,10 @@ describe.skipIf(!nativeAvailable())('palisade classbench', () => {
     writeFileSync(join(dir, 'bad'), '@10.0.0.0/8 nonsense\n');
     const c = capture();
     expect(await runClassbench([join(dir, 'bad'), join(dir, 't')], c.io)).toBe(2);
-    expect(c.err.join('')).toMatch(/PAL_CLASSBENCH_RULE: .*bad:1:/);
+    expect(c.err.join('')).toMatch(/ERR_PALISADE_CLASSBENCH_RULE: .*bad:1:/);
   });
 
-  it.skipIf(!classbenchPresent)('reads the gzip fw1_10k trace from ../shared and matches its firstmatch', async () => {
+  it.skipIf(requires('classbench'))('reads the gzip fw1_10k trace and matches its firstmatch', async () => {
     const c = capture();
     const rc = await runClassbench([findData('fw1_10k')!, findData('fw1_10k_trace')!], c.io);
     expect(rc).toBe(0);

@@ -1,5 +1,5 @@
 /**
- * Differential test (STYLE habit 9, after OVS tests/test-classifier.c): the native classifier
+ * Differential test (every fast path has an oracle; after OVS tests/test-classifier.c): the native classifier
  * against a linear TypeScript scan written from the binding's documented semantics, on seeded
  * random rule sets mixing IPv4 prefix rules, IPv6 prefix rules and address-set rules (sets holding
  * IPv4 and IPv6 prefixes), random incremental set edits (compared with the oracle AND with a fresh
@@ -8,7 +8,6 @@
 import { describe, expect, it } from 'vitest';
 import {
   ANY_SET,
-  nativeAvailable,
   NativeClassifier,
   NO_RULE_ID,
   packRules,
@@ -21,6 +20,7 @@ import {
   type ClassifierRule,
   type SetEdit,
 } from '../../src/native/binding.js';
+import { requires } from '../harness/prerequisites.js';
 
 // ---- a small deterministic PRNG -------------------------------------------------------------
 function prng(seed: number): (n: number) => number {
@@ -202,7 +202,7 @@ function nativeAnswers(cls: NativeClassifier, pkts: readonly Packet[], minPriori
 
 const show = (m: { ruleId: number; action: number } | null): string => (m ? `${m.ruleId}/${m.action}` : 'none');
 
-describe.skipIf(!nativeAvailable())('native classifier = linear oracle (random rules, sets, edits)', () => {
+describe.skipIf(requires('addon'))('native classifier = linear oracle (random rules, sets, edits)', () => {
   it('agrees on 60 seeded rule sets x 6 edit rounds x batch/scalar/single lookups, IPv4 and IPv6', async () => {
     let compared = 0;
     let matched = 0;
@@ -283,11 +283,11 @@ describe.skipIf(!nativeAvailable())('native classifier = linear oracle (random r
       { ruleId: 5, priority: 1, action: 0, src: { kind: 'any' }, dst: { kind: 'any' } },
       { ruleId: 5, priority: 2, action: 0, src: { kind: 'any' }, dst: { kind: 'any' } },
     ]);
-    await expect(cls.compile(dup)).rejects.toMatchObject({ code: 'PAL_RULE_ID_DUPLICATE' });
-    expect(() => packRules([{ ruleId: 1, priority: 1, action: 0, src: { kind: 'prefix4', addr: 1, prefixLen: 8 }, dst: { kind: 'set', setId: 1 } }])).toThrow(/PAL_NATIVE_ARG/);
-    expect(() => packRules([{ ruleId: 1, priority: 1, action: 0, src: { kind: 'any' }, dst: { kind: 'any' }, dstPort: { lo: 9, hi: 8 } }])).toThrow(/PAL_NATIVE_ARG/);
-    expect(() => packSetEdits([{ op: 'add', setId: ANY_SET, family: 4, addr: 1, prefixLen: 32 }])).toThrow(/PAL_NATIVE_ARG/);
-    expect(() => cls.lookup4(-1, 0, 0, 0, 0)).toThrow(/PAL_NATIVE_ARG/);
-    expect(() => cls.compileSync(new Uint32Array(5))).toThrow(/PAL_NATIVE_ARG/);
+    await expect(cls.compile(dup)).rejects.toMatchObject({ code: 'ERR_PALISADE_RULE_ID_DUPLICATE' });
+    expect(() => packRules([{ ruleId: 1, priority: 1, action: 0, src: { kind: 'prefix4', addr: 1, prefixLen: 8 }, dst: { kind: 'set', setId: 1 } }])).toThrow(/ERR_PALISADE_NATIVE_ARGUMENT/);
+    expect(() => packRules([{ ruleId: 1, priority: 1, action: 0, src: { kind: 'any' }, dst: { kind: 'any' }, dstPort: { lo: 9, hi: 8 } }])).toThrow(/ERR_PALISADE_NATIVE_ARGUMENT/);
+    expect(() => packSetEdits([{ op: 'add', setId: ANY_SET, family: 4, addr: 1, prefixLen: 32 }])).toThrow(/ERR_PALISADE_NATIVE_ARGUMENT/);
+    expect(() => cls.lookup4(-1, 0, 0, 0, 0)).toThrow(/ERR_PALISADE_NATIVE_ARGUMENT/);
+    expect(() => cls.compileSync(new Uint32Array(5))).toThrow(/ERR_PALISADE_NATIVE_ARGUMENT/);
   });
 });

@@ -12,22 +12,9 @@ import { formatDenyLine } from '../../src/enforce/deny-log.js';
 import { denyRecord, FlowDedup } from '../../src/enforce/deny-record.js';
 import { nativeNfqueue } from '../../src/native/binding.js';
 import { decodeDenyRecords, DENY_RECORD_BYTES, denyEvent, type RawDeny } from '../../backends/nfqueue/records.js';
+import { clientServer } from '../harness/fixtures.js';
 
-const MANIFESTS = `
-apiVersion: v1
-kind: Namespace
-metadata: { name: app }
----
-apiVersion: v1
-kind: Pod
-metadata: { name: client, namespace: app, labels: { app: client } }
-status: { podIPs: [ { ip: 10.244.8.10 }, { ip: "fd00:10:244:8::10" } ] }
----
-apiVersion: v1
-kind: Pod
-metadata: { name: server, namespace: app, labels: { app: server } }
-status: { podIPs: [ { ip: 10.244.8.20 }, { ip: "fd00:10:244:8::20" } ] }
----
+const MANIFESTS = `${clientServer({ subnet: 8, appLabels: true })}---
 apiVersion: policy.networking.k8s.io/v1alpha2
 kind: ClusterNetworkPolicy
 metadata: { name: no-dns }

@@ -11,26 +11,13 @@ import { join } from 'node:path';
 import { afterAll, afterEach, beforeAll } from 'vitest';
 import { safeParseCluster } from '../../src/manifests/cluster.js';
 import { parseIp } from '../../src/model/ip.js';
-import { run } from '../harness/exec.js';
-import { ProbeFleet, type PortPlan } from '../harness/probe.js';
-import { buildTopology, type Topology } from '../harness/topology.js';
+import { run } from '../../src/topology/exec.js';
+import { ProbeFleet, type PortPlan } from '../../src/topology/probe.js';
+import { buildTopology, type Topology } from '../../src/topology/topology.js';
 import { ensureEnforcerBuilt, startEnforcer, type EnforcerProcess } from './enforcer-process.js';
+import { clientServer } from '../harness/fixtures.js';
 
-export const INVENTORY = `
-apiVersion: v1
-kind: Namespace
-metadata: { name: app }
----
-apiVersion: v1
-kind: Pod
-metadata: { name: client, namespace: app, labels: { app: client } }
-status: { podIPs: [ { ip: 10.244.8.10 }, { ip: "fd00:10:244:8::10" } ] }
----
-apiVersion: v1
-kind: Pod
-metadata: { name: server, namespace: app, labels: { app: server } }
-status: { podIPs: [ { ip: 10.244.8.20 }, { ip: "fd00:10:244:8::20" } ] }
-`;
+export const INVENTORY = clientServer({ subnet: 8, appLabels: true });
 /** NetworkPolicy: the server accepts only the client, only on `ports` (a YAML list body). */
 export const policy = (ports: string) => `
 apiVersion: networking.k8s.io/v1

@@ -5,7 +5,7 @@
  */
 import { spawn, type ChildProcess } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
-import { run } from '../harness/exec.js';
+import { run } from '../../src/topology/exec.js';
 import { ensureDist, PALISADE_BIN } from '../harness/cli.js';
 
 export async function ensureEnforcerBuilt(): Promise<void> {

@@ -14,13 +14,13 @@ import { describe, expect, it } from 'vitest';
 import type { StatsFile } from '../../src/cli/enforce.js';
 import { installSteering, removeSteering } from '../../backends/nfqueue/steer.js';
 import { PALISADE_BIN } from '../harness/cli.js';
-import { run } from '../harness/exec.js';
+import { run } from '../../src/topology/exec.js';
 import { startSink, udpTool, type EnforcerProcess } from './enforcer-process.js';
 import { BASE_PORTS, C4, C6, enforceFixture, S4, S6, sleep } from './enforce-fixture.js';
+import { requires } from '../harness/prerequisites.js';
 
-const isRoot = process.getuid?.() === 0;
 
-describe.skipIf(!isRoot)('palisade enforce --backend nfqueue (process, node topology)', () => {
+describe.skipIf(requires('root', 'netns', 'addon', 'nfqueue', 'iptables-nft', 'cni-plugins'))('palisade enforce --backend nfqueue (process, node topology)', () => {
   const fx = enforceFixture('nfqenf', 4300);
   let enforcer: EnforcerProcess;
 

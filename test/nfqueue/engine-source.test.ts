@@ -1,6 +1,6 @@
 /**
  * The loop's native policy (EngineSource over the C++ classifier, backends/nfqueue/native/
- * engine_source.h) against the reference evaluator (src/reference, the oracle: habit 9), on seeded
+ * engine_source.h) against the reference evaluator (src/reference, the oracle), on seeded
  * random clusters x random flows, IPv4 and IPv6. Each flow goes in as the packet bytes the queue
  * would hand over, so the parser is on the path too. Compared: the verdict, the direction that
  * denied, and what decided it (policy rule, isolation, node-local, none). No privileges needed.

@@ -9,7 +9,7 @@
  *   (c) through Enforcement the compiler rolled back: generation and rule set as before, and the
  *       retried inventory change is still staged as set deltas.
  * Failures: the native build refusing a publish (the `beforePublish` fault hook appends a
- * malformed set edit: the C++ wire decoder rejects the whole input, PAL_SET_EDIT), and the
+ * malformed set edit: the C++ wire decoder rejects the whole input, ERR_PALISADE_SET_EDIT), and the
  * steering of IPv6 failing after IPv4's was installed (`beforeSteering`).
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -19,13 +19,13 @@ import { Enforcement } from '../../src/enforce/enforcement.js';
 import type { Cluster } from '../../src/model/types.js';
 import { ReferenceEvaluator } from '../../src/reference/evaluate.js';
 import { compareWithReference, enforceAndCompare, formatMismatch } from '../harness/differential.js';
-import { run } from '../harness/exec.js';
+import { run } from '../../src/topology/exec.js';
 import { pairSpecs } from '../harness/matrix.js';
-import { ProbeFleet } from '../harness/probe.js';
+import { ProbeFleet } from '../../src/topology/probe.js';
 import { PORTS, SCENARIOS, scenarioCluster } from '../harness/scenarios.js';
-import { buildTopology, type Topology } from '../harness/topology.js';
+import { buildTopology, type Topology } from '../../src/topology/topology.js';
+import { requires } from '../harness/prerequisites.js';
 
-const isRoot = process.getuid?.() === 0;
 const cluster = (policies: string): Cluster => scenarioCluster(policies, 'nfq-failure.test.yaml');
 const GOOD = cluster(SCENARIOS['NetworkPolicy: default deny ingress in shop, allow web -> db on named port sql']!);
 const OTHER = cluster(SCENARIOS['Cluster tiers: admin deny, admin pass, baseline deny, nodes peer']!);
@@ -57,7 +57,7 @@ function poisonable(netnsPath: string, extra: NfqueueOptions = {}) {
   return { backend, poison: (v: boolean) => void (on = v), refused };
 }
 
-describe.skipIf(!isRoot)('nfqueue: a failed update leaves the loop, the kernel and memory as they were', () => {
+describe.skipIf(requires('root', 'netns', 'addon', 'nfqueue', 'iptables-nft', 'cni-plugins'))('nfqueue: a failed update leaves the loop, the kernel and memory as they were', () => {
   let topo: Topology | undefined;
   let fleet: ProbeFleet | undefined;
   const iptables = async (bin: string): Promise<string> => (await run('ip', ['netns', 'exec', topo!.nodeNs, bin, '-w', '-S'])).stdout;
@@ -107,7 +107,7 @@ describe.skipIf(!isRoot)('nfqueue: a failed update leaves the loop, the kernel a
       const version = backend.loopStats()!.snapshotVersion;
 
       poison(true);
-      await expect(enforcement.apply(OTHER)).rejects.toMatchObject({ code: 'NFQ_BAD_RULES', message: expect.stringMatching(/PAL_SET_EDIT/) });
+      await expect(enforcement.apply(OTHER)).rejects.toMatchObject({ code: 'ERR_PALISADE_NFQUEUE_RULES', message: expect.stringMatching(/ERR_PALISADE_SET_EDIT/) });
       expect(refused).toEqual(['engine']);
       // (b) memory and the loop's snapshot
       expect(backend.ruleSet).toBe(rules);
@@ -138,7 +138,7 @@ describe.skipIf(!isRoot)('nfqueue: a failed update leaves the loop, the kernel a
       const version = backend.loopStats()!.snapshotVersion;
 
       poison(true);
-      await expect(enforcement.apply(RELABELED)).rejects.toMatchObject({ code: 'NFQ_BAD_RULES' });
+      await expect(enforcement.apply(RELABELED)).rejects.toMatchObject({ code: 'ERR_PALISADE_NFQUEUE_RULES' });
       expect(refused).toEqual(['membership']);
       expect(backend.ruleSet).toBe(inForce.ruleSet);
       expect(backend.loopStats()!.snapshotVersion).toBe(version);
@@ -169,13 +169,13 @@ describe.skipIf(!isRoot)('nfqueue: a failed update leaves the loop, the kernel a
       faults: {
         beforeSteering: (family) => {
           seen.push(family);
-          if (family === 6 && failV6) throw Object.assign(new Error('injected: ip6tables-nft-restore failed'), { code: 'NFQ_STEER_COMMAND_FAILED' });
+          if (family === 6 && failV6) throw Object.assign(new Error('injected: ip6tables-nft-restore failed'), { code: 'ERR_PALISADE_STEER_COMMAND' });
         },
       },
     });
     const enforcement = new Enforcement(backend);
     try {
-      await expect(enforcement.apply(GOOD)).rejects.toMatchObject({ code: 'NFQ_STEER_COMMAND_FAILED' });
+      await expect(enforcement.apply(GOOD)).rejects.toMatchObject({ code: 'ERR_PALISADE_STEER_COMMAND' });
       expect(seen).toEqual([4, 6]); // IPv4's steering was in place when IPv6's failed
       expect({ v4: await iptables('iptables-nft'), v6: await iptables('ip6tables-nft') }).toEqual(before);
       expect(await boundQueues()).not.toContain(FIRST_QUEUE);

@@ -11,27 +11,14 @@ import { nativeNfqueue, type NfqLoop } from '../../src/native/binding.js';
 import { decodeDenyRecords, type RawDeny } from '../../backends/nfqueue/records.js';
 import { packRules, type LinearRule } from '../../backends/nfqueue/rules.js';
 import { DEFAULT_ACCEPT_MARK, installSteering, kernelQueueStats, removeSteering } from '../../backends/nfqueue/steer.js';
-import { run } from '../harness/exec.js';
-import { ProbeFleet, type PortPlan, type ProbeSpec } from '../harness/probe.js';
-import { buildTopology, type Topology } from '../harness/topology.js';
+import { run } from '../../src/topology/exec.js';
+import { ProbeFleet, type PortPlan, type ProbeSpec } from '../../src/topology/probe.js';
+import { buildTopology, type Topology } from '../../src/topology/topology.js';
+import { requires } from '../harness/prerequisites.js';
+import { clientServer } from '../harness/fixtures.js';
 
-const MANIFESTS = `
-apiVersion: v1
-kind: Namespace
-metadata: { name: app }
----
-apiVersion: v1
-kind: Pod
-metadata: { name: client, namespace: app }
-status: { podIPs: [ { ip: 10.244.7.10 }, { ip: "fd00:10:244:7::10" } ] }
----
-apiVersion: v1
-kind: Pod
-metadata: { name: server, namespace: app }
-status: { podIPs: [ { ip: 10.244.7.20 }, { ip: "fd00:10:244:7::20" } ] }
-`;
+const MANIFESTS = clientServer({ subnet: 7 });
 const PORTS: PortPlan = { TCP: [80, 8080], UDP: [53, 54], SCTP: [] };
-const isRoot = process.getuid?.() === 0;
 const ip = (t: string) => parseIp(t)!;
 const C4 = ip('10.244.7.10'), S4 = ip('10.244.7.20'), C6 = ip('fd00:10:244:7::10'), S6 = ip('fd00:10:244:7::20');
 
@@ -55,7 +42,7 @@ function specs(): { spec: ProbeSpec; expect: 'open' | 'dropped' }[] {
   return out;
 }
 
-describe.skipIf(!isRoot)('nfqueue verdict loop in the node topology', () => {
+describe.skipIf(requires('root', 'netns', 'addon', 'nfqueue', 'iptables-nft', 'cni-plugins'))('nfqueue verdict loop in the node topology', () => {
   let topo: Topology | undefined;
   let fleet: ProbeFleet | undefined;
   let loop: NfqLoop | undefined;

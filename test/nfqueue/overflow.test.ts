@@ -10,28 +10,15 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { safeParseCluster } from '../../src/manifests/cluster.js';
 import { nativeNfqueue } from '../../src/native/binding.js';
 import { DEFAULT_ACCEPT_MARK, installSteering, kernelQueueStats, removeSteering } from '../../backends/nfqueue/steer.js';
-import { buildTopology, type Topology } from '../harness/topology.js';
+import { buildTopology, type Topology } from '../../src/topology/topology.js';
 import { startSink, udpTool } from './enforcer-process.js';
+import { requires } from '../harness/prerequisites.js';
+import { clientServer } from '../harness/fixtures.js';
 
-const INVENTORY = `
-apiVersion: v1
-kind: Namespace
-metadata: { name: app }
----
-apiVersion: v1
-kind: Pod
-metadata: { name: client, namespace: app }
-status: { podIPs: [ { ip: 10.244.6.10 } ] }
----
-apiVersion: v1
-kind: Pod
-metadata: { name: server, namespace: app }
-status: { podIPs: [ { ip: 10.244.6.20 } ] }
-`;
-const isRoot = process.getuid?.() === 0;
+const INVENTORY = clientServer({ subnet: 6, dualStack: false });
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
-describe.skipIf(!isRoot)('nfqueue queue overflow: fail-closed drops, fail-open passes', () => {
+describe.skipIf(requires('root', 'netns', 'addon', 'nfqueue', 'iptables-nft', 'cni-plugins'))('nfqueue queue overflow: fail-closed drops, fail-open passes', () => {
   let topo: Topology | undefined;
   beforeAll(async () => {
     const r = safeParseCluster(INVENTORY, 'overflow.test.yaml');

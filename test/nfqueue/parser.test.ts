@@ -11,6 +11,7 @@ import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { nativeNfqueue } from '../../src/native/binding.js';
 import { EXT_CODE, ext, fragHeader, ICMP, ICMP6, l4, SCTP, TCP, UDP, v4, v6 } from './packets.js';
+import { requires } from '../harness/prerequisites.js';
 
 const addon = nativeNfqueue();
 const parse = (b: Uint8Array) => addon.nfqParsePacket(b);
@@ -209,8 +210,7 @@ describe('nfqueue packet parser: random inputs', () => {
     expect(counts.get(4) ?? 0).toBeGreaterThan(1000);
   });
 
-  const clang = spawnSync('clang++', ['--version']).status === 0;
-  it.skipIf(!clang)('libFuzzer + AddressSanitizer + UBSan: 5 s of coverage-guided inputs, no over-read, contract holds', () => {
+  it.skipIf(requires('clang-rt'))('libFuzzer + AddressSanitizer + UBSan: 5 s of coverage-guided inputs, no over-read, contract holds', () => {
     const dir = mkdtempSync(join(tmpdir(), 'nfq-fuzz-'));
     try {
       const src = new URL('../../backends/nfqueue/native/', import.meta.url).pathname;

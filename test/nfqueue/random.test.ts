@@ -10,12 +10,12 @@ import type { Cluster } from '../../src/model/types.js';
 import { NfqueueBackend } from '../../backends/nfqueue/backend.js';
 import { Enforcement } from '../../src/enforce/enforcement.js';
 import { enforceAndCompare, formatMismatch } from '../harness/differential.js';
-import { portPlan } from '../harness/ports.js';
-import { ProbeFleet, type PortPlan } from '../harness/probe.js';
+import { portPlan } from '../../src/topology/ports.js';
+import { ProbeFleet, type PortPlan } from '../../src/topology/probe.js';
 import { randomInventory, withRandomPolicies } from '../harness/random.js';
-import { buildTopology, type Topology } from '../harness/topology.js';
+import { buildTopology, type Topology } from '../../src/topology/topology.js';
+import { requires } from '../harness/prerequisites.js';
 
-const isRoot = process.getuid?.() === 0;
 const INVENTORY_SEEDS = [404, 505, 606];
 const SETS_PER_INVENTORY = 8;
 const SHAPE = { namespaces: 3, pods: 6, nodes: 2 };
@@ -32,7 +32,7 @@ function mergePlans(plans: readonly PortPlan[], max = 8): PortPlan {
 
 const totals = { sets: 0, probes: 0, allowed: 0, denied: 0 };
 
-describe.skipIf(!isRoot)('nfqueue backend = reference on seeded random policy sets', () => {
+describe.skipIf(requires('root', 'netns', 'addon', 'nfqueue', 'iptables-nft', 'cni-plugins'))('nfqueue backend = reference on seeded random policy sets', () => {
   for (const invSeed of INVENTORY_SEEDS) {
     describe(`inventory seed ${invSeed}`, () => {
       const inventory = randomInventory(invSeed, SHAPE);

@@ -4,11 +4,11 @@
  * PALISADE-NFQ, the fail-open switch (--queue-bypass), removal, and the root namespace untouched.
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { run } from '../harness/exec.js';
-import { createNetns, deleteNetns } from '../harness/netns.js';
+import { run } from '../../src/topology/exec.js';
+import { createNetns, deleteNetns } from '../../src/topology/netns.js';
 import { detectSteering, installSteering, removeSteering, renderChainRules, type SteeringPlan } from '../../backends/nfqueue/steer.js';
+import { requires } from '../harness/prerequisites.js';
 
-const isRoot = process.getuid?.() === 0;
 const NS = `pal-nfqsteer-${process.pid}`;
 const PLAN: SteeringPlan = { firstQueue: 10, queueCount: 2, failOpen: false, acceptMark: 0x400000, hooks: ['FORWARD', 'INPUT', 'OUTPUT'], families: [4, 6] };
 
@@ -31,7 +31,7 @@ describe('steering rules: rendering (pure)', () => {
   });
 });
 
-describe.skipIf(!isRoot)('steering rules in a test namespace (iptables-nft)', () => {
+describe.skipIf(requires('root', 'netns', 'nft', 'iptables-nft'))('steering rules in a test namespace (iptables-nft)', () => {
   let rootBefore = '';
   beforeAll(async () => {
     rootBefore = (await run('nft', ['list', 'ruleset'])).stdout;

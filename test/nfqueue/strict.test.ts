@@ -1,7 +1,7 @@
 /**
  * `palisade enforce --backend nfqueue --strict` as a real process: after a policy change, the
  * conntrack entries of established flows the new policy denies are deleted, so the flows stop
- * within 2 s (issue 4, "Live updates"): UDP over IPv4 and IPv6 (and not without --strict), a
+ * within 2 s: UDP over IPv4 and IPv6 (and not without --strict), a
  * server still replying at the moment of the cut (the reverse flow it opens is refused), and an
  * established TCP connection (picked up again by nf_conntrack_tcp_loose, then dropped).
  */
@@ -10,10 +10,10 @@ import { describe, expect, it } from 'vitest';
 import type { StatsFile } from '../../src/cli/enforce.js';
 import { startLateEcho, startTcpEcho, udpTool, type EnforcerProcess } from './enforcer-process.js';
 import { BASE_PORTS, C4, C6, enforceFixture, S4, S6, sleep } from './enforce-fixture.js';
+import { requires } from '../harness/prerequisites.js';
 
-const isRoot = process.getuid?.() === 0;
 
-describe.skipIf(!isRoot)('palisade enforce --backend nfqueue --strict (process, node topology)', () => {
+describe.skipIf(requires('root', 'netns', 'addon', 'nfqueue', 'iptables-nft', 'cni-plugins'))('palisade enforce --backend nfqueue --strict (process, node topology)', () => {
   const fx = enforceFixture('nfqstr', 4320);
   let enforcer: EnforcerProcess;
 

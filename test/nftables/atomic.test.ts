@@ -11,24 +11,12 @@ import { Enforcement } from '../../src/enforce/enforcement.js';
 import { safeParseCluster } from '../../src/manifests/cluster.js';
 import type { Cluster } from '../../src/model/types.js';
 import { ReferenceEvaluator } from '../../src/reference/evaluate.js';
-import { ProbeFleet, type PortPlan } from '../harness/probe.js';
-import { buildTopology, type Topology } from '../harness/topology.js';
+import { ProbeFleet, type PortPlan } from '../../src/topology/probe.js';
+import { buildTopology, type Topology } from '../../src/topology/topology.js';
+import { requires } from '../harness/prerequisites.js';
+import { shopWebDb } from '../harness/fixtures.js';
 
-const INVENTORY = `
-apiVersion: v1
-kind: Namespace
-metadata: { name: shop }
----
-apiVersion: v1
-kind: Pod
-metadata: { name: web, namespace: shop, labels: { app: web } }
-status: { podIPs: [ { ip: 10.244.1.10 }, { ip: "fd00:10:244:1::10" } ] }
----
-apiVersion: v1
-kind: Pod
-metadata: { name: db, namespace: shop, labels: { app: db } }
-status: { podIPs: [ { ip: 10.244.1.11 }, { ip: "fd00:10:244:1::11" } ] }
-`;
+const INVENTORY = shopWebDb({ subnet: 1, appLabels: true });
 
 const policy = (tcpPort: number): string => `
 apiVersion: networking.k8s.io/v1
@@ -43,7 +31,6 @@ spec:
 
 const PORTS: PortPlan = { TCP: [80], UDP: [53], SCTP: [] };
 const REPLACEMENTS = 500;
-const isRoot = process.getuid?.() === 0;
 
 function cluster(text: string): Cluster {
   const r = safeParseCluster(text, 'atomic.test.yaml');
@@ -51,7 +38,7 @@ function cluster(text: string): Cluster {
   return r.cluster;
 }
 
-describe.skipIf(!isRoot)('nftables: atomic replacement under a flood of denied packets', () => {
+describe.skipIf(requires('root', 'netns', 'addon', 'cni-plugins'))('nftables: atomic replacement under a flood of denied packets', () => {
   let topo: Topology | undefined;
   let fleet: ProbeFleet | undefined;
   let enforcement: Enforcement | undefined;

@@ -12,26 +12,13 @@ import { NftablesBackend } from '../../backends/nftables/backend.js';
 import { startEnforce } from '../../src/cli/enforce.js';
 import type { Io } from '../../src/cli/io.js';
 import { run as cli } from '../../src/cli/main.js';
-import { run } from '../harness/exec.js';
-import { createNetns, deleteNetns, netnsPath } from '../harness/netns.js';
+import { run } from '../../src/topology/exec.js';
+import { createNetns, deleteNetns, netnsPath } from '../../src/topology/netns.js';
+import { requires } from '../harness/prerequisites.js';
+import { shopWebDb } from '../harness/fixtures.js';
 
-const isRoot = process.getuid?.() === 0;
 
-const inventory = (webLabel: string): string => `
-apiVersion: v1
-kind: Namespace
-metadata: { name: shop }
----
-apiVersion: v1
-kind: Pod
-metadata: { name: web, namespace: shop, labels: { app: ${webLabel} } }
-status: { podIPs: [ { ip: 10.244.1.10 } ] }
----
-apiVersion: v1
-kind: Pod
-metadata: { name: db, namespace: shop, labels: { app: db } }
-status: { podIPs: [ { ip: 10.244.1.11 } ] }
-`;
+const inventory = (webLabel: string): string => shopWebDb({ subnet: 1, dualStack: false, appLabels: true, webLabel });
 const POLICY = `
 apiVersion: networking.k8s.io/v1
 kind: NetworkPolicy
@@ -52,7 +39,7 @@ const listTable = async (ns: string): Promise<string | undefined> => {
   return r.exitCode === 0 ? r.stdout : undefined;
 };
 
-describe.skipIf(!isRoot)('palisade apply / stats / enforce --backend nftables', () => {
+describe.skipIf(requires('root', 'netns', 'addon', 'nft'))('palisade apply / stats / enforce --backend nftables', () => {
   const ns = `pal-cmd-${process.pid}`;
   let dir = '';
   let rootBefore = '';

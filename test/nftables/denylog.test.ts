@@ -15,8 +15,9 @@ import { Enforcement } from '../../src/enforce/enforcement.js';
 import { formatDenyLine, type DenyRecord } from '../../src/enforce/deny-log.js';
 import { safeParseCluster } from '../../src/manifests/cluster.js';
 import type { Cluster } from '../../src/model/types.js';
-import { ProbeFleet, type PortPlan } from '../harness/probe.js';
-import { buildTopology, type Host, type Topology } from '../harness/topology.js';
+import { ProbeFleet, type PortPlan } from '../../src/topology/probe.js';
+import { buildTopology, type Host, type Topology } from '../../src/topology/topology.js';
+import { requires } from '../harness/prerequisites.js';
 
 const MANIFESTS = `
 apiVersion: v1
@@ -65,9 +66,8 @@ spec:
 
 const PORTS: PortPlan = { TCP: [80, 5432], UDP: [53], SCTP: [] };
 const GROUP = 9;
-const isRoot = process.getuid?.() === 0;
 
-describe.skipIf(!isRoot)('nftables deny log (NFLOG)', () => {
+describe.skipIf(requires('root', 'netns', 'addon', 'cni-plugins'))('nftables deny log (NFLOG)', () => {
   let topo: Topology | undefined;
   let fleet: ProbeFleet | undefined;
   let enforcement: Enforcement | undefined;

@@ -11,16 +11,16 @@ import type { Cluster } from '../../src/model/types.js';
 import { Enforcement } from '../../src/enforce/enforcement.js';
 import { compareWithReference, enforceAndCompare, formatMismatch } from '../harness/differential.js';
 import { externalCandidates } from '../harness/externals.js';
-import { ProbeFleet } from '../harness/probe.js';
-import { buildTopology, type Topology } from '../harness/topology.js';
+import { ProbeFleet } from '../../src/topology/probe.js';
+import { buildTopology, type Topology } from '../../src/topology/topology.js';
 import { NftablesBackend } from '../../backends/nftables/backend.js';
-import { run } from '../harness/exec.js';
+import { run } from '../../src/topology/exec.js';
 import { PORTS, SCENARIOS, scenarioCluster } from '../harness/scenarios.js';
+import { requires } from '../harness/prerequisites.js';
 
-const isRoot = process.getuid?.() === 0;
 const cluster = (policies: string): Cluster => scenarioCluster(policies, 'differential.test.yaml');
 
-describe.skipIf(!isRoot)('nftables backend = reference evaluator on real packets', () => {
+describe.skipIf(requires('root', 'netns', 'addon', 'nft', 'cni-plugins'))('nftables backend = reference evaluator on real packets', () => {
   let topo: Topology | undefined;
   let fleet: ProbeFleet | undefined;
   let enforcement: Enforcement | undefined;

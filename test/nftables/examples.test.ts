@@ -10,20 +10,20 @@ import { fileURLToPath } from 'node:url';
 import { describe, expect, it } from 'vitest';
 import { safeLoadCluster } from '../../src/manifests/cluster.js';
 import { enforceAndCompare, formatMismatch } from '../harness/differential.js';
-import { portPlan } from '../harness/ports.js';
+import { portPlan } from '../../src/topology/ports.js';
 import { externalCandidates } from '../harness/externals.js';
-import { ProbeFleet } from '../harness/probe.js';
-import { buildTopology } from '../harness/topology.js';
+import { ProbeFleet } from '../../src/topology/probe.js';
+import { buildTopology } from '../../src/topology/topology.js';
 import { NftablesBackend } from '../../backends/nftables/backend.js';
 import { Enforcement } from '../../src/enforce/enforcement.js';
+import { requires } from '../harness/prerequisites.js';
 
 const EXAMPLES = fileURLToPath(new URL('../../examples', import.meta.url));
 const dirs = readdirSync(EXAMPLES)
   .filter((d) => statSync(join(EXAMPLES, d)).isDirectory())
   .sort();
-const isRoot = process.getuid?.() === 0;
 
-describe.skipIf(!isRoot)('nftables backend = reference on every example', () => {
+describe.skipIf(requires('root', 'netns', 'addon', 'cni-plugins'))('nftables backend = reference on every example', () => {
   it('has examples to check', () => expect(dirs.length).toBeGreaterThan(0));
   for (const [i, dir] of dirs.entries()) {
     it(dir, async () => {

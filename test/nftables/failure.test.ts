@@ -17,12 +17,12 @@ import type { NftDocument } from '../../backends/nftables/nft-json.js';
 import { Enforcement } from '../../src/enforce/enforcement.js';
 import type { Cluster } from '../../src/model/types.js';
 import { compareWithReference, enforceAndCompare, formatMismatch } from '../harness/differential.js';
-import { run } from '../harness/exec.js';
-import { ProbeFleet } from '../harness/probe.js';
+import { run } from '../../src/topology/exec.js';
+import { ProbeFleet } from '../../src/topology/probe.js';
 import { PORTS, SCENARIOS, scenarioCluster } from '../harness/scenarios.js';
-import { buildTopology, type Topology } from '../harness/topology.js';
+import { buildTopology, type Topology } from '../../src/topology/topology.js';
+import { requires } from '../harness/prerequisites.js';
 
-const isRoot = process.getuid?.() === 0;
 const cluster = (policies: string): Cluster => scenarioCluster(policies, 'failure.test.yaml');
 const GOOD = cluster(SCENARIOS['NetworkPolicy: default deny ingress in shop, allow web -> db on named port sql']!);
 const OTHER = cluster(SCENARIOS['Cluster tiers: admin deny, admin pass, baseline deny, nodes peer']!);
@@ -76,7 +76,7 @@ function normalized(list: unknown): unknown {
   };
 }
 
-describe.skipIf(!isRoot)('nftables: a transaction the kernel refuses leaves kernel and memory as they were', () => {
+describe.skipIf(requires('root', 'netns', 'addon', 'nft', 'cni-plugins'))('nftables: a transaction the kernel refuses leaves kernel and memory as they were', () => {
   let topo: Topology | undefined;
   let fleet: ProbeFleet | undefined;
   let rootBefore = '';

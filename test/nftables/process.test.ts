@@ -6,13 +6,13 @@
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { ensureDist, PALISADE_BIN as BIN, ROOT } from '../harness/cli.js';
-import { run } from '../harness/exec.js';
-import { createNetns, deleteNetns } from '../harness/netns.js';
+import { run } from '../../src/topology/exec.js';
+import { createNetns, deleteNetns } from '../../src/topology/netns.js';
+import { requires } from '../harness/prerequisites.js';
 
 const EXAMPLE = join(ROOT, 'examples/s11-deny-with-priorities');
-const isRoot = process.getuid?.() === 0;
 
-describe.skipIf(!isRoot)('palisade apply --backend nftables as a process', () => {
+describe.skipIf(requires('root', 'netns', 'addon', 'nft'))('palisade apply --backend nftables as a process', () => {
   const ns = `pal-proc-${process.pid}`;
   beforeAll(async () => {
     await ensureDist();

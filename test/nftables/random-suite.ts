@@ -9,15 +9,15 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Cluster } from '../../src/model/types.js';
 import { enforceAndCompare, formatMismatch } from '../harness/differential.js';
-import { portPlan } from '../harness/ports.js';
+import { portPlan } from '../../src/topology/ports.js';
 import { externalCandidates } from '../harness/externals.js';
-import { ProbeFleet, type PortPlan } from '../harness/probe.js';
+import { ProbeFleet, type PortPlan } from '../../src/topology/probe.js';
 import { randomInventory, withRandomPolicies } from '../harness/random.js';
-import { buildTopology, type Topology } from '../harness/topology.js';
+import { buildTopology, type Topology } from '../../src/topology/topology.js';
 import { NftablesBackend } from '../../backends/nftables/backend.js';
 import { Enforcement } from '../../src/enforce/enforcement.js';
+import { requires } from '../harness/prerequisites.js';
 
-const isRoot = process.getuid?.() === 0;
 export const POLICY_SETS_PER_INVENTORY = 10;
 const SHAPE = { namespaces: 3, pods: 6, nodes: 2 };
 const COUNTS = { networkPolicies: 3, clusterPolicies: 3 };
@@ -32,7 +32,7 @@ export interface SuiteTotals {
 
 export function randomSuite(inventorySeeds: readonly number[]): SuiteTotals {
   const totals: SuiteTotals = { probes: 0, allowed: 0, denied: 0, retried: 0 };
-  describe.skipIf(!isRoot)('nftables backend = reference on seeded random policy sets', () => {
+  describe.skipIf(requires('root', 'netns', 'addon', 'cni-plugins'))('nftables backend = reference on seeded random policy sets', () => {
     for (const invSeed of inventorySeeds) {
       describe(`inventory seed ${invSeed}`, () => {
         const inventory = randomInventory(invSeed, SHAPE);

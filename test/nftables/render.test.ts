@@ -2,7 +2,6 @@
  * The renderer and the apply logic without a kernel: the JSON document's shape (one table, silent
  * drops, conntrack first, tier chains in order), and that pod churn becomes set-element deltas
  * with no chain rewrite, through a recording stand-in for the native glue.
- * (Issue 3, build points 1 and 2.)
  */
 import { describe, expect, it } from 'vitest';
 import { NftablesBackend } from '../../backends/nftables/backend.js';
@@ -10,7 +9,7 @@ import { PolicyCompiler } from '../../src/enforce/compiled.js';
 import { Enforcement } from '../../src/enforce/enforcement.js';
 import type { NflogPacket, NftNative } from '../../src/native/binding.js';
 import type { NftCommand, NftDocument } from '../../backends/nftables/nft-json.js';
-import { renderDelete, renderFull, setName } from '../../backends/nftables/render.js';
+import { OBSERVED_SETS, parseObserveLogPrefix, renderDelete, renderFull, setName } from '../../backends/nftables/render.js';
 import { safeParseCluster } from '../../src/manifests/cluster.js';
 import type { Cluster, Pod } from '../../src/model/types.js';
 import { Resolution } from '../../src/resolve/index.js';
@@ -160,7 +159,10 @@ describe('nftables renderer', () => {
 
   it('makes interval sets only for prefixes; pod and node sets are plain hash sets', () => {
     const sets = doc.nftables.filter((x) => verbOf(x) === 'add' && objectOf(x)[0] === 'set').map((x) => objectOf(x)[1]);
-    for (const set of sets) {
+    const observed = Object.values(OBSERVED_SETS) as string[];
+    // the observed-subject sets are always declared, as plain hash sets of host addresses
+    expect(sets.filter((x) => observed.includes(String(x.name))).map((x) => [x.name, x.flags])).toEqual(observed.map((n) => [n, undefined]));
+    for (const set of sets.filter((x) => !observed.includes(String(x.name)))) {
       const id = Number(/^[hp](\d+)v[46]$/.exec(String(set.name))![1]);
       const prefixes = res.definition(id).kind === 'prefixes';
       expect(set.flags).toEqual(prefixes ? ['interval'] : undefined);
@@ -303,7 +305,7 @@ describe('NftablesBackend deny log: the deciding rule from the NFLOG prefix', ()
     }
   }
   const prefixesOf = (doc: NftDocument): string[] =>
-    doc.nftables.flatMap((x) => (objectOf(x)[0] === 'rule' ? ((objectOf(x)[1].expr as Record<string, { prefix?: string }>[]).map((e) => e.log?.prefix).filter((p): p is string => p !== undefined)) : []));
+    doc.nftables.flatMap((x) => (objectOf(x)[0] === 'rule' ? ((objectOf(x)[1].expr as Record<string, { prefix?: string }>[]).map((e) => e.log?.prefix).filter((p): p is string => p !== undefined && parseObserveLogPrefix(p) === undefined)) : []));
 
   it('names the rule of the install that logged the packet, across a replacement', async () => {
     const native = new LoggingNative();

@@ -5,12 +5,13 @@
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { safeParseCluster } from '../../src/manifests/cluster.js';
-import { listNetns } from '../harness/netns.js';
+import { listNetns } from '../../src/topology/netns.js';
 import { pairSpecs } from '../harness/matrix.js';
-import { ProbeFleet, type PortPlan } from '../harness/probe.js';
-import { buildTopology, type Topology } from '../harness/topology.js';
-import { run } from '../harness/exec.js';
+import { ProbeFleet, type PortPlan } from '../../src/topology/probe.js';
+import { buildTopology, type Topology } from '../../src/topology/topology.js';
+import { run } from '../../src/topology/exec.js';
 import { parseIp } from '../../src/model/ip.js';
+import { requires } from '../harness/prerequisites.js';
 
 const MANIFESTS = `
 apiVersion: v1
@@ -51,9 +52,8 @@ status: { podIPs: [ { ip: 10.244.200.1 } ] }
 `;
 
 const PORTS: PortPlan = { TCP: [80, 8080], UDP: [53], SCTP: [9000] };
-const isRoot = process.getuid?.() === 0;
 
-describe.skipIf(!isRoot)('node topology (CNI ptp + host-local) without policy', () => {
+describe.skipIf(requires('root', 'netns', 'nft', 'cni-plugins'))('node topology (CNI ptp + host-local) without policy', () => {
   let topo: Topology | undefined;
   let fleet: ProbeFleet | undefined;
   const tag = 'topo';

@@ -1,7 +1,7 @@
 /**
  * Cluster-tier semantics (ClusterNetworkPolicy v1alpha2; AdminNetworkPolicy / BaselineAdminNetworkPolicy
- * v1alpha1) of the reference evaluator. Sources: the CRD doc comments in /work/shared/crds (cited as
- * CRD), docs/reference/network-policy-api.md §1.5 (cited as NPAPI §1.5) and issue 2 build point 4.
+ * v1alpha1) of the reference evaluator. Sources: the CRD doc comments of kubernetes-sigs/network-policy-api (cited as
+ * CRD), docs/reference/network-policy-api.md §1.5 (cited as NPAPI §1.5).
  */
 import { describe, expect, it } from 'vitest';
 import { cluster, probe, Probe } from './helpers.js';
@@ -468,7 +468,7 @@ describe('protocols', () => {
     expect(p.verdict('x/c', 'x/a', 53, 'UDP')).toBe('allow');
   });
 
-  it('v1alpha1 AdminNetworkPolicy: Allow reads as Accept; ports portNumber / portRange / namedPort (issue 2 build point 2)', () => {
+  it('v1alpha1 AdminNetworkPolicy: Allow reads as Accept; ports portNumber / portRange / namedPort', () => {
     const p = probe(
       withPolicies(`apiVersion: policy.networking.k8s.io/v1alpha1
 kind: AdminNetworkPolicy

@@ -1,5 +1,5 @@
 /**
- * The explanation of each direction (issue 2 build point 4, "Explain"): the deciding tier, policy
+ * The explanation of each direction: the deciding tier, policy
  * (kind, namespace/name), rule index and rule name, or which default applied (not isolated;
  * isolated and no rule matched; nothing matched), the Pass trail, the isolating NetworkPolicies and
  * the notes. Exact shapes, so the CLI and every engine can rely on them.

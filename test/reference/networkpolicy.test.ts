@@ -1,7 +1,7 @@
 /**
  * NetworkPolicy v1 semantics of the reference evaluator, one test per point of
  * docs/reference/networkpolicy-v1-semantics.md (section numbers in the test names) and of
- * issue 2 build point 4. Sources: SPEC = k8s.io/api networking/v1 types.go doc comments and
+ * Sources: SPEC = k8s.io/api networking/v1 types.go doc comments and
  * defaults.go; DOCS = kubernetes.io "Network Policies"; E2E = kubernetes test/e2e/network/netpol.
  */
 import { describe, expect, it } from 'vitest';
@@ -668,7 +668,7 @@ spec:
     const src = p.c.pods.find((x) => x.name === 'a' && x.namespace === 'x')!.ips[0]!;
     const dst = p.c.pods.find((x) => x.name === 'a' && x.namespace === 'y')!.ips[1]!;
     expect(() => p.ev.evaluate({ src, dst, protocol: 'TCP', dstPort: 80 })).toThrow(
-      expect.objectContaining({ code: 'PALISADE_INVALID_FLOW' }),
+      expect.objectContaining({ code: 'ERR_PALISADE_INVALID_FLOW' }),
     );
     expect(() => p.ev.evaluate({ src, dst: src, protocol: 'TCP', dstPort: 0 })).toThrow(/dstPort/);
   });

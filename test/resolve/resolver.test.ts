@@ -1,6 +1,6 @@
 /**
  * Resolution: selectors x inventory -> address sets, and incremental upkeep under inventory
- * changes (issue 6 build point 1).
+ * changes.
  */
 import { describe, expect, test } from 'vitest';
 import { parseCidr, parseIp, type Cidr } from '../../src/model/ip.js';
@@ -212,7 +212,7 @@ describe('incremental changes', () => {
 });
 
 describe('cost proportional to the change', () => {
-  // Issue 6 build point 1: "an inventory change recomputes only the sets it touches, at a cost
+  // The resolver's contract: "an inventory change recomputes only the sets it touches, at a cost
   // proportional to the change". Same change, clusters 20x apart: the same membership work.
   function scaled(namespaces: number): { res: Resolution; ids: number[] } {
     const cluster: Cluster = {

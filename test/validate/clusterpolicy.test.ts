@@ -1,6 +1,6 @@
 /**
  * ClusterNetworkPolicy v1alpha2. Source of every rule: the CRD
- * /work/shared/crds/v1alpha2-experimental/policy.networking.k8s.io_clusternetworkpolicies.yaml
+ * config/crd/experimental/policy.networking.k8s.io_clusternetworkpolicies.yaml of kubernetes-sigs/network-policy-api
  * (network-policy-api @0eec1b0e; OpenAPI schema and x-kubernetes-validations), unless a test
  * name says otherwise. The experimental channel (nodes, domainNames) is accepted.
  */
@@ -105,11 +105,11 @@ describe('peers', () => {
   it('rejects an egress peer with networks and nodes (maxProperties 1)', () => {
     expectRejected(cnp(accept([{ networks: ['10.0.0.0/8'], nodes: {} }])), 'CNP_PEER_NOT_ONE_OF', 'spec.egress[0].to[0]');
   });
-  it('issue 2: an empty peer fails closed: a warning, not an error, and normalization yields kind unknown', () => {
+  it('an empty peer fails closed: a warning, not an error, and normalization yields kind unknown', () => {
     const r = expectWarning(cnp(accept([{}])), 'PEER_UNKNOWN_FAILS_CLOSED', 'spec.egress[0].to[0]');
     expect(r.cluster?.clusterPolicies[0]?.egress[0]?.peers[0]?.kind).toBe('unknown');
   });
-  it('issue 2: a peer with only a field of a newer API version fails closed (warning)', () => {
+  it('a peer with only a field of a newer API version fails closed (warning)', () => {
     const r = expectWarning(cnp(ingressFrom([{ serviceAccounts: { name: 'x' } }])), 'PEER_UNKNOWN_FAILS_CLOSED', 'spec.ingress[0].from[0]');
     expect(r.cluster?.clusterPolicies[0]?.ingress[0]?.peers[0]?.kind).toBe('unknown');
   });
@@ -201,7 +201,7 @@ describe('protocols (MinItems 1, MaxItems 25; exactly one of tcp/udp/sctp/destin
   it('rejects tcp and udp in one entry (maxProperties 1)', () => {
     expectRejected(cnp(withProtocols([{ ...tcp({ number: 80 }), udp: { destinationPort: { number: 53 } } }])), 'CNP_PROTOCOL_NOT_ONE_OF', 'spec.ingress[0].protocols[0]');
   });
-  it('issue 2 / NPEP-187: an empty entry fails closed (warning, normalized to unknown)', () => {
+  it('NPEP-187: an empty entry fails closed (warning, normalized to unknown)', () => {
     const r = expectWarning(cnp(withProtocols([{}])), 'PROTOCOL_UNKNOWN_FAILS_CLOSED', 'spec.ingress[0].protocols[0]');
     expect(r.cluster?.clusterPolicies[0]?.ingress[0]?.protocols?.[0]?.kind).toBe('unknown');
   });

@@ -1,6 +1,6 @@
 /**
- * No false positives on manifests as `kubectl get -o yaml` prints them (issue 2 acceptance:
- * "behave as above on manifests as kubectl prints them"): server-set metadata, status, defaulted
+ * No false positives on manifests as `kubectl get -o yaml` prints them
+ * ("behave as above on manifests as kubectl prints them"): server-set metadata, status, defaulted
  * fields, a List of mixed kinds. The CNP below follows the network-policy-api conformance
  * manifest "node-and-cidr-as-peers-example" (conformance/tests, CNPAdminTierEgressNodePeers).
  */

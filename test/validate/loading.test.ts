@@ -1,5 +1,5 @@
 /**
- * How validation problems reach the user (issue 2, build point 3): file, line, object, path and
+ * How validation problems reach the user: file, line, object, path and
  * code; YAML syntax errors name the file and line; an invalid object is rejected whole and the
  * whole input is then unusable (no cluster).
  */

@@ -1,6 +1,6 @@
 /**
  * AdminNetworkPolicy / BaselineAdminNetworkPolicy v1alpha1. Source: the CRDs in
- * /work/shared/crds/v1alpha1-experimental (network-policy-api v0.1.8; OpenAPI schema and
+ * the v1alpha1 experimental CRDs of kubernetes-sigs/network-policy-api (v0.1.8; OpenAPI schema and
  * x-kubernetes-validations), unless a test name says otherwise.
  */
 import { describe, expect, it } from 'vitest';

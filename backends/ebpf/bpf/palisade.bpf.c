@@ -20,6 +20,9 @@
  *      then LPM), port class (flat array), then the first rule set in all three rule bitmaps
  *      (aggregated bit vectors: a 64-bit chunk mask, then 512-bit chunks); Pass continues at the
  *      next tier. No rule: the default allows. Deny: TC_ACT_SHOT and a ring-buffer event.
+ *   5. observed subjects (config flag PAL_CFG_OBSERVE): a classified packet whose subject has an
+ *      exact entry of key generation PAL_GEN_OBSERVED gets a ring-buffer event (reason
+ *      PAL_REASON_OBSERVED, the deciding rule), allowed or denied; src/enforce/observe.ts names it.
  * Cost: established packet = parse + one LRU lookup; new flow = + 2..4 address lookups, one
  *   array read, three row heads, and 3 chunk reads per candidate chunk.
  * The program never changes with policy: every policy datum is in maps (data-only updates).
@@ -644,6 +647,47 @@ static __always_inline void emit_deny(struct __sk_buff *skb, __u32 dir, const st
   bpf_ringbuf_submit(ev, 0);
 }
 
+/* is `addr` (the subject of this direction) an observed subject? (exact entries, PAL_GEN_OBSERVED) */
+static __always_inline int observed(const struct pal_pkt *p, const __u8 *addr) {
+  if (p->family == 4) {
+    struct pal_addr4_key k4;
+    __builtin_memset(&k4, 0, sizeof(k4));
+    k4.gen = PAL_GEN_OBSERVED;
+    __builtin_memcpy(&k4.addrNet, addr, 4);
+    return bpf_map_lookup_elem(&pal_addr_exact4, &k4) != 0;
+  }
+  struct pal_addr_key k;
+  __builtin_memset(&k, 0, sizeof(k));
+  k.gen = PAL_GEN_OBSERVED;
+  k.family = p->family;
+  __builtin_memcpy(k.addrNet, addr, 16);
+  return bpf_map_lookup_elem(&pal_addr_exact, &k) != 0;
+}
+
+static __always_inline void emit_observed(struct __sk_buff *skb, __u32 dir, const struct pal_pkt *p,
+                                          const struct pal_decision *d) {
+  struct pal_deny_event *ev = bpf_ringbuf_reserve(&pal_deny_events, sizeof(*ev), 0);
+  if (!ev) {
+    stat_inc(PAL_STAT_RINGBUF_LOST);
+    return;
+  }
+  ev->timeNs = bpf_ktime_get_ns();
+  ev->ifindex = skb->ifindex;
+  ev->ruleId = d->ruleId;
+  ev->counterIndex = d->counterIndex;
+  ev->family = p->family;
+  ev->proto = p->proto;
+  ev->direction = dir;
+  ev->tier = d->tier;
+  ev->srcPortNet = p->srcPortNet;
+  ev->dstPortNet = p->dstPortNet;
+  ev->reason = PAL_REASON_OBSERVED;
+  ev->pad[0] = ev->pad[1] = ev->pad[2] = 0;
+  __builtin_memcpy(ev->srcNet, p->src, 16);
+  __builtin_memcpy(ev->dstNet, p->dst, 16);
+  bpf_ringbuf_submit(ev, 0);
+}
+
 static __always_inline int drop(struct __sk_buff *skb, __u32 dir, struct pal_pkt *p, __u32 reason, __u32 stat) {
   struct pal_decision d = {.allow = 0, .tier = PAL_TIER_DEFAULT, .ruleId = PAL_NO_RULE,
                            .counterIndex = PAL_NO_RULE, .reason = reason};
@@ -718,6 +762,8 @@ static __always_inline int enforce(struct __sk_buff *skb, __u32 dir) {
   __u32 gen = cfg ? cfg->activeGen & 1 : 0;
   struct pal_decision d;
   classify(skb, gen, dir, &p, &d);
+  if (cfg && (cfg->flags & PAL_CFG_OBSERVE) && observed(&p, dir == PAL_DIR_EGRESS ? p.src : p.dst))
+    emit_observed(skb, dir, &p, &d);
   if (!d.allow) {
     stat_inc(PAL_STAT_NEW_DENIED);
     emit_deny(skb, dir, &p, &d);

@@ -8,6 +8,8 @@
  *   config        ARRAY[1]            active generation: the single word a policy change flips
  *   addr_exact4   HASH                (gen, IPv4 address)    -> address class  (pod IPs, /32; 8-byte key)
  *   addr_exact    HASH                (gen, family, address) -> address class  (IPv6 /128)
+ *                                     gen PAL_GEN_OBSERVED (no policy generation): the observed
+ *                                     subjects (src/enforce/observed.ts), class 1
  *   addr_lpm4/6   LPM_TRIE            (gen, prefix)          -> address class  (CIDRs)
  *   port_class    ARRAY (mmapable)    (gen, protocol class, dst port) -> port class
  *   row_head      ARRAY               (gen, direction, dimension, class) -> chunk mask + first index
@@ -20,7 +22,8 @@
  *                                     costs ~20 ns more per lookup, measured)
  *   frags         LRU_HASH            (addresses, protocol, IP id) -> ports of the first fragment
  *   stats         PERCPU_ARRAY        PAL_STAT_* -> count
- *   deny_events   RINGBUF             struct pal_deny_event
+ *   deny_events   RINGBUF             struct pal_deny_event (denied packets, and with PAL_CFG_OBSERVE
+ *                                     the new flows of observed subjects: reason PAL_REASON_OBSERVED)
  *
  * Invariants:
  * - Every key carrying a generation (`gen`) lives in exactly one generation; a packet reads
@@ -40,6 +43,8 @@
 #include <linux/types.h>
 
 #define PAL_GENERATIONS 2u
+/* the key generation of observed-subject entries in addr_exact/addr_exact4: never a policy generation */
+#define PAL_GEN_OBSERVED 2u
 #define PAL_DIRS 2u
 #define PAL_DIR_INGRESS 0u
 #define PAL_DIR_EGRESS 1u
@@ -117,9 +122,11 @@
 #define PAL_REASON_MALFORMED 1u /* unparsable headers */
 #define PAL_REASON_FRAGMENT 2u  /* a non-first fragment whose first fragment was not seen */
 #define PAL_REASON_MAP_MISS 3u  /* a policy table entry missing: fail closed */
+#define PAL_REASON_OBSERVED 4u  /* not a drop: a new flow of an observed subject, allowed or denied */
 
 /* config flags */
 #define PAL_CFG_LOG_DENIED 1u /* emit a ring-buffer event per denied packet */
+#define PAL_CFG_OBSERVE 2u    /* emit an event per new flow whose subject has a PAL_GEN_OBSERVED entry */
 
 struct pal_config {
   __u32 activeGen;
@@ -263,7 +270,7 @@ struct pal_deny_event {
  * (`pal_layout_sig`) and pal_config records it at creation: the loader refuses an object built
  * from a different header, and re-creates pins made by a loader of another layout.
  */
-#define PAL_LAYOUT_REVISION 1u
+#define PAL_LAYOUT_REVISION 2u /* 2: PAL_GEN_OBSERVED entries and PAL_REASON_OBSERVED events */
 #define PAL_LAYOUT_SIG                                                                                             \
   ((__u32)(sizeof(struct pal_config) + 3 * sizeof(struct pal_addr_key) + 5 * sizeof(struct pal_addr4_key) +       \
            7 * sizeof(struct pal_lpm4_key) + 11 * sizeof(struct pal_lpm6_key) + 13 * sizeof(struct pal_row_head) + \

@@ -72,6 +72,7 @@ struct Loop::Worker {
   std::vector<DenyRecord> records;  // this batch's deny records, handed to the owner after the batch
   std::shared_ptr<const Snapshot> snapshot;
   std::shared_ptr<const Tombstones> tombstones;  // loaded with the snapshot, per batch
+  std::shared_ptr<const ObservedSet> observed;   // loaded with the snapshot, per batch
   uint64_t batchRecvNs = 0;
 
   std::atomic<uint64_t> packets{0}, accepted{0}, denied{0}, unclassifiable{0};
@@ -134,6 +135,13 @@ struct Loop::Worker {
     } else {
       byParseStatus[static_cast<int>(pr.status)].fetch_add(1, std::memory_order_relaxed);
       const Verdict v = snapshot->source->classify(key);
+      if (observed) {
+        // egress is judged first; ingress only when egress let the packet through (as every
+        // backend reports, src/enforce/backend.ts)
+        if (observed->contains(key.family, key.srcAddrNet)) addRecord(key, Verdict{v.allow, Direction::Egress, v.ruleId}, DenyReason::Observed, pr.status);
+        if ((v.allow || v.direction == Direction::Ingress) && observed->contains(key.family, key.dstAddrNet))
+          addRecord(key, Verdict{v.allow, Direction::Ingress, v.ruleId}, DenyReason::Observed, pr.status);
+      }
       if (v.allow && tombstones && tombstones->refuses(key, batchRecvNs)) {
         p.action = Action::Drop;
         addRecord(key, Verdict{}, DenyReason::StrictCut, pr.status);
@@ -231,6 +239,8 @@ struct Loop::Worker {
       if (r > 0 && (fds[0].revents & POLLIN) != 0) {
         snapshot = owner->slot_.load();
         tombstones = std::atomic_load(&owner->tombstones_);
+        observed = std::atomic_load(&owner->observed_);
+        if (observed && observed->empty()) observed.reset();
         if (tombstones && nowNs(CLOCK_MONOTONIC) >= tombstones->expiresAtNs()) tombstones.reset();
         const int n = recvmmsg(fd, msgs.data(), maxBatch, MSG_DONTWAIT, nullptr);
         if (n < 0) {
@@ -249,6 +259,7 @@ struct Loop::Worker {
         if (!records.empty()) owner->pushRecords(records);
         snapshot.reset();
         tombstones.reset();
+        observed.reset();
       }
       owner->maybeFlushRecords(false);
     }

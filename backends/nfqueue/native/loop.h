@@ -42,6 +42,7 @@
 #include <vector>
 
 #include "conntrack.h"
+#include "observed_set.h"
 #include "packet.h"
 #include "tombstones.h"
 #include "verdict_source.h"
@@ -56,6 +57,8 @@ enum class DenyReason : uint8_t {
   Unclassifiable = 1, // fail-closed drop of a packet that could not be parsed (see parseStatus)
   NoPolicy = 2,       // fail-closed drop before the first publish
   StrictCut = 3,      // the reverse of a flow --strict just cut (tombstones.h)
+  Observed = 4,       // not a drop: a new flow whose subject is observed (observed_set.h); direction
+                      // = the observed direction, ruleId = the verdict's deciding rule
 };
 
 // One denied packet, as JS receives it: kDenyRecordBytes each, little-endian, packed.
@@ -111,6 +114,8 @@ class Loop {
   // Stops the workers (each finishes its batch) and unbinds. Idempotent.
   void stop();
   uint64_t publish(std::shared_ptr<const VerdictSource> source) { return slot_.publish(std::move(source)); }
+  // The observed subjects (observed_set.h); an empty set turns observing off. Needs logDenied.
+  void publishObserved(std::shared_ptr<const ObservedSet> set) { std::atomic_store(&observed_, std::move(set)); }
   std::shared_ptr<const Snapshot> current() const { return slot_.load(); }
   LoopStats stats() const;
   void resetLatency();
@@ -164,6 +169,7 @@ class Loop {
   std::atomic<uint64_t> lastFlushNs_{0};
   std::vector<CtEntry> lastCut_;  // controlling thread only
   std::shared_ptr<const Tombstones> tombstones_;  // atomic_load / atomic_store
+  std::shared_ptr<const ObservedSet> observed_;   // atomic_load / atomic_store
   uint32_t tombstoneTtlMs_ = 10000;
 };
 
