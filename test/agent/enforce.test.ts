@@ -18,9 +18,9 @@ import { buildCluster } from '../../src/manifests/cluster.js';
 import type { Cluster } from '../../src/model/types.js';
 import { compareWithReference, formatMismatch } from '../harness/differential.js';
 import { externalCandidates } from '../harness/externals.js';
-import { ProbeFleet } from '../harness/probe.js';
+import { ProbeFleet } from '../../src/topology/probe.js';
 import { INVENTORY, PORTS, SCENARIOS, scenarioCluster } from '../harness/scenarios.js';
-import { buildTopology, type Topology } from '../harness/topology.js';
+import { buildTopology, type Topology } from '../../src/topology/topology.js';
 import { FeedSource, keyOf, objectsOf } from './feed.js';
 import { mulberry, pick } from './random.js';
 
@@ -68,7 +68,7 @@ for (const backendName of ['nftables', 'nfqueue'] as const satisfies readonly Ba
     });
 
     it('the first full state, then every scenario as policy churn', async () => {
-      for (const o of objectsOf(INVENTORY)) feed.objects.set(keyOf(o), { ...o, metadata: { ...o.metadata, resourceVersion: '1' } });
+      for (const o of objectsOf(INVENTORY)) feed.objects.set(keyOf(o), { ...o, metadata: { ...(o.metadata as Record<string, unknown>), resourceVersion: '1' } });
       feed.listAll();
       await agent!.ready();
       expect(agent!.isReady()).toBe(true);
