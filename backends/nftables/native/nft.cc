@@ -3,7 +3,10 @@
 
 #include <nftables/libnftables.h>
 
+#include <csignal>
 #include <cstring>
+
+#include <pthread.h>
 
 namespace palisade::nft {
 
@@ -31,6 +34,29 @@ bool IsJsonObject(const std::string& doc) {
   return false;
 }
 
+// Blocks every blockable signal in the calling thread for its lifetime. libnftables' netlink
+// exchange is not restarted after a signal: a signal arriving mid-transaction (the profiler's
+// SIGPROF, a child's SIGCHLD) makes it report EINTR although the kernel may have committed the
+// batch, and the backend's memory then no longer describes the kernel. Deferred signals are
+// delivered when the mask is restored, a few milliseconds later.
+class SignalsDeferred {
+ public:
+  SignalsDeferred() {
+    sigset_t all;
+    sigfillset(&all);
+    ok_ = pthread_sigmask(SIG_BLOCK, &all, &saved_) == 0;
+  }
+  ~SignalsDeferred() {
+    if (ok_) pthread_sigmask(SIG_SETMASK, &saved_, nullptr);
+  }
+  SignalsDeferred(const SignalsDeferred&) = delete;
+  SignalsDeferred& operator=(const SignalsDeferred&) = delete;
+
+ private:
+  sigset_t saved_{};
+  bool ok_ = false;
+};
+
 bool Fail(Failure& f, const char* code, std::string message) {
   f.code = code;
   f.message = std::move(message);
@@ -49,7 +75,11 @@ bool runJson(const std::string& doc, bool echo, std::string& output, Failure& fa
   if (nft_ctx_buffer_output(ctx.get()) != 0 || nft_ctx_buffer_error(ctx.get()) != 0) {
     return Fail(failure, "ERR_PALISADE_NFT_CTX", "cannot buffer libnftables output");
   }
-  const int rc = nft_run_cmd_from_buffer(ctx.get(), doc.c_str());
+  int rc;
+  {
+    SignalsDeferred deferred;
+    rc = nft_run_cmd_from_buffer(ctx.get(), doc.c_str());
+  }
   const char* out = nft_ctx_get_output_buffer(ctx.get());
   const char* err = nft_ctx_get_error_buffer(ctx.get());
   if (rc != 0) {
