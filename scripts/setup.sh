@@ -10,7 +10,7 @@ cd "$(dirname "$0")/.."
 
 # What the tests need is listed in test/harness/prerequisites.ts; each need's hint points here.
 APT_PACKAGES=(build-essential cmake ninja-build pkg-config clang llvm libbpf-dev bpftool
-  libnftables-dev nftables libnetfilter-queue-dev libmnl-dev iptables iproute2 kmod
+  libnftables-dev nftables libnetfilter-queue-dev libmnl-dev libnftnl-dev iptables iproute2 kmod
   containernetworking-plugins dpdk dpdk-dev python3
   chromium)           # headless browser for the HTML page test (test/browser/matrix-page.test.ts)
 

@@ -3,6 +3,11 @@
 // Exports (typed in src/native/nftables.ts):
 //   nftRun(jsonDocument: string, netnsPath?: string, echo?: boolean): string
 //     nft.h runJson, inside netnsPath when given (addon/kernel/netns_scope.h).
+//   nftSetElements(sets: string[], ops: Uint8Array, setIndex: Uint32Array, family: Uint8Array,
+//                  addrs: Uint8Array, netnsPath?: string): void
+//     setelem.h applySetElements: one netlink batch of element deletes/adds (one per index i:
+//     ops[i] 0 delete / 1 add, in set sets[setIndex[i]], family[i] 4|6, addrs[16i..16i+16)),
+//     inside netnsPath when given. ERR_PALISADE_NFT failures carry `errno` and `element`.
 //   nftWithNetns(netnsPath: string, fn: () => T): T
 //     Calls fn with the calling thread inside the namespace at netnsPath and switches back
 //     afterwards, also when fn throws. For synchronous native calls only: Node sockets created in
@@ -18,6 +23,7 @@
 
 #include "backends/nftables/native/nflog.h"
 #include "backends/nftables/native/nft.h"
+#include "backends/nftables/native/setelem.h"
 #include "glue.h"
 #include "kernel/netns_scope.h"
 
@@ -31,7 +37,10 @@ using palisade::nft::Failure;
 Napi::Error FailureError(Napi::Env env, const Failure& f) {
   Napi::Error e = codedError(env, f.code.c_str(), f.message);
   if (f.code == "ERR_PALISADE_NFT") e.Set("nftError", Napi::String::New(env, f.nftError));
-  if (f.code == "ERR_PALISADE_NETNS" || f.code == "ERR_PALISADE_NFLOG") e.Set("errno", Napi::Number::New(env, f.err));
+  if (f.code == "ERR_PALISADE_NETNS" || f.code == "ERR_PALISADE_NFLOG" || f.code == "ERR_PALISADE_NFT_NETLINK" || f.err != 0) {
+    e.Set("errno", Napi::Number::New(env, f.err));
+  }
+  if (f.element >= 0) e.Set("element", Napi::Number::New(env, static_cast<double>(f.element)));
   if (f.code == "ERR_PALISADE_NETNS") e.Set("path", Napi::String::New(env, f.path));
   return e;
 }
@@ -63,6 +72,50 @@ Napi::Value NftRun(const Napi::CallbackInfo& info) {
   }
   if (!ok) throw FailureError(env, failure);
   return Napi::String::New(env, output);
+}
+
+template <typename T>
+bool TypedOf(const Napi::Value& v, napi_typedarray_type type, size_t length, Napi::TypedArrayOf<T>& out) {
+  if (!v.IsTypedArray() || v.As<Napi::TypedArray>().TypedArrayType() != type) return false;
+  out = v.As<Napi::TypedArrayOf<T>>();
+  return out.ElementLength() == length;
+}
+
+Napi::Value NftSetElements(const Napi::CallbackInfo& info) {
+  Napi::Env env = info.Env();
+  const char* usage = "nftSetElements(sets: string[], ops: Uint8Array, setIndex: Uint32Array, family: Uint8Array, addrs: Uint8Array (16 per element), netnsPath?: string)";
+  if (info.Length() < 5 || !info[0].IsArray() || !info[1].IsTypedArray()) throw codedError(env, "ERR_PALISADE_NFT_INPUT", usage);
+  palisade::nft::SetElementBatch batch;
+  Napi::Array names = info[0].As<Napi::Array>();
+  for (uint32_t i = 0; i < names.Length(); ++i) {
+    Napi::Value n = names.Get(i);
+    if (!n.IsString()) throw codedError(env, "ERR_PALISADE_NFT_INPUT", usage);
+    batch.sets.push_back(n.As<Napi::String>().Utf8Value());
+  }
+  const size_t count = info[1].As<Napi::TypedArray>().ElementLength();
+  Napi::TypedArrayOf<uint8_t> ops, family, addrs;
+  Napi::TypedArrayOf<uint32_t> setIndex;
+  if (!TypedOf(info[1], napi_uint8_array, count, ops) || !TypedOf(info[2], napi_uint32_array, count, setIndex) ||
+      !TypedOf(info[3], napi_uint8_array, count, family) || !TypedOf(info[4], napi_uint8_array, 16 * count, addrs)) {
+    throw codedError(env, "ERR_PALISADE_NFT_INPUT", usage);
+  }
+  batch.ops = ops.Data();
+  batch.set = setIndex.Data();
+  batch.family = family.Data();
+  batch.addr = addrs.Data();
+  batch.count = count;
+  const bool inNetns = info.Length() >= 6 && info[5].IsString();
+  const std::string netns = inNetns ? info[5].As<Napi::String>().Utf8Value() : "";
+  if (inNetns && netns.empty()) throw FailureError(env, EmptyPathFailure());
+  Failure failure;
+  bool ok;
+  {
+    NetnsScope scope(netns);
+    if (!scope.ok()) throw FailureError(env, palisade::nft::netnsFailure(scope));
+    ok = palisade::nft::applySetElements(batch, failure);
+  }
+  if (!ok) throw FailureError(env, failure);
+  return env.Undefined();
 }
 
 Napi::Value NftWithNetns(const Napi::CallbackInfo& info) {
@@ -125,6 +178,7 @@ Napi::Value NflogClose(const Napi::CallbackInfo& info) {
 Napi::Object InitNftables(Napi::Env env) {
   Napi::Object m = Napi::Object::New(env);
   m.Set("nftRun", Napi::Function::New(env, NftRun, "nftRun"));
+  m.Set("nftSetElements", Napi::Function::New(env, NftSetElements, "nftSetElements"));
   m.Set("nftWithNetns", Napi::Function::New(env, NftWithNetns, "nftWithNetns"));
   m.Set("nflogOpen", Napi::Function::New(env, NflogOpen, "nflogOpen"));
   m.Set("nflogDrain", Napi::Function::New(env, NflogDrain, "nflogDrain"));

@@ -11,6 +11,7 @@ import type { NflogPacket, NftNative } from '../../src/native/binding.js';
 import type { NftCommand, NftDocument } from '../../backends/nftables/nft-json.js';
 import { OBSERVED_SETS, parseObserveLogPrefix, renderDelete, renderFull, setName } from '../../backends/nftables/render.js';
 import { safeParseCluster } from '../../src/manifests/cluster.js';
+import { makeCidr } from '../../src/model/ip.js';
 import type { Cluster, Pod } from '../../src/model/types.js';
 import { Resolution } from '../../src/resolve/index.js';
 import { lower } from '../../src/rules/lower.js';
@@ -77,6 +78,22 @@ class RecordingNative implements NftNative {
     }
     this.docs.push(doc);
     return '';
+  }
+  /** A netlink set-element batch, recorded as the equivalent element commands (one per element). */
+  nftSetElements(sets: readonly string[], ops: Uint8Array, setIndex: Uint32Array, family: Uint8Array, addrs: Uint8Array): void {
+    if (this.failNext) {
+      this.failNext = false;
+      throw Object.assign(new Error('rejected'), { code: 'ERR_PALISADE_NFT' });
+    }
+    const nftables = [...ops].map((op, i) => {
+      const f = family[i] as 4 | 6;
+      let v = 0n;
+      for (const byte of addrs.subarray(16 * i, 16 * i + (f === 4 ? 4 : 16))) v = (v << 8n) | BigInt(byte);
+      const text = makeCidr(f, v, f === 4 ? 32 : 128).text;
+      const element = { family: 'inet', table: 'palisade', name: sets[setIndex[i]!]!, elem: [text.slice(0, text.indexOf('/'))] };
+      return op === 1 ? { add: { element } } : { delete: { element } };
+    });
+    this.docs.push({ nftables } as NftDocument);
   }
   nftWithNetns<T>(_p: string, fn: () => T): T {
     return fn();

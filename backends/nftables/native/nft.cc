@@ -1,12 +1,10 @@
 // libnftables JSON glue; see nft.h for the contract.
 #include "nft.h"
+#include "signals.h"
 
 #include <nftables/libnftables.h>
 
-#include <csignal>
 #include <cstring>
-
-#include <pthread.h>
 
 namespace palisade::nft {
 
@@ -33,29 +31,6 @@ bool IsJsonObject(const std::string& doc) {
   }
   return false;
 }
-
-// Blocks every blockable signal in the calling thread for its lifetime. libnftables' netlink
-// exchange is not restarted after a signal: a signal arriving mid-transaction (the profiler's
-// SIGPROF, a child's SIGCHLD) makes it report EINTR although the kernel may have committed the
-// batch, and the backend's memory then no longer describes the kernel. Deferred signals are
-// delivered when the mask is restored, a few milliseconds later.
-class SignalsDeferred {
- public:
-  SignalsDeferred() {
-    sigset_t all;
-    sigfillset(&all);
-    ok_ = pthread_sigmask(SIG_BLOCK, &all, &saved_) == 0;
-  }
-  ~SignalsDeferred() {
-    if (ok_) pthread_sigmask(SIG_SETMASK, &saved_, nullptr);
-  }
-  SignalsDeferred(const SignalsDeferred&) = delete;
-  SignalsDeferred& operator=(const SignalsDeferred&) = delete;
-
- private:
-  sigset_t saved_{};
-  bool ok_ = false;
-};
 
 bool Fail(Failure& f, const char* code, std::string message) {
   f.code = code;

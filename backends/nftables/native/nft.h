@@ -20,6 +20,7 @@
  *     ERR_PALISADE_NFT_CTX     nft_ctx_new failed
  *     ERR_PALISADE_NETNS       the namespace could not be opened or entered (`err`, `path` set)
  *     ERR_PALISADE_NFLOG       an NFLOG socket operation failed (nflog.h; `err` set)
+ *     ERR_PALISADE_NFT_NETLINK a set-element batch's netlink socket failed (setelem.h; `err` set)
  *
  * Cost: ~85 us per run on a small ruleset plus a full cache load of the target table's family
  * (grows with ruleset size, ~3 ms at 2000 set elements); a netns switch pair ~14 us.
@@ -36,9 +37,10 @@ namespace palisade::nft {
 struct Failure {
   std::string code;
   std::string message;
-  int err = 0;           // errno, for ERR_PALISADE_NETNS and ERR_PALISADE_NFLOG
+  int err = 0;           // errno, for ERR_PALISADE_NETNS, ERR_PALISADE_NFLOG, and set-element batches (setelem.h)
   std::string path;      // the namespace path, for ERR_PALISADE_NETNS
-  std::string nftError;  // libnftables' error text, for ERR_PALISADE_NFT
+  std::string nftError;  // libnftables' (or setelem.h's) error text, for ERR_PALISADE_NFT
+  long element = -1;     // setelem.h: the index of the element the kernel refused, -1 when none
 };
 
 // Runs `doc` in one kernel transaction; false (and `failure` filled) when nothing was applied.

@@ -1,0 +1,160 @@
+// Set-element batches over netlink; see setelem.h for the contract.
+#include "setelem.h"
+
+#include <arpa/inet.h>
+#include <libmnl/libmnl.h>
+#include <libnftnl/common.h>
+#include <libnftnl/set.h>
+#include <linux/netfilter.h>
+#include <linux/netfilter/nf_tables.h>
+#include <linux/netfilter/nfnetlink.h>
+#include <sys/socket.h>
+
+#include <cerrno>
+#include <cstring>
+#include <memory>
+
+#include "signals.h"
+
+#ifndef NETLINK_CAP_ACK
+#define NETLINK_CAP_ACK 10
+#endif
+
+namespace palisade::nft {
+
+namespace {
+
+constexpr const char* kTable = "palisade";
+// Room for one element message besides its set name: header, nfgenmsg, table, nests, 16-byte key.
+constexpr size_t kMessageRoom = 160;
+constexpr size_t kMaxSetName = 255;
+
+struct SocketCloser {
+  void operator()(mnl_socket* s) const { mnl_socket_close(s); }
+};
+struct SetFree {
+  void operator()(nftnl_set* s) const { nftnl_set_free(s); }
+};
+
+bool Fail(Failure& f, const char* code, std::string message, int err = 0) {
+  f.code = code;
+  f.message = std::move(message);
+  f.err = err;
+  return false;
+}
+
+std::string AddressText(const uint8_t* addr, uint8_t family) {
+  char text[INET6_ADDRSTRLEN] = {0};
+  inet_ntop(family == 4 ? AF_INET : AF_INET6, addr, text, sizeof text);
+  return text;
+}
+
+// Raises a socket buffer to `bytes` (SO_*BUFFORCE needs CAP_NET_ADMIN, which writing nf_tables needs anyway).
+void RaiseBuffer(int fd, int force, int plain, size_t bytes) {
+  const int v = bytes > (1u << 30) ? (1 << 30) : static_cast<int>(bytes);
+  if (setsockopt(fd, SOL_SOCKET, force, &v, sizeof v) != 0) setsockopt(fd, SOL_SOCKET, plain, &v, sizeof v);
+}
+
+}  // namespace
+
+bool applySetElements(const SetElementBatch& b, Failure& failure) {
+  size_t room = 2 * NLMSG_ALIGN(sizeof(nlmsghdr) + sizeof(nfgenmsg));
+  for (const auto& name : b.sets) {
+    if (name.empty() || name.size() > kMaxSetName) return Fail(failure, "ERR_PALISADE_NFT_INPUT", "nftSetElements: a set name must be 1.." + std::to_string(kMaxSetName) + " bytes");
+  }
+  for (size_t i = 0; i < b.count; ++i) {
+    if (b.ops[i] > 1) return Fail(failure, "ERR_PALISADE_NFT_INPUT", "nftSetElements: element " + std::to_string(i) + ": op must be 0 (delete) or 1 (add)");
+    if (b.family[i] != 4 && b.family[i] != 6) return Fail(failure, "ERR_PALISADE_NFT_INPUT", "nftSetElements: element " + std::to_string(i) + ": family must be 4 or 6");
+    if (b.set[i] >= b.sets.size()) return Fail(failure, "ERR_PALISADE_NFT_INPUT", "nftSetElements: element " + std::to_string(i) + ": set index out of range");
+    room += kMessageRoom + NLMSG_ALIGN(b.sets[b.set[i]].size() + 1);
+  }
+  if (b.count == 0) return true;
+
+  // ---- the batch: begin (seq base), one message per element (seq base+1+i), end --------------
+  std::vector<char> buf(room);
+  const uint32_t base = static_cast<uint32_t>(time(nullptr));
+  uint32_t seq = base;
+  size_t at = 0;
+  auto advance = [&](nlmsghdr* nlh) { at += NLMSG_ALIGN(nlh->nlmsg_len); };
+  advance(nftnl_batch_begin(buf.data() + at, seq++));
+  for (size_t i = 0; i < b.count; ++i) {
+    const bool add = b.ops[i] == 1;
+    nlmsghdr* nlh = nftnl_nlmsg_build_hdr(buf.data() + at, add ? NFT_MSG_NEWSETELEM : NFT_MSG_DELSETELEM, NFPROTO_INET,
+                                          add ? NLM_F_CREATE : 0, seq++);
+    std::unique_ptr<nftnl_set, SetFree> set(nftnl_set_alloc());
+    nftnl_set_elem* elem = nftnl_set_elem_alloc();
+    if (!set || elem == nullptr) {
+      if (elem != nullptr) nftnl_set_elem_free(elem);
+      return Fail(failure, "ERR_PALISADE_NFT_NETLINK", "nftSetElements: out of memory", ENOMEM);
+    }
+    nftnl_set_set_str(set.get(), NFTNL_SET_TABLE, kTable);
+    nftnl_set_set_str(set.get(), NFTNL_SET_NAME, b.sets[b.set[i]].c_str());
+    nftnl_set_elem_set(elem, NFTNL_SET_ELEM_KEY, b.addr + 16 * i, b.family[i] == 4 ? 4 : 16);
+    nftnl_set_elem_add(set.get(), elem);  // the set owns it now
+    nftnl_set_elems_nlmsg_build_payload(nlh, set.get());
+    advance(nlh);
+  }
+  nlmsghdr* end = nftnl_batch_end(buf.data() + at, seq);
+  end->nlmsg_flags |= NLM_F_ACK;  // acknowledged on commit (Linux >= 6.0); success is judged without it
+  advance(end);
+
+  // ---- the exchange -------------------------------------------------------------------------
+  std::unique_ptr<mnl_socket, SocketCloser> nl(mnl_socket_open(NETLINK_NETFILTER));
+  if (!nl) return Fail(failure, "ERR_PALISADE_NFT_NETLINK", std::string("nftSetElements: netlink socket: ") + std::strerror(errno), errno);
+  if (mnl_socket_bind(nl.get(), 0, MNL_SOCKET_AUTOPID) < 0) {
+    return Fail(failure, "ERR_PALISADE_NFT_NETLINK", std::string("nftSetElements: netlink bind: ") + std::strerror(errno), errno);
+  }
+  const int fd = mnl_socket_get_fd(nl.get());
+  int one = 1;
+  mnl_socket_setsockopt(nl.get(), NETLINK_CAP_ACK, &one, sizeof one);  // error replies without the message echoed
+  if (at > 200'000) RaiseBuffer(fd, SO_SNDBUFFORCE, SO_SNDBUF, at + 4096);
+  if (b.count > 2'000) RaiseBuffer(fd, SO_RCVBUFFORCE, SO_RCVBUF, b.count * 128);
+  const uint32_t portid = mnl_socket_get_portid(nl.get());
+
+  int refusal = 0;           // the first error reply's errno
+  long refusedSeq = -1;      // and its message's seq
+  bool overflow = false;
+  {
+    SignalsDeferred deferred;
+    if (mnl_socket_sendto(nl.get(), buf.data(), at) < 0) {
+      return Fail(failure, "ERR_PALISADE_NFT_NETLINK", std::string("nftSetElements: netlink send: ") + std::strerror(errno), errno);
+    }
+    std::vector<char> rx(MNL_SOCKET_BUFFER_SIZE > 65536 ? MNL_SOCKET_BUFFER_SIZE : 65536);
+    for (;;) {
+      const ssize_t n = recv(fd, rx.data(), rx.size(), MSG_DONTWAIT);
+      if (n < 0) {
+        if (errno == ENOBUFS) {
+          overflow = true;
+          continue;
+        }
+        if (errno == EAGAIN || errno == EWOULDBLOCK) break;
+        return Fail(failure, "ERR_PALISADE_NFT_NETLINK", std::string("nftSetElements: netlink receive: ") + std::strerror(errno), errno);
+      }
+      int len = static_cast<int>(n);
+      for (auto* nlh = reinterpret_cast<nlmsghdr*>(rx.data()); mnl_nlmsg_ok(nlh, len); nlh = mnl_nlmsg_next(nlh, &len)) {
+        if (nlh->nlmsg_pid != portid && nlh->nlmsg_pid != 0) continue;
+        if (nlh->nlmsg_type != NLMSG_ERROR || nlh->nlmsg_len < mnl_nlmsg_size(sizeof(nlmsgerr))) continue;
+        const auto* e = static_cast<const nlmsgerr*>(mnl_nlmsg_get_payload(nlh));
+        if (e->error != 0 && refusal == 0) {
+          refusal = -e->error;
+          refusedSeq = nlh->nlmsg_seq;
+        }
+      }
+    }
+  }
+  if (refusal == 0 && !overflow) return true;
+
+  failure.element = -1;
+  std::string what = "the commit";
+  if (refusal != 0 && refusedSeq > static_cast<long>(base) && refusedSeq <= static_cast<long>(base + b.count)) {
+    const size_t i = static_cast<size_t>(refusedSeq - base - 1);
+    failure.element = static_cast<long>(i);
+    what = std::string(b.ops[i] == 1 ? "add" : "delete") + " of element " + AddressText(b.addr + 16 * i, b.family[i]) + " in set " +
+           b.sets[b.set[i]] + " (element " + std::to_string(i) + ")";
+  }
+  const int err = refusal != 0 ? refusal : ENOBUFS;
+  failure.nftError = "netlink: the kernel refused " + what + ": " + std::strerror(err) + "; nothing of the batch was applied";
+  return Fail(failure, "ERR_PALISADE_NFT", "nftables rejected the change: " + failure.nftError, err);
+}
+
+}  // namespace palisade::nft

@@ -1,0 +1,94 @@
+/**
+ * Set-element batches: set-membership deltas -> the packed form the netlink path takes
+ * (backends/nftables/native/setelem.h via `nftSetElements`): per element an op (0 delete, 1 add),
+ * a set-name index, a family and 16 address bytes. Never text: addresses go as bytes from
+ * Cidr.base, set names are the renderer's (render.ts setName), never user strings.
+ *
+ * Invariants: deletes before adds (the same order as render.ts renderSetDeltas, so a member that
+ * leaves and re-enters a set in one change ends present); only plain (non-interval) sets with host
+ * members: `packSetDeltas` returns undefined when any touched set is an interval set (or, which
+ * the compiler never produces, a plain set gets a non-host member), and the caller then sends the
+ * whole change through libnftables instead: one transaction either way.
+ * Pure. Cost: O(changed members).
+ */
+import type { Cidr } from '../../src/model/ip.js';
+import type { SetDelta, SetId } from '../../src/resolve/index.js';
+import { isHost } from './elements.js';
+import { setName } from './render.js';
+
+export interface SetElementBatch {
+  /** set names in table inet palisade */
+  readonly sets: readonly string[];
+  /** per element: 0 delete, 1 add */
+  readonly ops: Uint8Array;
+  /** per element: index into `sets` */
+  readonly setIndex: Uint32Array;
+  /** per element: 4 or 6 */
+  readonly family: Uint8Array;
+  /** 16 bytes per element, IPv4 in the first 4 */
+  readonly addrs: Uint8Array;
+}
+
+interface Entry {
+  readonly op: 0 | 1;
+  readonly set: string;
+  readonly cidr: Cidr;
+}
+
+function pack(entries: readonly Entry[]): SetElementBatch {
+  const names: string[] = [];
+  const index = new Map<string, number>();
+  const n = entries.length;
+  const batch = { sets: names, ops: new Uint8Array(n), setIndex: new Uint32Array(n), family: new Uint8Array(n), addrs: new Uint8Array(16 * n) };
+  entries.forEach((e, i) => {
+    let k = index.get(e.set);
+    if (k === undefined) {
+      k = names.push(e.set) - 1;
+      index.set(e.set, k);
+    }
+    batch.ops[i] = e.op;
+    batch.setIndex[i] = k;
+    batch.family[i] = e.cidr.family;
+    const bytes = e.cidr.family === 4 ? 4 : 16;
+    let v = e.cidr.base;
+    for (let b = bytes - 1; b >= 0; b--) {
+      batch.addrs[16 * i + b] = Number(v & 0xffn);
+      v >>= 8n;
+    }
+  });
+  return batch;
+}
+
+/** The deltas of sets in the table as one batch (deletes, then adds); undefined when it must go through libnftables. */
+export function packSetDeltas(deltas: readonly SetDelta[], inTable: ReadonlySet<SetId>, interval: (id: SetId) => boolean): SetElementBatch | undefined {
+  const dels: Entry[] = [];
+  const adds: Entry[] = [];
+  for (const d of deltas) {
+    if (!inTable.has(d.set) || d.added.length + d.removed.length === 0) continue;
+    if (interval(d.set)) return undefined;
+    for (const [list, op, out] of [[d.removed, 0, dels], [d.added, 1, adds]] as const) {
+      for (const c of list) {
+        if (!isHost(c)) return undefined;
+        out.push({ op, set: setName(d.set, c.family, false), cidr: c });
+      }
+    }
+  }
+  return pack([...dels, ...adds]);
+}
+
+/** `batch` with one more element at its end (failure injection in tests: a delete the kernel must refuse). */
+export function withElement(batch: SetElementBatch, op: 'add' | 'delete', set: string, cidr: Cidr): SetElementBatch {
+  const entries: Entry[] = [];
+  for (let i = 0; i < batch.ops.length; i++) {
+    const family = batch.family[i] as 4 | 6;
+    const bytes = family === 4 ? 4 : 16;
+    let base = 0n;
+    for (let b = 0; b < bytes; b++) base = (base << 8n) | BigInt(batch.addrs[16 * i + b]!);
+    entries.push({ op: batch.ops[i] as 0 | 1, set: batch.sets[batch.setIndex[i]!]!, cidr: { family, base, prefixLen: bytes * 8, text: '' } });
+  }
+  entries.push({ op: op === 'add' ? 1 : 0, set, cidr });
+  return pack(entries);
+}
+
+/** Number of elements in a batch. */
+export const batchSize = (b: SetElementBatch): number => b.ops.length;
