@@ -209,23 +209,8 @@ export class EbpfBackend implements Backend {
     const nowNs = process.hrtime.bigint();
     const out = this.denyQueue;
     for (const e of this.instance.native.drainDenyEvents(max)) {
-      const family = e.family === 6 ? 6 : 4;
-      if (e.reason === REASON_OBSERVED) {
-        this.observedQueue.push({
-          timeMs: now - Number(nowNs - e.timeNs) / 1e6,
-          family,
-          proto: e.proto,
-          src: formatAddr(e.src, family),
-          dst: formatAddr(e.dst, family),
-          srcPort: e.srcPort,
-          dstPort: e.dstPort,
-          direction: e.direction === 0 ? 'ingress' : 'egress',
-        });
-        continue;
-      }
-      const id = this.instance.stableIdOfSlot(e.counterIndex);
-      const rule = e.reason === 0 && id !== undefined ? this.ruleById(id) : undefined;
-      out.push({
+      const family: 4 | 6 = e.family === 6 ? 6 : 4;
+      const flow: RawFlowEvent = {
         timeMs: now - Number(nowNs - e.timeNs) / 1e6,
         family,
         proto: e.proto,
@@ -234,6 +219,15 @@ export class EbpfBackend implements Backend {
         srcPort: e.srcPort,
         dstPort: e.dstPort,
         direction: e.direction === 0 ? 'ingress' : 'egress',
+      };
+      if (e.reason === REASON_OBSERVED) {
+        this.observedQueue.push(flow);
+        continue;
+      }
+      const id = this.instance.stableIdOfSlot(e.counterIndex);
+      const rule = e.reason === 0 && id !== undefined ? this.ruleById(id) : undefined;
+      out.push({
+        ...flow,
         ...(rule ? { rule } : {}),
         reason: REASONS[e.reason] ?? 'missing-table-entry',
       });

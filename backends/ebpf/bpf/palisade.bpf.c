@@ -620,11 +620,9 @@ static __always_inline void flow_insert(__u8 family, const union pal_any_flow_ke
   else bpf_map_update_elem(&pal_flows, &k->k6, v, BPF_ANY);
 }
 
-static __always_inline void emit_deny(struct __sk_buff *skb, __u32 dir, const struct pal_pkt *p,
-                                      const struct pal_decision *d) {
-  __u32 zero = 0;
-  struct pal_config *cfg = bpf_map_lookup_elem(&pal_config, &zero);
-  if (!cfg || !(cfg->flags & PAL_CFG_LOG_DENIED)) return;
+/* One ring-buffer event (a denied packet, or a new flow of an observed subject) with `reason`. */
+static __always_inline void emit_event(struct __sk_buff *skb, __u32 dir, const struct pal_pkt *p,
+                                       const struct pal_decision *d, __u32 reason) {
   struct pal_deny_event *ev = bpf_ringbuf_reserve(&pal_deny_events, sizeof(*ev), 0);
   if (!ev) {
     stat_inc(PAL_STAT_RINGBUF_LOST);
@@ -640,11 +638,19 @@ static __always_inline void emit_deny(struct __sk_buff *skb, __u32 dir, const st
   ev->tier = d->tier;
   ev->srcPortNet = p->srcPortNet;
   ev->dstPortNet = p->dstPortNet;
-  ev->reason = d->reason;
+  ev->reason = reason;
   ev->pad[0] = ev->pad[1] = ev->pad[2] = 0;
   __builtin_memcpy(ev->srcNet, p->src, 16);
   __builtin_memcpy(ev->dstNet, p->dst, 16);
   bpf_ringbuf_submit(ev, 0);
+}
+
+static __always_inline void emit_deny(struct __sk_buff *skb, __u32 dir, const struct pal_pkt *p,
+                                      const struct pal_decision *d) {
+  __u32 zero = 0;
+  struct pal_config *cfg = bpf_map_lookup_elem(&pal_config, &zero);
+  if (!cfg || !(cfg->flags & PAL_CFG_LOG_DENIED)) return;
+  emit_event(skb, dir, p, d, d->reason);
 }
 
 /* is `addr` (the subject of this direction) an observed subject? (exact entries, PAL_GEN_OBSERVED) */
@@ -666,26 +672,7 @@ static __always_inline int observed(const struct pal_pkt *p, const __u8 *addr) {
 
 static __always_inline void emit_observed(struct __sk_buff *skb, __u32 dir, const struct pal_pkt *p,
                                           const struct pal_decision *d) {
-  struct pal_deny_event *ev = bpf_ringbuf_reserve(&pal_deny_events, sizeof(*ev), 0);
-  if (!ev) {
-    stat_inc(PAL_STAT_RINGBUF_LOST);
-    return;
-  }
-  ev->timeNs = bpf_ktime_get_ns();
-  ev->ifindex = skb->ifindex;
-  ev->ruleId = d->ruleId;
-  ev->counterIndex = d->counterIndex;
-  ev->family = p->family;
-  ev->proto = p->proto;
-  ev->direction = dir;
-  ev->tier = d->tier;
-  ev->srcPortNet = p->srcPortNet;
-  ev->dstPortNet = p->dstPortNet;
-  ev->reason = PAL_REASON_OBSERVED;
-  ev->pad[0] = ev->pad[1] = ev->pad[2] = 0;
-  __builtin_memcpy(ev->srcNet, p->src, 16);
-  __builtin_memcpy(ev->dstNet, p->dst, 16);
-  bpf_ringbuf_submit(ev, 0);
+  emit_event(skb, dir, p, d, PAL_REASON_OBSERVED);
 }
 
 static __always_inline int drop(struct __sk_buff *skb, __u32 dir, struct pal_pkt *p, __u32 reason, __u32 stat) {
