@@ -69,9 +69,12 @@ describe.skipIf(requires('root', 'netns', 'addon', 'cni-plugins'))('palisade dem
 
   it('SIGINT during the run: stops after the current step, cleans up, exit 130', async () => {
     const pending = palisade('demo');
-    const timer = setTimeout(() => process.emit('SIGINT', 'SIGINT'), 300);
+    // interrupt once the demo listens for SIGINT (a fixed delay raced its start on a cold clone)
+    const t0 = Date.now();
+    while (process.listenerCount('SIGINT') === sigintListenersBefore && Date.now() - t0 < 20_000) await new Promise((res) => setTimeout(res, 5));
+    expect(process.listenerCount('SIGINT')).toBeGreaterThan(sigintListenersBefore);
+    process.emit('SIGINT', 'SIGINT');
     const r = await pending;
-    clearTimeout(timer);
     expect(r.code).toBe(130);
     expect(r.stderr).toContain('SIGINT: stopping after the current step and cleaning up');
     expect(r.stdout).not.toContain('observed = expected');
