@@ -51,7 +51,7 @@ for (const backend of ['nftables', 'ebpf', 'nfqueue'] as const) {
         await ensureDist();
         const loaded = safeLoadCluster([join(EXAMPLES, dir)]);
         if (!loaded.cluster) throw new Error(loaded.problems.map((p) => `${p.code} ${p.message}`).join('\n'));
-        const server = await startTestApiServer({ installed: ['clusternetworkpolicies', 'adminnetworkpolicies', 'baselineadminnetworkpolicies'] });
+        const server = await startTestApiServer({ installed: ['clusternetworkpolicies', 'adminnetworkpolicies', 'baselineadminnetworkpolicies', 'palisadeclusternetworkpolicies'] });
         const tmp = mkdtempSync(join(tmpdir(), 'pal-agent-ex-'));
         const tag = `agx${backend.slice(0, 2)}${i}`;
         let agent: AgentProcess | undefined;
