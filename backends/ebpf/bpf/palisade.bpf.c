@@ -674,6 +674,17 @@ static __always_inline int flow_hint_is(const struct pal_flow_hint4 *h, const st
          h->portBNet == k->portBNet && h->proto == k->proto;
 }
 
+/* the hint bits (isA << 1 | hook direction) the flow entry passes: the reply orientation at both
+ * hooks, the original orientation at the hooks whose direction allowed it (okMask) */
+static __always_inline __u32 flow_pass_mask(const struct pal_flow *f) {
+  __u32 orig = f->origIsA ? 1 : 0;
+  __u32 reply = orig ^ 1;
+  __u32 m = (1u << ((reply << 1) | PAL_DIR_INGRESS)) | (1u << ((reply << 1) | PAL_DIR_EGRESS));
+  if (f->okMask & PAL_FLOW_INGRESS_OK) m |= 1u << ((orig << 1) | PAL_DIR_INGRESS);
+  if (f->okMask & PAL_FLOW_EGRESS_OK) m |= 1u << ((orig << 1) | PAL_DIR_EGRESS);
+  return m;
+}
+
 static __always_inline __u64 flow_timeout_ticks(__u8 proto) {
   return (proto == IPPROTO_TCP ? PAL_FLOW_TIMEOUT_TCP_S : PAL_FLOW_TIMEOUT_OTHER_S) * flow_ticks_per_s();
 }
@@ -857,15 +868,12 @@ static __always_inline int enforce(struct __sk_buff *skb, __u32 dir) {
       if (f->origIsA != isA || (f->okMask & okFlag)) {
         f->lastSeenTicks = now;
         if (hint) {
-          if (!flow_hint_is(hint, &key.k4)) {
-            hint->addrANet = key.k4.addrANet;
-            hint->addrBNet = key.k4.addrBNet;
-            hint->portANet = key.k4.portANet;
-            hint->portBNet = key.k4.portBNet;
-            hint->proto = key.k4.proto;
-            hint->passMask = 0;
-          }
-          hint->passMask |= hintBit;
+          hint->addrANet = key.k4.addrANet;
+          hint->addrBNet = key.k4.addrBNet;
+          hint->portANet = key.k4.portANet;
+          hint->portBNet = key.k4.portBNet;
+          hint->proto = key.k4.proto;
+          hint->passMask = flow_pass_mask(f); /* all of it re-derived: no bit outlives its reason */
           hint->lastSeenTicks = now;
           hint->checkedTicks = now;
         }
