@@ -138,3 +138,16 @@ describe('validation parity: a ClusterNetworkPolicy and the same spec as Palisad
     expect(kindless(pcnp(spec))).toEqual(upstream);
   });
 });
+
+describe('Service addresses the Cluster entity holds', () => {
+  const service = (spec: Record<string, unknown>) =>
+    `apiVersion: v1\nkind: Service\nmetadata: {name: s, namespace: a}\nspec: ${JSON.stringify({ ports: [{ port: 80 }], ...spec })}\n`;
+  it('rejects an externalIPs entry that is not an IP (core ValidateService)', () => {
+    expectRejected(service({ externalIPs: ['10.0.0.1', 'nope'] }), 'IP_INVALID', 'spec.externalIPs[1]');
+  });
+  it('reads externalIPs and status.loadBalancer.ingress IPs', () => {
+    const r = expectAccepted(`${service({ clusterIP: '10.96.0.1', externalIPs: ['192.0.2.1'] })}status: {loadBalancer: {ingress: [{ip: 198.51.100.1}, {hostname: lb.example.com}]}}\n`);
+    const svc = r.cluster!.services[0]!;
+    expect([svc.clusterIPs, svc.externalIPs, svc.loadBalancerIPs].map((l) => (l ?? []).map((a) => a.text))).toEqual([['10.96.0.1'], ['192.0.2.1'], ['198.51.100.1']]);
+  });
+});
