@@ -13,6 +13,7 @@ AddressSets::AddressSets() {
   shards6_.fill(empty6);
   prefixes4_ = std::make_shared<const Prefixes4>();
   prefixes6_ = std::make_shared<const Prefixes6>();
+  classes_ = std::make_shared<ClassRegistry>();
 }
 
 void AddressSets::setsOf4(uint32_t addr, IdSet& out) const {
@@ -80,6 +81,7 @@ bool AddressSets::Editor::add4(uint32_t setId, uint32_t addr, uint8_t len) {
   bool changed = len == 32 ? shard4(shardOf4(addr)).byAddr.add(addr, setId)
                            : prefixes4().byLen[len].add(addr, setId);
   if (changed) ++next_.members_;
+  if (changed && len == 32) touched4_.push_back(addr);
   return changed;
 }
 bool AddressSets::Editor::remove4(uint32_t setId, uint32_t addr, uint8_t len) {
@@ -87,6 +89,7 @@ bool AddressSets::Editor::remove4(uint32_t setId, uint32_t addr, uint8_t len) {
   bool changed;
   if (len == 32) {
     changed = shard4(shardOf4(addr)).byAddr.remove(addr, setId);
+    if (changed) touched4_.push_back(addr);
   } else {
     auto& byLen = prefixes4().byLen;
     auto it = byLen.find(len);
@@ -101,6 +104,7 @@ bool AddressSets::Editor::add6(uint32_t setId, const Addr6& a, uint8_t len) {
   bool changed = len == 128 ? shard6(shardOf6(addr)).byAddr.add(addr, setId)
                             : prefixes6().byLen[len].add(addr, setId);
   if (changed) ++next_.members_;
+  if (changed && len == 128) touched6_.push_back(addr);
   return changed;
 }
 bool AddressSets::Editor::remove6(uint32_t setId, const Addr6& a, uint8_t len) {
@@ -108,6 +112,7 @@ bool AddressSets::Editor::remove6(uint32_t setId, const Addr6& a, uint8_t len) {
   bool changed;
   if (len == 128) {
     changed = shard6(shardOf6(addr)).byAddr.remove(addr, setId);
+    if (changed) touched6_.push_back(addr);
   } else {
     auto& byLen = prefixes6().byLen;
     auto it = byLen.find(len);
@@ -119,8 +124,21 @@ bool AddressSets::Editor::remove6(uint32_t setId, const Addr6& a, uint8_t len) {
 }
 
 std::shared_ptr<const AddressSets> AddressSets::Editor::finish() {
-  if (ownedP4_) prefixes4().reindex();
-  if (ownedP6_) prefixes6().reindex();
+  // class each edited host member by its final id list (once per batch: a pod joining 100 sets is
+  // one new class at most, not 100 intermediate ones); a removed entry has no tag to set
+  ClassRegistry& reg = *next_.classes_;
+  for (uint32_t a : touched4_) {
+    auto& map = shard4(shardOf4(a)).byAddr;
+    auto ids = map.find(a);
+    if (ids.len) map.setTag(a, reg.intern(ids.ids, ids.len));
+  }
+  for (const Addr6& a : touched6_) {
+    auto& map = shard6(shardOf6(a)).byAddr;
+    auto ids = map.find(a);
+    if (ids.len) map.setTag(a, reg.intern(ids.ids, ids.len));
+  }
+  if (ownedP4_) prefixes4().reindex(reg);
+  if (ownedP6_) prefixes6().reindex(reg);
   return std::make_shared<const AddressSets>(std::move(next_));
 }
 
