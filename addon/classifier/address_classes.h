@@ -5,8 +5,10 @@
 // each signature seen a dense id (0, 1, 2, ...). AddressSets stores the class of each host member
 // (in its member map entry) and of each CIDR interval, so a lookup finds an address's classes with
 // the probes it already did, and ClassTable (class_table.h) keeps per class the rule bitmaps.
-// An address has two classes: its host class (the sets it is a /32 or /128 member of) and its CIDR
-// class (the sets whose CIDR members contain it); the rules that match it are the union of both.
+// A host member (/32, /128) has one class: all of its sets, those whose CIDR members contain it
+// included. Any other address has the class of the CIDR interval holding it (prefix_intervals.h).
+// (ClassTable::lookup takes two classes per address and ORs their bitmaps; AddressSets passes
+// kNoClass as the second, which reads the shared `any` block.)
 // The empty list has no class (kNoClass): such an address matches only the rules on `any`.
 //
 // Invariants: a signature keeps its id for the registry's life (ids only grow: the classes of a

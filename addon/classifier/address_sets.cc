@@ -123,22 +123,47 @@ bool AddressSets::Editor::remove6(uint32_t setId, const Addr6& a, uint8_t len) {
   return changed;
 }
 
+namespace {
+
+// The class of a host member: its own ids and those of the CIDR interval holding it, merged.
+template <class Map, class Intervals, class A>
+void classHost(Map& map, const Intervals& intervals, const A& addr, ClassRegistry& reg,
+               std::vector<uint32_t>& scratch) {
+  auto ids = map.find(addr);
+  if (!ids.len) return;  // removed: nothing to tag
+  scratch.assign(ids.ids, ids.ids + ids.len);
+  const size_t own = scratch.size();
+  intervals.appendIds(addr, scratch);
+  std::inplace_merge(scratch.begin(), scratch.begin() + own, scratch.end());
+  scratch.erase(std::unique(scratch.begin(), scratch.end()), scratch.end());
+  map.setTag(addr, reg.intern(scratch.data(), uint32_t(scratch.size())));
+}
+
+}  // namespace
+
 std::shared_ptr<const AddressSets> AddressSets::Editor::finish() {
-  // class each edited host member by its final id list (once per batch: a pod joining 100 sets is
-  // one new class at most, not 100 intermediate ones); a removed entry has no tag to set
+  // Class the edited host members by their final id lists, once per batch (a pod joining 100 sets
+  // is one new class at most, not 100 intermediate ones). A host's class includes its CIDR sets,
+  // so when a batch changed CIDR members, every host member is classed again (rare: ipBlocks
+  // change with policies, and a policy change builds a new classifier).
   ClassRegistry& reg = *next_.classes_;
-  for (uint32_t a : touched4_) {
-    auto& map = shard4(shardOf4(a)).byAddr;
-    auto ids = map.find(a);
-    if (ids.len) map.setTag(a, reg.intern(ids.ids, ids.len));
+  std::vector<uint32_t> scratch;
+  if (ownedP4_) {
+    prefixes4().reindex(reg);
+    touched4_.clear();
+    for (size_t i = 0; i < kShards; ++i)
+      next_.shards4_[i]->byAddr.forEach([&](uint32_t a, const uint32_t*, uint32_t) { touched4_.push_back(a); });
   }
-  for (const Addr6& a : touched6_) {
-    auto& map = shard6(shardOf6(a)).byAddr;
-    auto ids = map.find(a);
-    if (ids.len) map.setTag(a, reg.intern(ids.ids, ids.len));
+  if (ownedP6_) {
+    prefixes6().reindex(reg);
+    touched6_.clear();
+    for (size_t i = 0; i < kShards; ++i)
+      next_.shards6_[i]->byAddr.forEach([&](const Addr6& a, const uint32_t*, uint32_t) { touched6_.push_back(a); });
   }
-  if (ownedP4_) prefixes4().reindex(reg);
-  if (ownedP6_) prefixes6().reindex(reg);
+  for (uint32_t a : touched4_)
+    classHost(shard4(shardOf4(a)).byAddr, next_.prefixes4_->intervals, a, reg, scratch);
+  for (const Addr6& a : touched6_)
+    classHost(shard6(shardOf6(a)).byAddr, next_.prefixes6_->intervals, a, reg, scratch);
   return std::make_shared<const AddressSets>(std::move(next_));
 }
 

@@ -89,15 +89,17 @@ class AddressSets {
   // Adds the ids of the sets containing `addr` to `out`.
   void setsOf4(uint32_t addr, IdSet& out) const;
   void setsOf6(const Addr6& addr, IdSet& out) const;
-  // The two address classes of `addr` (address_classes.h): its host class and its CIDR class,
-  // kNoClass for none. One host probe + one interval search, no id list read.
+  // The address classes of `addr` (address_classes.h). A host member's class covers all of its
+  // sets, its CIDR sets included (its tag), so `cidr` is then kNoClass and no interval search
+  // runs; any other address has only its interval's class (`host` = kNoClass). One probe + at
+  // most one interval search, no id list read.
   void classesOf4(uint32_t addr, uint32_t& host, uint32_t& cidr) const {
     host = shards4_[shardOf4(addr)]->byAddr.tagOf(addr);
-    cidr = prefixes4_->intervals.classOf(addr, kNoClass);
+    cidr = host != kNoClass ? kNoClass : prefixes4_->intervals.classOf(addr, kNoClass);
   }
   void classesOf6(const Addr6& addr, uint32_t& host, uint32_t& cidr) const {
     host = shards6_[shardOf6(addr)]->byAddr.tagOf(addr);
-    cidr = prefixes6_->intervals.classOf(addr, kNoClass);
+    cidr = host != kNoClass ? kNoClass : prefixes6_->intervals.classOf(addr, kNoClass);
   }
   // The class registry (writer side: ClassTable reads the signatures of new classes).
   const ClassRegistry& classes() const { return *classes_; }

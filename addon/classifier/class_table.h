@@ -3,8 +3,9 @@
 //
 // What: the Kubernetes shape (src set, dst set, port ranges, proto). Bit b of every bitmap here is
 // the b-th set rule in rank order. A lookup
-//   1. finds the classes of both addresses (AddressSets::classesOf: one host probe + one interval
-//      search per address; address_classes.h) and the dport class (one load from a 64 Ki table),
+//   1. finds the class of both addresses (AddressSets::classesOf: one host probe, an interval
+//      search only for a non-member; address_classes.h) and the dport class (one load from a
+//      64 Ki table),
 //   2. intersects   (src host | src cidr) & (dst host | dst cidr) & dport   word by word, where each
 //      class's bitmap already includes the rules on `any` for that side,
 //   3. answers the lowest set bit whose rank is in [minRank, best) and whose source port range and

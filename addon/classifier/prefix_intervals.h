@@ -62,6 +62,13 @@ class PrefixIntervals {
     for (uint32_t i = 0; i < len_[k]; ++i) out.add(pool_[off_[k] + i]);
   }
 
+  // Appends the ids of the interval holding `addr` (sorted) to `out`.
+  void appendIds(const A& addr, std::vector<uint32_t>& out) const {
+    if (starts_.empty()) return;
+    const size_t k = indexOf(addr);
+    out.insert(out.end(), pool_.begin() + off_[k], pool_.begin() + off_[k] + len_[k]);
+  }
+
   // The address class of the interval holding `addr` (set by assignClasses), or `none`.
   uint32_t classOf(const A& addr, uint32_t none) const {
     return starts_.empty() ? none : classes_[indexOf(addr)];
