@@ -101,6 +101,8 @@ class AddressSets {
     host = shards6_[shardOf6(addr)]->byAddr.tagOf(addr);
     cidr = host != kNoClass ? kNoClass : prefixes6_->intervals.classOf(addr, kNoClass);
   }
+  void prefetchClass4(uint32_t addr) const { shards4_[shardOf4(addr)]->byAddr.prefetch(addr); }
+  void prefetchClass6(const Addr6& addr) const { shards6_[shardOf6(addr)]->byAddr.prefetch(addr); }
   // The class registry (writer side: ClassTable reads the signatures of new classes).
   const ClassRegistry& classes() const { return *classes_; }
 

@@ -176,7 +176,45 @@ inline Addr6 addr6Of(const uint32_t* w) {
 
 constexpr size_t kChunk = 256;
 
+// The set rules of a chunk in two passes: the classes of every address (member probes
+// prefetched a few headers ahead), then the bitmap lookups (their first lines prefetched ahead),
+// so the cache misses of neighbouring headers overlap. `scalar`: one header at a time, no prefetch.
+template <class Header, class ClassesOf, class PrefetchOf>
+void lookupSetsChunk(const ClassTable& classes, const Header* hs, size_t m, uint32_t* best,
+                     uint32_t minBit, bool scalar, ClassesOf classesOf, PrefetchOf prefetchOf) {
+  constexpr size_t kAhead = 4;
+  uint32_t cls[kChunk][4];
+  for (size_t i = 0; i < m; ++i) {
+    if (!scalar && i + kAhead < m) {
+      prefetchOf(hs[i + kAhead].src);
+      prefetchOf(hs[i + kAhead].dst);
+    }
+    classesOf(hs[i].src, cls[i][0], cls[i][1]);
+    classesOf(hs[i].dst, cls[i][2], cls[i][3]);
+  }
+  for (size_t i = 0; i < m; ++i) {
+    if (!scalar && i + kAhead < m) classes.prefetch(cls[i + kAhead][0], cls[i + kAhead][2], hs[i + kAhead].dport);
+    best[i] = classes.lookup(cls[i][0], cls[i][1], cls[i][2], cls[i][3], hs[i].sport, hs[i].dport,
+                             hs[i].proto, best[i], minBit);
+  }
+}
+
 }  // namespace
+
+void Classifier::lookupSetsBatch4(const Snapshot& snap, const TupleIndex<Family4>::Header* hs,
+                                  size_t m, uint32_t* best, uint32_t minBit, bool scalar) {
+  const AddressSets& sets = *snap.sets;
+  lookupSetsChunk(*snap.classes, hs, m, best, minBit, scalar,
+                  [&](uint32_t a, uint32_t& h, uint32_t& c) { sets.classesOf4(a, h, c); },
+                  [&](uint32_t a) { sets.prefetchClass4(a); });
+}
+void Classifier::lookupSetsBatch6(const Snapshot& snap, const TupleIndex<Family6>::Header* hs,
+                                  size_t m, uint32_t* best, uint32_t minBit, bool scalar) {
+  const AddressSets& sets = *snap.sets;
+  lookupSetsChunk(*snap.classes, hs, m, best, minBit, scalar,
+                  [&](const Addr6& a, uint32_t& h, uint32_t& c) { sets.classesOf6(a, h, c); },
+                  [&](const Addr6& a) { sets.prefetchClass6(a); });
+}
 
 Match Classifier::lookup4(const Header4& h, uint32_t minPriority) const {
   ReadGuard snap(*this);
@@ -235,16 +273,7 @@ void Classifier::lookupBatch4(const uint32_t* words, size_t n, uint32_t minPrior
         rt.prefix4.lookupBatch(hs, best, m, minRank);
       }
     }
-    if (!rt.sets->empty()) {
-      const uint32_t minBit = rt.sets->firstBitAtOrAbove(minRank);
-      for (size_t i = 0; i < m; ++i) {
-        uint32_t sh, sc, dh, dc;
-        snap->sets->classesOf4(hs[i].src, sh, sc);
-        snap->sets->classesOf4(hs[i].dst, dh, dc);
-        best[i] = snap->classes->lookup(sh, sc, dh, dc, hs[i].sport, hs[i].dport, hs[i].proto,
-                                        best[i], minBit);
-      }
-    }
+    if (!rt.sets->empty()) lookupSetsBatch4(*snap, hs, m, best, rt.sets->firstBitAtOrAbove(minRank), scalar);
     for (size_t i = 0; i < m; ++i) {
       const uint32_t r = best[i];
       outRuleId[c0 + i] = r == kNoRank ? kNoRuleId : rt.ruleIdOfRank[r];
@@ -276,16 +305,7 @@ void Classifier::lookupBatch6(const uint32_t* words, size_t n, uint32_t minPrior
         rt.prefix6.lookupBatch(hs.data(), best, m, minRank);
       }
     }
-    if (!rt.sets->empty()) {
-      const uint32_t minBit = rt.sets->firstBitAtOrAbove(minRank);
-      for (size_t i = 0; i < m; ++i) {
-        uint32_t sh, sc, dh, dc;
-        snap->sets->classesOf6(hs[i].src, sh, sc);
-        snap->sets->classesOf6(hs[i].dst, dh, dc);
-        best[i] = snap->classes->lookup(sh, sc, dh, dc, hs[i].sport, hs[i].dport, hs[i].proto,
-                                        best[i], minBit);
-      }
-    }
+    if (!rt.sets->empty()) lookupSetsBatch6(*snap, hs.data(), m, best, rt.sets->firstBitAtOrAbove(minRank), scalar);
     for (size_t i = 0; i < m; ++i) {
       const uint32_t r = best[i];
       outRuleId[c0 + i] = r == kNoRank ? kNoRuleId : rt.ruleIdOfRank[r];

@@ -128,6 +128,11 @@ class Classifier {
   };
   class ReadGuard;
 
+  // the set rules of one chunk of a batch (classifier.cc: two passes, prefetched)
+  static void lookupSetsBatch4(const Snapshot& snap, const TupleIndex<Family4>::Header* hs, size_t m,
+                               uint32_t* best, uint32_t minBit, bool scalar);
+  static void lookupSetsBatch6(const Snapshot& snap, const TupleIndex<Family6>::Header* hs, size_t m,
+                               uint32_t* best, uint32_t minBit, bool scalar);
   void publish(Snapshot* next);  // caller holds writeMu_
   void reclaim();                // caller holds writeMu_
 
