@@ -192,8 +192,14 @@ export class PolicyCompiler {
     return this.staged({ kind: 'install', policy: view(next), why }, next, () => undefined);
   }
 
-  private stageInventory(changes: readonly InventoryChange[], services?: { services: readonly Service[]; endpointSlices: readonly EndpointSlice[] }): StagedUpdate {
+  private stageInventory(given: readonly InventoryChange[], services?: { services: readonly Service[]; endpointSlices: readonly EndpointSlice[] }): StagedUpdate {
     const s = this.state!;
+    // Services and EndpointSlices come as a whole snapshot; a different one is one `services`
+    // change (the resolver recomputes the Service sets; docs/extension-semantics.md)
+    const changes =
+      services !== undefined && servicesKey(services) !== servicesKey(s.resolution.serviceInventory())
+        ? [...given, { kind: 'services', services: services.services, endpointSlices: services.endpointSlices } as const]
+        : given;
     this.begin();
     const undo: InventoryChange[] = [];
     const deltas: SetDelta[] = [];
@@ -275,6 +281,9 @@ function usedSetsOf(rs: RuleSet): ReadonlySet<SetId> {
   }
   return u;
 }
+
+const servicesKey = (v: { services: readonly Service[]; endpointSlices: readonly EndpointSlice[] }): string =>
+  JSON.stringify([v.services, v.endpointSlices], (k, x: unknown) => (k === 'source' ? undefined : typeof x === 'bigint' ? `${x}n` : x));
 
 function clusterOf(s: State): Cluster {
   return {
@@ -370,5 +379,7 @@ export function undoOf(resolution: Resolution, c: InventoryChange): InventoryCha
       const node = resolution.node(name);
       return [node ? { kind: 'node', node } : { kind: 'node-removed', name }];
     }
+    case 'services':
+      return [{ kind: 'services', ...resolution.serviceInventory() }];
   }
 }

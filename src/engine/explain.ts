@@ -102,6 +102,8 @@ function addWalkNotes(ctx: ExplainContext, d: Direction, tier: Tier, subject: Po
 
 function subjectSelects(ctx: ExplainContext, p: ClusterPolicy, pod: Pod): boolean {
   if (pod.hostNetwork) return false;
+  // a services subject applies by the flow's destination tuple; its notes come with its rules
+  if (p.subject.kind === 'services') return true;
   const nsOk = selects(p.subject.namespaceSelector, ctx.resolution.namespaceLabels(pod.namespace));
   return p.subject.kind === 'namespaces' ? nsOk : nsOk && selects(p.subject.podSelector, pod.labels);
 }

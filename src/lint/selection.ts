@@ -19,6 +19,7 @@ export function npSelectedPods(inv: Inventory, np: NetworkPolicy): Pod[] {
 }
 
 export function subjectPods(inv: Inventory, s: ClusterSubject): Pod[] {
+  if (s.kind === 'services') return []; // a services subject is traffic to Service tuples, not pods
   return policyPods(inv).filter(
     (p) => selects(s.namespaceSelector, namespaceLabels(inv, p.namespace)) && (s.kind === 'namespaces' || selects(s.podSelector, p.labels)),
   );

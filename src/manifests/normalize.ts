@@ -124,11 +124,16 @@ export function toService(o: Obj, source: Source): Service {
   const spec = obj(o.spec);
   const clusterIPs = arr(spec.clusterIPs).length > 0 ? arr(spec.clusterIPs) : spec.clusterIP ? [spec.clusterIP] : [];
   const sel = isObj(spec.selector) ? (Object.fromEntries(Object.entries(spec.selector).map(([k, v]) => [k, String(v)])) as Record<string, string>) : undefined;
+  const externalIPs = ips(arr(spec.externalIPs));
+  // status.loadBalancer.ingress[].ip (entries with only a hostname have no address to match)
+  const loadBalancerIPs = ips(arr(obj(obj(o.status).loadBalancer).ingress).map((e) => obj(e).ip).filter((x) => typeof x === 'string'));
   return {
     namespace: (str(meta.namespace) || 'default'),
     name: String(meta.name),
     ...(sel ? { selector: sel } : {}),
     clusterIPs: ips(clusterIPs.filter((x) => x !== 'None')),
+    ...(externalIPs.length > 0 ? { externalIPs } : {}),
+    ...(loadBalancerIPs.length > 0 ? { loadBalancerIPs } : {}),
     ports: arr(spec.ports).map((p) => {
       const po = obj(p);
       const name = str(po.name);

@@ -96,6 +96,10 @@ export interface Service {
   readonly name: string;
   readonly selector?: Readonly<Record<string, string>>;
   readonly clusterIPs: readonly IpAddr[];
+  /** spec.externalIPs; absent: none */
+  readonly externalIPs?: readonly IpAddr[];
+  /** status.loadBalancer.ingress[].ip; absent: none */
+  readonly loadBalancerIPs?: readonly IpAddr[];
   readonly ports: readonly ServicePort[];
   readonly source: Source;
 }
@@ -165,9 +169,17 @@ export type Tier = 'Admin' | 'Baseline';
 export type ClusterAction = 'Accept' | 'Deny' | 'Pass';
 export type ClusterPolicyKind = 'ClusterNetworkPolicy' | 'AdminNetworkPolicy' | 'BaselineAdminNetworkPolicy';
 
+/** A Service by namespace and name (PalisadeClusterNetworkPolicy `services` subjects and peers, `redirect`). */
+export interface ServiceRef {
+  readonly namespace: string;
+  readonly name: string;
+}
+
 export type ClusterSubject =
   | { readonly kind: 'namespaces'; readonly namespaceSelector: LabelSelector }
-  | { readonly kind: 'pods'; readonly namespaceSelector: LabelSelector; readonly podSelector: LabelSelector };
+  | { readonly kind: 'pods'; readonly namespaceSelector: LabelSelector; readonly podSelector: LabelSelector }
+  /** PalisadeClusterNetworkPolicy only (S4): traffic to these Services (ingress rules only). */
+  | { readonly kind: 'services'; readonly services: readonly ServiceRef[] };
 
 export type ClusterPeer =
   | { readonly kind: 'namespaces'; readonly namespaceSelector: LabelSelector }
@@ -175,6 +187,8 @@ export type ClusterPeer =
   | { readonly kind: 'nodes'; readonly nodeSelector: LabelSelector }
   | { readonly kind: 'networks'; readonly cidrs: readonly Cidr[] }
   | { readonly kind: 'domainNames'; readonly domainNames: readonly string[] }
+  /** PalisadeClusterNetworkPolicy only (S4, S9, S15): the Services' addresses (docs/extension-semantics.md). */
+  | { readonly kind: 'services'; readonly services: readonly ServiceRef[] }
   /** A peer with no known field: an object from a newer API version. Fails closed. */
   | { readonly kind: 'unknown'; readonly fields: readonly string[] };
 

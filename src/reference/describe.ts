@@ -12,12 +12,16 @@ import type {
   LabelSelector,
   NetworkPolicyPeer,
   NetworkPolicyPort,
+  ServiceRef,
 } from '../model/types.js';
 
 const namespaces = (sel: LabelSelector): string => (isEmptySelector(sel) ? 'every namespace' : `namespaces ${formatSelector(sel)}`);
 const pods = (sel: LabelSelector): string => (isEmptySelector(sel) ? 'every pod' : `pods ${formatSelector(sel)}`);
 
+const serviceList = (refs: readonly ServiceRef[]): string => `${refs.length === 1 ? 'Service' : 'Services'} ${refs.map((r) => `${r.namespace}/${r.name}`).join(', ')}`;
+
 export function describeSubject(s: ClusterSubject): string {
+  if (s.kind === 'services') return `traffic to ${serviceList(s.services)}`;
   return s.kind === 'namespaces' ? `every pod in ${namespaces(s.namespaceSelector)}` : `${pods(s.podSelector)} in ${namespaces(s.namespaceSelector)}`;
 }
 
@@ -31,6 +35,8 @@ export function describeClusterPeer(p: ClusterPeer): string {
       return isEmptySelector(p.nodeSelector) ? 'every node' : `nodes ${formatSelector(p.nodeSelector)}`;
     case 'networks':
       return `networks ${p.cidrs.map((c) => c.text).join(', ')}`;
+    case 'services':
+      return serviceList(p.services);
     case 'domainNames':
       return `domainNames ${p.domainNames.join(', ')}`;
     case 'unknown':

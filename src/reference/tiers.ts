@@ -23,7 +23,9 @@
  * Pure functions over read-only data; `notes` is the one accumulator, owned by the caller.
  * Cost: linear in policies x rules x peers per direction (this is the oracle, not the fast path).
  */
+import type { IpAddr } from '../model/ip.js';
 import { selects } from '../model/labels.js';
+import { tupleCovers } from '../model/services.js';
 import type {
   Cluster,
   ClusterAction,
@@ -33,18 +35,23 @@ import type {
   NetworkPolicy,
   Pod,
   Protocol,
+  ServiceRef,
   Tier,
 } from '../model/types.js';
 import { compareText, type EndpointIndex } from './endpoints.js';
-import { clusterPeerMatches, networkPolicyPeersMatch, type PeerView } from './peers.js';
+import { clusterPeerMatches, matchingService, networkPolicyPeersMatch, type FlowPort, type PeerView } from './peers.js';
 import { clusterProtocolMatches, networkPolicyPortsMatch } from './ports.js';
 import { FQDN_NOTE_SUFFIX, type RuleRef } from '../model/verdict.js';
 
 /** What one direction's tiers look at. */
 export interface DirectionContext {
   readonly direction: Direction;
-  /** the pod judged: the source for egress, the destination for ingress (never host-network) */
-  readonly subject: Pod;
+  /**
+   * the pod judged: the source for egress, the destination for ingress (never host-network);
+   * absent only for ingress to a destination that is no pod but a service tuple of a
+   * `services` subject (docs/extension-semantics.md: Services, as the subject)
+   */
+  readonly subject?: Pod;
   /** the other end of the flow */
   readonly peer: PeerView;
   /** the flow's destination pod when it is a non-host-network pod (named ports resolve here) */
@@ -64,12 +71,44 @@ export function compareClusterPolicies(a: ClusterPolicy, b: ClusterPolicy): numb
   return a.priority - b.priority || compareText(a.name, b.name) || compareText(a.kind, b.kind);
 }
 
-/** Does a cluster policy's subject select the pod? Host-network pods are never subjects. */
+/**
+ * Does a cluster policy's subject select the pod? Host-network pods are never subjects. A
+ * `services` subject selects no pod as such: it applies by the flow's destination tuple
+ * (`serviceSubjectMatch`).
+ */
 export function clusterSubjectSelects(policy: ClusterPolicy, pod: Pod, index: EndpointIndex): boolean {
   if (pod.hostNetwork) return false;
   const s = policy.subject;
+  if (s.kind === 'services') return false;
   const nsOk = selects(s.namespaceSelector, index.labelsOfNamespace(pod.namespace));
   return s.kind === 'namespaces' ? nsOk : nsOk && selects(s.podSelector, pod.labels);
+}
+
+/**
+ * A `services` subject applies to an ingress flow whose destination address, protocol and
+ * destination port form a service tuple of a named Service: that Service (the first), if any.
+ */
+export function serviceSubjectMatch(
+  policy: ClusterPolicy,
+  dst: IpAddr,
+  protocol: Protocol,
+  dstPort: number,
+  index: EndpointIndex,
+): ServiceRef | undefined {
+  const s = policy.subject;
+  if (s.kind !== 'services') return undefined;
+  return s.services.find((r) => index.serviceTuples(r).some((t) => tupleCovers(t, dst, protocol, dstPort)));
+}
+
+/** How an address belongs to a Service, for notes: "is an endpoint of Service ns/name (TCP/5432)". */
+export function serviceMatchText(svc: ServiceRef, ip: IpAddr, flow: FlowPort, index: EndpointIndex): string {
+  const name = `Service ${svc.namespace}/${svc.name}`;
+  if (flow.direction === 'ingress' && index.serviceSources(svc).some((a) => a.family === ip.family && a.value === ip.value)) {
+    return `is an endpoint of ${name}`;
+  }
+  const t = index.serviceTuples(svc).find((x) => tupleCovers(x, ip, flow.protocol, flow.dstPort));
+  const what = { endpoint: 'an endpoint', 'cluster-ip': 'the ClusterIP', 'external-ip': 'an external IP', 'load-balancer': 'a load-balancer IP', 'node-port': 'a node port address' };
+  return `is ${t ? what[t.view] : 'an address'} of ${name} (${flow.protocol}/${flow.dstPort})`;
 }
 
 /** The NetworkPolicies that isolate a pod in a direction, by name (all share its namespace). */
@@ -137,11 +176,18 @@ export function clusterRuleOutcome(
     return { matches: true, action: 'Deny', failClosed: true };
   }
 
-  const peersOk = rule.peers.some((p) => clusterPeerMatches(p, ctx.peer, ctx.index, ctx.cluster));
+  const flow = { direction: ctx.direction, protocol: ctx.protocol, dstPort: ctx.dstPort };
+  const peer = rule.peers.find((p) => clusterPeerMatches(p, ctx.peer, ctx.index, ctx.cluster, flow));
   const protocolsOk =
     rule.protocols === null ||
     rule.protocols.some((e) => clusterProtocolMatches(e, ctx.protocol, ctx.dstPort, ctx.dstPod));
-  return { matches: peersOk && protocolsOk, action: rule.action, failClosed: false };
+  const matches = peer !== undefined && protocolsOk;
+  if (matches && peer.kind === 'services') {
+    // explain names the Service that matched (docs/extension-semantics.md)
+    const svc = matchingService(peer.services, ctx.peer, flow, ctx.index)!;
+    addNote(ctx.notes, `${where()}: ${ctx.peer.ip.text} ${serviceMatchText(svc, ctx.peer.ip, flow, ctx.index)}`);
+  }
+  return { matches, action: rule.action, failClosed: false };
 }
 
 /** The policies of one cluster tier whose subject selects the pod, in the total order. */

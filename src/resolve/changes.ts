@@ -4,10 +4,12 @@
  *
  * A `pod` change adds the pod or replaces the pod of the same namespace/name (relabel, new IPs,
  * new container ports, moved node). A namespace or node change likewise adds or replaces by name.
- * Removing a namespace removes its pods.
+ * Removing a namespace removes its pods. A `services` change replaces every Service and
+ * EndpointSlice at once (they feed only the `service` and `service-endpoints` sets, which are
+ * recomputed whole: O(their tuples)).
  */
 import type { Cidr } from '../model/ip.js';
-import type { Namespace, Node, Pod } from '../model/types.js';
+import type { EndpointSlice, Namespace, Node, Pod, Service } from '../model/types.js';
 import type { SetId } from './set-def.js';
 
 export type InventoryChange =
@@ -16,7 +18,8 @@ export type InventoryChange =
   | { readonly kind: 'namespace'; readonly namespace: Namespace }
   | { readonly kind: 'namespace-removed'; readonly name: string }
   | { readonly kind: 'node'; readonly node: Node }
-  | { readonly kind: 'node-removed'; readonly name: string };
+  | { readonly kind: 'node-removed'; readonly name: string }
+  | { readonly kind: 'services'; readonly services: readonly Service[]; readonly endpointSlices: readonly EndpointSlice[] };
 
 /** Prefixes that entered and left one set. A prefix never appears in both lists. */
 export interface SetDelta {

@@ -24,7 +24,9 @@
  *   + isolated sets): independent of the number of other pods.
  * - namespace relabelled: O(namespace selectors) + O(pods of that namespace x their sets) when
  *   some namespace selector flips; nothing else.
- * - node changed: O(node sets).
+ * - node changed: O(node sets) + O(tuples of the Services some set names) (node ports).
+ * - services changed (one `services` change carries every Service and EndpointSlice): the
+ *   `service` / `service-endpoints` sets are recomputed whole, O(their tuples).
  * Thread-safety: none; one owner (the engine) calls it.
  */
 import { cidrCovers, familyBits, type Cidr, type IpAddr } from '../model/ip.js';
@@ -38,7 +40,11 @@ import {
   type NetworkPolicy,
   type Node,
   type Pod,
+  type EndpointSlice,
+  type Service,
+  type ServiceRef,
 } from '../model/types.js';
+import { serviceGroups, serviceSourceAddresses, serviceTuples, type ServiceGroup } from '../model/services.js';
 import type { InventoryChange, SetDelta } from './changes.js';
 import { AddressIndex, ipKey } from './address-index.js';
 import { DeltaCollector, Membership } from './membership.js';
@@ -86,8 +92,14 @@ export class Resolution {
   private readonly isolation = new WeakMap<Pod, readonly [boolean, boolean]>();
   /** per node: the prefixes it gives to each set it is in */
   private readonly nodeGives = new Map<string, Map<SetId, Cidr[]>>();
+  private services: readonly Service[];
+  private endpointSlices: readonly EndpointSlice[];
+  /** `service` and `service-endpoints` sets, with the prefixes they hold now */
+  private readonly serviceSets = new Map<SetId, Cidr[]>();
 
   constructor(inventory: Inventory, networkPolicies: readonly NetworkPolicy[]) {
+    this.services = inventory.services;
+    this.endpointSlices = inventory.endpointSlices;
     for (const ns of inventory.namespaces) this.namespaces.set(ns.name, withNameLabel(ns));
     for (const p of inventory.pods) this.putPodRecord(p);
     for (const n of inventory.nodes) {
@@ -141,6 +153,11 @@ export class Resolution {
       case 'prefixes':
         this.staticSets.push(id);
         for (const c of def.prefixes) (this.members[id] as Membership).add(c);
+        break;
+      case 'service':
+      case 'service-endpoints':
+        this.serviceSets.set(id, []);
+        this.refreshServiceSet(id, undefined);
         break;
     }
     return id;
@@ -209,8 +226,52 @@ export class Resolution {
         this.nodes.delete(change.name);
         break;
       }
+      case 'services':
+        this.services = change.services;
+        this.endpointSlices = change.endpointSlices;
+        break;
+    }
+    // node ports follow the node addresses; everything else follows the services
+    if (change.kind === 'node' || change.kind === 'node-removed' || change.kind === 'services') {
+      for (const id of this.serviceSets.keys()) this.refreshServiceSet(id, deltas);
     }
     return deltas.deltas();
+  }
+
+  /** The Services and EndpointSlices as they stand now. */
+  serviceInventory(): { services: readonly Service[]; endpointSlices: readonly EndpointSlice[] } {
+    return { services: this.services, endpointSlices: this.endpointSlices };
+  }
+
+  /** The (protocol, port) groups of a Service now (model/services.ts `serviceGroups`). */
+  serviceGroups(ref: ServiceRef): ServiceGroup[] {
+    return serviceGroups(ref, { services: this.services, endpointSlices: this.endpointSlices });
+  }
+
+  /** Recompute a `service` / `service-endpoints` set from the Services, slices and nodes now held. */
+  private refreshServiceSet(id: SetId, deltas: DeltaCollector | undefined): void {
+    this.evaluationCount++;
+    const def = this.defs[id] as SetDef;
+    const inv = { services: this.services, endpointSlices: this.endpointSlices, nodes: [...this.nodes.values()] };
+    let ips: IpAddr[];
+    if (def.kind === 'service') {
+      ips = serviceTuples(def.service, inv)
+        .filter((t) => t.protocol === def.protocol && t.port === def.port)
+        .map((t) => t.ip);
+    } else if (def.kind === 'service-endpoints') {
+      ips = serviceSourceAddresses(def.service, inv);
+    } else return;
+    const next = new Map<string, Cidr>();
+    for (const ip of ips) {
+      const c = hostOf(ip);
+      next.set(c.text, c);
+    }
+    const m = this.members[id] as Membership;
+    const before = this.serviceSets.get(id) ?? [];
+    for (const c of before) m.remove(c, deltas, id);
+    const after = [...next.values()];
+    for (const c of after) m.add(c, deltas, id);
+    this.serviceSets.set(id, after);
   }
 
   /** The inventory as it stands now (insertion order kept; a replaced object keeps its place). */

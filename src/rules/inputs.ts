@@ -1,15 +1,26 @@
 /**
  * When an inventory change outgrows a rule set: the rules were split per named-port group and
  * per node when they were lowered, so a change bringing a (name, protocol, number) group or a
- * node name they have never seen needs a new lowering; every other inventory change is a set
+ * node name they have never seen needs a new lowering, and so may a change of the Services when
+ * a Service some rule was split for gains or loses a (protocol, port) group; every other inventory change is a set
  * membership delta. The engine uses this; a backend that lowers rules itself can use it too.
  * Pure. Cost: O(container ports of the changed pod).
  */
+import { serviceGroups, serviceGroupText } from '../model/services.js';
 import type { InventoryChange } from '../resolve/changes.js';
 import { groupKey } from '../resolve/named-ports.js';
 import type { RuleSet } from './types.js';
 
 export function outgrowsRules(ruleSet: RuleSet, change: InventoryChange, nodeLocalIngress = true): boolean {
+  // a Service whose (protocol, port) groups changed needs its rules split anew
+  if (change.kind === 'services') {
+    for (const [key, used] of ruleSet.serviceGroups ?? []) {
+      const slash = key.indexOf('/');
+      const now = serviceGroups({ namespace: key.slice(0, slash), name: key.slice(slash + 1) }, change).map(serviceGroupText);
+      if (now.length !== used.size || now.some((g) => !used.has(g))) return true;
+    }
+    return false;
+  }
   if (change.kind === 'node') return nodeLocalIngress && !ruleSet.nodeLocalNodes.has(change.node.name);
   if (change.kind !== 'pod') return false;
   const p = change.pod;

@@ -19,6 +19,12 @@
  *   direction, then per node a node-local ingress allow (isolated pods on node N, peer = node N's
  *   traffic: its addresses and its host-network pods' addresses), then the isolation default
  *   deny (isolated pods, any peer).
+ * - `services` (PalisadeClusterNetworkPolicy, docs/extension-semantics.md): a `to` peer or the
+ *   subject is split, like a named port, into one rule per (protocol, port) group of the
+ *   Service's tuples (`Resolution.serviceGroups`), the peer (or subject) being the `service` set
+ *   of that group and the rule's ports the group's port narrowed by the rule's `protocols`;
+ *   a `from` peer is the Service's endpoint addresses, unsplit. A named port with a `services`
+ *   peer or subject is refused (UnsupportedRuleError). A `services` subject has no egress rules.
  * - staged policies (`staged: true`, model/staged.ts) are skipped: they never yield a rule.
  * Pure apart from interning sets in the given Resolution.
  * Cost: O(rules x peers x ports x groups) plus the resolver's cost of each new set.
@@ -39,7 +45,9 @@ import {
   type NetworkPolicyPort,
   type PolicySet,
   type Protocol,
+  type ServiceRef,
 } from '../model/types.js';
+import { serviceGroupText, serviceRefText, type ServiceGroup } from '../model/services.js';
 import type { PolicyTier, RuleRef } from '../model/verdict.js';
 import { namedPortIndex, groupKey } from '../resolve/named-ports.js';
 import { subtractPrefixes, comparePrefixes } from '../resolve/prefixes.js';
@@ -59,7 +67,10 @@ type PeerSpec =
   | { readonly kind: 'ipBlock'; readonly block: IpBlock }
   /** CNP `networks`: a union of CIDRs */
   | { readonly kind: 'networks'; readonly cidrs: readonly Cidr[] }
+  /** a `to: services` entry: split per (protocol, port) group of the Service */
+  | { readonly kind: 'service'; readonly service: ServiceRef }
   | { readonly kind: 'none' };
+
 
 /** What a port entry matches. */
 type PortSpec =
@@ -112,12 +123,13 @@ export function lower(given: PolicySet, resolution: Resolution, options: LowerOp
   };
   const egress = table('egress');
   const ingress = table('ingress');
-  return { rules, egress, ingress, namedPortGroups: ctx.groupsUsed, nodeLocalNodes: ctx.nodeLocalNodes };
+  return { rules, egress, ingress, namedPortGroups: ctx.groupsUsed, nodeLocalNodes: ctx.nodeLocalNodes, serviceGroups: ctx.serviceGroupsUsed };
 }
 
 class Lowering {
   readonly groupsUsed = new Map<string, Set<string>>();
   readonly nodeLocalNodes = new Set<string>();
+  readonly serviceGroupsUsed = new Map<string, Set<string>>();
   private readonly groupCache = new Map<string, NamedPortGroup[]>();
   private portIndex: Map<string, NamedPortGroup[]> | undefined;
 
@@ -130,10 +142,18 @@ class Lowering {
   // ---- cluster tiers ---------------------------------------------------------------------
 
   clusterPolicy(p: ClusterPolicy, direction: Direction, out: Draft[]): void {
-    const subject: SetDef =
-      p.subject.kind === 'namespaces'
-        ? { kind: 'pods', namespaceSelector: p.subject.namespaceSelector, podSelector: EVERYTHING }
-        : { kind: 'pods', namespaceSelector: p.subject.namespaceSelector, podSelector: p.subject.podSelector };
+    const s = p.subject;
+    // a services subject: one subject per (Service, group), its ports narrowed to the group
+    const subjects: { def: SetDef; group?: ServiceGroup }[] =
+      s.kind === 'services'
+        ? direction === 'egress'
+          ? []
+          : s.services.flatMap((ref) => this.serviceGroups(ref).map((group) => ({ def: serviceSet(ref, group), group })))
+        : [{ def: s.kind === 'namespaces' ? { kind: 'pods', namespaceSelector: s.namespaceSelector, podSelector: EVERYTHING } : { kind: 'pods', namespaceSelector: s.namespaceSelector, podSelector: s.podSelector } }];
+    for (const { def, group } of subjects) this.clusterRules(p, direction, def, group, out);
+  }
+
+  private clusterRules(p: ClusterPolicy, direction: Direction, subject: SetDef, group: ServiceGroup | undefined, out: Draft[]): void {
     for (const rule of p[direction]) {
       const ref: RuleRef = {
         tier: p.tier,
@@ -150,14 +170,16 @@ class Lowering {
         // Accept: the rule matches nothing. Deny and Pass: "Deny all" (a Pass so treated denies too).
         if (rule.action !== 'Accept') {
           const denyRef: RuleRef = { ...ref, action: 'Deny', failClosed: true };
-          out.push(this.draft(direction, p.tier, this.res.intern(subject), null, null, ALL_PORTS, 'deny', { stableId, ref: denyRef }));
+          const all = group ? narrowPort({ kind: 'all' }, group) : { protocol: null, range: ALL_PORTS };
+          if (all) out.push(this.draft(direction, p.tier, this.res.intern(subject), null, all.protocol, all.range, 'deny', { stableId, ref: denyRef }));
         }
         continue;
       }
       const origin: RuleOrigin = { stableId, ref };
       const action: RuleAction = rule.action === 'Accept' ? 'accept' : rule.action === 'Deny' ? 'deny' : 'pass';
-      const peers = rule.peers.map((q) => clusterPeer(q));
-      const ports = rule.protocols === null ? [{ kind: 'all' } as PortSpec] : rule.protocols.map((q) => clusterPort(q));
+      const peers = rule.peers.flatMap((q) => clusterPeers(q, direction));
+      const given = rule.protocols === null ? [{ kind: 'all' } as PortSpec] : rule.protocols.map((q) => clusterPort(q));
+      const ports = group ? given.map((q) => portSpecOf(narrowPort(q, group, 'a named port with a services subject'))) : given;
       this.emit(direction, p.tier, subject, peers, ports, action, origin, out);
     }
   }
@@ -219,6 +241,17 @@ class Lowering {
   ): void {
     for (const peer of peers) {
       if (peer.kind === 'none') continue;
+      if (peer.kind === 'service') {
+        const subjectId = this.res.intern(subject);
+        for (const g of this.serviceGroups(peer.service)) {
+          const peerId = this.res.intern(serviceSet(peer.service, g));
+          for (const port of ports) {
+            const n = narrowPort(port, g, 'a named port with a services peer');
+            if (n) out.push(this.draft(direction, tier, subjectId, peerId, n.protocol, n.range, action, origin));
+          }
+        }
+        continue;
+      }
       for (const port of ports) {
         if (port.kind === 'none') continue;
         if (port.kind !== 'named') {
@@ -259,9 +292,21 @@ class Lowering {
         // A node address with a named port: validation rejects this combination (CEL on every
         // CNP/ANP/BANP version); a hand-built Cluster carrying it is refused at compile().
         throw new UnsupportedRuleError('a named port combined with a nodes peer');
+      case 'service':
+        throw new Error('internal: services peers are split in emit');
       case 'none':
         return [];
     }
+  }
+
+  /** The (protocol, port) groups of a Service, noted in the rule set (rules/inputs.ts follows them). */
+  private serviceGroups(ref: ServiceRef): ServiceGroup[] {
+    const gs = this.res.serviceGroups(ref);
+    const k = serviceRefText(ref);
+    let used = this.serviceGroupsUsed.get(k);
+    if (!used) this.serviceGroupsUsed.set(k, (used = new Set()));
+    for (const g of gs) used.add(serviceGroupText(g));
+    return gs;
   }
 
   private prefixSetIds(prefixes: readonly Cidr[]): SetId[] {
@@ -309,7 +354,41 @@ function narrow(def: SetDef, g: NamedPortGroup): SetDef {
   return { ...def, namedPort: g };
 }
 
-function clusterPeer(q: ClusterPeer): PeerSpec {
+const serviceSet = (service: ServiceRef, g: ServiceGroup): SetDef => ({ kind: 'service', service, protocol: g.protocol, port: g.port });
+
+/**
+ * A port entry within one Service group: the protocol and destination ports both allow, or
+ * undefined when they exclude each other. A named port cannot be narrowed (refused: `what`).
+ */
+function narrowPort(q: PortSpec, g: ServiceGroup, what = 'a named port with a services peer'): { protocol: Protocol | null; range: PortRange } | undefined {
+  const range = (r: PortRange): PortRange | undefined => (g.port === null ? r : r.lo <= g.port && g.port <= r.hi ? { lo: g.port, hi: g.port } : undefined);
+  switch (q.kind) {
+    case 'all': {
+      return { protocol: g.protocol, range: g.port === null ? ALL_PORTS : { lo: g.port, hi: g.port } };
+    }
+    case 'range': {
+      if (g.protocol !== null && g.protocol !== q.protocol) return undefined;
+      const r = range(q.range);
+      return r ? { protocol: q.protocol, range: r } : undefined;
+    }
+    case 'named':
+      throw new UnsupportedRuleError(what);
+    case 'none':
+      return undefined;
+  }
+}
+
+const portSpecOf = (n: { protocol: Protocol | null; range: PortRange } | undefined): PortSpec =>
+  n === undefined ? { kind: 'none' } : n.protocol === null ? { kind: 'all' } : { kind: 'range', protocol: n.protocol, range: n.range };
+
+/** The peers one cluster peer entry stands for (a `services` entry: one per Service). */
+function clusterPeers(q: ClusterPeer, direction: Direction): PeerSpec[] {
+  if (q.kind !== 'services') return [clusterPeer(q)];
+  // `to`: the Service's tuples, split per group; `from`: its endpoint addresses on any port
+  return q.services.map((service): PeerSpec => (direction === 'egress' ? { kind: 'service', service } : { kind: 'set', def: { kind: 'service-endpoints', service } }));
+}
+
+function clusterPeer(q: Exclude<ClusterPeer, { kind: 'services' }>): PeerSpec {
   switch (q.kind) {
     case 'namespaces':
       return { kind: 'set', def: { kind: 'pods', namespaceSelector: q.namespaceSelector, podSelector: EVERYTHING } };

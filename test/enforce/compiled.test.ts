@@ -77,6 +77,8 @@ function applied(c: Cluster, ch: EngineChange): Cluster {
       return { ...c, nodes: [...c.nodes.filter((n) => n.name !== ch.node.name), ch.node] };
     case 'node-removed':
       return { ...c, nodes: c.nodes.filter((n) => n.name !== ch.name) };
+    case 'services':
+      return { ...c, services: ch.services, endpointSlices: ch.endpointSlices };
     case 'policy': {
       const p = ch.policy;
       if (p.kind === 'NetworkPolicy') return { ...c, networkPolicies: [...c.networkPolicies.filter((x) => !(x.namespace === p.namespace && x.name === p.name)), p] };
