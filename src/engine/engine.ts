@@ -308,7 +308,8 @@ export class Engine implements Evaluator {
 
   /** A change the current rules cannot express: a named-port group or a node they never saw. */
   private needsRebuild(change: InventoryChange): boolean {
-    return outgrowsRules(this.c.ruleSet, change, this.nodeLocalIngress);
+    // called after the change is applied: the resolution's Service groups are the new ones
+    return outgrowsRules(this.c.ruleSet, change, this.nodeLocalIngress, (ref) => this.c.resolution.serviceGroups(ref));
   }
 
   private applyPolicy(change: PolicyChange): void {

@@ -26,6 +26,7 @@
 import { sameIp, type IpAddr } from '../model/ip.js';
 import { NAMESPACE_NAME_LABEL, type Cluster, type Node, type Pod, type ServiceRef } from '../model/types.js';
 import { serviceRefText, serviceSourceAddresses, serviceTuples, type ServiceTuple } from '../model/services.js';
+import { clusterEntityAddresses } from '../model/entities.js';
 import type { Endpoint } from '../model/flow.js';
 
 /** A map key that is the same for every spelling of one address. */
@@ -58,9 +59,12 @@ export class EndpointIndex {
   /** per Service (`namespace/name`): its tuples and its endpoint addresses, computed on first use */
   private readonly tuples = new Map<string, { tuples: ServiceTuple[]; sources: IpAddr[] }>();
   private readonly cluster: Cluster;
+  /** every pod IP, node address and Service address (the `Cluster` entity) */
+  private readonly clusterAddresses = new Set<string>();
 
   constructor(cluster: Cluster) {
     this.cluster = cluster;
+    for (const ip of clusterEntityAddresses(cluster)) this.clusterAddresses.add(ipKey(ip));
     for (const ns of cluster.namespaces) this.namespaceLabels.set(ns.name, ns.labels);
     const nodes = [...cluster.nodes].sort((a, b) => compareText(a.name, b.name));
     for (const n of nodes) if (!this.nodesByName.has(n.name)) this.nodesByName.set(n.name, n);
@@ -120,6 +124,11 @@ export class EndpointIndex {
    */
   labelsOfNamespace(name: string): Readonly<Record<string, string>> {
     return this.namespaceLabels.get(name) ?? { [NAMESPACE_NAME_LABEL]: name };
+  }
+
+  /** Is `ip` in the `Cluster` entity: a pod IP, node address or Service address of the inventory? */
+  isClusterAddress(ip: IpAddr): boolean {
+    return this.clusterAddresses.has(ipKey(ip));
   }
 
   node(name: string): Node | undefined {

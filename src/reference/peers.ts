@@ -20,6 +20,8 @@
  *   (its endpoints on their slice ports, its ClusterIPs / external / load-balancer IPs on the
  *   service ports, every node address on its node ports); for ingress, the source address is an
  *   endpoint address of a named Service (any port).
+ * - `entities: [Cluster]` (PalisadeClusterNetworkPolicy, S16): any address of the inventory
+ *   (`EndpointIndex.isClusterAddress`: every pod IP, node address and Service address).
  * - `unknown`: handled by the caller (fail closed on the whole rule).
  *
  * Pure functions over read-only data. Cost: linear in selectors, CIDRs and selected nodes.
@@ -101,9 +103,12 @@ export function clusterPeerMatches(p: ClusterPeer, peer: PeerView, index: Endpoi
       return p.cidrs.some((c) => cidrContains(c, peer.ip));
     case 'services':
       return matchingService(p.services, peer, flow, index) !== undefined;
+    case 'entities':
+      return p.entities.some((e) => e === 'Cluster' && index.isClusterAddress(peer.ip));
     case 'domainNames':
       return false;
     case 'unknown':
+      // fail closed: the caller decides the whole rule (model/cluster-rule.ts)
       return false;
   }
 }

@@ -3,10 +3,10 @@
  * reports for them (what an incremental classifier or kernel map update needs).
  *
  * A `pod` change adds the pod or replaces the pod of the same namespace/name (relabel, new IPs,
- * new container ports, moved node). A namespace or node change likewise adds or replaces by name.
- * Removing a namespace removes its pods. A `services` change replaces every Service and
- * EndpointSlice at once (they feed only the `service` and `service-endpoints` sets, which are
- * recomputed whole: O(their tuples)).
+ * new container ports, moved node). A namespace or node change likewise adds or replaces by name,
+ * a Service or EndpointSlice change by namespace/name (Service addresses are in the `cluster`
+ * set; Services and slices feed the `service` / `service-endpoints` sets, recomputed for the
+ * Services they name: O(their tuples)). Removing a namespace removes its pods.
  */
 import type { Cidr } from '../model/ip.js';
 import type { EndpointSlice, Namespace, Node, Pod, Service } from '../model/types.js';
@@ -19,7 +19,10 @@ export type InventoryChange =
   | { readonly kind: 'namespace-removed'; readonly name: string }
   | { readonly kind: 'node'; readonly node: Node }
   | { readonly kind: 'node-removed'; readonly name: string }
-  | { readonly kind: 'services'; readonly services: readonly Service[]; readonly endpointSlices: readonly EndpointSlice[] };
+  | { readonly kind: 'service'; readonly service: Service }
+  | { readonly kind: 'service-removed'; readonly namespace: string; readonly name: string }
+  | { readonly kind: 'endpointslice'; readonly slice: EndpointSlice }
+  | { readonly kind: 'endpointslice-removed'; readonly namespace: string; readonly name: string };
 
 /** Prefixes that entered and left one set. A prefix never appears in both lists. */
 export interface SetDelta {

@@ -8,13 +8,18 @@
  *   addresses; `networks` and `ipBlock` (except expanded into disjoint prefixes) -> prefixes;
  *   `domainNames` -> nothing (FQDN support has not landed; explain says so); NetworkPolicy peers
  *   absent/empty -> any address.
- * - ports: numeric ports and ranges -> one interval; a named port -> one rule per (protocol,
+ * - subject: a `pods` subject's `nodeSelector` (S7) narrows the pod set to pods on selected
+ *   nodes; `nodes` and `services` subjects select no pod and yield no rule here.
+ * - `entities: [Cluster]` (S16) -> the `cluster` set; `services` peers fail closed (not enforced yet).
+ * - ports: numeric ports and ranges -> one interval; a `sourcePort` (S25) -> the rule's
+ *   `srcPorts` interval (else 0..65535); a named port -> one rule per (protocol,
  *   number) group, with the destination narrowed to the pods declaring it (for egress the peer,
  *   for ingress the subject); a named port never matches a destination that is not a pod.
  * - fail closed (network-policy-api shared_types: "For Allow rules, fail closed means: treat the
  *   rule as matching no traffic. For Deny and Pass rules ... treat the rule as a 'Deny all'
- *   rule"): an unknown peer or protocol entry makes an Accept rule match nothing through that
- *   entry and turns a Deny or Pass rule into a deny of everything for its subject.
+ *   rule"): an unknown peer or protocol entry, or a part not enforced yet (model/cluster-rule.ts:
+ *   a `services` peer, the Redirect action), makes an Accept rule match nothing and turns a
+ *   Deny, Pass or Redirect rule into a deny of everything for its subject.
  * - NetworkPolicy tier per direction: allow rules of policies whose policyTypes include the
  *   direction, then per node a node-local ingress allow (isolated pods on node N, peer = node N's
  *   traffic: its addresses and its host-network pods' addresses), then the isolation default
@@ -33,10 +38,13 @@ import { PalisadeError } from '../model/errors.js';
 import type { Cidr } from '../model/ip.js';
 import { EVERYTHING } from '../model/labels.js';
 import { enforcedPolicies } from '../model/staged.js';
+import { ruleFailsClosed } from '../model/cluster-rule.js';
 import {
   NAMESPACE_NAME_LABEL,
+  type ClusterAction,
   type ClusterPeer,
   type ClusterPolicy,
+  type ClusterSubject,
   type ClusterProtocolMatch,
   type Direction,
   type LabelSelector,
@@ -75,7 +83,8 @@ type PeerSpec =
 /** What a port entry matches. */
 type PortSpec =
   | { readonly kind: 'all' }
-  | { readonly kind: 'range'; readonly protocol: Protocol; readonly range: PortRange }
+  /** `srcRange`: PalisadeClusterNetworkPolicy `sourcePort` (absent: every source port) */
+  | { readonly kind: 'range'; readonly protocol: Protocol; readonly range: PortRange; readonly srcRange?: PortRange }
   | { readonly kind: 'named'; readonly name: string; readonly protocol?: Protocol }
   | { readonly kind: 'none' };
 
@@ -149,7 +158,11 @@ class Lowering {
         ? direction === 'egress'
           ? []
           : s.services.flatMap((ref) => this.serviceGroups(ref).map((group) => ({ def: serviceSet(ref, group), group })))
-        : [{ def: s.kind === 'namespaces' ? { kind: 'pods', namespaceSelector: s.namespaceSelector, podSelector: EVERYTHING } : { kind: 'pods', namespaceSelector: s.namespaceSelector, podSelector: s.podSelector } }];
+        : (() => {
+            const def = clusterSubject(s);
+            // a `nodes` subject selects no pod (model/cluster-rule.ts): no rule here
+            return def === undefined ? [] : [{ def }];
+          })();
     for (const { def, group } of subjects) this.clusterRules(p, direction, def, group, out);
   }
 
@@ -164,10 +177,8 @@ class Lowering {
         priority: p.priority,
       };
       const stableId = clusterRuleKey(p, direction, rule.index);
-      const failsClosed =
-        rule.peers.some((q) => q.kind === 'unknown') || (rule.protocols !== null && rule.protocols.some((q) => q.kind === 'unknown'));
-      if (failsClosed) {
-        // Accept: the rule matches nothing. Deny and Pass: "Deny all" (a Pass so treated denies too).
+      if (ruleFailsClosed(rule)) {
+        // Accept: the rule matches nothing. Deny, Pass, Redirect: "Deny all" (a Pass so treated denies too).
         if (rule.action !== 'Accept') {
           const denyRef: RuleRef = { ...ref, action: 'Deny', failClosed: true };
           const all = group ? narrowPort({ kind: 'all' }, group) : { protocol: null, range: ALL_PORTS };
@@ -176,7 +187,7 @@ class Lowering {
         continue;
       }
       const origin: RuleOrigin = { stableId, ref };
-      const action: RuleAction = rule.action === 'Accept' ? 'accept' : rule.action === 'Deny' ? 'deny' : 'pass';
+      const action = clusterAction(rule.action);
       const peers = rule.peers.flatMap((q) => clusterPeers(q, direction));
       const given = rule.protocols === null ? [{ kind: 'all' } as PortSpec] : rule.protocols.map((q) => clusterPort(q));
       const ports = group ? given.map((q) => portSpecOf(narrowPort(q, group, 'a named port with a services subject'))) : given;
@@ -247,7 +258,7 @@ class Lowering {
           const peerId = this.res.intern(serviceSet(peer.service, g));
           for (const port of ports) {
             const n = narrowPort(port, g, 'a named port with a services peer');
-            if (n) out.push(this.draft(direction, tier, subjectId, peerId, n.protocol, n.range, action, origin));
+            if (n) out.push(this.draft(direction, tier, subjectId, peerId, n.protocol, n.range, action, origin, n.srcRange ?? ALL_PORTS));
           }
         }
         continue;
@@ -257,8 +268,9 @@ class Lowering {
         if (port.kind !== 'named') {
           const protocol = port.kind === 'range' ? port.protocol : null;
           const range = port.kind === 'range' ? port.range : ALL_PORTS;
+          const srcRange = port.kind === 'range' ? port.srcRange ?? ALL_PORTS : ALL_PORTS;
           const subjectId = this.res.intern(subject);
-          for (const peerId of this.peerSets(peer, undefined)) out.push(this.draft(direction, tier, subjectId, peerId, protocol, range, action, origin));
+          for (const peerId of this.peerSets(peer, undefined)) out.push(this.draft(direction, tier, subjectId, peerId, protocol, range, action, origin, srcRange));
           continue;
         }
         for (const g of this.groups(port.name, port.protocol)) {
@@ -337,8 +349,9 @@ class Lowering {
     dstPorts: PortRange,
     action: RuleAction,
     origin: RuleOrigin,
+    srcPorts: PortRange = ALL_PORTS,
   ): Draft {
-    return { direction, tier, subject, peer, protocol, dstPorts, srcPorts: ALL_PORTS, action, origin };
+    return { direction, tier, subject, peer, protocol, dstPorts, srcPorts, action, origin };
   }
 }
 
@@ -354,13 +367,20 @@ function narrow(def: SetDef, g: NamedPortGroup): SetDef {
   return { ...def, namedPort: g };
 }
 
+/** A port entry narrowed to a Service group; `srcRange` (sourcePort) kept as written. */
+interface NarrowedPort {
+  readonly protocol: Protocol | null;
+  readonly range: PortRange;
+  readonly srcRange?: PortRange;
+}
+
 const serviceSet = (service: ServiceRef, g: ServiceGroup): SetDef => ({ kind: 'service', service, protocol: g.protocol, port: g.port });
 
 /**
  * A port entry within one Service group: the protocol and destination ports both allow, or
  * undefined when they exclude each other. A named port cannot be narrowed (refused: `what`).
  */
-function narrowPort(q: PortSpec, g: ServiceGroup, what = 'a named port with a services peer'): { protocol: Protocol | null; range: PortRange } | undefined {
+function narrowPort(q: PortSpec, g: ServiceGroup, what = 'a named port with a services peer'): NarrowedPort | undefined {
   const range = (r: PortRange): PortRange | undefined => (g.port === null ? r : r.lo <= g.port && g.port <= r.hi ? { lo: g.port, hi: g.port } : undefined);
   switch (q.kind) {
     case 'all': {
@@ -369,7 +389,7 @@ function narrowPort(q: PortSpec, g: ServiceGroup, what = 'a named port with a se
     case 'range': {
       if (g.protocol !== null && g.protocol !== q.protocol) return undefined;
       const r = range(q.range);
-      return r ? { protocol: q.protocol, range: r } : undefined;
+      return r ? { protocol: q.protocol, range: r, ...(q.srcRange ? { srcRange: q.srcRange } : {}) } : undefined;
     }
     case 'named':
       throw new UnsupportedRuleError(what);
@@ -378,14 +398,50 @@ function narrowPort(q: PortSpec, g: ServiceGroup, what = 'a named port with a se
   }
 }
 
-const portSpecOf = (n: { protocol: Protocol | null; range: PortRange } | undefined): PortSpec =>
-  n === undefined ? { kind: 'none' } : n.protocol === null ? { kind: 'all' } : { kind: 'range', protocol: n.protocol, range: n.range };
+/** The subject set of a cluster policy; undefined: it selects no pod (`nodes`, `services`). */
+function clusterSubject(s: ClusterSubject): SetDef | undefined {
+  switch (s.kind) {
+    case 'namespaces':
+      return { kind: 'pods', namespaceSelector: s.namespaceSelector, podSelector: EVERYTHING };
+    case 'pods':
+      return {
+        kind: 'pods',
+        namespaceSelector: s.namespaceSelector,
+        podSelector: s.podSelector,
+        ...(s.nodeSelector !== undefined ? { nodeSelector: s.nodeSelector } : {}),
+      };
+    case 'nodes':
+    case 'services':
+      return undefined;
+  }
+}
+
+const portSpecOf = (n: NarrowedPort | undefined): PortSpec =>
+  n === undefined
+    ? { kind: 'none' }
+    : n.protocol === null
+      ? { kind: 'all' }
+      : { kind: 'range', protocol: n.protocol, range: n.range, ...(n.srcRange ? { srcRange: n.srcRange } : {}) };
 
 /** The peers one cluster peer entry stands for (a `services` entry: one per Service). */
 function clusterPeers(q: ClusterPeer, direction: Direction): PeerSpec[] {
   if (q.kind !== 'services') return [clusterPeer(q)];
   // `to`: the Service's tuples, split per group; `from`: its endpoint addresses on any port
   return q.services.map((service): PeerSpec => (direction === 'egress' ? { kind: 'service', service } : { kind: 'set', def: { kind: 'service-endpoints', service } }));
+}
+
+function clusterAction(a: ClusterAction): RuleAction {
+  switch (a) {
+    case 'Accept':
+      return 'accept';
+    case 'Deny':
+      return 'deny';
+    case 'Pass':
+      return 'pass';
+    case 'Redirect':
+      // never reached: a Redirect rule fails closed until redirect lands (model/cluster-rule.ts)
+      throw new UnsupportedRuleError('a Redirect rule');
+  }
 }
 
 function clusterPeer(q: Exclude<ClusterPeer, { kind: 'services' }>): PeerSpec {
@@ -400,6 +456,8 @@ function clusterPeer(q: Exclude<ClusterPeer, { kind: 'services' }>): PeerSpec {
       const uniq = new Map(q.cidrs.map((c) => [c.text, c]));
       return { kind: 'networks', cidrs: [...uniq.values()].sort(comparePrefixes) };
     }
+    case 'entities':
+      return { kind: 'set', def: { kind: 'cluster' } };
     case 'domainNames':
     case 'unknown':
       return { kind: 'none' };
@@ -409,7 +467,12 @@ function clusterPeer(q: Exclude<ClusterPeer, { kind: 'services' }>): PeerSpec {
 function clusterPort(q: ClusterProtocolMatch): PortSpec {
   switch (q.kind) {
     case 'port':
-      return { kind: 'range', protocol: q.protocol, range: q.portStart === undefined ? ALL_PORTS : { lo: q.portStart, hi: q.portEnd ?? q.portStart } };
+      return {
+        kind: 'range',
+        protocol: q.protocol,
+        range: q.portStart === undefined ? ALL_PORTS : { lo: q.portStart, hi: q.portEnd ?? q.portStart },
+        ...(q.srcPortStart !== undefined ? { srcRange: { lo: q.srcPortStart, hi: q.srcPortEnd ?? q.srcPortStart } } : {}),
+      };
     case 'namedPort':
       return { kind: 'named', name: q.name };
     case 'unknown':

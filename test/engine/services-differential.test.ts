@@ -4,7 +4,7 @@
  * clusters with random Services and EndpointSlices, policies with `services` peers and subjects,
  * and flows aimed at the Services' frontends and endpoints: verdict and deciding rule per
  * direction, zero mismatches; then the same after random Service / EndpointSlice churn applied
- * to the engine incrementally (`services` changes), against a fresh reference.
+ * to the engine incrementally (Service and EndpointSlice changes), against a fresh reference.
  */
 import { describe, expect, test } from 'vitest';
 import { compile, nativeAvailable } from '../../src/index.js';
@@ -15,6 +15,7 @@ import type { Engine } from '../../src/engine/engine.js';
 import { addressPools, interestingPorts, randomCluster, randomFlow, Rng } from './random-cluster.js';
 import { randomServices, serviceFlow, withServicePolicies } from './random-services.js';
 import { compareAnswer } from './compare.js';
+import { serviceChanges } from '../../src/enforce/compiled.js';
 
 const SEEDS = Array.from({ length: 30 }, (_, i) => 77 + i * 104729);
 const FLOWS = 2500;
@@ -75,7 +76,7 @@ describe('services peers and subjects: engine = reference', () => {
               }
             : randomServices(r, cluster, cluster.services.length);
         const before = engine.rebuilds;
-        engine.update({ kind: 'services', services: next.services, endpointSlices: next.endpointSlices });
+        for (const ch of serviceChanges(engine.resolution, next.services, next.endpointSlices)) engine.update(ch);
         if (engine.rebuilds === before) deltaUpdates++;
         else rebuilds++;
         cluster = { ...cluster, ...next };
