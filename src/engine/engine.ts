@@ -37,6 +37,7 @@ import { NO_RULE, type Classifier, type ClassifierFactory, type ClassifierKind }
 import type { EngineChange, PolicyChange, UpdateResult } from './changes.js';
 import { decide, type Decision } from './decide.js';
 import { explainFlow, type ExplainContext } from './explain.js';
+import { compareClusterPolicies } from '../rules/order.js';
 import { PROTOCOL_NUMBER, WORDS_PER_FLOW, type FlowBatch } from './flow-batch.js';
 
 export interface EngineOptions {
@@ -189,6 +190,7 @@ export class Engine implements Evaluator {
       resolution: this.c.resolution,
       ruleSet: this.c.ruleSet,
       walks: this.c.walks,
+      serviceSubjects: this.clusterPolicies.filter((p) => !p.staged && p.subject.kind === 'services').sort(compareClusterPolicies),
       decide: (d, f) => this.decide(d, f),
     };
     return explainFlow(ctx, flow);

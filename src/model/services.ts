@@ -114,6 +114,31 @@ export function serviceGroups(ref: ServiceRef, inv: Pick<Inventory, 'services' |
   return [...groups.values()].sort((a, b) => PROTO_ORDER(a.protocol) - PROTO_ORDER(b.protocol) || (a.port ?? -1) - (b.port ?? -1));
 }
 
+/**
+ * How an address belongs to a Service, for explanations: "is the ClusterIP of Service ns/name
+ * (TCP/443)"; for ingress (`from: services`) "is an endpoint of Service ns/name".
+ */
+export function serviceMatchText(
+  svc: ServiceRef,
+  ip: IpAddr,
+  flow: { readonly direction: 'ingress' | 'egress'; readonly protocol: Protocol; readonly dstPort: number },
+  tuples: readonly ServiceTuple[],
+  sources: readonly IpAddr[],
+): string {
+  const name = `Service ${svc.namespace}/${svc.name}`;
+  if (flow.direction === 'ingress' && sources.some((a) => a.family === ip.family && a.value === ip.value)) return `is an endpoint of ${name}`;
+  const t = tuples.find((x) => tupleCovers(x, ip, flow.protocol, flow.dstPort));
+  return `is ${t ? VIEW_TEXT[t.view] : 'an address'} of ${name} (${flow.protocol}/${flow.dstPort})`;
+}
+
+const VIEW_TEXT: Readonly<Record<ServiceTuple['view'], string>> = {
+  endpoint: 'an endpoint',
+  'cluster-ip': 'the ClusterIP',
+  'external-ip': 'an external IP',
+  'load-balancer': 'a load-balancer IP',
+  'node-port': 'a node port address',
+};
+
 const addrKey = (ip: IpAddr): string => `${ip.family}/${ip.value.toString(16)}`;
 const compareAddr = (a: IpAddr, b: IpAddr): number => a.family - b.family || (a.value < b.value ? -1 : a.value > b.value ? 1 : 0);
 const PROTO_ORDER = (p: Protocol | null): number => (p === null ? -1 : p === 'TCP' ? 0 : p === 'UDP' ? 1 : 2);

@@ -26,7 +26,7 @@
  */
 import type { IpAddr } from '../model/ip.js';
 import { selects } from '../model/labels.js';
-import { tupleCovers } from '../model/services.js';
+import { serviceMatchText as serviceText, tupleCovers } from '../model/services.js';
 import { failClosedNote, subjectSelectsPod } from '../model/cluster-rule.js';
 import type {
   Cluster,
@@ -99,15 +99,9 @@ export function serviceSubjectMatch(
   return s.services.find((r) => index.serviceTuples(r).some((t) => tupleCovers(t, dst, protocol, dstPort)));
 }
 
-/** How an address belongs to a Service, for notes: "is an endpoint of Service ns/name (TCP/5432)". */
+/** How an address belongs to a Service, for notes (model/services.ts `serviceMatchText`). */
 export function serviceMatchText(svc: ServiceRef, ip: IpAddr, flow: FlowPort, index: EndpointIndex): string {
-  const name = `Service ${svc.namespace}/${svc.name}`;
-  if (flow.direction === 'ingress' && index.serviceSources(svc).some((a) => a.family === ip.family && a.value === ip.value)) {
-    return `is an endpoint of ${name}`;
-  }
-  const t = index.serviceTuples(svc).find((x) => tupleCovers(x, ip, flow.protocol, flow.dstPort));
-  const what = { endpoint: 'an endpoint', 'cluster-ip': 'the ClusterIP', 'external-ip': 'an external IP', 'load-balancer': 'a load-balancer IP', 'node-port': 'a node port address' };
-  return `is ${t ? what[t.view] : 'an address'} of ${name} (${flow.protocol}/${flow.dstPort})`;
+  return serviceText(svc, ip, flow, index.serviceTuples(svc), index.serviceSources(svc));
 }
 
 /** The NetworkPolicies that isolate a pod in a direction, by name (all share its namespace). */

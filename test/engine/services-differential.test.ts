@@ -3,7 +3,7 @@
  * the compiled engine (native classifier when built) equals the reference evaluator on random
  * clusters with random Services and EndpointSlices, policies with `services` peers and subjects,
  * and flows aimed at the Services' frontends and endpoints: verdict and deciding rule per
- * direction, zero mismatches; then the same after random Service / EndpointSlice churn applied
+ * direction, zero mismatches, and `explain` equal to the reference on a sample; then the same after random Service / EndpointSlice churn applied
  * to the engine incrementally (Service and EndpointSlice changes), against a fresh reference.
  */
 import { describe, expect, test } from 'vitest';
@@ -17,6 +17,7 @@ import { randomServices, serviceFlow, withServicePolicies } from './random-servi
 import { compareAnswer } from './compare.js';
 import { serviceChanges } from '../../src/enforce/compiled.js';
 
+const big = (_k: string, v: unknown): unknown => (typeof v === 'bigint' ? `${v}n` : v);
 const SEEDS = Array.from({ length: 30 }, (_, i) => 77 + i * 104729);
 const FLOWS = 2500;
 
@@ -39,6 +40,12 @@ function compareAll(engine: Engine, c: Cluster, flows: readonly Flow[], tally: R
     const v = reference.evaluate(f);
     const a = engine.lookup(f);
     for (const m of compareAnswer(engine, v, a.verdict, a.egress.ruleId, a.ingress.ruleId)) bad.push(`${m.flow} ${m.direction}: engine ${m.engine} / reference ${m.reference}`);
+    // explain (what check and matrix print) equals the reference field by field, on a sample
+    if ((tally.explained = (tally.explained ?? 0) + 1) % 7 === 0) {
+      const ex = JSON.stringify(engine.explain(f), big);
+      const want = JSON.stringify(v, big);
+      if (ex !== want) bad.push(`explain ${f.protocol} ${f.src.text} -> ${f.dst.text}:${f.dstPort}\n  engine    ${ex}\n  reference ${want}`);
+    }
     tally[v.verdict] = (tally[v.verdict] ?? 0) + 1;
     for (const d of [v.egress, v.ingress]) {
       if (d.notes.some((n) => / of Service /.test(n))) tally.serviceDecided = (tally.serviceDecided ?? 0) + 1;
