@@ -20,9 +20,9 @@
  *
  * Invariants: every address written is a test address (topology.ts assertTestAddress); chain
  * names are generated (`svc-<service index>-<port index>`), never taken from the inventory; the
- * ruleset goes to `nft -j -f` as JSON (no nft text built from input). `remove` deletes the two
+ * ruleset goes to `nft -j` as one JSON argument (no nft text built from input). `remove` deletes the two
  * tables only.
- * Cost: one `nft -j -f` per install (a few ms for tens of Services).
+ * Cost: one `nft -j` per install (a few ms for tens of Services).
  * Thread-safety: none needed; one call per topology.
  */
 import { PalisadeError } from '../model/errors.js';
@@ -147,17 +147,15 @@ export function kubeProxyRuleset(frontends: readonly ServiceFrontend[]): { nftab
 export async function installKubeProxy(nodeNs: string, cluster: Pick<Cluster, 'services' | 'endpointSlices'>): Promise<ServiceFrontend[]> {
   const frontends = kubeProxyFrontends(cluster);
   const ruleset = kubeProxyRuleset(frontends);
-  const r = await nsExec(nodeNs, ['nft', '-j', '-f', '/dev/stdin'], { input: JSON.stringify(ruleset), allowFailure: true });
-  if (r.exitCode !== 0) throw new PalisadeError('ERR_PALISADE_TOPOLOGY', `kube-proxy tables in ${nodeNs}: nft -j -f failed: ${r.stderr.trim().slice(0, 2000)}`);
+  // one argv word of JSON (nft -j reads its command from the arguments; no shell, no nft text)
+  const r = await nsExec(nodeNs, ['nft', '-j', JSON.stringify(ruleset)], { allowFailure: true });
+  if (r.exitCode !== 0) throw new PalisadeError('ERR_PALISADE_TOPOLOGY', `kube-proxy tables in ${nodeNs}: nft -j failed: ${r.stderr.trim().slice(0, 2000)}`);
   return frontends;
 }
 
 /** Delete kube-proxy's tables from the node namespace (missing tables are not an error). */
 export async function removeKubeProxy(nodeNs: string): Promise<void> {
   for (const fam of ['ip', 'ip6']) {
-    await nsExec(nodeNs, ['nft', '-j', '-f', '/dev/stdin'], {
-      input: JSON.stringify({ nftables: [{ delete: { table: { family: fam, name: KUBE_PROXY_TABLE } } }] }),
-      allowFailure: true,
-    });
+    await nsExec(nodeNs, ['nft', '-j', JSON.stringify({ nftables: [{ delete: { table: { family: fam, name: KUBE_PROXY_TABLE } } }] })], { allowFailure: true });
   }
 }
