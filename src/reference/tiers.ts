@@ -13,8 +13,9 @@
  * 2. Fail closed (CRD doc of every peer and protocol type): a rule with a peer or protocol entry
  *    that has no known field is, for Accept, a rule matching nothing; for Deny and Pass, a
  *    "Deny all" rule (it matches every flow and denies; a Pass rule so treated denies too).
- * 3. `domainNames` peers match nothing until FQDN support lands; every examined rule that has one
- *    leaves a note.
+ * 3. `domainNames` peers match an egress destination the subject pod learned from a live DNS
+ *    answer (docs/fqdn.md; `DirectionContext.learned`, none: nothing); every examined rule that
+ *    has one leaves a note, and a match says which name and answer.
  * 4. NetworkPolicy tier: the pod is isolated in a direction when any NetworkPolicy of its own
  *    namespace selects it with that policyType (§1.2, §1.5); then the flow is allowed iff some rule
  *    of those policies matches (peers AND ports, §2.1); the first match in (policy name, rule
@@ -36,7 +37,8 @@ import type {
   Tier,
 } from '../model/types.js';
 import { compareText, type EndpointIndex } from './endpoints.js';
-import { clusterPeerMatches, networkPolicyPeersMatch, type PeerView } from './peers.js';
+import { clusterPeerMatches, learnedEntriesFor, networkPolicyPeersMatch, type PeerView } from './peers.js';
+import type { LearnedSnapshot } from '../model/fqdn.js';
 import { clusterProtocolMatches, networkPolicyPortsMatch } from './ports.js';
 import { FQDN_NOTE_SUFFIX, type RuleRef } from '../model/verdict.js';
 
@@ -55,6 +57,8 @@ export interface DirectionContext {
   readonly cluster: Cluster;
   /** facts for the explanation; appended without duplicates */
   readonly notes: string[];
+  /** addresses learned from DNS answers (docs/fqdn.md); absent: `domainNames` matches nothing */
+  readonly learned?: LearnedSnapshot;
 }
 
 // ---- ordering and selection --------------------------------------------------------------
@@ -137,7 +141,16 @@ export function clusterRuleOutcome(
     return { matches: true, action: 'Deny', failClosed: true };
   }
 
-  const peersOk = rule.peers.some((p) => clusterPeerMatches(p, ctx.peer, ctx.index, ctx.cluster));
+  // docs/fqdn.md §1: only egress Accept rules (validation warns about any other)
+  const learned = ctx.learned && ctx.direction === 'egress' && rule.action === 'Accept' ? { subject: ctx.subject, snapshot: ctx.learned } : undefined;
+  const peersOk = rule.peers.some((p) => clusterPeerMatches(p, ctx.peer, ctx.index, ctx.cluster, learned));
+  if (peersOk && learned) {
+    for (const p of rule.peers) {
+      if (p.kind !== 'domainNames') continue;
+      const hit = learnedEntriesFor(p.domainNames, ctx.peer, learned)[0];
+      if (hit) addNote(ctx.notes, `${where()}: ${ctx.peer.ip.text} matched as ${hit.name} (answer to ${hit.query} for ${hit.pod}, live until ${new Date(hit.expiresAtMs).toISOString()})`);
+    }
+  }
   const protocolsOk =
     rule.protocols === null ||
     rule.protocols.some((e) => clusterProtocolMatches(e, ctx.protocol, ctx.dstPort, ctx.dstPod));

@@ -32,7 +32,7 @@ import {
 } from './describe.js';
 import { EndpointIndex, podName, type ResolvedEndpoint } from './endpoints.js';
 import { ReferenceEvaluator, type ReferenceOptions } from './evaluate.js';
-import { clusterPeerMatches, networkPolicyPeerMatches, type PeerView } from './peers.js';
+import { clusterPeerMatches, learnedEntriesFor, networkPolicyPeerMatches, type PeerView } from './peers.js';
 import { clusterProtocolMatches, networkPolicyPortsMatch } from './ports.js';
 import { clusterRuleOutcome, clusterSubjectSelects, compareClusterPolicies, rulesOf, type DirectionContext } from './tiers.js';
 import { checkFlow, type Endpoint, type Flow } from '../model/flow.js';
@@ -268,7 +268,12 @@ class Walker {
     const peers = rule.peers.map((p): EntryCheck => {
       const text = describeClusterPeer(p);
       if (p.kind === 'unknown') return { text, ok: false, why: 'no known field: the rule fails closed' };
-      if (p.kind === 'domainNames') return { text, ok: false, why: 'domainNames peers match nothing until FQDN support lands' };
+      const learned = ctx.learned && ctx.direction === 'egress' && rule.action === 'Accept' ? { subject: ctx.subject, snapshot: ctx.learned } : undefined;
+      if (p.kind === 'domainNames') {
+        const hit = learnedEntriesFor(p.domainNames, ctx.peer, learned)[0];
+        if (hit) return { text, ok: true, why: `${ctx.peer.ip.text} was learned as ${hit.name} (answer to ${hit.query}), live until ${new Date(hit.expiresAtMs).toISOString()}` };
+        return { text, ok: false, why: `${ctx.peer.ip.text} is in no live DNS answer this pod received for these names` };
+      }
       const ok = clusterPeerMatches(p, ctx.peer, this.index, this.cluster);
       return { text, ok, why: this.clusterPeerWhy(p, ctx.peer, ok) };
     });

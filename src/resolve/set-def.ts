@@ -14,6 +14,10 @@
  *   pod (reference/endpoints.ts rules 2-3: the first host-network claimant, when no other pod
  *   owns the address) runs on N, even when the Node object is missing.
  * - `prefixes`: a fixed list of disjoint prefixes (networks, ipBlock with except expanded).
+ * - `learned`: the addresses pod `pod` (`namespace/name`) learned from live DNS answers for a
+ *   name matching one of `names` (docs/fqdn.md; members come from `Resolution.learn`).
+ * - `pods` with `pod`: only that one pod of the selected ones (the subject of a per-pod
+ *   `domainNames` rule: a learned address is scoped to the pod that asked).
  *
  * Invariant: `setKey` is canonical: equal keys mean equal membership in every inventory.
  * Pure.
@@ -41,7 +45,10 @@ export type SetDef =
       readonly podSelector: LabelSelector;
       readonly namedPort?: NamedPortGroup;
       readonly block?: IpBlock;
+      /** only this pod (`namespace/name`) */
+      readonly pod?: string;
     }
+  | { readonly kind: 'learned'; readonly pod: string; readonly names: readonly string[] }
   | { readonly kind: 'isolated'; readonly direction: Direction; readonly node?: string }
   | { readonly kind: 'nodes'; readonly nodeSelector: LabelSelector }
   | { readonly kind: 'node'; readonly name: string }
@@ -59,7 +66,10 @@ export function setKey(d: SetDef): string {
         selectorKey(d.podSelector),
         d.namedPort ? [d.namedPort.name, d.namedPort.protocol, d.namedPort.port] : null,
         d.block ? [d.block.cidr.text, d.block.except.map((c) => c.text).sort()] : null,
+        ...(d.pod !== undefined ? [d.pod] : []),
       ]);
+    case 'learned':
+      return JSON.stringify(['learned', d.pod, [...new Set(d.names)].sort()]);
     case 'isolated':
       return JSON.stringify(['isolated', d.direction, d.node ?? null]);
     case 'nodes':
@@ -78,8 +88,11 @@ export function describeSet(d: SetDef): string {
       const parts = [`pods ns=${formatSelector(d.namespaceSelector)} pod=${formatSelector(d.podSelector)}`];
       if (d.namedPort) parts.push(`port=${d.namedPort.name}:${d.namedPort.protocol}/${d.namedPort.port}`);
       if (d.block) parts.push(`within=${d.block.cidr.text}${d.block.except.map((c) => ` except ${c.text}`).join('')}`);
+      if (d.pod !== undefined) parts.push(`only=${d.pod}`);
       return parts.join(' ');
     }
+    case 'learned':
+      return `learned by ${d.pod} for ${[...new Set(d.names)].sort().join(' ')}`;
     case 'isolated':
       return `isolated ${d.direction}${d.node !== undefined ? ` node=${d.node}` : ''}`;
     case 'nodes':

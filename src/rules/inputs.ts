@@ -1,8 +1,9 @@
 /**
  * When an inventory change outgrows a rule set: the rules were split per named-port group and
  * per node when they were lowered, so a change bringing a (name, protocol, number) group or a
- * node name they have never seen needs a new lowering; every other inventory change is a set
- * membership delta. The engine uses this; a backend that lowers rules itself can use it too.
+ * node name they have never seen needs a new lowering, as does any pod or namespace change when
+ * the rules hold per-pod `domainNames` rules; every other inventory change is a set membership
+ * delta. The engine uses this; a backend that lowers rules itself can use it too.
  * Pure. Cost: O(container ports of the changed pod).
  */
 import type { InventoryChange } from '../resolve/changes.js';
@@ -10,6 +11,8 @@ import { groupKey } from '../resolve/named-ports.js';
 import type { RuleSet } from './types.js';
 
 export function outgrowsRules(ruleSet: RuleSet, change: InventoryChange, nodeLocalIngress = true): boolean {
+  // per-pod domainNames rules (lower.ts): any pod or namespace change may add or drop a subject pod
+  if (ruleSet.learnedRules && change.kind !== 'node' && change.kind !== 'node-removed') return true;
   if (change.kind === 'node') return nodeLocalIngress && !ruleSet.nodeLocalNodes.has(change.node.name);
   if (change.kind !== 'pod') return false;
   const p = change.pod;

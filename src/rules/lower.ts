@@ -6,8 +6,10 @@
  * - subject: the pods the policy selects (host-network pods excluded by the resolver).
  * - peers: `namespaces`/`pods`/NetworkPolicy selectors -> a `pods` set; `nodes` -> node
  *   addresses; `networks` and `ipBlock` (except expanded into disjoint prefixes) -> prefixes;
- *   `domainNames` -> nothing (FQDN support has not landed; explain says so); NetworkPolicy peers
- *   absent/empty -> any address.
+ *   `domainNames` (egress Accept rules, docs/fqdn.md) -> one rule per subject pod P, subject
+ *   = P alone, peer = the dynamic `learned` set of P for the peer's names (what P itself learned
+ *   from DNS answers; members change by `Resolution.learn`); NetworkPolicy peers absent/empty ->
+ *   any address.
  * - ports: numeric ports and ranges -> one interval; a named port -> one rule per (protocol,
  *   number) group, with the destination narrowed to the pods declaring it (for egress the peer,
  *   for ingress the subject); a named port never matches a destination that is not a pod.
@@ -25,7 +27,8 @@
  */
 import { PalisadeError } from '../model/errors.js';
 import type { Cidr } from '../model/ip.js';
-import { EVERYTHING } from '../model/labels.js';
+import { canonicalName } from '../model/fqdn.js';
+import { EVERYTHING, selects } from '../model/labels.js';
 import { enforcedPolicies } from '../model/staged.js';
 import {
   NAMESPACE_NAME_LABEL,
@@ -43,7 +46,7 @@ import {
 import type { PolicyTier, RuleRef } from '../model/verdict.js';
 import { namedPortIndex, groupKey } from '../resolve/named-ports.js';
 import { subtractPrefixes, comparePrefixes } from '../resolve/prefixes.js';
-import type { Resolution } from '../resolve/resolver.js';
+import { podKey, type Resolution } from '../resolve/resolver.js';
 import type { IpBlock, NamedPortGroup, SetDef, SetId } from '../resolve/set-def.js';
 import { clusterRuleKey } from './notes.js';
 import { compareClusterPolicies, compareNetworkPolicies } from './order.js';
@@ -112,12 +115,20 @@ export function lower(given: PolicySet, resolution: Resolution, options: LowerOp
   };
   const egress = table('egress');
   const ingress = table('ingress');
-  return { rules, egress, ingress, namedPortGroups: ctx.groupsUsed, nodeLocalNodes: ctx.nodeLocalNodes };
+  return {
+    rules,
+    egress,
+    ingress,
+    namedPortGroups: ctx.groupsUsed,
+    nodeLocalNodes: ctx.nodeLocalNodes,
+    ...(ctx.learnedRules ? { learnedRules: true } : {}),
+  };
 }
 
 class Lowering {
   readonly groupsUsed = new Map<string, Set<string>>();
   readonly nodeLocalNodes = new Set<string>();
+  learnedRules = false;
   private readonly groupCache = new Map<string, NamedPortGroup[]>();
   private portIndex: Map<string, NamedPortGroup[]> | undefined;
 
@@ -159,7 +170,26 @@ class Lowering {
       const peers = rule.peers.map((q) => clusterPeer(q));
       const ports = rule.protocols === null ? [{ kind: 'all' } as PortSpec] : rule.protocols.map((q) => clusterPort(q));
       this.emit(direction, p.tier, subject, peers, ports, action, origin, out);
+      const names = [...new Set(rule.peers.flatMap((q) => (q.kind === 'domainNames' ? q.domainNames.map(canonicalName) : [])))].sort();
+      if (names.length > 0 && direction === 'egress' && rule.action === 'Accept') {
+        // a learned address is scoped to the pod that asked (docs/fqdn.md §2): one rule per subject pod
+        this.learnedRules = true;
+        for (const pod of this.subjectPods(subject)) {
+          const learned: PeerSpec = { kind: 'set', def: { kind: 'learned', pod, names } };
+          this.emit(direction, p.tier, { ...subject, pod }, [learned], ports, action, origin, out);
+        }
+      }
     }
+  }
+
+  /** The keys of the non-host-network pods a `pods` subject selects now, sorted. */
+  private subjectPods(subject: SetDef): string[] {
+    if (subject.kind !== 'pods') return [];
+    return this.res
+      .inventory()
+      .pods.filter((q) => !q.hostNetwork && selects(subject.namespaceSelector, this.res.namespaceLabels(q.namespace)) && selects(subject.podSelector, q.labels))
+      .map((q) => podKey(q))
+      .sort();
   }
 
   // ---- NetworkPolicy tier ------------------------------------------------------------------
@@ -256,6 +286,7 @@ class Lowering {
       case 'set':
         if (!g) return [this.res.intern(peer.def)];
         if (peer.def.kind === 'pods') return [this.res.intern(narrow(peer.def, g))];
+        if (peer.def.kind === 'learned') throw new UnsupportedRuleError('a named port combined with a domainNames peer');
         // A node address with a named port: validation rejects this combination (CEL on every
         // CNP/ANP/BANP version); a hand-built Cluster carrying it is refused at compile().
         throw new UnsupportedRuleError('a named port combined with a nodes peer');

@@ -87,6 +87,8 @@ export interface RuleSet {
   readonly namedPortGroups: ReadonlyMap<string, ReadonlySet<string>>;
   /** node names that have a node-local rule */
   readonly nodeLocalNodes: ReadonlySet<string>;
+  /** some rule is a per-pod `domainNames` rule (its subjects are pods: a pod change re-lowers) */
+  readonly learnedRules?: boolean;
 }
 
 export const isAllow = (a: RuleAction): boolean => a === 'accept' || a === 'allow' || a === 'node-local';
