@@ -1,18 +1,18 @@
 /**
  * When an inventory change outgrows a rule set: the rules were split per named-port group and
  * per node when they were lowered, so a change bringing a (name, protocol, number) group or a
- * node name they have never seen needs a new lowering, as does any pod or namespace change when
- * the rules hold per-pod `domainNames` rules; every other inventory change is a set membership
+ * node name they have never seen needs a new lowering, as does a pod change that may add or drop
+ * the subject of a per-pod `domainNames` rule; every other inventory change is a set membership
  * delta. The engine uses this; a backend that lowers rules itself can use it too.
  * Pure. Cost: O(container ports of the changed pod).
  */
+import { selects } from '../model/labels.js';
 import type { InventoryChange } from '../resolve/changes.js';
 import { groupKey } from '../resolve/named-ports.js';
 import type { RuleSet } from './types.js';
 
 export function outgrowsRules(ruleSet: RuleSet, change: InventoryChange, nodeLocalIngress = true): boolean {
-  // per-pod domainNames rules (lower.ts): any pod or namespace change may add or drop a subject pod
-  if (ruleSet.learnedRules && change.kind !== 'node' && change.kind !== 'node-removed') return true;
+  if (ruleSet.learnedSubjects && outgrowsLearned(ruleSet.learnedSubjects, change)) return true;
   if (change.kind === 'node') return nodeLocalIngress && !ruleSet.nodeLocalNodes.has(change.node.name);
   if (change.kind !== 'pod') return false;
   const p = change.pod;
@@ -24,4 +24,23 @@ export function outgrowsRules(ruleSet: RuleSet, change: InventoryChange, nodeLoc
     if (used && !used.has(groupKey({ name: cp.name, protocol: cp.protocol, port: cp.containerPort }))) return true;
   }
   return false;
+}
+
+/**
+ * Per-pod `domainNames` rules (lower.ts): a pod that has one, or may now be selected by one of
+ * their subjects (its pod selector matches; the namespace side is not known here, so this errs
+ * towards re-lowering), or any namespace change.
+ */
+function outgrowsLearned(l: NonNullable<RuleSet['learnedSubjects']>, change: InventoryChange): boolean {
+  switch (change.kind) {
+    case 'pod':
+      return l.pods.has(`${change.pod.namespace}/${change.pod.name}`) || (!change.pod.hostNetwork && l.podSelectors.some((s) => selects(s, change.pod.labels)));
+    case 'pod-removed':
+      return l.pods.has(`${change.namespace}/${change.name}`);
+    case 'namespace':
+    case 'namespace-removed':
+      return true;
+    default:
+      return false;
+  }
 }

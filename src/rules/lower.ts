@@ -121,14 +121,16 @@ export function lower(given: PolicySet, resolution: Resolution, options: LowerOp
     ingress,
     namedPortGroups: ctx.groupsUsed,
     nodeLocalNodes: ctx.nodeLocalNodes,
-    ...(ctx.learnedRules ? { learnedRules: true } : {}),
+    ...(ctx.learnedPodSelectors.length > 0 ? { learnedSubjects: { pods: ctx.learnedPods, podSelectors: ctx.learnedPodSelectors } } : {}),
   };
 }
 
 class Lowering {
   readonly groupsUsed = new Map<string, Set<string>>();
   readonly nodeLocalNodes = new Set<string>();
-  learnedRules = false;
+  /** per-pod domainNames rules: the pods that got one, and their subjects' pod selectors */
+  readonly learnedPods = new Set<string>();
+  readonly learnedPodSelectors: LabelSelector[] = [];
   private readonly groupCache = new Map<string, NamedPortGroup[]>();
   private portIndex: Map<string, NamedPortGroup[]> | undefined;
 
@@ -173,8 +175,9 @@ class Lowering {
       const names = [...new Set(rule.peers.flatMap((q) => (q.kind === 'domainNames' ? q.domainNames.map(canonicalName) : [])))].sort();
       if (names.length > 0 && direction === 'egress' && rule.action === 'Accept') {
         // a learned address is scoped to the pod that asked (docs/fqdn.md §2): one rule per subject pod
-        this.learnedRules = true;
+        if (subject.kind === 'pods') this.learnedPodSelectors.push(subject.podSelector);
         for (const pod of this.subjectPods(subject)) {
+          this.learnedPods.add(pod);
           const learned: PeerSpec = { kind: 'set', def: { kind: 'learned', pod, names } };
           this.emit(direction, p.tier, { ...subject, pod }, [learned], ports, action, origin, out);
         }
