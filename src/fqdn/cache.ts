@@ -134,6 +134,13 @@ export class LearnedCache {
     }
   }
 
+  /** Drop one entry without counting it (the kernel never got it: the learner's rollback). */
+  forget(e: Pick<LearnedAddress, 'pod' | 'name' | 'address'>): void {
+    const key = `${e.pod}|${e.name}|${e.address.text}`;
+    const held = this.byKey.get(key);
+    if (held) this.drop(key, held);
+  }
+
   entries(): LearnedAddress[] {
     return [...this.byKey.values()].map(view);
   }
