@@ -4,7 +4,7 @@
  * a client pod that resolves with dig (UDP and TCP), outside servers in the topology's external
  * namespace, a policy that allows DNS, some names, and denies the rest of 10.244.0.0/16.
  * Checked per backend: denied before lookup; allowed after lookup (the first connection right
- * after the answer: no race); names not in the policy denied; wildcard; CNAME chain; TCP DNS;
+ * after the answer, with the kernel write slowed down: no race); names not in the policy denied; wildcard; CNAME chain; TCP DNS;
  * 1,000 addresses in one answer; scope (another pod of the same subject is denied); a forged
  * answer from another pod teaches nothing; TTL expiry denies new connections while an
  * established one stays open; the learner down (steering left in place, --queue-bypass): the
@@ -195,7 +195,12 @@ describe.skipIf(requires('root', 'netns', 'addon', 'nft', 'bpffs', 'bpf', 'nfque
     const fleet = await ProbeFleet.start(topo!, { TCP: [80], UDP: [], SCTP: [] });
     let cached: { gen: number; c: Cluster } | undefined;
     const target: LearnTarget = {
-      learn: (a, r) => enforcement.learn(a, r),
+      // a slow kernel write (300 ms): the answer must still reach the pod only after it, so
+      // the connection right after dig is open (releasing before the write fails this test)
+      learn: async (a, r) => {
+        await new Promise((res) => setTimeout(res, 300));
+        return enforcement.learn(a, r);
+      },
       cluster: () => {
         const p = enforcement.current();
         if (!p) return undefined;
