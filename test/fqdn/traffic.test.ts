@@ -20,6 +20,8 @@ import { createBackend } from '../../backends/registry.js';
 import { BACKEND_NAMES, type BackendName } from '../../src/enforce/backend.js';
 import { Enforcement } from '../../src/enforce/enforcement.js';
 import { FqdnNode, type LearnTarget } from '../../src/fqdn/node.js';
+import { startEnforce } from '../../src/cli/enforce.js';
+import type { Io } from '../../src/cli/io.js';
 import { safeParseCluster } from '../../src/manifests/cluster.js';
 import { parseIp, type IpAddr } from '../../src/model/ip.js';
 import type { Cluster } from '../../src/model/types.js';
@@ -183,6 +185,34 @@ describe.skipIf(requires('root', 'netns', 'addon', 'nft', 'bpffs', 'bpf', 'nfque
     it(`${name}: learned names are allowed, everything else is denied`, async () => {
       await runBackend(name);
     }, 180_000);
+  }
+
+  for (const name of BACKEND_NAMES) {
+    it(`${name}: palisade enforce -f DIR learns with no extra flag (kube-dns Service + EndpointSlice in DIR)`, async () => {
+      const manifests = await mkdtemp(join(tmpdir(), 'palisade-fqdn-enforce-'));
+      await writeFile(join(manifests, 'all.yaml'), YAML);
+      const backend = await createBackend(name, {
+        netnsPath: topo!.nodeNetnsPath,
+        ...(name === 'ebpf' ? { tag: `fqdncli-${process.pid}`, pinRoot: TEST_PIN_ROOT } : {}),
+      });
+      const errors: string[] = [];
+      const session = startEnforce({ backend, paths: [manifests], netnsPath: topo!.nodeNetnsPath, stopAction: 'remove' }, { out: () => undefined, err: (t: string) => void errors.push(t) } as unknown as Io);
+      const fleet = await ProbeFleet.start(topo!, { TCP: [80], UDP: [], SCTP: [] });
+      try {
+        expect(await session.ready).toBe('applied');
+        for (let i = 0; i < 50 && !errors.some((e) => e.includes('learning domainNames')); i++) await new Promise((r) => setTimeout(r, 100));
+        expect(errors.join('')).toContain('learning domainNames addresses from DNS answers (kube-system/kube-dns endpoints)');
+        const probe = async (dst: string) => (await fleet.probe([{ protocol: 'TCP', src: ip(CLIENT), dst: ip(dst), dstPort: 80 }], { timeoutMs: 500 }))[0]!.outcome;
+        expect(await probe(DB)).toBe('dropped');
+        expect(await dig('db.example.test')).toEqual([DB]);
+        expect(await probe(DB)).toBe('open');
+        expect(await probe(NOT_ALLOWED)).toBe('dropped');
+      } finally {
+        await fleet.stop();
+        await session.stop();
+        await rm(manifests, { recursive: true, force: true });
+      }
+    }, 120_000);
   }
 
   async function runBackend(name: BackendName): Promise<void> {
