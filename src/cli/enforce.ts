@@ -27,7 +27,8 @@ import { formatProblem } from '../model/problems.js';
 import { UsageError } from './args.js';
 import { backendUsage, defaultStatsFile, describeFailure, parseBackendArgs, usageFailure } from './backend.js';
 import type { Io } from './io.js';
-import { fqdnStarter, dnsServersOf, minTtlOf } from './fqdn.js';
+import { dnsServersOf, minTtlOf } from './fqdn.js';
+import { fqdnStarter } from '../fqdn/start.js';
 
 /** What `enforce` writes to --stats-file and `stats --stats-file` reads. */
 export interface StatsFile extends BackendStats {

@@ -196,7 +196,7 @@ describe.skipIf(requires('root', 'netns', 'addon', 'nft', 'bpffs', 'bpf', 'nfque
         ...(name === 'ebpf' ? { tag: `fqdncli-${process.pid}`, pinRoot: TEST_PIN_ROOT } : {}),
       });
       const errors: string[] = [];
-      const session = startEnforce({ backend, paths: [manifests], netnsPath: topo!.nodeNetnsPath, stopAction: 'remove' }, { out: () => undefined, err: (t: string) => void errors.push(t) } as unknown as Io);
+      const session = startEnforce({ backend, paths: [manifests], netnsPath: topo!.nodeNetnsPath, stopAction: 'remove' }, { out: () => undefined, err: (t: string) => void errors.push(t) } satisfies Io);
       const fleet = await ProbeFleet.start(topo!, { TCP: [80], UDP: [], SCTP: [] });
       try {
         expect(await session.ready).toBe('applied');
