@@ -16,7 +16,9 @@
  * - `networks`: any address in any CIDR of the flow's family, pod addresses included (§1.5 point 5).
  * - `domainNames` (docs/fqdn.md): the destination is an address the subject pod itself learned
  *   from a live DNS answer for a name matching a pattern (the snapshot handed in; empty: nothing).
- * - `unknown`: handled by the caller (fail closed on the whole rule).
+ * - `entities: [Cluster]` (PalisadeClusterNetworkPolicy, S16): any address of the inventory
+ *   (`EndpointIndex.isClusterAddress`: every pod IP, node address and Service address).
+ * - `services` and `unknown`: handled by the caller (fail closed on the whole rule).
  *
  * Pure functions over read-only data. Cost: linear in selectors, CIDRs and selected nodes.
  */
@@ -90,9 +92,13 @@ export function clusterPeerMatches(p: ClusterPeer, peer: PeerView, index: Endpoi
       return cluster.nodes.some((n) => selects(p.nodeSelector, n.labels) && n.addresses.some((a) => sameIp(a, peer.ip)));
     case 'networks':
       return p.cidrs.some((c) => cidrContains(c, peer.ip));
+    case 'entities':
+      return p.entities.some((e) => e === 'Cluster' && index.isClusterAddress(peer.ip));
     case 'domainNames':
       return learnedEntriesFor(p.domainNames, peer, learned).length > 0;
+    case 'services':
     case 'unknown':
+      // fail closed: the caller decides the whole rule (model/cluster-rule.ts)
       return false;
   }
 }

@@ -4,8 +4,9 @@
  *
  * Kinds (host-network pods are never members of a pod kind, as the API docs require):
  * - `pods`: pods of the namespaces `namespaceSelector` selects whose labels `podSelector`
- *   selects; optionally only pods declaring a named port as (name, protocol, number), and
- *   optionally only the pod IPs inside an ipBlock (NetworkPolicy ipBlock peer with a named port).
+ *   selects; optionally only pods declaring a named port as (name, protocol, number),
+ *   optionally only the pod IPs inside an ipBlock (NetworkPolicy ipBlock peer with a named port),
+ *   and optionally only pods whose spec.nodeName is a Node `nodeSelector` selects (S7).
  * - `isolated`: pods that some NetworkPolicy isolates in `direction`; optionally only those on
  *   node `node` (the node-local ingress exception).
  * - `nodes`: every `status.addresses` entry of the nodes `nodeSelector` selects.
@@ -18,6 +19,8 @@
  *   name matching one of `names` (docs/fqdn.md; members come from `Resolution.learn`).
  * - `pods` with `pod`: only that one pod of the selected ones (the subject of a per-pod
  *   `domainNames` rule: a learned address is scoped to the pod that asked).
+ * - `cluster`: the `Cluster` entity (model/entities.ts): every pod IP (host-network pods
+ *   included), every node address and every Service address of the inventory.
  *
  * Invariant: `setKey` is canonical: equal keys mean equal membership in every inventory.
  * Pure.
@@ -47,12 +50,15 @@ export type SetDef =
       readonly block?: IpBlock;
       /** only this pod (`namespace/name`) */
       readonly pod?: string;
+      /** PalisadeClusterNetworkPolicy subject `pods.nodeSelector` */
+      readonly nodeSelector?: LabelSelector;
     }
   | { readonly kind: 'learned'; readonly pod: string; readonly names: readonly string[] }
   | { readonly kind: 'isolated'; readonly direction: Direction; readonly node?: string }
   | { readonly kind: 'nodes'; readonly nodeSelector: LabelSelector }
   | { readonly kind: 'node'; readonly name: string }
-  | { readonly kind: 'prefixes'; readonly prefixes: readonly Cidr[] };
+  | { readonly kind: 'prefixes'; readonly prefixes: readonly Cidr[] }
+  | { readonly kind: 'cluster' };
 
 /** Dense index of a set inside one resolution; stable for the life of that resolution. */
 export type SetId = number;
@@ -67,6 +73,8 @@ export function setKey(d: SetDef): string {
         d.namedPort ? [d.namedPort.name, d.namedPort.protocol, d.namedPort.port] : null,
         d.block ? [d.block.cidr.text, d.block.except.map((c) => c.text).sort()] : null,
         ...(d.pod !== undefined ? [d.pod] : []),
+        // appended only when set, so the keys of every other pod set stay what they were
+        ...(d.nodeSelector ? [selectorKey(d.nodeSelector)] : []),
       ]);
     case 'learned':
       return JSON.stringify(['learned', d.pod, [...new Set(d.names)].sort()]);
@@ -78,6 +86,8 @@ export function setKey(d: SetDef): string {
       return JSON.stringify(['node', d.name]);
     case 'prefixes':
       return JSON.stringify(['prefixes', d.prefixes.map((c) => c.text)]);
+    case 'cluster':
+      return JSON.stringify(['cluster']);
   }
 }
 
@@ -89,6 +99,7 @@ export function describeSet(d: SetDef): string {
       if (d.namedPort) parts.push(`port=${d.namedPort.name}:${d.namedPort.protocol}/${d.namedPort.port}`);
       if (d.block) parts.push(`within=${d.block.cidr.text}${d.block.except.map((c) => ` except ${c.text}`).join('')}`);
       if (d.pod !== undefined) parts.push(`only=${d.pod}`);
+      if (d.nodeSelector) parts.push(`on-nodes=${formatSelector(d.nodeSelector)}`);
       return parts.join(' ');
     }
     case 'learned':
@@ -101,5 +112,7 @@ export function describeSet(d: SetDef): string {
       return `node ${d.name}`;
     case 'prefixes':
       return `prefixes ${d.prefixes.map((c) => c.text).join(' ') || '(none)'}`;
+    case 'cluster':
+      return 'cluster (every pod, node and Service address)';
   }
 }
