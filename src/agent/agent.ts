@@ -113,6 +113,11 @@ export class Agent {
     this.metrics = new AgentMetrics({
       policy: () => this.enforcement.current(),
       watches: () => new Map([...this.watches].map(([r, w]) => [r as string, w.stats()])),
+      fqdn: () => {
+        const f = this.fqdn?.stats();
+        if (!f) return undefined;
+        return { learned: f.learned, evicted: f.evicted, expired: f.expired, untrusted: f.untrusted, held: f.held, released: f.released, addresses: f.addresses, hold_p99_us: f.holdP99Us };
+      },
       invalidByKind: () => {
         const m = new Map<string, number>();
         for (const i of this.state.invalid()) m.set(i.ref.kind, (m.get(i.ref.kind) ?? 0) + 1);
