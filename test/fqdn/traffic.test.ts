@@ -276,14 +276,16 @@ describe.skipIf(requires('root', 'netns', 'addon', 'nft', 'bpffs', 'bpf', 'nfque
 
       // TTL expiry (TTL 1 s, floor 1 s here): an established connection stays, new ones are denied
       expect(await dig('short.example.test')).toEqual([SHORT]);
-      const py = `import socket,time\nc=socket.create_connection(('${SHORT}',${ECHO_PORT}),timeout=2)\nc.sendall(b'a');assert c.recv(1)==b'a'\nprint('up',flush=True)\ntime.sleep(3)\nc.sendall(b'b');print('after',c.recv(1).decode(),flush=True)\n`;
+      const py = `import socket,time\nc=socket.create_connection(('${SHORT}',${ECHO_PORT}),timeout=2)\nc.sendall(b'a');assert c.recv(1)==b'a'\nprint('up',flush=True)\ntime.sleep(4.5)\nc.sendall(b'b');print('after',c.recv(1).decode(),flush=True)\n`;
       let out = '';
       holder = spawn('ip', ['netns', 'exec', nsOf('app/client'), 'python3', '-c', py], { stdio: ['ignore', 'pipe', 'pipe'] });
       holder.stdout!.setEncoding('utf8').on('data', (d: string) => (out += d));
       for (let i = 0; i < 40 && !out.includes('up'); i++) await new Promise((r) => setTimeout(r, 50));
       expect(out).toContain('up');
-      await new Promise((r) => setTimeout(r, 2200)); // past the expiry (1 s + the timer)
+      // past the expiry (1 s + the timer + the slowed write): bounded wait for the learner to retract it
+      for (let i = 0; i < 60 && node.stats().entries.some((e) => e.name === 'short.example.test'); i++) await new Promise((r) => setTimeout(r, 50));
       expect(node.stats().entries.some((e) => e.name === 'short.example.test')).toBe(false);
+      await new Promise((r) => setTimeout(r, 400)); // the retraction's (slowed) kernel write
       expect(await tcp(CLIENT, SHORT, ECHO_PORT)).toBe('dropped');
       const exited = new Promise<number | null>((r) => holder!.on('exit', r));
       expect(await exited).toBe(0);
