@@ -141,6 +141,7 @@ export function lower(given: PolicySet, resolution: Resolution, options: LowerOp
     ingress,
     namedPortGroups: ctx.groupsUsed,
     nodeLocalNodes: ctx.nodeLocalNodes,
+    serviceGroups: ctx.serviceGroupsUsed,
     ...(ctx.learnedPodSelectors.length > 0 ? { learnedSubjects: { pods: ctx.learnedPods, podSelectors: ctx.learnedPodSelectors } } : {}),
   };
 }
