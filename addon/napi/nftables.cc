@@ -8,6 +8,10 @@
 //     setelem.h applySetElements: one netlink batch of element deletes/adds (one per index i:
 //     ops[i] 0 delete / 1 add, in set sets[setIndex[i]], family[i] 4|6, addrs[16i..16i+16)),
 //     inside netnsPath when given. ERR_PALISADE_NFT failures carry `errno` and `element`.
+//   nftApplyProgram(words: Uint32Array, strings: string[], elementKeys: Uint8Array (16 per element),
+//                   elementFlags: Uint8Array, elementTimeoutMs: Uint32Array, netnsPath?: string): void
+//     table.h applyProgram: a whole table change (full install, set contents) as one netlink
+//     batch built from the program, inside netnsPath when given.
 //   nftWithNetns(netnsPath: string, fn: () => T): T
 //     Calls fn with the calling thread inside the namespace at netnsPath and switches back
 //     afterwards, also when fn throws. For synchronous native calls only: Node sockets created in
@@ -24,6 +28,7 @@
 #include "backends/nftables/native/nflog.h"
 #include "backends/nftables/native/nft.h"
 #include "backends/nftables/native/setelem.h"
+#include "backends/nftables/native/table.h"
 #include "glue.h"
 #include "kernel/netns_scope.h"
 
@@ -52,6 +57,24 @@ Failure EmptyPathFailure() {
   f.err = ENOENT;
   f.message = std::string("cannot open : ") + std::strerror(ENOENT);
   return f;
+}
+
+// Runs `apply` (a kernel change returning false with `failure` filled) inside the namespace named by
+// info[at] (a string; absent: the current one); throws the failure as a JS error.
+template <typename F>
+void InNetns(const Napi::CallbackInfo& info, size_t at, F&& apply) {
+  Napi::Env env = info.Env();
+  const bool inNetns = info.Length() > at && info[at].IsString();
+  const std::string netns = inNetns ? info[at].As<Napi::String>().Utf8Value() : "";
+  if (inNetns && netns.empty()) throw FailureError(env, EmptyPathFailure());
+  Failure failure;
+  bool ok;
+  {
+    NetnsScope scope(netns);
+    if (!scope.ok()) throw FailureError(env, palisade::nft::netnsFailure(scope));
+    ok = apply(failure);
+  }
+  if (!ok) throw FailureError(env, failure);
 }
 
 Napi::Value NftRun(const Napi::CallbackInfo& info) {
@@ -104,17 +127,38 @@ Napi::Value NftSetElements(const Napi::CallbackInfo& info) {
   batch.family = family.Data();
   batch.addr = addrs.Data();
   batch.count = count;
-  const bool inNetns = info.Length() >= 6 && info[5].IsString();
-  const std::string netns = inNetns ? info[5].As<Napi::String>().Utf8Value() : "";
-  if (inNetns && netns.empty()) throw FailureError(env, EmptyPathFailure());
-  Failure failure;
-  bool ok;
-  {
-    NetnsScope scope(netns);
-    if (!scope.ok()) throw FailureError(env, palisade::nft::netnsFailure(scope));
-    ok = palisade::nft::applySetElements(batch, failure);
+  InNetns(info, 5, [&](Failure& failure) { return palisade::nft::applySetElements(batch, failure); });
+  return env.Undefined();
+}
+
+Napi::Value NftApplyProgram(const Napi::CallbackInfo& info) {
+  Napi::Env env = info.Env();
+  const char* usage =
+      "nftApplyProgram(words: Uint32Array, strings: string[], elementKeys: Uint8Array (16 per element), elementFlags: Uint8Array, "
+      "elementTimeoutMs: Uint32Array, netnsPath?: string)";
+  if (info.Length() < 5 || !info[0].IsTypedArray() || !info[1].IsArray() || !info[3].IsTypedArray()) throw codedError(env, "ERR_PALISADE_NFT_INPUT", usage);
+  palisade::nft::TableProgram program;
+  Napi::TypedArrayOf<uint32_t> words, timeouts;
+  Napi::TypedArrayOf<uint8_t> keys, flags;
+  const size_t count = info[3].As<Napi::TypedArray>().ElementLength();
+  if (!TypedOf(info[0], napi_uint32_array, info[0].As<Napi::TypedArray>().ElementLength(), words) || !TypedOf(info[2], napi_uint8_array, 16 * count, keys) ||
+      !TypedOf(info[3], napi_uint8_array, count, flags) || !TypedOf(info[4], napi_uint32_array, count, timeouts)) {
+    throw codedError(env, "ERR_PALISADE_NFT_INPUT", usage);
   }
-  if (!ok) throw FailureError(env, failure);
+  Napi::Array strings = info[1].As<Napi::Array>();
+  program.strings.reserve(strings.Length());
+  for (uint32_t i = 0; i < strings.Length(); ++i) {
+    Napi::Value v = strings.Get(i);
+    if (!v.IsString()) throw codedError(env, "ERR_PALISADE_NFT_INPUT", usage);
+    program.strings.push_back(v.As<Napi::String>().Utf8Value());
+  }
+  program.words = words.Data();
+  program.wordCount = words.ElementLength();
+  program.elementKeys = keys.Data();
+  program.elementFlags = flags.Data();
+  program.elementTimeoutMs = timeouts.Data();
+  program.elementCount = count;
+  InNetns(info, 5, [&](Failure& failure) { return palisade::nft::applyProgram(program, failure); });
   return env.Undefined();
 }
 
@@ -179,6 +223,7 @@ Napi::Object InitNftables(Napi::Env env) {
   Napi::Object m = Napi::Object::New(env);
   m.Set("nftRun", Napi::Function::New(env, NftRun, "nftRun"));
   m.Set("nftSetElements", Napi::Function::New(env, NftSetElements, "nftSetElements"));
+  m.Set("nftApplyProgram", Napi::Function::New(env, NftApplyProgram, "nftApplyProgram"));
   m.Set("nftWithNetns", Napi::Function::New(env, NftWithNetns, "nftWithNetns"));
   m.Set("nflogOpen", Napi::Function::New(env, NflogOpen, "nflogOpen"));
   m.Set("nflogDrain", Napi::Function::New(env, NflogDrain, "nflogDrain"));

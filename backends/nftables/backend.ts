@@ -17,7 +17,8 @@
  *                            change, the transaction is one netlink batch (set-batch.ts,
  *                            native/setelem.h: no libnftables, so no reload of its cache of every
  *                            set, which costs ~20 ms at 2,654 sets); otherwise the whole change is
- *                            one libnftables document, as install's. Never split across both.
+ *                            one document (interval sets rewritten whole), as install's, lowered to
+ *                            one netlink batch as well. Never split across transactions.
  *   drainDenied()            NFLOG packets of the deny rules -> RawDenyEvent, with the deciding Rule
  *                            found from the log prefix (`palisade <install tag>:<rule id>`);
  *                            naming is deny-record.ts's job.
@@ -27,8 +28,16 @@
  *   stats()                  per-rule counters read from the kernel (`list table`), summed per rule.
  *   remove()                 delete `table inet palisade`, nothing else.   close(): the NFLOG socket.
  *
- * The failure rule: install and applyDeltas are each ONE libnftables document or ONE set-element
- * netlink batch: the kernel applies all of it or none. On a throw (code ERR_PALISADE_NFT, with `nftError`)
+ * How a document reaches the kernel: install, remove and the deltas that are not a set-element
+ * batch render one libnftables JSON document (render.ts, the one description of the table), which
+ * netlink-program.ts lowers to ONE libnftnl netlink batch (native/table.h: no libnftables, so no
+ * JSON parse and no cache load of every set; at 5,000 pods the install's document has ~500k
+ * elements). A document outside the lowerable subset (a test hook's additions, a table this
+ * version did not write) goes through libnftables whole instead; `documentsByJson` forces that.
+ * Interval-set deltas are sent as a rewrite of the set (flush + members), so they lower too.
+ *
+ * The failure rule: install and applyDeltas are each ONE netlink batch or ONE libnftables
+ * document: the kernel applies all of it or none. On a throw (code ERR_PALISADE_NFT, with `nftError`)
  * the previous table is fully in force, and this object's memory (`inForce`: the rule set, the
  * sets the table holds, their kinds, the install tag) is replaced only after the kernel accepted a
  * transaction, so it still describes the kernel. Set members are not held here: they are the
@@ -62,6 +71,7 @@ import {
   type TableContents,
 } from './render.js';
 import { ruleCounters } from './stats.js';
+import { lowerDocument } from './netlink-program.js';
 import { batchSize, packSetDeltas, type SetElementBatch } from './set-batch.js';
 
 export interface NftablesOptions {
@@ -81,6 +91,11 @@ export interface NftablesOptions {
   readonly beforeSetElements?: (batch: SetElementBatch) => SetElementBatch;
   /** Test hook: send every applyDeltas through libnftables (the oracle of the netlink path). */
   readonly deltasByJson?: boolean;
+  /**
+   * Test and bench hook: send every document (install, remove, the deltas that are not element
+   * batches) through libnftables instead of lowering it to one netlink batch (netlink-program.ts).
+   */
+  readonly documentsByJson?: boolean;
 }
 
 interface InForce {
@@ -107,9 +122,11 @@ export class NftablesBackend implements Backend {
   private readonly recent = new Map<number, RuleSet>();
   private tags = 0;
   private nflogFd: number | undefined;
+  /** how the last document went to the kernel (install's summary) */
+  private lastVia = '';
   private denyQueue: RawDenyEvent[] = [];
   private observedQueue: RawFlowEvent[] = [];
-  private readonly counts = { installs: 0, deltaTransactions: 0, rejected: 0 };
+  private readonly counts = { installs: 0, deltaTransactions: 0, rejected: 0, netlinkDocuments: 0 };
 
   constructor(private readonly opts: NftablesOptions = {}) {
     this.native = opts.native ?? nativeNftables();
@@ -136,13 +153,16 @@ export class NftablesBackend implements Backend {
       ...(this.opts.denyLog ? { log: { ...this.opts.denyLog, tag } } : {}),
     };
     const current = this.contents();
-    let doc = renderFull(input, current);
+    // over netlink the element lists carry the members themselves (no text per element); a
+    // document that cannot be lowered is rendered again as JSON for libnftables
+    const raw = this.netlink() ? { ...input, rawElements: true } : input;
+    let doc = renderFull(raw, current);
     try {
-      this.run(doc);
+      this.run(doc, () => renderFull(input, current));
     } catch (e) {
       if (this.inForce || current === undefined || (e as NftErrorFields).code !== 'ERR_PALISADE_NFT') throw e;
-      doc = { nftables: [...renderDelete().nftables, ...renderFull(input).nftables] };
-      this.run(doc);
+      doc = { nftables: [...renderDelete().nftables, ...renderFull(raw).nftables] };
+      this.run(doc, () => ({ nftables: [...renderDelete().nftables, ...renderFull(input).nftables] }));
     }
     // the kernel holds the new table: only now does memory follow
     this.tags = tag;
@@ -152,7 +172,7 @@ export class NftablesBackend implements Backend {
     this.counts.installs++;
     return {
       kind: 'full',
-      summary: `${policy.ruleSet.rules.length} rules in table inet palisade, one transaction of ${doc.nftables.length} commands`,
+      summary: `${policy.ruleSet.rules.length} rules in table inet palisade, one transaction of ${doc.nftables.length} commands (${this.lastVia})`,
       ms: performance.now() - t0,
     };
   }
@@ -173,7 +193,8 @@ export class NftablesBackend implements Backend {
       this.counts.deltaTransactions++;
       return { kind: 'deltas', summary: `set elements only (${batchSize(batch)} elements, one netlink batch)`, ms: performance.now() - t0 };
     }
-    let doc = renderSetDeltas(deltas, s.sets, interval);
+    // interval sets are rewritten whole (flush + members): the document then lowers to one netlink batch
+    let doc = renderSetDeltas(deltas, s.sets, interval, this.opts.deltasByJson ? undefined : (id) => policy.resolution.prefixes(id));
     if (observedChanged) doc = { nftables: [...doc.nftables, ...renderObserved(policy.observation.subjects)] };
     if (doc.nftables.length === 0) return { kind: 'none', summary: 'no kernel change', ms: performance.now() - t0 };
     this.run(doc);
@@ -244,6 +265,7 @@ export class NftablesBackend implements Backend {
         installs: this.counts.installs,
         deltaTransactions: this.counts.deltaTransactions,
         rejectedTransactions: this.counts.rejected,
+        netlinkDocuments: this.counts.netlinkDocuments,
       },
     };
   }
@@ -296,10 +318,30 @@ export class NftablesBackend implements Backend {
     }
   }
 
-  private run(doc: NftDocument): void {
-    const sent = this.opts.beforeTransaction ? this.opts.beforeTransaction(doc) : doc;
+  /** Whether documents go as netlink batches (the native module has the program path and no test hook says otherwise). */
+  private netlink(): boolean {
+    return this.native.nftApplyProgram !== undefined && !this.opts.documentsByJson;
+  }
+
+  /**
+   * One transaction: the document lowered to one netlink batch, or through libnftables when it
+   * cannot be lowered (then `asJson`, when given, renders the same change as a JSON document:
+   * a raw-element document cannot be stringified).
+   */
+  private run(doc: NftDocument, asJson?: () => NftDocument): void {
+    const hook = this.opts.beforeTransaction;
+    let sent = hook ? hook(doc) : doc;
+    const program = this.netlink() ? lowerDocument(sent) : undefined;
+    if (!program && asJson && this.netlink()) sent = hook ? hook(asJson()) : asJson();
     try {
-      this.native.nftRun(JSON.stringify(sent), this.opts.netnsPath);
+      if (program) {
+        this.native.nftApplyProgram!(program.words, program.strings, program.elementKeys, program.elementFlags, program.elementTimeoutMs, this.opts.netnsPath);
+        this.counts.netlinkDocuments++;
+        this.lastVia = 'one netlink batch';
+      } else {
+        this.native.nftRun(JSON.stringify(sent), this.opts.netnsPath);
+        this.lastVia = 'libnftables';
+      }
     } catch (e) {
       this.counts.rejected++;
       throw e;

@@ -151,6 +151,12 @@ export interface RenderInput {
   /** observed subjects (host addresses); logged per new flow when `log` is set */
   readonly observed?: readonly Cidr[];
   readonly observeLog?: ObserveLogOptions;
+  /**
+   * Element lists hold the member Cidr objects themselves instead of libnftables' JSON form: for a
+   * document that is lowered to netlink (netlink-program.ts reads the bytes from Cidr.base), never
+   * for one that is stringified. Saves a string per element and its parse.
+   */
+  readonly rawElements?: boolean;
 }
 
 /** Set ids the rules use, ascending. */
@@ -284,7 +290,8 @@ export function renderFull(input: RenderInput, current?: TableContents): NftDocu
       if (!interval && members.some((c) => c.family === family && !isHost(c))) {
         throw new Error(`internal: set ${id} holds a prefix but is rendered as a plain set`);
       }
-      const elems = disjointMembers(members, family).map(elementOf);
+      const disjoint = disjointMembers(members, family);
+      const elems = input.rawElements ? disjoint : disjoint.map(elementOf);
       if (elems.length > 0) cmds.push(elements('add', name, elems));
     }
   }
@@ -314,15 +321,30 @@ export function tableContents(listJson: unknown): TableContents {
 
 /**
  * Membership changes of sets the table holds, as element deletes then adds (one transaction).
- * Deltas of sets the rules do not use are skipped (no such set exists in the table).
+ * Deltas of sets the rules do not use are skipped (no such set exists in the table). With
+ * `members` (the sets' new contents), an interval set is rewritten whole instead (flush, then its
+ * disjoint members): the same end state, without element deletes that must match the ranges the
+ * kernel holds, so the document can also go as one netlink batch (netlink-program.ts).
  */
-export function renderSetDeltas(deltas: readonly SetDelta[], inTable: ReadonlySet<SetId>, interval: (id: SetId) => boolean): NftDocument {
+export function renderSetDeltas(
+  deltas: readonly SetDelta[],
+  inTable: ReadonlySet<SetId>,
+  interval: (id: SetId) => boolean,
+  members?: (id: SetId) => readonly Cidr[],
+): NftDocument {
   const dels: NftCommand[] = [];
   const adds: NftCommand[] = [];
   for (const d of deltas) {
     if (!inTable.has(d.set)) continue;
+    const whole = members !== undefined && interval(d.set) && d.added.length + d.removed.length > 0;
     for (const family of [4, 6] as const) {
       const name = setName(d.set, family, interval(d.set));
+      if (whole) {
+        const elems = disjointMembers(members(d.set), family).map(elementOf);
+        dels.push(flushSet(name));
+        if (elems.length > 0) adds.push(elements('add', name, elems));
+        continue;
+      }
       const removed = d.removed.filter((c) => c.family === family).map(elementOf);
       const added = d.added.filter((c) => c.family === family).map(elementOf);
       if (removed.length > 0) dels.push(elements('delete', name, removed));

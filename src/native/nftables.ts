@@ -18,6 +18,13 @@ export interface NftNative {
    * first 4 bytes) in set sets[setIndex[i]]. All or nothing. Plain (non-interval) sets only.
    */
   nftSetElements(sets: readonly string[], ops: Uint8Array, setIndex: Uint32Array, family: Uint8Array, addrs: Uint8Array, netnsPath?: string): void;
+  /**
+   * One whole table change as one netlink batch built by libnftnl (backends/nftables/native/table.h)
+   * from a table program (backends/nftables/netlink-program.ts), without libnftables. All or
+   * nothing. Absent on test doubles that only record JSON documents: the backend then sends
+   * everything through nftRun.
+   */
+  nftApplyProgram?(words: Uint32Array, strings: readonly string[], elementKeys: Uint8Array, elementFlags: Uint8Array, elementTimeoutMs: Uint32Array, netnsPath?: string): void;
   /** Call fn with this thread inside the network namespace at netnsPath (synchronous code only). */
   nftWithNetns<T>(netnsPath: string, fn: () => T): T;
   /** NFLOG reader (backends/nftables/native/nflog.h): bind `group` (inside netnsPath when given); returns the fd. */

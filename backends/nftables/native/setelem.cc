@@ -14,11 +14,7 @@
 #include <cstring>
 #include <memory>
 
-#include "signals.h"
-
-#ifndef NETLINK_CAP_ACK
-#define NETLINK_CAP_ACK 10
-#endif
+#include "batch.h"
 
 namespace palisade::nft {
 
@@ -29,9 +25,6 @@ constexpr const char* kTable = "palisade";
 constexpr size_t kMessageRoom = 160;
 constexpr size_t kMaxSetName = 255;
 
-struct SocketCloser {
-  void operator()(mnl_socket* s) const { mnl_socket_close(s); }
-};
 struct SetFree {
   void operator()(nftnl_set* s) const { nftnl_set_free(s); }
 };
@@ -47,12 +40,6 @@ std::string AddressText(const uint8_t* addr, uint8_t family) {
   char text[INET6_ADDRSTRLEN] = {0};
   inet_ntop(family == 4 ? AF_INET : AF_INET6, addr, text, sizeof text);
   return text;
-}
-
-// Raises a socket buffer to `bytes` (SO_*BUFFORCE needs CAP_NET_ADMIN, which writing nf_tables needs anyway).
-void RaiseBuffer(int fd, int force, int plain, size_t bytes) {
-  const int v = bytes > (1u << 30) ? (1 << 30) : static_cast<int>(bytes);
-  if (setsockopt(fd, SOL_SOCKET, force, &v, sizeof v) != 0) setsockopt(fd, SOL_SOCKET, plain, &v, sizeof v);
 }
 
 }  // namespace
@@ -99,49 +86,11 @@ bool applySetElements(const SetElementBatch& b, Failure& failure) {
   advance(end);
 
   // ---- the exchange -------------------------------------------------------------------------
-  std::unique_ptr<mnl_socket, SocketCloser> nl(mnl_socket_open(NETLINK_NETFILTER));
-  if (!nl) return Fail(failure, "ERR_PALISADE_NFT_NETLINK", std::string("nftSetElements: netlink socket: ") + std::strerror(errno), errno);
-  if (mnl_socket_bind(nl.get(), 0, MNL_SOCKET_AUTOPID) < 0) {
-    return Fail(failure, "ERR_PALISADE_NFT_NETLINK", std::string("nftSetElements: netlink bind: ") + std::strerror(errno), errno);
-  }
-  const int fd = mnl_socket_get_fd(nl.get());
-  int one = 1;
-  mnl_socket_setsockopt(nl.get(), NETLINK_CAP_ACK, &one, sizeof one);  // error replies without the message echoed
-  if (at > 200'000) RaiseBuffer(fd, SO_SNDBUFFORCE, SO_SNDBUF, at + 4096);
-  if (b.count > 2'000) RaiseBuffer(fd, SO_RCVBUFFORCE, SO_RCVBUF, b.count * 128);
-  const uint32_t portid = mnl_socket_get_portid(nl.get());
-
-  int refusal = 0;           // the first error reply's errno
-  long refusedSeq = -1;      // and its message's seq
-  bool overflow = false;
-  {
-    SignalsDeferred deferred;
-    if (mnl_socket_sendto(nl.get(), buf.data(), at) < 0) {
-      return Fail(failure, "ERR_PALISADE_NFT_NETLINK", std::string("nftSetElements: netlink send: ") + std::strerror(errno), errno);
-    }
-    std::vector<char> rx(MNL_SOCKET_BUFFER_SIZE > 65536 ? MNL_SOCKET_BUFFER_SIZE : 65536);
-    for (;;) {
-      const ssize_t n = recv(fd, rx.data(), rx.size(), MSG_DONTWAIT);
-      if (n < 0) {
-        if (errno == ENOBUFS) {
-          overflow = true;
-          continue;
-        }
-        if (errno == EAGAIN || errno == EWOULDBLOCK) break;
-        return Fail(failure, "ERR_PALISADE_NFT_NETLINK", std::string("nftSetElements: netlink receive: ") + std::strerror(errno), errno);
-      }
-      int len = static_cast<int>(n);
-      for (auto* nlh = reinterpret_cast<nlmsghdr*>(rx.data()); mnl_nlmsg_ok(nlh, len); nlh = mnl_nlmsg_next(nlh, &len)) {
-        if (nlh->nlmsg_pid != portid && nlh->nlmsg_pid != 0) continue;
-        if (nlh->nlmsg_type != NLMSG_ERROR || nlh->nlmsg_len < mnl_nlmsg_size(sizeof(nlmsgerr))) continue;
-        const auto* e = static_cast<const nlmsgerr*>(mnl_nlmsg_get_payload(nlh));
-        if (e->error != 0 && refusal == 0) {
-          refusal = -e->error;
-          refusedSeq = nlh->nlmsg_seq;
-        }
-      }
-    }
-  }
+  BatchReply reply;
+  if (!exchangeBatch(buf.data(), at, b.count, "nftSetElements", reply, failure)) return false;
+  const int refusal = reply.refusal;
+  const long refusedSeq = reply.refusedSeq;
+  const bool overflow = reply.overflow;
   if (refusal == 0 && !overflow) return true;
 
   failure.element = -1;
