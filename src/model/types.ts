@@ -179,8 +179,17 @@ export type ClusterPeer =
   | { readonly kind: 'unknown'; readonly fields: readonly string[] };
 
 export type ClusterProtocolMatch =
-  /** `portStart`/`portEnd` absent: every port of the protocol. Inclusive range. */
-  | { readonly kind: 'port'; readonly protocol: Protocol; readonly portStart?: number; readonly portEnd?: number }
+  /** `portStart`/`portEnd` absent: every port of the protocol. Inclusive range.
+   *  `srcPortStart`/`srcPortEnd` (PalisadeClusterNetworkPolicy `sourcePort`, S25): the flow's source
+   *  port range, inclusive; absent: every source port. */
+  | {
+      readonly kind: 'port';
+      readonly protocol: Protocol;
+      readonly portStart?: number;
+      readonly portEnd?: number;
+      readonly srcPortStart?: number;
+      readonly srcPortEnd?: number;
+    }
   /** destinationNamedPort / v1alpha1 namedPort: resolved against the destination pod's containerPorts. */
   | { readonly kind: 'namedPort'; readonly name: string }
   /** An entry with no known field (a protocol from a newer API version). Fails closed. */

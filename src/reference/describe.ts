@@ -40,9 +40,14 @@ export function describeClusterPeer(p: ClusterPeer): string {
 
 export function describeClusterProtocol(e: ClusterProtocolMatch): string {
   switch (e.kind) {
-    case 'port':
-      if (e.portStart === undefined) return `${e.protocol} (every port)`;
-      return e.portEnd !== undefined && e.portEnd !== e.portStart ? `${e.protocol} ${e.portStart}-${e.portEnd}` : `${e.protocol} ${e.portStart}`;
+    case 'port': {
+      const src =
+        e.srcPortStart === undefined
+          ? ''
+          : ` from source port ${e.srcPortEnd !== undefined && e.srcPortEnd !== e.srcPortStart ? `${e.srcPortStart}-${e.srcPortEnd}` : e.srcPortStart}`;
+      if (e.portStart === undefined) return `${e.protocol} (every port)${src}`;
+      return `${e.portEnd !== undefined && e.portEnd !== e.portStart ? `${e.protocol} ${e.portStart}-${e.portEnd}` : `${e.protocol} ${e.portStart}`}${src}`;
+    }
     case 'namedPort':
       return `named port ${JSON.stringify(e.name)}`;
     case 'unknown':

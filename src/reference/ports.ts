@@ -41,16 +41,25 @@ export function networkPolicyPortsMatch(
   });
 }
 
-/** One known cluster-tier protocol entry (`kind` `port` or `namedPort`). */
+/**
+ * One known cluster-tier protocol entry (`kind` `port` or `namedPort`). A `sourcePort`
+ * (PalisadeClusterNetworkPolicy, S25) matches only a flow whose source port is known and in
+ * range: `srcPort` undefined (the question did not say) matches no source-port entry, as the
+ * classifiers read an absent source port as 0, which no range (1..65535) holds.
+ */
 export function clusterProtocolMatches(
   entry: ClusterProtocolMatch,
   protocol: Protocol,
   dstPort: number,
+  srcPort: number | undefined,
   dstPod: Pod | undefined,
 ): boolean {
   switch (entry.kind) {
     case 'port':
       if (entry.protocol !== protocol) return false;
+      if (entry.srcPortStart !== undefined) {
+        if (srcPort === undefined || srcPort < entry.srcPortStart || srcPort > (entry.srcPortEnd ?? entry.srcPortStart)) return false;
+      }
       if (entry.portStart === undefined) return true;
       return entry.portStart <= dstPort && dstPort <= (entry.portEnd ?? entry.portStart);
     case 'namedPort':

@@ -51,6 +51,8 @@ export interface DirectionContext {
   readonly dstPod?: Pod;
   readonly protocol: Protocol;
   readonly dstPort: number;
+  /** the flow's source port; absent: unknown, and no `sourcePort` entry matches */
+  readonly srcPort?: number;
   readonly index: EndpointIndex;
   readonly cluster: Cluster;
   /** facts for the explanation; appended without duplicates */
@@ -140,7 +142,7 @@ export function clusterRuleOutcome(
   const peersOk = rule.peers.some((p) => clusterPeerMatches(p, ctx.peer, ctx.index, ctx.cluster));
   const protocolsOk =
     rule.protocols === null ||
-    rule.protocols.some((e) => clusterProtocolMatches(e, ctx.protocol, ctx.dstPort, ctx.dstPod));
+    rule.protocols.some((e) => clusterProtocolMatches(e, ctx.protocol, ctx.dstPort, ctx.srcPort, ctx.dstPod));
   return { matches: peersOk && protocolsOk, action: rule.action, failClosed: false };
 }
 

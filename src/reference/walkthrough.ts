@@ -179,6 +179,7 @@ class Walker {
       ...(dstPod ? { dstPod } : {}),
       protocol: this.flow.protocol,
       dstPort: this.flow.dstPort,
+      ...(this.flow.srcPort !== undefined ? { srcPort: this.flow.srcPort } : {}),
       index: this.index,
       cluster: this.cluster,
       notes: [],
@@ -278,7 +279,7 @@ class Walker {
         : rule.protocols.map((e): EntryCheck => {
             const text = describeClusterProtocol(e);
             if (e.kind === 'unknown') return { text, ok: false, why: 'no known field: the rule fails closed' };
-            const ok = clusterProtocolMatches(e, ctx.protocol, ctx.dstPort, ctx.dstPod);
+            const ok = clusterProtocolMatches(e, ctx.protocol, ctx.dstPort, ctx.srcPort, ctx.dstPod);
             return { text, ok, why: e.kind === 'namedPort' ? this.namedPortWhy(e.name, ctx, ok) : `${this.flowPort()} ${ok ? 'is' : 'is not'} ${text}` };
           });
     return { peers, ports };

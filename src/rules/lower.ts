@@ -64,7 +64,8 @@ type PeerSpec =
 /** What a port entry matches. */
 type PortSpec =
   | { readonly kind: 'all' }
-  | { readonly kind: 'range'; readonly protocol: Protocol; readonly range: PortRange }
+  /** `srcRange` absent: every source port */
+  | { readonly kind: 'range'; readonly protocol: Protocol; readonly range: PortRange; readonly srcRange?: PortRange }
   | { readonly kind: 'named'; readonly name: string; readonly protocol?: Protocol }
   | { readonly kind: 'none' };
 
@@ -224,8 +225,10 @@ class Lowering {
         if (port.kind !== 'named') {
           const protocol = port.kind === 'range' ? port.protocol : null;
           const range = port.kind === 'range' ? port.range : ALL_PORTS;
+          const srcRange = port.kind === 'range' ? (port.srcRange ?? ALL_PORTS) : ALL_PORTS;
           const subjectId = this.res.intern(subject);
-          for (const peerId of this.peerSets(peer, undefined)) out.push(this.draft(direction, tier, subjectId, peerId, protocol, range, action, origin));
+          for (const peerId of this.peerSets(peer, undefined))
+            out.push(this.draft(direction, tier, subjectId, peerId, protocol, range, action, origin, srcRange));
           continue;
         }
         for (const g of this.groups(port.name, port.protocol)) {
@@ -292,8 +295,9 @@ class Lowering {
     dstPorts: PortRange,
     action: RuleAction,
     origin: RuleOrigin,
+    srcPorts: PortRange = ALL_PORTS,
   ): Draft {
-    return { direction, tier, subject, peer, protocol, dstPorts, srcPorts: ALL_PORTS, action, origin };
+    return { direction, tier, subject, peer, protocol, dstPorts, srcPorts, action, origin };
   }
 }
 
@@ -330,7 +334,12 @@ function clusterPeer(q: ClusterPeer): PeerSpec {
 function clusterPort(q: ClusterProtocolMatch): PortSpec {
   switch (q.kind) {
     case 'port':
-      return { kind: 'range', protocol: q.protocol, range: q.portStart === undefined ? ALL_PORTS : { lo: q.portStart, hi: q.portEnd ?? q.portStart } };
+      return {
+        kind: 'range',
+        protocol: q.protocol,
+        range: q.portStart === undefined ? ALL_PORTS : { lo: q.portStart, hi: q.portEnd ?? q.portStart },
+        ...(q.srcPortStart !== undefined ? { srcRange: { lo: q.srcPortStart, hi: q.srcPortEnd ?? q.srcPortStart } } : {}),
+      };
     case 'namedPort':
       return { kind: 'named', name: q.name };
     case 'unknown':
