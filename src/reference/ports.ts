@@ -12,6 +12,8 @@
  *   and number == dstPort (for NetworkPolicy the entry's protocol must also equal the flow's).
  *   A destination that is not a pod (external address, node, host-network pod) never matches a named
  *   port (§7.4, §7.5).
+ * - A cluster-tier `sourcePort` (PalisadeClusterNetworkPolicy) also requires the flow's source
+ *   port in its inclusive range.
  * - A cluster-tier protocol entry with no known field cannot be matched here; `tiers.ts` applies
  *   fail-closed to the whole rule (CRD doc on unknown fields; NPEP-187).
  *
