@@ -449,11 +449,30 @@ static __always_inline __u32 chunk_row(const struct pal_row_head *h, __u32 k) {
 }
 
 /*
- * The lowest bit >= fromBit set in all four 512-bit chunks (rows rs, rp, ro, rq: subject, peer,
- * destination port, source port; rq == ro when no rule narrows source ports), or
- * PAL_CHUNK_RULES. A global function: the verifier checks it once, not once per call site.
+ * The lowest bit >= fromBit set in all three 512-bit chunks (rows rs, rp, ro: subject, peer,
+ * destination port), or PAL_CHUNK_RULES. A global function: the verifier checks it once, not
+ * once per call site. The path of every generation in which no rule narrows source ports.
  */
-__attribute__((noinline)) __u32 pal_chunk_first(__u32 rs, __u32 rp, __u32 ro, __u32 rq, __u32 fromBit) {
+__attribute__((noinline)) __u32 pal_chunk_first(__u32 rs, __u32 rp, __u32 ro, __u32 fromBit) {
+  struct pal_chunk *cs = bpf_map_lookup_elem(&pal_rows, &rs);
+  struct pal_chunk *cp = bpf_map_lookup_elem(&pal_rows, &rp);
+  struct pal_chunk *co = bpf_map_lookup_elem(&pal_rows, &ro);
+  if (!cs || !cp || !co || fromBit >= PAL_CHUNK_RULES) return PAL_CHUNK_RULES;
+  __u32 fromWord = fromBit >> 6;
+  __u64 fromMask = ~0ULL << (fromBit & 63);
+#pragma unroll
+  for (__u32 w = 0; w < PAL_CHUNK_WORDS; w++) {
+    __u64 x = cs->w[w] & cp->w[w] & co->w[w];
+    if (w < fromWord) x = 0;
+    if (w == fromWord) x &= fromMask;
+    if (x) return (w << 6) + ctz64(x);
+  }
+  return PAL_CHUNK_RULES;
+}
+
+/* pal_chunk_first with a fourth row rq (source port, S25): used only when some rule of the
+ * generation narrows source ports. Global: verified once. */
+__attribute__((noinline)) __u32 pal_chunk_first4(__u32 rs, __u32 rp, __u32 ro, __u32 rq, __u32 fromBit) {
   struct pal_chunk *cs = bpf_map_lookup_elem(&pal_rows, &rs);
   struct pal_chunk *cp = bpf_map_lookup_elem(&pal_rows, &rp);
   struct pal_chunk *co = bpf_map_lookup_elem(&pal_rows, &ro);
@@ -491,10 +510,9 @@ __attribute__((noinline)) __u32 pal_first_rule(__u32 genDir, __u32 subjectClass,
     if (!m) break;
     __u32 k = ctz64(m) & (PAL_MAX_CHUNKS - 1);
     m &= m - 1;
-    __u32 ro = chunk_row(ho, k);
-    __u32 rq = hq == ho ? ro : chunk_row(hq, k);
-    __u32 bit = pal_chunk_first(chunk_row(hs, k), chunk_row(hp, k), ro, rq,
-                                k == startChunk ? (start & (PAL_CHUNK_RULES - 1)) : 0);
+    __u32 from = k == startChunk ? (start & (PAL_CHUNK_RULES - 1)) : 0;
+    __u32 bit = hq == ho ? pal_chunk_first(chunk_row(hs, k), chunk_row(hp, k), chunk_row(ho, k), from)
+                         : pal_chunk_first4(chunk_row(hs, k), chunk_row(hp, k), chunk_row(ho, k), chunk_row(hq, k), from);
     if (bit < PAL_CHUNK_RULES) return (k << PAL_CHUNK_SHIFT) + bit;
   }
   return PAL_NO_RULE;
