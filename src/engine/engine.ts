@@ -30,6 +30,7 @@ import { ipKey } from '../resolve/address-index.js';
 import type { InventoryChange } from '../resolve/changes.js';
 import { Resolution } from '../resolve/resolver.js';
 import { outgrowsRules } from '../rules/inputs.js';
+import { apiServerTcp } from '../model/node-allowance.js';
 import { lower } from '../rules/lower.js';
 import { walkIndex, type WalkIndex } from '../rules/notes.js';
 import { isAllow, type Rule, type RuleSet } from '../rules/types.js';
@@ -279,7 +280,11 @@ export class Engine implements Evaluator {
     // staged policies (model/staged.ts) are never enforced, whichever way they arrived
     const cluster = enforcedPolicies(given);
     const resolution = new Resolution(cluster, cluster.networkPolicies);
-    const ruleSet = lower(cluster, resolution, { nodeLocalIngress: this.nodeLocalIngress, prefixSets: 'per-prefix' });
+    const ruleSet = lower(cluster, resolution, {
+      nodeLocalIngress: this.nodeLocalIngress,
+      prefixSets: 'per-prefix',
+      apiServer: apiServerTcp(cluster.services, cluster.endpointSlices),
+    });
     const classifiers = { egress: this.factory.create(), ingress: this.factory.create() };
     const used = { egress: new Set<number>(), ingress: new Set<number>() };
     for (const d of ['egress', 'ingress'] as const) {

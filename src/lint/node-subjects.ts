@@ -17,6 +17,7 @@ import { selects } from '../model/labels.js';
 import type { Problem } from '../model/problems.js';
 import type { Cluster, ClusterPeer, ClusterPolicy, ClusterRule } from '../model/types.js';
 import { warning } from './problem.js';
+import { apiServerTcp, namesTcpPort } from '../model/node-allowance.js';
 
 interface ApiServer {
   /** undefined: not in the inventory (any address counts) */
@@ -25,13 +26,9 @@ interface ApiServer {
 }
 
 function apiServer(c: Cluster): ApiServer {
-  const svc = c.services.find((s) => s.namespace === 'default' && s.name === 'kubernetes');
-  if (!svc) return { tcpPorts: new Set([443, 6443]) };
-  const slices = c.endpointSlices.filter((e) => e.namespace === 'default' && e.serviceName === 'kubernetes');
-  const tcpPorts = new Set<number>();
-  for (const p of svc.ports) if (p.protocol === 'TCP') tcpPorts.add(p.port);
-  for (const e of slices) for (const p of e.ports) if (p.protocol === 'TCP' && p.port !== undefined) tcpPorts.add(p.port);
-  return { addresses: [...svc.clusterIPs, ...slices.flatMap((e) => e.addresses)], tcpPorts };
+  const api = apiServerTcp(c.services, c.endpointSlices);
+  if (api.addresses.length === 0) return { tcpPorts: new Set([443, 6443]) };
+  return { addresses: api.addresses, tcpPorts: new Set(api.ports) };
 }
 
 function peerCovers(c: Cluster, peer: ClusterPeer, api: ApiServer): boolean {
@@ -52,12 +49,7 @@ function peerCovers(c: Cluster, peer: ClusterPeer, api: ApiServer): boolean {
 
 /** The API server port this rule names explicitly (one TCP destination port), if any. */
 function explicitApiPort(r: ClusterRule, api: ApiServer): number | undefined {
-  for (const q of r.protocols ?? []) {
-    if (q.kind !== 'port' || q.protocol !== 'TCP' || q.portStart === undefined) continue;
-    if ((q.portEnd ?? q.portStart) !== q.portStart) continue;
-    if (api.tcpPorts.has(q.portStart)) return q.portStart;
-  }
-  return undefined;
+  return [...api.tcpPorts].find((port) => namesTcpPort(r, port));
 }
 
 export function lintNodeSubjects(c: Cluster, cps: readonly ClusterPolicy[]): Problem[] {

@@ -17,6 +17,8 @@
  * 5. NetworkPolicy ingress exception: an isolated pod still accepts traffic whose source is an
  *    address of its own node (`spec.nodeName` -> that Node's `status.addresses`, or the address
  *    of a host-network pod on that node). There is no egress exception.
+ * 3a. Node subjects (S20, `nodes.ts`): a node end selected by a node-subject policy is judged by
+ *    its built-in allowance, the Admin tier and the Baseline tier instead.
  * 6. Staged policies (model/staged.ts) are not in force: they are ignored here, even when one is
  *    handed in the main lists; `staged.ts` evaluates the cluster with them in force.
  *
@@ -39,6 +41,7 @@ import {
   type DirectionContext,
 } from './tiers.js';
 import { checkFlow, type Endpoint, type Flow } from '../model/flow.js';
+import { NodeSubjects } from './nodes.js';
 import type { DirectionVerdict, Evaluator, FlowVerdict, RuleRef } from '../model/verdict.js';
 
 export interface ReferenceOptions {
@@ -55,6 +58,8 @@ export class ReferenceEvaluator implements Evaluator {
   /** per non-host-network pod: the policies that select it, per tier and direction (see `Selection`) */
   private readonly selection = new Map<Pod, Selection>();
   private readonly nodeLocalIngress: boolean;
+  /** node-subject policies (S20, nodes.ts) */
+  private readonly nodes: NodeSubjects;
 
   constructor(given: Cluster, options: ReferenceOptions = {}) {
     // staged policies never decide a verdict (model/staged.ts); `staged.ts` here asks "what if"
@@ -62,6 +67,7 @@ export class ReferenceEvaluator implements Evaluator {
     this.cluster = cluster;
     this.index = new EndpointIndex(cluster);
     this.nodeLocalIngress = options.nodeLocalIngress ?? true;
+    this.nodes = new NodeSubjects(cluster, this.index);
     // Which policies select which pod depends only on labels, so it is worked out once here;
     // the rules themselves are still walked per flow.
     const ordered = [...cluster.clusterPolicies].sort(compareClusterPolicies);
@@ -108,6 +114,9 @@ export class ReferenceEvaluator implements Evaluator {
     const notes: string[] = [];
     const subject = self.pod;
     if (!subject) {
+      // a node selected by a node-subject policy (S20): its host traffic is judged (nodes.ts)
+      const node = this.nodes.judge(direction, self, other, otherIp, flow);
+      if (node) return node;
       if (self.hostNetworkPod) {
         notes.push(
           `${podName(self.hostNetworkPod)} is a host-network pod: no policy selects it; its traffic is node traffic`,

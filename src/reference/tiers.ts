@@ -121,7 +121,7 @@ export type ClusterTierOutcome =
 export function clusterRuleOutcome(
   policy: ClusterPolicy,
   rule: ClusterRule,
-  ctx: DirectionContext,
+  ctx: Omit<DirectionContext, 'subject'>,
 ): { readonly matches: boolean; readonly action: ClusterAction; readonly failClosed: boolean } {
   const where = () => describeRule(policy, rule, ctx.direction);
   if (rule.peers.some((p) => p.kind === 'domainNames')) addNote(ctx.notes, `${where()}: ${FQDN_NOTE_SUFFIX}`);
@@ -148,7 +148,7 @@ export function selectingPolicies(ordered: readonly ClusterPolicy[], tier: Tier,
  * Walk one cluster tier for the subject: the first matching rule in the total order.
  * @param selecting the tier's policies that select `ctx.subject`, in the total order (`selectingPolicies`)
  */
-export function walkClusterTier(selecting: readonly ClusterPolicy[], ctx: DirectionContext): ClusterTierOutcome {
+export function walkClusterTier(selecting: readonly ClusterPolicy[], ctx: Omit<DirectionContext, 'subject'>): ClusterTierOutcome {
   for (const policy of selecting) {
     for (const rule of rulesOf(policy, ctx.direction)) {
       const o = clusterRuleOutcome(policy, rule, ctx);

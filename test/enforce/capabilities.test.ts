@@ -1,8 +1,9 @@
 /**
  * S14: a policy with a Redirect rule is refused at apply time by every backend that cannot
- * redirect (today all three; nfqueue never can), with ERR_PALISADE_REDIRECT_UNSUPPORTED naming
+ * redirect (today all three; nfqueue never can), with ERR_PALISADE_BACKEND_CANNOT_ENFORCE naming
  * the policy, the rule and the backend, and nothing reaches the backend: never silently
- * downgraded to the "Deny all" that lowering alone would give. The manifests go through loading,
+ * downgraded to the "Deny all" that lowering alone would give. S20: eBPF refuses node subjects
+ * the same way (its programs never see host traffic); nftables and nfqueue take them. The manifests go through loading,
  * validation and normalization (safeParseCluster), as `palisade apply` reads them.
  */
 import { describe, expect, it } from 'vitest';
@@ -11,6 +12,7 @@ import { Enforcement } from '../../src/enforce/enforcement.js';
 import { safeParseCluster } from '../../src/manifests/cluster.js';
 import { PalisadeError } from '../../src/model/errors.js';
 import type { Cluster } from '../../src/model/types.js';
+import { NODE_SUBJECT_YAML } from '../harness/node-subject-suite.js';
 
 const BASE = `
 apiVersion: v1
@@ -79,7 +81,7 @@ describe('Redirect is refused at apply time where a backend cannot redirect', ()
         (e: unknown) => e,
       );
       expect(err).toBeInstanceOf(PalisadeError);
-      expect((err as PalisadeError).code).toBe('ERR_PALISADE_REDIRECT_UNSUPPORTED');
+      expect((err as PalisadeError).code).toBe('ERR_PALISADE_BACKEND_CANNOT_ENFORCE');
       const msg = (err as PalisadeError).message;
       expect(msg).toContain('PalisadeClusterNetworkPolicy metadata-via-proxy');
       expect(msg).toContain('egress[0] ("to-proxy")');
@@ -89,6 +91,28 @@ describe('Redirect is refused at apply time where a backend cannot redirect', ()
       // and a policy set without Redirect still applies after the refusal
       await enforcement.apply(cluster(BASE));
       expect(backend.calls.length).toBeGreaterThanOrEqual(1);
+    });
+  }
+});
+
+describe('node subjects are refused by the backend that cannot see host traffic (eBPF)', () => {
+  for (const name of BACKEND_NAMES) {
+    it(`${name}: ${name === 'ebpf' ? 'refused, naming the policy, the field and the backend' : 'installed'}`, async () => {
+      const backend = recording(name);
+      const enforcement = new Enforcement(backend);
+      const applied = enforcement.apply(cluster(NODE_SUBJECT_YAML));
+      if (name !== 'ebpf') {
+        await applied;
+        expect(backend.calls).toEqual(['install']);
+        return;
+      }
+      const err = await applied.then(
+        () => undefined,
+        (e: unknown) => e,
+      );
+      expect((err as PalisadeError).code).toBe('ERR_PALISADE_BACKEND_CANNOT_ENFORCE');
+      expect((err as PalisadeError).message).toMatch(/PalisadeClusterNetworkPolicy dmz-nodes: spec.subject.nodes .* the ebpf backend/);
+      expect(backend.calls).toEqual([]);
     });
   }
 });
