@@ -414,7 +414,7 @@ class Walker {
   }
 
   private flowPort(): string {
-    return `${this.flow.protocol}/${this.flow.dstPort}`;
+    return `${this.flow.protocol}/${this.flow.dstPort}${this.flow.srcPort !== undefined ? ` from source port ${this.flow.srcPort}` : ''}`;
   }
 
   private peerText(peer: PeerView): string {

@@ -130,6 +130,8 @@ function validateService(r: Reporter): void {
   (arrayAt(r, spec.clusterIPs, 'spec.clusterIPs', { maxItems: 2 }) ?? []).forEach((ip, i) => {
     if (ip !== 'None' && ip !== '') checkIp(r, ip, index('spec.clusterIPs', i), true);
   });
+  // the Cluster entity holds them (model/entities.ts): an address that is not one would be dropped silently
+  (arrayAt(r, spec.externalIPs, 'spec.externalIPs') ?? []).forEach((ip, i) => checkIp(r, ip, index('spec.externalIPs', i), true));
   (arrayAt(r, spec.ports, 'spec.ports') ?? []).forEach((pv, i) => {
     const pPath = index('spec.ports', i);
     const p = objectAt(r, pv, pPath, true);
