@@ -220,10 +220,10 @@ class EbpfDatapath : public Napi::ObjectWrap<EbpfDatapath> {
     check(info, dp(info).deleteAddresses(u32(info, 0, "gen"), entries, err), err);
     return info.Env().Undefined();
   }
-  // writePortClasses(gen, classes: Uint32Array(PAL_PROTO_CLASSES * 65536))
+  // writePortClasses(gen, classes: Uint32Array(PAL_PORT_TABLES * 65536): destination-port tables, then source-port tables)
   Napi::Value WritePortClasses(const Napi::CallbackInfo &info) {
     auto c = typed<uint32_t>(info, 1, "classes");
-    if (c.ElementLength() != size_t(PAL_PROTO_CLASSES) * PAL_PORTS) throwArg(info.Env(), "port table must have 4 * 65536 entries");
+    if (c.ElementLength() != size_t(PAL_PORT_TABLES) * PAL_PORTS) throwArg(info.Env(), "port table must have 8 * 65536 entries");
     std::string err;
     check(info, dp(info).writePortClasses(u32(info, 0, "gen"), c.Data(), err), err);
     return info.Env().Undefined();

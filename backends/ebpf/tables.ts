@@ -9,6 +9,9 @@
  *                              the set of address sets containing it (longest-prefix region), so
  *                              one LPM (or exact-hash) lookup answers both subject and peer
  *   (protocol, dstPort) -> port class   a flat table of 4 x 65536 entries (elementary intervals)
+ *   (protocol, srcPort) -> port class   4 more tables of 65536 (S25 source ports), classes of the
+ *                              same id space and DIM_PORT rows; all SPORT_ANY when no rule narrows
+ *                              its source ports, and then the datapath ANDs three bitmaps, not four
  *   (dir, dimension, class) -> rule bitmap over the direction's first-match list, stored as a
  *                              64-bit chunk mask plus references to its non-zero 512-bit chunks;
  *                              equal chunks are stored once (a port class differs from its
@@ -36,6 +39,10 @@ export const CHUNK_RULES = 512;
 export const CHUNK_U32 = 16;
 export const PORTS = 65536;
 export const PROTO_CLASSES = 4; // TCP, UDP, SCTP, OTHER
+/** destination-port tables (one per protocol class), then source-port tables */
+export const PORT_TABLES = 2 * PROTO_CLASSES;
+/** a source-port class: no rule of the generation narrows source ports (the row is not read) */
+export const SPORT_ANY = 0xffff;
 export const ACT_ALLOW = 1;
 export const ACT_DENY = 2;
 export const ACT_PASS = 3;
@@ -73,7 +80,7 @@ export interface DirectionVerdicts {
 export interface BpfTables {
   readonly addresses: AddressEntries;
   readonly addrClassCount: number;
-  /** PROTO_CLASSES x 65536 */
+  /** PORT_TABLES x 65536: destination-port tables, then source-port tables */
   readonly portClasses: Uint32Array;
   readonly portClassCount: number;
   /** [dir][dim] */
@@ -232,11 +239,8 @@ export function buildTables(input: TablesInput): { tables?: BpfTables; problems:
     if (n > MAX_RULES)
       problems.push({ code: 'ebpf.too-many-rules', path: d, message: `${n} ${d} rules; the eBPF maps hold at most ${MAX_RULES} per direction` });
   }
-  for (const r of rs.rules) {
-    if (r.srcPorts.lo !== 0 || r.srcPorts.hi !== 65535)
-      problems.push({ code: 'ebpf.source-ports', path: r.origin.stableId, message: 'source port ranges are not lowered to eBPF yet' });
-  }
   if (problems.length) return { problems };
+  const narrowsSource = rs.rules.some((r) => r.srcPorts.lo !== 0 || r.srcPorts.hi !== PORTS - 1);
 
   const usedSets = new Set<SetId>();
   for (const r of rs.rules) {
@@ -268,11 +272,18 @@ export function buildTables(input: TablesInput): { tables?: BpfTables; problems:
   const heads: RowHeads[][] = [];
   const verdicts: DirectionVerdicts[] = [];
 
-  // port classes: signature over both directions' rule bitmaps, per protocol class
-  const portClasses = new Uint32Array(PROTO_CLASSES * PORTS);
+  // port classes: signature over both directions' rule bitmaps, per port table (protocol class,
+  // destination or source port); one class id space for both kinds of table
+  const portClasses = new Uint32Array(PORT_TABLES * PORTS);
   const portBits: Uint32Array[][] = [[], []]; // [dir][portClass]
   const portSig = new Map<string, number>();
-  for (let pc = 0; pc < PROTO_CLASSES; pc++) {
+  for (let table = 0; table < PORT_TABLES; table++) {
+    const pc = table % PROTO_CLASSES;
+    const source = table >= PROTO_CLASSES;
+    if (source && !narrowsSource) {
+      portClasses.fill(SPORT_ANY, table * PORTS, (table + 1) * PORTS);
+      continue;
+    }
     // sweep over port boundaries: at `lo` a rule's bit turns on, at `hi + 1` it turns off
     const cur = dirs.map((d) => new Uint32Array(words32(rs[d].rules.length)));
     const events = new Map<number, { di: number; bit: number }[]>();
@@ -284,8 +295,9 @@ export function buildTables(input: TablesInput): { tables?: BpfTables; problems:
     dirs.forEach((d, di) => {
       for (const r of rs[d].rules) {
         if (!protoMatches(r, pc)) continue;
-        const lo = pc === PROTO_OTHER ? 0 : r.dstPorts.lo;
-        const hi = pc === PROTO_OTHER ? PORTS - 1 : r.dstPorts.hi;
+        const range = source ? r.srcPorts : r.dstPorts;
+        const lo = pc === PROTO_OTHER ? 0 : range.lo;
+        const hi = pc === PROTO_OTHER ? PORTS - 1 : range.hi;
         at(lo, { di, bit: r.priority });
         if (hi + 1 < PORTS) at(hi + 1, { di, bit: r.priority });
       }
@@ -304,11 +316,12 @@ export function buildTables(input: TablesInput): { tables?: BpfTables; problems:
         portBits[0]!.push(cur[0]!.slice());
         portBits[1]!.push(cur[1]!.slice());
       }
-      portClasses.fill(cls, pc * PORTS + lo, pc * PORTS + (pc === PROTO_OTHER ? 1 : end));
+      portClasses.fill(cls, table * PORTS + lo, table * PORTS + (pc === PROTO_OTHER ? 1 : end));
     }
   }
-  if (portSig.size > MAX_CLASSES)
-    return { problems: [{ code: 'ebpf.too-many-port-classes', path: '', message: `${portSig.size} port classes; at most ${MAX_CLASSES}` }] };
+  // class ids must stay below SPORT_ANY (the datapath packs two 16-bit port classes in one word)
+  if (portSig.size > SPORT_ANY)
+    return { problems: [{ code: 'ebpf.too-many-port-classes', path: '', message: `${portSig.size} port classes; at most ${SPORT_ANY}` }] };
 
   for (const d of dirs) {
     const di = DIR_CODE[d];

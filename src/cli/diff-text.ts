@@ -38,6 +38,7 @@ export function formatStep(step: Step, direction: 'ingress' | 'egress'): string 
     case 'default':
       return 'default: no policy decides (allow)';
     case 'no-policy':
+      if (step.reason === 'node-allowance') return "a node's built-in allowance (API server, kubelet)";
       return step.reason === 'loopback' ? 'no policy: a pod to its own address' : 'no policy: this end is not a pod';
   }
 }
@@ -62,6 +63,8 @@ export function formatDecider(d: DirectionVerdict): string {
       return 'not a pod: no policy';
     case 'loopback':
       return 'a pod to itself: no policy';
+    case 'node-allowance':
+      return "a node's built-in allowance (API server, kubelet)";
   }
 }
 

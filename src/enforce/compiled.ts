@@ -30,6 +30,7 @@ import type { EngineChange } from '../engine/changes.js';
 import { podKey, Resolution, type InventoryChange, type LearnedKey, type SetDelta, type SetId } from '../resolve/index.js';
 import { canonicalName } from '../model/fqdn.js';
 import { outgrowsRules } from '../rules/inputs.js';
+import { apiServerTcp } from '../model/node-allowance.js';
 import { lower } from '../rules/lower.js';
 import type { RuleSet } from '../rules/types.js';
 import { diffClusters } from './inventory-diff.js';
@@ -176,7 +177,7 @@ export class PolicyCompiler {
     try {
       const resolution = new Resolution(cluster, cluster.networkPolicies);
       resolution.learn([...this.learnedEntries.values()]);
-      const ruleSet = lower(cluster, resolution, { nodeLocalIngress: this.nodeLocalIngress });
+      const ruleSet = lower(cluster, resolution, { nodeLocalIngress: this.nodeLocalIngress, apiServer: apiServerTcp(cluster.services, cluster.endpointSlices) });
       next = {
         generation: this.lastGeneration + 1,
         resolution,
@@ -222,7 +223,10 @@ export class PolicyCompiler {
     };
     const base = { ...s, services: services?.services ?? s.services, endpointSlices: services?.endpointSlices ?? s.endpointSlices };
     if (outgrown) {
-      const ruleSet = lower({ networkPolicies: s.networkPolicies, clusterPolicies: s.clusterPolicies }, s.resolution, { nodeLocalIngress: this.nodeLocalIngress });
+      const ruleSet = lower({ networkPolicies: s.networkPolicies, clusterPolicies: s.clusterPolicies }, s.resolution, {
+        nodeLocalIngress: this.nodeLocalIngress,
+        apiServer: apiServerTcp(base.services, base.endpointSlices),
+      });
       const key = rulesKey(ruleSet);
       if (key !== s.rulesKey) {
         const next: State = { ...base, generation: s.generation + 1, ruleSet, rulesKey: key };

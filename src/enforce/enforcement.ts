@@ -3,8 +3,8 @@
  * kernel. The file enforce loop (watch.ts), `palisade apply`, the agent and the tests all go
  * through it, so the compile-once / atomic-apply / rollback / deny-naming rules live here once.
  *
- * - `apply(cluster)`: stage the move to a whole cluster, hand it to the backend (install or
- *   applyDeltas), commit; on a throw, roll the compiler back and rethrow (the backend's own
+ * - `apply(cluster)`: stage the move to a whole cluster, refuse it when it needs what the backend
+ *   cannot enforce (capabilities.ts: Redirect), hand it to the backend (install or applyDeltas), commit; on a throw, roll the compiler back and rethrow (the backend's own
  *   contract keeps the kernel and its memory on the previous state).
  * - `applyChanges(changes)`: the same for object-level changes (watch events), all of them as
  *   one update: one transaction in the backend.
@@ -28,6 +28,7 @@ import { PolicyCompiler, type CompiledPolicy, type CompilerOptions, type StagedU
 import type { DenyRecord, ObservedRecord } from './deny-log.js';
 import { denyRecord, FlowDedup } from './deny-record.js';
 import { FlowObserver, type ObservedCounter } from './observe.js';
+import { refuseUnsupported } from './capabilities.js';
 
 export interface EnforcementOptions extends CompilerOptions {
   readonly dedupWindowMs?: number;
@@ -137,6 +138,8 @@ export class Enforcement {
     const u = staged.update;
     let report: ApplyReport;
     try {
+      // a policy the backend cannot enforce as written is refused whole, before the kernel changes
+      refuseUnsupported(this.backend.name, u.policy.policies);
       report = u.kind === 'install' ? await this.backend.install(u.policy) : await this.backend.applyDeltas(u.policy, u.deltas);
     } catch (e) {
       staged.rollback();

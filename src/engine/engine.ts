@@ -32,6 +32,7 @@ import type { LearnedKey } from '../resolve/learned.js';
 import { canonicalName, type LearnedSnapshot } from '../model/fqdn.js';
 import { Resolution } from '../resolve/resolver.js';
 import { outgrowsRules } from '../rules/inputs.js';
+import { apiServerTcp } from '../model/node-allowance.js';
 import { lower } from '../rules/lower.js';
 import { walkIndex, type WalkIndex } from '../rules/notes.js';
 import { isAllow, type Rule, type RuleSet } from '../rules/types.js';
@@ -310,7 +311,11 @@ export class Engine implements Evaluator {
     const resolution = new Resolution(cluster, cluster.networkPolicies);
     // learned addresses survive a rebuild: the new learned sets are fed from them as they are interned
     resolution.learn([...this.learnedEntries.values()]);
-    const ruleSet = lower(cluster, resolution, { nodeLocalIngress: this.nodeLocalIngress, prefixSets: 'per-prefix' });
+    const ruleSet = lower(cluster, resolution, {
+      nodeLocalIngress: this.nodeLocalIngress,
+      prefixSets: 'per-prefix',
+      apiServer: apiServerTcp(cluster.services, cluster.endpointSlices),
+    });
     const classifiers = { egress: this.factory.create(), ingress: this.factory.create() };
     const used = { egress: new Set<number>(), ingress: new Set<number>() };
     for (const d of ['egress', 'ingress'] as const) {

@@ -64,6 +64,8 @@ function judge(ctx: ExplainContext, direction: Direction, self: OwnedEndpoint, f
   const applying = direction === 'ingress' && !sameIp(flow.src, flow.dst) ? svcs.subjectsApplying(notes) : [];
   if (!subject && applying.length > 0) return judgeServiceOnly(ctx, flow, applying, svcs, notes);
   if (!subject) {
+    const node = nodeSubjectVerdict(ctx, direction, self, flow);
+    if (node) return node;
     if (self.hostNetworkPod) {
       notes.push(`${podName(self.hostNetworkPod)} is a host-network pod: no policy selects it; its traffic is node traffic`);
     }
@@ -199,4 +201,32 @@ function ruleVerdict(base: { direction: Direction; passed: RuleRef[]; subject?: 
 
 function loopback(direction: Direction, pod: Pod): DirectionVerdict {
   return { direction, verdict: 'allow', tier: 'Default', reason: 'loopback', passed: [], subject: podName(pod), notes: [] };
+}
+
+/**
+ * A node subject's direction (S20): only node-subject rules (their loopback and allowance
+ * accepts included, src/rules/lower.ts) have a non-pod subject. A node is selected when its
+ * loopback rule exists (lowering emits one per selected node). The answer is the reference's
+ * (src/reference/nodes.ts), notes included; undefined: not a selected node's address.
+ */
+function nodeSubjectVerdict(ctx: ExplainContext, direction: Direction, self: OwnedEndpoint, flow: Flow): DirectionVerdict | undefined {
+  const node = self.endpoint.kind === 'node' ? self.endpoint.node : undefined;
+  if (node === undefined) return undefined;
+  const rules = ctx.ruleSet.rules;
+  if (!rules.some((r) => r.origin.stableId === `Admin/node-loopback/${node}/${direction}`)) return undefined;
+  if (!ctx.resolution.node(node)?.addresses.some((a) => a.text === self.endpoint.ip)) return undefined;
+  const notes: string[] = [];
+  const hn = self.hostNetworkPod;
+  if (hn) notes.push(`${hn.namespace}/${hn.name} is a host-network pod: its traffic is node ${node}'s`);
+  const d = ctx.decide(direction, flow);
+  const decider = d.ruleId === NO_RULE ? undefined : (rules[d.ruleId] as Rule);
+  const passed: RuleRef[] = d.passed.map((id) => (rules[id] as Rule).origin.ref as RuleRef);
+  const base = { direction, passed, subject: `node/${node}`, notes };
+  if (!decider) return { ...base, verdict: 'allow', tier: 'Default', reason: 'no-match' };
+  if (decider.origin.stableId.startsWith('Admin/node-loopback/')) return { ...base, verdict: 'allow', tier: 'Default', reason: 'loopback' };
+  if (decider.origin.stableId.startsWith('Admin/node-allowance/')) {
+    notes.push(`node ${node} keeps ${direction === 'ingress' ? `its kubelet API (TCP ${flow.dstPort})` : `the API server (TCP ${flow.dstPort})`}: the built-in allowance`);
+    return { ...base, verdict: 'allow', tier: 'Default', reason: 'node-allowance' };
+  }
+  return ruleVerdict(base, decider);
 }

@@ -7,6 +7,7 @@
  * LINT_EQUAL_PRIORITY, LINT_NETWORKS_IPV4_ONLY, LINT_NETWORKS_IPV6_ONLY,
  * LINT_NAMED_PORT_UNDECLARED, LINT_SELECTS_NOTHING, LINT_PEER_SELECTS_NOTHING,
  * LINT_SERVICE_SELECTS_NO_ENDPOINTS.
+ * LINT_NODE_SUBJECT_CUTS_API_SERVER.
  * Pure; cost O(policies x pods) plus the DNS check O(pods x policies x rules).
  */
 import type { Problem } from '../model/problems.js';
@@ -15,6 +16,7 @@ import { lintDns } from './dns.js';
 import { lintIsolation } from './isolation.js';
 import { lintNamedPorts } from './namedports.js';
 import { lintNetworks } from './networks.js';
+import { lintNodeSubjects } from './node-subjects.js';
 import { lintPriorities } from './priorities.js';
 import { lintSelectors } from './selectors.js';
 import { lintServices } from './services.js';
@@ -37,6 +39,7 @@ export function lint(cluster: Cluster, opts: LintOptions = {}): Problem[] {
     ...lintNamedPorts(cluster, nps, cps),
     ...lintSelectors(cluster, nps, cps),
     ...lintServices(cluster, cps),
+    ...lintNodeSubjects(cluster, cps),
   ];
   // by file and line (stable: checks keep their order within one object)
   return found

@@ -112,6 +112,7 @@ export const PROBLEM_CODES = [
   'LINT_SELECTS_NOTHING',
   'LINT_PEER_SELECTS_NOTHING',
   'LINT_SERVICE_SELECTS_NO_ENDPOINTS',
+  'LINT_NODE_SUBJECT_CUTS_API_SERVER',
 ] as const;
 
 export type ProblemCode = (typeof PROBLEM_CODES)[number];

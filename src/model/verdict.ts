@@ -46,7 +46,9 @@ export type DecisionReason =
   /** isolated by NetworkPolicy (see `isolatedBy`) and no rule of those policies matched */
   | 'isolated-no-match'
   /** no tier decided (nothing matched, or Pass led here): the default allows */
-  | 'no-match';
+  | 'no-match'
+  /** a node subject's built-in allowance (API server, kubelet; docs/extension-semantics.md "Nodes") */
+  | 'node-allowance';
 
 export interface DirectionVerdict {
   readonly direction: Direction;

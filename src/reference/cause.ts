@@ -31,7 +31,7 @@ export type Step =
   /** no policy decided: the default allows */
   | { readonly kind: 'default' }
   /** the judged end is not a pod, or the flow is a pod to itself: no policy applies */
-  | { readonly kind: 'no-policy'; readonly reason: 'not-a-pod' | 'loopback' };
+  | { readonly kind: 'no-policy'; readonly reason: 'not-a-pod' | 'loopback' | 'node-allowance' };
 
 export interface DecisionPath {
   /** in the order met; the decider last */
@@ -46,6 +46,7 @@ export function decisionPath(d: DirectionVerdict): DecisionPath {
   switch (d.reason) {
     case 'not-a-pod':
     case 'loopback':
+    case 'node-allowance':
       decider = { kind: 'no-policy', reason: d.reason };
       break;
     case 'rule':

@@ -22,6 +22,8 @@
  *    Service, pod or not: its policies join the tier's policies that select the destination pod,
  *    in the one total order. A destination that is no pod has only those (no NetworkPolicy tier).
  *    An address's traffic to itself is left alone (it never leaves the host).
+ * 6a. Node subjects (S20, `nodes.ts`): a node end selected by a node-subject policy is judged by
+ *    its built-in allowance, the Admin tier and the Baseline tier instead.
  * 7. Staged policies (model/staged.ts) are not in force: they are ignored here, even when one is
  *    handed in the main lists; `staged.ts` evaluates the cluster with them in force.
  *
@@ -47,6 +49,7 @@ import {
   type DirectionContext,
 } from './tiers.js';
 import { checkFlow, type Endpoint, type Flow } from '../model/flow.js';
+import { NodeSubjects } from './nodes.js';
 import type { DirectionVerdict, Evaluator, FlowVerdict, RuleRef } from '../model/verdict.js';
 
 export interface ReferenceOptions {
@@ -68,6 +71,8 @@ export class ReferenceEvaluator implements Evaluator {
   /** the policies with a `services` subject, in the total order (they apply per flow) */
   private readonly serviceSubjects: readonly ClusterPolicy[];
   private readonly learned: LearnedSnapshot | undefined;
+  /** node-subject policies (S20, nodes.ts) */
+  private readonly nodes: NodeSubjects;
 
   constructor(given: Cluster, options: ReferenceOptions = {}) {
     // staged policies never decide a verdict (model/staged.ts); `staged.ts` here asks "what if"
@@ -76,6 +81,7 @@ export class ReferenceEvaluator implements Evaluator {
     this.index = new EndpointIndex(cluster);
     this.nodeLocalIngress = options.nodeLocalIngress ?? true;
     this.learned = options.learned;
+    this.nodes = new NodeSubjects(cluster, this.index);
     // Which policies select which pod depends only on labels, so it is worked out once here;
     // the rules themselves are still walked per flow.
     const ordered = [...cluster.clusterPolicies].sort(compareClusterPolicies);
@@ -128,6 +134,9 @@ export class ReferenceEvaluator implements Evaluator {
       direction === 'ingress' && this.serviceSubjects.length > 0 && !sameIp(flow.src, flow.dst) ? this.serviceSubjectsFor(flow, notes) : undefined;
     if (!subject && bySubjectService !== undefined) return this.judgeServiceOnly(self, other, otherIp, flow, bySubjectService, notes);
     if (!subject) {
+      // a node selected by a node-subject policy (S20): its host traffic is judged (nodes.ts)
+      const node = this.nodes.judge(direction, self, other, otherIp, flow);
+      if (node) return node;
       if (self.hostNetworkPod) {
         notes.push(
           `${podName(self.hostNetworkPod)} is a host-network pod: no policy selects it; its traffic is node traffic`,

@@ -153,7 +153,7 @@ export type ClusterTierOutcome =
 export function clusterRuleOutcome(
   policy: ClusterPolicy,
   rule: ClusterRule,
-  ctx: DirectionContext,
+  ctx: Omit<DirectionContext, 'subject'>,
 ): { readonly matches: boolean; readonly action: ClusterAction; readonly failClosed: boolean } {
   const where = () => describeRule(policy, rule, ctx.direction);
   if (rule.peers.some((p) => p.kind === 'domainNames')) addNote(ctx.notes, `${where()}: ${FQDN_NOTE_SUFFIX}`);
@@ -166,7 +166,9 @@ export function clusterRuleOutcome(
 
   const flow = { direction: ctx.direction, protocol: ctx.protocol, dstPort: ctx.dstPort };
   // docs/fqdn.md §1: only egress Accept rules (validation warns about any other)
-  const learned = ctx.learned && ctx.subject && ctx.direction === 'egress' && rule.action === 'Accept' ? { subject: ctx.subject, snapshot: ctx.learned } : undefined;
+  // a node-subject context has no subject pod: nothing is learned for a node (docs/fqdn.md)
+  const subject = (ctx as Partial<DirectionContext>).subject;
+  const learned = ctx.learned && subject && ctx.direction === 'egress' && rule.action === 'Accept' ? { subject, snapshot: ctx.learned } : undefined;
   const peer = rule.peers.find((p) => clusterPeerMatches(p, ctx.peer, ctx.index, ctx.cluster, flow, learned));
   if (peer !== undefined && learned) {
     for (const p of rule.peers) {
@@ -196,7 +198,7 @@ export function selectingPolicies(ordered: readonly ClusterPolicy[], tier: Tier,
  * Walk one cluster tier for the subject: the first matching rule in the total order.
  * @param selecting the tier's policies that select `ctx.subject`, in the total order (`selectingPolicies`)
  */
-export function walkClusterTier(selecting: readonly ClusterPolicy[], ctx: DirectionContext): ClusterTierOutcome {
+export function walkClusterTier(selecting: readonly ClusterPolicy[], ctx: Omit<DirectionContext, 'subject'>): ClusterTierOutcome {
   for (const policy of selecting) {
     for (const rule of rulesOf(policy, ctx.direction)) {
       const o = clusterRuleOutcome(policy, rule, ctx);

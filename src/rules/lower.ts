@@ -37,11 +37,12 @@
  * Cost: O(rules x peers x ports x groups) plus the resolver's cost of each new set.
  */
 import { PalisadeError } from '../model/errors.js';
-import type { Cidr } from '../model/ip.js';
+import { makeCidr, type Cidr, type IpAddr } from '../model/ip.js';
 import { canonicalName } from '../model/fqdn.js';
 import { EVERYTHING, selects } from '../model/labels.js';
 import { enforcedPolicies } from '../model/staged.js';
 import { ruleFailsClosed } from '../model/cluster-rule.js';
+import { KUBELET_PORT, namesTcpPort, type ApiServerTcp } from '../model/node-allowance.js';
 import {
   NAMESPACE_NAME_LABEL,
   type ClusterAction,
@@ -94,6 +95,11 @@ type PortSpec =
 const nsByName = (ns: string): LabelSelector => ({ matchLabels: { [NAMESPACE_NAME_LABEL]: ns }, matchExpressions: [] });
 
 export interface LowerOptions {
+  /**
+   * The API server of node subjects' built-in allowance (S20, model/node-allowance.ts
+   * `apiServerTcp`); absent: none known (only the kubelet port and node loopback are kept).
+   */
+  readonly apiServer?: ApiServerTcp;
   /** emit the node-local ingress allows (default true; the reference's `nodeLocalIngress`) */
   readonly nodeLocalIngress?: boolean;
   /**
@@ -112,6 +118,7 @@ export function lower(given: PolicySet, resolution: Resolution, options: LowerOp
   // A staged policy is reported, never enforced (model/staged.ts): it yields no rule.
   const policies = enforcedPolicies(given);
   const ctx = new Lowering(resolution, options.nodeLocalIngress ?? true, options.prefixSets ?? 'per-peer');
+  ctx.nodeSubjectSelectors = policies.clusterPolicies.flatMap((p) => (p.subject.kind === 'nodes' ? [p.subject.nodeSelector] : []));
   const admin = policies.clusterPolicies.filter((p) => p.tier === 'Admin').sort(compareClusterPolicies);
   const baseline = policies.clusterPolicies.filter((p) => p.tier === 'Baseline').sort(compareClusterPolicies);
   const nps = [...policies.networkPolicies].sort(compareNetworkPolicies);
@@ -120,6 +127,8 @@ export function lower(given: PolicySet, resolution: Resolution, options: LowerOp
   const table = (direction: Direction): DirectionTable => {
     const list: Draft[] = [];
     const adminStart = 0;
+    // node subjects (S20): their loopback, the explicit rules on each allowance port, the allowance
+    ctx.nodeAllowance(direction, admin, options.apiServer, list);
     for (const p of admin) ctx.clusterPolicy(p, direction, list);
     const npStart = list.length;
     for (const np of nps) ctx.networkPolicy(np, direction, list);
@@ -164,7 +173,11 @@ class Lowering {
 
   // ---- cluster tiers ---------------------------------------------------------------------
 
-  clusterPolicy(p: ClusterPolicy, direction: Direction, out: Draft[]): void {
+  /**
+   * `onlyTcpPort`: emit only the rules naming this TCP destination port explicitly, restricted to
+   * their entries naming it (node subjects' allowance ports, `nodeAllowance`).
+   */
+  clusterPolicy(p: ClusterPolicy, direction: Direction, out: Draft[], onlyTcpPort?: number): void {
     const s = p.subject;
     // a services subject: one subject per (Service, group), its ports narrowed to the group
     const subjects: { def: SetDef; group?: ServiceGroup }[] =
@@ -174,14 +187,14 @@ class Lowering {
           : s.services.flatMap((ref) => this.serviceGroups(ref).map((group) => ({ def: serviceSet(ref, group), group })))
         : (() => {
             const def = clusterSubject(s);
-            // a `nodes` subject selects no pod (model/cluster-rule.ts): no rule here
             return def === undefined ? [] : [{ def }];
           })();
-    for (const { def, group } of subjects) this.clusterRules(p, direction, def, group, out);
+    for (const { def, group } of subjects) this.clusterRules(p, direction, def, group, out, onlyTcpPort);
   }
 
-  private clusterRules(p: ClusterPolicy, direction: Direction, subject: SetDef, group: ServiceGroup | undefined, out: Draft[]): void {
+  private clusterRules(p: ClusterPolicy, direction: Direction, subject: SetDef, group: ServiceGroup | undefined, out: Draft[], onlyTcpPort?: number): void {
     for (const rule of p[direction]) {
+      if (onlyTcpPort !== undefined && (ruleFailsClosed(rule) || !namesTcpPort(rule, onlyTcpPort))) continue;
       const ref: RuleRef = {
         tier: p.tier,
         policy: { kind: p.kind, name: p.name },
@@ -203,7 +216,11 @@ class Lowering {
       const origin: RuleOrigin = { stableId, ref };
       const action = clusterAction(rule.action);
       const peers = rule.peers.flatMap((q) => clusterPeers(q, direction));
-      const given = rule.protocols === null ? [{ kind: 'all' } as PortSpec] : rule.protocols.map((q) => clusterPort(q));
+      const entries =
+        onlyTcpPort === undefined
+          ? rule.protocols
+          : (rule.protocols ?? []).filter((q) => q.kind === 'port' && q.protocol === 'TCP' && q.portStart === onlyTcpPort && (q.portEnd ?? q.portStart) === onlyTcpPort);
+      const given = entries === null ? [{ kind: 'all' } as PortSpec] : entries.map((q) => clusterPort(q));
       const ports = group ? given.map((q) => portSpecOf(narrowPort(q, group, 'a named port with a services subject'))) : given;
       this.emit(direction, p.tier, subject, peers, ports, action, origin, out);
       const names = [...new Set(rule.peers.flatMap((q) => (q.kind === 'domainNames' ? q.domainNames.map(canonicalName) : [])))].sort();
@@ -228,6 +245,42 @@ class Lowering {
       .map((q) => podKey(q))
       .sort();
   }
+
+  /**
+   * Node subjects' built-in allowance (docs/extension-semantics.md "Nodes"; the reference's
+   * nodes.ts walks the same order): per node some Admin or Baseline node-subject policy selects,
+   * an accept of its traffic to its own addresses (loopback); then per allowance port (egress:
+   * the API server's TCP ports; ingress: the kubelet's), the Admin node-subject rules naming
+   * that port explicitly, restricted to it, then an accept of the allowance traffic. Nothing
+   * when no policy has a node subject.
+   */
+  nodeAllowance(direction: Direction, admin: readonly ClusterPolicy[], api: ApiServerTcp | undefined, out: Draft[]): void {
+    const nodeAdmin = admin.filter((p) => p.subject.kind === 'nodes');
+    const selectors = this.nodeSubjectSelectors;
+    if (selectors.length === 0) return;
+    const everyNode = this.res.intern({ kind: 'nodes', nodeSelector: EVERYTHING });
+    for (const n of this.res.inventory().nodes) {
+      if (!selectors.some((sel) => selects(sel, n.labels))) continue;
+      if (n.addresses.length === 0) continue;
+      const addrs = this.res.intern({ kind: 'prefixes', prefixes: n.addresses.map(hostPrefix) });
+      const self = this.res.intern({ kind: 'node', name: n.name });
+      out.push(this.draft(direction, 'Admin', self, addrs, null, ALL_PORTS, 'accept', { stableId: `Admin/node-loopback/${n.name}/${direction}` }));
+    }
+    const ports = direction === 'ingress' ? [KUBELET_PORT] : (api?.ports ?? []);
+    const apiPeer = direction === 'egress' && api && api.addresses.length > 0 ? this.res.intern({ kind: 'prefixes', prefixes: api.addresses.map(hostPrefix) }) : undefined;
+    for (const port of ports) {
+      for (const p of nodeAdmin) this.clusterPolicy(p, direction, out, port);
+      if (direction === 'egress' && apiPeer === undefined) continue;
+      out.push(
+        this.draft(direction, 'Admin', everyNode, apiPeer ?? null, 'TCP', { lo: port, hi: port }, 'accept', {
+          stableId: `Admin/node-allowance/${direction}/TCP/${port}`,
+        }),
+      );
+    }
+  }
+
+  /** The node selectors of every enforced node-subject policy (set by `lower`). */
+  nodeSubjectSelectors: LabelSelector[] = [];
 
   // ---- NetworkPolicy tier ------------------------------------------------------------------
 
@@ -446,6 +499,7 @@ function clusterSubject(s: ClusterSubject): SetDef | undefined {
         ...(s.nodeSelector !== undefined ? { nodeSelector: s.nodeSelector } : {}),
       };
     case 'nodes':
+      return { kind: 'nodes', nodeSelector: s.nodeSelector };
     case 'services':
       return undefined;
   }
@@ -464,6 +518,7 @@ function clusterPeers(q: ClusterPeer, direction: Direction): PeerSpec[] {
   // `to`: the Service's tuples, split per group; `from`: its endpoint addresses on any port
   return q.services.map((service): PeerSpec => (direction === 'egress' ? { kind: 'service', service } : { kind: 'set', def: { kind: 'service-endpoints', service } }));
 }
+const hostPrefix = (ip: IpAddr): Cidr => makeCidr(ip.family, ip.value, ip.family === 4 ? 32 : 128);
 
 function clusterAction(a: ClusterAction): RuleAction {
   switch (a) {

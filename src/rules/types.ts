@@ -13,7 +13,9 @@
  *
  * Subjects and peers are address sets of one `Resolution` (by `SetId`): for egress the subject
  * is the source and the peer the destination; for ingress the subject is the destination.
- * Ports are destination ports; source ports are carried and always 0..65535 today.
+ * `dstPorts` / `srcPorts` are the flow's destination / source port ranges (inclusive); `srcPorts`
+ * is 0..65535 unless a PalisadeClusterNetworkPolicy `sourcePort` narrows it (S25), and a narrowed
+ * range only comes with a protocol (TCP, UDP or SCTP).
  */
 import type { Direction, LabelSelector, Protocol } from '../model/types.js';
 import type { PolicyTier, RuleRef } from '../model/verdict.js';

@@ -46,10 +46,10 @@ const manifests = (dir: string): Obj[] =>
 /**
  * Examples a backend refuses today, with the error the agent must log: it keeps the previous
  * state in force and never becomes ready on a rule set it cannot enforce. An entry leaves when
- * the backend learns the field (source ports on eBPF: issue 12, backends part).
+ * the backend learns the field (node subjects on eBPF: the host role, issue 12).
  */
 const REFUSED: Readonly<Record<string, RegExp>> = {
-  'ebpf/s25-deny-source-port': /the backend refused the batch; the previous state stays in force.*ebpf\.source-ports: source port ranges are not lowered to eBPF yet/,
+  'ebpf/s20-dmz-nodes': /the backend refused the batch; the previous state stays in force.*spec\.subject\.nodes \(host traffic\) cannot be enforced by the ebpf backend/,
 };
 
 for (const backend of ['nftables', 'ebpf', 'nfqueue'] as const) {

@@ -29,7 +29,8 @@ const exampleDirs = readdirSync(EXAMPLES)
  * ports: issue 12, backends part); the test then fails until it does.
  */
 const REFUSED: Readonly<Record<string, RegExp>> = {
-  's25-deny-source-port': /ebpf\.source-ports: source port ranges are not lowered to eBPF yet/,
+  // node subjects (S20): src/enforce/capabilities.ts, ERR_PALISADE_BACKEND_CANNOT_ENFORCE
+  's20-dmz-nodes': /spec\.subject\.nodes \(host traffic\) cannot be enforced by the ebpf backend/,
 };
 
 describe.skipIf(requires('root', 'netns', 'addon', 'bpffs', 'bpf', 'cni-plugins'))('eBPF backend = reference on every example', () => {

@@ -12,8 +12,8 @@ import type { Cluster } from '../../src/model/types.js';
 import { enforceAndCompare } from '../harness/differential.js';
 import { Enforcement } from '../../src/enforce/enforcement.js';
 import { portPlan } from '../../src/topology/ports.js';
-import { ProbeFleet, type PortPlan } from '../../src/topology/probe.js';
-import { randomInventory, withRandomPolicies } from '../harness/random.js';
+import { ProbeFleet } from '../../src/topology/probe.js';
+import { randomInventory, mergePortPlans, withRandomPolicies } from '../harness/random.js';
 import { buildTopology, type Topology } from '../../src/topology/topology.js';
 import { ebpfMismatches, testEbpfBackend } from './backend.js';
 
@@ -22,14 +22,6 @@ const POLICY_SETS_PER_INVENTORY = 10;
 const SHAPE = { namespaces: 3, pods: 6, nodes: 2 };
 const COUNTS = { networkPolicies: 3, clusterPolicies: 3 };
 
-function mergePlans(plans: readonly PortPlan[], max = 8): PortPlan {
-  const merge = (k: keyof PortPlan): number[] => {
-    const counts = new Map<number, number>();
-    for (const p of plans) for (const n of p[k]) counts.set(n, (counts.get(n) ?? 0) + 1);
-    return [...counts].sort((a, b) => b[1] - a[1] || a[0] - b[0]).slice(0, max).map(([n]) => n).sort((a, b) => a - b);
-  };
-  return { TCP: merge('TCP'), UDP: merge('UDP'), SCTP: merge('SCTP') };
-}
 
 describe.skipIf(requires('root', 'netns', 'addon', 'bpffs', 'bpf', 'cni-plugins'))('eBPF backend = reference on seeded random policy sets', () => {
   const totals = { probes: 0, allowed: 0, denied: 0, deniedSeenAsEnobufs: 0 };
@@ -37,7 +29,7 @@ describe.skipIf(requires('root', 'netns', 'addon', 'bpffs', 'bpf', 'cni-plugins'
     describe(`inventory seed ${invSeed}`, () => {
       const inventory = randomInventory(invSeed, SHAPE);
       const cases = Array.from({ length: POLICY_SETS_PER_INVENTORY }, (_, k) => invSeed * 100 + k);
-      const ports = mergePlans(cases.map((s) => portPlan(withRandomPolicies(inventory, s, COUNTS), 5)));
+      const ports = mergePortPlans(cases.map((s) => portPlan(withRandomPolicies(inventory, s, COUNTS), 5)));
       let topo: Topology | undefined;
       let fleet: ProbeFleet | undefined;
       let enforcement: Enforcement | undefined;

@@ -4,7 +4,8 @@
  * longest prefix, port class from the flat table, chunk masks, chunk references, lowest common
  * bit, Pass continuing at its target), and every answer is compared with a linear first-match
  * walk over the RuleSet itself. Seeded random rule sets (IPv4 and IPv6 prefixes of every length,
- * nested sets, port ranges, protocols, all three tiers, Pass, Deny, allow) x random packets.
+ * nested sets, port ranges, protocols, all three tiers, Pass, Deny, allow; with and without
+ * source-port ranges, S25) x random packets.
  * Habit 9: every fast path has an oracle.
  */
 import { describe, expect, it } from 'vitest';
@@ -22,6 +23,8 @@ import {
   DIM_PORT,
   DIM_SUBJECT,
   PORTS,
+  PROTO_CLASSES,
+  SPORT_ANY,
   type BpfTables,
   type TablesInput,
 } from '../../backends/ebpf/tables.js';
@@ -56,7 +59,7 @@ function randomPrefix(r: Rng, f: Family): Cidr {
   return makeCidr(f, randomAddr(r, f), len);
 }
 
-function randomInput(seed: number): TablesInput {
+function randomInput(seed: number, sourcePorts = false): TablesInput {
   const r = new Rng(seed);
   const sets: Cidr[][] = [];
   for (let s = 0; s < 12; s++) {
@@ -82,7 +85,7 @@ function randomInput(seed: number): TablesInput {
         peer: r.next() < 0.2 ? null : r.int(sets.length),
         protocol,
         dstPorts: protocol === null ? { lo: 0, hi: 65535 } : { lo, hi },
-        srcPorts: { lo: 0, hi: 65535 },
+        srcPorts: sourcePorts && protocol !== null && r.next() < 0.4 ? sourceRange(r) : { lo: 0, hi: 65535 },
         action,
         origin: { stableId: `${direction}/${priority}` },
       };
@@ -105,14 +108,31 @@ const covers = (c: Cidr, f: Family, v: bigint): boolean =>
 
 type Verdict = { action: 'allow' | 'deny'; rule: number };
 
+const SOURCE_EDGES = [0, 1, 1023, 1024, 20000, 20500, 32768, 40000, 65535];
+function sourceRange(r: Rng): { lo: number; hi: number } {
+  const lo = r.pick(SOURCE_EDGES);
+  return { lo, hi: Math.min(65535, lo + r.pick([0, 1, 499, 8000, 65535])) };
+}
+
 /** The oracle: walk the direction's rules in order. */
-function linear(input: TablesInput, dir: 'ingress' | 'egress', f: Family, subject: bigint, peer: bigint, proto: Protocol | 'OTHER', port: number): Verdict {
+function linear(
+  input: TablesInput,
+  dir: 'ingress' | 'egress',
+  f: Family,
+  subject: bigint,
+  peer: bigint,
+  proto: Protocol | 'OTHER',
+  port: number,
+  sport = 0,
+): Verdict {
   const t = input.ruleSet[dir];
   const inSet = (s: number, v: bigint): boolean => input.prefixesOf(s).some((c) => covers(c, f, v));
   let i = 0;
   while (i < t.rules.length) {
     const r = t.rules[i]!;
-    const protoOk = r.protocol === null || (proto !== 'OTHER' && r.protocol === proto && r.dstPorts.lo <= port && port <= r.dstPorts.hi);
+    const protoOk =
+      r.protocol === null ||
+      (proto !== 'OTHER' && r.protocol === proto && r.dstPorts.lo <= port && port <= r.dstPorts.hi && r.srcPorts.lo <= sport && sport <= r.srcPorts.hi);
     if (inSet(r.subject, subject) && (r.peer === null || inSet(r.peer, peer)) && protoOk) {
       if (r.action === 'pass') {
         i = r.tier === 'Admin' ? t.tierStart.NetworkPolicy : t.tierStart.end;
@@ -126,7 +146,16 @@ function linear(input: TablesInput, dir: 'ingress' | 'egress', f: Family, subjec
 }
 
 /** The tables read as the BPF program reads them. */
-function viaTables(tb: BpfTables, dir: 'ingress' | 'egress', f: Family, subject: bigint, peer: bigint, proto: Protocol | 'OTHER', port: number): Verdict {
+function viaTables(
+  tb: BpfTables,
+  dir: 'ingress' | 'egress',
+  f: Family,
+  subject: bigint,
+  peer: bigint,
+  proto: Protocol | 'OTHER',
+  port: number,
+  sport = 0,
+): Verdict {
   const classOf = (v: bigint): number => {
     let best = -1;
     let cls = 0;
@@ -145,8 +174,11 @@ function viaTables(tb: BpfTables, dir: 'ingress' | 'egress', f: Family, subject:
   };
   const d = dir === 'ingress' ? 0 : 1;
   const pc = proto === 'TCP' ? 0 : proto === 'UDP' ? 1 : proto === 'SCTP' ? 2 : 3;
+  const sourceClass = tb.portClasses[(PROTO_CLASSES + pc) * PORTS + (pc === 3 ? 0 : sport)]!;
   const classes = [classOf(subject), classOf(peer), tb.portClasses[pc * PORTS + (pc === 3 ? 0 : port)]!];
-  const heads = [DIM_SUBJECT, DIM_PEER, DIM_PORT].map((dim, k) => {
+  // SPORT_ANY: no source-port row, as the datapath reads it (the destination row twice)
+  classes.push(sourceClass === SPORT_ANY ? classes[2]! : sourceClass);
+  const heads = [DIM_SUBJECT, DIM_PEER, DIM_PORT, DIM_PORT].map((dim, k) => {
     const h = tb.heads[d]![dim]!;
     return { mask: h.masks[classes[k]!]!, first: h.firstIndexes[classes[k]!]! };
   });
@@ -163,7 +195,7 @@ function viaTables(tb: BpfTables, dir: 'ingress' | 'egress', f: Family, subject:
     let found = -1;
     for (let c = start >> 9; c < 64 && found < 0; c++) {
       for (let w = 0; w < CHUNK_U32 && found < 0; w++) {
-        let x = bitAt(heads[0]!, c, w) & bitAt(heads[1]!, c, w) & bitAt(heads[2]!, c, w);
+        let x = bitAt(heads[0]!, c, w) & bitAt(heads[1]!, c, w) & bitAt(heads[2]!, c, w) & bitAt(heads[3]!, c, w);
         for (let b = 0; b < 32 && found < 0; b++) {
           const r = c * 512 + w * 32 + b;
           if (r >= start && (x >>> b) & 1) found = r;
@@ -183,9 +215,10 @@ function viaTables(tb: BpfTables, dir: 'ingress' | 'egress', f: Family, subject:
 }
 
 describe('eBPF tables = linear first-match walk over the RuleSet', () => {
-  for (const seed of [1, 2, 3, 4, 5, 6, 7, 8]) {
-    it(`seed ${seed}: 1500 random packets, both directions, IPv4 and IPv6`, () => {
-      const input = randomInput(seed);
+  const cases = [1, 2, 3, 4, 5, 6, 7, 8].map((seed) => ({ seed, sourcePorts: false })).concat([11, 12, 13, 14, 15, 16].map((seed) => ({ seed, sourcePorts: true })));
+  for (const { seed, sourcePorts } of cases) {
+    it(`seed ${seed}${sourcePorts ? ' with source ports' : ''}: 1500 random packets, both directions, IPv4 and IPv6`, () => {
+      const input = randomInput(seed, sourcePorts);
       const { tables, problems } = buildTables(input);
       expect(problems).toEqual([]);
       const r = new Rng(seed * 7919);
@@ -205,9 +238,11 @@ describe('eBPF tables = linear first-match walk over the RuleSet', () => {
         const proto = r.pick(['TCP', 'UDP', 'SCTP', 'OTHER'] as const);
         const port = r.pick([0, 1, 53, 79, 80, 81, 443, 1000, 1100, 6000, 8080, 30000, 65535]);
         const dir = r.next() < 0.5 ? 'ingress' : 'egress';
-        const want = linear(input, dir, f, subject, peer, proto, port);
-        const got = viaTables(tables!, dir, f, subject, peer, proto, port);
-        expect(got, `${dir} ${f} ${subject.toString(16)} -> ${peer.toString(16)} ${proto}/${port}`).toEqual(want);
+        const sport = sourcePorts ? r.pick([...SOURCE_EDGES, 2, 1022, 1025, 19999, 20001, 20499, 20501, 33000, 48000]) : r.pick([0, 20000, 65535]);
+        const want = linear(input, dir, f, subject, peer, proto, port, sport);
+        const got = viaTables(tables!, dir, f, subject, peer, proto, port, sport);
+        expect(got, `${dir} ${f} ${subject.toString(16)} -> ${peer.toString(16)} ${proto}/${port} sport ${sport}`).toEqual(want);
+        if (sourcePorts) expect(tables!.portClasses[PROTO_CLASSES * PORTS]).not.toBe(SPORT_ANY);
         if (want.rule >= 0) decidedByRule++;
       }
       // the case must exercise rules, not only the default

@@ -13,12 +13,14 @@
  * timeout (default 1.5 s, fresh source port) before it counts as a mismatch, because on a loaded
  * 2-vCPU machine a 400 ms wait is sometimes too short. The retry can only turn a false "dropped"
  * into "open"; a flow that got through where the reference denies is never retried: a leak is a
- * leak.
+ * leak. The retry's new source port is judged by the reference again (a source-port rule, S25,
+ * may decide it differently from the first try's).
  *
  * Cost: one apply + one probe batch (~1 s for a few hundred probes on 2 vCPUs).
  */
 import type { Enforcement } from '../../src/enforce/enforcement.js';
 import type { Cluster } from '../../src/model/types.js';
+import type { FlowVerdict } from '../../src/model/verdict.js';
 import { ReferenceEvaluator } from '../../src/reference/evaluate.js';
 import { pairSpecs } from './matrix.js';
 import type { PortPlan, ProbeFleet, ProbeOutcome, ProbeSpec } from '../../src/topology/probe.js';
@@ -43,6 +45,8 @@ export interface DifferentialReport {
   /** the first outcomes of the retried probes, for diagnosing a slow or lossy harness */
   readonly firstTries: readonly { readonly spec: ProbeSpec; readonly outcome: ProbeOutcome; readonly detail?: string }[];
   readonly mismatches: readonly Mismatch[];
+  /** every probe as finally judged: its source port and the reference's verdict */
+  readonly judged: readonly { readonly spec: ProbeSpec; readonly srcPort: number; readonly verdict: FlowVerdict }[];
   readonly durationMs: number;
 }
 
@@ -58,9 +62,9 @@ export async function compareWithReference(
   const reference = new ReferenceEvaluator(cluster);
   const specs = opts.specs ?? pairSpecs(topology.hosts, ports);
   const results = await fleet.probe(specs, opts.timeoutMs !== undefined ? { timeoutMs: opts.timeoutMs } : {});
-  const verdicts = results.map((r) =>
-    reference.evaluate({ src: r.spec.src, dst: r.spec.dst, protocol: r.spec.protocol, dstPort: r.spec.dstPort, srcPort: r.srcPort }),
-  );
+  const judge = (r: (typeof results)[number]) =>
+    reference.evaluate({ src: r.spec.src, dst: r.spec.dst, protocol: r.spec.protocol, dstPort: r.spec.dstPort, srcPort: r.srcPort });
+  const verdicts = results.map(judge);
   const again = results.flatMap((r, i) => (verdicts[i]!.verdict === 'allow' && r.outcome !== 'open' ? [i] : []));
   const firstTries = again.map((i) => ({ spec: results[i]!.spec, outcome: results[i]!.outcome, ...(results[i]!.detail ? { detail: results[i]!.detail } : {}) }));
   if (again.length > 0) {
@@ -68,7 +72,10 @@ export async function compareWithReference(
       again.map((i) => results[i]!.spec),
       { timeoutMs: opts.retryTimeoutMs ?? 1500 },
     );
-    again.forEach((i, k) => (results[i] = second[k]!));
+    again.forEach((i, k) => {
+      results[i] = second[k]!;
+      verdicts[i] = judge(second[k]!);
+    });
   }
   const mismatches: Mismatch[] = [];
   let allowed = 0;
@@ -83,7 +90,8 @@ export async function compareWithReference(
       mismatches.push({ spec: r.spec, srcPort: r.srcPort, expected: v.verdict, observed: r.outcome, ...(r.detail ? { detail: r.detail } : {}), why });
     }
   }
-  return { probes: results.length, allowed, denied, retried: again.length, firstTries, mismatches, durationMs: Date.now() - t0 };
+  const judged = results.map((r, i) => ({ spec: r.spec, srcPort: r.srcPort, verdict: verdicts[i]! }));
+  return { probes: results.length, allowed, denied, retried: again.length, firstTries, mismatches, judged, durationMs: Date.now() - t0 };
 }
 
 /**

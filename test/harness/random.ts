@@ -9,9 +9,10 @@
  * Pure.
  */
 import { cidrContains, parseCidr } from '../../src/model/ip.js';
-import type { Cluster, Pod } from '../../src/model/types.js';
+import type { ClusterPolicy, ClusterProtocolMatch, ClusterRule, Cluster, Pod } from '../../src/model/types.js';
 import { randomCluster, randomClusterPolicy, randomNetworkPolicy, Rng, type RandomShape } from '../engine/random-cluster.js';
 import { POD_SUBNET_V4, POD_SUBNET_V6 } from '../../src/topology/cni.js';
+import type { PortPlan } from '../../src/topology/probe.js';
 
 const SAFE = [parseCidr(POD_SUBNET_V4)!, parseCidr(POD_SUBNET_V6)!];
 const safe = (ip: { family: 4 | 6; value: bigint; text: string }): boolean => SAFE.some((c) => cidrContains(c, ip));
@@ -52,4 +53,43 @@ export function withRandomPolicies(inventory: Cluster, seed: number, counts: { n
     clusterPolicies.push(p);
   }
   return { ...inventory, networkPolicies, clusterPolicies };
+}
+
+/** Where the probe fleet's source ports fall in a suite (src/topology/probe.ts counts up from 20000). */
+export const PROBE_SOURCE_PORTS = { lo: 20_000, hi: 24_000 } as const;
+
+/**
+ * S25: `c` with source-port ranges added to its cluster-tier rules, seeded: each `port` entry
+ * gets a source range with probability 1/2, and a rule without `protocols` becomes, with
+ * probability 1/3, TCP, UDP and SCTP entries from one source range (a source-port-only rule).
+ * Ranges fall inside `window` (where the flows' source ports are) with edges at its ends.
+ */
+export function withRandomSourcePorts(c: Cluster, seed: number, window: { lo: number; hi: number } = PROBE_SOURCE_PORTS): Cluster {
+  const r = new Rng(seed);
+  const range = (): { srcPortStart: number; srcPortEnd: number } => {
+    const lo = r.chance(0.15) ? window.lo : r.int(window.lo, window.hi);
+    const width = r.pick([0, 1, 40, 300, 1500, window.hi - window.lo]);
+    return { srcPortStart: lo, srcPortEnd: Math.min(65535, lo + width) };
+  };
+  const rule = (x: ClusterRule): ClusterRule => {
+    if (x.protocols === null) {
+      if (!r.chance(1 / 3)) return x;
+      const src = range();
+      return { ...x, protocols: (['TCP', 'UDP', 'SCTP'] as const).map((protocol) => ({ kind: 'port', protocol, ...src })) };
+    }
+    const protocols = x.protocols.map((p): ClusterProtocolMatch => (p.kind === 'port' && r.chance(0.5) ? { ...p, ...range() } : p));
+    return { ...x, protocols };
+  };
+  const policy = (p: ClusterPolicy): ClusterPolicy => ({ ...p, ingress: p.ingress.map(rule), egress: p.egress.map(rule) });
+  return { ...c, clusterPolicies: c.clusterPolicies.map(policy) };
+}
+
+/** One port plan for several policy sets: per protocol the `max` ports most of them name. */
+export function mergePortPlans(plans: readonly PortPlan[], max = 8): PortPlan {
+  const merge = (k: keyof PortPlan): number[] => {
+    const counts = new Map<number, number>();
+    for (const p of plans) for (const n of p[k]) counts.set(n, (counts.get(n) ?? 0) + 1);
+    return [...counts].sort((a, b) => b[1] - a[1] || a[0] - b[0]).slice(0, max).map(([n]) => n).sort((a, b) => a - b);
+  };
+  return { TCP: merge('TCP'), UDP: merge('UDP'), SCTP: merge('SCTP') };
 }

@@ -12,7 +12,7 @@ import { enforceAndCompare, formatMismatch } from '../harness/differential.js';
 import { portPlan } from '../../src/topology/ports.js';
 import { externalCandidates } from '../harness/externals.js';
 import { ProbeFleet, type PortPlan } from '../../src/topology/probe.js';
-import { randomInventory, withRandomPolicies } from '../harness/random.js';
+import { randomInventory, mergePortPlans, withRandomPolicies } from '../harness/random.js';
 import { buildTopology, type Topology } from '../../src/topology/topology.js';
 import { NftablesBackend } from '../../backends/nftables/backend.js';
 import { Enforcement } from '../../src/enforce/enforcement.js';
@@ -38,7 +38,7 @@ export function randomSuite(inventorySeeds: readonly number[]): SuiteTotals {
         const inventory = randomInventory(invSeed, SHAPE);
         const cases = Array.from({ length: POLICY_SETS_PER_INVENTORY }, (_, k) => invSeed * 100 + k);
         // one port plan for all policy sets of this inventory, so servers start once
-        const ports: PortPlan = mergePlans(cases.map((s) => portPlan(withRandomPolicies(inventory, s, COUNTS), 5)));
+        const ports: PortPlan = mergePortPlans(cases.map((s) => portPlan(withRandomPolicies(inventory, s, COUNTS), 5)));
         let topo: Topology | undefined;
         let fleet: ProbeFleet | undefined;
         let enforcement: Enforcement | undefined;
@@ -76,11 +76,3 @@ export function randomSuite(inventorySeeds: readonly number[]): SuiteTotals {
   return totals;
 }
 
-function mergePlans(plans: readonly PortPlan[], max = 8): PortPlan {
-  const merge = (k: keyof PortPlan): number[] => {
-    const counts = new Map<number, number>();
-    for (const p of plans) for (const n of p[k]) counts.set(n, (counts.get(n) ?? 0) + 1);
-    return [...counts].sort((a, b) => b[1] - a[1] || a[0] - b[0]).slice(0, max).map(([n]) => n).sort((a, b) => a - b);
-  };
-  return { TCP: merge('TCP'), UDP: merge('UDP'), SCTP: merge('SCTP') };
-}

@@ -97,7 +97,7 @@ struct {
 
 struct {
   __uint(type, BPF_MAP_TYPE_ARRAY);
-  __uint(max_entries, PAL_GENERATIONS * PAL_PROTO_CLASSES * PAL_PORTS);
+  __uint(max_entries, PAL_GENERATIONS * PAL_PORT_TABLES * PAL_PORTS);
   __uint(map_flags, BPF_F_MMAPABLE);
   __type(key, __u32);
   __type(value, __u32);
@@ -469,8 +469,9 @@ static __always_inline __u32 chunk_row(const struct pal_row_head *h, __u32 k) {
 }
 
 /*
- * The lowest bit >= fromBit set in all three 512-bit chunks (rows rs, rp, ro), or
- * PAL_CHUNK_RULES. A global function: the verifier checks it once, not once per call site.
+ * The lowest bit >= fromBit set in all three 512-bit chunks (rows rs, rp, ro: subject, peer,
+ * destination port), or PAL_CHUNK_RULES. A global function: the verifier checks it once, not
+ * once per call site. The path of every generation in which no rule narrows source ports.
  */
 __attribute__((noinline)) __u32 pal_chunk_first(__u32 rs, __u32 rp, __u32 ro, __u32 fromBit) {
   struct pal_chunk *cs = bpf_map_lookup_elem(&pal_rows, &rs);
@@ -489,25 +490,49 @@ __attribute__((noinline)) __u32 pal_chunk_first(__u32 rs, __u32 rp, __u32 ro, __
   return PAL_CHUNK_RULES;
 }
 
+/* pal_chunk_first with a fourth row rq (source port, S25): used only when some rule of the
+ * generation narrows source ports. Global: verified once. */
+__attribute__((noinline)) __u32 pal_chunk_first4(__u32 rs, __u32 rp, __u32 ro, __u32 rq, __u32 fromBit) {
+  struct pal_chunk *cs = bpf_map_lookup_elem(&pal_rows, &rs);
+  struct pal_chunk *cp = bpf_map_lookup_elem(&pal_rows, &rp);
+  struct pal_chunk *co = bpf_map_lookup_elem(&pal_rows, &ro);
+  struct pal_chunk *cq = bpf_map_lookup_elem(&pal_rows, &rq);
+  if (!cs || !cp || !co || !cq || fromBit >= PAL_CHUNK_RULES) return PAL_CHUNK_RULES;
+  __u32 fromWord = fromBit >> 6;
+  __u64 fromMask = ~0ULL << (fromBit & 63);
+#pragma unroll
+  for (__u32 w = 0; w < PAL_CHUNK_WORDS; w++) {
+    __u64 x = cs->w[w] & cp->w[w] & co->w[w] & cq->w[w];
+    if (w < fromWord) x = 0;
+    if (w == fromWord) x &= fromMask;
+    if (x) return (w << 6) + ctz64(x);
+  }
+  return PAL_CHUNK_RULES;
+}
+
 /*
- * The first rule >= start (in first-match order) present in all three rule bitmaps, or
- * PAL_NO_RULE. genDir = gen * PAL_DIRS + dir. Global: verified once.
+ * The first rule >= start (in first-match order) present in all four rule bitmaps, or
+ * PAL_NO_RULE. genDir = gen * PAL_DIRS + dir; portClasses = destination-port class | source-port
+ * class << 16 (PAL_SPORT_ANY: no source-port row). Global: verified once.
  */
-__attribute__((noinline)) __u32 pal_first_rule(__u32 genDir, __u32 subjectClass, __u32 peerClass, __u32 portClass,
+__attribute__((noinline)) __u32 pal_first_rule(__u32 genDir, __u32 subjectClass, __u32 peerClass, __u32 portClasses,
                                                __u32 start) {
   if (genDir >= PAL_GENERATIONS * PAL_DIRS || start >= PAL_MAX_RULES) return PAL_NO_RULE;
+  __u32 sportClass = portClasses >> 16;
   struct pal_row_head *hs = row_head(genDir, PAL_DIM_SUBJECT, subjectClass);
   struct pal_row_head *hp = row_head(genDir, PAL_DIM_PEER, peerClass);
-  struct pal_row_head *ho = row_head(genDir, PAL_DIM_PORT, portClass);
-  if (!hs || !hp || !ho) return PAL_NO_RULE;
+  struct pal_row_head *ho = row_head(genDir, PAL_DIM_PORT, portClasses & 0xffffu);
+  struct pal_row_head *hq = sportClass == PAL_SPORT_ANY ? ho : row_head(genDir, PAL_DIM_PORT, sportClass);
+  if (!hs || !hp || !ho || !hq) return PAL_NO_RULE;
   __u32 startChunk = start >> PAL_CHUNK_SHIFT;
-  __u64 m = hs->chunkMask & hp->chunkMask & ho->chunkMask & (~0ULL << startChunk);
+  __u64 m = hs->chunkMask & hp->chunkMask & ho->chunkMask & hq->chunkMask & (~0ULL << startChunk);
   for (__u32 i = 0; i < PAL_MAX_CHUNKS; i++) {
     if (!m) break;
     __u32 k = ctz64(m) & (PAL_MAX_CHUNKS - 1);
     m &= m - 1;
-    __u32 bit = pal_chunk_first(chunk_row(hs, k), chunk_row(hp, k), chunk_row(ho, k),
-                                k == startChunk ? (start & (PAL_CHUNK_RULES - 1)) : 0);
+    __u32 from = k == startChunk ? (start & (PAL_CHUNK_RULES - 1)) : 0;
+    __u32 bit = hq == ho ? pal_chunk_first(chunk_row(hs, k), chunk_row(hp, k), chunk_row(ho, k), from)
+                         : pal_chunk_first4(chunk_row(hs, k), chunk_row(hp, k), chunk_row(ho, k), chunk_row(hq, k), from);
     if (bit < PAL_CHUNK_RULES) return (k << PAL_CHUNK_SHIFT) + bit;
   }
   return PAL_NO_RULE;
@@ -537,15 +562,20 @@ static __always_inline void classify(struct __sk_buff *skb, __u32 gen, __u32 dir
     return;
   }
   __u32 pc = addr_class(gen, p, peer);
-  __u32 portKey = (gen * PAL_PROTO_CLASSES + proto_class(p->proto)) * PAL_PORTS + bpf_ntohs(p->dstPortNet);
-  if (proto_class(p->proto) == PAL_PROTO_OTHER) portKey = (gen * PAL_PROTO_CLASSES + PAL_PROTO_OTHER) * PAL_PORTS;
+  __u32 pcl = proto_class(p->proto);
+  __u32 dport = pcl == PAL_PROTO_OTHER ? 0 : bpf_ntohs(p->dstPortNet);
+  __u32 sport = pcl == PAL_PROTO_OTHER ? 0 : bpf_ntohs(p->srcPortNet);
+  __u32 portKey = (gen * PAL_PORT_TABLES + pcl) * PAL_PORTS + dport;
+  __u32 sportKey = (gen * PAL_PORT_TABLES + PAL_PROTO_CLASSES + pcl) * PAL_PORTS + sport;
   __u32 *oc = bpf_map_lookup_elem(&pal_port_class, &portKey);
-  if (!oc) return;
+  __u32 *qc = bpf_map_lookup_elem(&pal_port_class, &sportKey);
+  if (!oc || !qc) return;
+  __u32 portClasses = (*oc & 0xffffu) | (*qc << 16);
   __u32 genDir = gen * PAL_DIRS + dir;
   __u32 start = 0;
 #pragma unroll
   for (int pass = 0; pass < 3; pass++) {
-    __u32 r = pal_first_rule(genDir, sc, pc, *oc, start);
+    __u32 r = pal_first_rule(genDir, sc, pc, portClasses, start);
     if (r >= PAL_MAX_RULES) return; /* no rule: the default allows */
     __u32 vk = genDir * PAL_MAX_RULES + r;
     struct pal_verdict *v = bpf_map_lookup_elem(&pal_verdicts, &vk);

@@ -11,7 +11,11 @@
  *                                     gen PAL_GEN_OBSERVED (no policy generation): the observed
  *                                     subjects (src/enforce/observed.ts), class 1
  *   addr_lpm4/6   LPM_TRIE            (gen, prefix)          -> address class  (CIDRs)
- *   port_class    ARRAY (mmapable)    (gen, protocol class, dst port) -> port class
+ *   port_class    ARRAY (mmapable)    (gen, port table, port) -> port class: tables 0..3 are
+ *                                     (protocol class, dst port), tables 4..7 (protocol class,
+ *                                     src port); both give ids of one class space (DIM_PORT rows),
+ *                                     a source table holds PAL_SPORT_ANY when no rule of the
+ *                                     generation narrows source ports (then only the dst row counts)
  *   row_head      ARRAY               (gen, direction, dimension, class) -> chunk mask + first index
  *   row_index     ARRAY (mmapable)    index -> row of one non-zero chunk of a class's bitmap
  *   rows          ARRAY               row -> 512-bit chunk (deduplicated: classes share equal chunks)
@@ -62,6 +66,11 @@
 #define PAL_PROTO_OTHER 3u
 #define PAL_PROTO_CLASSES 4u
 #define PAL_PORTS 65536u
+/* port tables per generation: PAL_PROTO_CLASSES destination-port tables, then as many source-port tables */
+#define PAL_PORT_TABLES (2u * PAL_PROTO_CLASSES)
+/* a source-port class meaning "no rule narrows source ports": the source-port row is not read.
+ * Port class ids are below it (tables.ts refuses more than 0xffff port classes). */
+#define PAL_SPORT_ANY 0xffffu
 
 #define PAL_CHUNK_WORDS 8u
 #define PAL_CHUNK_RULES 512u
@@ -175,7 +184,8 @@ struct pal_addr_class {
   __u32 classId;
 };
 
-/* port_class index: (gen * PAL_PROTO_CLASSES + protoClass) * PAL_PORTS + dstPort; value __u32 class.
+/* port_class index: (gen * PAL_PORT_TABLES + table) * PAL_PORTS + port, table = protoClass for the
+ * destination port and PAL_PROTO_CLASSES + protoClass for the source port; value __u32 class.
  * The loader writes it through mmap, where array elements are 8-byte strided. */
 
 /* row_head index: ((gen * PAL_DIRS + dir) * PAL_DIMS + dim) * PAL_MAX_CLASSES + class */
@@ -294,7 +304,7 @@ struct pal_deny_event {
  * (`pal_layout_sig`) and pal_config records it at creation: the loader refuses an object built
  * from a different header, and re-creates pins made by a loader of another layout.
  */
-#define PAL_LAYOUT_REVISION 3u /* 2: PAL_GEN_OBSERVED entries and PAL_REASON_OBSERVED events; 3: flow times in ticks, flow_hints4 */
+#define PAL_LAYOUT_REVISION 4u /* 2: PAL_GEN_OBSERVED entries and PAL_REASON_OBSERVED events; 3: flow times in ticks, flow_hints4; 4: source-port tables */
 #define PAL_LAYOUT_SIG                                                                                             \
   ((__u32)(sizeof(struct pal_config) + 3 * sizeof(struct pal_addr_key) + 5 * sizeof(struct pal_addr4_key) +       \
            7 * sizeof(struct pal_lpm4_key) + 11 * sizeof(struct pal_lpm6_key) + 13 * sizeof(struct pal_row_head) + \

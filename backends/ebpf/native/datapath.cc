@@ -299,7 +299,7 @@ Datapath *Datapath::open(const std::string &objPath, const std::string &pinDir, 
 
   // the port table is written through mmap
   // array elements are 8-byte strided in memory (elem_size = round_up(value_size, 8))
-  const size_t portLen = size_t(PAL_GENERATIONS) * PAL_PROTO_CLASSES * PAL_PORTS * sizeof(uint64_t);
+  const size_t portLen = size_t(PAL_GENERATIONS) * PAL_PORT_TABLES * PAL_PORTS * sizeof(uint64_t);
   void *mm = mmap(nullptr, portLen, PROT_READ | PROT_WRITE, MAP_SHARED, dp->mapFd("pal_port_class"), 0);
   if (mm == MAP_FAILED) {
     rcOut = fail(err, -errno, "mmap pal_port_class");
@@ -579,7 +579,7 @@ int Datapath::deleteAddresses(uint32_t gen, const std::vector<AddrEntry> &entrie
 
 int Datapath::writePortClasses(uint32_t gen, const uint32_t *classes, std::string &err) {
   if (gen >= PAL_GENERATIONS) return fail(err, -EINVAL, "generation out of range");
-  const size_t per = size_t(PAL_PROTO_CLASSES) * PAL_PORTS;
+  const size_t per = size_t(PAL_PORT_TABLES) * PAL_PORTS;
   // 8-byte stride: the u32 value sits in the low half of each 8-byte element (little-endian)
   uint64_t *dst = static_cast<uint64_t *>(portMmap_) + gen * per;
   for (size_t i = 0; i < per; i++) dst[i] = classes[i];

@@ -90,7 +90,7 @@ class Datapath {
   int clearAddresses(uint32_t gen, std::string &err);
   int writeAddresses(uint32_t gen, const std::vector<AddrEntry> &entries, std::string &err);
   int deleteAddresses(uint32_t gen, const std::vector<AddrEntry> &entries, std::string &err);
-  /** classes[PAL_PROTO_CLASSES * PAL_PORTS]: the whole port table of `gen`. */
+  /** classes[PAL_PORT_TABLES * PAL_PORTS]: the whole port table of `gen` (destination, then source ports). */
   int writePortClasses(uint32_t gen, const uint32_t *classes, std::string &err);
   /** heads for classes [firstClass, firstClass + n) of (gen, dir, dim). */
   int writeRowHeads(uint32_t gen, uint32_t dir, uint32_t dim, uint32_t firstClass, uint32_t n, const uint64_t *masks,
