@@ -10,7 +10,7 @@ namespace palisade {
 // ---- RuleTables -----------------------------------------------------------------------------
 
 size_t RuleTables::bytes() const {
-  return sizeof(*this) + prefix4.bytes() + prefix6.bytes() + sets.bytes() +
+  return sizeof(*this) + prefix4.bytes() + prefix6.bytes() + sets->bytes() +
          ruleIdOfRank.capacity() * 4 + actionOfRank.capacity() + priorityOfRank.capacity() * 4;
 }
 
@@ -56,7 +56,7 @@ std::shared_ptr<const RuleTables> Classifier::compile(const std::vector<RuleSpec
   out->priorityOfRank.resize(specs.size());
   std::vector<TupleIndex<Family4>::Input> in4;
   std::vector<TupleIndex<Family6>::Input> in6;
-  std::vector<SetRuleIndex::Input> inSets;
+  std::vector<SetRuleInput> inSets;
   for (uint32_t rank = 0; rank < order.size(); ++rank) {
     const RuleSpec& r = specs[order[rank]];
     out->ruleIdOfRank[rank] = r.ruleId;
@@ -80,7 +80,7 @@ std::shared_ptr<const RuleTables> Classifier::compile(const std::vector<RuleSpec
   }
   out->prefix4 = TupleIndex<Family4>::build(in4);
   out->prefix6 = TupleIndex<Family6>::build(in6);
-  out->sets = SetRuleIndex::build(inSets);
+  out->sets = SetRuleForm::build(inSets);
   return out;
 }
 
@@ -102,8 +102,9 @@ class Classifier::ReadGuard {
 };
 
 Classifier::Classifier() {
-  auto* s = new Snapshot{0, std::make_shared<const RuleTables>(),
-                         std::make_shared<const AddressSets>()};
+  auto rules = std::make_shared<const RuleTables>();
+  auto sets = std::make_shared<const AddressSets>();
+  auto* s = new Snapshot{0, rules, sets, ClassTable::build(rules->sets, sets->classes())};
   current_.store(s, std::memory_order_seq_cst);
 }
 
@@ -128,7 +129,8 @@ void Classifier::reclaim() {
 uint64_t Classifier::publishRules(std::shared_ptr<const RuleTables> rules) {
   std::lock_guard<std::mutex> lock(writeMu_);
   const Snapshot* cur = current_.load(std::memory_order_seq_cst);
-  auto* next = new Snapshot{cur->version + 1, std::move(rules), cur->sets};
+  auto classes = ClassTable::build(rules->sets, cur->sets->classes());
+  auto* next = new Snapshot{cur->version + 1, std::move(rules), cur->sets, std::move(classes)};
   publish(next);
   return next->version;
 }
@@ -148,7 +150,9 @@ uint64_t Classifier::applySetEdits(const SetEdit* edits, size_t n, size_t* chang
     c += ok ? 1 : 0;
   }
   if (changed) *changed = c;
-  auto* next = new Snapshot{cur->version + 1, cur->rules, ed.finish()};
+  auto sets = ed.finish();
+  auto classes = ClassTable::extend(cur->classes, sets->classes());
+  auto* next = new Snapshot{cur->version + 1, cur->rules, std::move(sets), std::move(classes)};
   publish(next);
   return next->version;
 }
@@ -156,8 +160,6 @@ uint64_t Classifier::applySetEdits(const SetEdit* edits, size_t n, size_t* chang
 // ---- lookups --------------------------------------------------------------------------------
 
 namespace {
-
-thread_local IdSet tlsS, tlsD;
 
 inline Match toMatch(const RuleTables& rt, uint32_t rank) {
   Match m;
@@ -174,7 +176,45 @@ inline Addr6 addr6Of(const uint32_t* w) {
 
 constexpr size_t kChunk = 256;
 
+// The set rules of a chunk in two passes: the classes of every address (member probes
+// prefetched a few headers ahead), then the bitmap lookups (their first lines prefetched ahead),
+// so the cache misses of neighbouring headers overlap. `scalar`: one header at a time, no prefetch.
+template <class Header, class ClassesOf, class PrefetchOf>
+void lookupSetsChunk(const ClassTable& classes, const Header* hs, size_t m, uint32_t* best,
+                     uint32_t minBit, bool scalar, ClassesOf classesOf, PrefetchOf prefetchOf) {
+  constexpr size_t kAhead = 4;
+  uint32_t cls[kChunk][4];
+  for (size_t i = 0; i < m; ++i) {
+    if (!scalar && i + kAhead < m) {
+      prefetchOf(hs[i + kAhead].src);
+      prefetchOf(hs[i + kAhead].dst);
+    }
+    classesOf(hs[i].src, cls[i][0], cls[i][1]);
+    classesOf(hs[i].dst, cls[i][2], cls[i][3]);
+  }
+  for (size_t i = 0; i < m; ++i) {
+    if (!scalar && i + kAhead < m) classes.prefetch(cls[i + kAhead][0], cls[i + kAhead][2], hs[i + kAhead].dport);
+    best[i] = classes.lookup(cls[i][0], cls[i][1], cls[i][2], cls[i][3], hs[i].sport, hs[i].dport,
+                             hs[i].proto, best[i], minBit);
+  }
+}
+
 }  // namespace
+
+void Classifier::lookupSetsBatch4(const Snapshot& snap, const TupleIndex<Family4>::Header* hs,
+                                  size_t m, uint32_t* best, uint32_t minBit, bool scalar) {
+  const AddressSets& sets = *snap.sets;
+  lookupSetsChunk(*snap.classes, hs, m, best, minBit, scalar,
+                  [&](uint32_t a, uint32_t& h, uint32_t& c) { sets.classesOf4(a, h, c); },
+                  [&](uint32_t a) { sets.prefetchClass4(a); });
+}
+void Classifier::lookupSetsBatch6(const Snapshot& snap, const TupleIndex<Family6>::Header* hs,
+                                  size_t m, uint32_t* best, uint32_t minBit, bool scalar) {
+  const AddressSets& sets = *snap.sets;
+  lookupSetsChunk(*snap.classes, hs, m, best, minBit, scalar,
+                  [&](const Addr6& a, uint32_t& h, uint32_t& c) { sets.classesOf6(a, h, c); },
+                  [&](const Addr6& a) { sets.prefetchClass6(a); });
+}
 
 Match Classifier::lookup4(const Header4& h, uint32_t minPriority) const {
   ReadGuard snap(*this);
@@ -183,12 +223,12 @@ Match Classifier::lookup4(const Header4& h, uint32_t minPriority) const {
   TupleIndex<Family4>::Header th{h.src, h.dst, packAux(h.sport, h.dport, h.proto), h.sport,
                                  h.dport, h.proto};
   uint32_t best = rt.prefix4.ruleCount() ? rt.prefix4.lookup(th, kNoRank, minRank) : kNoRank;
-  if (!rt.sets.empty()) {
-    tlsS.clear();
-    tlsD.clear();
-    snap->sets->setsOf4(h.src, tlsS);
-    snap->sets->setsOf4(h.dst, tlsD);
-    best = rt.sets.lookup(tlsS, tlsD, h.sport, h.dport, h.proto, best, minRank);
+  if (!rt.sets->empty()) {
+    uint32_t sh, sc, dh, dc;
+    snap->sets->classesOf4(h.src, sh, sc);
+    snap->sets->classesOf4(h.dst, dh, dc);
+    best = snap->classes->lookup(sh, sc, dh, dc, h.sport, h.dport, h.proto, best,
+                                 rt.sets->firstBitAtOrAbove(minRank));
   }
   return toMatch(rt, best);
 }
@@ -200,12 +240,12 @@ Match Classifier::lookup6(const Header6& h, uint32_t minPriority) const {
   TupleIndex<Family6>::Header th{h.src, h.dst, packAux(h.sport, h.dport, h.proto), h.sport,
                                  h.dport, h.proto};
   uint32_t best = rt.prefix6.ruleCount() ? rt.prefix6.lookup(th, kNoRank, minRank) : kNoRank;
-  if (!rt.sets.empty()) {
-    tlsS.clear();
-    tlsD.clear();
-    snap->sets->setsOf6(h.src, tlsS);
-    snap->sets->setsOf6(h.dst, tlsD);
-    best = rt.sets.lookup(tlsS, tlsD, h.sport, h.dport, h.proto, best, minRank);
+  if (!rt.sets->empty()) {
+    uint32_t sh, sc, dh, dc;
+    snap->sets->classesOf6(h.src, sh, sc);
+    snap->sets->classesOf6(h.dst, dh, dc);
+    best = snap->classes->lookup(sh, sc, dh, dc, h.sport, h.dport, h.proto, best,
+                                 rt.sets->firstBitAtOrAbove(minRank));
   }
   return toMatch(rt, best);
 }
@@ -233,15 +273,7 @@ void Classifier::lookupBatch4(const uint32_t* words, size_t n, uint32_t minPrior
         rt.prefix4.lookupBatch(hs, best, m, minRank);
       }
     }
-    if (!rt.sets.empty()) {
-      for (size_t i = 0; i < m; ++i) {
-        tlsS.clear();
-        tlsD.clear();
-        snap->sets->setsOf4(hs[i].src, tlsS);
-        snap->sets->setsOf4(hs[i].dst, tlsD);
-        best[i] = rt.sets.lookup(tlsS, tlsD, hs[i].sport, hs[i].dport, hs[i].proto, best[i], minRank);
-      }
-    }
+    if (!rt.sets->empty()) lookupSetsBatch4(*snap, hs, m, best, rt.sets->firstBitAtOrAbove(minRank), scalar);
     for (size_t i = 0; i < m; ++i) {
       const uint32_t r = best[i];
       outRuleId[c0 + i] = r == kNoRank ? kNoRuleId : rt.ruleIdOfRank[r];
@@ -273,15 +305,7 @@ void Classifier::lookupBatch6(const uint32_t* words, size_t n, uint32_t minPrior
         rt.prefix6.lookupBatch(hs.data(), best, m, minRank);
       }
     }
-    if (!rt.sets.empty()) {
-      for (size_t i = 0; i < m; ++i) {
-        tlsS.clear();
-        tlsD.clear();
-        snap->sets->setsOf6(hs[i].src, tlsS);
-        snap->sets->setsOf6(hs[i].dst, tlsD);
-        best[i] = rt.sets.lookup(tlsS, tlsD, hs[i].sport, hs[i].dport, hs[i].proto, best[i], minRank);
-      }
-    }
+    if (!rt.sets->empty()) lookupSetsBatch6(*snap, hs.data(), m, best, rt.sets->firstBitAtOrAbove(minRank), scalar);
     for (size_t i = 0; i < m; ++i) {
       const uint32_t r = best[i];
       outRuleId[c0 + i] = r == kNoRank ? kNoRuleId : rt.ruleIdOfRank[r];
@@ -298,7 +322,10 @@ ClassifierStats Classifier::stats() const {
   s.rules = rt.ruleCount();
   s.prefixRules4 = rt.prefix4.ruleCount();
   s.prefixRules6 = rt.prefix6.ruleCount();
-  s.setRules = rt.sets.ruleCount();
+  s.setRules = rt.sets->ruleCount();
+  s.addressClasses = snap->classes->classCount();
+  s.namedClasses = snap->classes->namedClassCount();
+  s.classBytes = snap->classes->bytes();
   s.tables4 = rt.prefix4.tableCount();
   s.tables6 = rt.prefix6.tableCount();
   s.members = snap->sets->memberCount();
