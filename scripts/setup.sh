@@ -12,6 +12,7 @@ cd "$(dirname "$0")/.."
 APT_PACKAGES=(build-essential cmake ninja-build pkg-config clang llvm libbpf-dev bpftool
   libnftables-dev nftables libnetfilter-queue-dev libmnl-dev libnftnl-dev iptables iproute2 kmod
   containernetworking-plugins dpdk dpdk-dev python3
+  dnsmasq-base bind9-dnsutils  # the FQDN tests' DNS server (no system service) and dig (test/fqdn)
   chromium)           # headless browser for the HTML page test (test/browser/matrix-page.test.ts)
 
 is_root() { [[ $(id -u) -eq 0 ]]; }

@@ -24,5 +24,6 @@ Napi::Object InitClassifier(Napi::Env env);
 Napi::Object InitNftables(Napi::Env env);
 Napi::Object InitEbpf(Napi::Env env);
 Napi::Object InitNfqueue(Napi::Env env);
+Napi::Object InitDnsQueue(Napi::Env env);
 
 }  // namespace palisade::napi

@@ -5,6 +5,7 @@
 //   exports.nftables    backends/nftables/native via nftables.cc
 //   exports.ebpf        backends/ebpf/native via ebpf.cc
 //   exports.nfqueue     backends/nfqueue/native via nfqueue.cc
+//   exports.dnsqueue    the FQDN learner's DNS answer queue (src/fqdn) via dnsqueue.cc
 // plus `abi` (src/native/binding.ts refuses a binary whose abi differs from its NATIVE_ABI) and
 // `modules` (the names, in table order). Every module is always linked in: a module that is
 // missing is a build error, not a silently absent export.
@@ -30,6 +31,7 @@ constexpr ModuleEntry kModules[] = {
     {"nftables", palisade::napi::InitNftables},
     {"ebpf", palisade::napi::InitEbpf},
     {"nfqueue", palisade::napi::InitNfqueue},
+    {"dnsqueue", palisade::napi::InitDnsQueue},
 };
 
 Napi::Object InitPalisade(Napi::Env env, Napi::Object exports) {

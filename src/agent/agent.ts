@@ -16,6 +16,8 @@
  * and the backend answering (no failed batch pending retry past `unhealthyAfterMs`).
  * Thread-safety: one owner; everything runs on the event loop.
  */
+import { fqdnStarter, type FqdnStartOptions, type FqdnStarter } from '../fqdn/start.js';
+import type { FqdnStats } from '../fqdn/node.js';
 import { performance } from 'node:perf_hooks';
 import type { Backend } from '../enforce/backend.js';
 import { formatDenyLine, type DenyRecord } from '../enforce/deny-log.js';
@@ -50,6 +52,8 @@ export interface AgentOptions {
   readonly retryMs?: number;
   /** a refused batch pending retry for longer than this makes /healthz fail (default 30 s) */
   readonly unhealthyAfterMs?: number;
+  /** FQDN learning (docs/fqdn.md; src/fqdn/start.ts), started once a domainNames policy and a resolver are in force; false: never */
+  readonly fqdn?: false | FqdnStartOptions;
 }
 
 export interface AgentStatus {
@@ -101,6 +105,7 @@ export class Agent {
   /** per resource: the resourceVersion of the last event whose effect (or its absence) is in the kernel */
   private readonly appliedRv = new Map<ResourceName, string>();
   private generation: number | undefined;
+  private readonly fqdn: FqdnStarter | undefined;
 
   constructor(private readonly o: AgentOptions) {
     this.enforcement = new Enforcement(o.backend);
@@ -108,6 +113,11 @@ export class Agent {
     this.metrics = new AgentMetrics({
       policy: () => this.enforcement.current(),
       watches: () => new Map([...this.watches].map(([r, w]) => [r as string, w.stats()])),
+      fqdn: () => {
+        const f = this.fqdn?.stats();
+        if (!f) return undefined;
+        return { learned: f.learned, evicted: f.evicted, expired: f.expired, untrusted: f.untrusted, held: f.held, released: f.released, addresses: f.addresses, hold_p99_us: f.holdP99Us };
+      },
       invalidByKind: () => {
         const m = new Map<string, number>();
         for (const i of this.state.invalid()) m.set(i.ref.kind, (m.get(i.ref.kind) ?? 0) + 1);
@@ -115,6 +125,12 @@ export class Agent {
       },
     });
     this.cni = new AgentCni(this);
+    this.fqdn = o.fqdn === false ? undefined : fqdnStarter(this.enforcement, o.fqdn ?? {}, (text) => o.log.log('info', text, {}));
+  }
+
+  /** learned names, addresses and TTLs (docs/fqdn.md §7), when learning runs */
+  fqdnStats(): FqdnStats | undefined {
+    return this.fqdn?.stats();
   }
 
   /** Start every watch (and the deny log). */
@@ -182,6 +198,7 @@ export class Agent {
     if (this.scheduled) clearTimeout(this.scheduled as NodeJS.Timeout), clearImmediate(this.scheduled as NodeJS.Immediate);
     await Promise.all([...this.watches.values()].map((w) => w.stop()));
     while (this.flushing) await new Promise((r) => setTimeout(r, 5));
+    await this.fqdn?.stop();
     if (this.o.logDenied) this.drainDenied();
     if (opts.remove) await this.enforcement.remove().catch((e: unknown) => this.o.log.log('error', 'removing the installed state', { error: describe(e) }));
     await this.o.backend.close();
@@ -317,6 +334,7 @@ export class Agent {
       this.metrics.applies.inc({ update: report.update });
       this.needFull = false;
       this.generation = report.generation;
+      this.fqdn?.maybeStart();
       this.failingSince = undefined;
       this.retryDelayMs = this.o.retryMs ?? 200;
       if (!this.first) {

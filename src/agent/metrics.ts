@@ -12,6 +12,9 @@
  *   palisade_invalid_objects{kind}          objects ignored as invalid now
  *   palisade_invalid_reports_total{kind}    invalid object versions seen
  *   palisade_denied_flows_total{tier,policy,rule}   with --log-denied
+ *   palisade_fqdn{figure}                   FQDN learning (docs/fqdn.md): learned, evicted, expired,
+ *                                           untrusted, held, released (totals), addresses (now),
+ *                                           hold_p99_us (last 4,096 answers); absent when not learning
  * Cost: a scrape walks the used sets' members once (O(members)).
  * Thread-safety: one owner.
  */
@@ -24,6 +27,8 @@ export interface MetricSources {
   policy(): CompiledPolicy | undefined;
   watches(): ReadonlyMap<string, WatchStats>;
   invalidByKind(): ReadonlyMap<string, number>;
+  /** FQDN learning figures (src/fqdn/node.ts FqdnStats), when learning runs */
+  fqdn?(): Readonly<Record<string, number>> | undefined;
 }
 
 export class AgentMetrics {
@@ -71,6 +76,16 @@ export class AgentMetrics {
         let n = 0;
         if (p) for (const id of p.usedSets) n += p.resolution.unorderedPrefixes(id).length;
         this.set(n);
+      },
+    });
+    new Gauge({
+      name: 'palisade_fqdn',
+      help: 'FQDN learning: answers learned/evicted/expired/untrusted, answers held/released, addresses now, hold p99 (us)',
+      labelNames: ['figure'],
+      registers,
+      collect() {
+        this.reset();
+        for (const [figure, n] of Object.entries(sources.fqdn?.() ?? {})) this.set({ figure }, n);
       },
     });
     new Gauge({

@@ -19,6 +19,7 @@
 import { BACKEND_NAMES, type BackendName } from '../enforce/backend.js';
 import type { CommonBackendOptions } from '../../backends/registry.js';
 import { formatFlags, parseArgs, UsageError, type FlagSpecs } from './args.js';
+import { dnsServersOf, minTtlOf } from './fqdn.js';
 import { backendCli } from './backend-flags.js';
 import { describeFailure } from './backend.js';
 import type { Io } from './io.js';
@@ -42,6 +43,9 @@ const AGENT_FLAGS = {
   'health-address': { kind: 'string', value: 'HOST:PORT', help: '/readyz, /healthz and /metrics (default 127.0.0.1:9090)' },
   netns: { kind: 'string', value: 'PATH', help: 'network namespace of the node (default: the current one)' },
   'log-denied': { kind: 'boolean', help: 'print one JSON line per denied flow on stdout; count them in /metrics' },
+  'dns-server': { kind: 'list', value: 'IP', help: 'trusted DNS resolvers for domainNames peers (default: the endpoints of Service kube-system/kube-dns)' },
+  'fqdn-min-ttl': { kind: 'string', value: 'SECONDS', help: 'floor of a learned address\'s TTL (default 5; no cap)' },
+  'no-fqdn': { kind: 'boolean', help: 'do not learn domainNames addresses from DNS answers (they then match nothing)' },
   'remove-on-exit': { kind: 'boolean', help: 'on SIGTERM remove what is installed (default: leave it in force)' },
   help: { kind: 'boolean', short: 'h', help: 'this help' },
 } as const satisfies FlagSpecs;
@@ -124,6 +128,14 @@ export async function runAgent(argv: readonly string[], io: Io): Promise<number>
   }
   const { Agent } = await import('../agent/agent.js');
   const { createBackend } = await import('../../backends/registry.js');
+  let fqdn;
+  try {
+    const dnsServers = dnsServersOf(flags['dns-server'] as string[] | undefined);
+    const minTtl = typeof flags['fqdn-min-ttl'] === 'string' ? minTtlOf(flags['fqdn-min-ttl']) : undefined;
+    fqdn = flags['no-fqdn'] === true ? (false as const) : { ...(dnsServers ? { dnsServers } : {}), ...(minTtl !== undefined ? { minTtlS: minTtl } : {}), ...(typeof flags.netns === 'string' ? { netnsPath: flags.netns } : {}) };
+  } catch (e) {
+    return fail('bad FQDN flags', e);
+  }
   let backend;
   try {
     backend = await createBackend(name, options as never);
@@ -137,6 +149,7 @@ export async function runAgent(argv: readonly string[], io: Io): Promise<number>
     log,
     events: kubeEventSink(client),
     ...(flags['log-denied'] === true ? { logDenied: true, denyLine: (l: string) => io.out(l) } : {}),
+    fqdn: fqdn,
   });
   let health;
   try {

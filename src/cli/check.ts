@@ -4,6 +4,9 @@
  * address family, asks the engine chosen in engine.ts, prints the explanation or the FlowVerdict
  * as JSON.
  */
+import { readFileSync } from 'node:fs';
+import { parseSnapshot, type LearnedSnapshot } from '../model/fqdn.js';
+import { ReferenceEvaluator } from '../reference/evaluate.js';
 import { formatFlags, parseArgs, parsePort, UsageError } from './args.js';
 import { parseEngine, selectEvaluator } from './engine.js';
 import { formatFlowVerdict } from './explain-text.js';
@@ -25,6 +28,7 @@ export const CHECK_FLAGS = {
   'ip-family': { kind: 'string', value: '4|6', help: 'address family for pods (default: the first both ends have, IPv4 first)' },
   output: { kind: 'string', short: 'o', value: 'text|json', help: 'output format (default text); json prints the FlowVerdict' },
   engine: { kind: 'string', value: 'reference|native', help: 'engine that answers (default reference)' },
+  learned: { kind: 'string', value: 'FILE', help: 'a learned-address snapshot (JSON, docs/fqdn.md): domainNames peers match its live entries; the note names the name and answer' },
   help: { kind: 'boolean', short: 'h', help: 'show this help' },
 } as const;
 
@@ -62,7 +66,18 @@ export async function runCheck(argv: readonly string[], io: Io): Promise<number>
   const to = parseEndpointArg(a.to, '--to', cluster);
   const { src, dst } = choosePair(from, to, family);
 
-  const evaluator = selectEvaluator(engine, cluster, io);
+  let learned: LearnedSnapshot | undefined;
+  if (a.learned !== undefined) {
+    try {
+      learned = parseSnapshot(JSON.parse(readFileSync(a.learned, 'utf8')));
+    } catch (e) {
+      io.err(`palisade check: --learned ${a.learned}: ${(e as Error).message}
+`);
+      return EXIT_INVALID;
+    }
+  }
+  // the reference names which learned name and answer matched (the native engine answers the same verdict)
+  const evaluator = learned ? new ReferenceEvaluator(cluster, { learned }) : selectEvaluator(engine, cluster, io);
   const flow = { src, dst, protocol, dstPort: port, ...(srcPort !== undefined ? { srcPort } : {}) };
   const verdict = evaluator.evaluate(flow);
   io.out(output === 'json' ? toJson(verdict) : formatFlowVerdict(verdict) + extensionMatches(walkFlow(cluster, flow)));

@@ -18,6 +18,7 @@
 import { mkdirSync, renameSync, writeFileSync } from 'node:fs';
 import { dirname } from 'node:path';
 import type { Backend, BackendName, BackendStats } from '../enforce/backend.js';
+import type { FqdnStats } from '../fqdn/node.js';
 import { formatDenyLine, formatObservedLine } from '../enforce/deny-log.js';
 import { Enforcement } from '../enforce/enforcement.js';
 import { startEnforceLoop, type EnforceEvent } from '../enforce/watch.js';
@@ -26,6 +27,8 @@ import { formatProblem } from '../model/problems.js';
 import { UsageError } from './args.js';
 import { backendUsage, defaultStatsFile, describeFailure, parseBackendArgs, usageFailure } from './backend.js';
 import type { Io } from './io.js';
+import { dnsServersOf, minTtlOf } from './fqdn.js';
+import { fqdnStarter } from '../fqdn/start.js';
 
 /** What `enforce` writes to --stats-file and `stats --stats-file` reads. */
 export interface StatsFile extends BackendStats {
@@ -33,6 +36,8 @@ export interface StatsFile extends BackendStats {
   readonly time: string;
   /** the compiled policy's generation in force (0: none yet) */
   readonly generation: number;
+  /** learned names, addresses and TTLs, hold times (docs/fqdn.md §7), when learning runs */
+  readonly fqdn?: FqdnStats;
 }
 
 export interface EnforceSessionOptions {
@@ -45,6 +50,10 @@ export interface EnforceSessionOptions {
   readonly stopAction?: 'close' | 'remove';
   readonly denyPollMs?: number;
   readonly statsMs?: number;
+  /** the node namespace (the backend's --netns), where DNS answers are steered and held */
+  readonly netnsPath?: string;
+  /** FQDN learning (docs/fqdn.md), started once a policy with a domainNames peer and a resolver is in force; false: never */
+  readonly fqdn?: false | { readonly dnsServers?: readonly string[]; readonly minTtlS?: number; readonly queueNum?: number };
 }
 
 export interface EnforceSession {
@@ -62,6 +71,7 @@ export function startEnforce(o: EnforceSessionOptions, io: Io): EnforceSession {
   if (o.logDenied) enforcement.drainDenied(); // binds the log now: a busy NFLOG group fails at start, not later
   let first: ((t: EnforceEvent['type']) => void) | undefined;
   const ready = new Promise<EnforceEvent['type']>((resolve) => (first = resolve));
+  const fqdn = o.fqdn === false ? undefined : fqdnStarter(enforcement, { ...(o.fqdn ?? {}), ...(o.netnsPath !== undefined ? { netnsPath: o.netnsPath } : {}) }, say);
   const loop = startEnforceLoop({
     paths: o.paths,
     enforcer: enforcement,
@@ -69,6 +79,7 @@ export function startEnforce(o: EnforceSessionOptions, io: Io): EnforceSession {
       if (e.type === 'applied') {
         for (const w of e.warnings) say(formatProblem(w));
         say(`applied #${e.generation}: ${e.report.summary} (${e.report.ms.toFixed(1)} ms)`);
+        fqdn?.maybeStart();
       } else if (e.type === 'rejected') say(`change rejected, keeping the last good state:\n${e.problems.map((p) => `  ${formatProblem(p)}`).join('\n')}`);
       else say(`apply failed, keeping the last good state: ${describeFailure(e.error)}`);
       first?.(e.type);
@@ -90,7 +101,8 @@ export function startEnforce(o: EnforceSessionOptions, io: Io): EnforceSession {
     if (file === undefined || enforcement.current() === undefined) return; // nothing of ours in force yet
     try {
       const s = await enforcement.stats();
-      const out: StatsFile = { ...s, pid: process.pid, time: new Date().toISOString(), generation: enforcement.current()?.generation ?? 0 };
+      const learned = fqdn?.stats();
+      const out: StatsFile = { ...s, ...(learned ? { fqdn: learned } : {}), pid: process.pid, time: new Date().toISOString(), generation: enforcement.current()?.generation ?? 0 };
       mkdirSync(dirname(file), { recursive: true });
       writeFileSync(`${file}.tmp`, `${JSON.stringify(out)}\n`);
       renameSync(`${file}.tmp`, file);
@@ -114,6 +126,7 @@ export function startEnforce(o: EnforceSessionOptions, io: Io): EnforceSession {
         if (logTimer) clearInterval(logTimer);
         if (statsTimer) clearInterval(statsTimer);
         await loop.stop();
+        await fqdn?.stop();
         if (o.logDenied) drain();
         await writeStats();
         if (o.stopAction === 'remove') await enforcement.remove().catch((e: unknown) => say(`removing: ${describeFailure(e)}`));
@@ -146,6 +159,8 @@ export async function runEnforce(name: BackendName, argv: readonly string[], io:
         logDenied: a.flags['log-denied'],
         statsFile: a.flags['stats-file'] ?? defaultStatsFile(name),
         stopAction: a.cli.stopAction(a.own as never),
+        ...(a.options.netnsPath !== undefined ? { netnsPath: a.options.netnsPath } : {}),
+        fqdn: a.flags['no-fqdn'] ? false : { dnsServers: dnsServersOf(a.flags['dns-server']), ...(a.flags['fqdn-min-ttl'] !== undefined ? { minTtlS: minTtlOf(a.flags['fqdn-min-ttl']) } : {}) },
       },
       io,
     );

@@ -27,7 +27,8 @@ import type { Cluster, ClusterPolicy, Direction, EndpointSlice, NetworkPolicy, P
 import { stagedPolicies } from '../model/staged.js';
 import { parseIp } from '../model/ip.js';
 import type { EngineChange } from '../engine/changes.js';
-import { podKey, Resolution, type InventoryChange, type SetDelta, type SetId } from '../resolve/index.js';
+import { podKey, Resolution, type InventoryChange, type LearnedKey, type SetDelta, type SetId } from '../resolve/index.js';
+import { canonicalName } from '../model/fqdn.js';
 import { outgrowsRules } from '../rules/inputs.js';
 import { lower } from '../rules/lower.js';
 import type { RuleSet } from '../rules/types.js';
@@ -97,6 +98,8 @@ export class PolicyCompiler {
   private lastGeneration = 0;
   private open = false;
   private readonly nodeLocalIngress: boolean;
+  /** learned DNS addresses in force (docs/fqdn.md), fed to every fresh Resolution; key pod|name|address */
+  private readonly learnedEntries = new Map<string, LearnedKey>();
 
   constructor(options: CompilerOptions = {}) {
     this.nodeLocalIngress = options.nodeLocalIngress ?? true;
@@ -172,6 +175,7 @@ export class PolicyCompiler {
     let next: State;
     try {
       const resolution = new Resolution(cluster, cluster.networkPolicies);
+      resolution.learn([...this.learnedEntries.values()]);
       const ruleSet = lower(cluster, resolution, { nodeLocalIngress: this.nodeLocalIngress });
       next = {
         generation: this.lastGeneration + 1,
@@ -228,6 +232,44 @@ export class PolicyCompiler {
     const next: State = this.observed({ ...base, generation: s.generation + 1 });
     const used = usedSetsOf(s.ruleSet);
     return this.staged({ kind: 'deltas', policy: view(next), deltas: mergeDeltas(deltas.filter((d) => used.has(d.set))) }, next, restore);
+  }
+
+  /**
+   * Stage learned DNS addresses that appeared or expired (docs/fqdn.md; src/fqdn): always a
+   * `deltas` update of the `learned` sets (same rules). Entries already held (added) or not held
+   * (removed) are no-ops, so the rollback is the exact inverse.
+   */
+  stageLearned(added: readonly LearnedKey[], removed: readonly LearnedKey[]): StagedUpdate {
+    const s = this.state;
+    if (!s) throw new PalisadeError('ERR_PALISADE_NOT_APPLIED', 'PolicyCompiler: stageLearned before a first full stage(cluster)');
+    const gone = new Map<string, LearnedKey>();
+    for (const e of removed) if (this.learnedEntries.has(learnedKeyText(e))) gone.set(learnedKeyText(e), e);
+    const fresh = new Map<string, LearnedKey>();
+    for (const e of added) {
+      const k = learnedKeyText(e);
+      if (!this.learnedEntries.has(k) || gone.has(k)) fresh.set(k, e);
+    }
+    this.begin();
+    const deltas = s.resolution.learn([...fresh.values()], [...gone.values()]);
+    const next: State = { ...s, generation: s.generation + 1 };
+    const used = usedSetsOf(s.ruleSet);
+    const update: PolicyUpdate = { kind: 'deltas', policy: view(next), deltas: deltas.filter((d) => used.has(d.set)) };
+    const restore = (): void => void s.resolution.learn([...gone.values()], [...fresh.values()]);
+    const staged = this.staged(update, next, restore);
+    return {
+      update,
+      commit: () => {
+        staged.commit();
+        for (const k of gone.keys()) this.learnedEntries.delete(k);
+        for (const [k, e] of fresh) this.learnedEntries.set(k, e);
+      },
+      rollback: () => staged.rollback(),
+    };
+  }
+
+  /** How many learned (pod, name, address) entries are in force. */
+  get learnedCount(): number {
+    return this.learnedEntries.size;
   }
 
   /**
@@ -391,6 +433,8 @@ export function undoOf(resolution: Resolution, c: InventoryChange): InventoryCha
     }
   }
 }
+
+const learnedKeyText = (e: LearnedKey): string => `${e.pod}|${canonicalName(e.name)}|${e.address.text}`;
 
 /**
  * The Service changes that take the resolution's Services to `next` (the Services reach the

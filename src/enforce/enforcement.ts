@@ -20,6 +20,7 @@
  */
 import type { EngineChange } from '../engine/changes.js';
 import type { Cluster, EndpointSlice, Service } from '../model/types.js';
+import type { LearnedKey } from '../resolve/index.js';
 import { classifierFactory } from '../engine/default-classifier.js';
 import type { ClassifierFactory } from '../engine/classifier.js';
 import type { ApplyReport, Backend, BackendStats } from './backend.js';
@@ -76,6 +77,14 @@ export class Enforcement {
   /** `services`: the Services and EndpointSlices now, when they changed (the compiler carries them). */
   applyChanges(changes: readonly EngineChange[], services?: { services: readonly Service[]; endpointSlices: readonly EndpointSlice[] }): Promise<EnforcementReport> {
     return this.serialize(() => this.run(this.compiler.stageChanges(changes, services)));
+  }
+
+  /**
+   * Learned DNS addresses appeared or expired (docs/fqdn.md; the learner in src/fqdn calls this
+   * before it releases the held answer): one `applyDeltas` of the `learned` sets.
+   */
+  learn(added: readonly LearnedKey[], removed: readonly LearnedKey[] = []): Promise<EnforcementReport> {
+    return this.serialize(() => this.run(this.compiler.stageLearned(added, removed)));
   }
 
   /** Denied flows since the last call, named, at most one per flow per window. */

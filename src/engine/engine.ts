@@ -28,6 +28,8 @@ import { checkFlow, type Endpoint, type Flow } from '../model/flow.js';
 import type { Evaluator, FlowVerdict } from '../model/verdict.js';
 import { ipKey } from '../resolve/address-index.js';
 import type { InventoryChange } from '../resolve/changes.js';
+import type { LearnedKey } from '../resolve/learned.js';
+import { canonicalName, type LearnedSnapshot } from '../model/fqdn.js';
 import { Resolution } from '../resolve/resolver.js';
 import { outgrowsRules } from '../rules/inputs.js';
 import { lower } from '../rules/lower.js';
@@ -93,6 +95,8 @@ export class Engine implements Evaluator {
   readonly classifier: ClassifierKind;
   private readonly factory: ClassifierFactory;
   private readonly nodeLocalIngress: boolean;
+  /** learned DNS addresses in force (docs/fqdn.md), kept across rebuilds: key pod|name|address */
+  private readonly learnedEntries = new Map<string, LearnedKey>();
 
   /** Use `compile()` from the package entry point; this is its implementation. */
   constructor(cluster: Cluster, options: EngineOptions) {
@@ -273,12 +277,39 @@ export class Engine implements Evaluator {
     return { rebuilt: false, deltas, version: this.versionCount };
   }
 
+  /**
+   * Learned DNS addresses appeared or expired (docs/fqdn.md): `removed` first, then `added`.
+   * The `learned` sets of per-pod `domainNames` rules change as set edits; never a rebuild.
+   */
+  learn(added: readonly LearnedKey[], removed: readonly LearnedKey[] = []): UpdateResult {
+    this.versionCount++;
+    for (const e of removed) this.learnedEntries.delete(learnedKeyText(e));
+    for (const e of added) this.learnedEntries.set(learnedKeyText(e), e);
+    const deltas = this.c.resolution.learn(added, removed);
+    for (const d of ['egress', 'ingress'] as const) {
+      const mine = deltas.filter((x) => this.c.used[d].has(x.set));
+      if (mine.length > 0) this.c.classifiers[d].applySetEdits(mine);
+    }
+    return { rebuilt: false, deltas, version: this.versionCount };
+  }
+
+  /** Put exactly the live entries of a snapshot in force (what the reference reads from it). */
+  learnSnapshot(snapshot: LearnedSnapshot): UpdateResult {
+    const live = new Map<string, LearnedKey>();
+    for (const e of snapshot.entries) if (e.expiresAtMs > snapshot.atMs) live.set(learnedKeyText(e), e);
+    const removed = [...this.learnedEntries].filter(([k]) => !live.has(k)).map(([, e]) => e);
+    const added = [...live].filter(([k]) => !this.learnedEntries.has(k)).map(([, e]) => e);
+    return this.learn(added, removed);
+  }
+
   // ---- internals -------------------------------------------------------------------------
 
   private build(given: Cluster): Compiled {
     // staged policies (model/staged.ts) are never enforced, whichever way they arrived
     const cluster = enforcedPolicies(given);
     const resolution = new Resolution(cluster, cluster.networkPolicies);
+    // learned addresses survive a rebuild: the new learned sets are fed from them as they are interned
+    resolution.learn([...this.learnedEntries.values()]);
     const ruleSet = lower(cluster, resolution, { nodeLocalIngress: this.nodeLocalIngress, prefixSets: 'per-prefix' });
     const classifiers = { egress: this.factory.create(), ingress: this.factory.create() };
     const used = { egress: new Set<number>(), ingress: new Set<number>() };
@@ -393,3 +424,4 @@ function words6(w: Uint32Array, o: number): bigint {
   return v;
 }
 
+const learnedKeyText = (e: LearnedKey): string => `${e.pod}|${canonicalName(e.name)}|${e.address.text}`;

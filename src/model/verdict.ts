@@ -61,7 +61,7 @@ export interface DirectionVerdict {
   readonly isolatedBy?: readonly ObjectRef[];
   /** the pod judged in this direction: the source for egress, the destination for ingress */
   readonly subject?: string;
-  /** facts a person should know, e.g. that a `domainNames` peer was treated as matching nothing */
+  /** facts a person should know, e.g. which DNS answer a `domainNames` peer matched */
   readonly notes: readonly string[];
 }
 
@@ -81,5 +81,5 @@ export interface Evaluator {
   endpoint(ip: IpAddr): Endpoint;
 }
 
-/** The note every evaluator attaches to a rule with a `domainNames` peer (FQDN not supported yet). */
-export const FQDN_NOTE_SUFFIX = 'domainNames peers are treated as matching nothing until FQDN support lands';
+/** The note every evaluator attaches to a rule with a `domainNames` peer (docs/fqdn.md). */
+export const FQDN_NOTE_SUFFIX = 'domainNames peers match only addresses the pod itself learned from live DNS answers (docs/fqdn.md)';

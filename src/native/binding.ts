@@ -46,10 +46,12 @@ import type { EbpfNative } from './ebpf.js';
 import type { NfqLoop, NfqLoopOptions, NfqueueNative } from './nfqueue.js';
 import { PalisadeError, type ErrorCode, type PalisadeErrorOptions } from '../model/errors.js';
 import type { NftNative } from './nftables.js';
+import type { DnsPacketsHandler, DnsQueue, DnsQueueOptions } from './dnsqueue.js';
 
 export type * from './ebpf.js';
 export type * from './nfqueue.js';
 export type * from './nftables.js';
+export type * from './dnsqueue.js';
 
 // ---- wire layouts (mirror of addon/classifier/wire.h) ---------------------------------------------
 
@@ -162,6 +164,8 @@ export const NATIVE_CODES: Readonly<Record<string, ErrorCode>> = {
   NFQ_START_FAILED: 'ERR_PALISADE_NFQUEUE_START',
   NFQ_BAD_RULES: 'ERR_PALISADE_NFQUEUE_RULES',
   NFQ_NO_ENGINE: 'ERR_PALISADE_NOT_APPLIED',
+  DNSQ_BAD_ARGUMENT: 'ERR_PALISADE_NATIVE_ARGUMENT',
+  DNSQ_START_FAILED: 'ERR_PALISADE_DNS_QUEUE_START',
   ERR_PALISADE_NFT: 'ERR_PALISADE_NFT',
   ERR_PALISADE_NFT_INPUT: 'ERR_PALISADE_NFT_INPUT',
   ERR_PALISADE_NFT_CTX: 'ERR_PALISADE_NFT_CTX',
@@ -194,6 +198,7 @@ interface RawModule {
   readonly nftables: NftNative;
   readonly ebpf: EbpfNative;
   readonly nfqueue: NfqueueNative;
+  readonly dnsqueue: { readonly DnsQueue: new (options: DnsQueueOptions, onPackets: DnsPacketsHandler) => DnsQueue };
 }
 
 /** The package root: the nearest directory upwards holding palisade's package.json. */
@@ -273,6 +278,18 @@ export function nativeNfqueue(): NfqueueNative {
     } as unknown as NfqueueNative['NfqLoop'],
   };
   return nfqueue;
+}
+
+/** The FQDN learner's DNS answer queue (src/fqdn/learner.ts); native failures rethrown with the table's codes. */
+export function nativeDnsQueue(options: DnsQueueOptions, onPackets: DnsPacketsHandler): DnsQueue {
+  const Raw = addon().dnsqueue.DnsQueue;
+  const q = coded(() => new Raw(options, onPackets));
+  return {
+    start: () => coded(() => q.start()),
+    accept: (ids) => coded(() => q.accept(ids)),
+    stop: () => coded(() => q.stop()),
+    stats: () => coded(() => q.stats()),
+  };
 }
 
 /** Every method of NfqLoop (the Record type makes the compiler hold this list to the interface). */

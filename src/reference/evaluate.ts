@@ -31,6 +31,7 @@
  * the rules of the policies that select the judged pods. No I/O, no caching of verdicts.
  * Thread-safety: immutable after construction; `evaluate` allocates only its result.
  */
+import type { LearnedSnapshot } from '../model/fqdn.js';
 import { sameIp, type IpAddr } from '../model/ip.js';
 import { enforcedPolicies } from '../model/staged.js';
 import type { Cluster, ClusterPolicy, Direction, NetworkPolicy, Pod } from '../model/types.js';
@@ -54,6 +55,8 @@ export interface ReferenceOptions {
    * networking/v1 types.go: "OR if the traffic source is the pod's local node"). Default true.
    */
   readonly nodeLocalIngress?: boolean;
+  /** addresses learned from DNS answers (docs/fqdn.md); absent or empty: `domainNames` matches nothing */
+  readonly learned?: LearnedSnapshot;
 }
 
 export class ReferenceEvaluator implements Evaluator {
@@ -64,6 +67,7 @@ export class ReferenceEvaluator implements Evaluator {
   private readonly nodeLocalIngress: boolean;
   /** the policies with a `services` subject, in the total order (they apply per flow) */
   private readonly serviceSubjects: readonly ClusterPolicy[];
+  private readonly learned: LearnedSnapshot | undefined;
 
   constructor(given: Cluster, options: ReferenceOptions = {}) {
     // staged policies never decide a verdict (model/staged.ts); `staged.ts` here asks "what if"
@@ -71,6 +75,7 @@ export class ReferenceEvaluator implements Evaluator {
     this.cluster = cluster;
     this.index = new EndpointIndex(cluster);
     this.nodeLocalIngress = options.nodeLocalIngress ?? true;
+    this.learned = options.learned;
     // Which policies select which pod depends only on labels, so it is worked out once here;
     // the rules themselves are still walked per flow.
     const ordered = [...cluster.clusterPolicies].sort(compareClusterPolicies);
@@ -142,6 +147,7 @@ export class ReferenceEvaluator implements Evaluator {
       index: this.index,
       cluster: this.cluster,
       notes,
+      ...(this.learned ? { learned: this.learned } : {}),
     };
     const passed: RuleRef[] = [];
     const base = { direction, passed, subject: podName(subject), notes };

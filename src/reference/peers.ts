@@ -14,7 +14,8 @@
  *   Host-network pods are never matched by these (§1.5 point 4).
  * - `nodes`: any address in `status.addresses` of a selected node (this covers host-network pods).
  * - `networks`: any address in any CIDR of the flow's family, pod addresses included (§1.5 point 5).
- * - `domainNames`: matches nothing until FQDN support lands (the caller adds a note).
+ * - `domainNames` (docs/fqdn.md): the destination is an address the subject pod itself learned
+ *   from a live DNS answer for a name matching a pattern (the snapshot handed in; empty: nothing).
  * - `services` (PalisadeClusterNetworkPolicy, docs/extension-semantics.md): for egress, the
  *   destination address, protocol and destination port form a service tuple of a named Service
  *   (its endpoints on their slice ports, its ClusterIPs / external / load-balancer IPs on the
@@ -26,6 +27,7 @@
  *
  * Pure functions over read-only data. Cost: linear in selectors, CIDRs and selected nodes.
  */
+import { learnedMatches, type LearnedAddress, type LearnedSnapshot } from '../model/fqdn.js';
 import { cidrContains, sameIp, type IpAddr } from '../model/ip.js';
 import { selects } from '../model/labels.js';
 import { tupleCovers } from '../model/services.js';
@@ -86,8 +88,28 @@ export function matchingService(
   return services.find((r) => index.serviceTuples(r).some((t) => tupleCovers(t, peer.ip, flow.protocol, flow.dstPort)));
 }
 
-/** A known cluster peer (not `unknown`; `domainNames` always false). */
-export function clusterPeerMatches(p: ClusterPeer, peer: PeerView, index: EndpointIndex, cluster: Cluster, flow: FlowPort): boolean {
+/** What a `domainNames` peer looks at: the pod that asked (the egress subject) and the snapshot. */
+export interface LearnedView {
+  readonly subject: Pod;
+  readonly snapshot: LearnedSnapshot;
+}
+
+/** The live snapshot entries that make a `domainNames` peer match the destination (empty: no match). */
+export function learnedEntriesFor(names: readonly string[], peer: PeerView, learned: LearnedView | undefined): LearnedAddress[] {
+  if (!learned) return [];
+  const pod = `${learned.subject.namespace}/${learned.subject.name}`;
+  return learnedMatches(learned.snapshot, pod, names).filter((e) => sameIp(e.address, peer.ip));
+}
+
+/** A known cluster peer (not `unknown`; `domainNames` only with a snapshot, for egress). */
+export function clusterPeerMatches(
+  p: ClusterPeer,
+  peer: PeerView,
+  index: EndpointIndex,
+  cluster: Cluster,
+  flow: FlowPort,
+  learned?: LearnedView,
+): boolean {
   switch (p.kind) {
     case 'namespaces':
       return peer.pod !== undefined && selects(p.namespaceSelector, index.labelsOfNamespace(peer.pod.namespace));
@@ -106,7 +128,7 @@ export function clusterPeerMatches(p: ClusterPeer, peer: PeerView, index: Endpoi
     case 'entities':
       return p.entities.some((e) => e === 'Cluster' && index.isClusterAddress(peer.ip));
     case 'domainNames':
-      return false;
+      return learnedEntriesFor(p.domainNames, peer, learned).length > 0;
     case 'unknown':
       // fail closed: the caller decides the whole rule (model/cluster-rule.ts)
       return false;

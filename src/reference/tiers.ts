@@ -14,8 +14,9 @@
  *    that has no known field, or a part this build does not enforce yet (model/cluster-rule.ts),
  *    is, for Accept, a rule matching nothing; for Deny, Pass and Redirect, a "Deny all" rule (it
  *    matches every flow and denies; a Pass rule so treated denies too).
- * 3. `domainNames` peers match nothing until FQDN support lands; every examined rule that has one
- *    leaves a note.
+ * 3. `domainNames` peers match an egress destination the subject pod learned from a live DNS
+ *    answer (docs/fqdn.md; `DirectionContext.learned`, none: nothing); every examined rule that
+ *    has one leaves a note, and a match says which name and answer.
  * 4. NetworkPolicy tier: the pod is isolated in a direction when any NetworkPolicy of its own
  *    namespace selects it with that policyType (§1.2, §1.5); then the flow is allowed iff some rule
  *    of those policies matches (peers AND ports, §2.1); the first match in (policy name, rule
@@ -41,7 +42,8 @@ import type {
   Tier,
 } from '../model/types.js';
 import { compareText, type EndpointIndex } from './endpoints.js';
-import { clusterPeerMatches, matchingService, networkPolicyPeersMatch, type FlowPort, type PeerView } from './peers.js';
+import { clusterPeerMatches, learnedEntriesFor, matchingService, networkPolicyPeersMatch, type FlowPort, type PeerView } from './peers.js';
+import type { LearnedSnapshot } from '../model/fqdn.js';
 import { clusterProtocolMatches, networkPolicyPortsMatch } from './ports.js';
 import { FQDN_NOTE_SUFFIX, type RuleRef } from '../model/verdict.js';
 
@@ -66,6 +68,8 @@ export interface DirectionContext {
   readonly cluster: Cluster;
   /** facts for the explanation; appended without duplicates */
   readonly notes: string[];
+  /** addresses learned from DNS answers (docs/fqdn.md); absent: `domainNames` matches nothing */
+  readonly learned?: LearnedSnapshot;
 }
 
 // ---- ordering and selection --------------------------------------------------------------
@@ -161,7 +165,16 @@ export function clusterRuleOutcome(
   }
 
   const flow = { direction: ctx.direction, protocol: ctx.protocol, dstPort: ctx.dstPort };
-  const peer = rule.peers.find((p) => clusterPeerMatches(p, ctx.peer, ctx.index, ctx.cluster, flow));
+  // docs/fqdn.md §1: only egress Accept rules (validation warns about any other)
+  const learned = ctx.learned && ctx.subject && ctx.direction === 'egress' && rule.action === 'Accept' ? { subject: ctx.subject, snapshot: ctx.learned } : undefined;
+  const peer = rule.peers.find((p) => clusterPeerMatches(p, ctx.peer, ctx.index, ctx.cluster, flow, learned));
+  if (peer !== undefined && learned) {
+    for (const p of rule.peers) {
+      if (p.kind !== 'domainNames') continue;
+      const hit = learnedEntriesFor(p.domainNames, ctx.peer, learned)[0];
+      if (hit) addNote(ctx.notes, `${where()}: ${ctx.peer.ip.text} matched as ${hit.name} (answer to ${hit.query} for ${hit.pod}, live until ${new Date(hit.expiresAtMs).toISOString()})`);
+    }
+  }
   const protocolsOk =
     rule.protocols === null ||
     rule.protocols.some((e) => clusterProtocolMatches(e, ctx.protocol, ctx.dstPort, ctx.srcPort, ctx.dstPod));

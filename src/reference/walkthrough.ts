@@ -33,7 +33,7 @@ import {
 import { EndpointIndex, podName, type ResolvedEndpoint } from './endpoints.js';
 import { ReferenceEvaluator, type ReferenceOptions } from './evaluate.js';
 import { NOT_ENFORCED_PEERS } from '../model/cluster-rule.js';
-import { clusterPeerMatches, matchingService, networkPolicyPeerMatches, type FlowPort, type PeerView } from './peers.js';
+import { clusterPeerMatches, learnedEntriesFor, matchingService, networkPolicyPeerMatches, type FlowPort, type PeerView } from './peers.js';
 import { serviceRefText } from '../model/services.js';
 import { clusterProtocolMatches, networkPolicyPortsMatch } from './ports.js';
 import { clusterRuleOutcome, clusterSubjectSelects, compareClusterPolicies, rulesOf, serviceMatchText, serviceSubjectMatch, type DirectionContext } from './tiers.js';
@@ -319,7 +319,12 @@ class Walker {
       const text = describeClusterPeer(p);
       if (p.kind === 'unknown') return { text, ok: false, why: 'no known field: the rule fails closed' };
       if (NOT_ENFORCED_PEERS.has(p.kind)) return { text, ok: false, why: `${p.kind} peers are not enforced by this build yet: the rule fails closed` };
-      if (p.kind === 'domainNames') return { text, ok: false, why: 'domainNames peers match nothing until FQDN support lands' };
+      const learned = ctx.learned && ctx.subject && ctx.direction === 'egress' && rule.action === 'Accept' ? { subject: ctx.subject, snapshot: ctx.learned } : undefined;
+      if (p.kind === 'domainNames') {
+        const hit = learnedEntriesFor(p.domainNames, ctx.peer, learned)[0];
+        if (hit) return { text, ok: true, why: `${ctx.peer.ip.text} was learned as ${hit.name} (answer to ${hit.query}), live until ${new Date(hit.expiresAtMs).toISOString()}` };
+        return { text, ok: false, why: `${ctx.peer.ip.text} is in no live DNS answer this pod received for these names` };
+      }
       const flow = { direction: ctx.direction, protocol: ctx.protocol, dstPort: ctx.dstPort };
       const ok = clusterPeerMatches(p, ctx.peer, this.index, this.cluster, flow);
       return { text, ok, why: this.clusterPeerWhy(p, ctx.peer, ok, flow) };

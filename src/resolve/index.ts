@@ -1,6 +1,7 @@
 /** Resolution: selectors x inventory -> address sets (see resolver.ts). */
 export { Resolution, podKey } from './resolver.js';
 export type { InventoryChange, SetDelta } from './changes.js';
+export type { LearnedKey } from './learned.js';
 export { setKey, describeSet, type SetDef, type SetId, type NamedPortGroup, type IpBlock } from './set-def.js';
 export { subtractPrefixes, comparePrefixes } from './prefixes.js';
 export { selectorKey } from './selector-key.js';

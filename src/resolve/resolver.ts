@@ -52,6 +52,7 @@ import { serviceGroups, serviceSourceAddresses, serviceTuples, type ServiceGroup
 import type { InventoryChange, SetDelta } from './changes.js';
 import { AddressIndex, ipKey } from './address-index.js';
 import { DeltaCollector, Membership } from './membership.js';
+import { LearnedStore, type LearnedKey } from './learned.js';
 import { selectorKey } from './selector-key.js';
 import { setKey, type NamedPortGroup, type SetDef, type SetId } from './set-def.js';
 
@@ -101,6 +102,8 @@ export class Resolution {
   private readonly isolation = new WeakMap<Pod, readonly [boolean, boolean]>();
   /** per node: the prefixes it gives to each set it is in */
   private readonly nodeGives = new Map<string, Map<SetId, Cidr[]>>();
+  /** addresses learned from DNS answers, feeding the `learned` sets (learned.ts) */
+  private readonly learnedStore = new LearnedStore((id) => this.members[id] as Membership);
   /** per Service (namespace/name): the prefixes it gives to each `cluster` set */
   private readonly serviceGives = new Map<string, Map<SetId, Cidr[]>>();
   /** EndpointSlices by namespace/name */
@@ -166,6 +169,9 @@ export class Resolution {
         this.staticSets.push(id);
         for (const c of def.prefixes) (this.members[id] as Membership).add(c);
         break;
+      case 'learned':
+        this.learnedStore.addSet(id, def.pod, def.names);
+        break;
       case 'cluster':
         this.clusterSets.push(id);
         for (const pk of this.pods.keys()) this.give(pk, id, undefined);
@@ -180,6 +186,23 @@ export class Resolution {
         break;
     }
     return id;
+  }
+
+  /**
+   * Learned addresses appeared and expired (docs/fqdn.md): `removed` first, then `added`;
+   * returns the membership deltas of the `learned` sets they feed. Entries survive relowering
+   * (new sets are given the entries held) but not a new Resolution: its owner hands them over.
+   */
+  learn(added: readonly LearnedKey[], removed: readonly LearnedKey[] = []): SetDelta[] {
+    const deltas = new DeltaCollector();
+    for (const e of removed) this.learnedStore.remove(e, deltas);
+    for (const e of added) this.learnedStore.add(e, deltas);
+    return deltas.deltas();
+  }
+
+  /** How many learned (pod, name, address) entries the sets are fed from. */
+  get learnedCount(): number {
+    return this.learnedStore.size;
   }
 
   get setCount(): number {
@@ -549,6 +572,7 @@ export class Resolution {
       case 'pods': {
         if (!this.nsEntryOf[id]?.selected.has(p.namespace)) return [];
         if (!selects(def.podSelector, p.labels)) return [];
+        if (def.pod !== undefined && podKey(p) !== def.pod) return [];
         if (def.nodeSelector) {
           const node = p.nodeName !== undefined ? this.nodes.get(p.nodeName) : undefined;
           if (!node || !selects(def.nodeSelector, node.labels)) return [];

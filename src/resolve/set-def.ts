@@ -19,6 +19,10 @@
  *   group: `protocol` / `port` null are the tuples that cover every protocol / port. A Service
  *   peer or subject is lowered into one rule per group (docs/extension-semantics.md).
  * - `service-endpoints`: the endpoint addresses of a Service (a `from: services` peer).
+ * - `learned`: the addresses pod `pod` (`namespace/name`) learned from live DNS answers for a
+ *   name matching one of `names` (docs/fqdn.md; members come from `Resolution.learn`).
+ * - `pods` with `pod`: only that one pod of the selected ones (the subject of a per-pod
+ *   `domainNames` rule: a learned address is scoped to the pod that asked).
  * - `cluster`: the `Cluster` entity (model/entities.ts): every pod IP (host-network pods
  *   included), every node address and every Service address of the inventory.
  *
@@ -48,9 +52,12 @@ export type SetDef =
       readonly podSelector: LabelSelector;
       readonly namedPort?: NamedPortGroup;
       readonly block?: IpBlock;
+      /** only this pod (`namespace/name`) */
+      readonly pod?: string;
       /** PalisadeClusterNetworkPolicy subject `pods.nodeSelector` */
       readonly nodeSelector?: LabelSelector;
     }
+  | { readonly kind: 'learned'; readonly pod: string; readonly names: readonly string[] }
   | { readonly kind: 'isolated'; readonly direction: Direction; readonly node?: string }
   | { readonly kind: 'nodes'; readonly nodeSelector: LabelSelector }
   | { readonly kind: 'node'; readonly name: string }
@@ -71,9 +78,12 @@ export function setKey(d: SetDef): string {
         selectorKey(d.podSelector),
         d.namedPort ? [d.namedPort.name, d.namedPort.protocol, d.namedPort.port] : null,
         d.block ? [d.block.cidr.text, d.block.except.map((c) => c.text).sort()] : null,
+        ...(d.pod !== undefined ? [d.pod] : []),
         // appended only when set, so the keys of every other pod set stay what they were
         ...(d.nodeSelector ? [selectorKey(d.nodeSelector)] : []),
       ]);
+    case 'learned':
+      return JSON.stringify(['learned', d.pod, [...new Set(d.names)].sort()]);
     case 'isolated':
       return JSON.stringify(['isolated', d.direction, d.node ?? null]);
     case 'nodes':
@@ -98,9 +108,12 @@ export function describeSet(d: SetDef): string {
       const parts = [`pods ns=${formatSelector(d.namespaceSelector)} pod=${formatSelector(d.podSelector)}`];
       if (d.namedPort) parts.push(`port=${d.namedPort.name}:${d.namedPort.protocol}/${d.namedPort.port}`);
       if (d.block) parts.push(`within=${d.block.cidr.text}${d.block.except.map((c) => ` except ${c.text}`).join('')}`);
+      if (d.pod !== undefined) parts.push(`only=${d.pod}`);
       if (d.nodeSelector) parts.push(`on-nodes=${formatSelector(d.nodeSelector)}`);
       return parts.join(' ');
     }
+    case 'learned':
+      return `learned by ${d.pod} for ${[...new Set(d.names)].sort().join(' ')}`;
     case 'isolated':
       return `isolated ${d.direction}${d.node !== undefined ? ` node=${d.node}` : ''}`;
     case 'nodes':

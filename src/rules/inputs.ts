@@ -2,10 +2,12 @@
  * When an inventory change outgrows a rule set: the rules were split per named-port group and
  * per node when they were lowered, so a change bringing a (name, protocol, number) group or a
  * node name they have never seen needs a new lowering, and so may a change of the Services when
- * a Service some rule was split for gains or loses a (protocol, port) group; every other inventory change is a set
- * membership delta. The engine uses this; a backend that lowers rules itself can use it too.
+ * a Service some rule was split for gains or loses a (protocol, port) group, and a pod change
+ * that may add or drop the subject of a per-pod `domainNames` rule; every other inventory change
+ * is a set membership delta. The engine uses this; a backend that lowers rules itself can use it too.
  * Pure. Cost: O(container ports of the changed pod).
  */
+import { selects } from '../model/labels.js';
 import { serviceGroupText, type ServiceGroup } from '../model/services.js';
 import type { ServiceRef } from '../model/types.js';
 import type { InventoryChange } from '../resolve/changes.js';
@@ -21,6 +23,7 @@ export function outgrowsRules(
   /** the groups of a Service with the change applied (Resolution.serviceGroups); absent: assume changed */
   serviceGroupsNow?: (ref: ServiceRef) => readonly ServiceGroup[],
 ): boolean {
+  if (ruleSet.learnedSubjects && outgrowsLearned(ruleSet.learnedSubjects, change)) return true;
   // a Service whose (protocol, port) groups changed needs its rules split anew
   if (SERVICE_CHANGES.has(change.kind)) {
     for (const [key, used] of ruleSet.serviceGroups ?? []) {
@@ -42,4 +45,23 @@ export function outgrowsRules(
     if (used && !used.has(groupKey({ name: cp.name, protocol: cp.protocol, port: cp.containerPort }))) return true;
   }
   return false;
+}
+
+/**
+ * Per-pod `domainNames` rules (lower.ts): a pod that has one, or may now be selected by one of
+ * their subjects (its pod selector matches; the namespace side is not known here, so this errs
+ * towards re-lowering), or any namespace change.
+ */
+function outgrowsLearned(l: NonNullable<RuleSet['learnedSubjects']>, change: InventoryChange): boolean {
+  switch (change.kind) {
+    case 'pod':
+      return l.pods.has(`${change.pod.namespace}/${change.pod.name}`) || (!change.pod.hostNetwork && l.podSelectors.some((s) => selects(s, change.pod.labels)));
+    case 'pod-removed':
+      return l.pods.has(`${change.namespace}/${change.name}`);
+    case 'namespace':
+    case 'namespace-removed':
+      return true;
+    default:
+      return false;
+  }
 }

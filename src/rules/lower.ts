@@ -6,8 +6,10 @@
  * - subject: the pods the policy selects (host-network pods excluded by the resolver).
  * - peers: `namespaces`/`pods`/NetworkPolicy selectors -> a `pods` set; `nodes` -> node
  *   addresses; `networks` and `ipBlock` (except expanded into disjoint prefixes) -> prefixes;
- *   `domainNames` -> nothing (FQDN support has not landed; explain says so); NetworkPolicy peers
- *   absent/empty -> any address.
+ *   `domainNames` (egress Accept rules, docs/fqdn.md) -> one rule per subject pod P, subject
+ *   = P alone, peer = the dynamic `learned` set of P for the peer's names (what P itself learned
+ *   from DNS answers; members change by `Resolution.learn`); NetworkPolicy peers absent/empty ->
+ *   any address.
  * - subject: a `pods` subject's `nodeSelector` (S7) narrows the pod set to pods on selected
  *   nodes; `nodes` and `services` subjects select no pod and yield no rule here.
  * - `entities: [Cluster]` (S16) -> the `cluster` set; `services` peers fail closed (not enforced yet).
@@ -36,7 +38,8 @@
  */
 import { PalisadeError } from '../model/errors.js';
 import type { Cidr } from '../model/ip.js';
-import { EVERYTHING } from '../model/labels.js';
+import { canonicalName } from '../model/fqdn.js';
+import { EVERYTHING, selects } from '../model/labels.js';
 import { enforcedPolicies } from '../model/staged.js';
 import { ruleFailsClosed } from '../model/cluster-rule.js';
 import {
@@ -59,7 +62,7 @@ import { serviceGroupText, serviceRefText, type ServiceGroup } from '../model/se
 import type { PolicyTier, RuleRef } from '../model/verdict.js';
 import { namedPortIndex, groupKey } from '../resolve/named-ports.js';
 import { subtractPrefixes, comparePrefixes } from '../resolve/prefixes.js';
-import type { Resolution } from '../resolve/resolver.js';
+import { podKey, type Resolution } from '../resolve/resolver.js';
 import type { IpBlock, NamedPortGroup, SetDef, SetId } from '../resolve/set-def.js';
 import { clusterRuleKey } from './notes.js';
 import { compareClusterPolicies, compareNetworkPolicies } from './order.js';
@@ -132,13 +135,23 @@ export function lower(given: PolicySet, resolution: Resolution, options: LowerOp
   };
   const egress = table('egress');
   const ingress = table('ingress');
-  return { rules, egress, ingress, namedPortGroups: ctx.groupsUsed, nodeLocalNodes: ctx.nodeLocalNodes, serviceGroups: ctx.serviceGroupsUsed };
+  return {
+    rules,
+    egress,
+    ingress,
+    namedPortGroups: ctx.groupsUsed,
+    nodeLocalNodes: ctx.nodeLocalNodes,
+    ...(ctx.learnedPodSelectors.length > 0 ? { learnedSubjects: { pods: ctx.learnedPods, podSelectors: ctx.learnedPodSelectors } } : {}),
+  };
 }
 
 class Lowering {
   readonly groupsUsed = new Map<string, Set<string>>();
   readonly nodeLocalNodes = new Set<string>();
   readonly serviceGroupsUsed = new Map<string, Set<string>>();
+  /** per-pod domainNames rules: the pods that got one, and their subjects' pod selectors */
+  readonly learnedPods = new Set<string>();
+  readonly learnedPodSelectors: LabelSelector[] = [];
   private readonly groupCache = new Map<string, NamedPortGroup[]>();
   private portIndex: Map<string, NamedPortGroup[]> | undefined;
 
@@ -192,7 +205,27 @@ class Lowering {
       const given = rule.protocols === null ? [{ kind: 'all' } as PortSpec] : rule.protocols.map((q) => clusterPort(q));
       const ports = group ? given.map((q) => portSpecOf(narrowPort(q, group, 'a named port with a services subject'))) : given;
       this.emit(direction, p.tier, subject, peers, ports, action, origin, out);
+      const names = [...new Set(rule.peers.flatMap((q) => (q.kind === 'domainNames' ? q.domainNames.map(canonicalName) : [])))].sort();
+      if (names.length > 0 && direction === 'egress' && rule.action === 'Accept' && subject.kind === 'pods') {
+        // a learned address is scoped to the pod that asked (docs/fqdn.md §2): one rule per subject pod
+        this.learnedPodSelectors.push(subject.podSelector);
+        for (const pod of this.subjectPods(subject)) {
+          this.learnedPods.add(pod);
+          const learned: PeerSpec = { kind: 'set', def: { kind: 'learned', pod, names } };
+          this.emit(direction, p.tier, { ...subject, pod }, [learned], ports, action, origin, out);
+        }
+      }
     }
+  }
+
+  /** The keys of the non-host-network pods a `pods` subject selects now, sorted. */
+  private subjectPods(subject: SetDef): string[] {
+    if (subject.kind !== 'pods') return [];
+    return this.res
+      .inventory()
+      .pods.filter((q) => !q.hostNetwork && selects(subject.namespaceSelector, this.res.namespaceLabels(q.namespace)) && selects(subject.podSelector, q.labels))
+      .map((q) => podKey(q))
+      .sort();
   }
 
   // ---- NetworkPolicy tier ------------------------------------------------------------------
@@ -301,6 +334,7 @@ class Lowering {
       case 'set':
         if (!g) return [this.res.intern(peer.def)];
         if (peer.def.kind === 'pods') return [this.res.intern(narrow(peer.def, g))];
+        if (peer.def.kind === 'learned') throw new UnsupportedRuleError('a named port combined with a domainNames peer');
         // A node address with a named port: validation rejects this combination (CEL on every
         // CNP/ANP/BANP version); a hand-built Cluster carrying it is refused at compile().
         throw new UnsupportedRuleError('a named port combined with a nodes peer');

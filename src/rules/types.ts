@@ -15,7 +15,7 @@
  * is the source and the peer the destination; for ingress the subject is the destination.
  * Ports are destination ports; source ports are carried and always 0..65535 today.
  */
-import type { Direction, Protocol } from '../model/types.js';
+import type { Direction, LabelSelector, Protocol } from '../model/types.js';
 import type { PolicyTier, RuleRef } from '../model/verdict.js';
 import type { SetId } from '../resolve/set-def.js';
 
@@ -89,6 +89,12 @@ export interface RuleSet {
   readonly nodeLocalNodes: ReadonlySet<string>;
   /** the (protocol, port) groups `services` peers and subjects were split into, as `PROTO/port`, per `namespace/name` (absent: none) */
   readonly serviceGroups?: ReadonlyMap<string, ReadonlySet<string>>;
+  /**
+   * Present when some rule is a per-pod `domainNames` rule (lower.ts): the pods that got one
+   * (`namespace/name`) and the pod selectors of those rules' subjects, so a pod change that may
+   * add or drop such a subject re-lowers (inputs.ts).
+   */
+  readonly learnedSubjects?: { readonly pods: ReadonlySet<string>; readonly podSelectors: readonly LabelSelector[] };
 }
 
 export const isAllow = (a: RuleAction): boolean => a === 'accept' || a === 'allow' || a === 'node-local';

@@ -367,7 +367,7 @@ function validateDomainNames(r: Reporter, v: unknown, path: string, action: stri
   });
   if (action !== undefined && action !== ctx.f.acceptAction && ctx.f.actions.includes(action)) {
     // No CEL rule enforces this, so the API server stores the object; the rule denies nothing,
-    // because domainNames peers match nothing until FQDN support lands.
+    // because domainNames peers match only in Accept rules (docs/fqdn.md §1).
     r.warn('CNP_DOMAIN_NAMES_REQUIRE_ACCEPT', path, `domainNames is only supported in ${ctx.f.acceptAction} rules, not ${action}: this peer matches nothing`);
   }
   if (ctx.tier === 'Baseline') {

@@ -20,7 +20,7 @@ import { join } from 'node:path';
 import { nativeAvailable } from '../../src/native/binding.js';
 import { CNI_PATH } from '../../src/topology/cni.js';
 
-export type Need = 'root' | 'addon' | 'netns' | 'nft' | 'bpffs' | 'bpf' | 'bpftool' | 'nfqueue' | 'iptables-nft' | 'cni-plugins' | 'cni-shim' | 'classbench' | 'clang-rt' | 'chromium';
+export type Need = 'root' | 'addon' | 'netns' | 'nft' | 'bpffs' | 'bpf' | 'bpftool' | 'nfqueue' | 'iptables-nft' | 'cni-plugins' | 'cni-shim' | 'classbench' | 'clang-rt' | 'chromium' | 'dnsmasq';
 
 const SETUP = 'run `bash scripts/setup.sh` as root';
 const REPO = join(import.meta.dirname, '..', '..');
@@ -71,6 +71,7 @@ const CHECKS: Readonly<Record<Need, { readonly present: () => boolean; readonly 
     install: `${SETUP}: installs clang and the libclang-rt-N-dev package matching clang++'s major version (libFuzzer and the sanitizer runtimes)`,
   },
   chromium: { present: () => existsSync('/usr/bin/chromium'), install: `${SETUP}: installs the Debian package chromium` },
+  dnsmasq: { present: () => ok('dnsmasq', ['--version']) && ok('dig', ['-v']), install: `${SETUP}: installs dnsmasq-base (the FQDN tests' DNS server) and bind9-dnsutils (dig)` },
 };
 
 const cache = new Map<Need, boolean>();

@@ -327,7 +327,7 @@ describe('peers', () => {
     expect(both.verdict('x/a', EXTERNAL_V6, 80, 'TCP', 6)).toBe('deny');
   });
 
-  it('domainNames peer matches nothing until FQDN support lands, and explain says so when the rule is examined', () => {
+  it('domainNames peer matches nothing with no learned snapshot, and explain says so when the rule is examined', () => {
     const p = probe(
       withPolicies(`${cnp(
         'fqdn',

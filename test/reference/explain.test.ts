@@ -85,7 +85,7 @@ describe('explain', () => {
   it('notes: a domainNames rule that was examined is mentioned, even when a later rule decides', () => {
     const decided = p.check('y/a', EXTERNAL, 25);
     expect(decided.egress.notes).toEqual([
-      'ClusterNetworkPolicy admin-pass egress[0] (try-fqdn): domainNames peers are treated as matching nothing until FQDN support lands',
+      'ClusterNetworkPolicy admin-pass egress[0] (try-fqdn): domainNames peers match only addresses the pod itself learned from live DNS answers (docs/fqdn.md)',
     ]);
     const fallThrough = p.check('y/a', EXTERNAL, 443);
     expect(fallThrough.egress).toMatchObject({ tier: 'Default', reason: 'no-match' });

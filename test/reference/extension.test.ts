@@ -111,18 +111,17 @@ describe('one total order across ClusterNetworkPolicy and PalisadeClusterNetwork
   });
 });
 
-describe('parts not enforced yet fail closed', () => {
-  it('a services peer: Accept matches nothing, Deny denies all, with a note', () => {
-    const svcPeer = (action: string) => pcnp('svc', { tier: 'Admin', priority: 1, subject: { namespaces: {} }, egress: [{ action, to: [{ services: [{ namespace: 'a', name: 's' }] }] }] });
+describe('what matches nothing or fails closed', () => {
+  it('a services peer naming a Service not in the inventory matches nothing, for Accept and Deny alike', () => {
+    const svcPeer = (action: string) => pcnp('svc', { tier: 'Admin', priority: 1, subject: { namespaces: {} }, egress: [{ action, to: [{ services: [{ namespace: 'a', name: 'no-such-service' }] }] }] });
     for (const action of ['Accept', 'Deny'] as const) {
-      // a later policy denies everything: the Accept rule, matching nothing, lets it decide
+      // a later policy denies everything: the services rule, matching nothing, lets it decide
       const { c, ref, engine } = both([...base(), svcPeer(action), denyAll({ namespaces: {} })]);
       const f = { src: addressOf(c, 'a/on-infra'), dst: ip('10.244.2.10'), protocol: 'TCP' as const, dstPort: 80 };
       const v = ref.evaluate(f);
-      expect(v.egress.notes.some((n) => n.includes('a services peer, which this build does not enforce yet'))).toBe(true);
       expect(v.verdict).toBe('deny');
-      expect(v.egress.rule?.policy.name).toBe(action === 'Accept' ? 'deny' : 'svc');
-      expect(v.egress.rule?.failClosed ?? false).toBe(action === 'Deny');
+      expect(v.egress.rule?.policy.name).toBe('deny');
+      expect(v.egress.rule?.failClosed ?? false).toBe(false);
       expect(engine.explain(f)).toEqual(v);
     }
   });
