@@ -20,7 +20,7 @@ import { join } from 'node:path';
 import { nativeAvailable } from '../../src/native/binding.js';
 import { CNI_PATH } from '../../src/topology/cni.js';
 
-export type Need = 'root' | 'addon' | 'netns' | 'nft' | 'bpffs' | 'bpf' | 'nfqueue' | 'iptables-nft' | 'cni-plugins' | 'cni-shim' | 'classbench' | 'clang-rt' | 'chromium' | 'dnsmasq';
+export type Need = 'root' | 'addon' | 'netns' | 'nft' | 'bpffs' | 'bpf' | 'bpftool' | 'nfqueue' | 'iptables-nft' | 'cni-plugins' | 'cni-shim' | 'classbench' | 'clang-rt' | 'chromium' | 'dnsmasq';
 
 const SETUP = 'run `bash scripts/setup.sh` as root';
 const REPO = join(import.meta.dirname, '..', '..');
@@ -57,6 +57,7 @@ const CHECKS: Readonly<Record<Need, { readonly present: () => boolean; readonly 
   nft: { present: () => ok('nft', ['--version']), install: `${SETUP}: installs nftables and libnftables-dev` },
   bpffs: { present: bpffsMounted, install: `${SETUP}: mounts the BPF filesystem (\`mount -t bpf bpf /sys/fs/bpf\`)` },
   bpf: { present: () => existsSync(join(REPO, 'build', 'palisade.bpf.o')), install: `${SETUP}: installs clang, llvm, libbpf-dev and builds build/palisade.bpf.o` },
+  bpftool: { present: () => ok('bpftool', ['version']), install: `${SETUP}: installs bpftool` },
   nfqueue: { present: nfqueueModule, install: `${SETUP}: loads the nfnetlink_queue kernel module (\`modprobe nfnetlink_queue\`)` },
   'iptables-nft': { present: () => ok('iptables-nft-restore', ['--version']) && ok('ip6tables-nft-restore', ['--version']), install: `${SETUP}: installs iptables (iptables-nft-restore)` },
   'cni-plugins': { present: () => existsSync(join(CNI_PATH, 'ptp')) && existsSync(join(CNI_PATH, 'host-local')), install: `${SETUP}: installs containernetworking-plugins (${CNI_PATH}/ptp, host-local)` },

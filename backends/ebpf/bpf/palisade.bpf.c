@@ -16,8 +16,9 @@
  *      or are dropped when it was not seen (out of order, or denied). As Cilium's fragment map.
  *   3. flows (LRU, canonical 5-tuple): a packet in the reply orientation of a known flow, or in
  *      the original orientation once this direction allowed it, passes without classification;
- *      IPv4 asks a per-CPU hint (pal_flow_hints4) first: an array slot that flows4 confirmed less
- *      than PAL_FLOW_HINT_REFRESH_S ago (an inlined array read instead of a hash lookup);
+ *      a per-CPU hint (pal_flow_hints4 / pal_flow_hints6) is asked first: an array slot that the
+ *      flow map confirmed less than PAL_FLOW_HINT_REFRESH_S ago (an inlined array read instead of
+ *      a hash lookup);
  *   4. classification in the active generation: address class of subject and peer (exact hash,
  *      then LPM), port class (flat array), then the first rule set in all three rule bitmaps
  *      (aggregated bit vectors: a 64-bit chunk mask, then 512-bit chunks); Pass continues at the
@@ -25,7 +26,7 @@
  *   5. observed subjects (config flag PAL_CFG_OBSERVE): a classified packet whose subject has an
  *      exact entry of key generation PAL_GEN_OBSERVED gets a ring-buffer event (reason
  *      PAL_REASON_OBSERVED, the deciding rule), allowed or denied; src/enforce/observe.ts names it.
- * Cost: established packet = parse + one array read (IPv4 hint hit), else + one LRU lookup; new flow = + 2..4 address lookups, one
+ * Cost: established packet = the fast path's checks + one array read (hint hit), else parse + one LRU lookup; new flow = + 2..4 address lookups, one
  *   array read, three row heads, and 3 chunk reads per candidate chunk.
  * The program never changes with policy: every policy datum is in maps (data-only updates).
  */
@@ -172,6 +173,15 @@ struct {
   __type(value, struct pal_flow_hint4);
   __uint(pinning, LIBBPF_PIN_BY_NAME);
 } pal_flow_hints4 SEC(".maps");
+
+/* in front of pal_flows (IPv6): see struct pal_flow_hint6 and flow_hint6_slot() */
+struct {
+  __uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
+  __uint(max_entries, PAL_FLOW_HINT_ENTRIES);
+  __type(key, __u32);
+  __type(value, struct pal_flow_hint6);
+  __uint(pinning, LIBBPF_PIN_BY_NAME);
+} pal_flow_hints6 SEC(".maps");
 
 struct {
   __uint(type, BPF_MAP_TYPE_LRU_HASH);
@@ -620,29 +630,32 @@ static __always_inline __u64 flow_clock(void) {
 
 static __always_inline __u64 flow_ticks_per_s(void) { return CONFIG_HZ ? CONFIG_HZ : 954 /* 1e9 / 2^20, rounded up */; }
 
+/* the canonical orientation of a 16-byte address pair: 1 when (src, srcPort) is the A side. Any
+ * total order makes the key canonical: the addresses compared as four 32-bit words (the IPv6 fast
+ * path reads them from the packet, the full path from pal_pkt: the same words, the same key). */
+static __always_inline int flow_src_first(const __u32 *sa, const __u32 *da, __u16 srcPortNet, __u16 dstPortNet) {
+  if (sa[0] != da[0]) return sa[0] < da[0];
+  if (sa[1] != da[1]) return sa[1] < da[1];
+  if (sa[2] != da[2]) return sa[2] < da[2];
+  if (sa[3] != da[3]) return sa[3] < da[3];
+  return srcPortNet <= dstPortNet;
+}
+
 /* canonical key; returns 1 when the packet goes from A to B */
-static __always_inline int flow_key_of(__u8 family, __u8 proto, const __u8 *src, const __u8 *dst, __u16 srcPortNet,
+static __always_inline int flow_key_of(__u8 family, __u8 proto, const __u32 *sa, const __u32 *da, __u16 srcPortNet,
                                        __u16 dstPortNet, struct pal_flow_key *k) {
   __builtin_memset(k, 0, sizeof(*k));
   k->family = family;
   k->proto = proto;
-  /* any total order makes the key canonical: compare the addresses as four 32-bit words */
-  const __u32 *sa = (const __u32 *)src;
-  const __u32 *da = (const __u32 *)dst;
-  int srcFirst;
-  if (sa[0] != da[0]) srcFirst = sa[0] < da[0];
-  else if (sa[1] != da[1]) srcFirst = sa[1] < da[1];
-  else if (sa[2] != da[2]) srcFirst = sa[2] < da[2];
-  else if (sa[3] != da[3]) srcFirst = sa[3] < da[3];
-  else srcFirst = srcPortNet <= dstPortNet;
+  int srcFirst = flow_src_first(sa, da, srcPortNet, dstPortNet);
   if (srcFirst) {
-    __builtin_memcpy(k->addrANet, src, 16);
-    __builtin_memcpy(k->addrBNet, dst, 16);
+    __builtin_memcpy(k->addrANet, sa, 16);
+    __builtin_memcpy(k->addrBNet, da, 16);
     k->portANet = srcPortNet;
     k->portBNet = dstPortNet;
   } else {
-    __builtin_memcpy(k->addrANet, dst, 16);
-    __builtin_memcpy(k->addrBNet, src, 16);
+    __builtin_memcpy(k->addrANet, da, 16);
+    __builtin_memcpy(k->addrBNet, sa, 16);
     k->portANet = dstPortNet;
     k->portBNet = srcPortNet;
   }
@@ -653,6 +666,7 @@ static __always_inline int flow_key_of(__u8 family, __u8 proto, const __u8 *src,
 union pal_any_flow_key {
   struct pal_flow_key k6;
   struct pal_flow4_key k4;
+  __u64 words[5]; /* k6 as 64-bit words (8-aligned): the hint compares and copies these */
 };
 
 /* the IPv4 canonical key; returns 1 when src/srcPort is the A side */
@@ -678,7 +692,7 @@ static __always_inline int any_flow_key(__u8 family, __u8 proto, const __u8 *src
     __builtin_memcpy(&da, dst, 4);
     return flow4_key_of(proto, sa, da, srcPortNet, dstPortNet, &k->k4);
   }
-  return flow_key_of(family, proto, src, dst, srcPortNet, dstPortNet, &k->k6);
+  return flow_key_of(family, proto, (const __u32 *)src, (const __u32 *)dst, srcPortNet, dstPortNet, &k->k6);
 }
 
 static __always_inline struct pal_flow *flow_lookup(__u8 family, const union pal_any_flow_key *k) {
@@ -719,14 +733,49 @@ static __always_inline __u64 flow_timeout_ticks(__u8 proto) {
   return (proto == IPPROTO_TCP ? PAL_FLOW_TIMEOUT_TCP_S : PAL_FLOW_TIMEOUT_OTHER_S) * flow_ticks_per_s();
 }
 
+/* is a hint (of either family) with these times fresh at flow clock `now`: not idle longer than
+ * the protocol's timeout, and confirmed by the flow map less than PAL_FLOW_HINT_REFRESH_S ago? */
+static __always_inline int flow_hint_fresh(__u64 lastSeenTicks, __u64 checkedTicks, __u8 proto, __u64 now) {
+  return now - lastSeenTicks <= flow_timeout_ticks(proto) && now - checkedTicks < PAL_FLOW_HINT_REFRESH_S * flow_ticks_per_s();
+}
+
 /* does this CPU's hint pass the packet (key k, hint bit (isA << 1 | dir)) at flow clock `now`?
  * Refreshes the hint's idle time when it does. */
 static __always_inline int flow_hint_pass(struct pal_flow_hint4 *h, const struct pal_flow4_key *k, __u32 bit, __u64 now) {
-  if (!h || !(h->passMask & bit) || !flow_hint_is(h, k) || now - h->lastSeenTicks > flow_timeout_ticks(k->proto) ||
-      now - h->checkedTicks >= PAL_FLOW_HINT_REFRESH_S * flow_ticks_per_s())
+  if (!h || !(h->passMask & bit) || !flow_hint_is(h, k) || !flow_hint_fresh(h->lastSeenTicks, h->checkedTicks, k->proto, now))
     return 0;
   h->lastSeenTicks = now;
   return 1;
+}
+
+/* this CPU's IPv6 hint slot of a canonical key: multiply-xor over its five 64-bit words, top bits
+ * (a product's top bits depend on every bit of the word) */
+static __always_inline struct pal_flow_hint6 *flow_hint6_slot(const union pal_any_flow_key *k) {
+  __u64 x = (k->words[0] * 0x9E3779B97F4A7C15ull) ^ (k->words[1] * 0xC2B2AE3D27D4EB4Full) ^
+            (k->words[2] * 0x165667B19E3779F9ull) ^ (k->words[3] * 0x85EBCA77C2B2AE63ull) ^
+            (k->words[4] * 0x27D4EB2F165667C5ull);
+  __u32 slot = (__u32)(x >> (64 - PAL_FLOW_HINT_BITS));
+  return bpf_map_lookup_elem(&pal_flow_hints6, &slot);
+}
+
+/* the IPv6 form of flow_hint_pass: the slot's whole 40-byte key must equal k (five 64-bit words) */
+static __always_inline int flow_hint6_pass(struct pal_flow_hint6 *h, const union pal_any_flow_key *k, __u32 bit, __u64 now) {
+  if (!h || !(h->passMask & bit)) return 0;
+  const __u64 *hw = (const __u64 *)&h->key;
+  if ((hw[0] ^ k->words[0]) | (hw[1] ^ k->words[1]) | (hw[2] ^ k->words[2]) | (hw[3] ^ k->words[3]) |
+      (hw[4] ^ k->words[4]))
+    return 0;
+  if (!flow_hint_fresh(h->lastSeenTicks, h->checkedTicks, k->k6.proto, now)) return 0;
+  h->lastSeenTicks = now;
+  return 1;
+}
+
+/* the L4 header bytes parse_l4() needs of a fast-path packet (TCP 20, UDP 8), or 0: the full path
+ * decides (another protocol, or a TCP SYN, which opens a flow and is classified). l4 has 20 bytes
+ * of linear data. */
+static __always_inline __u32 fast_l4_need(__u8 proto, const __u8 *l4) {
+  if (proto == IPPROTO_TCP) return (l4[13] & 0x12) == 0x02 ? 0 : 20;
+  return proto == IPPROTO_UDP ? 8 : 0;
 }
 
 /*
@@ -737,10 +786,10 @@ static __always_inline int flow_hint_pass(struct pal_flow_hint4 *h, const struct
  * zeroed pal_pkt and the general parser (measured: 42 -> 35 ns per established packet). 1 = passed
  * (counted as established); 0 = the full path decides, and asks the hint again.
  */
-static __always_inline int established_fast(struct __sk_buff *skb, __u32 dir) {
+static __always_inline int established_fast4(struct __sk_buff *skb, __u32 dir) {
   void *data = (void *)(long)skb->data;
   void *end = (void *)(long)skb->data_end;
-  if (skb->protocol != bpf_htons(ETH_P_IP) || data + PAL_L3_OFF + 20 + 20 > end) return 0;
+  if (data + PAL_L3_OFF + 20 + 20 > end) return 0;
   const __u8 *ip = data + PAL_L3_OFF;
   if (ip[0] != 0x45) return 0; /* version 4, IHL 5: options take the full path */
   __u32 totLen = ((__u32)ip[2] << 8) | ip[3];
@@ -748,16 +797,8 @@ static __always_inline int established_fast(struct __sk_buff *skb, __u32 dir) {
   if ((ip[6] & 0x3f) | ip[7]) return 0; /* MF or a fragment offset */
   __u8 proto = ip[9];
   const __u8 *l4 = ip + 20;
-  __u32 need;
-  if (proto == IPPROTO_TCP) {
-    if ((l4[13] & 0x12) == 0x02) return 0; /* a SYN opens a flow: classified */
-    need = 20;
-  } else if (proto == IPPROTO_UDP) {
-    need = 8;
-  } else {
-    return 0;
-  }
-  if (skb->len < PAL_L3_OFF + 20 + need) return 0;
+  __u32 need = fast_l4_need(proto, l4);
+  if (!need || skb->len < PAL_L3_OFF + 20 + need) return 0;
   __u32 srcNet = *(const __u32 *)__builtin_assume_aligned(ip + 12, 4);
   __u32 dstNet = *(const __u32 *)__builtin_assume_aligned(ip + 16, 4);
   __u16 srcPortNet = *(const __u16 *)__builtin_assume_aligned(l4, 2);
@@ -767,6 +808,53 @@ static __always_inline int established_fast(struct __sk_buff *skb, __u32 dir) {
   if (!flow_hint_pass(flow_hint_slot(&k), &k, 1u << ((isA << 1) | dir), flow_clock())) return 0;
   stat_inc(PAL_STAT_ESTABLISHED);
   return 1;
+}
+
+/*
+ * The same for IPv6: next header TCP or UDP right after the fixed header (no extension headers:
+ * those, fragments included, take the full path), not a TCP SYN, 40 + 20 header bytes in the linear
+ * data, parse()'s length checks; the canonical key is built from the address words in the packet.
+ */
+static __always_inline int established_fast6(struct __sk_buff *skb, __u32 dir) {
+  void *data = (void *)(long)skb->data;
+  void *end = (void *)(long)skb->data_end;
+  if (data + PAL_L3_OFF + 40 + 20 > end) return 0;
+  const __u8 *ip = data + PAL_L3_OFF;
+  if ((ip[0] >> 4) != 6) return 0;
+  __u32 payloadLen = ((__u32)ip[4] << 8) | ip[5];
+  if (skb->len < PAL_L3_OFF + 40 + payloadLen) return 0;
+  __u8 proto = ip[6];
+  const __u8 *l4 = ip + 40;
+  __u32 need = fast_l4_need(proto, l4);
+  if (!need || skb->len < PAL_L3_OFF + 40 + need) return 0;
+  __u16 srcPortNet = *(const __u16 *)__builtin_assume_aligned(l4, 2);
+  __u16 dstPortNet = *(const __u16 *)__builtin_assume_aligned(l4 + 2, 2);
+  /* flow_key_of()'s key and orientation, built as 64-bit words (its byte-wise form costs ~4 ns:
+   * the struct's 2-byte alignment makes clang copy and zero it in 16-bit pieces) */
+  const __u32 *sa = __builtin_assume_aligned(ip + 8, 4);
+  const __u32 *da = __builtin_assume_aligned(ip + 24, 4);
+  int isA = flow_src_first(sa, da, srcPortNet, dstPortNet);
+  const __u64 *s64 = __builtin_assume_aligned(ip + 8, 8);
+  const __u64 *d64 = __builtin_assume_aligned(ip + 24, 8);
+  union pal_any_flow_key k;
+  k.words[0] = 0;
+  k.k6.family = 6;
+  k.k6.proto = proto;
+  k.k6.portANet = isA ? srcPortNet : dstPortNet;
+  k.k6.portBNet = isA ? dstPortNet : srcPortNet;
+  k.words[1] = isA ? s64[0] : d64[0];
+  k.words[2] = isA ? s64[1] : d64[1];
+  k.words[3] = isA ? d64[0] : s64[0];
+  k.words[4] = isA ? d64[1] : s64[1];
+  if (!flow_hint6_pass(flow_hint6_slot(&k), &k, 1u << ((isA << 1) | dir), flow_clock())) return 0;
+  stat_inc(PAL_STAT_ESTABLISHED);
+  return 1;
+}
+
+static __always_inline int established_fast(struct __sk_buff *skb, __u32 dir) {
+  if (skb->protocol == bpf_htons(ETH_P_IP)) return established_fast4(skb, dir);
+  if (skb->protocol == bpf_htons(ETH_P_IPV6)) return established_fast6(skb, dir);
+  return 0;
 }
 
 /* One ring-buffer event (a denied packet, or a new flow of an observed subject) with `reason`. */
@@ -881,13 +969,20 @@ static __always_inline int enforce(struct __sk_buff *skb, __u32 dir) {
    * retransmitted SYN is classified again, which the policy in force answers the same way) */
   int syn = p.proto == IPPROTO_TCP && p.frag != PAL_FRAG_LATER && (p.tcpFlags & 0x12) == 0x02;
   struct pal_flow *f = 0;
-  /* IPv4: this CPU's hint, when flows4 passed the same packet shape (orientation, hook) less
+  /* this CPU's hint, when the flow map passed the same packet shape (orientation, hook) less
    * than PAL_FLOW_HINT_REFRESH_S ago, answers without the hash lookup */
   struct pal_flow_hint4 *hint = 0;
+  struct pal_flow_hint6 *hint6 = 0;
   __u32 hintBit = 1u << ((isA << 1) | dir);
   if (!syn && p.family == 4) {
     hint = flow_hint_slot(&key.k4);
     if (flow_hint_pass(hint, &key.k4, hintBit, now)) {
+      stat_inc(PAL_STAT_ESTABLISHED);
+      goto allowed;
+    }
+  } else if (!syn) {
+    hint6 = flow_hint6_slot(&key);
+    if (flow_hint6_pass(hint6, &key, hintBit, now)) {
       stat_inc(PAL_STAT_ESTABLISHED);
       goto allowed;
     }
@@ -906,6 +1001,16 @@ static __always_inline int enforce(struct __sk_buff *skb, __u32 dir) {
           hint->passMask = flow_pass_mask(f); /* all of it re-derived: no bit outlives its reason */
           hint->lastSeenTicks = now;
           hint->checkedTicks = now;
+        } else if (hint6) {
+          __u64 *hw = (__u64 *)&hint6->key;
+          hw[0] = key.words[0];
+          hw[1] = key.words[1];
+          hw[2] = key.words[2];
+          hw[3] = key.words[3];
+          hw[4] = key.words[4];
+          hint6->passMask = flow_pass_mask(f); /* as for IPv4: every bit re-derived */
+          hint6->lastSeenTicks = now;
+          hint6->checkedTicks = now;
         }
         stat_inc(PAL_STAT_ESTABLISHED);
         goto allowed;

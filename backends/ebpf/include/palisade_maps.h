@@ -25,6 +25,7 @@
  *   flows4        LRU_HASH            canonical 5-tuple (IPv4, a 16-byte key: hashing 40 bytes
  *                                     costs ~20 ns more per lookup, measured)
  *   flow_hints4   PERCPU_ARRAY        hash slot -> a recently confirmed flows4 entry (established fast path)
+ *   flow_hints6   PERCPU_ARRAY        hash slot -> a recently confirmed flows entry (IPv6, same rules)
  *   frags         LRU_HASH            (addresses, protocol, IP id) -> ports of the first fragment
  *   stats         PERCPU_ARRAY        PAL_STAT_* -> count
  *   deny_events   RINGBUF             struct pal_deny_event (denied packets, and with PAL_CFG_OBSERVE
@@ -265,6 +266,19 @@ struct pal_flow_hint4 {
   __u64 checkedTicks;   /* when flows4 last confirmed it */
 };
 
+/*
+ * flow_hints6: the same cache in front of flows (IPv6): the slot holds the whole 40-byte canonical
+ * key (compared as five 64-bit words: both addresses in full, ports, protocol), with the same
+ * write, refresh and idle rules as flow_hints4. 64 bytes, one cache line.
+ */
+struct pal_flow_hint6 {
+  struct pal_flow_key key;
+  __u8 passMask; /* bit (isA << 1 | direction), as in pal_flow_hint4 */
+  __u8 pad[7];
+  __u64 lastSeenTicks; /* flow clock */
+  __u64 checkedTicks;  /* when flows last confirmed it */
+};
+
 struct pal_frag_key {
   __u8 family;
   __u8 proto;
@@ -304,7 +318,7 @@ struct pal_deny_event {
  * (`pal_layout_sig`) and pal_config records it at creation: the loader refuses an object built
  * from a different header, and re-creates pins made by a loader of another layout.
  */
-#define PAL_LAYOUT_REVISION 4u /* 2: PAL_GEN_OBSERVED entries and PAL_REASON_OBSERVED events; 3: flow times in ticks, flow_hints4; 4: source-port tables */
+#define PAL_LAYOUT_REVISION 5u /* 2: PAL_GEN_OBSERVED entries and PAL_REASON_OBSERVED events; 3: flow times in ticks, flow_hints4; 4: source-port tables; 5: flow_hints6 */
 #define PAL_LAYOUT_SIG                                                                                             \
   ((__u32)(sizeof(struct pal_config) + 3 * sizeof(struct pal_addr_key) + 5 * sizeof(struct pal_addr4_key) +       \
            7 * sizeof(struct pal_lpm4_key) + 11 * sizeof(struct pal_lpm6_key) + 13 * sizeof(struct pal_row_head) + \
@@ -313,6 +327,7 @@ struct pal_deny_event {
            41 * sizeof(struct pal_frag_key) + 43 * sizeof(struct pal_deny_event) + 47u * PAL_MAX_CLASSES +         \
            53u * PAL_ROWS_PER_GEN + 59u * PAL_INDEX_PER_GEN + 61u * PAL_MAX_RULES + 67u * PAL_EXACT_ENTRIES +       \
            71u * PAL_FLOW_ENTRIES + 73 * sizeof(struct pal_flow_hint4) + 79u * PAL_FLOW_HINT_ENTRIES +             \
+           83 * sizeof(struct pal_flow_hint6) + \
            1000003u * PAL_LAYOUT_REVISION))
 
 /* ---- layout check (both compilers) ------------------------------------------------------ */
@@ -347,6 +362,8 @@ PAL_ASSERT(sizeof(struct pal_flow4_key) == 16 && PAL_OFFSETOF(struct pal_flow4_k
            "pal_flow4_key");
 PAL_ASSERT(sizeof(struct pal_flow_hint4) == 32 && PAL_OFFSETOF(struct pal_flow_hint4, proto) == 12 &&
                PAL_OFFSETOF(struct pal_flow_hint4, lastSeenTicks) == 16, "pal_flow_hint4");
+PAL_ASSERT(sizeof(struct pal_flow_hint6) == 64 && PAL_OFFSETOF(struct pal_flow_hint6, passMask) == 40 &&
+               PAL_OFFSETOF(struct pal_flow_hint6, lastSeenTicks) == 48, "pal_flow_hint6");
 PAL_ASSERT(sizeof(struct pal_flow) == 16 && PAL_OFFSETOF(struct pal_flow, okMask) == 8 && PAL_OFFSETOF(struct pal_flow, origIsA) == 12, "pal_flow");
 PAL_ASSERT(sizeof(struct pal_frag_key) == 40 && PAL_OFFSETOF(struct pal_frag_key, idNet) == 4 &&
                PAL_OFFSETOF(struct pal_frag_key, srcNet) == 8, "pal_frag_key");
