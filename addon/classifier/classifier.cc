@@ -54,7 +54,7 @@ std::shared_ptr<const RuleTables> Classifier::compile(const std::vector<RuleSpec
   out->ruleIdOfRank.resize(specs.size());
   out->actionOfRank.resize(specs.size());
   out->priorityOfRank.resize(specs.size());
-  std::vector<TupleIndex<Family4>::Input> in4;
+  std::vector<SplitRule> in4;
   std::vector<TupleIndex<Family6>::Input> in6;
   std::vector<SetRuleIndex::Input> inSets;
   for (uint32_t rank = 0; rank < order.size(); ++rank) {
@@ -65,7 +65,8 @@ std::shared_ptr<const RuleTables> Classifier::compile(const std::vector<RuleSpec
     switch (r.kind) {
       case RuleKind::Prefix4:
         in4.push_back({r.src4 & mask4(r.srcLen), r.dst4 & mask4(r.dstLen), r.srcLen, r.dstLen,
-                       r.sportLo, r.sportHi, r.dportLo, r.dportHi, r.proto, r.protoMask, rank});
+                       r.sportLo, r.sportHi, r.dportLo, r.dportHi, uint8_t(r.proto & r.protoMask),
+                       r.protoMask, rank});
         break;
       case RuleKind::Prefix6:
         in6.push_back({and6(r.src6, mask6(r.srcLen)), and6(r.dst6, mask6(r.dstLen)), r.srcLen,
@@ -78,7 +79,12 @@ std::shared_ptr<const RuleTables> Classifier::compile(const std::vector<RuleSpec
         break;
     }
   }
-  out->prefix4 = TupleIndex<Family4>::build(in4);
+  {
+    // the editor (master form) is only needed for incremental edits; a compile keeps the frozen tree
+    SplitForestEditor ed;
+    ed.build(in4);
+    out->prefix4 = ed.freeze();
+  }
   out->prefix6 = TupleIndex<Family6>::build(in6);
   out->sets = SetRuleIndex::build(inSets);
   return out;
@@ -180,9 +186,9 @@ Match Classifier::lookup4(const Header4& h, uint32_t minPriority) const {
   ReadGuard snap(*this);
   const RuleTables& rt = *snap->rules;
   const uint32_t minRank = minPriority ? rt.minRankFor(minPriority) : 0;
-  TupleIndex<Family4>::Header th{h.src, h.dst, packAux(h.sport, h.dport, h.proto), h.sport,
-                                 h.dport, h.proto};
-  uint32_t best = rt.prefix4.ruleCount() ? rt.prefix4.lookup(th, kNoRank, minRank) : kNoRank;
+  uint32_t best = rt.prefix4.empty()
+                      ? kNoRank
+                      : rt.prefix4.lookup(h.src, h.dst, h.sport, h.dport, h.proto, kNoRank, minRank);
   if (!rt.sets.empty()) {
     tlsS.clear();
     tlsD.clear();
@@ -215,31 +221,35 @@ void Classifier::lookupBatch4(const uint32_t* words, size_t n, uint32_t minPrior
   ReadGuard snap(*this);
   const RuleTables& rt = *snap->rules;
   const uint32_t minRank = minPriority ? rt.minRankFor(minPriority) : 0;
-  TupleIndex<Family4>::Header hs[kChunk];
-  uint32_t best[kChunk];
+  uint32_t src[kChunk], dst[kChunk], best[kChunk];
+  uint16_t sport[kChunk], dport[kChunk];
+  uint8_t proto[kChunk];
   for (size_t c0 = 0; c0 < n; c0 += kChunk) {
     const size_t m = std::min(kChunk, n - c0);
     const uint32_t* w = words + c0 * 4;
     for (size_t i = 0; i < m; ++i, w += 4) {
-      const uint16_t sport = uint16_t(w[2] >> 16), dport = uint16_t(w[2]);
-      const uint8_t proto = uint8_t(w[3]);
-      hs[i] = {w[0], w[1], packAux(sport, dport, proto), sport, dport, proto};
+      src[i] = w[0];
+      dst[i] = w[1];
+      sport[i] = uint16_t(w[2] >> 16);
+      dport[i] = uint16_t(w[2]);
+      proto[i] = uint8_t(w[3]);
       best[i] = kNoRank;
     }
-    if (rt.prefix4.ruleCount()) {
+    if (!rt.prefix4.empty()) {
       if (scalar) {
-        for (size_t i = 0; i < m; ++i) best[i] = rt.prefix4.lookup(hs[i], kNoRank, minRank);
+        for (size_t i = 0; i < m; ++i)
+          best[i] = rt.prefix4.lookup(src[i], dst[i], sport[i], dport[i], proto[i], kNoRank, minRank);
       } else {
-        rt.prefix4.lookupBatch(hs, best, m, minRank);
+        rt.prefix4.lookupBatch(src, dst, sport, dport, proto, best, m, minRank);
       }
     }
     if (!rt.sets.empty()) {
       for (size_t i = 0; i < m; ++i) {
         tlsS.clear();
         tlsD.clear();
-        snap->sets->setsOf4(hs[i].src, tlsS);
-        snap->sets->setsOf4(hs[i].dst, tlsD);
-        best[i] = rt.sets.lookup(tlsS, tlsD, hs[i].sport, hs[i].dport, hs[i].proto, best[i], minRank);
+        snap->sets->setsOf4(src[i], tlsS);
+        snap->sets->setsOf4(dst[i], tlsD);
+        best[i] = rt.sets.lookup(tlsS, tlsD, sport[i], dport[i], proto[i], best[i], minRank);
       }
     }
     for (size_t i = 0; i < m; ++i) {
@@ -299,7 +309,7 @@ ClassifierStats Classifier::stats() const {
   s.prefixRules4 = rt.prefix4.ruleCount();
   s.prefixRules6 = rt.prefix6.ruleCount();
   s.setRules = rt.sets.ruleCount();
-  s.tables4 = rt.prefix4.tableCount();
+  s.tables4 = rt.prefix4.treeCount();
   s.tables6 = rt.prefix6.tableCount();
   s.members = snap->sets->memberCount();
   s.ruleBytes = rt.bytes();

@@ -4,8 +4,9 @@
 // protocol with mask, priority) it answers, for a packet header, the FIRST matching rule in the
 // total order (priority, ruleId), lower first, with the rule's id and its opaque action byte.
 // Two kinds of address field are served by one classifier and one rank space:
-//   - PREFIX rules (ClassBench shape): one IPv4 or IPv6 prefix per address field -> TupleIndex
-//     (tuple_index.h, a TupleMerge tuple-space design).
+//   - PREFIX rules (ClassBench shape): one IPv4 or IPv6 prefix per address field. IPv4 ->
+//     SplitForest4 (split_tree.h, HyperSplit-style decision trees, one per address pattern); IPv6
+//     -> TupleIndex (tuple_index.h, a TupleMerge tuple-space design).
 //   - SET rules (Kubernetes shape): an address-set id per field (or kAnySet) -> SetRuleIndex
 //     (set_rules.h); set membership lives in AddressSets (address_sets.h) and changes
 //     incrementally, without a rebuild.
@@ -30,7 +31,7 @@
 // Invariants: rank r is the r-th rule in (priority, ruleId) order; ruleIds are unique and never
 // kNoRuleId; the published snapshot is never mutated; version increases by one per publish.
 //
-// Costs: compile O(R log R + R * T) (see tuple_index.h); lookup = prefix index walk + (if set rules
+// Costs: compile O(R log R) + the index builds (split_tree.h, tuple_index.h); lookup = prefix index walk + (if set rules
 // exist) membership lookups of both addresses + set index walk; applySetEdits O(edits + touched
 // shards) plus a 2 KiB snapshot copy; lookups do not allocate (the per-thread IdSet scratch of the
 // set path only grows to the largest set id seen).
@@ -53,6 +54,7 @@
 
 #include "address_sets.h"
 #include "set_rules.h"
+#include "split_tree.h"
 #include "tuple_index.h"
 #include "types.h"
 
@@ -60,7 +62,7 @@ namespace palisade {
 
 // The compiled, immutable rule structures of one rule set.
 struct RuleTables {
-  TupleIndex<Family4> prefix4;
+  SplitForest4 prefix4;
   TupleIndex<Family6> prefix6;
   SetRuleIndex sets;
   std::vector<uint32_t> ruleIdOfRank;
