@@ -28,12 +28,13 @@ export const RESOURCE_KINDS = {
   clusternetworkpolicies: 'ClusterNetworkPolicy',
   adminnetworkpolicies: 'AdminNetworkPolicy',
   baselineadminnetworkpolicies: 'BaselineAdminNetworkPolicy',
+  palisadeclusternetworkpolicies: 'PalisadeClusterNetworkPolicy',
 } as const satisfies Record<string, KnownKind>;
 
 export type WatchedResource = keyof typeof RESOURCE_KINDS;
 export const WATCHED_RESOURCES = Object.keys(RESOURCE_KINDS) as WatchedResource[];
 /** Custom resources: an informer of one whose CRD is not installed waits for it, not an error. */
-export const CRD_RESOURCES: ReadonlySet<WatchedResource> = new Set(['clusternetworkpolicies', 'adminnetworkpolicies', 'baselineadminnetworkpolicies']);
+export const CRD_RESOURCES: ReadonlySet<WatchedResource> = new Set(['clusternetworkpolicies', 'adminnetworkpolicies', 'baselineadminnetworkpolicies', 'palisadeclusternetworkpolicies']);
 
 /** Every model object names this source: the records are many, one shared object costs nothing. */
 export const API_SOURCE: Source = Object.freeze({ file: '<api-server>' });
@@ -57,7 +58,7 @@ const pick = (o: Obj, keys: readonly string[]): Obj => {
   return out;
 };
 
-const POLICY_KINDS: ReadonlySet<KnownKind> = new Set(['NetworkPolicy', 'ClusterNetworkPolicy', 'AdminNetworkPolicy', 'BaselineAdminNetworkPolicy']);
+const POLICY_KINDS: ReadonlySet<KnownKind> = new Set(['NetworkPolicy', 'ClusterNetworkPolicy', 'AdminNetworkPolicy', 'BaselineAdminNetworkPolicy', 'PalisadeClusterNetworkPolicy']);
 
 /** The object with only the fields Palisade reads (what the informer caches). */
 export function slimObject(kind: KnownKind, o: Obj): Obj {

@@ -192,8 +192,10 @@ export class PolicyCompiler {
     return this.staged({ kind: 'install', policy: view(next), why }, next, () => undefined);
   }
 
-  private stageInventory(changes: readonly InventoryChange[], services?: { services: readonly Service[]; endpointSlices: readonly EndpointSlice[] }): StagedUpdate {
+  private stageInventory(given: readonly InventoryChange[], services?: { services: readonly Service[]; endpointSlices: readonly EndpointSlice[] }): StagedUpdate {
     const s = this.state!;
+    // Service addresses are members of the `cluster` set: they reach the resolver as changes too
+    const changes = services ? [...given, ...serviceChanges(s.resolution, services.services)] : given;
     this.begin();
     const undo: InventoryChange[] = [];
     const deltas: SetDelta[] = [];
@@ -370,5 +372,30 @@ export function undoOf(resolution: Resolution, c: InventoryChange): InventoryCha
       const node = resolution.node(name);
       return [node ? { kind: 'node', node } : { kind: 'node-removed', name }];
     }
+    case 'service':
+    case 'service-removed': {
+      const ref = c.kind === 'service' ? c.service : c;
+      const svc = resolution.service(podKey(ref));
+      return [svc ? { kind: 'service', service: svc } : { kind: 'service-removed', namespace: ref.namespace, name: ref.name }];
+    }
   }
+}
+
+/**
+ * The Service changes that take the resolution's Services to `next` (the Services reach the
+ * compiler as whole lists: a reload, or the agent's service state). Compared without `source`.
+ */
+export function serviceChanges(resolution: Resolution, next: readonly Service[]): InventoryChange[] {
+  const canonical = (v: Service): string => JSON.stringify(v, (k, x: unknown) => (k === 'source' ? undefined : typeof x === 'bigint' ? `${x}n` : x));
+  const out: InventoryChange[] = [];
+  const now = new Map(resolution.inventory().services.map((svc) => [podKey(svc), svc]));
+  const keys = new Set<string>();
+  for (const svc of next) {
+    const k = podKey(svc);
+    keys.add(k);
+    const old = now.get(k);
+    if (old === undefined || canonical(old) !== canonical(svc)) out.push({ kind: 'service', service: svc });
+  }
+  for (const [k, svc] of now) if (!keys.has(k)) out.push({ kind: 'service-removed', namespace: svc.namespace, name: svc.name });
+  return out;
 }

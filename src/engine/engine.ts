@@ -86,7 +86,6 @@ interface Compiled {
 export class Engine implements Evaluator {
   private networkPolicies: NetworkPolicy[];
   private clusterPolicies: ClusterPolicy[];
-  private readonly services: Cluster['services'];
   private readonly endpointSlices: Cluster['endpointSlices'];
   private c: Compiled;
   private versionCount = 0;
@@ -107,7 +106,6 @@ export class Engine implements Evaluator {
     this.nodeLocalIngress = options.nodeLocalIngress ?? true;
     this.networkPolicies = [...cluster.networkPolicies];
     this.clusterPolicies = [...cluster.clusterPolicies];
-    this.services = cluster.services;
     this.endpointSlices = cluster.endpointSlices;
     this.c = this.build(cluster);
   }
@@ -243,7 +241,6 @@ export class Engine implements Evaluator {
     const inv = this.c.resolution.inventory();
     return {
       ...inv,
-      services: this.services,
       endpointSlices: this.endpointSlices,
       networkPolicies: [...this.networkPolicies],
       clusterPolicies: [...this.clusterPolicies],

@@ -10,7 +10,7 @@
  * policy selecting the subject, up to and including the rule that ended the tier.
  * Cost: one `decide` per direction plus O(noted rules + NetworkPolicies of the namespace).
  */
-import { selects } from '../model/labels.js';
+import { subjectSelectsPod } from '../model/cluster-rule.js';
 import type { ClusterPolicy, Direction, Pod, Tier } from '../model/types.js';
 import type { Flow } from '../model/flow.js';
 import type { DirectionVerdict, FlowVerdict, RuleRef } from '../model/verdict.js';
@@ -101,9 +101,10 @@ function addWalkNotes(ctx: ExplainContext, d: Direction, tier: Tier, subject: Po
 }
 
 function subjectSelects(ctx: ExplainContext, p: ClusterPolicy, pod: Pod): boolean {
-  if (pod.hostNetwork) return false;
-  const nsOk = selects(p.subject.namespaceSelector, ctx.resolution.namespaceLabels(pod.namespace));
-  return p.subject.kind === 'namespaces' ? nsOk : nsOk && selects(p.subject.podSelector, pod.labels);
+  return subjectSelectsPod(p.subject, pod, {
+    namespaceLabels: (ns) => ctx.resolution.namespaceLabels(ns),
+    nodeLabels: (name) => ctx.resolution.node(name)?.labels,
+  });
 }
 
 function ruleVerdict(base: { direction: Direction; passed: RuleRef[]; subject: string; notes: string[] }, r: Rule): DirectionVerdict {

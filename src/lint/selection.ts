@@ -5,6 +5,7 @@
  * Pure; cost O(pods) per call.
  */
 import { selects } from '../model/labels.js';
+import { subjectSelectsPod } from '../model/cluster-rule.js';
 import type { ClusterSubject, Inventory, LabelSelector, NetworkPolicy, Pod } from '../model/types.js';
 
 export function namespaceLabels(inv: Inventory, ns: string): Readonly<Record<string, string>> {
@@ -19,9 +20,8 @@ export function npSelectedPods(inv: Inventory, np: NetworkPolicy): Pod[] {
 }
 
 export function subjectPods(inv: Inventory, s: ClusterSubject): Pod[] {
-  return policyPods(inv).filter(
-    (p) => selects(s.namespaceSelector, namespaceLabels(inv, p.namespace)) && (s.kind === 'namespaces' || selects(s.podSelector, p.labels)),
-  );
+  const labels = { namespaceLabels: (ns: string) => namespaceLabels(inv, ns), nodeLabels: (name: string) => inv.nodes.find((n) => n.name === name)?.labels };
+  return policyPods(inv).filter((p) => subjectSelectsPod(s, p, labels));
 }
 
 export function namespacesSelected(inv: Inventory, sel: LabelSelector): string[] {

@@ -4,6 +4,9 @@
  * Runs after `validate/` accepted an object, so it may assume the shape is right; it applies the
  * API server's defaulting (policyTypes, protocol TCP, namespace `default`) and maps v1alpha1
  * AdminNetworkPolicy / BaselineAdminNetworkPolicy onto the ClusterNetworkPolicy shape.
+ * A PalisadeClusterNetworkPolicy is read as a ClusterNetworkPolicy plus its own fields
+ * (docs/extension-kind.md); in the upstream kinds those field names stay unknown (a peer with
+ * only `services` fails closed there, as any field of a newer API would).
  * Pure: no I/O.
  */
 import { parseCidr, parseIp, type Cidr, type IpAddr } from '../model/ip.js';
@@ -13,6 +16,7 @@ import {
   BANP_PRIORITY,
   NAMESPACE_NAME_LABEL,
   type ClusterAction,
+  type ClusterEntity,
   type ClusterPeer,
   type ClusterPolicy,
   type ClusterPolicyKind,
@@ -32,6 +36,7 @@ import {
   type Protocol,
   type SelectorOperator,
   type Service,
+  type ServiceRef,
   type Source,
 } from '../model/types.js';
 
@@ -70,6 +75,12 @@ const cidr = (v: unknown): Cidr => {
 const ips = (vs: unknown[]): IpAddr[] => vs.map((v) => parseIp(String(v))).filter((x): x is IpAddr => x !== null);
 
 // ---- inventory ----------------------------------------------------------------------------
+
+/** `{ [key]: addresses }` when some entry parses as an IP, else `{}` (absent: none). */
+function optionalIps<K extends string>(key: K, vs: unknown[]): Partial<Record<K, IpAddr[]>> {
+  const list = ips(vs);
+  return list.length > 0 ? ({ [key]: list } as Partial<Record<K, IpAddr[]>>) : {};
+}
 
 export function toNamespace(o: Obj, source: Source): Namespace {
   const meta = obj(o.metadata);
@@ -129,6 +140,8 @@ export function toService(o: Obj, source: Source): Service {
     name: String(meta.name),
     ...(sel ? { selector: sel } : {}),
     clusterIPs: ips(clusterIPs.filter((x) => x !== 'None')),
+    ...optionalIps('externalIPs', arr(spec.externalIPs)),
+    ...optionalIps('loadBalancerIPs', arr(obj(obj(o.status).loadBalancer).ingress).map((i) => obj(i).ip).filter((x) => x !== undefined)),
     ports: arr(spec.ports).map((p) => {
       const po = obj(p);
       const name = str(po.name);
@@ -235,19 +248,21 @@ function npPort(p: Obj): NetworkPolicyPort {
 
 // ---- ClusterNetworkPolicy / AdminNetworkPolicy / BaselineAdminNetworkPolicy ----------------
 
-const SUBJECT_FIELDS = ['namespaces', 'pods'];
 const PEER_FIELDS = ['namespaces', 'pods', 'nodes', 'networks', 'domainNames'];
+/** PalisadeClusterNetworkPolicy peers: the CNP ones plus `services` and `entities` (docs/extension-kind.md) */
+const EXTENDED_PEER_FIELDS = [...PEER_FIELDS, 'services', 'entities'];
 const PROTOCOL_FIELDS = ['tcp', 'udp', 'sctp', 'destinationNamedPort'];
 const V1A1_PORT_FIELDS = ['portNumber', 'portRange', 'namedPort'];
 
 export function toClusterPolicy(o: Obj, kind: ClusterPolicyKind, source: Source): ClusterPolicy {
   const meta = obj(o.metadata);
   const spec = obj(o.spec);
-  const v1alpha1 = kind !== 'ClusterNetworkPolicy';
+  const v1alpha1 = kind === 'AdminNetworkPolicy' || kind === 'BaselineAdminNetworkPolicy';
+  const extended = kind === 'PalisadeClusterNetworkPolicy';
   const tier = kind === 'AdminNetworkPolicy' ? 'Admin' : kind === 'BaselineAdminNetworkPolicy' ? 'Baseline' : (String(spec.tier) as 'Admin' | 'Baseline');
   const priority = kind === 'BaselineAdminNetworkPolicy' ? BANP_PRIORITY : Number(spec.priority);
   const rules = (list: unknown, peersField: 'from' | 'to'): ClusterRule[] =>
-    arr(list).map((r, index) => clusterRule(obj(r), index, peersField, v1alpha1));
+    arr(list).map((r, index) => clusterRule(obj(r), index, peersField, v1alpha1, extended));
   const ingress = rules(spec.ingress, 'from');
   const egress = rules(spec.egress, 'to');
   return {
@@ -255,7 +270,7 @@ export function toClusterPolicy(o: Obj, kind: ClusterPolicyKind, source: Source)
     name: String(meta.name),
     tier,
     priority,
-    subject: clusterSubject(obj(spec.subject)),
+    subject: clusterSubject(obj(spec.subject), extended),
     ingress,
     egress,
     ...stagedMark(meta),
@@ -264,15 +279,28 @@ export function toClusterPolicy(o: Obj, kind: ClusterPolicyKind, source: Source)
   };
 }
 
-function clusterSubject(s: Obj): ClusterSubject {
-  // null is absent: the API server prunes nulls of non-nullable fields (structural schema).
-  if (s.namespaces !== undefined && s.namespaces !== null) return { kind: 'namespaces', namespaceSelector: selector(s.namespaces) };
+/** null is absent: the API server prunes nulls of non-nullable fields (structural schema). */
+const present = (v: unknown): boolean => v !== undefined && v !== null;
+
+const serviceRef = (v: unknown): ServiceRef => {
+  const o = obj(v);
+  return { namespace: String(o.namespace), name: String(o.name) };
+};
+
+function clusterSubject(s: Obj, extended: boolean): ClusterSubject {
+  if (present(s.namespaces)) return { kind: 'namespaces', namespaceSelector: selector(s.namespaces) };
+  if (extended && present(s.nodes)) return { kind: 'nodes', nodeSelector: selector(s.nodes) };
+  if (extended && present(s.services)) return { kind: 'services', services: arr(s.services).map(serviceRef) };
   const p = obj(s.pods);
-  void SUBJECT_FIELDS;
-  return { kind: 'pods', namespaceSelector: selector(p.namespaceSelector), podSelector: selector(p.podSelector) };
+  return {
+    kind: 'pods',
+    namespaceSelector: selector(p.namespaceSelector),
+    podSelector: selector(p.podSelector),
+    ...(extended && present(p.nodeSelector) ? { nodeSelector: selector(p.nodeSelector) } : {}),
+  };
 }
 
-function clusterRule(r: Obj, index: number, peersField: 'from' | 'to', v1alpha1: boolean): ClusterRule {
+function clusterRule(r: Obj, index: number, peersField: 'from' | 'to', v1alpha1: boolean, extended: boolean): ClusterRule {
   const rawAction = String(r.action);
   const action: ClusterAction = rawAction === 'Allow' ? 'Accept' : (rawAction as ClusterAction);
   const name = str(r.name);
@@ -280,18 +308,24 @@ function clusterRule(r: Obj, index: number, peersField: 'from' | 'to', v1alpha1:
   const protocols =
     protoList === undefined || protoList === null
       ? null
-      : arr(protoList).map((p) => (v1alpha1 ? v1alpha1Port(obj(p)) : clusterProtocol(obj(p))));
+      : arr(protoList).map((p) => (v1alpha1 ? v1alpha1Port(obj(p)) : clusterProtocol(obj(p), extended)));
+  const redirect = extended && isObj(r.redirect) ? r.redirect : undefined;
   return {
     index,
     ...(name !== undefined ? { name } : {}),
     action,
-    peers: arr(r[peersField]).map((p) => clusterPeer(obj(p))),
+    ...(redirect
+      ? { redirect: { service: serviceRef(redirect.service), ...(typeof redirect.port === 'number' ? { port: redirect.port } : {}) } }
+      : {}),
+    peers: arr(r[peersField]).map((p) => clusterPeer(obj(p), extended)),
     protocols,
   };
 }
 
-export function clusterPeer(p: Obj): ClusterPeer {
-  const known = Object.keys(p).filter((k) => PEER_FIELDS.includes(k) && p[k] !== undefined && p[k] !== null);
+/** One peer; `extended`: a PalisadeClusterNetworkPolicy peer (`services`, `entities` known). */
+export function clusterPeer(p: Obj, extended = false): ClusterPeer {
+  const fields = extended ? EXTENDED_PEER_FIELDS : PEER_FIELDS;
+  const known = Object.keys(p).filter((k) => fields.includes(k) && present(p[k]));
   if (known.length !== 1) return { kind: 'unknown', fields: Object.keys(p) };
   switch (known[0]) {
     case 'namespaces':
@@ -304,21 +338,39 @@ export function clusterPeer(p: Obj): ClusterPeer {
       return { kind: 'nodes', nodeSelector: selector(p.nodes) };
     case 'networks':
       return { kind: 'networks', cidrs: arr(p.networks).map(cidr) };
+    case 'services':
+      return { kind: 'services', services: arr(p.services).map(serviceRef) };
+    case 'entities':
+      // validated: every entry is a ClusterEntity
+      return { kind: 'entities', entities: [...new Set(arr(p.entities).map(String))] as ClusterEntity[] };
     default:
       return { kind: 'domainNames', domainNames: arr(p.domainNames).map(String) };
   }
 }
 
-function clusterProtocol(p: Obj): ClusterProtocolMatch {
-  const known = Object.keys(p).filter((k) => PROTOCOL_FIELDS.includes(k) && p[k] !== undefined && p[k] !== null);
+/** A `{ number } | { range: { start, end } }` port match as an inclusive range; undefined: absent. */
+function portMatch(v: unknown): { start: number; end: number } | undefined {
+  const m = obj(v);
+  if (typeof m.number === 'number') return { start: m.number, end: m.number };
+  if (isObj(m.range)) return { start: Number(m.range.start), end: Number(m.range.end) };
+  return undefined;
+}
+
+/** `extended`: a PalisadeClusterNetworkPolicy entry (`sourcePort` read, S25). */
+function clusterProtocol(p: Obj, extended: boolean): ClusterProtocolMatch {
+  const known = Object.keys(p).filter((k) => PROTOCOL_FIELDS.includes(k) && present(p[k]));
   if (known.length !== 1) return { kind: 'unknown', fields: Object.keys(p) };
   const field = known[0] as string;
   if (field === 'destinationNamedPort') return { kind: 'namedPort', name: String(p.destinationNamedPort) };
   const proto = field.toUpperCase() as Protocol;
-  const dp = obj(obj(p[field]).destinationPort);
-  if (typeof dp.number === 'number') return { kind: 'port', protocol: proto, portStart: dp.number, portEnd: dp.number };
-  if (isObj(dp.range)) return { kind: 'port', protocol: proto, portStart: Number(dp.range.start), portEnd: Number(dp.range.end) };
-  return { kind: 'port', protocol: proto };
+  const dst = portMatch(obj(p[field]).destinationPort);
+  const src = extended ? portMatch(obj(p[field]).sourcePort) : undefined;
+  return {
+    kind: 'port',
+    protocol: proto,
+    ...(dst ? { portStart: dst.start, portEnd: dst.end } : {}),
+    ...(src ? { srcPortStart: src.start, srcPortEnd: src.end } : {}),
+  };
 }
 
 function v1alpha1Port(p: Obj): ClusterProtocolMatch {

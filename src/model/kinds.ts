@@ -22,7 +22,9 @@ export type KnownKind =
   | 'NetworkPolicy'
   | 'ClusterNetworkPolicy'
   | 'AdminNetworkPolicy'
-  | 'BaselineAdminNetworkPolicy';
+  | 'BaselineAdminNetworkPolicy'
+  /** Palisade's own extension kind (docs/extension-kind.md) */
+  | 'PalisadeClusterNetworkPolicy';
 
 export const API_VERSIONS: Readonly<Record<KnownKind, string>> = {
   Namespace: 'v1',
@@ -34,6 +36,7 @@ export const API_VERSIONS: Readonly<Record<KnownKind, string>> = {
   ClusterNetworkPolicy: 'policy.networking.k8s.io/v1alpha2',
   AdminNetworkPolicy: 'policy.networking.k8s.io/v1alpha1',
   BaselineAdminNetworkPolicy: 'policy.networking.k8s.io/v1alpha1',
+  PalisadeClusterNetworkPolicy: 'policy.palisade.dev/v1alpha1',
 };
 
 export const isKnownKind = (k: unknown): k is KnownKind =>

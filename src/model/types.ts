@@ -96,6 +96,10 @@ export interface Service {
   readonly name: string;
   readonly selector?: Readonly<Record<string, string>>;
   readonly clusterIPs: readonly IpAddr[];
+  /** spec.externalIPs; absent: none */
+  readonly externalIPs?: readonly IpAddr[];
+  /** status.loadBalancer.ingress[].ip; absent: none */
+  readonly loadBalancerIPs?: readonly IpAddr[];
   readonly ports: readonly ServicePort[];
   readonly source: Source;
 }
@@ -162,12 +166,43 @@ export interface NetworkPolicy {
 // ---- ClusterNetworkPolicy (v1alpha2) and AdminNetworkPolicy / BaselineAdminNetworkPolicy (v1alpha1)
 
 export type Tier = 'Admin' | 'Baseline';
-export type ClusterAction = 'Accept' | 'Deny' | 'Pass';
-export type ClusterPolicyKind = 'ClusterNetworkPolicy' | 'AdminNetworkPolicy' | 'BaselineAdminNetworkPolicy';
+/** `Redirect`: PalisadeClusterNetworkPolicy egress rules only (S14; `ClusterRule.redirect`). */
+export type ClusterAction = 'Accept' | 'Deny' | 'Pass' | 'Redirect';
+/**
+ * `PalisadeClusterNetworkPolicy` (policy.palisade.dev/v1alpha1, docs/extension-kind.md): the
+ * superset of ClusterNetworkPolicy; the only kind whose policies carry the members marked
+ * "PalisadeClusterNetworkPolicy only" below.
+ */
+export type ClusterPolicyKind = 'ClusterNetworkPolicy' | 'AdminNetworkPolicy' | 'BaselineAdminNetworkPolicy' | 'PalisadeClusterNetworkPolicy';
+
+/** A Service by namespace and name (PalisadeClusterNetworkPolicy `services` subjects and peers, `redirect`). */
+export interface ServiceRef {
+  readonly namespace: string;
+  readonly name: string;
+}
+
+/** Built-in address groups of a PalisadeClusterNetworkPolicy `entities` peer. */
+export type ClusterEntity =
+  /** every pod IP, node address and Service address (ClusterIP, external, load-balancer) of the inventory (S16) */
+  'Cluster';
+export const CLUSTER_ENTITIES: readonly ClusterEntity[] = ['Cluster'];
 
 export type ClusterSubject =
   | { readonly kind: 'namespaces'; readonly namespaceSelector: LabelSelector }
-  | { readonly kind: 'pods'; readonly namespaceSelector: LabelSelector; readonly podSelector: LabelSelector };
+  | {
+      readonly kind: 'pods';
+      readonly namespaceSelector: LabelSelector;
+      readonly podSelector: LabelSelector;
+      /**
+       * PalisadeClusterNetworkPolicy only (S7): only pods whose spec.nodeName is a Node this
+       * selects. Absent: pods on any node (and pods not scheduled yet).
+       */
+      readonly nodeSelector?: LabelSelector;
+    }
+  /** PalisadeClusterNetworkPolicy only (S20): the node itself (host traffic), by node labels. */
+  | { readonly kind: 'nodes'; readonly nodeSelector: LabelSelector }
+  /** PalisadeClusterNetworkPolicy only (S4): traffic to these Services (ingress rules only). */
+  | { readonly kind: 'services'; readonly services: readonly ServiceRef[] };
 
 export type ClusterPeer =
   | { readonly kind: 'namespaces'; readonly namespaceSelector: LabelSelector }
@@ -175,22 +210,45 @@ export type ClusterPeer =
   | { readonly kind: 'nodes'; readonly nodeSelector: LabelSelector }
   | { readonly kind: 'networks'; readonly cidrs: readonly Cidr[] }
   | { readonly kind: 'domainNames'; readonly domainNames: readonly string[] }
+  /** PalisadeClusterNetworkPolicy only (S4, S9, S15): the Services' addresses (docs/extension-semantics.md). */
+  | { readonly kind: 'services'; readonly services: readonly ServiceRef[] }
+  /** PalisadeClusterNetworkPolicy only (S16): built-in address groups. */
+  | { readonly kind: 'entities'; readonly entities: readonly ClusterEntity[] }
   /** A peer with no known field: an object from a newer API version. Fails closed. */
   | { readonly kind: 'unknown'; readonly fields: readonly string[] };
 
 export type ClusterProtocolMatch =
-  /** `portStart`/`portEnd` absent: every port of the protocol. Inclusive range. */
-  | { readonly kind: 'port'; readonly protocol: Protocol; readonly portStart?: number; readonly portEnd?: number }
+  /**
+   * `portStart`/`portEnd` absent: every destination port of the protocol. Inclusive range.
+   * `srcPortStart`/`srcPortEnd` (PalisadeClusterNetworkPolicy `sourcePort` only, S25): the
+   * flow's source port must also be in this inclusive range; absent: any source port.
+   */
+  | {
+      readonly kind: 'port';
+      readonly protocol: Protocol;
+      readonly portStart?: number;
+      readonly portEnd?: number;
+      readonly srcPortStart?: number;
+      readonly srcPortEnd?: number;
+    }
   /** destinationNamedPort / v1alpha1 namedPort: resolved against the destination pod's containerPorts. */
   | { readonly kind: 'namedPort'; readonly name: string }
   /** An entry with no known field (a protocol from a newer API version). Fails closed. */
   | { readonly kind: 'unknown'; readonly fields: readonly string[] };
+
+/** Where a Redirect rule sends a matching flow: the Service, and its port (absent: the flow's destination port). */
+export interface ClusterRedirect {
+  readonly service: ServiceRef;
+  readonly port?: number;
+}
 
 export interface ClusterRule {
   /** 0-based position in the policy's ingress or egress list. */
   readonly index: number;
   readonly name?: string;
   readonly action: ClusterAction;
+  /** PalisadeClusterNetworkPolicy only: present iff `action` is `Redirect` (egress rules, S14). */
+  readonly redirect?: ClusterRedirect;
   readonly peers: readonly ClusterPeer[];
   /** null: `protocols` / `ports` unset, every port and protocol. */
   readonly protocols: readonly ClusterProtocolMatch[] | null;

@@ -19,8 +19,11 @@ export interface RuleRef {
   /** 0-based index into the policy's ingress or egress list */
   readonly ruleIndex: number;
   readonly ruleName?: string;
-  /** `Allow` for NetworkPolicy rules; Accept / Deny / Pass for the cluster tiers (v1alpha1 Allow reads as Accept) */
-  readonly action: 'Accept' | 'Deny' | 'Pass' | 'Allow';
+  /**
+   * `Allow` for NetworkPolicy rules; Accept / Deny / Pass / Redirect for the cluster tiers
+   * (v1alpha1 Allow reads as Accept; Redirect: PalisadeClusterNetworkPolicy egress only)
+   */
+  readonly action: 'Accept' | 'Deny' | 'Pass' | 'Redirect' | 'Allow';
   /** cluster tiers only */
   readonly priority?: number;
   /**

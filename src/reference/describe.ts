@@ -11,14 +11,27 @@ import type {
   ClusterSubject,
   LabelSelector,
   NetworkPolicyPeer,
+  ServiceRef,
   NetworkPolicyPort,
 } from '../model/types.js';
 
 const namespaces = (sel: LabelSelector): string => (isEmptySelector(sel) ? 'every namespace' : `namespaces ${formatSelector(sel)}`);
 const pods = (sel: LabelSelector): string => (isEmptySelector(sel) ? 'every pod' : `pods ${formatSelector(sel)}`);
 
+const nodes = (sel: LabelSelector): string => (isEmptySelector(sel) ? 'every node' : `nodes ${formatSelector(sel)}`);
+const services = (refs: readonly ServiceRef[]): string => `Services ${refs.map((r) => `${r.namespace}/${r.name}`).join(', ')}`;
+
 export function describeSubject(s: ClusterSubject): string {
-  return s.kind === 'namespaces' ? `every pod in ${namespaces(s.namespaceSelector)}` : `${pods(s.podSelector)} in ${namespaces(s.namespaceSelector)}`;
+  switch (s.kind) {
+    case 'namespaces':
+      return `every pod in ${namespaces(s.namespaceSelector)}`;
+    case 'pods':
+      return `${pods(s.podSelector)} in ${namespaces(s.namespaceSelector)}${s.nodeSelector !== undefined ? ` on ${nodes(s.nodeSelector)}` : ''}`;
+    case 'nodes':
+      return `the host traffic of ${nodes(s.nodeSelector)}`;
+    case 'services':
+      return `traffic to ${services(s.services)}`;
+  }
 }
 
 export function describeClusterPeer(p: ClusterPeer): string {
@@ -28,11 +41,15 @@ export function describeClusterPeer(p: ClusterPeer): string {
     case 'pods':
       return `${pods(p.podSelector)} in ${namespaces(p.namespaceSelector)}`;
     case 'nodes':
-      return isEmptySelector(p.nodeSelector) ? 'every node' : `nodes ${formatSelector(p.nodeSelector)}`;
+      return nodes(p.nodeSelector);
     case 'networks':
       return `networks ${p.cidrs.map((c) => c.text).join(', ')}`;
     case 'domainNames':
       return `domainNames ${p.domainNames.join(', ')}`;
+    case 'services':
+      return services(p.services);
+    case 'entities':
+      return `entities ${p.entities.join(', ')}`;
     case 'unknown':
       return p.fields.length > 0 ? `a peer of unknown kind (${p.fields.join(', ')})` : 'a peer with no known field';
   }
@@ -40,9 +57,14 @@ export function describeClusterPeer(p: ClusterPeer): string {
 
 export function describeClusterProtocol(e: ClusterProtocolMatch): string {
   switch (e.kind) {
-    case 'port':
-      if (e.portStart === undefined) return `${e.protocol} (every port)`;
-      return e.portEnd !== undefined && e.portEnd !== e.portStart ? `${e.protocol} ${e.portStart}-${e.portEnd}` : `${e.protocol} ${e.portStart}`;
+    case 'port': {
+      const src =
+        e.srcPortStart === undefined
+          ? ''
+          : ` from source port ${e.srcPortEnd !== undefined && e.srcPortEnd !== e.srcPortStart ? `${e.srcPortStart}-${e.srcPortEnd}` : e.srcPortStart}`;
+      if (e.portStart === undefined) return `${e.protocol} (every port)${src}`;
+      return `${e.portEnd !== undefined && e.portEnd !== e.portStart ? `${e.protocol} ${e.portStart}-${e.portEnd}` : `${e.protocol} ${e.portStart}`}${src}`;
+    }
     case 'namedPort':
       return `named port ${JSON.stringify(e.name)}`;
     case 'unknown':

@@ -21,6 +21,7 @@
  */
 import { sameIp, type IpAddr } from '../model/ip.js';
 import { NAMESPACE_NAME_LABEL, type Cluster, type Node, type Pod } from '../model/types.js';
+import { clusterEntityAddresses } from '../model/entities.js';
 import type { Endpoint } from '../model/flow.js';
 
 /** A map key that is the same for every spelling of one address. */
@@ -50,8 +51,11 @@ export class EndpointIndex {
   private readonly byIp = new Map<string, { pod?: Pod; node?: Node; hostNetworkPod?: Pod }>();
   private readonly namespaceLabels = new Map<string, Readonly<Record<string, string>>>();
   private readonly nodesByName = new Map<string, Node>();
+  /** every pod IP, node address and Service address (the `Cluster` entity) */
+  private readonly clusterAddresses = new Set<string>();
 
   constructor(cluster: Cluster) {
+    for (const ip of clusterEntityAddresses(cluster)) this.clusterAddresses.add(ipKey(ip));
     for (const ns of cluster.namespaces) this.namespaceLabels.set(ns.name, ns.labels);
     const nodes = [...cluster.nodes].sort((a, b) => compareText(a.name, b.name));
     for (const n of nodes) if (!this.nodesByName.has(n.name)) this.nodesByName.set(n.name, n);
@@ -111,6 +115,11 @@ export class EndpointIndex {
    */
   labelsOfNamespace(name: string): Readonly<Record<string, string>> {
     return this.namespaceLabels.get(name) ?? { [NAMESPACE_NAME_LABEL]: name };
+  }
+
+  /** Is `ip` in the `Cluster` entity: a pod IP, node address or Service address of the inventory? */
+  isClusterAddress(ip: IpAddr): boolean {
+    return this.clusterAddresses.has(ipKey(ip));
   }
 
   node(name: string): Node | undefined {

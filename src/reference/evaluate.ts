@@ -123,6 +123,7 @@ export class ReferenceEvaluator implements Evaluator {
       ...(dstPod ? { dstPod } : {}),
       protocol: flow.protocol,
       dstPort: flow.dstPort,
+      ...(flow.srcPort !== undefined ? { srcPort: flow.srcPort } : {}),
       index: this.index,
       cluster: this.cluster,
       notes,

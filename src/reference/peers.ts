@@ -15,7 +15,9 @@
  * - `nodes`: any address in `status.addresses` of a selected node (this covers host-network pods).
  * - `networks`: any address in any CIDR of the flow's family, pod addresses included (§1.5 point 5).
  * - `domainNames`: matches nothing until FQDN support lands (the caller adds a note).
- * - `unknown`: handled by the caller (fail closed on the whole rule).
+ * - `entities: [Cluster]` (PalisadeClusterNetworkPolicy, S16): any address of the inventory
+ *   (`EndpointIndex.isClusterAddress`: every pod IP, node address and Service address).
+ * - `services` and `unknown`: handled by the caller (fail closed on the whole rule).
  *
  * Pure functions over read-only data. Cost: linear in selectors, CIDRs and selected nodes.
  */
@@ -75,9 +77,13 @@ export function clusterPeerMatches(p: ClusterPeer, peer: PeerView, index: Endpoi
       return cluster.nodes.some((n) => selects(p.nodeSelector, n.labels) && n.addresses.some((a) => sameIp(a, peer.ip)));
     case 'networks':
       return p.cidrs.some((c) => cidrContains(c, peer.ip));
+    case 'entities':
+      return p.entities.some((e) => e === 'Cluster' && index.isClusterAddress(peer.ip));
     case 'domainNames':
       return false;
+    case 'services':
     case 'unknown':
+      // fail closed: the caller decides the whole rule (model/cluster-rule.ts)
       return false;
   }
 }

@@ -12,6 +12,8 @@
  *   and number == dstPort (for NetworkPolicy the entry's protocol must also equal the flow's).
  *   A destination that is not a pod (external address, node, host-network pod) never matches a named
  *   port (§7.4, §7.5).
+ * - A cluster-tier `sourcePort` (PalisadeClusterNetworkPolicy) also requires the flow's source
+ *   port in its inclusive range.
  * - A cluster-tier protocol entry with no known field cannot be matched here; `tiers.ts` applies
  *   fail-closed to the whole rule (CRD doc on unknown fields; NPEP-187).
  *
@@ -41,16 +43,25 @@ export function networkPolicyPortsMatch(
   });
 }
 
-/** One known cluster-tier protocol entry (`kind` `port` or `namedPort`). */
+/**
+ * One known cluster-tier protocol entry (`kind` `port` or `namedPort`). A `sourcePort`
+ * (PalisadeClusterNetworkPolicy, S25) matches only a flow whose source port is known and in
+ * range: `srcPort` undefined (the question did not say) matches no source-port entry, as the
+ * classifiers read an absent source port as 0, which no range (1..65535) holds.
+ */
 export function clusterProtocolMatches(
   entry: ClusterProtocolMatch,
   protocol: Protocol,
   dstPort: number,
+  srcPort: number | undefined,
   dstPod: Pod | undefined,
 ): boolean {
   switch (entry.kind) {
     case 'port':
       if (entry.protocol !== protocol) return false;
+      if (entry.srcPortStart !== undefined) {
+        if (srcPort === undefined || srcPort < entry.srcPortStart || srcPort > (entry.srcPortEnd ?? entry.srcPortStart)) return false;
+      }
       if (entry.portStart === undefined) return true;
       return entry.portStart <= dstPort && dstPort <= (entry.portEnd ?? entry.portStart);
     case 'namedPort':

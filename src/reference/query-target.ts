@@ -12,6 +12,7 @@
  */
 import { formatSelector, isEmptySelector } from '../model/labels.js';
 import type { Cluster, ClusterPolicy, Direction, NetworkPolicy, ObjectRef, Pod } from '../model/types.js';
+import { ruleFailsClosed } from '../model/cluster-rule.js';
 import { applicablePolicies } from './applicable.js';
 import {
   describeClusterPeer,
@@ -26,11 +27,11 @@ import { rulesOf } from './tiers.js';
 export interface RuleSummary {
   readonly index: number;
   readonly name?: string;
-  readonly action: 'Accept' | 'Deny' | 'Pass' | 'Allow';
+  readonly action: 'Accept' | 'Deny' | 'Pass' | 'Redirect' | 'Allow';
   /** for ingress the sources, for egress the destinations */
   readonly peers: string;
   readonly ports: string;
-  /** a peer or protocol entry has no known field: Accept matches nothing, Deny/Pass deny all */
+  /** a peer or protocol entry has no known field, or a part is not enforced yet (model/cluster-rule.ts): Accept matches nothing, the others deny all */
   readonly failClosed?: true;
 }
 
@@ -99,7 +100,7 @@ function clusterSummary(p: ClusterPolicy, d: Direction): PolicySummary {
       action: r.action,
       peers: r.peers.map(describeClusterPeer).join('; '),
       ports: describeClusterProtocols(r.protocols),
-      ...(r.peers.some((x) => x.kind === 'unknown') || (r.protocols ?? []).some((x) => x.kind === 'unknown') ? { failClosed: true as const } : {}),
+      ...(ruleFailsClosed(r) ? { failClosed: true as const } : {}),
     })),
   };
 }

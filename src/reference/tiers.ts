@@ -11,8 +11,9 @@
  *    Equal priorities are undefined upstream ("the implementation can apply any"); ours is the
  *    documented total order above, and `applicable.ts` exposes the groups for a lint warning.
  * 2. Fail closed (CRD doc of every peer and protocol type): a rule with a peer or protocol entry
- *    that has no known field is, for Accept, a rule matching nothing; for Deny and Pass, a
- *    "Deny all" rule (it matches every flow and denies; a Pass rule so treated denies too).
+ *    that has no known field, or a part this build does not enforce yet (model/cluster-rule.ts),
+ *    is, for Accept, a rule matching nothing; for Deny, Pass and Redirect, a "Deny all" rule (it
+ *    matches every flow and denies; a Pass rule so treated denies too).
  * 3. `domainNames` peers match nothing until FQDN support lands; every examined rule that has one
  *    leaves a note.
  * 4. NetworkPolicy tier: the pod is isolated in a direction when any NetworkPolicy of its own
@@ -24,6 +25,7 @@
  * Cost: linear in policies x rules x peers per direction (this is the oracle, not the fast path).
  */
 import { selects } from '../model/labels.js';
+import { failClosedNote, subjectSelectsPod } from '../model/cluster-rule.js';
 import type {
   Cluster,
   ClusterAction,
@@ -51,6 +53,8 @@ export interface DirectionContext {
   readonly dstPod?: Pod;
   readonly protocol: Protocol;
   readonly dstPort: number;
+  /** the flow's source port; absent: unknown, and no `sourcePort` entry matches */
+  readonly srcPort?: number;
   readonly index: EndpointIndex;
   readonly cluster: Cluster;
   /** facts for the explanation; appended without duplicates */
@@ -64,12 +68,12 @@ export function compareClusterPolicies(a: ClusterPolicy, b: ClusterPolicy): numb
   return a.priority - b.priority || compareText(a.name, b.name) || compareText(a.kind, b.kind);
 }
 
-/** Does a cluster policy's subject select the pod? Host-network pods are never subjects. */
+/** Does a cluster policy's subject select the pod? (model/cluster-rule.ts; host-network pods never) */
 export function clusterSubjectSelects(policy: ClusterPolicy, pod: Pod, index: EndpointIndex): boolean {
-  if (pod.hostNetwork) return false;
-  const s = policy.subject;
-  const nsOk = selects(s.namespaceSelector, index.labelsOfNamespace(pod.namespace));
-  return s.kind === 'namespaces' ? nsOk : nsOk && selects(s.podSelector, pod.labels);
+  return subjectSelectsPod(policy.subject, pod, {
+    namespaceLabels: (ns) => index.labelsOfNamespace(ns),
+    nodeLabels: (name) => index.node(name)?.labels,
+  });
 }
 
 /** The NetworkPolicies that isolate a pod in a direction, by name (all share its namespace). */
@@ -122,25 +126,16 @@ export function clusterRuleOutcome(
   const where = () => describeRule(policy, rule, ctx.direction);
   if (rule.peers.some((p) => p.kind === 'domainNames')) addNote(ctx.notes, `${where()}: ${FQDN_NOTE_SUFFIX}`);
 
-  const unknownPeers = rule.peers.filter((p) => p.kind === 'unknown');
-  const unknownProtocols = (rule.protocols ?? []).filter((p) => p.kind === 'unknown');
-  if (unknownPeers.length > 0 || unknownProtocols.length > 0) {
-    const what = [
-      ...(unknownPeers.length > 0 ? ['a peer'] : []),
-      ...(unknownProtocols.length > 0 ? ['a protocol entry'] : []),
-    ].join(' and ');
-    if (rule.action === 'Accept') {
-      addNote(ctx.notes, `${where()}: has ${what} with no known field; fail closed: this Accept rule matches nothing`);
-      return { matches: false, action: 'Accept', failClosed: true };
-    }
-    addNote(ctx.notes, `${where()}: has ${what} with no known field; fail closed: this ${rule.action} rule is treated as "Deny all"`);
-    return { matches: true, action: 'Deny', failClosed: true };
+  const failClosed = failClosedNote(where(), rule);
+  if (failClosed !== undefined) {
+    addNote(ctx.notes, failClosed);
+    return rule.action === 'Accept' ? { matches: false, action: 'Accept', failClosed: true } : { matches: true, action: 'Deny', failClosed: true };
   }
 
   const peersOk = rule.peers.some((p) => clusterPeerMatches(p, ctx.peer, ctx.index, ctx.cluster));
   const protocolsOk =
     rule.protocols === null ||
-    rule.protocols.some((e) => clusterProtocolMatches(e, ctx.protocol, ctx.dstPort, ctx.dstPod));
+    rule.protocols.some((e) => clusterProtocolMatches(e, ctx.protocol, ctx.dstPort, ctx.srcPort, ctx.dstPod));
   return { matches: peersOk && protocolsOk, action: rule.action, failClosed: false };
 }
 

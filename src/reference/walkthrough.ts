@@ -22,7 +22,7 @@
 import { cidrContains } from '../model/ip.js';
 import { formatSelector, selects } from '../model/labels.js';
 import { enforcedPolicies } from '../model/staged.js';
-import type { Cluster, ClusterPeer, ClusterPolicy, ClusterRule, Direction, NetworkPolicy, NetworkPolicyPeer, ObjectRef, Pod, Tier } from '../model/types.js';
+import type { Cluster, ClusterAction, ClusterPeer, ClusterPolicy, ClusterRule, Direction, NetworkPolicy, NetworkPolicyPeer, ObjectRef, Pod, Tier } from '../model/types.js';
 import {
   describeClusterPeer,
   describeClusterProtocol,
@@ -32,6 +32,7 @@ import {
 } from './describe.js';
 import { EndpointIndex, podName, type ResolvedEndpoint } from './endpoints.js';
 import { ReferenceEvaluator, type ReferenceOptions } from './evaluate.js';
+import { NOT_ENFORCED_PEERS } from '../model/cluster-rule.js';
 import { clusterPeerMatches, networkPolicyPeerMatches, type PeerView } from './peers.js';
 import { clusterProtocolMatches, networkPolicyPortsMatch } from './ports.js';
 import { clusterRuleOutcome, clusterSubjectSelects, compareClusterPolicies, rulesOf, type DirectionContext } from './tiers.js';
@@ -60,8 +61,8 @@ export type RuleOutcome =
 export interface RuleWalk {
   readonly index: number;
   readonly name?: string;
-  /** as in RuleRef: Accept / Deny / Pass, or Allow for NetworkPolicy rules */
-  readonly action: 'Accept' | 'Deny' | 'Pass' | 'Allow';
+  /** as in RuleRef: Accept / Deny / Pass / Redirect, or Allow for NetworkPolicy rules */
+  readonly action: 'Accept' | 'Deny' | 'Pass' | 'Redirect' | 'Allow';
   readonly outcome: RuleOutcome;
   /** empty when not reached; a rule matches when some peer AND some port entry match */
   readonly peers: readonly EntryCheck[];
@@ -179,6 +180,7 @@ class Walker {
       ...(dstPod ? { dstPod } : {}),
       protocol: this.flow.protocol,
       dstPort: this.flow.dstPort,
+      ...(this.flow.srcPort !== undefined ? { srcPort: this.flow.srcPort } : {}),
       index: this.index,
       cluster: this.cluster,
       notes: [],
@@ -255,19 +257,35 @@ class Walker {
   private subjectWhy(p: ClusterPolicy, pod: Pod, applies: boolean): string {
     const s = p.subject;
     const who = podName(pod);
-    if (applies) return `its subject (${describeSubject(s)}) selects ${who}`;
+    const head = `its subject (${describeSubject(s)})`;
+    if (s.kind === 'nodes' || s.kind === 'services') return `${head} selects no pod: ${s.kind === 'nodes' ? 'its traffic is the nodes\' own' : 'it is the traffic to those Services'}`;
+    if (applies) {
+      if (s.kind === 'pods' && s.nodeSelector !== undefined) {
+        const node = pod.nodeName !== undefined ? this.index.node(pod.nodeName) : undefined;
+        return `${head} selects ${who}: it runs on node ${pod.nodeName ?? '?'} ${labelText(node?.labels ?? {})}, which matches ${formatSelector(s.nodeSelector)}`;
+      }
+      return `${head} selects ${who}`;
+    }
     const nsLabels = this.index.labelsOfNamespace(pod.namespace);
     if (!selects(s.namespaceSelector, nsLabels)) {
-      return `its subject (${describeSubject(s)}) does not select ${who}: namespace ${pod.namespace} ${labelText(nsLabels)} does not match ${formatSelector(s.namespaceSelector)}`;
+      return `${head} does not select ${who}: namespace ${pod.namespace} ${labelText(nsLabels)} does not match ${formatSelector(s.namespaceSelector)}`;
     }
-    const podSel = s.kind === 'pods' ? s.podSelector : undefined;
-    return `its subject (${describeSubject(s)}) does not select ${who}: pod labels ${labelText(pod.labels)} do not match ${podSel ? formatSelector(podSel) : '{}'}`;
+    if (s.kind === 'namespaces' || selects(s.podSelector, pod.labels)) {
+      // only a nodeSelector can have refused it
+      const sel = s.kind === 'pods' && s.nodeSelector !== undefined ? formatSelector(s.nodeSelector) : '{}';
+      if (pod.nodeName === undefined) return `${head} does not select ${who}: it is not scheduled on a node (spec.nodeName unset), so it matches no nodeSelector ${sel}`;
+      const node = this.index.node(pod.nodeName);
+      if (!node) return `${head} does not select ${who}: its node ${pod.nodeName} is not in the inventory, so it matches no nodeSelector ${sel}`;
+      return `${head} does not select ${who}: it runs on node ${node.name} ${labelText(node.labels)}, which does not match ${sel}`;
+    }
+    return `${head} does not select ${who}: pod labels ${labelText(pod.labels)} do not match ${formatSelector(s.podSelector)}`;
   }
 
   private clusterRuleChecks(rule: ClusterRule, ctx: DirectionContext): { peers: EntryCheck[]; ports: EntryCheck[] } {
     const peers = rule.peers.map((p): EntryCheck => {
       const text = describeClusterPeer(p);
       if (p.kind === 'unknown') return { text, ok: false, why: 'no known field: the rule fails closed' };
+      if (NOT_ENFORCED_PEERS.has(p.kind)) return { text, ok: false, why: `${p.kind} peers are not enforced by this build yet: the rule fails closed` };
       if (p.kind === 'domainNames') return { text, ok: false, why: 'domainNames peers match nothing until FQDN support lands' };
       const ok = clusterPeerMatches(p, ctx.peer, this.index, this.cluster);
       return { text, ok, why: this.clusterPeerWhy(p, ctx.peer, ok) };
@@ -278,7 +296,7 @@ class Walker {
         : rule.protocols.map((e): EntryCheck => {
             const text = describeClusterProtocol(e);
             if (e.kind === 'unknown') return { text, ok: false, why: 'no known field: the rule fails closed' };
-            const ok = clusterProtocolMatches(e, ctx.protocol, ctx.dstPort, ctx.dstPod);
+            const ok = clusterProtocolMatches(e, ctx.protocol, ctx.dstPort, ctx.srcPort, ctx.dstPod);
             return { text, ok, why: e.kind === 'namedPort' ? this.namedPortWhy(e.name, ctx, ok) : `${this.flowPort()} ${ok ? 'is' : 'is not'} ${text}` };
           });
     return { peers, ports };
@@ -306,6 +324,10 @@ class Walker {
         const hit = p.cidrs.find((c) => cidrContains(c, peer.ip));
         return hit ? `${peer.ip.text} is in ${hit.text}` : `${peer.ip.text} is in none of ${p.cidrs.map((c) => c.text).join(', ')}`;
       }
+      case 'entities':
+        return ok
+          ? `${peer.ip.text} is a cluster address (${this.index.resolve(peer.ip).endpoint.kind === 'external' ? 'a Service address' : `a ${this.index.resolve(peer.ip).endpoint.kind} address`})`
+          : `${peer.ip.text} is not a pod, node or Service address of the inventory`;
       default:
         return ok ? 'matches' : 'does not match';
     }
@@ -419,6 +441,6 @@ class Walker {
   }
 }
 
-function ruleHead(rule: ClusterRule): { index: number; name?: string; action: 'Accept' | 'Deny' | 'Pass' } {
+function ruleHead(rule: ClusterRule): { index: number; name?: string; action: ClusterAction } {
   return { index: rule.index, ...(rule.name !== undefined ? { name: rule.name } : {}), action: rule.action };
 }

@@ -3,11 +3,12 @@
  * reports for them (what an incremental classifier or kernel map update needs).
  *
  * A `pod` change adds the pod or replaces the pod of the same namespace/name (relabel, new IPs,
- * new container ports, moved node). A namespace or node change likewise adds or replaces by name.
+ * new container ports, moved node). A namespace or node change likewise adds or replaces by name,
+ * a Service change by namespace/name (its addresses are in the `cluster` set).
  * Removing a namespace removes its pods.
  */
 import type { Cidr } from '../model/ip.js';
-import type { Namespace, Node, Pod } from '../model/types.js';
+import type { Namespace, Node, Pod, Service } from '../model/types.js';
 import type { SetId } from './set-def.js';
 
 export type InventoryChange =
@@ -16,7 +17,9 @@ export type InventoryChange =
   | { readonly kind: 'namespace'; readonly namespace: Namespace }
   | { readonly kind: 'namespace-removed'; readonly name: string }
   | { readonly kind: 'node'; readonly node: Node }
-  | { readonly kind: 'node-removed'; readonly name: string };
+  | { readonly kind: 'node-removed'; readonly name: string }
+  | { readonly kind: 'service'; readonly service: Service }
+  | { readonly kind: 'service-removed'; readonly namespace: string; readonly name: string };
 
 /** Prefixes that entered and left one set. A prefix never appears in both lists. */
 export interface SetDelta {

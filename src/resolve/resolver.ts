@@ -12,7 +12,8 @@
  *   would compute (the resolver tests check this on random change sequences).
  * - A pod contributes host prefixes (/32, /128) of the IPs it owns (`address-index.ts`: when
  *   several pods claim one address, the first by namespace/name owns it, as the reference
- *   evaluator decides); a node contributes every address it lists.
+ *   evaluator decides); a node contributes every address it lists; the `cluster` set takes
+ *   every pod IP, node address and Service address (model/entities.ts).
  * - Host-network pods are never members of `pods` or `isolated` sets.
  * - The namespace label `kubernetes.io/metadata.name` always equals the name (as normalization
  *   guarantees for manifests; `apply` enforces it for namespaces given directly).
@@ -24,7 +25,9 @@
  *   + isolated sets): independent of the number of other pods.
  * - namespace relabelled: O(namespace selectors) + O(pods of that namespace x their sets) when
  *   some namespace selector flips; nothing else.
- * - node changed: O(node sets).
+ * - node changed: O(node sets) + O(pods on the node x node-scoped pod sets) (a subject's
+ *   nodeSelector, S7).
+ * - Service changed: O(its addresses x `cluster` sets).
  * Thread-safety: none; one owner (the engine) calls it.
  */
 import { cidrCovers, familyBits, type Cidr, type IpAddr } from '../model/ip.js';
@@ -38,7 +41,9 @@ import {
   type NetworkPolicy,
   type Node,
   type Pod,
+  type Service,
 } from '../model/types.js';
+import { serviceAddresses } from '../model/entities.js';
 import type { InventoryChange, SetDelta } from './changes.js';
 import { AddressIndex, ipKey } from './address-index.js';
 import { DeltaCollector, Membership } from './membership.js';
@@ -63,6 +68,7 @@ export class Resolution {
   /** per namespace, per `key=value` label: the pods carrying it (candidates for matchLabels) */
   private readonly podsByLabel = new Map<string, Map<string, Set<string>>>();
   private readonly nodes = new Map<string, Node>();
+  private readonly services = new Map<string, Service>();
   private readonly npsByNs = new Map<string, NetworkPolicy[]>();
   /** address ownership, kept in step with the inventory above */
   readonly addresses = new AddressIndex();
@@ -76,6 +82,10 @@ export class Resolution {
   private readonly isolatedSets: SetId[] = [];
   private readonly nodeSets: SetId[] = [];
   private readonly staticSets: SetId[] = [];
+  /** `cluster` sets (at most one: the definition has one key) */
+  private readonly clusterSets: SetId[] = [];
+  /** `pods` sets with a nodeSelector: a node relabel or move re-checks its pods in these */
+  private readonly nodeScopedSets: SetId[] = [];
   /** the `node` set of each node name (host-network pods on the node give to it) */
   private readonly nodeTrafficSets = new Map<string, SetId>();
   /** per pod: the prefixes it gives to each set it is in */
@@ -86,6 +96,8 @@ export class Resolution {
   private readonly isolation = new WeakMap<Pod, readonly [boolean, boolean]>();
   /** per node: the prefixes it gives to each set it is in */
   private readonly nodeGives = new Map<string, Map<SetId, Cidr[]>>();
+  /** per Service (namespace/name): the prefixes it gives to each `cluster` set */
+  private readonly serviceGives = new Map<string, Map<SetId, Cidr[]>>();
 
   constructor(inventory: Inventory, networkPolicies: readonly NetworkPolicy[]) {
     for (const ns of inventory.namespaces) this.namespaces.set(ns.name, withNameLabel(ns));
@@ -94,6 +106,7 @@ export class Resolution {
       this.nodes.set(n.name, n);
       this.addresses.addNode(n);
     }
+    for (const svc of inventory.services) this.services.set(podKey(svc), svc);
     // a staged NetworkPolicy isolates nothing (model/staged.ts)
     for (const np of networkPolicies) {
       if (np.staged) continue;
@@ -119,6 +132,7 @@ export class Resolution {
         const entry = this.nsSelector(def.namespaceSelector);
         entry.sets.push(id);
         this.nsEntryOf[id] = entry;
+        if (def.nodeSelector) this.nodeScopedSets.push(id);
         for (const ns of entry.selected) {
           for (const pk of this.candidates(ns, def.podSelector, def.namedPort)) this.give(pk, id, undefined);
         }
@@ -141,6 +155,13 @@ export class Resolution {
       case 'prefixes':
         this.staticSets.push(id);
         for (const c of def.prefixes) (this.members[id] as Membership).add(c);
+        break;
+      case 'cluster':
+        this.clusterSets.push(id);
+        for (const pk of this.pods.keys()) this.give(pk, id, undefined);
+        this.nodeSets.push(id);
+        for (const name of this.nodes.keys()) this.giveNode(name, id, undefined);
+        for (const sk of this.services.keys()) this.giveService(sk, id, undefined);
         break;
     }
     return id;
@@ -200,6 +221,7 @@ export class Resolution {
         this.nodes.set(change.node.name, change.node);
         this.addresses.addNode(change.node);
         for (const id of this.nodeSets) this.giveNode(change.node.name, id, deltas);
+        this.nodeLabelsChanged(change.node.name, deltas);
         break;
       }
       case 'node-removed': {
@@ -207,6 +229,20 @@ export class Resolution {
         const old = this.nodes.get(change.name);
         if (old) this.addresses.removeNode(old);
         this.nodes.delete(change.name);
+        this.nodeLabelsChanged(change.name, deltas);
+        break;
+      }
+      case 'service': {
+        const key = podKey(change.service);
+        this.ungiveService(key, deltas);
+        this.services.set(key, change.service);
+        for (const id of this.clusterSets) this.giveService(key, id, deltas);
+        break;
+      }
+      case 'service-removed': {
+        const key = podKey(change);
+        this.ungiveService(key, deltas);
+        this.services.delete(key);
         break;
       }
     }
@@ -214,8 +250,17 @@ export class Resolution {
   }
 
   /** The inventory as it stands now (insertion order kept; a replaced object keeps its place). */
-  inventory(): Pick<Inventory, 'namespaces' | 'pods' | 'nodes'> {
-    return { namespaces: [...this.namespaces.values()], pods: [...this.pods.values()], nodes: [...this.nodes.values()] };
+  inventory(): Pick<Inventory, 'namespaces' | 'pods' | 'nodes' | 'services'> {
+    return {
+      namespaces: [...this.namespaces.values()],
+      pods: [...this.pods.values()],
+      nodes: [...this.nodes.values()],
+      services: [...this.services.values()],
+    };
+  }
+
+  service(key: string): Service | undefined {
+    return this.services.get(key);
   }
 
   pod(key: string): Pod | undefined {
@@ -369,6 +414,7 @@ export class Resolution {
   private givePod(key: string, deltas: DeltaCollector): void {
     const p = this.pods.get(key) as Pod;
     if (p.ips.length === 0) return;
+    for (const id of this.clusterSets) this.give(key, id, deltas);
     if (p.hostNetwork) {
       const id = p.nodeName !== undefined ? this.nodeTrafficSets.get(p.nodeName) : undefined;
       if (id !== undefined) this.give(key, id, deltas);
@@ -426,6 +472,8 @@ export class Resolution {
 
   private podPrefixesFor(p: Pod, id: SetId): Cidr[] {
     const def = this.defs[id] as SetDef;
+    // the `Cluster` entity: every pod IP, whoever owns it and host-network or not
+    if (def.kind === 'cluster') return p.ips.map(hostOf);
     if (p.hostNetwork) {
       // node traffic: the addresses that resolve to this host-network pod, on the set's node
       if (def.kind !== 'node' || p.nodeName !== def.name) return [];
@@ -437,6 +485,10 @@ export class Resolution {
       case 'pods': {
         if (!this.nsEntryOf[id]?.selected.has(p.namespace)) return [];
         if (!selects(def.podSelector, p.labels)) return [];
+        if (def.nodeSelector) {
+          const node = p.nodeName !== undefined ? this.nodes.get(p.nodeName) : undefined;
+          if (!node || !selects(def.nodeSelector, node.labels)) return [];
+        }
         const np = def.namedPort;
         if (np && !p.containerPorts.some((cp) => cp.name === np.name && cp.protocol === np.protocol && cp.containerPort === np.port)) {
           return [];
@@ -470,13 +522,45 @@ export class Resolution {
     this.evaluationCount++;
     const n = this.nodes.get(name) as Node;
     const def = this.defs[id] as SetDef;
-    const belongs = def.kind === 'node' ? def.name === name : def.kind === 'nodes' && selects(def.nodeSelector, n.labels);
+    const belongs =
+      def.kind === 'node' ? def.name === name : def.kind === 'cluster' || (def.kind === 'nodes' && selects(def.nodeSelector, n.labels));
     if (!belongs || n.addresses.length === 0) return;
     const cidrs = n.addresses.map(hostOf);
     let gives = this.nodeGives.get(name);
     if (!gives) this.nodeGives.set(name, (gives = new Map()));
     gives.set(id, cidrs);
     for (const c of cidrs) (this.members[id] as Membership).add(c, deltas, id);
+  }
+
+  /**
+   * A node was added, relabelled or removed: its pods' membership in the node-scoped `pods`
+   * sets (a subject's nodeSelector) is checked again. Cost: O(pods on the node x such sets).
+   */
+  private nodeLabelsChanged(name: string, deltas: DeltaCollector): void {
+    if (this.nodeScopedSets.length === 0) return;
+    for (const pk of this.podsByNode.get(name) ?? []) {
+      for (const id of this.nodeScopedSets) {
+        this.ungive(pk, id, deltas);
+        this.give(pk, id, deltas);
+      }
+    }
+  }
+
+  private giveService(key: string, id: SetId, deltas: DeltaCollector | undefined): void {
+    const svc = this.services.get(key) as Service;
+    const cidrs = serviceAddresses(svc).map(hostOf);
+    if (cidrs.length === 0) return;
+    let gives = this.serviceGives.get(key);
+    if (!gives) this.serviceGives.set(key, (gives = new Map()));
+    gives.set(id, cidrs);
+    for (const c of cidrs) (this.members[id] as Membership).add(c, deltas, id);
+  }
+
+  private ungiveService(key: string, deltas: DeltaCollector): void {
+    const gives = this.serviceGives.get(key);
+    if (!gives) return;
+    for (const [id, cidrs] of gives) for (const c of cidrs) (this.members[id] as Membership).remove(c, deltas, id);
+    this.serviceGives.delete(key);
   }
 
   private ungiveNode(name: string, deltas: DeltaCollector): void {

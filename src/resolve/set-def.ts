@@ -4,8 +4,9 @@
  *
  * Kinds (host-network pods are never members of a pod kind, as the API docs require):
  * - `pods`: pods of the namespaces `namespaceSelector` selects whose labels `podSelector`
- *   selects; optionally only pods declaring a named port as (name, protocol, number), and
- *   optionally only the pod IPs inside an ipBlock (NetworkPolicy ipBlock peer with a named port).
+ *   selects; optionally only pods declaring a named port as (name, protocol, number),
+ *   optionally only the pod IPs inside an ipBlock (NetworkPolicy ipBlock peer with a named port),
+ *   and optionally only pods whose spec.nodeName is a Node `nodeSelector` selects (S7).
  * - `isolated`: pods that some NetworkPolicy isolates in `direction`; optionally only those on
  *   node `node` (the node-local ingress exception).
  * - `nodes`: every `status.addresses` entry of the nodes `nodeSelector` selects.
@@ -14,6 +15,8 @@
  *   pod (reference/endpoints.ts rules 2-3: the first host-network claimant, when no other pod
  *   owns the address) runs on N, even when the Node object is missing.
  * - `prefixes`: a fixed list of disjoint prefixes (networks, ipBlock with except expanded).
+ * - `cluster`: the `Cluster` entity (model/entities.ts): every pod IP (host-network pods
+ *   included), every node address and every Service address of the inventory.
  *
  * Invariant: `setKey` is canonical: equal keys mean equal membership in every inventory.
  * Pure.
@@ -41,11 +44,14 @@ export type SetDef =
       readonly podSelector: LabelSelector;
       readonly namedPort?: NamedPortGroup;
       readonly block?: IpBlock;
+      /** PalisadeClusterNetworkPolicy subject `pods.nodeSelector` */
+      readonly nodeSelector?: LabelSelector;
     }
   | { readonly kind: 'isolated'; readonly direction: Direction; readonly node?: string }
   | { readonly kind: 'nodes'; readonly nodeSelector: LabelSelector }
   | { readonly kind: 'node'; readonly name: string }
-  | { readonly kind: 'prefixes'; readonly prefixes: readonly Cidr[] };
+  | { readonly kind: 'prefixes'; readonly prefixes: readonly Cidr[] }
+  | { readonly kind: 'cluster' };
 
 /** Dense index of a set inside one resolution; stable for the life of that resolution. */
 export type SetId = number;
@@ -59,6 +65,8 @@ export function setKey(d: SetDef): string {
         selectorKey(d.podSelector),
         d.namedPort ? [d.namedPort.name, d.namedPort.protocol, d.namedPort.port] : null,
         d.block ? [d.block.cidr.text, d.block.except.map((c) => c.text).sort()] : null,
+        // appended only when set, so the keys of every other pod set stay what they were
+        ...(d.nodeSelector ? [selectorKey(d.nodeSelector)] : []),
       ]);
     case 'isolated':
       return JSON.stringify(['isolated', d.direction, d.node ?? null]);
@@ -68,6 +76,8 @@ export function setKey(d: SetDef): string {
       return JSON.stringify(['node', d.name]);
     case 'prefixes':
       return JSON.stringify(['prefixes', d.prefixes.map((c) => c.text)]);
+    case 'cluster':
+      return JSON.stringify(['cluster']);
   }
 }
 
@@ -78,6 +88,7 @@ export function describeSet(d: SetDef): string {
       const parts = [`pods ns=${formatSelector(d.namespaceSelector)} pod=${formatSelector(d.podSelector)}`];
       if (d.namedPort) parts.push(`port=${d.namedPort.name}:${d.namedPort.protocol}/${d.namedPort.port}`);
       if (d.block) parts.push(`within=${d.block.cidr.text}${d.block.except.map((c) => ` except ${c.text}`).join('')}`);
+      if (d.nodeSelector) parts.push(`on-nodes=${formatSelector(d.nodeSelector)}`);
       return parts.join(' ');
     }
     case 'isolated':
@@ -88,5 +99,7 @@ export function describeSet(d: SetDef): string {
       return `node ${d.name}`;
     case 'prefixes':
       return `prefixes ${d.prefixes.map((c) => c.text).join(' ') || '(none)'}`;
+    case 'cluster':
+      return 'cluster (every pod, node and Service address)';
   }
 }

@@ -8,13 +8,18 @@
  *   addresses; `networks` and `ipBlock` (except expanded into disjoint prefixes) -> prefixes;
  *   `domainNames` -> nothing (FQDN support has not landed; explain says so); NetworkPolicy peers
  *   absent/empty -> any address.
- * - ports: numeric ports and ranges -> one interval; a named port -> one rule per (protocol,
+ * - subject: a `pods` subject's `nodeSelector` (S7) narrows the pod set to pods on selected
+ *   nodes; `nodes` and `services` subjects select no pod and yield no rule here.
+ * - `entities: [Cluster]` (S16) -> the `cluster` set; `services` peers fail closed (not enforced yet).
+ * - ports: numeric ports and ranges -> one interval; a `sourcePort` (S25) -> the rule's
+ *   `srcPorts` interval (else 0..65535); a named port -> one rule per (protocol,
  *   number) group, with the destination narrowed to the pods declaring it (for egress the peer,
  *   for ingress the subject); a named port never matches a destination that is not a pod.
  * - fail closed (network-policy-api shared_types: "For Allow rules, fail closed means: treat the
  *   rule as matching no traffic. For Deny and Pass rules ... treat the rule as a 'Deny all'
- *   rule"): an unknown peer or protocol entry makes an Accept rule match nothing through that
- *   entry and turns a Deny or Pass rule into a deny of everything for its subject.
+ *   rule"): an unknown peer or protocol entry, or a part not enforced yet (model/cluster-rule.ts:
+ *   a `services` peer, the Redirect action), makes an Accept rule match nothing and turns a
+ *   Deny, Pass or Redirect rule into a deny of everything for its subject.
  * - NetworkPolicy tier per direction: allow rules of policies whose policyTypes include the
  *   direction, then per node a node-local ingress allow (isolated pods on node N, peer = node N's
  *   traffic: its addresses and its host-network pods' addresses), then the isolation default
@@ -27,10 +32,13 @@ import { PalisadeError } from '../model/errors.js';
 import type { Cidr } from '../model/ip.js';
 import { EVERYTHING } from '../model/labels.js';
 import { enforcedPolicies } from '../model/staged.js';
+import { ruleFailsClosed } from '../model/cluster-rule.js';
 import {
   NAMESPACE_NAME_LABEL,
+  type ClusterAction,
   type ClusterPeer,
   type ClusterPolicy,
+  type ClusterSubject,
   type ClusterProtocolMatch,
   type Direction,
   type LabelSelector,
@@ -64,7 +72,8 @@ type PeerSpec =
 /** What a port entry matches. */
 type PortSpec =
   | { readonly kind: 'all' }
-  | { readonly kind: 'range'; readonly protocol: Protocol; readonly range: PortRange }
+  /** `srcRange`: PalisadeClusterNetworkPolicy `sourcePort` (absent: every source port) */
+  | { readonly kind: 'range'; readonly protocol: Protocol; readonly range: PortRange; readonly srcRange?: PortRange }
   | { readonly kind: 'named'; readonly name: string; readonly protocol?: Protocol }
   | { readonly kind: 'none' };
 
@@ -130,10 +139,9 @@ class Lowering {
   // ---- cluster tiers ---------------------------------------------------------------------
 
   clusterPolicy(p: ClusterPolicy, direction: Direction, out: Draft[]): void {
-    const subject: SetDef =
-      p.subject.kind === 'namespaces'
-        ? { kind: 'pods', namespaceSelector: p.subject.namespaceSelector, podSelector: EVERYTHING }
-        : { kind: 'pods', namespaceSelector: p.subject.namespaceSelector, podSelector: p.subject.podSelector };
+    const subject = clusterSubject(p.subject);
+    // `nodes` and `services` subjects select no pod (model/cluster-rule.ts): no rule here
+    if (subject === undefined) return;
     for (const rule of p[direction]) {
       const ref: RuleRef = {
         tier: p.tier,
@@ -144,10 +152,8 @@ class Lowering {
         priority: p.priority,
       };
       const stableId = clusterRuleKey(p, direction, rule.index);
-      const failsClosed =
-        rule.peers.some((q) => q.kind === 'unknown') || (rule.protocols !== null && rule.protocols.some((q) => q.kind === 'unknown'));
-      if (failsClosed) {
-        // Accept: the rule matches nothing. Deny and Pass: "Deny all" (a Pass so treated denies too).
+      if (ruleFailsClosed(rule)) {
+        // Accept: the rule matches nothing. Deny, Pass, Redirect: "Deny all" (a Pass so treated denies too).
         if (rule.action !== 'Accept') {
           const denyRef: RuleRef = { ...ref, action: 'Deny', failClosed: true };
           out.push(this.draft(direction, p.tier, this.res.intern(subject), null, null, ALL_PORTS, 'deny', { stableId, ref: denyRef }));
@@ -155,7 +161,7 @@ class Lowering {
         continue;
       }
       const origin: RuleOrigin = { stableId, ref };
-      const action: RuleAction = rule.action === 'Accept' ? 'accept' : rule.action === 'Deny' ? 'deny' : 'pass';
+      const action = clusterAction(rule.action);
       const peers = rule.peers.map((q) => clusterPeer(q));
       const ports = rule.protocols === null ? [{ kind: 'all' } as PortSpec] : rule.protocols.map((q) => clusterPort(q));
       this.emit(direction, p.tier, subject, peers, ports, action, origin, out);
@@ -224,8 +230,9 @@ class Lowering {
         if (port.kind !== 'named') {
           const protocol = port.kind === 'range' ? port.protocol : null;
           const range = port.kind === 'range' ? port.range : ALL_PORTS;
+          const srcRange = port.kind === 'range' ? port.srcRange ?? ALL_PORTS : ALL_PORTS;
           const subjectId = this.res.intern(subject);
-          for (const peerId of this.peerSets(peer, undefined)) out.push(this.draft(direction, tier, subjectId, peerId, protocol, range, action, origin));
+          for (const peerId of this.peerSets(peer, undefined)) out.push(this.draft(direction, tier, subjectId, peerId, protocol, range, action, origin, srcRange));
           continue;
         }
         for (const g of this.groups(port.name, port.protocol)) {
@@ -292,8 +299,9 @@ class Lowering {
     dstPorts: PortRange,
     action: RuleAction,
     origin: RuleOrigin,
+    srcPorts: PortRange = ALL_PORTS,
   ): Draft {
-    return { direction, tier, subject, peer, protocol, dstPorts, srcPorts: ALL_PORTS, action, origin };
+    return { direction, tier, subject, peer, protocol, dstPorts, srcPorts, action, origin };
   }
 }
 
@@ -309,6 +317,38 @@ function narrow(def: SetDef, g: NamedPortGroup): SetDef {
   return { ...def, namedPort: g };
 }
 
+/** The subject set of a cluster policy; undefined: it selects no pod (`nodes`, `services`). */
+function clusterSubject(s: ClusterSubject): SetDef | undefined {
+  switch (s.kind) {
+    case 'namespaces':
+      return { kind: 'pods', namespaceSelector: s.namespaceSelector, podSelector: EVERYTHING };
+    case 'pods':
+      return {
+        kind: 'pods',
+        namespaceSelector: s.namespaceSelector,
+        podSelector: s.podSelector,
+        ...(s.nodeSelector !== undefined ? { nodeSelector: s.nodeSelector } : {}),
+      };
+    case 'nodes':
+    case 'services':
+      return undefined;
+  }
+}
+
+function clusterAction(a: ClusterAction): RuleAction {
+  switch (a) {
+    case 'Accept':
+      return 'accept';
+    case 'Deny':
+      return 'deny';
+    case 'Pass':
+      return 'pass';
+    case 'Redirect':
+      // never reached: a Redirect rule fails closed until redirect lands (model/cluster-rule.ts)
+      throw new UnsupportedRuleError('a Redirect rule');
+  }
+}
+
 function clusterPeer(q: ClusterPeer): PeerSpec {
   switch (q.kind) {
     case 'namespaces':
@@ -321,7 +361,10 @@ function clusterPeer(q: ClusterPeer): PeerSpec {
       const uniq = new Map(q.cidrs.map((c) => [c.text, c]));
       return { kind: 'networks', cidrs: [...uniq.values()].sort(comparePrefixes) };
     }
+    case 'entities':
+      return { kind: 'set', def: { kind: 'cluster' } };
     case 'domainNames':
+    case 'services':
     case 'unknown':
       return { kind: 'none' };
   }
@@ -330,7 +373,12 @@ function clusterPeer(q: ClusterPeer): PeerSpec {
 function clusterPort(q: ClusterProtocolMatch): PortSpec {
   switch (q.kind) {
     case 'port':
-      return { kind: 'range', protocol: q.protocol, range: q.portStart === undefined ? ALL_PORTS : { lo: q.portStart, hi: q.portEnd ?? q.portStart } };
+      return {
+        kind: 'range',
+        protocol: q.protocol,
+        range: q.portStart === undefined ? ALL_PORTS : { lo: q.portStart, hi: q.portEnd ?? q.portStart },
+        ...(q.srcPortStart !== undefined ? { srcRange: { lo: q.srcPortStart, hi: q.srcPortEnd ?? q.srcPortStart } } : {}),
+      };
     case 'namedPort':
       return { kind: 'named', name: q.name };
     case 'unknown':

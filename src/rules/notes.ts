@@ -1,7 +1,7 @@
 /**
  * Explanation notes of cluster-tier rules: the facts explain shows for a rule it walks past or
  * stops at (a `domainNames` peer treated as matching nothing; fail closed on an unknown peer or
- * protocol entry). The text is the reference evaluator's (reference/tiers.ts), word for word,
+ * protocol entry or a part not enforced yet, model/cluster-rule.ts). The text is the reference evaluator's (reference/tiers.ts), word for word,
  * because `Engine.explain` must equal `ReferenceEvaluator.evaluate`.
  *
  * `notedRules` lists, per tier and direction, every rule with notes in walk order (the policy
@@ -10,6 +10,7 @@
  */
 import type { ClusterPolicy, ClusterRule, Direction, PolicySet, Tier } from '../model/types.js';
 import { FQDN_NOTE_SUFFIX } from '../model/verdict.js';
+import { failClosedNote } from '../model/cluster-rule.js';
 import { compareClusterPolicies } from './order.js';
 
 export interface NotedRule {
@@ -24,16 +25,8 @@ export function ruleNotes(policy: ClusterPolicy, rule: ClusterRule, d: Direction
   const where = `${policy.kind} ${policy.name} ${d}[${rule.index}]${rule.name !== undefined ? ` (${rule.name})` : ''}`;
   const notes: string[] = [];
   if (rule.peers.some((p) => p.kind === 'domainNames')) notes.push(`${where}: ${FQDN_NOTE_SUFFIX}`);
-  const unknownPeers = rule.peers.some((p) => p.kind === 'unknown');
-  const unknownProtocols = (rule.protocols ?? []).some((p) => p.kind === 'unknown');
-  if (unknownPeers || unknownProtocols) {
-    const what = [...(unknownPeers ? ['a peer'] : []), ...(unknownProtocols ? ['a protocol entry'] : [])].join(' and ');
-    notes.push(
-      rule.action === 'Accept'
-        ? `${where}: has ${what} with no known field; fail closed: this Accept rule matches nothing`
-        : `${where}: has ${what} with no known field; fail closed: this ${rule.action} rule is treated as "Deny all"`,
-    );
-  }
+  const failClosed = failClosedNote(where, rule);
+  if (failClosed !== undefined) notes.push(failClosed);
   return notes;
 }
 

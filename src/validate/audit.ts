@@ -14,7 +14,7 @@ import type { KnownKind } from '../model/kinds.js';
 import { isObj, mapKey } from './fields.js';
 import type { Reporter } from './reporter.js';
 
-const POLICY_KINDS: ReadonlySet<KnownKind> = new Set(['NetworkPolicy', 'ClusterNetworkPolicy', 'AdminNetworkPolicy', 'BaselineAdminNetworkPolicy']);
+const POLICY_KINDS: ReadonlySet<KnownKind> = new Set(['NetworkPolicy', 'ClusterNetworkPolicy', 'AdminNetworkPolicy', 'BaselineAdminNetworkPolicy', 'PalisadeClusterNetworkPolicy']);
 
 const ruleNames = (list: unknown): (string | undefined)[] =>
   Array.isArray(list) ? list.map((r) => (isObj(r) && typeof r.name === 'string' ? r.name : undefined)) : [];

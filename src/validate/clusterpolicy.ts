@@ -1,6 +1,7 @@
 /**
- * ClusterNetworkPolicy (policy.networking.k8s.io/v1alpha2) and the v1alpha1
- * AdminNetworkPolicy / BaselineAdminNetworkPolicy, as their CRDs validate them
+ * ClusterNetworkPolicy (policy.networking.k8s.io/v1alpha2), the v1alpha1
+ * AdminNetworkPolicy / BaselineAdminNetworkPolicy, and Palisade's PalisadeClusterNetworkPolicy
+ * (policy.palisade.dev/v1alpha1: every CNP rule plus its own, extension.ts), as their CRDs validate them
  * (network-policy-api CRDs, experimental channel: `nodes`, `domainNames`, `namedPort` accepted):
  * the OpenAPI schema (types, enums, min/max, minItems/maxItems, exactly-one-of via
  * minProperties/maxProperties, list-type set) and every `x-kubernetes-validations` CEL rule.
@@ -38,52 +39,98 @@ import {
 } from './fields.js';
 import { validateLabelSelector } from './selectors.js';
 import { checkCelCidr } from './cidr.js';
-import { checkPortNumber, checkProtocol } from './ports.js';
+import { portMatchNotOneOf, portMatchRange, checkPortNumber, checkProtocol, portRangeBounds } from './ports.js';
 import { portName } from './names.js';
+import { validateEntities, validateExtensionRule, validateExtensionSpec, validateServiceRefs, validateSourcePort } from './extension.js';
 
-type ClusterKind = Extract<KnownKind, 'ClusterNetworkPolicy' | 'AdminNetworkPolicy' | 'BaselineAdminNetworkPolicy'>;
+type ClusterKind = Extract<KnownKind, 'ClusterNetworkPolicy' | 'AdminNetworkPolicy' | 'BaselineAdminNetworkPolicy' | 'PalisadeClusterNetworkPolicy'>;
 
-/** What differs between the three CRDs. */
+/** What differs between the four CRDs. */
 interface Flavor {
   readonly kind: ClusterKind;
   readonly v1alpha1: boolean;
+  /** PalisadeClusterNetworkPolicy: the CNP rules plus its own fields (extension.ts) */
+  readonly extended: boolean;
   readonly specFields: readonly string[];
   /** maxItems of ingress/egress, from/to and protocols/ports */
   readonly maxItems: number;
+  readonly subjectFields: readonly string[];
+  /** fields of a `pods` subject (a `pods` peer has namespaceSelector and podSelector only) */
+  readonly podsSubjectFields: readonly string[];
   readonly actions: readonly string[];
+  /** actions allowed in egress rules only */
+  readonly egressOnlyActions: readonly string[];
+  /** rule fields beyond name, action, from/to and protocols/ports, per direction */
+  readonly extraRuleFields: Readonly<Record<'ingress' | 'egress', readonly string[]>>;
   readonly acceptAction: string;
   readonly protocolsField: 'protocols' | 'ports';
   readonly protocolFields: readonly string[];
+  /** fields of a v1alpha2 tcp/udp/sctp entry */
+  readonly transportFields: readonly string[];
   readonly namedPortField: string;
+  /** every peer field of this kind, in any position */
+  readonly allPeerFields: readonly string[];
   readonly ingressPeerFields: readonly string[];
   readonly egressPeerFields: readonly string[];
   /** v1alpha1 NamespacedPod requires namespaceSelector; v1alpha2 only podSelector */
   readonly podsRequireNamespaceSelector: boolean;
 }
 
-const ALL_PEER_FIELDS = ['namespaces', 'pods', 'nodes', 'networks', 'domainNames'];
+const CNP_PEER_FIELDS = ['namespaces', 'pods', 'nodes', 'networks', 'domainNames'];
+
+const CNP: Flavor = {
+  kind: 'ClusterNetworkPolicy',
+  v1alpha1: false,
+  extended: false,
+  specFields: ['tier', 'priority', 'subject', 'ingress', 'egress'],
+  maxItems: 25,
+  subjectFields: ['namespaces', 'pods'],
+  podsSubjectFields: ['namespaceSelector', 'podSelector'],
+  actions: ['Accept', 'Deny', 'Pass'],
+  egressOnlyActions: [],
+  extraRuleFields: { ingress: [], egress: [] },
+  acceptAction: 'Accept',
+  protocolsField: 'protocols',
+  protocolFields: ['tcp', 'udp', 'sctp', 'destinationNamedPort'],
+  transportFields: ['destinationPort'],
+  namedPortField: 'destinationNamedPort',
+  allPeerFields: CNP_PEER_FIELDS,
+  ingressPeerFields: ['namespaces', 'pods'],
+  egressPeerFields: ['namespaces', 'pods', 'nodes', 'networks', 'domainNames'],
+  podsRequireNamespaceSelector: false,
+};
 
 const FLAVORS: Readonly<Record<ClusterKind, Flavor>> = {
-  ClusterNetworkPolicy: {
-    kind: 'ClusterNetworkPolicy',
-    v1alpha1: false,
-    specFields: ['tier', 'priority', 'subject', 'ingress', 'egress'],
-    maxItems: 25,
-    actions: ['Accept', 'Deny', 'Pass'],
-    acceptAction: 'Accept',
-    protocolsField: 'protocols',
-    protocolFields: ['tcp', 'udp', 'sctp', 'destinationNamedPort'],
-    namedPortField: 'destinationNamedPort',
-    ingressPeerFields: ['namespaces', 'pods'],
-    egressPeerFields: ['namespaces', 'pods', 'nodes', 'networks', 'domainNames'],
-    podsRequireNamespaceSelector: false,
+  ClusterNetworkPolicy: CNP,
+  // docs/extension-kind.md: every CNP rule, plus its own fields (checked in extension.ts)
+  PalisadeClusterNetworkPolicy: {
+    ...CNP,
+    kind: 'PalisadeClusterNetworkPolicy',
+    extended: true,
+    subjectFields: ['namespaces', 'pods', 'nodes', 'services'],
+    podsSubjectFields: ['namespaceSelector', 'podSelector', 'nodeSelector'],
+    actions: ['Accept', 'Deny', 'Pass', 'Redirect'],
+    egressOnlyActions: ['Redirect'],
+    extraRuleFields: { ingress: [], egress: ['redirect'] },
+    transportFields: ['destinationPort', 'sourcePort'],
+    allPeerFields: [...CNP_PEER_FIELDS, 'services', 'entities'],
+    // a superset: nodes, networks and the Cluster entity as sources too (S4 from outside, S20)
+    ingressPeerFields: ['namespaces', 'pods', 'nodes', 'networks', 'entities'],
+    egressPeerFields: ['namespaces', 'pods', 'nodes', 'networks', 'domainNames', 'services', 'entities'],
   },
   AdminNetworkPolicy: {
     kind: 'AdminNetworkPolicy',
     v1alpha1: true,
+    extended: false,
     specFields: ['priority', 'subject', 'ingress', 'egress'],
     maxItems: 100,
+    subjectFields: ['namespaces', 'pods'],
+    podsSubjectFields: ['namespaceSelector', 'podSelector'],
     actions: ['Allow', 'Deny', 'Pass'],
+    egressOnlyActions: [],
+    extraRuleFields: { ingress: [], egress: [] },
+    transportFields: [],
+    allPeerFields: CNP_PEER_FIELDS,
     acceptAction: 'Allow',
     protocolsField: 'ports',
     protocolFields: ['portNumber', 'portRange', 'namedPort'],
@@ -95,9 +142,16 @@ const FLAVORS: Readonly<Record<ClusterKind, Flavor>> = {
   BaselineAdminNetworkPolicy: {
     kind: 'BaselineAdminNetworkPolicy',
     v1alpha1: true,
+    extended: false,
     specFields: ['subject', 'ingress', 'egress'],
     maxItems: 100,
+    subjectFields: ['namespaces', 'pods'],
+    podsSubjectFields: ['namespaceSelector', 'podSelector'],
     actions: ['Allow', 'Deny'],
+    egressOnlyActions: [],
+    extraRuleFields: { ingress: [], egress: [] },
+    transportFields: [],
+    allPeerFields: CNP_PEER_FIELDS,
     acceptAction: 'Allow',
     protocolsField: 'ports',
     protocolFields: ['portNumber', 'portRange', 'namedPort'],
@@ -132,7 +186,7 @@ export function validateClusterPolicy(r: Reporter, kind: KnownKind): void {
   onlyFields(r, spec, 'spec', f.specFields);
 
   let tier: string | undefined;
-  if (f.kind === 'ClusterNetworkPolicy') {
+  if (!f.v1alpha1) {
     tier = stringAt(r, spec.tier, 'spec.tier', true);
     if (tier !== undefined && tier !== 'Admin' && tier !== 'Baseline') {
       r.error('CNP_TIER_INVALID', 'spec.tier', `${JSON.stringify(tier)} is not supported: must be Admin or Baseline`);
@@ -153,28 +207,34 @@ export function validateClusterPolicy(r: Reporter, kind: KnownKind): void {
     const path = `spec.${dir}`;
     (arrayAt(r, spec[dir], path, { maxItems: f.maxItems }) ?? []).forEach((rule, i) => validateRule(r, rule, index(path, i), dir, ctx));
   }
+  if (f.extended) validateExtensionSpec(r, spec);
 }
 
 function validateSubject(r: Reporter, v: unknown, f: Flavor): void {
   const path = 'spec.subject';
   const s = objectAt(r, v, path, true);
   if (!s) return;
-  onlyFields(r, s, path, ['namespaces', 'pods']);
-  const known = presentKeys(s).filter((k) => k === 'namespaces' || k === 'pods');
+  onlyFields(r, s, path, f.subjectFields);
+  const known = presentKeys(s).filter((k) => f.subjectFields.includes(k));
   if (known.length !== 1) {
-    r.error('CNP_SUBJECT_NOT_ONE_OF', path, `must set exactly one of namespaces or pods (has ${known.length === 0 ? 'none' : known.join(' and ')})`);
+    r.error('CNP_SUBJECT_NOT_ONE_OF', path, `must set exactly one of ${f.subjectFields.join(', ')} (has ${known.length === 0 ? 'none' : known.join(' and ')})`);
   }
   validateLabelSelector(r, s.namespaces, field(path, 'namespaces'));
-  validatePodsSelector(r, s.pods, field(path, 'pods'), f);
+  validatePodsSelector(r, s.pods, field(path, 'pods'), f, f.podsSubjectFields);
+  if (f.extended) {
+    validateLabelSelector(r, s.nodes, field(path, 'nodes'));
+    validateServiceRefs(r, s.services, field(path, 'services'));
+  }
 }
 
 /** NamespacedPod: podSelector required; namespaceSelector required in v1alpha1 only. */
-function validatePodsSelector(r: Reporter, v: unknown, path: string, f: Flavor): void {
+function validatePodsSelector(r: Reporter, v: unknown, path: string, f: Flavor, fields: readonly string[] = ['namespaceSelector', 'podSelector']): void {
   const p = objectAt(r, v, path);
   if (!p) return;
-  onlyFields(r, p, path, ['namespaceSelector', 'podSelector']);
+  onlyFields(r, p, path, fields);
   validateLabelSelector(r, p.namespaceSelector, field(path, 'namespaceSelector'), f.podsRequireNamespaceSelector);
   validateLabelSelector(r, p.podSelector, field(path, 'podSelector'), true);
+  if (fields.includes('nodeSelector')) validateLabelSelector(r, p.nodeSelector, field(path, 'nodeSelector'));
 }
 
 interface Ctx {
@@ -187,15 +247,17 @@ function validateRule(r: Reporter, v: unknown, path: string, dir: 'ingress' | 'e
   const rule = objectAt(r, v, path, true);
   if (!rule) return;
   const peersField = dir === 'ingress' ? 'from' : 'to';
-  onlyFields(r, rule, path, ['name', 'action', peersField, f.protocolsField]);
+  onlyFields(r, rule, path, ['name', 'action', peersField, f.protocolsField, ...f.extraRuleFields[dir]]);
 
   const name = stringAt(r, rule.name, field(path, 'name'));
   if (name !== undefined && name.length > RULE_NAME_MAX) {
     r.error('CNP_RULE_NAME_TOO_LONG', field(path, 'name'), `must be no more than ${RULE_NAME_MAX} characters, has ${name.length}`);
   }
   const action = stringAt(r, rule.action, field(path, 'action'), true);
-  if (action !== undefined && !f.actions.includes(action)) {
-    r.error('CNP_ACTION_INVALID', field(path, 'action'), `${JSON.stringify(action)} is not supported for a ${f.kind} rule: must be ${f.actions.join(', ')}`);
+  const actions = dir === 'ingress' ? f.actions.filter((a) => !f.egressOnlyActions.includes(a)) : f.actions;
+  if (action !== undefined && !actions.includes(action)) {
+    const egressOnly = f.egressOnlyActions.includes(action) ? ` (${action} is for egress rules only)` : '';
+    r.error('CNP_ACTION_INVALID', field(path, 'action'), `${JSON.stringify(action)} is not supported for a ${f.kind} ${dir} rule${egressOnly}: must be ${actions.join(', ')}`);
   }
 
   const peersPath = field(path, peersField);
@@ -209,8 +271,10 @@ function validateRule(r: Reporter, v: unknown, path: string, dir: 'ingress' | 'e
 
   // CEL on egress rules: !(self.to.exists(peer, has(peer.networks) || has(peer.nodes) [|| has(peer.domainNames)])
   //   && has(self.protocols) && self.protocols.exists(protocol, has(protocol.destinationNamedPort)))
+  if (f.extended) validateExtensionRule(r, rule, path, dir, action);
+
   if (dir === 'egress') {
-    const nonPod: readonly string[] = f.egressPeerFields.filter((k) => k === 'networks' || k === 'nodes' || k === 'domainNames');
+    const nonPod: readonly string[] = f.egressPeerFields.filter((k) => NON_POD_PEERS.includes(k));
     const hasNonPodPeer = peers.some((p) => isObj(p) && presentKeys(p).some((k) => nonPod.includes(k)));
     const hasNamedPort = protocols.some((p) => isObj(p) && presentKeys(p).includes(f.namedPortField));
     if (hasNonPodPeer && hasNamedPort) {
@@ -223,14 +287,17 @@ function validateRule(r: Reporter, v: unknown, path: string, dir: 'ingress' | 'e
   }
 }
 
+/** Peers that are not pods: a named port (resolved on a destination pod) cannot go with them. */
+const NON_POD_PEERS: readonly string[] = ['networks', 'nodes', 'domainNames', 'services', 'entities'];
+
 function validatePeer(r: Reporter, v: unknown, path: string, allowed: readonly string[], action: string | undefined, ctx: Ctx): void {
   const { f } = ctx;
   const peer = objectAt(r, v, path, true);
   if (!peer) return;
   const keys = presentKeys(peer);
   const here = keys.filter((k) => allowed.includes(k));
-  const elsewhere = keys.filter((k) => ALL_PEER_FIELDS.includes(k) && !allowed.includes(k));
-  const unknown = keys.filter((k) => !ALL_PEER_FIELDS.includes(k));
+  const elsewhere = keys.filter((k) => f.allPeerFields.includes(k) && !allowed.includes(k));
+  const unknown = keys.filter((k) => !f.allPeerFields.includes(k));
   for (const k of elsewhere) {
     r.error('CNP_PEER_FIELD_NOT_ALLOWED', field(path, k), `${k} is not a peer of this kind here; allowed: ${allowed.join(', ')}`);
   }
@@ -263,6 +330,12 @@ function validatePeer(r: Reporter, v: unknown, path: string, allowed: readonly s
         break;
       case 'domainNames':
         validateDomainNames(r, peer[k], at, action, ctx);
+        break;
+      case 'services':
+        validateServiceRefs(r, peer[k], at);
+        break;
+      case 'entities':
+        validateEntities(r, peer[k], at);
         break;
     }
   }
@@ -342,38 +415,28 @@ function validateProtocol(r: Reporter, v: unknown, path: string, f: Flavor): voi
     if (name !== undefined) checkNamedPort(r, name, at);
     return;
   }
-  // tcp / udp / sctp: { destinationPort } with MinProperties 1
+  // tcp / udp / sctp: { destinationPort } with MinProperties 1 (PalisadeClusterNetworkPolicy:
+  // { destinationPort?, sourcePort? }, still MinProperties 1)
   const proto = objectAt(r, e[which], at);
   if (!proto) return;
-  onlyFields(r, proto, at, ['destinationPort']);
+  onlyFields(r, proto, at, f.transportFields);
+  if (f.extended) {
+    validateSourcePort(r, proto.sourcePort, field(at, 'sourcePort'));
+    if (proto.destinationPort === undefined || proto.destinationPort === null) {
+      if (proto.sourcePort === undefined || proto.sourcePort === null) r.error('FIELD_REQUIRED', at, 'must set destinationPort or sourcePort (minProperties: 1)');
+      return;
+    }
+  }
   const dpPath = field(at, 'destinationPort');
   const dp = objectAt(r, proto.destinationPort, dpPath, true);
   if (!dp) return;
-  onlyFields(r, dp, dpPath, ['number', 'range']);
-  const set = presentKeys(dp).filter((k) => k === 'number' || k === 'range');
-  if (set.length !== 1) {
-    r.error('CNP_DESTINATION_PORT_NOT_ONE_OF', dpPath, `must set exactly one of number or range (has ${set.length === 0 ? 'none' : 'both'})`);
+  const notOneOf = portMatchNotOneOf(r, dp, dpPath);
+  if (notOneOf !== undefined) r.error('CNP_DESTINATION_PORT_NOT_ONE_OF', dpPath, notOneOf);
+  const range = portMatchRange(r, dp, dpPath);
+  // CEL on range: self.start < self.end
+  if (range && !(range.start < range.end)) {
+    r.error('CNP_PORT_RANGE_START_NOT_BELOW_END', range.path, `start must be less than end (start ${range.start}, end ${range.end})`);
   }
-  const n = intAt(r, dp.number, field(dpPath, 'number'));
-  if (n !== undefined) checkPortNumber(r, n, field(dpPath, 'number'));
-  const rangePath = field(dpPath, 'range');
-  const range = objectAt(r, dp.range, rangePath);
-  if (range) {
-    onlyFields(r, range, rangePath, ['start', 'end']);
-    const [start, end] = rangeBounds(r, range, rangePath);
-    // CEL on range: self.start < self.end
-    if (start !== undefined && end !== undefined && !(start < end)) {
-      r.error('CNP_PORT_RANGE_START_NOT_BELOW_END', rangePath, `start must be less than end (start ${start}, end ${end})`);
-    }
-  }
-}
-
-function rangeBounds(r: Reporter, range: Obj, path: string): [number | undefined, number | undefined] {
-  const start = intAt(r, range.start, field(path, 'start'), true);
-  const end = intAt(r, range.end, field(path, 'end'), true);
-  const okStart = start !== undefined && checkPortNumber(r, start, field(path, 'start'));
-  const okEnd = end !== undefined && checkPortNumber(r, end, field(path, 'end'));
-  return [okStart ? start : undefined, okEnd ? end : undefined];
 }
 
 /** v1alpha1 AdminNetworkPolicyPort: exactly one of portNumber, portRange, namedPort. */
@@ -400,7 +463,7 @@ function validateV1alpha1Port(r: Reporter, v: unknown, path: string, f: Flavor):
     return;
   }
   onlyFields(r, o, at, ['protocol', 'start', 'end']);
-  const [start, end] = rangeBounds(r, o, at);
+  const [start, end] = portRangeBounds(r, o, at);
   // The v1alpha1 CRD has no start < end rule; an inverted range is stored and matches nothing.
   if (start !== undefined && end !== undefined && start > end) {
     r.warn('CNP_PORT_RANGE_EMPTY', at, `start ${start} is greater than end ${end}: the range matches no port`);

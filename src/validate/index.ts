@@ -38,6 +38,7 @@ export function validateObject(raw: RawObject, kind: KnownKind): Problem[] {
     case 'ClusterNetworkPolicy':
     case 'AdminNetworkPolicy':
     case 'BaselineAdminNetworkPolicy':
+    case 'PalisadeClusterNetworkPolicy':
       validateClusterPolicy(r, kind);
       break;
     default:

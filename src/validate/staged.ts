@@ -12,7 +12,7 @@ import { STAGED_ANNOTATION } from '../model/staged.js';
 import { mapKey } from './fields.js';
 import type { Reporter } from './reporter.js';
 
-const POLICY_KINDS: ReadonlySet<KnownKind> = new Set(['NetworkPolicy', 'ClusterNetworkPolicy', 'AdminNetworkPolicy', 'BaselineAdminNetworkPolicy']);
+const POLICY_KINDS: ReadonlySet<KnownKind> = new Set(['NetworkPolicy', 'ClusterNetworkPolicy', 'AdminNetworkPolicy', 'BaselineAdminNetworkPolicy', 'PalisadeClusterNetworkPolicy']);
 
 export function validateStagedMark(r: Reporter, kind: KnownKind): void {
   const meta = r.obj.metadata;

@@ -77,6 +77,10 @@ function applied(c: Cluster, ch: EngineChange): Cluster {
       return { ...c, nodes: [...c.nodes.filter((n) => n.name !== ch.node.name), ch.node] };
     case 'node-removed':
       return { ...c, nodes: c.nodes.filter((n) => n.name !== ch.name) };
+    case 'service':
+      return { ...c, services: [...c.services.filter((x) => !(x.namespace === ch.service.namespace && x.name === ch.service.name)), ch.service] };
+    case 'service-removed':
+      return { ...c, services: c.services.filter((x) => !(x.namespace === ch.namespace && x.name === ch.name)) };
     case 'policy': {
       const p = ch.policy;
       if (p.kind === 'NetworkPolicy') return { ...c, networkPolicies: [...c.networkPolicies.filter((x) => !(x.namespace === p.namespace && x.name === p.name)), p] };

@@ -32,6 +32,8 @@ export const RESOURCES = {
   clusternetworkpolicies: { group: 'policy.networking.k8s.io', version: 'v1alpha2', plural: 'clusternetworkpolicies', kind: 'ClusterNetworkPolicy', namespaced: false, optional: true },
   adminnetworkpolicies: { group: 'policy.networking.k8s.io', version: 'v1alpha1', plural: 'adminnetworkpolicies', kind: 'AdminNetworkPolicy', namespaced: false, optional: true },
   baselineadminnetworkpolicies: { group: 'policy.networking.k8s.io', version: 'v1alpha1', plural: 'baselineadminnetworkpolicies', kind: 'BaselineAdminNetworkPolicy', namespaced: false, optional: true },
+  // Palisade's own extension kind (docs/extension-kind.md; deploy/crds)
+  palisadeclusternetworkpolicies: { group: 'policy.palisade.dev', version: 'v1alpha1', plural: 'palisadeclusternetworkpolicies', kind: 'PalisadeClusterNetworkPolicy', namespaced: false, optional: true },
 } as const satisfies Record<string, WatchedResourceInfo>;
 
 export type ResourceName = keyof typeof RESOURCES;
