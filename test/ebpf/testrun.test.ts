@@ -143,6 +143,28 @@ describe.skipIf(requires('root', 'addon', 'bpffs', 'bpf'))('eBPF tc programs und
         expect(run('pal_egress', { src: A.b, dst: A.a, l4: 'tcp', srcPort: q, dstPort: 23 })).toBe(TC_ACT_OK);
         expect(run('pal_ingress', { src: A.b, dst: A.a, l4: 'tcp', srcPort: q, dstPort: 23 })).toBe(TC_ACT_SHOT);
       });
+      it('established packets answered by the per-CPU flow hint: only in the orientation and at the hook the flow map passed', () => {
+        // B -> A:23 is allowed by B's egress (no policy) and recorded; its next packets pass at
+        // that hook from the flow map, then (IPv4) from this CPU's hint (repeat: one call, one
+        // CPU, the first repetition writes the hint). A's ingress hook still denies the same
+        // packet: the hint's bit is per (orientation, hook), as the flow map's okMask is.
+        const q = nextPort();
+        const seg = { src: A.b, dst: A.a, l4: 'tcp' as const, srcPort: q, dstPort: 23, tcpFlags: 0x10 };
+        expect(run('pal_egress', { ...seg, tcpFlags: 0x02 })).toBe(TC_ACT_OK);
+        for (let i = 0; i < 4; i++) {
+          expect(inst.native.testRun('pal_egress', packet(seg), 3).retval).toBe(TC_ACT_OK);
+          expect(run('pal_ingress', seg)).toBe(TC_ACT_SHOT);
+        }
+      });
+      it('clearing the flow map forgets the flow hints too: a hinted reply is classified again', () => {
+        const p = nextPort();
+        expect(run('pal_egress', { src: A.a, dst: A.b, l4: 'tcp', srcPort: p, dstPort: 80, tcpFlags: 0x02 })).toBe(TC_ACT_OK);
+        const reply = packet({ src: A.b, dst: A.a, l4: 'tcp', srcPort: 80, dstPort: p, tcpFlags: 0x10 });
+        for (let i = 0; i < 4; i++) expect(inst.native.testRun('pal_ingress', reply, 3).retval).toBe(TC_ACT_OK);
+        inst.native.clearFlows();
+        // without the flow, B:80 -> A:p is a new flow at A's ingress, which allows only 22
+        for (let i = 0; i < 4; i++) expect(inst.native.testRun('pal_ingress', reply, 1).retval).toBe(TC_ACT_SHOT);
+      });
       it('fragments: later fragments follow their first fragment; unknown ones are dropped', () => {
         const okId = nextPort();
         const p = nextPort();

@@ -36,7 +36,7 @@ const char *const kProgs[] = {"pal_egress", "pal_ingress"};
 const char *const kMaps[] = {"pal_config",   "pal_addr_exact", "pal_addr_exact4",    "pal_addr_lpm4", "pal_addr_lpm6",
                              "pal_port_class", "pal_row_head",    "pal_row_index", "pal_rows", "pal_verdicts",
                              "pal_rule_counters", "pal_flows", "pal_flows4", "pal_frags",     "pal_stats",
-                             "pal_deny_events"};
+                             "pal_deny_events", "pal_flow_hints4"};
 
 // libbpf's messages (verifier log included) for the error text of the current call
 thread_local std::string g_libbpfLog;
@@ -728,6 +728,14 @@ int Datapath::clearFlows(std::string &err) {
   for (auto &k : k6) (void)bpf_map_delete_elem(mapFd("pal_flows"), &k);
   for (auto &k : k4) (void)bpf_map_delete_elem(mapFd("pal_flows4"), &k);
   for (auto &k : kf) (void)bpf_map_delete_elem(mapFd("pal_frags"), &k);
+  // the hints answer for flows4 for up to PAL_FLOW_HINT_REFRESH_S: forget them with the flows
+  int ncpu = libbpf_num_possible_cpus();
+  if (ncpu < 0) return fail(err, ncpu, "libbpf_num_possible_cpus");
+  std::vector<pal_flow_hint4> zero(static_cast<size_t>(ncpu));
+  for (uint32_t slot = 0; slot < PAL_FLOW_HINT_ENTRIES; slot++) {
+    if (bpf_map_update_elem(mapFd("pal_flow_hints4"), &slot, zero.data(), BPF_ANY) != 0)
+      return fail(err, -errno, "pal_flow_hints4 clear");
+  }
   return 0;
 }
 
