@@ -79,12 +79,9 @@ std::shared_ptr<const RuleTables> Classifier::compile(const std::vector<RuleSpec
         break;
     }
   }
-  {
-    // the editor (master form) is only needed for incremental edits; a compile keeps the frozen tree
-    SplitForestEditor ed;
-    ed.build(in4);
-    out->prefix4 = ed.freeze();
-  }
+  // the forest's editor (master form) is only needed for incremental edits; a compile keeps the
+  // frozen structure
+  out->prefix4 = Prefix4Index::build(in4);
   out->prefix6 = TupleIndex<Family6>::build(in6);
   out->sets = SetRuleIndex::build(inSets);
   return out;
@@ -309,7 +306,7 @@ ClassifierStats Classifier::stats() const {
   s.prefixRules4 = rt.prefix4.ruleCount();
   s.prefixRules6 = rt.prefix6.ruleCount();
   s.setRules = rt.sets.ruleCount();
-  s.tables4 = rt.prefix4.treeCount();
+  s.tables4 = rt.prefix4.tableCount();
   s.tables6 = rt.prefix6.tableCount();
   s.members = snap->sets->memberCount();
   s.ruleBytes = rt.bytes();

@@ -5,8 +5,8 @@
 // total order (priority, ruleId), lower first, with the rule's id and its opaque action byte.
 // Two kinds of address field are served by one classifier and one rank space:
 //   - PREFIX rules (ClassBench shape): one IPv4 or IPv6 prefix per address field. IPv4 ->
-//     SplitForest4 (split_tree.h, HyperSplit-style decision trees, one per address pattern); IPv6
-//     -> TupleIndex (tuple_index.h, a TupleMerge tuple-space design).
+//     Prefix4Index (prefix4_index.h: a split forest, split_tree.h, or a TupleMerge index, chosen
+//     per rule set by a cost estimate); IPv6 -> TupleIndex (tuple_index.h, TupleMerge).
 //   - SET rules (Kubernetes shape): an address-set id per field (or kAnySet) -> SetRuleIndex
 //     (set_rules.h); set membership lives in AddressSets (address_sets.h) and changes
 //     incrementally, without a rebuild.
@@ -53,6 +53,7 @@
 #include <vector>
 
 #include "address_sets.h"
+#include "prefix4_index.h"
 #include "set_rules.h"
 #include "split_tree.h"
 #include "tuple_index.h"
@@ -62,7 +63,7 @@ namespace palisade {
 
 // The compiled, immutable rule structures of one rule set.
 struct RuleTables {
-  SplitForest4 prefix4;
+  Prefix4Index prefix4;
   TupleIndex<Family6> prefix6;
   SetRuleIndex sets;
   std::vector<uint32_t> ruleIdOfRank;

@@ -237,6 +237,35 @@ int main(int argc, char** argv) {
       }
     }
   }
+  // random IPv4 headers near the pool's addresses, as parallel arrays
+  auto rndHeaders4 = [&](size_t n, std::vector<uint32_t>& S, std::vector<uint32_t>& D,
+                         std::vector<uint16_t>& SP, std::vector<uint16_t>& DP, std::vector<uint8_t>& PR) {
+    S.resize(n), D.resize(n), SP.resize(n), DP.resize(n), PR.resize(n);
+    for (size_t i = 0; i < n; ++i) {
+      S[i] = pool4[U(pool4.size())] ^ uint32_t(U(3) == 0 ? U(1u << 20) : 0);
+      D[i] = pool4[U(pool4.size())] ^ uint32_t(U(3) == 0 ? U(1u << 14) : 0);
+      SP[i] = rndPort();
+      DP[i] = rndPort();
+      PR[i] = uint8_t(U(5) == 0 ? 22 : U(3) == 0 ? 17 : 6);
+    }
+  };
+  // a random IPv4 prefix rule without its rank; anyLenSrc: any source length (else rndLen4)
+  auto rndSplitRule = [&](bool anyLenSrc) {
+    SplitRule r;
+    r.srcLen = anyLenSrc && U(3) == 0 ? uint8_t(U(33)) : rndLen4();
+    r.dstLen = U(4) == 0 ? uint8_t(U(33)) : rndLen4();
+    r.src = pool4[U(pool4.size())] & mask4(r.srcLen);
+    r.dst = (pool4[U(pool4.size())] ^ uint32_t(U(2) ? U(1u << 12) : 0)) & mask4(r.dstLen);
+    rndPorts(r.sportLo, r.sportHi);
+    rndPorts(r.dportLo, r.dportHi);
+    r.protoMask = U(4) == 0 ? 0x0F : U(2) ? 0xFF : 0;
+    r.proto = r.protoMask ? uint8_t((U(2) ? 6 : 17) & r.protoMask) : 0;
+    return r;
+  };
+  auto splitMatches = [](const SplitRule& r, uint32_t s, uint32_t d, uint16_t sp, uint16_t dp, uint8_t pr) {
+    return in4(s, r.src, r.srcLen) && in4(d, r.dst, r.dstLen) && sp >= r.sportLo && sp <= r.sportHi &&
+           dp >= r.dportLo && dp <= r.dportHi && ((pr ^ r.proto) & r.protoMask) == 0;
+  };
   // The IPv4 split forest alone under edits: random inserts and removes interleaved with lookups
   // (batch, scalar, random minRank) against a linear scan over the live rules. Small leaves and
   // random pattern thresholds force deep trees, re-split leaves and every forest scheme.
@@ -248,15 +277,7 @@ int main(int argc, char** argv) {
     p.effectivePerRule = U(2) ? 1.0 : 4.0;
     std::set<uint32_t> usedRanks;
     auto rndRule = [&] {
-      SplitRule r;
-      r.srcLen = rndLen4();
-      r.dstLen = U(4) == 0 ? uint8_t(U(33)) : rndLen4();
-      r.src = pool4[U(pool4.size())] & mask4(r.srcLen);
-      r.dst = (pool4[U(pool4.size())] ^ uint32_t(U(2) ? U(1u << 12) : 0)) & mask4(r.dstLen);
-      rndPorts(r.sportLo, r.sportHi);
-      rndPorts(r.dportLo, r.dportHi);
-      r.protoMask = U(4) == 0 ? 0x0F : U(2) ? 0xFF : 0;
-      r.proto = r.protoMask ? uint8_t((U(2) ? 6 : 17) & r.protoMask) : 0;
+      SplitRule r = rndSplitRule(false);
       do r.rank = uint32_t(U(1u << 20)); while (!usedRanks.insert(r.rank).second);
       return r;
     };
@@ -288,16 +309,10 @@ int main(int argc, char** argv) {
         if (++mismatches < 10) fprintf(stderr, "split: %zu rules, want %zu\n", f.ruleCount(), live.size());
       }
       const size_t n = 300;
-      std::vector<uint32_t> S(n), D(n), best(n);
-      std::vector<uint16_t> SP(n), DP(n);
-      std::vector<uint8_t> PR(n);
-      for (size_t i = 0; i < n; ++i) {
-        S[i] = pool4[U(pool4.size())] ^ uint32_t(U(3) == 0 ? U(1u << 20) : 0);
-        D[i] = pool4[U(pool4.size())] ^ uint32_t(U(3) == 0 ? U(1u << 14) : 0);
-        SP[i] = rndPort();
-        DP[i] = rndPort();
-        PR[i] = uint8_t(U(5) == 0 ? 22 : U(3) == 0 ? 17 : 6);
-      }
+      std::vector<uint32_t> S, D, best(n);
+      std::vector<uint16_t> SP, DP;
+      std::vector<uint8_t> PR;
+      rndHeaders4(n, S, D, SP, DP, PR);
       const uint32_t minRank = U(3) == 0 ? uint32_t(U(1u << 20)) : 0;
       std::fill(best.begin(), best.end(), kNoRank);
       f.lookupBatch(S.data(), D.data(), SP.data(), DP.data(), PR.data(), best.data(), n, minRank);
@@ -305,9 +320,7 @@ int main(int argc, char** argv) {
         uint32_t want = kNoRank;
         for (const auto& [h, r] : live) {
           if (r.rank < minRank || r.rank >= want) continue;
-          if (in4(S[i], r.src, r.srcLen) && in4(D[i], r.dst, r.dstLen) && SP[i] >= r.sportLo &&
-              SP[i] <= r.sportHi && DP[i] >= r.dportLo && DP[i] <= r.dportHi &&
-              ((PR[i] ^ r.proto) & r.protoMask) == 0)
+          if (splitMatches(r, S[i], D[i], SP[i], DP[i], PR[i]))
             want = r.rank;
         }
         const uint32_t got1 = f.lookup(S[i], D[i], SP[i], DP[i], PR[i], kNoRank, minRank);
@@ -321,7 +334,60 @@ int main(int argc, char** argv) {
       }
     }
   }
-  printf("{\"checked\":%ld,\"splitChecked\":%ld,\"mismatches\":%ld}\n", checked, splitChecked,
-         mismatches);
+  // Prefix4Index (the classifier's IPv4 prefix path) with each choice - forest, TupleMerge and the
+  // cost-model choice - against a linear scan; rules in ascending rank as compile() gives them.
+  long indexChecked = 0;
+  size_t autoForest = 0, autoTuples = 0;
+  for (int round = 0; round < 12; ++round) {
+    SplitParams p;
+    p.leafRules = 1 + unsigned(U(16));
+    p.specificLen = unsigned(U(33));
+    std::vector<SplitRule> rules;
+    const int nRules = 1 + int(U(round < 6 ? 300 : 1500));
+    for (int i = 0; i < nRules; ++i) {
+      SplitRule r = rndSplitRule(true);
+      r.rank = uint32_t(3 * i + int(U(3)));
+      rules.push_back(r);
+    }
+    const size_t n = 400;
+    std::vector<uint32_t> S, D, best(n);
+    std::vector<uint16_t> SP, DP;
+    std::vector<uint8_t> PR;
+    rndHeaders4(n, S, D, SP, DP, PR);
+    const uint32_t minRank = U(3) == 0 ? uint32_t(U(3 * nRules)) : 0;
+    for (auto choice : {Prefix4Index::Choice::Forest, Prefix4Index::Choice::Tuples,
+                        Prefix4Index::Choice::Auto}) {
+      const Prefix4Index idx = Prefix4Index::build(rules, choice, p);
+      if (choice == Prefix4Index::Choice::Auto) ++(idx.usesForest() ? autoForest : autoTuples);
+      if (idx.ruleCount() != rules.size() ||
+          (choice == Prefix4Index::Choice::Forest && !idx.usesForest()) ||
+          (choice == Prefix4Index::Choice::Tuples && idx.usesForest())) {
+        if (++mismatches < 10) fprintf(stderr, "prefix4 index round %d: %zu rules, forest %d\n", round, idx.ruleCount(), idx.usesForest());
+      }
+      std::fill(best.begin(), best.end(), kNoRank);
+      idx.lookupBatch(S.data(), D.data(), SP.data(), DP.data(), PR.data(), best.data(), n, minRank);
+      for (size_t i = 0; i < n; ++i) {
+        uint32_t want = kNoRank;
+        for (const auto& r : rules) {
+          if (r.rank < minRank) continue;
+          if (splitMatches(r, S[i], D[i], SP[i], DP[i], PR[i])) {
+            want = r.rank;
+            break;
+          }
+        }
+        const uint32_t got1 = idx.lookup(S[i], D[i], SP[i], DP[i], PR[i], kNoRank, minRank);
+        checked += 2;
+        indexChecked += 2;
+        if (best[i] != want || got1 != want) {
+          if (++mismatches < 10)
+            fprintf(stderr, "prefix4 index mismatch round %d choice %d: batch %u scalar %u want %u\n",
+                    round, int(choice), best[i], got1, want);
+        }
+      }
+    }
+  }
+  fprintf(stderr, "prefix4 index: auto chose the forest %zu times, TupleMerge %zu times\n", autoForest, autoTuples);
+  printf("{\"checked\":%ld,\"splitChecked\":%ld,\"indexChecked\":%ld,\"mismatches\":%ld}\n", checked,
+         splitChecked, indexChecked, mismatches);
   return mismatches == 0 ? 0 : 1;
 }

@@ -135,7 +135,9 @@ class SplitTreeEditor {
   // Build from rules (any order; ranks unique). Replaces the current content. With a budget, gives
   // up (returns false, content unusable until the next build) once the leaves hold more than
   // `maxEffective` entries.
-  bool build(const std::vector<SplitRule>& rules, size_t maxEffective = ~size_t(0));
+  // With maxDepth, also gives up when a list of more than leafRules rules sits at that depth.
+  bool build(const std::vector<SplitRule>& rules, size_t maxEffective = ~size_t(0),
+             unsigned maxDepth = kMaxDepth);
   // Add one rule (its rank must not be in the tree). Returns its slot.
   uint32_t insert(const SplitRule& r);
   // Remove the rule in `slot` (returned by insert, or its index in build()'s input). False if free.
@@ -145,6 +147,7 @@ class SplitTreeEditor {
 
   size_t ruleCount() const { return live_; }
   size_t leafEntries() const { return effEntries_; }  // as built
+  unsigned builtDepth() const { return builtDepth_; }   // deepest leaf, as built
   size_t masterBytes() const;
 
  private:
@@ -181,6 +184,7 @@ class SplitTreeEditor {
   size_t live_ = 0;
   size_t effEntries_ = 0, pending_ = 0, maxEffective_ = ~size_t(0);
   bool overBudget_ = false;
+  unsigned maxDepth_ = kMaxDepth, builtDepth_ = 0;
 };
 
 // The published forest: one tree per address pattern (src specific?, dst specific?), so that a
@@ -218,7 +222,18 @@ class SplitForest4 {
 class SplitForestEditor {
  public:
   explicit SplitForestEditor(const SplitParams& p = SplitParams());
+  static constexpr unsigned kSchemes = 5;  // see groupOf(); the last one is always accepted
   void build(const std::vector<SplitRule>& rules);  // handle of rules[i] is handleOf(i) after this
+  // One scheme only. budget: give up past effectivePerRule leaf entries per rule; maxDepthSum: give
+  // up when the trees' depths would add up to more (Prefix4Index's cost bound). False: content
+  // unusable until the next successful build.
+  bool buildScheme(const std::vector<SplitRule>& rules, unsigned scheme, bool budget,
+                   unsigned maxDepthSum = ~0u);
+  // Rules per tree under a scheme, and a lower bound of a tree's depth for n rules (halving
+  // until a leaf holds them), both O(n) / O(log n) without building.
+  void groupSizes(const std::vector<SplitRule>& rules, unsigned scheme,
+                  size_t out[SplitForest4::kGroups]) const;
+  unsigned minDepth(size_t rules) const;
   uint32_t insert(const SplitRule& r);
   bool remove(uint32_t handle);
   SplitForest4 freeze() const;
@@ -230,7 +245,6 @@ class SplitForestEditor {
  private:
   unsigned groupOf(const SplitRule& r) const { return groupOf(r, scheme_); }
   unsigned groupOf(const SplitRule& r, unsigned scheme) const;
-  bool buildScheme(const std::vector<SplitRule>& rules, unsigned scheme, bool budget);
   SplitParams params_;
   unsigned scheme_ = 0;
   std::vector<SplitTreeEditor> groups_;

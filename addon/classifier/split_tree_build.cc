@@ -58,7 +58,10 @@ void SplitTreeEditor::buildSubtree(uint32_t ni, std::vector<uint32_t>&& slots, c
   int bestDim = -1;
   uint32_t bestThr = 0;
   size_t bestCost = ~size_t(0);
-  if (eff > params_.leafRules && depth < kMaxDepth && !overBudget_) {
+  // a depth bound (forest cost bound, see Prefix4Index) is a budget too: a list that would need
+  // one more level fails the build
+  if (eff > params_.leafRules && depth >= maxDepth_) overBudget_ = true;
+  if (eff > params_.leafRules && depth < kMaxDepth && depth < maxDepth_ && !overBudget_) {
     std::vector<uint32_t> pts;
     pts.reserve(2 * eff);
     for (unsigned d = 0; d < SplitTree4::kDims; ++d) {
@@ -117,10 +120,13 @@ void SplitTreeEditor::buildSubtree(uint32_t ni, std::vector<uint32_t>&& slots, c
   buildSubtree(left + 1, std::move(rs), rr, depth + 1);
 }
 
-bool SplitTreeEditor::build(const std::vector<SplitRule>& rules, size_t maxEffective) {
+bool SplitTreeEditor::build(const std::vector<SplitRule>& rules, size_t maxEffective,
+                            unsigned maxDepth) {
   effEntries_ = 0;
   pending_ = rules.size();
   maxEffective_ = maxEffective;
+  maxDepth_ = maxDepth;
+  builtDepth_ = 0;
   overBudget_ = false;
   nodes_.clear();
   leaves_.clear();
@@ -151,6 +157,8 @@ bool SplitTreeEditor::build(const std::vector<SplitRule>& rules, size_t maxEffec
   nodes_.push_back(Node{0, 0});
   buildSubtree(0, std::move(all), full, 0);
   maxEffective_ = ~size_t(0);  // inserts later are not budgeted
+  maxDepth_ = kMaxDepth;
+  for (const Leaf& l : leaves_) builtDepth_ = std::max(builtDepth_, l.depth);
   return !overBudget_;
 }
 
@@ -351,7 +359,20 @@ unsigned SplitForestEditor::groupOf(const SplitRule& r, unsigned scheme) const {
   }
 }
 
-bool SplitForestEditor::buildScheme(const std::vector<SplitRule>& rules, unsigned scheme, bool budget) {
+void SplitForestEditor::groupSizes(const std::vector<SplitRule>& rules, unsigned scheme,
+                                   size_t out[SplitForest4::kGroups]) const {
+  for (unsigned g = 0; g < SplitForest4::kGroups; ++g) out[g] = 0;
+  for (const SplitRule& r : rules) ++out[groupOf(r, scheme)];
+}
+
+unsigned SplitForestEditor::minDepth(size_t rules) const {
+  unsigned d = 0;
+  for (size_t n = rules; n > params_.leafRules; n = (n + 1) / 2) ++d;
+  return d;
+}
+
+bool SplitForestEditor::buildScheme(const std::vector<SplitRule>& rules, unsigned scheme, bool budget,
+                                    unsigned maxDepthSum) {
   std::vector<SplitRule> part[SplitForest4::kGroups];
   buildHandles_.resize(rules.size());
   for (size_t i = 0; i < rules.size(); ++i) {
@@ -361,18 +382,27 @@ bool SplitForestEditor::buildScheme(const std::vector<SplitRule>& rules, unsigne
   }
   // one budget for the whole forest: leaf entries <= effectivePerRule x rules (+ slack)
   size_t left = budget ? size_t(params_.effectivePerRule * double(rules.size())) + 1024 : ~size_t(0);
+  // depth bound: trees not built yet need at least minDepth() levels each
+  unsigned lbRest = 0;
+  for (unsigned g = 0; g < SplitForest4::kGroups; ++g) lbRest += part[g].empty() ? 0 : minDepth(part[g].size());
+  unsigned depthUsed = 0;
   for (unsigned g = 0; g < SplitForest4::kGroups; ++g) {
-    if (!groups_[g].build(part[g], left)) return false;
+    const unsigned lb = part[g].empty() ? 0 : minDepth(part[g].size());
+    lbRest -= lb;
+    const unsigned room = maxDepthSum >= depthUsed + lbRest ? maxDepthSum - depthUsed - lbRest : 0;
+    if (room < lb) return false;
+    if (!groups_[g].build(part[g], left, std::min<unsigned>(room, SplitTreeEditor::kMaxDepth))) return false;
     if (budget) left -= groups_[g].leafEntries();
+    if (!part[g].empty()) depthUsed += groups_[g].builtDepth();
   }
   scheme_ = scheme;
   return true;
 }
 
 void SplitForestEditor::build(const std::vector<SplitRule>& rules) {
-  for (unsigned scheme = params_.firstScheme; scheme < 4; ++scheme)
+  for (unsigned scheme = params_.firstScheme; scheme < kSchemes - 1; ++scheme)
     if (buildScheme(rules, scheme, true)) return;
-  buildScheme(rules, 4, false);
+  buildScheme(rules, kSchemes - 1, false);
 }
 
 uint32_t SplitForestEditor::insert(const SplitRule& r) {
