@@ -337,13 +337,13 @@ const upd = {
 // ---- report ---------------------------------------------------------------------------------
 console.log(`ClassBench (cutsplit-ruleSet), tinybench medians, ${TIME_MS} ms per task; load average at end ${os.loadavg().map((x) => x.toFixed(2)).join(' ')}\n`);
 console.log('ns per lookup: "wall" = tinybench median (wall clock), "cpu" = process CPU time per lookup over ~0.3 s of calls.\n');
-console.log('| set | rules | native batch ns wall / cpu | native scalar ns wall / cpu | native single ns (N-API call each) | reference ns | ref / batch (wall) | dpdk-test-acl ns | native / dpdk (wall) | build ms (wall / C++) | bytes/rule | trees | edits/s (1,000 per version) |');
+console.log('| set | rules | native batch ns wall / cpu | native scalar ns wall / cpu | native single ns (N-API call each) | reference ns | ref / batch (wall) | dpdk-test-acl ns | native / dpdk (wall) | build ms (wall / C++) | bytes/rule | IPv4 structure (trees / tables) | split-forest edits/s (1,000 per version) |');
 console.log('|---|---|---|---|---|---|---|---|---|---|---|---|---|');
 for (const r of rows) {
   const d = r.dpdk.ns !== undefined ? `${fmt(r.dpdk.ns)} (${fmt(r.dpdk.cycles)} cyc, ${r.dpdk.mismatches} wrong)` : r.dpdk.note;
   const ratio = r.dpdk.ns !== undefined ? `${fmt(r.batch / r.dpdk.ns, 2)}` : 'n/a';
   const ups = r.core.updatesPerSecBatched !== undefined ? `${fmt(r.core.updatesPerSecBatched / 1e6, 2)} M` : r.core.note;
-  console.log(`| ${r.set} | ${r.rules} | ${fmt(r.batch)} / ${fmt(r.cpu.batch)} | ${fmt(r.scalar)} / ${fmt(r.cpu.scalar)} | ${fmt(r.single)} | ${fmt(r.reference)} | ${fmt(r.reference / r.batch)}x | ${d} | ${ratio} | ${fmt(r.buildMs, 2)} / ${fmt(r.buildCoreMs, 2)} | ${fmt(r.bytesPerRule)} | ${r.tables} | ${ups} |`);
+  console.log(`| ${r.set} | ${r.rules} | ${fmt(r.batch)} / ${fmt(r.cpu.batch)} | ${fmt(r.scalar)} / ${fmt(r.cpu.scalar)} | ${fmt(r.single)} | ${fmt(r.reference)} | ${fmt(r.reference / r.batch)}x | ${d} | ${ratio} | ${fmt(r.buildMs, 2)} / ${fmt(r.buildCoreMs, 2)} | ${fmt(r.bytesPerRule)} | ${r.core.chosen === 'tuples' ? 'TupleMerge' : r.core.chosen === 'forest' ? 'forest' : '?'} ${r.tables} | ${ups} |`);
 }
 console.log('\nTraces: ' + rows.map((r) => `${r.set}: ${r.traceNote}`).join('; '));
 console.log('\nSingle field (distinct dst prefixes of each set, /0 left out), first 20,000 trace headers:\n');
