@@ -279,7 +279,7 @@ try {
   lines.push(`Targets (issue 4), spread shape: >= 80 % of the bare loop: per round ${perRound.map((x) => x.toFixed(0) + ' %').join(', ')}; ` +
     `p99 verdict latency <= 50 µs (paced 20k pkt/s): ${spreadRuns.map((r) => us(r.paced.p99)).join(', ')} µs (bare: ${bareRuns.map((r) => us(r.paced.p99)).join(', ')} µs); ` +
     `>= 50x the upstream enforcer's ~8k pkt/s (400k): best round ${k(best)} = ${(best / 8000).toFixed(0)}x. ` +
-    'Rows with lost = 0 are bounded by the flooder, not the loop. The single shape is bounded by the classifier: its set-rule index walks every rule of the source\'s subject set (10k here) per lookup.');
+    'Rows with lost = 0 are bounded by the flooder, not the loop. The single shape puts 10k rules on one subject: the class form (addon/classifier/class_table.h) intersects rule bitmaps instead of walking them.');
   lines.push('');
   lines.push('New TCP connections per second end to end (Node client, 64 in flight, A -> B:8080; with enforcement the real steering chain in B: each SYN queued once, accepted and conntrack-marked):');
   lines.push('');

@@ -13,6 +13,7 @@ AddressSets::AddressSets() {
   shards6_.fill(empty6);
   prefixes4_ = std::make_shared<const Prefixes4>();
   prefixes6_ = std::make_shared<const Prefixes6>();
+  classes_ = std::make_shared<ClassRegistry>();
 }
 
 void AddressSets::setsOf4(uint32_t addr, IdSet& out) const {
@@ -80,6 +81,7 @@ bool AddressSets::Editor::add4(uint32_t setId, uint32_t addr, uint8_t len) {
   bool changed = len == 32 ? shard4(shardOf4(addr)).byAddr.add(addr, setId)
                            : prefixes4().byLen[len].add(addr, setId);
   if (changed) ++next_.members_;
+  if (changed && len == 32) touched4_.push_back(addr);
   return changed;
 }
 bool AddressSets::Editor::remove4(uint32_t setId, uint32_t addr, uint8_t len) {
@@ -87,6 +89,7 @@ bool AddressSets::Editor::remove4(uint32_t setId, uint32_t addr, uint8_t len) {
   bool changed;
   if (len == 32) {
     changed = shard4(shardOf4(addr)).byAddr.remove(addr, setId);
+    if (changed) touched4_.push_back(addr);
   } else {
     auto& byLen = prefixes4().byLen;
     auto it = byLen.find(len);
@@ -101,6 +104,7 @@ bool AddressSets::Editor::add6(uint32_t setId, const Addr6& a, uint8_t len) {
   bool changed = len == 128 ? shard6(shardOf6(addr)).byAddr.add(addr, setId)
                             : prefixes6().byLen[len].add(addr, setId);
   if (changed) ++next_.members_;
+  if (changed && len == 128) touched6_.push_back(addr);
   return changed;
 }
 bool AddressSets::Editor::remove6(uint32_t setId, const Addr6& a, uint8_t len) {
@@ -108,6 +112,7 @@ bool AddressSets::Editor::remove6(uint32_t setId, const Addr6& a, uint8_t len) {
   bool changed;
   if (len == 128) {
     changed = shard6(shardOf6(addr)).byAddr.remove(addr, setId);
+    if (changed) touched6_.push_back(addr);
   } else {
     auto& byLen = prefixes6().byLen;
     auto it = byLen.find(len);
@@ -118,9 +123,47 @@ bool AddressSets::Editor::remove6(uint32_t setId, const Addr6& a, uint8_t len) {
   return changed;
 }
 
+namespace {
+
+// The class of a host member: its own ids and those of the CIDR interval holding it, merged.
+template <class Map, class Intervals, class A>
+void classHost(Map& map, const Intervals& intervals, const A& addr, ClassRegistry& reg,
+               std::vector<uint32_t>& scratch) {
+  auto ids = map.find(addr);
+  if (!ids.len) return;  // removed: nothing to tag
+  scratch.assign(ids.ids, ids.ids + ids.len);
+  const size_t own = scratch.size();
+  intervals.appendIds(addr, scratch);
+  std::inplace_merge(scratch.begin(), scratch.begin() + own, scratch.end());
+  scratch.erase(std::unique(scratch.begin(), scratch.end()), scratch.end());
+  map.setTag(addr, reg.intern(scratch.data(), uint32_t(scratch.size())));
+}
+
+}  // namespace
+
 std::shared_ptr<const AddressSets> AddressSets::Editor::finish() {
-  if (ownedP4_) prefixes4().reindex();
-  if (ownedP6_) prefixes6().reindex();
+  // Class the edited host members by their final id lists, once per batch (a pod joining 100 sets
+  // is one new class at most, not 100 intermediate ones). A host's class includes its CIDR sets,
+  // so when a batch changed CIDR members, every host member is classed again (rare: ipBlocks
+  // change with policies, and a policy change builds a new classifier).
+  ClassRegistry& reg = *next_.classes_;
+  std::vector<uint32_t> scratch;
+  if (ownedP4_) {
+    prefixes4().reindex(reg);
+    touched4_.clear();
+    for (size_t i = 0; i < kShards; ++i)
+      next_.shards4_[i]->byAddr.forEach([&](uint32_t a, const uint32_t*, uint32_t) { touched4_.push_back(a); });
+  }
+  if (ownedP6_) {
+    prefixes6().reindex(reg);
+    touched6_.clear();
+    for (size_t i = 0; i < kShards; ++i)
+      next_.shards6_[i]->byAddr.forEach([&](const Addr6& a, const uint32_t*, uint32_t) { touched6_.push_back(a); });
+  }
+  for (uint32_t a : touched4_)
+    classHost(shard4(shardOf4(a)).byAddr, next_.prefixes4_->intervals, a, reg, scratch);
+  for (const Addr6& a : touched6_)
+    classHost(shard6(shardOf6(a)).byAddr, next_.prefixes6_->intervals, a, reg, scratch);
   return std::make_shared<const AddressSets>(std::move(next_));
 }
 

@@ -39,6 +39,7 @@
 #include <memory>
 #include <vector>
 
+#include "address_classes.h"
 #include "id_set.h"
 #include "member_map.h"
 #include "prefix_intervals.h"
@@ -66,11 +67,12 @@ struct PrefixTable {
   std::map<uint8_t, MemberMap<A, H>, std::greater<uint8_t>> byLen;
   // the same members flattened for lookups (rebuilt when an edit batch touched this table)
   PrefixIntervals<S> intervals;
-  void reindex() {
+  void reindex(ClassRegistry& classes) {
     std::vector<typename PrefixIntervals<S>::Prefix> ps;
     for (const auto& [len, map] : byLen)
       map.forEach([&](const A& key, const uint32_t* ids, uint32_t n) { ps.push_back({key, len, ids, n}); });
     intervals = PrefixIntervals<S>::build(std::move(ps));
+    intervals.assignClasses([&](const uint32_t* ids, uint32_t n) { return classes.intern(ids, n); });
   }
 };
 
@@ -87,6 +89,22 @@ class AddressSets {
   // Adds the ids of the sets containing `addr` to `out`.
   void setsOf4(uint32_t addr, IdSet& out) const;
   void setsOf6(const Addr6& addr, IdSet& out) const;
+  // The address classes of `addr` (address_classes.h). A host member's class covers all of its
+  // sets, its CIDR sets included (its tag), so `cidr` is then kNoClass and no interval search
+  // runs; any other address has only its interval's class (`host` = kNoClass). One probe + at
+  // most one interval search, no id list read.
+  void classesOf4(uint32_t addr, uint32_t& host, uint32_t& cidr) const {
+    host = shards4_[shardOf4(addr)]->byAddr.tagOf(addr);
+    cidr = host != kNoClass ? kNoClass : prefixes4_->intervals.classOf(addr, kNoClass);
+  }
+  void classesOf6(const Addr6& addr, uint32_t& host, uint32_t& cidr) const {
+    host = shards6_[shardOf6(addr)]->byAddr.tagOf(addr);
+    cidr = host != kNoClass ? kNoClass : prefixes6_->intervals.classOf(addr, kNoClass);
+  }
+  void prefetchClass4(uint32_t addr) const { shards4_[shardOf4(addr)]->byAddr.prefetch(addr); }
+  void prefetchClass6(const Addr6& addr) const { shards6_[shardOf6(addr)]->byAddr.prefetch(addr); }
+  // The class registry (writer side: ClassTable reads the signatures of new classes).
+  const ClassRegistry& classes() const { return *classes_; }
 
   size_t memberCount() const { return members_; }
   size_t bytes() const;
@@ -101,6 +119,7 @@ class AddressSets {
   std::array<std::shared_ptr<const Shard6>, kShards> shards6_;
   std::shared_ptr<const Prefixes4> prefixes4_;
   std::shared_ptr<const Prefixes6> prefixes6_;
+  std::shared_ptr<ClassRegistry> classes_;  // shared by every version; writer-only (see its header)
   size_t members_ = 0;
 };
 
@@ -121,6 +140,8 @@ class AddressSets::Editor {
   Prefixes6& prefixes6();
 
   AddressSets next_;
+  std::vector<uint32_t> touched4_;  // host members edited in this batch: re-classed in finish()
+  std::vector<Addr6> touched6_;
   std::array<bool, kShards> owned4_{};
   std::array<bool, kShards> owned6_{};
   bool ownedP4_ = false, ownedP6_ = false;

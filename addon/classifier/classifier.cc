@@ -10,7 +10,7 @@ namespace palisade {
 // ---- RuleTables -----------------------------------------------------------------------------
 
 size_t RuleTables::bytes() const {
-  return sizeof(*this) + prefix4.bytes() + prefix6.bytes() + sets.bytes() +
+  return sizeof(*this) + prefix4.bytes() + prefix6.bytes() + sets->bytes() +
          ruleIdOfRank.capacity() * 4 + actionOfRank.capacity() + priorityOfRank.capacity() * 4;
 }
 
@@ -56,7 +56,7 @@ std::shared_ptr<const RuleTables> Classifier::compile(const std::vector<RuleSpec
   out->priorityOfRank.resize(specs.size());
   std::vector<SplitRule> in4;
   std::vector<TupleIndex<Family6>::Input> in6;
-  std::vector<SetRuleIndex::Input> inSets;
+  std::vector<SetRuleInput> inSets;
   for (uint32_t rank = 0; rank < order.size(); ++rank) {
     const RuleSpec& r = specs[order[rank]];
     out->ruleIdOfRank[rank] = r.ruleId;
@@ -83,7 +83,7 @@ std::shared_ptr<const RuleTables> Classifier::compile(const std::vector<RuleSpec
   // frozen structure
   out->prefix4 = Prefix4Index::build(in4);
   out->prefix6 = TupleIndex<Family6>::build(in6);
-  out->sets = SetRuleIndex::build(inSets);
+  out->sets = SetRuleForm::build(inSets);
   return out;
 }
 
@@ -105,8 +105,9 @@ class Classifier::ReadGuard {
 };
 
 Classifier::Classifier() {
-  auto* s = new Snapshot{0, std::make_shared<const RuleTables>(),
-                         std::make_shared<const AddressSets>()};
+  auto rules = std::make_shared<const RuleTables>();
+  auto sets = std::make_shared<const AddressSets>();
+  auto* s = new Snapshot{0, rules, sets, ClassTable::build(rules->sets, sets->classes())};
   current_.store(s, std::memory_order_seq_cst);
 }
 
@@ -131,7 +132,8 @@ void Classifier::reclaim() {
 uint64_t Classifier::publishRules(std::shared_ptr<const RuleTables> rules) {
   std::lock_guard<std::mutex> lock(writeMu_);
   const Snapshot* cur = current_.load(std::memory_order_seq_cst);
-  auto* next = new Snapshot{cur->version + 1, std::move(rules), cur->sets};
+  auto classes = ClassTable::build(rules->sets, cur->sets->classes());
+  auto* next = new Snapshot{cur->version + 1, std::move(rules), cur->sets, std::move(classes)};
   publish(next);
   return next->version;
 }
@@ -151,7 +153,9 @@ uint64_t Classifier::applySetEdits(const SetEdit* edits, size_t n, size_t* chang
     c += ok ? 1 : 0;
   }
   if (changed) *changed = c;
-  auto* next = new Snapshot{cur->version + 1, cur->rules, ed.finish()};
+  auto sets = ed.finish();
+  auto classes = ClassTable::extend(cur->classes, sets->classes());
+  auto* next = new Snapshot{cur->version + 1, cur->rules, std::move(sets), std::move(classes)};
   publish(next);
   return next->version;
 }
@@ -159,8 +163,6 @@ uint64_t Classifier::applySetEdits(const SetEdit* edits, size_t n, size_t* chang
 // ---- lookups --------------------------------------------------------------------------------
 
 namespace {
-
-thread_local IdSet tlsS, tlsD;
 
 inline Match toMatch(const RuleTables& rt, uint32_t rank) {
   Match m;
@@ -177,21 +179,59 @@ inline Addr6 addr6Of(const uint32_t* w) {
 
 constexpr size_t kChunk = 256;
 
+// The set rules of a chunk in two passes: the classes of every address (member probes
+// prefetched a few headers ahead), then the bitmap lookups (their first lines prefetched ahead),
+// so the cache misses of neighbouring headers overlap. `scalar`: one header at a time, no prefetch.
+template <class Header, class ClassesOf, class PrefetchOf>
+void lookupSetsChunk(const ClassTable& classes, const Header* hs, size_t m, uint32_t* best,
+                     uint32_t minBit, bool scalar, ClassesOf classesOf, PrefetchOf prefetchOf) {
+  constexpr size_t kAhead = 4;
+  uint32_t cls[kChunk][4];
+  for (size_t i = 0; i < m; ++i) {
+    if (!scalar && i + kAhead < m) {
+      prefetchOf(hs[i + kAhead].src);
+      prefetchOf(hs[i + kAhead].dst);
+    }
+    classesOf(hs[i].src, cls[i][0], cls[i][1]);
+    classesOf(hs[i].dst, cls[i][2], cls[i][3]);
+  }
+  for (size_t i = 0; i < m; ++i) {
+    if (!scalar && i + kAhead < m) classes.prefetch(cls[i + kAhead][0], cls[i + kAhead][2], hs[i + kAhead].dport);
+    best[i] = classes.lookup(cls[i][0], cls[i][1], cls[i][2], cls[i][3], hs[i].sport, hs[i].dport,
+                             hs[i].proto, best[i], minBit);
+  }
+}
+
 }  // namespace
+
+void Classifier::lookupSetsBatch4(const Snapshot& snap, const TupleIndex<Family4>::Header* hs,
+                                  size_t m, uint32_t* best, uint32_t minBit, bool scalar) {
+  const AddressSets& sets = *snap.sets;
+  lookupSetsChunk(*snap.classes, hs, m, best, minBit, scalar,
+                  [&](uint32_t a, uint32_t& h, uint32_t& c) { sets.classesOf4(a, h, c); },
+                  [&](uint32_t a) { sets.prefetchClass4(a); });
+}
+void Classifier::lookupSetsBatch6(const Snapshot& snap, const TupleIndex<Family6>::Header* hs,
+                                  size_t m, uint32_t* best, uint32_t minBit, bool scalar) {
+  const AddressSets& sets = *snap.sets;
+  lookupSetsChunk(*snap.classes, hs, m, best, minBit, scalar,
+                  [&](const Addr6& a, uint32_t& h, uint32_t& c) { sets.classesOf6(a, h, c); },
+                  [&](const Addr6& a) { sets.prefetchClass6(a); });
+}
 
 Match Classifier::lookup4(const Header4& h, uint32_t minPriority) const {
   ReadGuard snap(*this);
   const RuleTables& rt = *snap->rules;
   const uint32_t minRank = minPriority ? rt.minRankFor(minPriority) : 0;
-  uint32_t best = rt.prefix4.empty()
-                      ? kNoRank
-                      : rt.prefix4.lookup(h.src, h.dst, h.sport, h.dport, h.proto, kNoRank, minRank);
-  if (!rt.sets.empty()) {
-    tlsS.clear();
-    tlsD.clear();
-    snap->sets->setsOf4(h.src, tlsS);
-    snap->sets->setsOf4(h.dst, tlsD);
-    best = rt.sets.lookup(tlsS, tlsD, h.sport, h.dport, h.proto, best, minRank);
+  TupleIndex<Family4>::Header th{h.src, h.dst, packAux(h.sport, h.dport, h.proto), h.sport,
+                                 h.dport, h.proto};
+  uint32_t best = rt.prefix4.ruleCount() ? rt.prefix4.lookup(th, kNoRank, minRank) : kNoRank;
+  if (!rt.sets->empty()) {
+    uint32_t sh, sc, dh, dc;
+    snap->sets->classesOf4(h.src, sh, sc);
+    snap->sets->classesOf4(h.dst, dh, dc);
+    best = snap->classes->lookup(sh, sc, dh, dc, h.sport, h.dport, h.proto, best,
+                                 rt.sets->firstBitAtOrAbove(minRank));
   }
   return toMatch(rt, best);
 }
@@ -203,12 +243,12 @@ Match Classifier::lookup6(const Header6& h, uint32_t minPriority) const {
   TupleIndex<Family6>::Header th{h.src, h.dst, packAux(h.sport, h.dport, h.proto), h.sport,
                                  h.dport, h.proto};
   uint32_t best = rt.prefix6.ruleCount() ? rt.prefix6.lookup(th, kNoRank, minRank) : kNoRank;
-  if (!rt.sets.empty()) {
-    tlsS.clear();
-    tlsD.clear();
-    snap->sets->setsOf6(h.src, tlsS);
-    snap->sets->setsOf6(h.dst, tlsD);
-    best = rt.sets.lookup(tlsS, tlsD, h.sport, h.dport, h.proto, best, minRank);
+  if (!rt.sets->empty()) {
+    uint32_t sh, sc, dh, dc;
+    snap->sets->classesOf6(h.src, sh, sc);
+    snap->sets->classesOf6(h.dst, dh, dc);
+    best = snap->classes->lookup(sh, sc, dh, dc, h.sport, h.dport, h.proto, best,
+                                 rt.sets->firstBitAtOrAbove(minRank));
   }
   return toMatch(rt, best);
 }
@@ -218,37 +258,25 @@ void Classifier::lookupBatch4(const uint32_t* words, size_t n, uint32_t minPrior
   ReadGuard snap(*this);
   const RuleTables& rt = *snap->rules;
   const uint32_t minRank = minPriority ? rt.minRankFor(minPriority) : 0;
-  uint32_t src[kChunk], dst[kChunk], best[kChunk];
-  uint16_t sport[kChunk], dport[kChunk];
-  uint8_t proto[kChunk];
+  TupleIndex<Family4>::Header hs[kChunk];
+  uint32_t best[kChunk];
   for (size_t c0 = 0; c0 < n; c0 += kChunk) {
     const size_t m = std::min(kChunk, n - c0);
     const uint32_t* w = words + c0 * 4;
     for (size_t i = 0; i < m; ++i, w += 4) {
-      src[i] = w[0];
-      dst[i] = w[1];
-      sport[i] = uint16_t(w[2] >> 16);
-      dport[i] = uint16_t(w[2]);
-      proto[i] = uint8_t(w[3]);
+      const uint16_t sport = uint16_t(w[2] >> 16), dport = uint16_t(w[2]);
+      const uint8_t proto = uint8_t(w[3]);
+      hs[i] = {w[0], w[1], packAux(sport, dport, proto), sport, dport, proto};
       best[i] = kNoRank;
     }
-    if (!rt.prefix4.empty()) {
+    if (rt.prefix4.ruleCount()) {
       if (scalar) {
-        for (size_t i = 0; i < m; ++i)
-          best[i] = rt.prefix4.lookup(src[i], dst[i], sport[i], dport[i], proto[i], kNoRank, minRank);
+        for (size_t i = 0; i < m; ++i) best[i] = rt.prefix4.lookup(hs[i], kNoRank, minRank);
       } else {
-        rt.prefix4.lookupBatch(src, dst, sport, dport, proto, best, m, minRank);
+        rt.prefix4.lookupBatch(hs, best, m, minRank);
       }
     }
-    if (!rt.sets.empty()) {
-      for (size_t i = 0; i < m; ++i) {
-        tlsS.clear();
-        tlsD.clear();
-        snap->sets->setsOf4(src[i], tlsS);
-        snap->sets->setsOf4(dst[i], tlsD);
-        best[i] = rt.sets.lookup(tlsS, tlsD, sport[i], dport[i], proto[i], best[i], minRank);
-      }
-    }
+    if (!rt.sets->empty()) lookupSetsBatch4(*snap, hs, m, best, rt.sets->firstBitAtOrAbove(minRank), scalar);
     for (size_t i = 0; i < m; ++i) {
       const uint32_t r = best[i];
       outRuleId[c0 + i] = r == kNoRank ? kNoRuleId : rt.ruleIdOfRank[r];
@@ -280,15 +308,7 @@ void Classifier::lookupBatch6(const uint32_t* words, size_t n, uint32_t minPrior
         rt.prefix6.lookupBatch(hs.data(), best, m, minRank);
       }
     }
-    if (!rt.sets.empty()) {
-      for (size_t i = 0; i < m; ++i) {
-        tlsS.clear();
-        tlsD.clear();
-        snap->sets->setsOf6(hs[i].src, tlsS);
-        snap->sets->setsOf6(hs[i].dst, tlsD);
-        best[i] = rt.sets.lookup(tlsS, tlsD, hs[i].sport, hs[i].dport, hs[i].proto, best[i], minRank);
-      }
-    }
+    if (!rt.sets->empty()) lookupSetsBatch6(*snap, hs.data(), m, best, rt.sets->firstBitAtOrAbove(minRank), scalar);
     for (size_t i = 0; i < m; ++i) {
       const uint32_t r = best[i];
       outRuleId[c0 + i] = r == kNoRank ? kNoRuleId : rt.ruleIdOfRank[r];
@@ -305,7 +325,10 @@ ClassifierStats Classifier::stats() const {
   s.rules = rt.ruleCount();
   s.prefixRules4 = rt.prefix4.ruleCount();
   s.prefixRules6 = rt.prefix6.ruleCount();
-  s.setRules = rt.sets.ruleCount();
+  s.setRules = rt.sets->ruleCount();
+  s.addressClasses = snap->classes->classCount();
+  s.namedClasses = snap->classes->namedClassCount();
+  s.classBytes = snap->classes->bytes();
   s.tables4 = rt.prefix4.tableCount();
   s.tables6 = rt.prefix6.tableCount();
   s.members = snap->sets->memberCount();

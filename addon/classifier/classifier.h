@@ -7,9 +7,10 @@
 //   - PREFIX rules (ClassBench shape): one IPv4 or IPv6 prefix per address field. IPv4 ->
 //     Prefix4Index (prefix4_index.h: a split forest, split_tree.h, or a TupleMerge index, chosen
 //     per rule set by a cost estimate); IPv6 -> TupleIndex (tuple_index.h, TupleMerge).
-//   - SET rules (Kubernetes shape): an address-set id per field (or kAnySet) -> SetRuleIndex
-//     (set_rules.h); set membership lives in AddressSets (address_sets.h) and changes
-//     incrementally, without a rebuild.
+//   - SET rules (Kubernetes shape): an address-set id per field (or kAnySet) -> one compiled form
+//     indexed by classes (class_table.h): each address has equivalence classes (address_classes.h,
+//     kept in AddressSets: address_sets.h, changed incrementally without a rebuild), each class
+//     and each dport class a rule bitmap; a lookup intersects them instead of walking rules.
 // "First match with priority >= P" (to implement Pass: skip the rest of a tier) is the
 // `minPriority` argument of every lookup.
 //
@@ -17,7 +18,9 @@
 //  - compile() is a pure function: RuleSpec list -> immutable RuleTables. It sorts the rules into
 //    ranks, splits them by kind and builds the indexes. It touches no shared state, so it can run on
 //    any thread (the N-API glue runs it in a worker).
-//  - A SNAPSHOT pairs one RuleTables with one AddressSets and a version number. It is immutable.
+//  - A SNAPSHOT pairs one RuleTables with one AddressSets, the ClassTable derived from both, and a
+//    version number. It is immutable. publishRules builds the ClassTable for every known class;
+//    applySetEdits extends it with the classes the batch created (shared blocks, no rebuild).
 //  - Versioned publish: the classifier holds an atomic pointer to the current snapshot. Publishing
 //    rules (publishRules) or a batch of set edits (applySetEdits) builds a NEW snapshot that shares
 //    every unchanged part (shared_ptr), then swaps the pointer. A lookup loads the pointer once and
@@ -31,10 +34,10 @@
 // Invariants: rank r is the r-th rule in (priority, ruleId) order; ruleIds are unique and never
 // kNoRuleId; the published snapshot is never mutated; version increases by one per publish.
 //
-// Costs: compile O(R log R) + the index builds (split_tree.h, tuple_index.h); lookup = prefix index walk + (if set rules
-// exist) membership lookups of both addresses + set index walk; applySetEdits O(edits + touched
-// shards) plus a 2 KiB snapshot copy; lookups do not allocate (the per-thread IdSet scratch of the
-// set path only grows to the largest set id seen).
+// Costs: compile O(R log R + R * T) + the IPv4 index build (prefix4_index.h, tuple_index.h); lookup = prefix index walk + (if set rules
+// exist) the classes of both addresses + a bitmap intersection (class_table.h); applySetEdits
+// O(edits + touched shards + new classes x their rules) plus a 2 KiB snapshot copy; publishRules
+// O(classes x words); lookups do not allocate.
 //
 // Thread-safety: lookups from any number of threads; publishRules / applySetEdits are serialized by
 // an internal mutex and may run concurrently with lookups.
@@ -53,9 +56,8 @@
 #include <vector>
 
 #include "address_sets.h"
+#include "class_table.h"
 #include "prefix4_index.h"
-#include "set_rules.h"
-#include "split_tree.h"
 #include "tuple_index.h"
 #include "types.h"
 
@@ -65,7 +67,7 @@ namespace palisade {
 struct RuleTables {
   Prefix4Index prefix4;
   TupleIndex<Family6> prefix6;
-  SetRuleIndex sets;
+  std::shared_ptr<const SetRuleForm> sets = SetRuleForm::build({});
   std::vector<uint32_t> ruleIdOfRank;
   std::vector<uint8_t> actionOfRank;
   std::vector<uint32_t> priorityOfRank;  // ascending
@@ -89,6 +91,7 @@ struct ClassifierStats {
   uint64_t version;
   size_t rules, prefixRules4, prefixRules6, setRules, tables4, tables6, members;
   size_t ruleBytes, memberBytes;
+  size_t addressClasses, namedClasses, classBytes;  // class_table.h: classes known, with own bitmaps
 };
 
 class Classifier {
@@ -123,9 +126,15 @@ class Classifier {
     uint64_t version;
     std::shared_ptr<const RuleTables> rules;
     std::shared_ptr<const AddressSets> sets;
+    std::shared_ptr<const ClassTable> classes;  // from rules->sets and sets->classes()
   };
   class ReadGuard;
 
+  // the set rules of one chunk of a batch (classifier.cc: two passes, prefetched)
+  static void lookupSetsBatch4(const Snapshot& snap, const TupleIndex<Family4>::Header* hs, size_t m,
+                               uint32_t* best, uint32_t minBit, bool scalar);
+  static void lookupSetsBatch6(const Snapshot& snap, const TupleIndex<Family6>::Header* hs, size_t m,
+                               uint32_t* best, uint32_t minBit, bool scalar);
   void publish(Snapshot* next);  // caller holds writeMu_
   void reclaim();                // caller holds writeMu_
 

@@ -5,6 +5,9 @@
 // Why flat: AddressSets copies a map on the first edit of a batch (copy-on-write); a node-based
 // std::unordered_map with a std::vector per entry cost one allocation per entry on every copy and
 // ~20 ns per probe. Here a copy is four vector copies and a probe touches one or two cache lines.
+// Each entry also carries a TAG, a u32 the owner sets (AddressSets stores the address class of the
+// entry's id list there, so one probe answers both "which sets" and "which class"); a new entry's
+// tag is kNoTag until set, and rehashing keeps it.
 // Invariants: no entry with an empty list is kept (it becomes a tombstone); pool garbage (space of
 // lists that moved) is compacted when it exceeds the live ids.
 // Costs: find O(1) expected; add = find + copy of the entry's list to the pool end (lists are short:
@@ -21,17 +24,49 @@ namespace palisade {
 template <class A, class H>
 class MemberMap {
  public:
+  static constexpr uint32_t kNoTag = 0xFFFFFFFFu;
   struct Span {
     const uint32_t* ids;
     uint32_t len;
+    uint32_t tag;
   };
 
-  // ids of `key`, or {nullptr, 0}
+  // ids and tag of `key`, or {nullptr, 0, kNoTag}
   Span find(const A& key) const {
-    if (live_ == 0) return {nullptr, 0};
+    if (live_ == 0) return {nullptr, 0, kNoTag};
     for (size_t i = H()(key) & mask_;; i = (i + 1) & mask_) {
-      if (state_[i] == kEmpty) return {nullptr, 0};
-      if (state_[i] == kFull && keys_[i] == key) return {pool_.data() + off_[i], len_[i]};
+      if (state_[i] == kEmpty) return {nullptr, 0, kNoTag};
+      if (state_[i] == kFull && keys_[i] == key) return {pool_.data() + off_[i], len_[i], tag_[i]};
+    }
+  }
+
+  // tag of `key` only (the lookup path), kNoTag when absent
+  uint32_t tagOf(const A& key) const {
+    if (live_ == 0) return kNoTag;
+    for (size_t i = H()(key) & mask_;; i = (i + 1) & mask_) {
+      if (state_[i] == kEmpty) return kNoTag;
+      if (state_[i] == kFull && keys_[i] == key) return tag_[i];
+    }
+  }
+
+  // brings the first probe slot of `key` towards the cache (batch lookups, a few keys ahead)
+  void prefetch(const A& key) const {
+    if (live_ == 0) return;
+    const size_t i = H()(key) & mask_;
+    __builtin_prefetch(&state_[i]);
+    __builtin_prefetch(&keys_[i]);
+    __builtin_prefetch(&tag_[i]);
+  }
+
+  // sets the tag of a present entry; false when `key` is absent
+  bool setTag(const A& key, uint32_t tag) {
+    if (live_ == 0) return false;
+    for (size_t i = H()(key) & mask_;; i = (i + 1) & mask_) {
+      if (state_[i] == kEmpty) return false;
+      if (state_[i] == kFull && keys_[i] == key) {
+        tag_[i] = tag;
+        return true;
+      }
     }
   }
 
@@ -51,6 +86,7 @@ class MemberMap {
     if (state_[slot] == kEmpty) {
       state_[slot] = kFull;
       keys_[slot] = key;
+      tag_[slot] = kNoTag;
       off_[slot] = uint32_t(pool_.size());
       len_[slot] = 1;
       pool_.push_back(id);
@@ -110,7 +146,8 @@ class MemberMap {
   bool empty() const { return live_ == 0; }
   size_t size() const { return live_; }
   size_t bytes() const {
-    return keys_.capacity() * sizeof(A) + (off_.capacity() + len_.capacity() + pool_.capacity()) * 4 +
+    return keys_.capacity() * sizeof(A) +
+           (off_.capacity() + len_.capacity() + tag_.capacity() + pool_.capacity()) * 4 +
            state_.capacity();
   }
 
@@ -120,7 +157,7 @@ class MemberMap {
 
   void rebuild(size_t newCap) {
     std::vector<A> keys(newCap);
-    std::vector<uint32_t> off(newCap), len(newCap), pool;
+    std::vector<uint32_t> off(newCap), len(newCap), tag(newCap, kNoTag), pool;
     std::vector<uint8_t> state(newCap, kEmpty);
     pool.reserve(ids_);
     const size_t m = newCap - 1;
@@ -130,6 +167,7 @@ class MemberMap {
       while (state[j] != kEmpty) j = (j + 1) & m;
       state[j] = kFull;
       keys[j] = keys_[i];
+      tag[j] = tag_[i];
       off[j] = uint32_t(pool.size());
       len[j] = len_[i];
       pool.insert(pool.end(), pool_.begin() + off_[i], pool_.begin() + off_[i] + len_[i]);
@@ -137,6 +175,7 @@ class MemberMap {
     keys_.swap(keys);
     off_.swap(off);
     len_.swap(len);
+    tag_.swap(tag);
     pool_.swap(pool);
     state_.swap(state);
     mask_ = newCap - 1;
@@ -151,7 +190,7 @@ class MemberMap {
   void compact() { rebuild(cap()); }
 
   std::vector<A> keys_;
-  std::vector<uint32_t> off_, len_, pool_;
+  std::vector<uint32_t> off_, len_, tag_, pool_;
   std::vector<uint8_t> state_;
   size_t mask_ = 0, live_ = 0, dead_ = 0, ids_ = 0, garbage_ = 0;
 };

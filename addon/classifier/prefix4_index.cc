@@ -63,4 +63,23 @@ void Prefix4Index::lookupBatch(const uint32_t* src, const uint32_t* dst, const u
   }
 }
 
+void Prefix4Index::lookupBatch(const Header* hs, uint32_t* best, size_t n, uint32_t minRank) const {
+  if (!usesForest()) {
+    tuples_.lookupBatch(hs, best, n, minRank);
+    return;
+  }
+  constexpr size_t kChunk = 64;
+  uint32_t src[kChunk], dst[kChunk];
+  uint16_t sport[kChunk], dport[kChunk];
+  uint8_t proto[kChunk];
+  for (size_t c0 = 0; c0 < n; c0 += kChunk) {
+    const size_t m = std::min(kChunk, n - c0);
+    for (size_t i = 0; i < m; ++i) {
+      const Header& h = hs[c0 + i];
+      src[i] = h.src, dst[i] = h.dst, sport[i] = h.sport, dport[i] = h.dport, proto[i] = h.proto;
+    }
+    forest_.lookupBatch(src, dst, sport, dport, proto, best + c0, m, minRank);
+  }
+}
+
 }  // namespace palisade

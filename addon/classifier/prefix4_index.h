@@ -55,6 +55,13 @@ class Prefix4Index {
     const TupleIndex<Family4>::Header h{src, dst, packAux(sport, dport, proto), sport, dport, proto};
     return tuples_.lookup(h, best, minRank);
   }
+  using Header = TupleIndex<Family4>::Header;
+  uint32_t lookup(const Header& h, uint32_t best, uint32_t minRank) const {
+    return usesForest() ? forest_.lookup(h.src, h.dst, h.sport, h.dport, h.proto, best, minRank)
+                        : tuples_.lookup(h, best, minRank);
+  }
+  // Batch over headers (the forest path copies them into parallel arrays, 64 at a time).
+  void lookupBatch(const Header* hs, uint32_t* best, size_t n, uint32_t minRank) const;
   // Batch over parallel arrays; best[i] is in/out.
   void lookupBatch(const uint32_t* src, const uint32_t* dst, const uint16_t* sport,
                    const uint16_t* dport, const uint8_t* proto, uint32_t* best, size_t n,

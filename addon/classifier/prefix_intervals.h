@@ -58,10 +58,26 @@ class PrefixIntervals {
 
   void idsOf(const A& addr, IdSet& out) const {
     if (starts_.empty()) return;
-    const size_t k = size_t(std::upper_bound(starts_.begin(), starts_.end(), addr,
-                                             [](const A& x, const A& y) { return S::less(x, y); }) -
-                            starts_.begin()) - 1;
+    const size_t k = indexOf(addr);
     for (uint32_t i = 0; i < len_[k]; ++i) out.add(pool_[off_[k] + i]);
+  }
+
+  // Appends the ids of the interval holding `addr` (sorted) to `out`.
+  void appendIds(const A& addr, std::vector<uint32_t>& out) const {
+    if (starts_.empty()) return;
+    const size_t k = indexOf(addr);
+    out.insert(out.end(), pool_.begin() + off_[k], pool_.begin() + off_[k] + len_[k]);
+  }
+
+  // The address class of the interval holding `addr` (set by assignClasses), or `none`.
+  uint32_t classOf(const A& addr, uint32_t none) const {
+    return starts_.empty() ? none : classes_[indexOf(addr)];
+  }
+  // classes_[k] = fn(ids of interval k, their count) for every interval (the writer, after build)
+  template <class Fn>
+  void assignClasses(Fn&& fn) {
+    classes_.resize(starts_.size());
+    for (size_t k = 0; k < starts_.size(); ++k) classes_[k] = fn(pool_.data() + off_[k], len_[k]);
   }
 
   static PrefixIntervals build(std::vector<Prefix> ps) {
@@ -105,12 +121,19 @@ class PrefixIntervals {
   }
 
   size_t bytes() const {
-    return starts_.capacity() * sizeof(A) + (off_.capacity() + len_.capacity() + pool_.capacity()) * 4;
+    return starts_.capacity() * sizeof(A) +
+           (off_.capacity() + len_.capacity() + classes_.capacity() + pool_.capacity()) * 4;
   }
 
  private:
+  size_t indexOf(const A& addr) const {
+    return size_t(std::upper_bound(starts_.begin(), starts_.end(), addr,
+                                   [](const A& x, const A& y) { return S::less(x, y); }) -
+                  starts_.begin()) - 1;
+  }
+
   std::vector<A> starts_;
-  std::vector<uint32_t> off_, len_, pool_;
+  std::vector<uint32_t> off_, len_, classes_, pool_;
 };
 
 }  // namespace palisade

@@ -55,6 +55,9 @@ Napi::Object statsObject(Napi::Env env, const ClassifierStats& s, uint64_t looku
   o.Set("members", Napi::Number::New(env, double(s.members)));
   o.Set("ruleBytes", Napi::Number::New(env, double(s.ruleBytes)));
   o.Set("memberBytes", Napi::Number::New(env, double(s.memberBytes)));
+  o.Set("addressClasses", Napi::Number::New(env, double(s.addressClasses)));
+  o.Set("namedClasses", Napi::Number::New(env, double(s.namedClasses)));
+  o.Set("classBytes", Napi::Number::New(env, double(s.classBytes)));
   o.Set("nativeLookups", Napi::Number::New(env, double(lookups)));
   return o;
 }

@@ -21,12 +21,13 @@ export const MATRIX_FLAGS = {
   protocol: { kind: 'list', value: 'P[,P...]', help: 'TCP, UDP, SCTP (default TCP)' },
   'ip-family': { kind: 'string', value: '4|6', help: 'only this family (default: per pair, the first both ends have, IPv4 first)' },
   external: { kind: 'list', value: 'IP[,IP...]', help: 'also include these addresses (e.g. 169.254.169.254) as rows and columns' },
+  'src-port': { kind: 'string', value: 'N', help: 'the flows\' source port (rules with a sourcePort; default: none, which no sourcePort matches)' },
   output: { kind: 'string', short: 'o', value: 'text|json|html', help: 'output format (default text); html: one self-contained page' },
   engine: { kind: 'string', value: 'reference|native', help: 'engine that answers (default reference)' },
   help: { kind: 'boolean', short: 'h', help: 'show this help' },
 } as const;
 
-export const MATRIX_HELP = `Usage: palisade matrix -f PATH... [--port N[,N...]] [--protocol P[,P...]] [--ip-family 4|6] [--external IP,...] [-o text|json|html]
+export const MATRIX_HELP = `Usage: palisade matrix -f PATH... [--port N[,N...]] [--protocol P[,P...]] [--ip-family 4|6] [--external IP,...] [--src-port N] [-o text|json|html]
 
 The truth table: for each port and protocol, every ordered pair of pods (host-network pods
 included, at their node addresses). Rows are sources, columns destinations;

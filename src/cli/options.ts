@@ -73,6 +73,7 @@ export function parseGridFlags(a: {
   readonly output?: string | undefined;
   readonly engine?: string | undefined;
   readonly external: readonly string[];
+  readonly 'src-port'?: string | undefined;
 }): { query: MatrixQuery; output: OutputFormat; engine: EngineName; external: IpAddr[] } {
   const ports = a.port.length > 0 ? parsePortList(a.port, '--port') : [80];
   const protocols = a.protocol.length > 0 ? parseProtocolList(a.protocol) : (['TCP'] as const);
@@ -84,6 +85,13 @@ export function parseGridFlags(a: {
     const other = external.find((ip) => ip.family !== family);
     if (other) throw new UsageError(`--external: ${other.text} is not an IPv${family} address (--ip-family ${family})`);
   }
-  const query: MatrixQuery = { ports: [...new Set(ports)], protocols: [...new Set(protocols)], ...(family !== undefined ? { family } : {}) };
+  const srcPort = a['src-port'] !== undefined ? parsePortList([a['src-port']], '--src-port') : [];
+  if (srcPort.length > 1) throw new UsageError('--src-port: one port');
+  const query: MatrixQuery = {
+    ports: [...new Set(ports)],
+    protocols: [...new Set(protocols)],
+    ...(family !== undefined ? { family } : {}),
+    ...(srcPort[0] !== undefined ? { srcPort: srcPort[0] } : {}),
+  };
   return { query, output, engine, external };
 }

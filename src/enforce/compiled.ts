@@ -195,7 +195,8 @@ export class PolicyCompiler {
   private stageInventory(given: readonly InventoryChange[], services?: { services: readonly Service[]; endpointSlices: readonly EndpointSlice[] }): StagedUpdate {
     const s = this.state!;
     // Service addresses are members of the `cluster` set: they reach the resolver as changes too
-    const changes = services ? [...given, ...serviceChanges(s.resolution, services.services)] : given;
+    // and their EndpointSlices feed the `service` sets (docs/extension-semantics.md)
+    const changes = services ? [...given, ...serviceChanges(s.resolution, services.services, services.endpointSlices)] : given;
     this.begin();
     const undo: InventoryChange[] = [];
     const deltas: SetDelta[] = [];
@@ -203,8 +204,9 @@ export class PolicyCompiler {
     try {
       for (const c of changes) {
         undo.unshift(...undoOf(s.resolution, c));
-        if (outgrowsRules(s.ruleSet, c, this.nodeLocalIngress)) outgrown = true;
         deltas.push(...s.resolution.apply(c));
+        // after apply: a Service change is judged by the Service's new (protocol, port) groups
+        if (outgrowsRules(s.ruleSet, c, this.nodeLocalIngress, (ref) => s.resolution.serviceGroups(ref))) outgrown = true;
       }
     } catch (e) {
       for (const u of undo) s.resolution.apply(u);
@@ -277,6 +279,9 @@ function usedSetsOf(rs: RuleSet): ReadonlySet<SetId> {
   }
   return u;
 }
+
+const servicesKey = (v: { services: readonly Service[]; endpointSlices: readonly EndpointSlice[] }): string =>
+  JSON.stringify([v.services, v.endpointSlices], (k, x: unknown) => (k === 'source' ? undefined : typeof x === 'bigint' ? `${x}n` : x));
 
 function clusterOf(s: State): Cluster {
   return {
@@ -378,6 +383,12 @@ export function undoOf(resolution: Resolution, c: InventoryChange): InventoryCha
       const svc = resolution.service(podKey(ref));
       return [svc ? { kind: 'service', service: svc } : { kind: 'service-removed', namespace: ref.namespace, name: ref.name }];
     }
+    case 'endpointslice':
+    case 'endpointslice-removed': {
+      const ref = c.kind === 'endpointslice' ? c.slice : c;
+      const slice = resolution.endpointSlice(podKey(ref));
+      return [slice ? { kind: 'endpointslice', slice } : { kind: 'endpointslice-removed', namespace: ref.namespace, name: ref.name }];
+    }
   }
 }
 
@@ -385,9 +396,20 @@ export function undoOf(resolution: Resolution, c: InventoryChange): InventoryCha
  * The Service changes that take the resolution's Services to `next` (the Services reach the
  * compiler as whole lists: a reload, or the agent's service state). Compared without `source`.
  */
-export function serviceChanges(resolution: Resolution, next: readonly Service[]): InventoryChange[] {
-  const canonical = (v: Service): string => JSON.stringify(v, (k, x: unknown) => (k === 'source' ? undefined : typeof x === 'bigint' ? `${x}n` : x));
+export function serviceChanges(resolution: Resolution, next: readonly Service[], nextSlices?: readonly EndpointSlice[]): InventoryChange[] {
+  const canonical = (v: Service | EndpointSlice): string => JSON.stringify(v, (k, x: unknown) => (k === 'source' ? undefined : typeof x === 'bigint' ? `${x}n` : x));
   const out: InventoryChange[] = [];
+  if (nextSlices !== undefined) {
+    const slicesNow = new Map(resolution.serviceInventory().endpointSlices.map((e) => [podKey(e), e]));
+    const sliceKeys = new Set<string>();
+    for (const e of nextSlices) {
+      const k = podKey(e);
+      sliceKeys.add(k);
+      const old = slicesNow.get(k);
+      if (old === undefined || canonical(old) !== canonical(e)) out.push({ kind: 'endpointslice', slice: e });
+    }
+    for (const [k, e] of slicesNow) if (!sliceKeys.has(k)) out.push({ kind: 'endpointslice-removed', namespace: e.namespace, name: e.name });
+  }
   const now = new Map(resolution.inventory().services.map((svc) => [podKey(svc), svc]));
   const keys = new Set<string>();
   for (const svc of next) {

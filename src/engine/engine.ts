@@ -37,6 +37,7 @@ import { NO_RULE, type Classifier, type ClassifierFactory, type ClassifierKind }
 import type { EngineChange, PolicyChange, UpdateResult } from './changes.js';
 import { decide, type Decision } from './decide.js';
 import { explainFlow, type ExplainContext } from './explain.js';
+import { compareClusterPolicies } from '../rules/order.js';
 import { PROTOCOL_NUMBER, WORDS_PER_FLOW, type FlowBatch } from './flow-batch.js';
 
 export interface EngineOptions {
@@ -86,7 +87,6 @@ interface Compiled {
 export class Engine implements Evaluator {
   private networkPolicies: NetworkPolicy[];
   private clusterPolicies: ClusterPolicy[];
-  private readonly endpointSlices: Cluster['endpointSlices'];
   private c: Compiled;
   private versionCount = 0;
   private rebuildCount = 0;
@@ -106,7 +106,6 @@ export class Engine implements Evaluator {
     this.nodeLocalIngress = options.nodeLocalIngress ?? true;
     this.networkPolicies = [...cluster.networkPolicies];
     this.clusterPolicies = [...cluster.clusterPolicies];
-    this.endpointSlices = cluster.endpointSlices;
     this.c = this.build(cluster);
   }
 
@@ -191,6 +190,7 @@ export class Engine implements Evaluator {
       resolution: this.c.resolution,
       ruleSet: this.c.ruleSet,
       walks: this.c.walks,
+      serviceSubjects: this.clusterPolicies.filter((p) => !p.staged && p.subject.kind === 'services').sort(compareClusterPolicies),
       decide: (d, f) => this.decide(d, f),
     };
     return explainFlow(ctx, flow);
@@ -241,7 +241,7 @@ export class Engine implements Evaluator {
     const inv = this.c.resolution.inventory();
     return {
       ...inv,
-      endpointSlices: this.endpointSlices,
+      ...this.c.resolution.serviceInventory(),
       networkPolicies: [...this.networkPolicies],
       clusterPolicies: [...this.clusterPolicies],
     };
@@ -310,7 +310,8 @@ export class Engine implements Evaluator {
 
   /** A change the current rules cannot express: a named-port group or a node they never saw. */
   private needsRebuild(change: InventoryChange): boolean {
-    return outgrowsRules(this.c.ruleSet, change, this.nodeLocalIngress);
+    // called after the change is applied: the resolution's Service groups are the new ones
+    return outgrowsRules(this.c.ruleSet, change, this.nodeLocalIngress, (ref) => this.c.resolution.serviceGroups(ref));
   }
 
   private applyPolicy(change: PolicyChange): void {

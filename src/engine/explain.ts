@@ -8,9 +8,17 @@
  * the NetworkPolicies isolating the subject (`isolatedBy`, by name), and the notes of the
  * cluster-tier rules the reference's walk examined (`rules/notes.ts`): every noted rule of a
  * policy selecting the subject, up to and including the rule that ended the tier.
- * Cost: one `decide` per direction plus O(noted rules + NetworkPolicies of the namespace).
+ * `services` subjects and peers (docs/extension-semantics.md): a services-subject policy that
+ * applies to the flow's destination tuple counts as selecting the destination (pod or not), with
+ * the reference's "applies" note; a deciding or passing rule whose peer is a Service set gets the
+ * reference's note naming the Service and how the address belongs to it.
+ * Cost: one `decide` per direction plus O(noted rules + NetworkPolicies of the namespace), plus
+ * the tuples of the Services involved.
  */
 import { subjectSelectsPod } from '../model/cluster-rule.js';
+import { sameIp } from '../model/ip.js';
+import { serviceMatchText, serviceSourceAddresses, serviceTuples, tupleCovers } from '../model/services.js';
+import type { ServiceRef } from '../model/types.js';
 import type { ClusterPolicy, Direction, Pod, Tier } from '../model/types.js';
 import type { Flow } from '../model/flow.js';
 import type { DirectionVerdict, FlowVerdict, RuleRef } from '../model/verdict.js';
@@ -25,6 +33,8 @@ export interface ExplainContext {
   readonly resolution: Resolution;
   readonly ruleSet: RuleSet;
   readonly walks: Readonly<Record<Direction, Record<Tier, WalkIndex>>>;
+  /** the enforced policies with a `services` subject, in the total order */
+  readonly serviceSubjects: readonly ClusterPolicy[];
   /** the classifier decision for one direction (subject = source for egress, destination for ingress) */
   decide(direction: Direction, flow: Flow): Decision;
 }
@@ -50,6 +60,9 @@ export function explainFlow(ctx: ExplainContext, flow: Flow): FlowVerdict {
 function judge(ctx: ExplainContext, direction: Direction, self: OwnedEndpoint, flow: Flow): DirectionVerdict {
   const notes: string[] = [];
   const subject = self.pod;
+  const svcs = new ServiceView(ctx, flow);
+  const applying = direction === 'ingress' && !sameIp(flow.src, flow.dst) ? svcs.subjectsApplying(notes) : [];
+  if (!subject && applying.length > 0) return judgeServiceOnly(ctx, flow, applying, svcs, notes);
   if (!subject) {
     if (self.hostNetworkPod) {
       notes.push(`${podName(self.hostNetworkPod)} is a host-network pod: no policy selects it; its traffic is node traffic`);
@@ -62,10 +75,12 @@ function judge(ctx: ExplainContext, direction: Direction, self: OwnedEndpoint, f
   const decider = d.ruleId === NO_RULE ? undefined : (rules[d.ruleId] as Rule);
   const passed: RuleRef[] = passedRules.map((r) => r.origin.ref as RuleRef);
   const base = { direction, passed, subject: podName(subject), notes };
+  const applies = (p: ClusterPolicy): boolean => applying.includes(p) || subjectSelects(ctx, p, subject);
 
   // Notes of the Admin walk: it ended at the Admin decider or Admin Pass, else it ran through.
   const adminEnd = decider?.tier === 'Admin' ? decider : passedRules.find((r) => r.tier === 'Admin');
-  addWalkNotes(ctx, direction, 'Admin', subject, adminEnd, notes);
+  addWalkNotes(ctx, direction, 'Admin', applies, adminEnd, notes);
+  svcs.peerNote(adminEnd, notes);
   if (decider?.tier === 'Admin') return ruleVerdict(base, decider);
 
   if (decider?.tier === 'NetworkPolicy') {
@@ -83,19 +98,89 @@ function judge(ctx: ExplainContext, direction: Direction, self: OwnedEndpoint, f
   }
 
   const baselineEnd = decider?.tier === 'Baseline' ? decider : passedRules.find((r) => r.tier === 'Baseline');
-  addWalkNotes(ctx, direction, 'Baseline', subject, baselineEnd, notes);
+  addWalkNotes(ctx, direction, 'Baseline', applies, baselineEnd, notes);
+  svcs.peerNote(baselineEnd, notes);
   if (decider?.tier === 'Baseline') return ruleVerdict(base, decider);
   return { ...base, verdict: 'allow', tier: 'Default', reason: 'no-match' };
 }
 
+/** Ingress to a destination that is no pod but a `services` subject's tuple (the reference's judgeServiceOnly). */
+function judgeServiceOnly(ctx: ExplainContext, flow: Flow, applying: readonly ClusterPolicy[], svcs: ServiceView, notes: string[]): DirectionVerdict {
+  const direction: Direction = 'ingress';
+  const self = ctx.resolution.addresses.resolve(flow.dst);
+  if (self.hostNetworkPod) notes.push(`${podName(self.hostNetworkPod)} is a host-network pod: only services subjects apply to its traffic`);
+  const d = ctx.decide(direction, flow);
+  const rules = ctx.ruleSet.rules;
+  const passedRules = d.passed.map((id) => rules[id] as Rule);
+  const decider = d.ruleId === NO_RULE ? undefined : (rules[d.ruleId] as Rule);
+  const base = { direction, passed: passedRules.map((r) => r.origin.ref as RuleRef), notes };
+  const applies = (p: ClusterPolicy): boolean => applying.includes(p);
+  for (const tier of ['Admin', 'Baseline'] as const) {
+    const end = decider?.tier === tier ? decider : passedRules.find((r) => r.tier === tier);
+    addWalkNotes(ctx, direction, tier, applies, end, notes);
+    svcs.peerNote(end, notes);
+    if (decider?.tier === tier) return ruleVerdict(base, decider);
+  }
+  return { ...base, verdict: 'allow', tier: 'Default', reason: 'no-match' };
+}
+
+/** The Services of one flow, as explain words them (model/services.ts, worked out on demand). */
+class ServiceView {
+  private readonly cache = new Map<string, { tuples: ReturnType<typeof serviceTuples>; sources: ReturnType<typeof serviceSourceAddresses> }>();
+  constructor(
+    private readonly ctx: ExplainContext,
+    private readonly flow: Flow,
+  ) {}
+
+  private of(ref: ServiceRef): { tuples: ReturnType<typeof serviceTuples>; sources: ReturnType<typeof serviceSourceAddresses> } {
+    const k = `${ref.namespace}/${ref.name}`;
+    let e = this.cache.get(k);
+    if (!e) {
+      const inv = { ...this.ctx.resolution.serviceInventory(), nodes: this.ctx.resolution.inventory().nodes };
+      this.cache.set(k, (e = { tuples: serviceTuples(ref, inv), sources: serviceSourceAddresses(ref, inv) }));
+    }
+    return e;
+  }
+
+  /** The services-subject policies whose Services the destination tuple belongs to, each with its note. */
+  subjectsApplying(notes: string[]): ClusterPolicy[] {
+    const f = this.flow;
+    const out: ClusterPolicy[] = [];
+    for (const p of this.ctx.serviceSubjects) {
+      if (p.subject.kind !== 'services') continue;
+      const svc = p.subject.services.find((r) => this.of(r).tuples.some((t) => tupleCovers(t, f.dst, f.protocol, f.dstPort)));
+      if (!svc) continue;
+      out.push(p);
+      const e = this.of(svc);
+      const note = `${p.kind} ${p.name} applies: ${f.dst.text} ${serviceMatchText(svc, f.dst, { direction: 'egress', protocol: f.protocol, dstPort: f.dstPort }, e.tuples, e.sources)}`;
+      if (!notes.includes(note)) notes.push(note);
+    }
+    return out;
+  }
+
+  /** The note of a matching rule whose peer is a Service set (`service` / `service-endpoints`). */
+  peerNote(r: Rule | undefined, notes: string[]): void {
+    if (r === undefined || r.peer === null) return;
+    const def = this.ctx.resolution.definition(r.peer);
+    if (def.kind !== 'service' && def.kind !== 'service-endpoints') return;
+    const ref = r.origin.ref as RuleRef;
+    const f = this.flow;
+    const ip = r.direction === 'egress' ? f.dst : f.src;
+    const e = this.of(def.service);
+    const where = `${ref.policy.kind} ${ref.policy.name} ${r.direction}[${ref.ruleIndex}]${ref.ruleName !== undefined ? ` (${ref.ruleName})` : ''}`;
+    const note = `${where}: ${ip.text} ${serviceMatchText(def.service, ip, { direction: r.direction, protocol: f.protocol, dstPort: f.dstPort }, e.tuples, e.sources)}`;
+    if (!notes.includes(note)) notes.push(note);
+  }
+}
+
 /** The notes the reference's walk of `tier` met: noted rules up to `end` (all when undefined). */
-function addWalkNotes(ctx: ExplainContext, d: Direction, tier: Tier, subject: Pod, end: Rule | undefined, notes: string[]): void {
+function addWalkNotes(ctx: ExplainContext, d: Direction, tier: Tier, applies: (p: ClusterPolicy) => boolean, end: Rule | undefined, notes: string[]): void {
   const walk = ctx.walks[d][tier];
   if (walk.noted.length === 0) return;
   const last = end ? walk.positions.get(end.origin.stableId) : undefined;
   for (const n of walk.noted) {
     if (last !== undefined && n.position > last) break;
-    if (!subjectSelects(ctx, n.policy, subject)) continue;
+    if (!applies(n.policy)) continue;
     for (const note of n.notes) if (!notes.includes(note)) notes.push(note);
   }
 }
@@ -107,7 +192,7 @@ function subjectSelects(ctx: ExplainContext, p: ClusterPolicy, pod: Pod): boolea
   });
 }
 
-function ruleVerdict(base: { direction: Direction; passed: RuleRef[]; subject: string; notes: string[] }, r: Rule): DirectionVerdict {
+function ruleVerdict(base: { direction: Direction; passed: RuleRef[]; subject?: string; notes: string[] }, r: Rule): DirectionVerdict {
   const rule = r.origin.ref as RuleRef;
   return { ...base, verdict: rule.action === 'Deny' ? 'deny' : 'allow', tier: rule.tier, reason: 'rule', rule };
 }

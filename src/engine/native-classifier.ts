@@ -41,6 +41,12 @@ export class NativeDirectionClassifier implements Classifier {
     return this.native.stats().nativeLookups;
   }
 
+  /** The class form's size (addon/classifier/class_table.h): classes known, with bitmaps of their own. */
+  classStats(): { addressClasses: number; namedClasses: number; classBytes: number; setRules: number } {
+    const s = this.native.stats();
+    return { addressClasses: s.addressClasses, namedClasses: s.namedClasses, classBytes: s.classBytes, setRules: s.setRules };
+  }
+
   loadSets(sets: ReadonlyMap<number, readonly Cidr[]>): void {
     const edits: SetEdit[] = [];
     for (const [id, cidrs] of sets) for (const c of cidrs) edits.push(edit('add', id, c));

@@ -5,7 +5,8 @@
  *
  * Codes: LINT_NP_ALLOWS_NOTHING, LINT_NP_IMPLICIT_INGRESS, LINT_EGRESS_BLOCKS_DNS,
  * LINT_EQUAL_PRIORITY, LINT_NETWORKS_IPV4_ONLY, LINT_NETWORKS_IPV6_ONLY,
- * LINT_NAMED_PORT_UNDECLARED, LINT_SELECTS_NOTHING, LINT_PEER_SELECTS_NOTHING.
+ * LINT_NAMED_PORT_UNDECLARED, LINT_SELECTS_NOTHING, LINT_PEER_SELECTS_NOTHING,
+ * LINT_SERVICE_SELECTS_NO_ENDPOINTS.
  * Pure; cost O(policies x pods) plus the DNS check O(pods x policies x rules).
  */
 import type { Problem } from '../model/problems.js';
@@ -16,6 +17,7 @@ import { lintNamedPorts } from './namedports.js';
 import { lintNetworks } from './networks.js';
 import { lintPriorities } from './priorities.js';
 import { lintSelectors } from './selectors.js';
+import { lintServices } from './services.js';
 
 export { policyTypesDefaulted } from './raw.js';
 
@@ -34,6 +36,7 @@ export function lint(cluster: Cluster, opts: LintOptions = {}): Problem[] {
     ...lintNetworks(cps),
     ...lintNamedPorts(cluster, nps, cps),
     ...lintSelectors(cluster, nps, cps),
+    ...lintServices(cluster, cps),
   ];
   // by file and line (stable: checks keep their order within one object)
   return found

@@ -43,7 +43,8 @@ export function lintSelectors(inv: Inventory, nps: readonly NetworkPolicy[], cps
   }
 
   for (const cp of cps) {
-    if (subjectPods(inv, cp.subject).length === 0) {
+    // a services subject is the traffic to Service tuples, not pods (services.ts lints it)
+    if (cp.subject.kind !== 'services' && subjectPods(inv, cp.subject).length === 0) {
       out.push(warning(cp, 'LINT_SELECTS_NOTHING', 'spec.subject', `spec.subject selects no pod: this policy has no effect.`));
     }
     for (const [dir, field, rules] of [['ingress', 'from', cp.ingress], ['egress', 'to', cp.egress]] as const) {

@@ -19,6 +19,8 @@ export interface MatrixQuery {
   readonly protocols: readonly Protocol[];
   /** absent: per pair, the first family both ends have (IPv4 first) */
   readonly family?: Family;
+  /** the flows' source port (PalisadeClusterNetworkPolicy `sourcePort`); absent: unknown, no source-port rule matches */
+  readonly srcPort?: number;
 }
 
 export interface MatrixCell {
@@ -44,6 +46,7 @@ export interface MatrixGrid {
 export interface Matrix {
   readonly endpoints: readonly MatrixEndpoint[];
   readonly family?: Family;
+  readonly srcPort?: number;
   readonly grids: readonly MatrixGrid[];
 }
 
@@ -55,7 +58,7 @@ export function computeMatrix(evaluator: Evaluator, endpoints: readonly MatrixEn
         endpoints.map((to): MatrixCell | null => {
           const pair = pickPair(from, to, q.family);
           if (!pair) return null;
-          const v = evaluator.evaluate({ src: pair.src, dst: pair.dst, protocol, dstPort: port });
+          const v = evaluator.evaluate({ src: pair.src, dst: pair.dst, protocol, dstPort: port, ...(q.srcPort !== undefined ? { srcPort: q.srcPort } : {}) });
           return {
             from: from.label,
             to: to.label,
@@ -73,7 +76,7 @@ export function computeMatrix(evaluator: Evaluator, endpoints: readonly MatrixEn
       grids.push({ port, protocol, rows });
     }
   }
-  return { endpoints, ...(q.family !== undefined ? { family: q.family } : {}), grids };
+  return { endpoints, ...(q.family !== undefined ? { family: q.family } : {}), ...(q.srcPort !== undefined ? { srcPort: q.srcPort } : {}), grids };
 }
 
 /** Every cell of every grid, in grid, row, column order (the JSON output). */

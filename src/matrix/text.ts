@@ -18,7 +18,7 @@ export function formatMatrixText(m: Matrix): string {
 function formatGrid(m: Matrix, g: MatrixGrid): string {
   const labels = m.endpoints.map((e) => e.label);
   const first = Math.max(1, ...labels.map((l) => l.length));
-  const header = `${g.protocol}/${g.port}${m.family !== undefined ? ` IPv${m.family}` : ''}`;
+  const header = `${g.protocol}/${g.port}${m.family !== undefined ? ` IPv${m.family}` : ''}${m.srcPort !== undefined ? ` from source port ${m.srcPort}` : ''}`;
   const line = (head: string, cells: readonly string[]): string =>
     [head.padEnd(first), ...cells.map((c, i) => c.padEnd((labels[i] as string).length))].join('  ').trimEnd();
   const lines = [header, line('-', labels)];

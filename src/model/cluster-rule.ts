@@ -49,7 +49,7 @@ export function subjectSelectsPod(s: ClusterSubject, pod: Pod, labels: SubjectLa
  * Peer kinds this build reads but does not enforce yet; each makes its rule fail closed. An
  * entry leaves this list when its semantics land in the reference evaluator and the lowering.
  */
-export const NOT_ENFORCED_PEERS: ReadonlySet<ClusterPeer['kind']> = new Set(['services']);
+export const NOT_ENFORCED_PEERS: ReadonlySet<ClusterPeer['kind']> = new Set([]);
 /** Actions this build reads but does not enforce yet; a rule with one fails closed ("Deny all"). */
 export const NOT_ENFORCED_ACTIONS: ReadonlySet<ClusterAction> = new Set(['Redirect']);
 

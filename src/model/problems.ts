@@ -111,6 +111,7 @@ export const PROBLEM_CODES = [
   'LINT_NAMED_PORT_UNDECLARED',
   'LINT_SELECTS_NOTHING',
   'LINT_PEER_SELECTS_NOTHING',
+  'LINT_SERVICE_SELECTS_NO_ENDPOINTS',
 ] as const;
 
 export type ProblemCode = (typeof PROBLEM_CODES)[number];

@@ -187,6 +187,12 @@ export type ClusterEntity =
   'Cluster';
 export const CLUSTER_ENTITIES: readonly ClusterEntity[] = ['Cluster'];
 
+/** A Service by namespace and name (PalisadeClusterNetworkPolicy `services` subjects and peers, `redirect`). */
+export interface ServiceRef {
+  readonly namespace: string;
+  readonly name: string;
+}
+
 export type ClusterSubject =
   | { readonly kind: 'namespaces'; readonly namespaceSelector: LabelSelector }
   | {

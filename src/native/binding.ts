@@ -127,6 +127,12 @@ export interface ClassifierStats {
   /** bytes of the compiled rule structures (excludes set membership) */
   readonly ruleBytes: number;
   readonly memberBytes: number;
+  /** address equivalence classes known (distinct set-id lists of members and CIDR intervals) */
+  readonly addressClasses: number;
+  /** classes with rule bitmaps of their own (a rule names one of their sets); the rest share `any` */
+  readonly namedClasses: number;
+  /** bytes of the class bitmaps (the set rules' compiled form, besides ruleBytes) */
+  readonly classBytes: number;
   /** headers classified by native code through this object (proves the native path ran) */
   readonly nativeLookups: number;
 }

@@ -15,12 +15,17 @@
  *    only addresses listed in Node objects, so such an address matches no `nodes` peer.
  * 4. Anything else is `external`.
  *
- * Invariants: built once from read-only data; never mutated after construction.
+ * 5. A Service's tuples (`serviceTuples`, model/services.ts) are worked out once per Service, on
+ *    first use.
+ *
+ * Invariants: built once from read-only data; never mutated after construction (but for the
+ * Service tuple cache, filled on first use from the same read-only data).
  * Cost: O(pods + node addresses) to build; O(1) per lookup (Map keyed by family and value).
  * Thread-safety: immutable after construction; safe to share.
  */
 import { sameIp, type IpAddr } from '../model/ip.js';
-import { NAMESPACE_NAME_LABEL, type Cluster, type Node, type Pod } from '../model/types.js';
+import { NAMESPACE_NAME_LABEL, type Cluster, type Node, type Pod, type ServiceRef } from '../model/types.js';
+import { serviceRefText, serviceSourceAddresses, serviceTuples, type ServiceTuple } from '../model/services.js';
 import { clusterEntityAddresses } from '../model/entities.js';
 import type { Endpoint } from '../model/flow.js';
 
@@ -51,10 +56,14 @@ export class EndpointIndex {
   private readonly byIp = new Map<string, { pod?: Pod; node?: Node; hostNetworkPod?: Pod }>();
   private readonly namespaceLabels = new Map<string, Readonly<Record<string, string>>>();
   private readonly nodesByName = new Map<string, Node>();
+  /** per Service (`namespace/name`): its tuples and its endpoint addresses, computed on first use */
+  private readonly tuples = new Map<string, { tuples: ServiceTuple[]; sources: IpAddr[] }>();
+  private readonly cluster: Cluster;
   /** every pod IP, node address and Service address (the `Cluster` entity) */
   private readonly clusterAddresses = new Set<string>();
 
   constructor(cluster: Cluster) {
+    this.cluster = cluster;
     for (const ip of clusterEntityAddresses(cluster)) this.clusterAddresses.add(ipKey(ip));
     for (const ns of cluster.namespaces) this.namespaceLabels.set(ns.name, ns.labels);
     const nodes = [...cluster.nodes].sort((a, b) => compareText(a.name, b.name));
@@ -124,6 +133,23 @@ export class EndpointIndex {
 
   node(name: string): Node | undefined {
     return this.nodesByName.get(name);
+  }
+
+  /** The service tuples of a Service (model/services.ts; docs/extension-semantics.md). */
+  serviceTuples(ref: ServiceRef): readonly ServiceTuple[] {
+    return this.serviceEntry(ref).tuples;
+  }
+
+  /** The endpoint addresses of a Service (a `from: services` peer). */
+  serviceSources(ref: ServiceRef): readonly IpAddr[] {
+    return this.serviceEntry(ref).sources;
+  }
+
+  private serviceEntry(ref: ServiceRef): { tuples: ServiceTuple[]; sources: IpAddr[] } {
+    const k = serviceRefText(ref);
+    let e = this.tuples.get(k);
+    if (!e) this.tuples.set(k, (e = { tuples: serviceTuples(ref, this.cluster), sources: serviceSourceAddresses(ref, this.cluster) }));
+    return e;
   }
 
   /** Is `ip` an address of the node the pod runs on? (the NetworkPolicy node-local ingress exception) */

@@ -17,7 +17,12 @@
  * 5. NetworkPolicy ingress exception: an isolated pod still accepts traffic whose source is an
  *    address of its own node (`spec.nodeName` -> that Node's `status.addresses`, or the address
  *    of a host-network pod on that node). There is no egress exception.
- * 6. Staged policies (model/staged.ts) are not in force: they are ignored here, even when one is
+ * 6. A PalisadeClusterNetworkPolicy `services` subject (docs/extension-semantics.md) applies to
+ *    ingress whose destination address, protocol and port form a service tuple of a named
+ *    Service, pod or not: its policies join the tier's policies that select the destination pod,
+ *    in the one total order. A destination that is no pod has only those (no NetworkPolicy tier).
+ *    An address's traffic to itself is left alone (it never leaves the host).
+ * 7. Staged policies (model/staged.ts) are not in force: they are ignored here, even when one is
  *    handed in the main lists; `staged.ts` evaluates the cluster with them in force.
  *
  * Invariants: the Cluster is read-only and normalized (`model/types.ts`); results depend only on
@@ -26,7 +31,7 @@
  * the rules of the policies that select the judged pods. No I/O, no caching of verdicts.
  * Thread-safety: immutable after construction; `evaluate` allocates only its result.
  */
-import type { IpAddr } from '../model/ip.js';
+import { sameIp, type IpAddr } from '../model/ip.js';
 import { enforcedPolicies } from '../model/staged.js';
 import type { Cluster, ClusterPolicy, Direction, NetworkPolicy, Pod } from '../model/types.js';
 import { EndpointIndex, podName, type ResolvedEndpoint } from './endpoints.js';
@@ -34,6 +39,8 @@ import {
   compareClusterPolicies,
   isolatingPolicies,
   selectingPolicies,
+  serviceMatchText,
+  serviceSubjectMatch,
   walkClusterTier,
   walkNetworkPolicyTier,
   type DirectionContext,
@@ -55,6 +62,8 @@ export class ReferenceEvaluator implements Evaluator {
   /** per non-host-network pod: the policies that select it, per tier and direction (see `Selection`) */
   private readonly selection = new Map<Pod, Selection>();
   private readonly nodeLocalIngress: boolean;
+  /** the policies with a `services` subject, in the total order (they apply per flow) */
+  private readonly serviceSubjects: readonly ClusterPolicy[];
 
   constructor(given: Cluster, options: ReferenceOptions = {}) {
     // staged policies never decide a verdict (model/staged.ts); `staged.ts` here asks "what if"
@@ -65,6 +74,7 @@ export class ReferenceEvaluator implements Evaluator {
     // Which policies select which pod depends only on labels, so it is worked out once here;
     // the rules themselves are still walked per flow.
     const ordered = [...cluster.clusterPolicies].sort(compareClusterPolicies);
+    this.serviceSubjects = ordered.filter((p) => p.subject.kind === 'services');
     for (const pod of cluster.pods) {
       if (pod.hostNetwork) continue;
       this.selection.set(pod, {
@@ -107,6 +117,11 @@ export class ReferenceEvaluator implements Evaluator {
   ): DirectionVerdict {
     const notes: string[] = [];
     const subject = self.pod;
+    // services subjects: ingress only, by the destination tuple (point 6)
+    // (an address's traffic to itself never leaves its host: no policy, as for a pod's own traffic)
+    const bySubjectService =
+      direction === 'ingress' && this.serviceSubjects.length > 0 && !sameIp(flow.src, flow.dst) ? this.serviceSubjectsFor(flow, notes) : undefined;
+    if (!subject && bySubjectService !== undefined) return this.judgeServiceOnly(self, other, otherIp, flow, bySubjectService, notes);
     if (!subject) {
       if (self.hostNetworkPod) {
         notes.push(
@@ -130,7 +145,15 @@ export class ReferenceEvaluator implements Evaluator {
     };
     const passed: RuleRef[] = [];
     const base = { direction, passed, subject: podName(subject), notes };
-    const selected = this.selection.get(subject)!;
+    const cached = this.selection.get(subject)!;
+    const selected: Selection =
+      bySubjectService === undefined
+        ? cached
+        : {
+            ...cached,
+            admin: merge(cached.admin, bySubjectService.filter((p) => p.tier === 'Admin')),
+            baseline: merge(cached.baseline, bySubjectService.filter((p) => p.tier === 'Baseline')),
+          };
 
     // Admin tier
     const admin = walkClusterTier(selected.admin, ctx);
@@ -159,7 +182,54 @@ export class ReferenceEvaluator implements Evaluator {
     // Default
     return { ...base, verdict: 'allow', tier: 'Default', reason: 'no-match' };
   }
+
+  /** The `services`-subject policies that apply to this ingress flow (undefined: none), with a note each. */
+  private serviceSubjectsFor(flow: Flow, notes: string[]): ClusterPolicy[] | undefined {
+    const out: ClusterPolicy[] = [];
+    for (const p of this.serviceSubjects) {
+      const svc = serviceSubjectMatch(p, flow.dst, flow.protocol, flow.dstPort, this.index);
+      if (!svc) continue;
+      out.push(p);
+      const note = `${p.kind} ${p.name} applies: ${flow.dst.text} ${serviceMatchText(svc, flow.dst, { direction: 'egress', protocol: flow.protocol, dstPort: flow.dstPort }, this.index)}`;
+      if (!notes.includes(note)) notes.push(note);
+    }
+    return out.length > 0 ? out : undefined;
+  }
+
+  /** Ingress to a destination that is no pod but a `services` subject's tuple: Admin, Baseline, default. */
+  private judgeServiceOnly(
+    self: ResolvedEndpoint,
+    other: ResolvedEndpoint,
+    otherIp: IpAddr,
+    flow: Flow,
+    policies: readonly ClusterPolicy[],
+    notes: string[],
+  ): DirectionVerdict {
+    const direction: Direction = 'ingress';
+    const ctx: DirectionContext = {
+      direction,
+      peer: { ip: otherIp, ...(other.pod ? { pod: other.pod } : {}) },
+      protocol: flow.protocol,
+      dstPort: flow.dstPort,
+      index: this.index,
+      cluster: this.cluster,
+      notes,
+    };
+    if (self.hostNetworkPod) notes.push(`${podName(self.hostNetworkPod)} is a host-network pod: only services subjects apply to its traffic`);
+    const passed: RuleRef[] = [];
+    const base = { direction, passed, notes };
+    const admin = walkClusterTier(policies.filter((p) => p.tier === 'Admin'), ctx);
+    if (admin.kind === 'decided') return ruleVerdict(base, admin.rule);
+    if (admin.kind === 'pass') passed.push(admin.rule);
+    const baseline = walkClusterTier(policies.filter((p) => p.tier === 'Baseline'), ctx);
+    if (baseline.kind === 'decided') return ruleVerdict(base, baseline.rule);
+    if (baseline.kind === 'pass') passed.push(baseline.rule);
+    return { ...base, verdict: 'allow', tier: 'Default', reason: 'no-match' };
+  }
 }
+
+/** Two lists of distinct policies, each in the total order, as one list in that order. */
+const merge = (a: readonly ClusterPolicy[], b: readonly ClusterPolicy[]): ClusterPolicy[] => [...a, ...b].sort(compareClusterPolicies);
 
 /** The policies that select one pod: cluster policies in the total order, NetworkPolicies by name. */
 interface Selection {
@@ -179,7 +249,7 @@ function loopback(direction: Direction, pod: Pod): DirectionVerdict {
 }
 
 function ruleVerdict(
-  base: { direction: Direction; passed: RuleRef[]; subject: string; notes: string[] },
+  base: { direction: Direction; passed: RuleRef[]; subject?: string; notes: string[] },
   rule: RuleRef,
 ): DirectionVerdict {
   return { ...base, verdict: rule.action === 'Deny' ? 'deny' : 'allow', tier: rule.tier, reason: 'rule', rule };

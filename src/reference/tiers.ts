@@ -24,7 +24,9 @@
  * Pure functions over read-only data; `notes` is the one accumulator, owned by the caller.
  * Cost: linear in policies x rules x peers per direction (this is the oracle, not the fast path).
  */
+import type { IpAddr } from '../model/ip.js';
 import { selects } from '../model/labels.js';
+import { serviceMatchText as serviceText, tupleCovers } from '../model/services.js';
 import { failClosedNote, subjectSelectsPod } from '../model/cluster-rule.js';
 import type {
   Cluster,
@@ -35,18 +37,23 @@ import type {
   NetworkPolicy,
   Pod,
   Protocol,
+  ServiceRef,
   Tier,
 } from '../model/types.js';
 import { compareText, type EndpointIndex } from './endpoints.js';
-import { clusterPeerMatches, networkPolicyPeersMatch, type PeerView } from './peers.js';
+import { clusterPeerMatches, matchingService, networkPolicyPeersMatch, type FlowPort, type PeerView } from './peers.js';
 import { clusterProtocolMatches, networkPolicyPortsMatch } from './ports.js';
 import { FQDN_NOTE_SUFFIX, type RuleRef } from '../model/verdict.js';
 
 /** What one direction's tiers look at. */
 export interface DirectionContext {
   readonly direction: Direction;
-  /** the pod judged: the source for egress, the destination for ingress (never host-network) */
-  readonly subject: Pod;
+  /**
+   * the pod judged: the source for egress, the destination for ingress (never host-network);
+   * absent only for ingress to a destination that is no pod but a service tuple of a
+   * `services` subject (docs/extension-semantics.md: Services, as the subject)
+   */
+  readonly subject?: Pod;
   /** the other end of the flow */
   readonly peer: PeerView;
   /** the flow's destination pod when it is a non-host-network pod (named ports resolve here) */
@@ -74,6 +81,27 @@ export function clusterSubjectSelects(policy: ClusterPolicy, pod: Pod, index: En
     namespaceLabels: (ns) => index.labelsOfNamespace(ns),
     nodeLabels: (name) => index.node(name)?.labels,
   });
+}
+
+/**
+ * A `services` subject applies to an ingress flow whose destination address, protocol and
+ * destination port form a service tuple of a named Service: that Service (the first), if any.
+ */
+export function serviceSubjectMatch(
+  policy: ClusterPolicy,
+  dst: IpAddr,
+  protocol: Protocol,
+  dstPort: number,
+  index: EndpointIndex,
+): ServiceRef | undefined {
+  const s = policy.subject;
+  if (s.kind !== 'services') return undefined;
+  return s.services.find((r) => index.serviceTuples(r).some((t) => tupleCovers(t, dst, protocol, dstPort)));
+}
+
+/** How an address belongs to a Service, for notes (model/services.ts `serviceMatchText`). */
+export function serviceMatchText(svc: ServiceRef, ip: IpAddr, flow: FlowPort, index: EndpointIndex): string {
+  return serviceText(svc, ip, flow, index.serviceTuples(svc), index.serviceSources(svc));
 }
 
 /** The NetworkPolicies that isolate a pod in a direction, by name (all share its namespace). */
@@ -132,11 +160,18 @@ export function clusterRuleOutcome(
     return rule.action === 'Accept' ? { matches: false, action: 'Accept', failClosed: true } : { matches: true, action: 'Deny', failClosed: true };
   }
 
-  const peersOk = rule.peers.some((p) => clusterPeerMatches(p, ctx.peer, ctx.index, ctx.cluster));
+  const flow = { direction: ctx.direction, protocol: ctx.protocol, dstPort: ctx.dstPort };
+  const peer = rule.peers.find((p) => clusterPeerMatches(p, ctx.peer, ctx.index, ctx.cluster, flow));
   const protocolsOk =
     rule.protocols === null ||
     rule.protocols.some((e) => clusterProtocolMatches(e, ctx.protocol, ctx.dstPort, ctx.srcPort, ctx.dstPod));
-  return { matches: peersOk && protocolsOk, action: rule.action, failClosed: false };
+  const matches = peer !== undefined && protocolsOk;
+  if (matches && peer.kind === 'services') {
+    // explain names the Service that matched (docs/extension-semantics.md)
+    const svc = matchingService(peer.services, ctx.peer, flow, ctx.index)!;
+    addNote(ctx.notes, `${where()}: ${ctx.peer.ip.text} ${serviceMatchText(svc, ctx.peer.ip, flow, ctx.index)}`);
+  }
+  return { matches, action: rule.action, failClosed: false };
 }
 
 /** The policies of one cluster tier whose subject selects the pod, in the total order. */

@@ -19,7 +19,7 @@
  * `withStagedInForce(cluster)` to see them.
  * Pure; cost linear in the policies and rules of the cluster, per flow (explain, not a fast path).
  */
-import { cidrContains } from '../model/ip.js';
+import { cidrContains, sameIp } from '../model/ip.js';
 import { formatSelector, selects } from '../model/labels.js';
 import { enforcedPolicies } from '../model/staged.js';
 import type { Cluster, ClusterAction, ClusterPeer, ClusterPolicy, ClusterRule, Direction, NetworkPolicy, NetworkPolicyPeer, ObjectRef, Pod, Tier } from '../model/types.js';
@@ -33,9 +33,10 @@ import {
 import { EndpointIndex, podName, type ResolvedEndpoint } from './endpoints.js';
 import { ReferenceEvaluator, type ReferenceOptions } from './evaluate.js';
 import { NOT_ENFORCED_PEERS } from '../model/cluster-rule.js';
-import { clusterPeerMatches, networkPolicyPeerMatches, type PeerView } from './peers.js';
+import { clusterPeerMatches, matchingService, networkPolicyPeerMatches, type FlowPort, type PeerView } from './peers.js';
+import { serviceRefText } from '../model/services.js';
 import { clusterProtocolMatches, networkPolicyPortsMatch } from './ports.js';
-import { clusterRuleOutcome, clusterSubjectSelects, compareClusterPolicies, rulesOf, type DirectionContext } from './tiers.js';
+import { clusterRuleOutcome, clusterSubjectSelects, compareClusterPolicies, rulesOf, serviceMatchText, serviceSubjectMatch, type DirectionContext } from './tiers.js';
 import { checkFlow, type Endpoint, type Flow } from '../model/flow.js';
 import type { FlowVerdict, PolicyTier } from '../model/verdict.js';
 
@@ -170,12 +171,13 @@ class Walker {
 
   direction(direction: Direction, self: ResolvedEndpoint, other: ResolvedEndpoint): DirectionWalk {
     const subject = self.pod;
-    if (!subject) return skipped(direction, 'not-a-pod');
+    const serviceSubject = direction === 'ingress' && !sameIp(this.flow.src, this.flow.dst) && this.ordered.some((p) => this.serviceApplies(p, direction));
+    if (!subject && !serviceSubject) return skipped(direction, 'not-a-pod');
     const otherIp = direction === 'egress' ? this.flow.dst : this.flow.src;
     const dstPod = direction === 'egress' ? other.pod : self.pod;
     const ctx: DirectionContext = {
       direction,
-      subject,
+      ...(subject ? { subject } : {}),
       peer: { ip: otherIp, ...(other.pod ? { pod: other.pod } : {}) },
       ...(dstPod ? { dstPod } : {}),
       protocol: this.flow.protocol,
@@ -190,8 +192,19 @@ class Walker {
       for (const t of ['Admin', 'NetworkPolicy', 'Baseline'] as const) {
         if (!tiers.some((x) => x.tier === t)) tiers.push(this.notReachedTier(t, ctx));
       }
-      return { direction, verdict, subject: podName(subject), tiers, byDefault };
+      return { direction, verdict, ...(subject ? { subject: podName(subject) } : {}), tiers, byDefault };
     };
+    if (!subject) {
+      // a destination that is no pod but a services subject's tuple: the cluster tiers only
+      const admin = this.clusterTier('Admin', ctx);
+      tiers.push(admin.walk);
+      if (admin.walk.outcome === 'decided') return done(admin.verdict!);
+      tiers.push({ tier: 'NetworkPolicy', outcome: 'not-isolated', policies: [] });
+      const baseline = this.clusterTier('Baseline', ctx);
+      tiers.push(baseline.walk);
+      if (baseline.walk.outcome === 'decided') return done(baseline.verdict!);
+      return done('allow', true);
+    }
 
     const admin = this.clusterTier('Admin', ctx);
     tiers.push(admin.walk);
@@ -217,8 +230,8 @@ class Walker {
     let verdict: 'allow' | 'deny' | undefined;
     for (const p of this.ordered) {
       if (p.tier !== tier || rulesOf(p, ctx.direction).length === 0) continue;
-      const applies = clusterSubjectSelects(p, ctx.subject, this.index);
-      const base = { policy: refOf(p), priority: p.priority, applies, why: this.subjectWhy(p, ctx.subject, applies) };
+      const applies = this.applies(p, ctx);
+      const base = { policy: refOf(p), priority: p.priority, applies, why: this.subjectWhy(p, ctx, applies) };
       if (outcome !== 'no-match') {
         policies.push({ ...base, rules: [], notReached: true });
         continue;
@@ -254,11 +267,31 @@ class Walker {
     return { walk: { tier, outcome, policies }, ...(verdict ? { verdict } : {}) };
   }
 
-  private subjectWhy(p: ClusterPolicy, pod: Pod, applies: boolean): string {
+  /** A `services` subject applies to ingress by the destination tuple (docs/extension-semantics.md). */
+  private serviceApplies(p: ClusterPolicy, direction: Direction): boolean {
+    return direction === 'ingress' && serviceSubjectMatch(p, this.flow.dst, this.flow.protocol, this.flow.dstPort, this.index) !== undefined;
+  }
+
+  private applies(p: ClusterPolicy, ctx: DirectionContext): boolean {
+    if (p.subject.kind === 'services') return this.serviceApplies(p, ctx.direction);
+    return ctx.subject !== undefined && clusterSubjectSelects(p, ctx.subject, this.index);
+  }
+
+  private subjectWhy(p: ClusterPolicy, ctx: DirectionContext, applies: boolean): string {
     const s = p.subject;
+    if (s.kind === 'services') {
+      const flow = { direction: 'egress' as const, protocol: this.flow.protocol, dstPort: this.flow.dstPort };
+      const svc = ctx.direction === 'ingress' ? serviceSubjectMatch(p, this.flow.dst, this.flow.protocol, this.flow.dstPort, this.index) : undefined;
+      if (applies && svc) return `its subject (${describeSubject(s)}) applies: ${this.flow.dst.text} ${serviceMatchText(svc, this.flow.dst, flow, this.index)}`;
+      return ctx.direction === 'egress'
+        ? `its subject (${describeSubject(s)}) has ingress rules only`
+        : `its subject (${describeSubject(s)}) does not apply: ${this.flow.dst.text} ${this.flowPort()} is no address and port of those Services`;
+    }
+    const pod = ctx.subject;
+    if (!pod) return `its subject (${describeSubject(s)}) selects pods: ${this.flow.dst.text} is not a pod`;
     const who = podName(pod);
     const head = `its subject (${describeSubject(s)})`;
-    if (s.kind === 'nodes' || s.kind === 'services') return `${head} selects no pod: ${s.kind === 'nodes' ? 'its traffic is the nodes\' own' : 'it is the traffic to those Services'}`;
+    if (s.kind === 'nodes') return `${head} selects no pod: its traffic is the nodes' own`;
     if (applies) {
       if (s.kind === 'pods' && s.nodeSelector !== undefined) {
         const node = pod.nodeName !== undefined ? this.index.node(pod.nodeName) : undefined;
@@ -287,8 +320,9 @@ class Walker {
       if (p.kind === 'unknown') return { text, ok: false, why: 'no known field: the rule fails closed' };
       if (NOT_ENFORCED_PEERS.has(p.kind)) return { text, ok: false, why: `${p.kind} peers are not enforced by this build yet: the rule fails closed` };
       if (p.kind === 'domainNames') return { text, ok: false, why: 'domainNames peers match nothing until FQDN support lands' };
-      const ok = clusterPeerMatches(p, ctx.peer, this.index, this.cluster);
-      return { text, ok, why: this.clusterPeerWhy(p, ctx.peer, ok) };
+      const flow = { direction: ctx.direction, protocol: ctx.protocol, dstPort: ctx.dstPort };
+      const ok = clusterPeerMatches(p, ctx.peer, this.index, this.cluster, flow);
+      return { text, ok, why: this.clusterPeerWhy(p, ctx.peer, ok, flow) };
     });
     const ports =
       rule.protocols === null
@@ -302,9 +336,16 @@ class Walker {
     return { peers, ports };
   }
 
-  private clusterPeerWhy(p: ClusterPeer, peer: PeerView, ok: boolean): string {
+  private clusterPeerWhy(p: ClusterPeer, peer: PeerView, ok: boolean, flow: FlowPort): string {
     const who = this.peerText(peer);
     switch (p.kind) {
+      case 'services': {
+        const svc = matchingService(p.services, peer, flow, this.index);
+        if (svc) return `${peer.ip.text} ${serviceMatchText(svc, peer.ip, flow, this.index)}`;
+        return flow.direction === 'ingress'
+          ? `${who} is no endpoint of ${p.services.map(serviceRefText).join(', ')}`
+          : `${who} ${this.flowPort()} is no address and port of ${p.services.map(serviceRefText).join(', ')}`;
+      }
       case 'namespaces':
       case 'pods': {
         if (!peer.pod) return `${who} is not a pod (host-network pods and other addresses never match pod peers)`;
@@ -337,19 +378,20 @@ class Walker {
 
   private networkPolicyTier(ctx: DirectionContext, ownNode: boolean): TierWalk {
     const type = ctx.direction === 'ingress' ? 'Ingress' : 'Egress';
+    const subject = ctx.subject as Pod; // the NetworkPolicy tier is walked for pods only
     const sameNs = this.cluster.networkPolicies
-      .filter((np) => np.namespace === ctx.subject.namespace)
+      .filter((np) => np.namespace === subject.namespace)
       .sort((a, b) => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0));
     const policies: PolicyWalk[] = [];
     let isolated = false;
     let decided = false;
     for (const np of sameNs) {
       const hasType = np.policyTypes.includes(type);
-      const podOk = selects(np.podSelector, ctx.subject.labels);
+      const podOk = selects(np.podSelector, subject.labels);
       const applies = hasType && podOk;
-      const who = podName(ctx.subject);
+      const who = podName(subject);
       const why = !podOk
-        ? `its podSelector ${formatSelector(np.podSelector)} does not match ${who} ${labelText(ctx.subject.labels)}`
+        ? `its podSelector ${formatSelector(np.podSelector)} does not match ${who} ${labelText(subject.labels)}`
         : !hasType
           ? `it selects ${who} but its policyTypes [${np.policyTypes.join(', ')}] do not include ${type}`
           : `it selects ${who} (podSelector ${formatSelector(np.podSelector)}) for ${type}: ${who} is isolated for ${ctx.direction}`;
@@ -414,7 +456,7 @@ class Walker {
   }
 
   private flowPort(): string {
-    return `${this.flow.protocol}/${this.flow.dstPort}`;
+    return `${this.flow.protocol}/${this.flow.dstPort}${this.flow.srcPort !== undefined ? ` from source port ${this.flow.srcPort}` : ''}`;
   }
 
   private peerText(peer: PeerView): string {
@@ -427,15 +469,15 @@ class Walker {
   private notReachedTier(tier: PolicyTier, ctx: DirectionContext): TierWalk {
     if (tier === 'NetworkPolicy') {
       const policies = this.cluster.networkPolicies
-        .filter((np) => np.namespace === ctx.subject.namespace)
+        .filter((np) => ctx.subject !== undefined && np.namespace === ctx.subject.namespace)
         .map((np): PolicyWalk => ({ policy: npRef(np), applies: false, why: 'not reached', rules: [], notReached: true }));
       return { tier, outcome: 'not-reached', policies };
     }
     const policies = this.ordered
       .filter((p) => p.tier === tier && rulesOf(p, ctx.direction).length > 0)
       .map((p): PolicyWalk => {
-        const applies = clusterSubjectSelects(p, ctx.subject, this.index);
-        return { policy: refOf(p), priority: p.priority, applies, why: this.subjectWhy(p, ctx.subject, applies), rules: [], notReached: true };
+        const applies = this.applies(p, ctx);
+        return { policy: refOf(p), priority: p.priority, applies, why: this.subjectWhy(p, ctx, applies), rules: [], notReached: true };
       });
     return { tier, outcome: 'not-reached', policies };
   }

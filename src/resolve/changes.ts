@@ -4,11 +4,12 @@
  *
  * A `pod` change adds the pod or replaces the pod of the same namespace/name (relabel, new IPs,
  * new container ports, moved node). A namespace or node change likewise adds or replaces by name,
- * a Service change by namespace/name (its addresses are in the `cluster` set).
- * Removing a namespace removes its pods.
+ * a Service or EndpointSlice change by namespace/name (Service addresses are in the `cluster`
+ * set; Services and slices feed the `service` / `service-endpoints` sets, recomputed for the
+ * Services they name: O(their tuples)). Removing a namespace removes its pods.
  */
 import type { Cidr } from '../model/ip.js';
-import type { Namespace, Node, Pod, Service } from '../model/types.js';
+import type { EndpointSlice, Namespace, Node, Pod, Service } from '../model/types.js';
 import type { SetId } from './set-def.js';
 
 export type InventoryChange =
@@ -19,7 +20,9 @@ export type InventoryChange =
   | { readonly kind: 'node'; readonly node: Node }
   | { readonly kind: 'node-removed'; readonly name: string }
   | { readonly kind: 'service'; readonly service: Service }
-  | { readonly kind: 'service-removed'; readonly namespace: string; readonly name: string };
+  | { readonly kind: 'service-removed'; readonly namespace: string; readonly name: string }
+  | { readonly kind: 'endpointslice'; readonly slice: EndpointSlice }
+  | { readonly kind: 'endpointslice-removed'; readonly namespace: string; readonly name: string };
 
 /** Prefixes that entered and left one set. A prefix never appears in both lists. */
 export interface SetDelta {

@@ -28,6 +28,8 @@
  * - node changed: O(node sets) + O(pods on the node x node-scoped pod sets) (a subject's
  *   nodeSelector, S7).
  * - Service changed: O(its addresses x `cluster` sets).
+ * - Service, EndpointSlice or node changed: the `service` / `service-endpoints` sets are
+ *   recomputed, O(their tuples) (node ports follow node addresses).
  * Thread-safety: none; one owner (the engine) calls it.
  */
 import { cidrCovers, familyBits, type Cidr, type IpAddr } from '../model/ip.js';
@@ -42,8 +44,11 @@ import {
   type Node,
   type Pod,
   type Service,
+  type EndpointSlice,
+  type ServiceRef,
 } from '../model/types.js';
 import { serviceAddresses } from '../model/entities.js';
+import { serviceGroups, serviceSourceAddresses, serviceTuples, type ServiceGroup } from '../model/services.js';
 import type { InventoryChange, SetDelta } from './changes.js';
 import { AddressIndex, ipKey } from './address-index.js';
 import { DeltaCollector, Membership } from './membership.js';
@@ -98,6 +103,10 @@ export class Resolution {
   private readonly nodeGives = new Map<string, Map<SetId, Cidr[]>>();
   /** per Service (namespace/name): the prefixes it gives to each `cluster` set */
   private readonly serviceGives = new Map<string, Map<SetId, Cidr[]>>();
+  /** EndpointSlices by namespace/name */
+  private readonly endpointSlices = new Map<string, EndpointSlice>();
+  /** `service` and `service-endpoints` sets, with the prefixes they hold now */
+  private readonly serviceSets = new Map<SetId, Cidr[]>();
 
   constructor(inventory: Inventory, networkPolicies: readonly NetworkPolicy[]) {
     for (const ns of inventory.namespaces) this.namespaces.set(ns.name, withNameLabel(ns));
@@ -107,6 +116,7 @@ export class Resolution {
       this.addresses.addNode(n);
     }
     for (const svc of inventory.services) this.services.set(podKey(svc), svc);
+    for (const e of inventory.endpointSlices ?? []) this.endpointSlices.set(podKey(e), e);
     // a staged NetworkPolicy isolates nothing (model/staged.ts)
     for (const np of networkPolicies) {
       if (np.staged) continue;
@@ -162,6 +172,11 @@ export class Resolution {
         this.nodeSets.push(id);
         for (const name of this.nodes.keys()) this.giveNode(name, id, undefined);
         for (const sk of this.services.keys()) this.giveService(sk, id, undefined);
+        break;
+      case 'service':
+      case 'service-endpoints':
+        this.serviceSets.set(id, []);
+        this.refreshServiceSet(id, undefined);
         break;
     }
     return id;
@@ -245,8 +260,57 @@ export class Resolution {
         this.services.delete(key);
         break;
       }
+      case 'endpointslice':
+        this.endpointSlices.set(podKey(change.slice), change.slice);
+        break;
+      case 'endpointslice-removed':
+        this.endpointSlices.delete(podKey(change));
+        break;
+    }
+    // the Service sets follow Services, slices and (node ports) node addresses
+    if (this.serviceSets.size > 0 && SERVICE_INPUTS.has(change.kind)) {
+      for (const id of this.serviceSets.keys()) this.refreshServiceSet(id, deltas);
     }
     return deltas.deltas();
+  }
+
+  /** The Services and EndpointSlices as they stand now. */
+  serviceInventory(): { services: Service[]; endpointSlices: EndpointSlice[] } {
+    return { services: [...this.services.values()], endpointSlices: [...this.endpointSlices.values()] };
+  }
+
+  endpointSlice(key: string): EndpointSlice | undefined {
+    return this.endpointSlices.get(key);
+  }
+
+  /** The (protocol, port) groups of a Service now (model/services.ts `serviceGroups`). */
+  serviceGroups(ref: ServiceRef): ServiceGroup[] {
+    return serviceGroups(ref, this.serviceInventory());
+  }
+
+  /** Recompute a `service` / `service-endpoints` set from the Services, slices and nodes now held. */
+  private refreshServiceSet(id: SetId, deltas: DeltaCollector | undefined): void {
+    this.evaluationCount++;
+    const def = this.defs[id] as SetDef;
+    const inv = { ...this.serviceInventory(), nodes: [...this.nodes.values()] };
+    let ips: IpAddr[];
+    if (def.kind === 'service') {
+      ips = serviceTuples(def.service, inv)
+        .filter((t) => t.protocol === def.protocol && t.port === def.port)
+        .map((t) => t.ip);
+    } else if (def.kind === 'service-endpoints') {
+      ips = serviceSourceAddresses(def.service, inv);
+    } else return;
+    const next = new Map<string, Cidr>();
+    for (const ip of ips) {
+      const c = hostOf(ip);
+      next.set(c.text, c);
+    }
+    const m = this.members[id] as Membership;
+    for (const c of this.serviceSets.get(id) ?? []) m.remove(c, deltas, id);
+    const after = [...next.values()];
+    for (const c of after) m.add(c, deltas, id);
+    this.serviceSets.set(id, after);
   }
 
   /** The inventory as it stands now (insertion order kept; a replaced object keeps its place). */
@@ -570,6 +634,9 @@ export class Resolution {
     this.nodeGives.delete(name);
   }
 }
+
+/** The changes a `service` / `service-endpoints` set may follow. */
+const SERVICE_INPUTS: ReadonlySet<InventoryChange['kind']> = new Set(['node', 'node-removed', 'service', 'service-removed', 'endpointslice', 'endpointslice-removed']);
 
 /** Posting keys of a pod: `key=value` per label, and one per declared named port (NUL-led, so no label collides). */
 const portPostingKey = (name: string, protocol: string, port: number): string => `\u0000${name}/${protocol}/${port}`;

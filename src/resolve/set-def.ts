@@ -15,6 +15,10 @@
  *   pod (reference/endpoints.ts rules 2-3: the first host-network claimant, when no other pod
  *   owns the address) runs on N, even when the Node object is missing.
  * - `prefixes`: a fixed list of disjoint prefixes (networks, ipBlock with except expanded).
+ * - `service`: the addresses of a Service's tuples (model/services.ts) in one (protocol, port)
+ *   group: `protocol` / `port` null are the tuples that cover every protocol / port. A Service
+ *   peer or subject is lowered into one rule per group (docs/extension-semantics.md).
+ * - `service-endpoints`: the endpoint addresses of a Service (a `from: services` peer).
  * - `cluster`: the `Cluster` entity (model/entities.ts): every pod IP (host-network pods
  *   included), every node address and every Service address of the inventory.
  *
@@ -22,7 +26,7 @@
  * Pure.
  */
 import type { Cidr } from '../model/ip.js';
-import type { Direction, LabelSelector, Protocol } from '../model/types.js';
+import type { Direction, LabelSelector, Protocol, ServiceRef } from '../model/types.js';
 import { formatSelector } from '../model/labels.js';
 import { selectorKey } from './selector-key.js';
 
@@ -51,6 +55,8 @@ export type SetDef =
   | { readonly kind: 'nodes'; readonly nodeSelector: LabelSelector }
   | { readonly kind: 'node'; readonly name: string }
   | { readonly kind: 'prefixes'; readonly prefixes: readonly Cidr[] }
+  | { readonly kind: 'service'; readonly service: ServiceRef; readonly protocol: Protocol | null; readonly port: number | null }
+  | { readonly kind: 'service-endpoints'; readonly service: ServiceRef }
   | { readonly kind: 'cluster' };
 
 /** Dense index of a set inside one resolution; stable for the life of that resolution. */
@@ -76,6 +82,10 @@ export function setKey(d: SetDef): string {
       return JSON.stringify(['node', d.name]);
     case 'prefixes':
       return JSON.stringify(['prefixes', d.prefixes.map((c) => c.text)]);
+    case 'service':
+      return JSON.stringify(['service', d.service.namespace, d.service.name, d.protocol, d.port]);
+    case 'service-endpoints':
+      return JSON.stringify(['service-endpoints', d.service.namespace, d.service.name]);
     case 'cluster':
       return JSON.stringify(['cluster']);
   }
@@ -99,6 +109,10 @@ export function describeSet(d: SetDef): string {
       return `node ${d.name}`;
     case 'prefixes':
       return `prefixes ${d.prefixes.map((c) => c.text).join(' ') || '(none)'}`;
+    case 'service':
+      return `service ${d.service.namespace}/${d.service.name} ${d.protocol ?? 'any'}/${d.port ?? 'any'}`;
+    case 'service-endpoints':
+      return `service ${d.service.namespace}/${d.service.name} endpoints`;
     case 'cluster':
       return 'cluster (every pod, node and Service address)';
   }

@@ -1,15 +1,36 @@
 /**
  * When an inventory change outgrows a rule set: the rules were split per named-port group and
  * per node when they were lowered, so a change bringing a (name, protocol, number) group or a
- * node name they have never seen needs a new lowering; every other inventory change is a set
+ * node name they have never seen needs a new lowering, and so may a change of the Services when
+ * a Service some rule was split for gains or loses a (protocol, port) group; every other inventory change is a set
  * membership delta. The engine uses this; a backend that lowers rules itself can use it too.
  * Pure. Cost: O(container ports of the changed pod).
  */
+import { serviceGroupText, type ServiceGroup } from '../model/services.js';
+import type { ServiceRef } from '../model/types.js';
 import type { InventoryChange } from '../resolve/changes.js';
 import { groupKey } from '../resolve/named-ports.js';
 import type { RuleSet } from './types.js';
 
-export function outgrowsRules(ruleSet: RuleSet, change: InventoryChange, nodeLocalIngress = true): boolean {
+const SERVICE_CHANGES: ReadonlySet<InventoryChange['kind']> = new Set(['service', 'service-removed', 'endpointslice', 'endpointslice-removed']);
+
+export function outgrowsRules(
+  ruleSet: RuleSet,
+  change: InventoryChange,
+  nodeLocalIngress = true,
+  /** the groups of a Service with the change applied (Resolution.serviceGroups); absent: assume changed */
+  serviceGroupsNow?: (ref: ServiceRef) => readonly ServiceGroup[],
+): boolean {
+  // a Service whose (protocol, port) groups changed needs its rules split anew
+  if (SERVICE_CHANGES.has(change.kind)) {
+    for (const [key, used] of ruleSet.serviceGroups ?? []) {
+      if (!serviceGroupsNow) return true;
+      const slash = key.indexOf('/');
+      const now = serviceGroupsNow({ namespace: key.slice(0, slash), name: key.slice(slash + 1) }).map(serviceGroupText);
+      if (now.length !== used.size || now.some((g) => !used.has(g))) return true;
+    }
+    return false;
+  }
   if (change.kind === 'node') return nodeLocalIngress && !ruleSet.nodeLocalNodes.has(change.node.name);
   if (change.kind !== 'pod') return false;
   const p = change.pod;

@@ -24,6 +24,12 @@
  *   direction, then per node a node-local ingress allow (isolated pods on node N, peer = node N's
  *   traffic: its addresses and its host-network pods' addresses), then the isolation default
  *   deny (isolated pods, any peer).
+ * - `services` (PalisadeClusterNetworkPolicy, docs/extension-semantics.md): a `to` peer or the
+ *   subject is split, like a named port, into one rule per (protocol, port) group of the
+ *   Service's tuples (`Resolution.serviceGroups`), the peer (or subject) being the `service` set
+ *   of that group and the rule's ports the group's port narrowed by the rule's `protocols`;
+ *   a `from` peer is the Service's endpoint addresses, unsplit. A named port with a `services`
+ *   peer or subject is refused (UnsupportedRuleError). A `services` subject has no egress rules.
  * - staged policies (`staged: true`, model/staged.ts) are skipped: they never yield a rule.
  * Pure apart from interning sets in the given Resolution.
  * Cost: O(rules x peers x ports x groups) plus the resolver's cost of each new set.
@@ -47,7 +53,9 @@ import {
   type NetworkPolicyPort,
   type PolicySet,
   type Protocol,
+  type ServiceRef,
 } from '../model/types.js';
+import { serviceGroupText, serviceRefText, type ServiceGroup } from '../model/services.js';
 import type { PolicyTier, RuleRef } from '../model/verdict.js';
 import { namedPortIndex, groupKey } from '../resolve/named-ports.js';
 import { subtractPrefixes, comparePrefixes } from '../resolve/prefixes.js';
@@ -67,7 +75,10 @@ type PeerSpec =
   | { readonly kind: 'ipBlock'; readonly block: IpBlock }
   /** CNP `networks`: a union of CIDRs */
   | { readonly kind: 'networks'; readonly cidrs: readonly Cidr[] }
+  /** a `to: services` entry: split per (protocol, port) group of the Service */
+  | { readonly kind: 'service'; readonly service: ServiceRef }
   | { readonly kind: 'none' };
+
 
 /** What a port entry matches. */
 type PortSpec =
@@ -121,12 +132,13 @@ export function lower(given: PolicySet, resolution: Resolution, options: LowerOp
   };
   const egress = table('egress');
   const ingress = table('ingress');
-  return { rules, egress, ingress, namedPortGroups: ctx.groupsUsed, nodeLocalNodes: ctx.nodeLocalNodes };
+  return { rules, egress, ingress, namedPortGroups: ctx.groupsUsed, nodeLocalNodes: ctx.nodeLocalNodes, serviceGroups: ctx.serviceGroupsUsed };
 }
 
 class Lowering {
   readonly groupsUsed = new Map<string, Set<string>>();
   readonly nodeLocalNodes = new Set<string>();
+  readonly serviceGroupsUsed = new Map<string, Set<string>>();
   private readonly groupCache = new Map<string, NamedPortGroup[]>();
   private portIndex: Map<string, NamedPortGroup[]> | undefined;
 
@@ -139,9 +151,22 @@ class Lowering {
   // ---- cluster tiers ---------------------------------------------------------------------
 
   clusterPolicy(p: ClusterPolicy, direction: Direction, out: Draft[]): void {
-    const subject = clusterSubject(p.subject);
-    // `nodes` and `services` subjects select no pod (model/cluster-rule.ts): no rule here
-    if (subject === undefined) return;
+    const s = p.subject;
+    // a services subject: one subject per (Service, group), its ports narrowed to the group
+    const subjects: { def: SetDef; group?: ServiceGroup }[] =
+      s.kind === 'services'
+        ? direction === 'egress'
+          ? []
+          : s.services.flatMap((ref) => this.serviceGroups(ref).map((group) => ({ def: serviceSet(ref, group), group })))
+        : (() => {
+            const def = clusterSubject(s);
+            // a `nodes` subject selects no pod (model/cluster-rule.ts): no rule here
+            return def === undefined ? [] : [{ def }];
+          })();
+    for (const { def, group } of subjects) this.clusterRules(p, direction, def, group, out);
+  }
+
+  private clusterRules(p: ClusterPolicy, direction: Direction, subject: SetDef, group: ServiceGroup | undefined, out: Draft[]): void {
     for (const rule of p[direction]) {
       const ref: RuleRef = {
         tier: p.tier,
@@ -156,14 +181,16 @@ class Lowering {
         // Accept: the rule matches nothing. Deny, Pass, Redirect: "Deny all" (a Pass so treated denies too).
         if (rule.action !== 'Accept') {
           const denyRef: RuleRef = { ...ref, action: 'Deny', failClosed: true };
-          out.push(this.draft(direction, p.tier, this.res.intern(subject), null, null, ALL_PORTS, 'deny', { stableId, ref: denyRef }));
+          const all = group ? narrowPort({ kind: 'all' }, group) : { protocol: null, range: ALL_PORTS };
+          if (all) out.push(this.draft(direction, p.tier, this.res.intern(subject), null, all.protocol, all.range, 'deny', { stableId, ref: denyRef }));
         }
         continue;
       }
       const origin: RuleOrigin = { stableId, ref };
       const action = clusterAction(rule.action);
-      const peers = rule.peers.map((q) => clusterPeer(q));
-      const ports = rule.protocols === null ? [{ kind: 'all' } as PortSpec] : rule.protocols.map((q) => clusterPort(q));
+      const peers = rule.peers.flatMap((q) => clusterPeers(q, direction));
+      const given = rule.protocols === null ? [{ kind: 'all' } as PortSpec] : rule.protocols.map((q) => clusterPort(q));
+      const ports = group ? given.map((q) => portSpecOf(narrowPort(q, group, 'a named port with a services subject'))) : given;
       this.emit(direction, p.tier, subject, peers, ports, action, origin, out);
     }
   }
@@ -225,6 +252,17 @@ class Lowering {
   ): void {
     for (const peer of peers) {
       if (peer.kind === 'none') continue;
+      if (peer.kind === 'service') {
+        const subjectId = this.res.intern(subject);
+        for (const g of this.serviceGroups(peer.service)) {
+          const peerId = this.res.intern(serviceSet(peer.service, g));
+          for (const port of ports) {
+            const n = narrowPort(port, g, 'a named port with a services peer');
+            if (n) out.push(this.draft(direction, tier, subjectId, peerId, n.protocol, n.range, action, origin, n.srcRange ?? ALL_PORTS));
+          }
+        }
+        continue;
+      }
       for (const port of ports) {
         if (port.kind === 'none') continue;
         if (port.kind !== 'named') {
@@ -266,9 +304,21 @@ class Lowering {
         // A node address with a named port: validation rejects this combination (CEL on every
         // CNP/ANP/BANP version); a hand-built Cluster carrying it is refused at compile().
         throw new UnsupportedRuleError('a named port combined with a nodes peer');
+      case 'service':
+        throw new Error('internal: services peers are split in emit');
       case 'none':
         return [];
     }
+  }
+
+  /** The (protocol, port) groups of a Service, noted in the rule set (rules/inputs.ts follows them). */
+  private serviceGroups(ref: ServiceRef): ServiceGroup[] {
+    const gs = this.res.serviceGroups(ref);
+    const k = serviceRefText(ref);
+    let used = this.serviceGroupsUsed.get(k);
+    if (!used) this.serviceGroupsUsed.set(k, (used = new Set()));
+    for (const g of gs) used.add(serviceGroupText(g));
+    return gs;
   }
 
   private prefixSetIds(prefixes: readonly Cidr[]): SetId[] {
@@ -317,6 +367,37 @@ function narrow(def: SetDef, g: NamedPortGroup): SetDef {
   return { ...def, namedPort: g };
 }
 
+/** A port entry narrowed to a Service group; `srcRange` (sourcePort) kept as written. */
+interface NarrowedPort {
+  readonly protocol: Protocol | null;
+  readonly range: PortRange;
+  readonly srcRange?: PortRange;
+}
+
+const serviceSet = (service: ServiceRef, g: ServiceGroup): SetDef => ({ kind: 'service', service, protocol: g.protocol, port: g.port });
+
+/**
+ * A port entry within one Service group: the protocol and destination ports both allow, or
+ * undefined when they exclude each other. A named port cannot be narrowed (refused: `what`).
+ */
+function narrowPort(q: PortSpec, g: ServiceGroup, what = 'a named port with a services peer'): NarrowedPort | undefined {
+  const range = (r: PortRange): PortRange | undefined => (g.port === null ? r : r.lo <= g.port && g.port <= r.hi ? { lo: g.port, hi: g.port } : undefined);
+  switch (q.kind) {
+    case 'all': {
+      return { protocol: g.protocol, range: g.port === null ? ALL_PORTS : { lo: g.port, hi: g.port } };
+    }
+    case 'range': {
+      if (g.protocol !== null && g.protocol !== q.protocol) return undefined;
+      const r = range(q.range);
+      return r ? { protocol: q.protocol, range: r, ...(q.srcRange ? { srcRange: q.srcRange } : {}) } : undefined;
+    }
+    case 'named':
+      throw new UnsupportedRuleError(what);
+    case 'none':
+      return undefined;
+  }
+}
+
 /** The subject set of a cluster policy; undefined: it selects no pod (`nodes`, `services`). */
 function clusterSubject(s: ClusterSubject): SetDef | undefined {
   switch (s.kind) {
@@ -335,6 +416,20 @@ function clusterSubject(s: ClusterSubject): SetDef | undefined {
   }
 }
 
+const portSpecOf = (n: NarrowedPort | undefined): PortSpec =>
+  n === undefined
+    ? { kind: 'none' }
+    : n.protocol === null
+      ? { kind: 'all' }
+      : { kind: 'range', protocol: n.protocol, range: n.range, ...(n.srcRange ? { srcRange: n.srcRange } : {}) };
+
+/** The peers one cluster peer entry stands for (a `services` entry: one per Service). */
+function clusterPeers(q: ClusterPeer, direction: Direction): PeerSpec[] {
+  if (q.kind !== 'services') return [clusterPeer(q)];
+  // `to`: the Service's tuples, split per group; `from`: its endpoint addresses on any port
+  return q.services.map((service): PeerSpec => (direction === 'egress' ? { kind: 'service', service } : { kind: 'set', def: { kind: 'service-endpoints', service } }));
+}
+
 function clusterAction(a: ClusterAction): RuleAction {
   switch (a) {
     case 'Accept':
@@ -349,7 +444,7 @@ function clusterAction(a: ClusterAction): RuleAction {
   }
 }
 
-function clusterPeer(q: ClusterPeer): PeerSpec {
+function clusterPeer(q: Exclude<ClusterPeer, { kind: 'services' }>): PeerSpec {
   switch (q.kind) {
     case 'namespaces':
       return { kind: 'set', def: { kind: 'pods', namespaceSelector: q.namespaceSelector, podSelector: EVERYTHING } };
@@ -364,7 +459,6 @@ function clusterPeer(q: ClusterPeer): PeerSpec {
     case 'entities':
       return { kind: 'set', def: { kind: 'cluster' } };
     case 'domainNames':
-    case 'services':
     case 'unknown':
       return { kind: 'none' };
   }

@@ -87,6 +87,8 @@ export interface RuleSet {
   readonly namedPortGroups: ReadonlyMap<string, ReadonlySet<string>>;
   /** node names that have a node-local rule */
   readonly nodeLocalNodes: ReadonlySet<string>;
+  /** the (protocol, port) groups `services` peers and subjects were split into, as `PROTO/port`, per `namespace/name` (absent: none) */
+  readonly serviceGroups?: ReadonlyMap<string, ReadonlySet<string>>;
 }
 
 export const isAllow = (a: RuleAction): boolean => a === 'accept' || a === 'allow' || a === 'node-local';

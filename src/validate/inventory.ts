@@ -8,8 +8,10 @@
  *   one per family (validatePodIPs), podIPs[0] equal to podIP when both are set.
  * - Node: an InternalIP / ExternalIP address must be an IP.
  * - Service: ports (port, protocol, DNS-1123 label names, targetPort, nodePort), cluster IPs,
- *   selector labels.
- * - EndpointSlice: addressType, endpoint addresses of that family, ports.
+ *   external IPs, status.loadBalancer.ingress[].ip, selector labels (all read by `services`
+ *   peers and subjects, docs/extension-semantics.md).
+ * - EndpointSlice: addressType, endpoint addresses of that family, conditions (booleans; every
+ *   listed endpoint counts whatever they say), ports.
  * Pure.
  * Cost: one pass over the input, linear in its size. Thread-safety: pure functions, no shared
  * state; problems go only to the Reporter passed in.
@@ -130,6 +132,15 @@ function validateService(r: Reporter): void {
   (arrayAt(r, spec.clusterIPs, 'spec.clusterIPs', { maxItems: 2 }) ?? []).forEach((ip, i) => {
     if (ip !== 'None' && ip !== '') checkIp(r, ip, index('spec.clusterIPs', i), true);
   });
+  // the Cluster entity holds them (model/entities.ts): an address that is not one would be dropped silently
+  (arrayAt(r, spec.externalIPs, 'spec.externalIPs') ?? []).forEach((ip, i) => void checkIp(r, ip, index('spec.externalIPs', i), true));
+  const status = objectAt(r, r.obj.status, 'status');
+  const lb = status ? objectAt(r, status.loadBalancer, 'status.loadBalancer') : undefined;
+  const lbPath = 'status.loadBalancer.ingress';
+  (lb ? arrayAt(r, lb.ingress, lbPath) ?? [] : []).forEach((ev, i) => {
+    const e = objectAt(r, ev, index(lbPath, i), true);
+    if (e) checkIp(r, e.ip, field(index(lbPath, i), 'ip'));
+  });
   (arrayAt(r, spec.ports, 'spec.ports') ?? []).forEach((pv, i) => {
     const pPath = index('spec.ports', i);
     const p = objectAt(r, pv, pPath, true);
@@ -164,6 +175,9 @@ function validateEndpointSlice(r: Reporter): void {
     const ePath = index('endpoints', i);
     const e = objectAt(r, ev, ePath, true);
     if (!e) return;
+    const cPath = field(ePath, 'conditions');
+    const conditions = objectAt(r, e.conditions, cPath);
+    if (conditions) for (const c of ['ready', 'serving', 'terminating']) boolAt(r, conditions[c], field(cPath, c));
     const aPath = field(ePath, 'addresses');
     (arrayAt(r, e.addresses, aPath, { required: true, minItems: 1, maxItems: 100 }) ?? []).forEach((a, j) => {
       if (addressType !== 'IPv4' && addressType !== 'IPv6') {

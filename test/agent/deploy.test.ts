@@ -123,8 +123,37 @@ describe('deploy/ manifests', () => {
       }
     }
     const crds = all.filter((m) => m.obj.kind === 'CustomResourceDefinition').map((m) => m.obj.spec.names.kind);
-    expect(crds.sort()).toEqual(['AdminNetworkPolicy', 'AdminNetworkPolicy', 'BaselineAdminNetworkPolicy', 'BaselineAdminNetworkPolicy', 'ClusterNetworkPolicy', 'ClusterNetworkPolicy']);
+    expect(crds.sort()).toEqual(['AdminNetworkPolicy', 'AdminNetworkPolicy', 'BaselineAdminNetworkPolicy', 'BaselineAdminNetworkPolicy', 'ClusterNetworkPolicy', 'ClusterNetworkPolicy', 'PalisadeClusterNetworkPolicy']);
     if (process.env.CI === 'true') expect(n).toBe(6);
+  });
+
+  it('the PalisadeClusterNetworkPolicy CRD keeps every field and CEL rule of the experimental ClusterNetworkPolicy CRD (a superset)', () => {
+    const crdOf = (kind: string) => all.find((m) => m.obj.kind === 'CustomResourceDefinition' && m.obj.spec.names.kind === kind && m.file.includes('experimental') === (kind === 'ClusterNetworkPolicy'))!.obj;
+    const ext = crdOf('PalisadeClusterNetworkPolicy');
+    const cnp = crdOf('ClusterNetworkPolicy');
+    expect(ext.spec.group).toBe('policy.palisade.dev');
+    expect(ext.spec.scope).toBe('Cluster');
+    expect(ext.spec.versions.map((v: { name: string }) => v.name)).toEqual(['v1alpha1']);
+    // every schema path of the upstream kind, with its type, is in ours; CEL rules are kept or extended
+    const paths = (schema: Record<string, unknown>, at = ''): Map<string, string> => {
+      const out = new Map<string, string>();
+      const walk = (s: Record<string, unknown>, p: string): void => {
+        out.set(p, String(s.type));
+        for (const [k, v] of Object.entries((s.properties ?? {}) as Record<string, Record<string, unknown>>)) walk(v, `${p}.${k}`);
+        if (s.items) walk(s.items as Record<string, unknown>, `${p}[]`);
+      };
+      walk(schema, at);
+      return out;
+    };
+    const theirs = paths(cnp.spec.versions[0].schema.openAPIV3Schema);
+    const ours = paths(ext.spec.versions[0].schema.openAPIV3Schema);
+    const missing = [...theirs].filter(([p, t]) => ours.get(p) !== t).map(([p]) => p);
+    expect(missing).toEqual([]);
+    for (const p of ['.spec.subject.nodes', '.spec.subject.services', '.spec.subject.pods.nodeSelector', '.spec.egress[].to[].services', '.spec.egress[].to[].entities', '.spec.ingress[].from[].entities', '.spec.egress[].redirect', '.spec.egress[].protocols[].tcp.sourcePort']) {
+      expect(ours.has(p), p).toBe(true);
+    }
+    const rules = (o: unknown): string[] => JSON.stringify(o).match(/"rule":"(?:[^"\\]|\\.)*"/g) ?? [];
+    expect(rules(ext).length).toBeGreaterThanOrEqual(rules(cnp).length + 4);
   });
 
   it('the Containerfile is Debian 12 based, runs palisade, and installs the native libraries the addon links', () => {

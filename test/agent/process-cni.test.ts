@@ -53,7 +53,7 @@ describe.skipIf(!ready)('bin/palisade agent --cni-socket: a CNI ADD resolves onl
 
   beforeAll(async () => {
     await ensureDist();
-    server = await startTestApiServer({ installed: ['clusternetworkpolicies', 'adminnetworkpolicies', 'baselineadminnetworkpolicies'] });
+    server = await startTestApiServer({ installed: ['clusternetworkpolicies', 'adminnetworkpolicies', 'baselineadminnetworkpolicies', 'palisadeclusternetworkpolicies'] });
     dir = mkdtempSync(join(tmpdir(), 'pal-agent-cni-'));
     api = new ApiObjects(server);
     api.apply([...(objectsOf(INVENTORY) as Obj[]), DENY]);

@@ -43,6 +43,15 @@ const manifests = (dir: string): Obj[] =>
     // a `kind: List` file is what `kubectl apply` would create item by item
     .flatMap((o) => (o.kind === 'List' ? (o.items as Obj[]) : [o]));
 
+/**
+ * Examples a backend refuses today, with the error the agent must log: it keeps the previous
+ * state in force and never becomes ready on a rule set it cannot enforce. An entry leaves when
+ * the backend learns the field (source ports on eBPF: issue 12, backends part).
+ */
+const REFUSED: Readonly<Record<string, RegExp>> = {
+  'ebpf/s25-deny-source-port': /the backend refused the batch; the previous state stays in force.*ebpf\.source-ports: source port ranges are not lowered to eBPF yet/,
+};
+
 for (const backend of ['nftables', 'ebpf', 'nfqueue'] as const) {
   describe.skipIf(!isRoot)(`every example through the test API server: bin/palisade agent --backend ${backend} = reference`, () => {
     it('has examples', () => expect(dirs.length).toBeGreaterThan(0));
@@ -51,7 +60,7 @@ for (const backend of ['nftables', 'ebpf', 'nfqueue'] as const) {
         await ensureDist();
         const loaded = safeLoadCluster([join(EXAMPLES, dir)]);
         if (!loaded.cluster) throw new Error(loaded.problems.map((p) => `${p.code} ${p.message}`).join('\n'));
-        const server = await startTestApiServer({ installed: ['clusternetworkpolicies', 'adminnetworkpolicies', 'baselineadminnetworkpolicies'] });
+        const server = await startTestApiServer({ installed: ['clusternetworkpolicies', 'adminnetworkpolicies', 'baselineadminnetworkpolicies', 'palisadeclusternetworkpolicies'] });
         const tmp = mkdtempSync(join(tmpdir(), 'pal-agent-ex-'));
         const tag = `agx${backend.slice(0, 2)}${i}`;
         let agent: AgentProcess | undefined;
@@ -72,6 +81,11 @@ for (const backend of ['nftables', 'ebpf', 'nfqueue'] as const) {
             const kubeconfig = server.writeKubeconfig(tmp, { tokenFile: backend === 'ebpf' });
             const extra = backend === 'ebpf' ? ['--tag', tag, '--pin-root', TEST_PIN_ROOT, '--interfaces-ms', '200'] : [];
             agent = startAgentProcess({ backend, kubeconfig, netnsPath: topo.nodeNetnsPath, args: extra });
+          }
+          const refused = REFUSED[`${backend}/${dir}`];
+          if (refused) {
+            await expect(agent.ready(10_000)).rejects.toThrow(refused);
+            return;
           }
           await agent.ready(60_000);
           const report = await compareWithReference(api.truth(), topo, fleet, ports);

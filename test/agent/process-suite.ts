@@ -41,7 +41,7 @@ import { mulberry, pick, randomClusterNetworkPolicy, randomNetworkPolicy } from 
 type Obj = Record<string, any>;
 type BackendName = 'nftables' | 'ebpf' | 'nfqueue';
 const isRoot = process.getuid?.() === 0;
-const CRDS = ['clusternetworkpolicies', 'adminnetworkpolicies', 'baselineadminnetworkpolicies'] as const;
+const CRDS = ['clusternetworkpolicies', 'adminnetworkpolicies', 'baselineadminnetworkpolicies', 'palisadeclusternetworkpolicies'] as const;
 const objs = (text: string): Obj[] => objectsOf(text) as Obj[];
 const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms));
 

@@ -23,12 +23,34 @@ const exampleDirs = readdirSync(EXAMPLES)
   .filter((d) => statSync(join(EXAMPLES, d)).isDirectory())
   .sort();
 
+/**
+ * Examples the eBPF backend refuses today, with the error it must give: refused at apply time,
+ * never enforced without the rule. An entry leaves when the backend learns the field (source
+ * ports: issue 12, backends part); the test then fails until it does.
+ */
+const REFUSED: Readonly<Record<string, RegExp>> = {
+  's25-deny-source-port': /ebpf\.source-ports: source port ranges are not lowered to eBPF yet/,
+};
+
 describe.skipIf(requires('root', 'netns', 'addon', 'bpffs', 'bpf', 'cni-plugins'))('eBPF backend = reference on every example', () => {
   for (const [i, dir] of exampleDirs.entries()) {
     it(dir, async () => {
       const r = safeLoadCluster([join(EXAMPLES, dir)]);
       if (!r.cluster) throw new Error(r.problems.map((p) => `${p.code} ${p.message}`).join('\n'));
       const c = r.cluster;
+      const refused = REFUSED[dir];
+      if (refused) {
+        // in the example's own node namespace, never the root one
+        const topo = await buildTopology(c, { tag: `ebx${i}` });
+        const enforcement = new Enforcement(testEbpfBackend(`ex${i}`, topo.nodeNetnsPath));
+        try {
+          await expect(enforcement.apply(c)).rejects.toThrow(refused);
+        } finally {
+          await enforcement.remove().catch(() => undefined);
+          await topo.destroy();
+        }
+        return;
+      }
       const ports = portPlan(c, 4);
       const topo = await buildTopology(c, { tag: `ebx${i}` });
       const enforcement = new Enforcement(testEbpfBackend(`ex${i}`, topo.nodeNetnsPath));

@@ -77,6 +77,10 @@ function applied(c: Cluster, ch: EngineChange): Cluster {
       return { ...c, nodes: [...c.nodes.filter((n) => n.name !== ch.node.name), ch.node] };
     case 'node-removed':
       return { ...c, nodes: c.nodes.filter((n) => n.name !== ch.name) };
+    case 'endpointslice':
+      return { ...c, endpointSlices: [...c.endpointSlices.filter((x) => !(x.namespace === ch.slice.namespace && x.name === ch.slice.name)), ch.slice] };
+    case 'endpointslice-removed':
+      return { ...c, endpointSlices: c.endpointSlices.filter((x) => !(x.namespace === ch.namespace && x.name === ch.name)) };
     case 'service':
       return { ...c, services: [...c.services.filter((x) => !(x.namespace === ch.service.namespace && x.name === ch.service.name)), ch.service] };
     case 'service-removed':

@@ -16,6 +16,7 @@ import type {
   ClusterPolicyKind,
   ClusterProtocolMatch,
   ClusterRule,
+  ClusterSubject,
   ContainerPort,
   LabelSelector,
   Namespace,
@@ -26,7 +27,10 @@ import type {
   Pod,
   Protocol,
   SelectorRequirement,
+  Service,
+  ServiceRef,
 } from '../../src/model/types.js';
+import { serviceAddresses } from '../../src/model/entities.js';
 import { makeCidr, parseCidr, parseIp, type Cidr, type IpAddr } from '../../src/model/ip.js';
 import type { Flow } from '../../src/model/flow.js';
 import type { EngineChange } from '../../src/engine/changes.js';
@@ -113,6 +117,13 @@ export interface RandomShape {
   nodes: number;
   networkPolicies: number;
   clusterPolicies: number;
+  /**
+   * PalisadeClusterNetworkPolicy fields too: random Services (ClusterIPs, external and
+   * load-balancer IPs), and extension policies (nodeSelector subjects, the Cluster entity,
+   * source ports, and the parts that fail closed: services peers, Redirect, nodes/services
+   * subjects). Absent: the random streams of the other tests stay what they were.
+   */
+  extended?: boolean;
 }
 
 export function randomPod(r: Rng, ns: string, name: string, nodes: readonly Node[], serial: number): Pod {
@@ -185,7 +196,96 @@ export function randomCluster(r: Rng, shape: RandomShape): Cluster {
     if (clusterPolicies.some((q) => q.kind === p.kind && q.name === p.name)) continue;
     clusterPolicies.push(p);
   }
-  return { namespaces, pods, nodes, services: [], endpointSlices: [], networkPolicies, clusterPolicies };
+  const services: Service[] = [];
+  if (shape.extended) {
+    for (let i = 0; i < r.int(0, 4); i++) services.push(randomService(r, r.pick(names), `svc-${i}`, i));
+    for (let i = 0; i < r.int(1, 4); i++) {
+      const p = randomExtensionPolicy(r, `pcnp-${i % 3}`, names, services);
+      if (!clusterPolicies.some((q) => q.kind === p.kind && q.name === p.name)) clusterPolicies.push(p);
+    }
+  }
+  return { namespaces, pods, nodes, services, endpointSlices: [], networkPolicies, clusterPolicies };
+}
+
+/** A Service with ClusterIPs (10.96.0.0/16, fd00:10:96::/64) and sometimes external and load-balancer IPs. */
+export function randomService(r: Rng, ns: string, name: string, i: number): Service {
+  const clusterIPs = r.chance(0.15) ? [] : [ip(`10.96.0.${i + 10}`), ...(r.chance(0.5) ? [ip(`fd00:10:96::${(i + 10).toString(16)}`)] : [])];
+  return {
+    namespace: ns,
+    name,
+    clusterIPs,
+    ...(r.chance(0.3) ? { externalIPs: [ip(`192.0.2.${100 + i}`)] } : {}),
+    ...(r.chance(0.3) ? { loadBalancerIPs: [ip(`198.51.100.${i + 1}`), ...(r.chance(0.5) ? [ip(`2001:db8:1::${(i + 1).toString(16)}`)] : [])] } : {}),
+    ports: [{ protocol: 'TCP', port: 80 }],
+    source: SRC,
+  };
+}
+
+/** Source ports the extension policies use, and their neighbours. */
+export const SOURCE_PORTS = [53, 123, 1023, 1024, 1025, 33000, 65535];
+
+function extensionProtocol(r: Rng, named: boolean): ClusterProtocolMatch {
+  const p = clusterProtocol(r, named);
+  if (p.kind !== 'port' || !r.chance(0.4)) return p;
+  const lo = r.pick(SOURCE_PORTS);
+  const src = r.chance(0.5) ? { srcPortStart: lo, srcPortEnd: lo } : { srcPortStart: Math.min(lo, 1024), srcPortEnd: Math.max(lo, 1024) };
+  // a sourcePort with no destinationPort matches every destination port
+  const { portStart, portEnd, ...rest } = p;
+  return r.chance(0.3) ? { ...rest, ...src } : { ...rest, ...(portStart !== undefined ? { portStart, portEnd } : {}), ...src };
+}
+
+/** A PalisadeClusterNetworkPolicy within what validation accepts (docs/extension-kind.md). */
+export function randomExtensionPolicy(r: Rng, name: string, names: string[], services: readonly Service[]): ClusterPolicy {
+  const tier = r.pick(['Admin', 'Baseline'] as const);
+  const k = r.next();
+  // 1..2 Services, now and then one the inventory does not have
+  const svcRefs = (): ServiceRef[] => {
+    const some = services.length && r.chance(0.8) ? r.some(services, 2).map((s) => ({ namespace: s.namespace, name: s.name })) : [];
+    return some.length > 0 ? some : [{ namespace: r.pick(names), name: 'absent' }];
+  };
+  const subject: ClusterSubject =
+    k < 0.35
+      ? { kind: 'pods', namespaceSelector: nsSelector(r, names), podSelector: selector(r, POD_LABELS), nodeSelector: selector(r, NODE_LABELS) }
+      : k < 0.55
+        ? { kind: 'namespaces', namespaceSelector: nsSelector(r, names) }
+        : k < 0.85
+          ? { kind: 'pods', namespaceSelector: nsSelector(r, names), podSelector: selector(r, POD_LABELS) }
+          : k < 0.93
+            ? { kind: 'nodes', nodeSelector: selector(r, NODE_LABELS) }
+            : { kind: 'services', services: svcRefs() };
+  const rules = (direction: 'ingress' | 'egress'): ClusterRule[] =>
+    Array.from({ length: r.int(0, 4) }, (_, index) => {
+      const hasNamed = r.chance(0.15) && !(subject.kind === 'nodes' && direction === 'ingress');
+      const protocols = r.chance(0.25) ? null : Array.from({ length: r.int(1, 3) }, (_, j) => extensionProtocol(r, hasNamed && (j === 0 || r.chance(0.5))));
+      const named = protocols?.some((p) => p.kind === 'namedPort') ?? false;
+      const peers: ClusterPeer[] = Array.from({ length: r.int(1, 3) }, () => {
+        const q = r.next();
+        // egress: a named port resolves on the peer, which must be a pod
+        if (q < 0.3 && !(named && direction === 'egress')) return { kind: 'entities', entities: ['Cluster'] };
+        if (q < 0.36 && direction === 'egress' && !named) return { kind: 'services', services: svcRefs() };
+        return clusterPeer(r, names, named);
+      });
+      const redirect = direction === 'egress' && r.chance(0.05);
+      const action = redirect ? 'Redirect' : r.pick(['Accept', 'Deny', 'Pass'] as const);
+      return {
+        index,
+        ...(r.chance(0.5) ? { name: `rule-${index}` } : {}),
+        action,
+        ...(redirect ? { redirect: { service: svcRefs()[0]! } } : {}),
+        peers,
+        protocols,
+      };
+    });
+  return {
+    kind: 'PalisadeClusterNetworkPolicy',
+    name,
+    tier,
+    priority: r.pick([0, 1, 5, 5, 10, 1000]),
+    subject,
+    ingress: rules('ingress'),
+    egress: subject.kind === 'services' ? [] : rules('egress'),
+    source: SRC,
+  };
 }
 
 // ---- policies ---------------------------------------------------------------------------
@@ -338,15 +438,17 @@ export function interestingPorts(c: Cluster): number[] {
   return [...out].sort((a, b) => a - b);
 }
 
-/** Address pools per family: pod IPs, node addresses, externals. */
+/** Address pools per family: pod IPs, node addresses, externals (Service addresses among them). */
 export function addressPools(c: Cluster): Record<4 | 6, IpAddr[][]> {
-  const pools: Record<4 | 6, IpAddr[][]> = { 4: [[], [], EXTERNAL4], 6: [[], [], EXTERNAL6] };
+  const pools: Record<4 | 6, IpAddr[][]> = { 4: [[], [], [...EXTERNAL4]], 6: [[], [], [...EXTERNAL6]] };
   for (const p of c.pods) for (const a of p.ips) pools[a.family][0]!.push(a);
   for (const n of c.nodes) for (const a of n.addresses) pools[a.family][1]!.push(a);
+  for (const s of c.services) for (const a of serviceAddresses(s)) pools[a.family][2]!.push(a);
   return pools;
 }
 
-export function randomFlow(r: Rng, pools: Record<4 | 6, IpAddr[][]>, ports: readonly number[] = PORTS): Flow {
+/** @param srcPorts source ports to draw from (half the flows); absent: the few fixed ones, for a fifth of the flows */
+export function randomFlow(r: Rng, pools: Record<4 | 6, IpAddr[][]>, ports: readonly number[] = PORTS, srcPorts?: readonly number[]): Flow {
   const family = r.chance(0.6) ? 4 : 6;
   const pool = pools[family];
   const pickAddr = (): IpAddr => {
@@ -358,6 +460,7 @@ export function randomFlow(r: Rng, pools: Record<4 | 6, IpAddr[][]>, ports: read
   const dst = r.chance(0.02) ? src : pickAddr();
   const protocol = r.pick(['TCP', 'TCP', 'UDP', 'SCTP'] as const);
   const dstPort = r.chance(0.97) ? r.pick(ports) : r.int(1, 65535);
+  if (srcPorts) return { src, dst, protocol, dstPort, ...(r.chance(0.5) ? { srcPort: r.pick(srcPorts) } : r.chance(0.1) ? {} : { srcPort: r.int(1, 65535) }) };
   return { src, dst, protocol, dstPort, ...(r.chance(0.2) ? { srcPort: r.pick([1024, 33000, 65535]) } : {}) };
 }
 
@@ -366,8 +469,21 @@ export function randomFlow(r: Rng, pools: Record<4 | 6, IpAddr[][]>, ports: read
 let serial = 100_000;
 
 /** A random change against the current cluster (inventory mostly, policies sometimes). */
-export function randomChange(r: Rng, c: Cluster, policies = true): EngineChange {
+export function randomChange(r: Rng, c: Cluster, policies = true, extended = false): EngineChange {
   const names = c.namespaces.map((n) => n.name);
+  if (extended && r.chance(0.15)) {
+    // Services come and go; nodes are relabelled (nodeSelector subjects follow)
+    const q = r.next();
+    if (q < 0.4) return { kind: 'service', service: randomService(r, r.pick(names), `svc-${r.int(0, 5)}`, r.int(0, 20)) };
+    if (q < 0.6 && c.services.length) {
+      const s = r.pick(c.services);
+      return { kind: 'service-removed', namespace: s.namespace, name: s.name };
+    }
+    if (c.nodes.length) {
+      const n = r.pick(c.nodes);
+      return { kind: 'node', node: { ...n, labels: labels(r, NODE_LABELS) } };
+    }
+  }
   const k = r.next();
   if (k < 0.25 || c.pods.length === 0) {
     const s = serial++;

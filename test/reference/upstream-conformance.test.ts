@@ -16,7 +16,11 @@ import { describe, expect, it } from 'vitest';
 import type { Family } from '../../src/model/ip.js';
 import type { Protocol } from '../../src/model/types.js';
 import { ReferenceEvaluator } from '../../src/reference/evaluate.js';
-import { clusterNetworkPolicy, clusterOf, namespace, networkPolicy, node, pod, type Obj } from './fixtures.js';
+import { compile } from '../../src/index.js';
+import { safeParseCluster } from '../../src/manifests/cluster.js';
+import type { DirectionVerdict } from '../../src/model/verdict.js';
+import { canonical } from '../engine/compare.js';
+import { clusterNetworkPolicy, clusterOf, namespace, networkPolicy, node, pod, yamlOf, type Obj } from './fixtures.js';
 
 const HOUSES = {
   gryffindor: 'harry-potter',
@@ -643,6 +647,77 @@ const CASES: ((f: Family) => ConformanceCase)[] = [
 function withFamily(c: ConformanceCase, f: Family): ConformanceCase {
   return { ...c, initial: () => Object.assign(c.initial(), { family: f }) };
 }
+
+// ---- the CNP-superset test (docs/extension-kind.md) ----------------------------------------------
+
+/** A ClusterNetworkPolicy with its group and kind changed to PalisadeClusterNetworkPolicy; other kinds unchanged. */
+const asExtension = (o: Obj): Obj =>
+  o.kind === 'ClusterNetworkPolicy' ? { ...structuredClone(o), apiVersion: 'policy.palisade.dev/v1alpha1', kind: 'PalisadeClusterNetworkPolicy' } : o;
+
+/** A direction verdict with the policy kind read as ClusterNetworkPolicy: what "the same verdict modulo kind" compares. */
+function modKind(d: DirectionVerdict): string {
+  const unkind = (t: string): string => t.replaceAll('PalisadeClusterNetworkPolicy', 'ClusterNetworkPolicy');
+  return unkind(canonical(d));
+}
+
+/**
+ * Every step of a case, in both kinds: the reference verdicts (whole explanations, modulo the
+ * kind's name) of every pod pair on every port the tests poke are equal, the engine (native
+ * classifier) on the extension objects gives the reference's answer, and validation gives the
+ * same problems (code, severity, path, object name) for both.
+ */
+function runSupersetCase(c: ConformanceCase, f: Family): number {
+  const state = structuredClone(c.initial());
+  let compared = 0;
+  for (const step of c.steps) {
+    step.mutate?.(state);
+    const upstream = [...topology(f, state.nsLabels), ...state.cnps, ...state.nps];
+    const extension = upstream.map(asExtension);
+    expect(extension.some((o) => o.kind === 'PalisadeClusterNetworkPolicy') || !upstream.some((o) => o.kind === 'ClusterNetworkPolicy')).toBe(true);
+    const problems = (objs: Obj[]) =>
+      safeParseCluster(yamlOf(objs), 'fixture.yaml').problems.map((p) => ({ code: p.code, severity: p.severity, path: p.path, name: p.object?.name }));
+    expect(problems(extension), step.name).toEqual(problems(upstream));
+    const a = new ReferenceEvaluator(clusterOf(upstream));
+    const b = new ReferenceEvaluator(clusterOf(extension));
+    const engine = compile(b.cluster);
+    const pods = a.cluster.pods;
+    const ports = [...new Set(step.pokes.map((k) => `${k.protocol}/${k.port}`))].map((t) => {
+      const [protocol, n] = t.split('/');
+      return { protocol: protocol as Protocol, port: Number(n) };
+    });
+    const wrong: string[] = [];
+    for (const src of pods) {
+      for (const dst of pods) {
+        for (const { protocol, port: dstPort } of ports) {
+          const flow = { src: src.ips[0]!, dst: dst.ips[0]!, protocol, dstPort };
+          const va = a.evaluate(flow);
+          const vb = b.evaluate(flow);
+          const same = va.verdict === vb.verdict && modKind(va.egress) === modKind(vb.egress) && modKind(va.ingress) === modKind(vb.ingress);
+          const viaEngine = engine.explain(flow);
+          if (!same || canonical(viaEngine) !== canonical(vb)) {
+            if (wrong.length < 5) wrong.push(`${src.name} -> ${dst.name} ${protocol}/${dstPort}: CNP ${va.verdict}, PCNP ${vb.verdict}, engine ${viaEngine.verdict}`);
+          }
+          compared++;
+        }
+      }
+    }
+    expect(wrong, step.name).toEqual([]);
+  }
+  return compared;
+}
+
+describe('the CNP-superset test: the conformance objects as PalisadeClusterNetworkPolicy give exactly the CNP verdicts', () => {
+  for (const family of [4, 6] as const) {
+    describe(`IPv${family}`, () => {
+      for (const make of CASES) {
+        const c = make(family);
+        it(c.shortName, () => {
+          expect(runSupersetCase(c, family)).toBeGreaterThan(0);
+        });
+      }
+    });
+  }
+});
 
 describe('network-policy-api conformance (kubernetes-sigs/network-policy-api conformance/tests)', () => {
   it('covers the 24 upstream tests named in network-policy-api.md §2.4', () => {

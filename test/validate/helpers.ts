@@ -71,3 +71,12 @@ export function expectNoProblem(yamlText: string, code: string): void {
   const r = expectAccepted(yamlText);
   expect(r.problems.filter((p) => p.code === code), show(r.problems)).toEqual([]);
 }
+
+/** A PalisadeClusterNetworkPolicy (docs/extension-kind.md), defaults as `cnp`. */
+export const pcnp = (spec: Record<string, unknown>, metadata: Record<string, unknown> = {}): string =>
+  doc({
+    apiVersion: 'policy.palisade.dev/v1alpha1',
+    kind: 'PalisadeClusterNetworkPolicy',
+    metadata: { name: 'c', ...metadata },
+    spec: { tier: 'Admin', priority: 10, subject: { namespaces: {} }, ...spec },
+  });
