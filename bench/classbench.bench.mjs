@@ -16,10 +16,11 @@
  *   cidr-matcher     npm cidr-matcher 2.1.1 `contains(dst)` over the rule set's distinct dst
  *                    prefixes, against native batch on the same single-field rule set
  *   build            compileSync (C++ compile, wall, median) and bytes per rule
- * plus incremental set updates per second (address-set rules, Kubernetes shape) and
+ * plus incremental set updates per second (address-set rules, Kubernetes shape), incremental rule
+ * edits per second of the IPv4 split forest (build/split_tree_core, 1,000 edits per version) and
  * dpdk-test-acl (`--no-huge --no-shconf -m 1024 --no-pci -l 0 -- --rulesf --tracef --iter=20`).
- * Prints markdown tables, then as its last line one JSON object of ns per lookup per set (keys in
- * bench/RESULTS.md). Usage: node bench/classbench.bench.mjs [--time MS] [--sets a,b]
+ * Prints markdown tables, then as its last line one JSON object per set: palisadeNs, dpdkNs,
+ * buildMs, bytesPerRule, updatesPerSec (bench/RESULTS.md). Usage: node bench/classbench.bench.mjs [--time MS] [--sets a,b]
  */
 import { spawnSync } from 'node:child_process';
 import { existsSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
@@ -105,10 +106,8 @@ function cpuNsPerCall(fn, targetMs = 300) {
   }
 }
 
-// ---- dpdk-test-acl --------------------------------------------------------------------------
-function runDpdk(rulesPath, trace, want) {
-  if (!existsSync(DPDK)) return { note: `${DPDK} not installed (Debian package dpdk-dev)` };
-  // dpdk reads plain files; 10k traces are gzip in ../shared, so a plain copy goes to a temp dir.
+// dpdk reads plain files; 10k traces are gzip in ../shared, so a plain copy goes to a temp dir.
+function writeTraceFile(trace) {
   const tracePath = join(tmp, 'trace');
   const lines = [];
   for (let i = 0; i < trace.count; i++) {
@@ -116,6 +115,33 @@ function runDpdk(rulesPath, trace, want) {
     lines.push(`${trace.headers[o]}\t${trace.headers[o + 1]}\t${trace.headers[o + 2] >>> 16}\t${trace.headers[o + 2] & 0xffff}\t${trace.headers[o + 3]}\t0\t0`);
   }
   writeFileSync(tracePath, lines.join('\n') + '\n');
+  return tracePath;
+}
+
+// ---- the split forest alone (build/split_tree_core): incremental edits per second -----------
+// Random remove + re-insert of rules of the set, 1,000 edits per published (frozen) version, thread
+// CPU time; it checks every answer of the trace first, and again after the edits.
+const CORE = new URL('../build/split_tree_core', import.meta.url).pathname;
+function runCore(rulesPath, trace, want) {
+  if (!existsSync(CORE)) return { note: `${CORE} missing: npm run build:native` };
+  const tracePath = writeTraceFile(trace);
+  const oraclePath = join(tmp, 'firstmatch');
+  writeFileSync(oraclePath, Array.from(want).join('\n') + '\n');
+  const r = spawnSync(CORE, [rulesPath, tracePath, oraclePath], { encoding: 'utf8', timeout: 300_000 });
+  const last = (r.stdout ?? '').trim().split('\n').pop() ?? '';
+  try {
+    const j = JSON.parse(last);
+    if (r.status !== 0) fail(`split_tree_core: ${j.mismatches} mismatches, ${j.mismatchesAfterEdits} after edits`);
+    return j;
+  } catch {
+    return { note: `split_tree_core did not run (exit ${r.status ?? r.signal})` };
+  }
+}
+
+// ---- dpdk-test-acl --------------------------------------------------------------------------
+function runDpdk(rulesPath, trace, want) {
+  if (!existsSync(DPDK)) return { note: `${DPDK} not installed (Debian package dpdk-dev)` };
+  const tracePath = writeTraceFile(trace);
   const base = ['--no-huge', '--no-shconf', '-m', '1024', '--no-pci', '-l', '0', '--', `--rulesf=${rulesPath}`, `--tracef=${tracePath}`, `--tracenum=${trace.count}`];
   const check = spawnSync(DPDK, [...base, '--iter=1'], { encoding: 'utf8', maxBuffer: 256 * 2 ** 20, timeout: 120_000 });
   if (check.status !== 0) {
@@ -248,6 +274,7 @@ for (const set of SETS) {
     buildCoreMs: buildNs[buildNs.length >> 1] / 1e6,
     bytesPerRule: st.ruleBytes / rules.count,
     tables: st.tables4,
+    core: runCore(rulesPath, trace, want),
     dpdk: runDpdk(rulesPath, trace, want),
   };
   rows.push(row);
@@ -310,11 +337,13 @@ const upd = {
 // ---- report ---------------------------------------------------------------------------------
 console.log(`ClassBench (cutsplit-ruleSet), tinybench medians, ${TIME_MS} ms per task; load average at end ${os.loadavg().map((x) => x.toFixed(2)).join(' ')}\n`);
 console.log('ns per lookup: "wall" = tinybench median (wall clock), "cpu" = process CPU time per lookup over ~0.3 s of calls.\n');
-console.log('| set | rules | native batch ns wall / cpu | native scalar ns wall / cpu | native single ns (N-API call each) | reference ns | ref / batch (wall) | dpdk-test-acl ns | build ms (wall / C++) | bytes/rule | tables |');
-console.log('|---|---|---|---|---|---|---|---|---|---|---|');
+console.log('| set | rules | native batch ns wall / cpu | native scalar ns wall / cpu | native single ns (N-API call each) | reference ns | ref / batch (wall) | dpdk-test-acl ns | native / dpdk (wall) | build ms (wall / C++) | bytes/rule | IPv4 structure (trees / tables) | split-forest edits/s (1,000 per version) |');
+console.log('|---|---|---|---|---|---|---|---|---|---|---|---|---|');
 for (const r of rows) {
   const d = r.dpdk.ns !== undefined ? `${fmt(r.dpdk.ns)} (${fmt(r.dpdk.cycles)} cyc, ${r.dpdk.mismatches} wrong)` : r.dpdk.note;
-  console.log(`| ${r.set} | ${r.rules} | ${fmt(r.batch)} / ${fmt(r.cpu.batch)} | ${fmt(r.scalar)} / ${fmt(r.cpu.scalar)} | ${fmt(r.single)} | ${fmt(r.reference)} | ${fmt(r.reference / r.batch)}x | ${d} | ${fmt(r.buildMs, 2)} / ${fmt(r.buildCoreMs, 2)} | ${fmt(r.bytesPerRule)} | ${r.tables} |`);
+  const ratio = r.dpdk.ns !== undefined ? `${fmt(r.batch / r.dpdk.ns, 2)}` : 'n/a';
+  const ups = r.core.updatesPerSecBatched !== undefined ? `${fmt(r.core.updatesPerSecBatched / 1e6, 2)} M` : r.core.note;
+  console.log(`| ${r.set} | ${r.rules} | ${fmt(r.batch)} / ${fmt(r.cpu.batch)} | ${fmt(r.scalar)} / ${fmt(r.cpu.scalar)} | ${fmt(r.single)} | ${fmt(r.reference)} | ${fmt(r.reference / r.batch)}x | ${d} | ${ratio} | ${fmt(r.buildMs, 2)} / ${fmt(r.buildCoreMs, 2)} | ${fmt(r.bytesPerRule)} | ${r.core.chosen === 'tuples' ? 'TupleMerge' : r.core.chosen === 'forest' ? 'forest' : '?'} ${r.tables} | ${ups} |`);
 }
 console.log('\nTraces: ' + rows.map((r) => `${r.set}: ${r.traceNote}`).join('; '));
 console.log('\nSingle field (distinct dst prefixes of each set, /0 left out), first 20,000 trace headers:\n');
@@ -336,5 +365,12 @@ if (failures) {
 } else {
   // the headline figures, machine-readable, as the last line (bench/run.mjs collects it): ns per
   // lookup per set, Palisade's native batch (wall median) and dpdk-test-acl (null where it did not run)
-  console.log(JSON.stringify(Object.fromEntries(rows.map((r) => [r.set, { palisadeNs: r.batch, dpdkNs: r.dpdk.ns ?? null }]))));
+  // plus the C++ build time, bytes per rule and incremental edits per second of the split forest
+  console.log(
+    JSON.stringify(
+      Object.fromEntries(
+        rows.map((r) => [r.set, { palisadeNs: r.batch, dpdkNs: r.dpdk.ns ?? null, buildMs: r.buildCoreMs, bytesPerRule: r.bytesPerRule, updatesPerSec: r.core.updatesPerSecBatched ?? null }]),
+      ),
+    ),
+  );
 }

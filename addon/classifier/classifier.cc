@@ -54,7 +54,7 @@ std::shared_ptr<const RuleTables> Classifier::compile(const std::vector<RuleSpec
   out->ruleIdOfRank.resize(specs.size());
   out->actionOfRank.resize(specs.size());
   out->priorityOfRank.resize(specs.size());
-  std::vector<TupleIndex<Family4>::Input> in4;
+  std::vector<SplitRule> in4;
   std::vector<TupleIndex<Family6>::Input> in6;
   std::vector<SetRuleInput> inSets;
   for (uint32_t rank = 0; rank < order.size(); ++rank) {
@@ -65,7 +65,8 @@ std::shared_ptr<const RuleTables> Classifier::compile(const std::vector<RuleSpec
     switch (r.kind) {
       case RuleKind::Prefix4:
         in4.push_back({r.src4 & mask4(r.srcLen), r.dst4 & mask4(r.dstLen), r.srcLen, r.dstLen,
-                       r.sportLo, r.sportHi, r.dportLo, r.dportHi, r.proto, r.protoMask, rank});
+                       r.sportLo, r.sportHi, r.dportLo, r.dportHi, uint8_t(r.proto & r.protoMask),
+                       r.protoMask, rank});
         break;
       case RuleKind::Prefix6:
         in6.push_back({and6(r.src6, mask6(r.srcLen)), and6(r.dst6, mask6(r.dstLen)), r.srcLen,
@@ -78,7 +79,9 @@ std::shared_ptr<const RuleTables> Classifier::compile(const std::vector<RuleSpec
         break;
     }
   }
-  out->prefix4 = TupleIndex<Family4>::build(in4);
+  // the forest's editor (master form) is only needed for incremental edits; a compile keeps the
+  // frozen structure
+  out->prefix4 = Prefix4Index::build(in4);
   out->prefix6 = TupleIndex<Family6>::build(in6);
   out->sets = SetRuleForm::build(inSets);
   return out;

@@ -4,8 +4,9 @@
 // protocol with mask, priority) it answers, for a packet header, the FIRST matching rule in the
 // total order (priority, ruleId), lower first, with the rule's id and its opaque action byte.
 // Two kinds of address field are served by one classifier and one rank space:
-//   - PREFIX rules (ClassBench shape): one IPv4 or IPv6 prefix per address field -> TupleIndex
-//     (tuple_index.h, a TupleMerge tuple-space design).
+//   - PREFIX rules (ClassBench shape): one IPv4 or IPv6 prefix per address field. IPv4 ->
+//     Prefix4Index (prefix4_index.h: a split forest, split_tree.h, or a TupleMerge index, chosen
+//     per rule set by a cost estimate); IPv6 -> TupleIndex (tuple_index.h, TupleMerge).
 //   - SET rules (Kubernetes shape): an address-set id per field (or kAnySet) -> one compiled form
 //     indexed by classes (class_table.h): each address has equivalence classes (address_classes.h,
 //     kept in AddressSets: address_sets.h, changed incrementally without a rebuild), each class
@@ -33,7 +34,7 @@
 // Invariants: rank r is the r-th rule in (priority, ruleId) order; ruleIds are unique and never
 // kNoRuleId; the published snapshot is never mutated; version increases by one per publish.
 //
-// Costs: compile O(R log R + R * T) (see tuple_index.h); lookup = prefix index walk + (if set rules
+// Costs: compile O(R log R + R * T) + the IPv4 index build (prefix4_index.h, tuple_index.h); lookup = prefix index walk + (if set rules
 // exist) the classes of both addresses + a bitmap intersection (class_table.h); applySetEdits
 // O(edits + touched shards + new classes x their rules) plus a 2 KiB snapshot copy; publishRules
 // O(classes x words); lookups do not allocate.
@@ -56,6 +57,7 @@
 
 #include "address_sets.h"
 #include "class_table.h"
+#include "prefix4_index.h"
 #include "tuple_index.h"
 #include "types.h"
 
@@ -63,7 +65,7 @@ namespace palisade {
 
 // The compiled, immutable rule structures of one rule set.
 struct RuleTables {
-  TupleIndex<Family4> prefix4;
+  Prefix4Index prefix4;
   TupleIndex<Family6> prefix6;
   std::shared_ptr<const SetRuleForm> sets = SetRuleForm::build({});
   std::vector<uint32_t> ruleIdOfRank;

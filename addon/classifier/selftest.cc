@@ -1,5 +1,6 @@
 // selftest.cc: a Node-free differential check of the core: the classifier against a linear scan on
-// random rules (IPv4/IPv6 prefixes and address sets, random set edits). Built as
+// random rules (IPv4/IPv6 prefixes and address sets, random set edits), and the IPv4 split forest
+// under random inserts and removes interleaved with lookups. Built as
 // build/classifier_selftest; test/native/ runs it. Exit code 0 = no mismatch.
 // Usage: classifier_selftest [seed] [rounds]
 #include <cstdio>
@@ -236,6 +237,157 @@ int main(int argc, char** argv) {
       }
     }
   }
-  printf("{\"checked\":%ld,\"mismatches\":%ld}\n", checked, mismatches);
+  // random IPv4 headers near the pool's addresses, as parallel arrays
+  auto rndHeaders4 = [&](size_t n, std::vector<uint32_t>& S, std::vector<uint32_t>& D,
+                         std::vector<uint16_t>& SP, std::vector<uint16_t>& DP, std::vector<uint8_t>& PR) {
+    S.resize(n), D.resize(n), SP.resize(n), DP.resize(n), PR.resize(n);
+    for (size_t i = 0; i < n; ++i) {
+      S[i] = pool4[U(pool4.size())] ^ uint32_t(U(3) == 0 ? U(1u << 20) : 0);
+      D[i] = pool4[U(pool4.size())] ^ uint32_t(U(3) == 0 ? U(1u << 14) : 0);
+      SP[i] = rndPort();
+      DP[i] = rndPort();
+      PR[i] = uint8_t(U(5) == 0 ? 22 : U(3) == 0 ? 17 : 6);
+    }
+  };
+  // a random IPv4 prefix rule without its rank; anyLenSrc: any source length (else rndLen4)
+  auto rndSplitRule = [&](bool anyLenSrc) {
+    SplitRule r;
+    r.srcLen = anyLenSrc && U(3) == 0 ? uint8_t(U(33)) : rndLen4();
+    r.dstLen = U(4) == 0 ? uint8_t(U(33)) : rndLen4();
+    r.src = pool4[U(pool4.size())] & mask4(r.srcLen);
+    r.dst = (pool4[U(pool4.size())] ^ uint32_t(U(2) ? U(1u << 12) : 0)) & mask4(r.dstLen);
+    rndPorts(r.sportLo, r.sportHi);
+    rndPorts(r.dportLo, r.dportHi);
+    r.protoMask = U(4) == 0 ? 0x0F : U(2) ? 0xFF : 0;
+    r.proto = r.protoMask ? uint8_t((U(2) ? 6 : 17) & r.protoMask) : 0;
+    return r;
+  };
+  auto splitMatches = [](const SplitRule& r, uint32_t s, uint32_t d, uint16_t sp, uint16_t dp, uint8_t pr) {
+    return in4(s, r.src, r.srcLen) && in4(d, r.dst, r.dstLen) && sp >= r.sportLo && sp <= r.sportHi &&
+           dp >= r.dportLo && dp <= r.dportHi && ((pr ^ r.proto) & r.protoMask) == 0;
+  };
+  // The IPv4 split forest alone under edits: random inserts and removes interleaved with lookups
+  // (batch, scalar, random minRank) against a linear scan over the live rules. Small leaves and
+  // random pattern thresholds force deep trees, re-split leaves and every forest scheme.
+  long splitChecked = 0;
+  for (int round = 0; round < 6; ++round) {
+    SplitParams p;
+    p.leafRules = 1 + unsigned(U(8));
+    p.specificLen = unsigned(U(33));
+    p.effectivePerRule = U(2) ? 1.0 : 4.0;
+    std::set<uint32_t> usedRanks;
+    auto rndRule = [&] {
+      SplitRule r = rndSplitRule(false);
+      do r.rank = uint32_t(U(1u << 20)); while (!usedRanks.insert(r.rank).second);
+      return r;
+    };
+    std::vector<SplitRule> initial;
+    const int nRules = int(U(400));
+    for (int i = 0; i < nRules; ++i) initial.push_back(rndRule());
+    SplitForestEditor ed(p);
+    ed.build(initial);
+    std::vector<std::pair<uint32_t, SplitRule>> live;  // (handle, rule)
+    for (size_t i = 0; i < initial.size(); ++i) live.emplace_back(ed.handleOf(i), initial[i]);
+    for (int step = 0; step < 40; ++step) {
+      const int ops = 1 + int(U(60));
+      for (int k = 0; k < ops; ++k) {
+        if (!live.empty() && U(2)) {
+          const size_t j = U(live.size());
+          if (!ed.remove(live[j].first)) {
+            if (++mismatches < 10) fprintf(stderr, "split: remove of a live rule failed\n");
+          }
+          usedRanks.erase(live[j].second.rank);
+          live[j] = live.back();
+          live.pop_back();
+        } else {
+          SplitRule r = rndRule();
+          live.emplace_back(ed.insert(r), r);
+        }
+      }
+      const SplitForest4 f = ed.freeze();
+      if (f.ruleCount() != live.size()) {
+        if (++mismatches < 10) fprintf(stderr, "split: %zu rules, want %zu\n", f.ruleCount(), live.size());
+      }
+      const size_t n = 300;
+      std::vector<uint32_t> S, D, best(n);
+      std::vector<uint16_t> SP, DP;
+      std::vector<uint8_t> PR;
+      rndHeaders4(n, S, D, SP, DP, PR);
+      const uint32_t minRank = U(3) == 0 ? uint32_t(U(1u << 20)) : 0;
+      std::fill(best.begin(), best.end(), kNoRank);
+      f.lookupBatch(S.data(), D.data(), SP.data(), DP.data(), PR.data(), best.data(), n, minRank);
+      for (size_t i = 0; i < n; ++i) {
+        uint32_t want = kNoRank;
+        for (const auto& [h, r] : live) {
+          if (r.rank < minRank || r.rank >= want) continue;
+          if (splitMatches(r, S[i], D[i], SP[i], DP[i], PR[i]))
+            want = r.rank;
+        }
+        const uint32_t got1 = f.lookup(S[i], D[i], SP[i], DP[i], PR[i], kNoRank, minRank);
+        checked += 2;
+        splitChecked += 2;
+        if (best[i] != want || got1 != want) {
+          if (++mismatches < 10)
+            fprintf(stderr, "split mismatch round %d step %d: batch %u scalar %u want %u (minRank %u)\n",
+                    round, step, best[i], got1, want, minRank);
+        }
+      }
+    }
+  }
+  // Prefix4Index (the classifier's IPv4 prefix path) with each choice - forest, TupleMerge and the
+  // cost-model choice - against a linear scan; rules in ascending rank as compile() gives them.
+  long indexChecked = 0;
+  size_t autoForest = 0, autoTuples = 0;
+  for (int round = 0; round < 12; ++round) {
+    SplitParams p;
+    p.leafRules = 1 + unsigned(U(16));
+    p.specificLen = unsigned(U(33));
+    std::vector<SplitRule> rules;
+    const int nRules = 1 + int(U(round < 6 ? 300 : 1500));
+    for (int i = 0; i < nRules; ++i) {
+      SplitRule r = rndSplitRule(true);
+      r.rank = uint32_t(3 * i + int(U(3)));
+      rules.push_back(r);
+    }
+    const size_t n = 400;
+    std::vector<uint32_t> S, D, best(n);
+    std::vector<uint16_t> SP, DP;
+    std::vector<uint8_t> PR;
+    rndHeaders4(n, S, D, SP, DP, PR);
+    const uint32_t minRank = U(3) == 0 ? uint32_t(U(3 * nRules)) : 0;
+    for (auto choice : {Prefix4Index::Choice::Forest, Prefix4Index::Choice::Tuples,
+                        Prefix4Index::Choice::Auto}) {
+      const Prefix4Index idx = Prefix4Index::build(rules, choice, p);
+      if (choice == Prefix4Index::Choice::Auto) ++(idx.usesForest() ? autoForest : autoTuples);
+      if (idx.ruleCount() != rules.size() ||
+          (choice == Prefix4Index::Choice::Forest && !idx.usesForest()) ||
+          (choice == Prefix4Index::Choice::Tuples && idx.usesForest())) {
+        if (++mismatches < 10) fprintf(stderr, "prefix4 index round %d: %zu rules, forest %d\n", round, idx.ruleCount(), idx.usesForest());
+      }
+      std::fill(best.begin(), best.end(), kNoRank);
+      idx.lookupBatch(S.data(), D.data(), SP.data(), DP.data(), PR.data(), best.data(), n, minRank);
+      for (size_t i = 0; i < n; ++i) {
+        uint32_t want = kNoRank;
+        for (const auto& r : rules) {
+          if (r.rank < minRank) continue;
+          if (splitMatches(r, S[i], D[i], SP[i], DP[i], PR[i])) {
+            want = r.rank;
+            break;
+          }
+        }
+        const uint32_t got1 = idx.lookup(S[i], D[i], SP[i], DP[i], PR[i], kNoRank, minRank);
+        checked += 2;
+        indexChecked += 2;
+        if (best[i] != want || got1 != want) {
+          if (++mismatches < 10)
+            fprintf(stderr, "prefix4 index mismatch round %d choice %d: batch %u scalar %u want %u\n",
+                    round, int(choice), best[i], got1, want);
+        }
+      }
+    }
+  }
+  fprintf(stderr, "prefix4 index: auto chose the forest %zu times, TupleMerge %zu times\n", autoForest, autoTuples);
+  printf("{\"checked\":%ld,\"splitChecked\":%ld,\"indexChecked\":%ld,\"mismatches\":%ld}\n", checked,
+         splitChecked, indexChecked, mismatches);
   return mismatches == 0 ? 0 : 1;
 }

@@ -1,7 +1,9 @@
 // tuple_index.h: the index for PREFIX rules (src prefix, dst prefix, port ranges, proto/mask).
 //
 // What: a TupleMerge-style tuple-space classifier (Daly et al., "TupleMerge: Fast Software Packet
-// Processing for Online Packet Classification", IEEE/ACM ToN 2019), one instance per address family.
+// Processing for Online Packet Classification", IEEE/ACM ToN 2019). The classifier uses it for IPv6
+// prefix rules; IPv4 prefix rules moved to SplitForest4 (split_tree.h), which measured 1.5-4x faster
+// on ClassBench (bench/RESULTS.md). Both families still build here (bench/native/classbench_core).
 //
 // Design:
 //  - A TABLE is defined by a tuple (srcLen, dstLen, sportExact, dportExact, protoExact). A rule fits

@@ -11,28 +11,12 @@
 #include <vector>
 #include <algorithm>
 
+#include "core_util.h"
 #include "../../addon/classifier/tuple_index.h"
 
 using namespace palisade;
 using TI = TupleIndex<Family4>;
 
-// CPU time of this thread: the machine is shared, and wall time counts time spent descheduled.
-static double threadNs() {
-  timespec ts;
-  clock_gettime(CLOCK_THREAD_CPUTIME_ID, &ts);
-  return double(ts.tv_sec) * 1e9 + double(ts.tv_nsec);
-}
-
-static std::vector<std::string> readLines(const char* path) {
-  std::string cmd = std::string("zcat -f '") + path + "'";
-  FILE* f = popen(cmd.c_str(), "r");
-  std::vector<std::string> out;
-  if (!f) return out;
-  char buf[512];
-  while (fgets(buf, sizeof buf, f)) out.emplace_back(buf);
-  pclose(f);
-  return out;
-}
 
 int main(int argc, char** argv) {
   if (argc < 4) {

@@ -121,7 +121,9 @@ export interface ClassifierStats {
   readonly prefixRules4: number;
   readonly prefixRules6: number;
   readonly setRules: number;
+  /** IPv4 prefix rules: trees of the split forest (addon/classifier/split_tree.h), or TupleMerge tables when the cost estimate chose TupleMerge (addon/classifier/prefix4_index.h) */
   readonly tables4: number;
+  /** IPv6 prefix rules: TupleMerge tables (addon/classifier/tuple_index.h) */
   readonly tables6: number;
   readonly members: number;
   /** bytes of the compiled rule structures (excludes set membership) */
