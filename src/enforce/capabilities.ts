@@ -55,7 +55,7 @@ export function refuseUnsupported(backend: BackendName, policies: PolicySet): vo
     if (p)
       throw new PalisadeError(
         'ERR_PALISADE_BACKEND_CANNOT_ENFORCE',
-        `${p.kind} ${p.name}: spec.subject.nodes (host traffic) cannot be enforced by the ${backend} backend (its programs sit on pod interfaces only; the host role is not written yet); the policy set is refused, nothing changed`,
+        `${p.kind} ${p.name}: spec.subject.nodes (host traffic) cannot be enforced by the ${backend} backend (it does not judge the node's own traffic); the policy set is refused, nothing changed`,
         { details: { backend, policy: p.name, kind: p.kind, field: 'spec.subject.nodes', file: p.source.file } },
       );
   }

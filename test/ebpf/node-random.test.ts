@@ -2,11 +2,11 @@
  * eBPF host role = reference evaluator on seeded random node-subject policies (S20): the shared
  * random generator's cluster-tier policies, some turned into node-subject
  * PalisadeClusterNetworkPolicies (test/harness/random.ts withRandomNodeSubjects), applied in turn
- * (each a generation flip) on one CNI topology whose node namespace holds the one node's
- * addresses (and its host-network pods); every ordered pair probed on the ports the policies name
- * plus the kubelet port (the built-in allowance). Zero mismatches; a failing case names its seed.
- * One node only: two nodes' addresses would share the one node namespace, where their traffic
- * crosses `lo`, which no backend judges (the reference would).
+ * (each a generation flip) on one CNI topology whose node namespace holds both nodes' addresses
+ * (and the host-network pods); every ordered pair probed on the ports the policies name plus the
+ * kubelet port (the built-in allowance). Zero mismatches; a failing case names its seed.
+ * Two nodes in one namespace talk over `lo`, where their addresses live in this topology: `lo` is
+ * named a host interface (`hostInterfaces`), as a real node's uplink would be.
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { requires } from '../harness/prerequisites.js';
@@ -22,7 +22,7 @@ import { ebpfMismatches, testEbpfBackend } from './backend.js';
 
 const INVENTORY_SEED = 4242;
 const POLICY_SEEDS = Array.from({ length: 12 }, (_, k) => 4242_00 + k);
-const SHAPE = { namespaces: 3, pods: 6, nodes: 1 };
+const SHAPE = { namespaces: 3, pods: 6, nodes: 2 };
 const COUNTS = { networkPolicies: 2, clusterPolicies: 3 };
 
 describe.skipIf(requires('root', 'netns', 'addon', 'bpffs', 'bpf', 'cni-plugins'))('eBPF host role = reference on seeded random node-subject policies', () => {
@@ -38,7 +38,7 @@ describe.skipIf(requires('root', 'netns', 'addon', 'bpffs', 'bpf', 'cni-plugins'
   beforeAll(async () => {
     topo = await buildTopology(inventory, { tag: 'enr' });
     fleet = await ProbeFleet.start(topo, ports);
-    enforcement = new Enforcement(testEbpfBackend('noderand', topo.nodeNetnsPath));
+    enforcement = new Enforcement(testEbpfBackend('noderand', topo.nodeNetnsPath, { hostInterfaces: ['lo'] }));
   });
   afterAll(async () => {
     await enforcement?.remove().catch(() => undefined);
