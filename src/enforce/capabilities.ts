@@ -22,12 +22,14 @@ export interface BackendCapabilities {
 /**
  * Redirect: nftables could (DNAT in a nat chain), eBPF could (address rewrite); neither is written
  * yet. nfqueue cannot: a queue verdict accepts or drops, it does not rewrite.
- * Node subjects: nftables and nfqueue judge the input and output paths (test/nftables, test/nfqueue node-subjects.test.ts);
- * eBPF attaches to pod veths only, so it never sees the node's traffic to non-pod addresses.
+ * Node subjects: nftables and nfqueue judge the input and output paths, eBPF its host role (a new
+ * flow judged egress then ingress where first seen; backends/ebpf/DESIGN.md "The host role");
+ * test/{nftables,nfqueue,ebpf}/node-subjects.test.ts. The refusal stays for a backend row that
+ * turns it off.
  */
 export const BACKEND_CAPABILITIES: Readonly<Record<BackendName, BackendCapabilities>> = {
   nftables: { redirect: false, nodeSubjects: true },
-  ebpf: { redirect: false, nodeSubjects: false },
+  ebpf: { redirect: false, nodeSubjects: true },
   nfqueue: { redirect: false, nodeSubjects: true },
 };
 
@@ -53,7 +55,7 @@ export function refuseUnsupported(backend: BackendName, policies: PolicySet): vo
     if (p)
       throw new PalisadeError(
         'ERR_PALISADE_BACKEND_CANNOT_ENFORCE',
-        `${p.kind} ${p.name}: spec.subject.nodes (host traffic) cannot be enforced by the ${backend} backend (its programs sit on pod interfaces only; the host role is not written yet); the policy set is refused, nothing changed`,
+        `${p.kind} ${p.name}: spec.subject.nodes (host traffic) cannot be enforced by the ${backend} backend (it does not judge the node's own traffic); the policy set is refused, nothing changed`,
         { details: { backend, policy: p.name, kind: p.kind, field: 'spec.subject.nodes', file: p.source.file } },
       );
   }
