@@ -59,8 +59,8 @@ spec:
   - { name: deny-sctp, action: Deny, to: [ { namespaces: {} } ], protocols: [ { sctp: { destinationPort: { number: 9 } } } ] }
 `;
 
-function cluster(): Cluster {
-  const r = safeParseCluster(YAML, 'render.test.yaml');
+function cluster(yaml = YAML): Cluster {
+  const r = safeParseCluster(yaml, 'render.test.yaml');
   if (!r.cluster) throw new Error(JSON.stringify(r.problems));
   return r.cluster;
 }
@@ -380,10 +380,9 @@ spec:
   - { name: meta, action: Redirect, redirect: { service: { namespace: iam, name: proxy } }, to: [ { networks: [ 169.254.169.254/32 ] } ] }
 `;
   const render = (yaml: string) => {
-    const r = safeParseCluster(yaml, 'render.test.yaml');
-    if (!r.cluster) throw new Error(JSON.stringify(r.problems));
-    const res = new Resolution(r.cluster, r.cluster.networkPolicies);
-    const rs = lower(r.cluster, res);
+    const c = cluster(yaml);
+    const res = new Resolution(c, c.networkPolicies);
+    const rs = lower(c, res);
     return renderFull({ ruleSet: rs, members: (id) => res.prefixes(id), interval: (id) => res.definition(id).kind === 'prefixes' }).nftables;
   };
   const chainsAdded = (cmds: readonly NftCommand[]) => cmds.filter((x) => verbOf(x) === 'add' && objectOf(x)[0] === 'chain').map((x) => objectOf(x)[1]);
