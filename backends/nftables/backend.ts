@@ -57,7 +57,7 @@ import { nativeNftables, type NftErrorFields, type NftNative } from '../../src/n
 import type { NftDocument } from './nft-json.js';
 import {
   OBSERVED_SETS,
-  OUR_CHAINS,
+  chainsOf,
   parseDenyLogPrefix,
   parseObserveLogPrefix,
   renderDelete,
@@ -296,7 +296,7 @@ export class NftablesBackend implements Backend {
     const s = this.inForce;
     if (s) {
       return {
-        chains: OUR_CHAINS,
+        chains: chainsOf(s.ruleSet),
         sets: [...[...s.sets].flatMap((id) => [setName(id, 4, s.interval.get(id) ?? false), setName(id, 6, s.interval.get(id) ?? false)]), OBSERVED_SETS[4], OBSERVED_SETS[6]],
       };
     }

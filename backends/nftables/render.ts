@@ -12,6 +12,16 @@
  *               ct state established,related accept       -- replies and related ICMP first
  *               icmpv6 type { neighbour discovery } accept -- link plumbing, untracked by conntrack
  *               jump egress_admin
+ *   nat       only when some rule is a Redirect (docs/extension-semantics.md, Redirect):
+ *             redirect (type nat, hook prerouting, priority -110: before kube-proxy's dstnat at
+ *             -100, and netfilter runs one DNAT per connection, so the target is the endpoint
+ *             itself) -> redirect_admin -> redirect_np -> redirect_baseline: the egress rules again
+ *             in the same first-match order, every verdict but a Redirect `accept` (stop, no NAT),
+ *             a Redirect `ct mark set ct mark | REDIRECT_CT_MARK; dnat to ENDPOINT:PORT`; conntrack
+ *             undoes the DNAT on replies. egress_admin then opens with `ct mark & REDIRECT_CT_MARK
+ *             goto ingress_admin`: the redirected flow's egress was decided by its Redirect rule
+ *             (the filter sees the endpoint, not the address the pod dialled); ingress is judged
+ *             at the endpoint as for any flow.
  *   regular   egress_admin -> egress_np -> egress_baseline -> ingress_admin -> ingress_np
  *               -> ingress_baseline -> accept
  *             with logging on, egress_admin opens with `ct state new ip saddr @observedv4 limit ..
@@ -52,11 +62,15 @@ import {
   accept,
   addBaseChain,
   addChain,
+  addNatChain,
   addRule,
   addSet,
   addTable,
   counter,
+  ctMarkHas,
+  ctMarkOr,
   ctStateIn,
+  dnatTo,
   deleteChain,
   deleteSet,
   deleteTable,
@@ -212,10 +226,60 @@ function matchOf(r: Rule, family: 4 | 6, interval: (id: SetId) => boolean): NftE
 /** Our chains: the three base chains, then the tier chains. */
 export const OUR_CHAINS: readonly string[] = [...BASE_CHAINS, ...DIRECTIONS.flatMap((d) => TIERS.map((t) => chainName(d, t)))];
 
-function declareChains(): NftCommand[] {
+/** The nat chains of Redirect rules: the base chain, then one per tier. */
+export const NAT_BASE_CHAIN = 'redirect';
+export const NAT_PRIORITY = -110;
+const natChainName = (t: PolicyTier): string => `redirect_${TIER_SUFFIX[t]}`;
+export const NAT_CHAINS: readonly string[] = [NAT_BASE_CHAIN, ...TIERS.map(natChainName)];
+/** The conntrack mark bit of a redirected connection (bit 28; OR-ed in, other bits kept). */
+export const REDIRECT_CT_MARK = 0x10000000;
+
+/** Does the rule set need the nat chains (some egress rule is a Redirect)? */
+export const hasRedirects = (rs: RuleSet): boolean => rs.egress.rules.some((r) => r.redirect !== undefined);
+/** The chains a rule set's table holds. */
+export const chainsOf = (rs: RuleSet): readonly string[] => (hasRedirects(rs) ? [...OUR_CHAINS, ...NAT_CHAINS] : OUR_CHAINS);
+
+function declareChains(rs: RuleSet): NftCommand[] {
   const cmds: NftCommand[] = [];
   for (const hook of BASE_CHAINS) cmds.push(addBaseChain(hook, hook));
   for (const d of DIRECTIONS) for (const t of TIERS) cmds.push(addChain(chainName(d, t)));
+  if (hasRedirects(rs)) {
+    cmds.push(addNatChain(NAT_BASE_CHAIN, NAT_PRIORITY));
+    for (const t of TIERS) cmds.push(addChain(natChainName(t)));
+  }
+  return cmds;
+}
+
+/**
+ * The nat chains' rules (see the layout above): the egress first-match list, where the only
+ * effect is the Redirect's DNAT. A Redirect rule is skipped in a family with no target (its
+ * fail-closed deny, which lowering puts after it, then stops NAT and the filter drops).
+ */
+function renderNatRules(rs: RuleSet, interval: (id: SetId) => boolean): NftCommand[] {
+  const cmds: NftCommand[] = [addRule(NAT_BASE_CHAIN, [goTo(natChainName('Admin'))])];
+  const table = rs.egress;
+  for (const t of TIERS) {
+    const chain = natChainName(t);
+    const end = t === 'Admin' ? table.tierStart.NetworkPolicy : t === 'NetworkPolicy' ? table.tierStart.Baseline : table.tierStart.end;
+    for (let p = table.tierStart[t]; p < end; p++) {
+      const r = table.rules[p]!;
+      for (const family of [4, 6] as const) {
+        const match = matchOf(r, family, interval);
+        if (r.redirect) {
+          const target = family === 4 ? r.redirect.v4 : r.redirect.v6;
+          if (!target) continue;
+          const to = target.endpoint ?? { ip: target.clusterIP, port: target.port };
+          cmds.push(addRule(chain, [...match, ctMarkOr(REDIRECT_CT_MARK), counter(), dnatTo(family, to.ip.text, to.port)], r.origin.stableId));
+        } else if (r.action === 'pass') {
+          cmds.push(addRule(chain, [...match, r.tier === 'Baseline' ? accept() : goTo(natChainName('NetworkPolicy'))]));
+        } else {
+          cmds.push(addRule(chain, [...match, accept()]));
+        }
+      }
+    }
+    const i = TIERS.indexOf(t);
+    cmds.push(addRule(chain, [i < TIERS.length - 1 ? goTo(natChainName(TIERS[i + 1]!)) : accept()]));
+  }
   return cmds;
 }
 
@@ -243,10 +307,13 @@ function renderRules(rs: RuleSet, interval: (id: SetId) => boolean, log?: Render
           );
         }
       }
+      if (d === 'egress' && t === 'Admin' && hasRedirects(rs)) cmds.push(addRule(chain, [ctMarkHas(REDIRECT_CT_MARK), counter(), decidedAllow('egress')]));
       for (let p = table.tierStart[t]; p < end; p++) {
         const r = table.rules[p]!;
         const denies = r.action === 'deny' || r.action === 'isolation-deny';
         for (const family of [4, 6] as const) {
+          // a Redirect in a family without a target never matches (its fail-closed deny follows)
+          if (r.redirect && !(family === 4 ? r.redirect.v4 : r.redirect.v6)) continue;
           const match = matchOf(r, family, interval);
           // a separate rule: over the rate the limit stops matching, and the drop must still happen
           if (log && denies) cmds.push(addRule(chain, [...match, limitPerSecond(log.ratePerSecond ?? 10, log.burst ?? 20), nflog(denyLogPrefix(log.tag, r.id), log.group)]));
@@ -256,6 +323,7 @@ function renderRules(rs: RuleSet, interval: (id: SetId) => boolean, log?: Render
       cmds.push(addRule(chain, [nextAfter(d, t)]));
     }
   }
+  if (hasRedirects(rs)) cmds.push(...renderNatRules(rs, interval));
   return cmds;
 }
 
@@ -273,9 +341,10 @@ export interface TableContents {
  * works on an empty namespace and over a previous Palisade table.
  */
 export function renderFull(input: RenderInput, current?: TableContents): NftDocument {
-  const cmds: NftCommand[] = [addTable(), ...declareChains()];
-  const ours = new Set(OUR_CHAINS);
-  for (const name of OUR_CHAINS) cmds.push(flushChain(name));
+  const cmds: NftCommand[] = [addTable(), ...declareChains(input.ruleSet)];
+  const chains = chainsOf(input.ruleSet);
+  const ours = new Set(chains);
+  for (const name of chains) cmds.push(flushChain(name));
   const stale = (current?.chains ?? []).filter((c) => !ours.has(c));
   for (const name of stale) cmds.push(flushChain(name));
   for (const name of stale) cmds.push(deleteChain(name));

@@ -1,6 +1,6 @@
 /**
  * S14: a policy with a Redirect rule is refused at apply time by every backend that cannot
- * redirect (today all three; nfqueue never can), with ERR_PALISADE_BACKEND_CANNOT_ENFORCE naming
+ * redirect (eBPF: not written yet; nfqueue never can; nftables only for a node subject), with ERR_PALISADE_BACKEND_CANNOT_ENFORCE naming
  * the policy, the rule and the backend, and nothing reaches the backend: never silently
  * downgraded to the "Deny all" that lowering alone would give. S20: every backend takes node
  * subjects (eBPF through its host role). The manifests go through loading,
@@ -69,7 +69,21 @@ function recording(name: BackendName): Backend & { calls: string[] } {
 }
 
 describe('Redirect is refused at apply time where a backend cannot redirect', () => {
-  for (const name of BACKEND_NAMES) {
+  it('nftables takes a pod-subject Redirect (its DNAT), refuses a node-subject one', async () => {
+    const backend = recording('nftables');
+    const enforcement = new Enforcement(backend);
+    await enforcement.apply(cluster(BASE + REDIRECT));
+    expect(backend.calls).toEqual(['install']);
+    const hostRedirect = REDIRECT.replace('subject: { namespaces: {} }', 'subject: { nodes: {} }');
+    const err = await enforcement.apply(cluster(BASE + hostRedirect)).then(
+      () => undefined,
+      (e: unknown) => e,
+    );
+    expect((err as PalisadeError).code).toBe('ERR_PALISADE_BACKEND_CANNOT_ENFORCE');
+    expect((err as PalisadeError).message).toMatch(/metadata-via-proxy: rule egress\[0\] \("to-proxy"\) has action Redirect, which the nftables backend cannot enforce \(its DNAT is at prerouting/);
+    expect(backend.calls).toEqual(['install']);
+  });
+  for (const name of BACKEND_NAMES.filter((n) => n !== 'nftables')) {
     it(`${name}: refused with a code naming policy, rule and backend; the backend sees nothing; the previous policy stays`, async () => {
       const backend = recording(name);
       const enforcement = new Enforcement(backend);
