@@ -7,7 +7,8 @@
  *   install(policy)          attach to pod interfaces not attached yet, then write every table of
  *                            the INACTIVE generation and flip `config.activeGen` (instance.ts): a
  *                            packet classifies wholly against the old or wholly against the new policy.
- *   applyDeltas(policy, d)   attach new pod interfaces (a pod just added), then, same rules: when only host prefixes (/32, /128) entered or left sets,
+ *   applyDeltas(policy, d)   attach new pod interfaces (a pod just added; skipped when the deltas
+ *                            only add to `learned` sets or only remove), then, same rules: when only host prefixes (/32, /128) entered or left sets,
  *                            the active generation's address entries change in place (a new address
  *                            class gets its rows first, the address entry last); a changed wider
  *                            prefix is a new generation (the install path), still atomic.
@@ -133,8 +134,11 @@ export class EbpfBackend implements Backend {
     if (!s) throw err('ERR_PALISADE_NOT_APPLIED', 'ebpf: applyDeltas before install');
     if (policy.ruleSet !== s.ruleSet) throw err('ERR_PALISADE_RULES_CHANGED', 'ebpf: applyDeltas with a rule set that is not the one in force (install it)');
     // a pod added with this change has a new veth: attach before its address enters the sets, so
-    // its first packet is judged (the timer alone would leave it unjudged for up to interfacesMs)
-    this.attachInterfaces();
+    // its first packet is judged (the timer alone would leave it unjudged for up to interfacesMs).
+    // Only a delta that adds an address to a set other than a `learned` one can be a new pod's:
+    // learned DNS addresses (src/fqdn) are destinations, never an interface of this node, and
+    // listing the links (`ip -j link`, a process spawn, ~20 ms) is most of a learned delta's cost.
+    if (deltas.some((d) => d.added.length > 0 && policy.resolution.definition(d.set).kind !== 'learned')) this.attachInterfaces();
     // observed entries first: they change no verdict, so a throw here leaves the policy as it was
     this.syncObserved(policy);
     const used = deltas.filter((d) => s.usedSets.has(d.set));

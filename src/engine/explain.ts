@@ -16,10 +16,12 @@
  * the tuples of the Services involved.
  */
 import { subjectSelectsPod } from '../model/cluster-rule.js';
+import { selects } from '../model/labels.js';
+import { namesTcpPort } from '../model/node-allowance.js';
 import { sameIp } from '../model/ip.js';
 import { serviceMatchText, serviceSourceAddresses, serviceTuples, tupleCovers } from '../model/services.js';
 import type { ServiceRef } from '../model/types.js';
-import type { ClusterPolicy, Direction, Pod, Tier } from '../model/types.js';
+import type { ClusterPolicy, ClusterRule, Direction, Pod, Tier } from '../model/types.js';
 import type { Flow } from '../model/flow.js';
 import type { DirectionVerdict, FlowVerdict, RuleRef } from '../model/verdict.js';
 import type { OwnedEndpoint } from '../resolve/address-index.js';
@@ -176,13 +178,21 @@ class ServiceView {
 }
 
 /** The notes the reference's walk of `tier` met: noted rules up to `end` (all when undefined). */
-function addWalkNotes(ctx: ExplainContext, d: Direction, tier: Tier, applies: (p: ClusterPolicy) => boolean, end: Rule | undefined, notes: string[]): void {
+function addWalkNotes(
+  ctx: ExplainContext,
+  d: Direction,
+  tier: Tier,
+  applies: (p: ClusterPolicy) => boolean,
+  end: Rule | undefined,
+  notes: string[],
+  keep: (r: ClusterRule) => boolean = () => true,
+): void {
   const walk = ctx.walks[d][tier];
   if (walk.noted.length === 0) return;
   const last = end ? walk.positions.get(end.origin.stableId) : undefined;
   for (const n of walk.noted) {
     if (last !== undefined && n.position > last) break;
-    if (!applies(n.policy)) continue;
+    if (!applies(n.policy) || !keep(n.rule)) continue;
     for (const note of n.notes) if (!notes.includes(note)) notes.push(note);
   }
 }
@@ -222,11 +232,42 @@ function nodeSubjectVerdict(ctx: ExplainContext, direction: Direction, self: Own
   const decider = d.ruleId === NO_RULE ? undefined : (rules[d.ruleId] as Rule);
   const passed: RuleRef[] = d.passed.map((id) => (rules[id] as Rule).origin.ref as RuleRef);
   const base = { direction, passed, subject: `node/${node}`, notes };
+  if (decider?.origin.stableId.startsWith('Admin/node-loopback/')) return { ...base, verdict: 'allow', tier: 'Default', reason: 'loopback' };
+  addNodeWalkNotes(ctx, direction, node, flow, decider, d.passed.map((id) => rules[id] as Rule), notes);
   if (!decider) return { ...base, verdict: 'allow', tier: 'Default', reason: 'no-match' };
-  if (decider.origin.stableId.startsWith('Admin/node-loopback/')) return { ...base, verdict: 'allow', tier: 'Default', reason: 'loopback' };
   if (decider.origin.stableId.startsWith('Admin/node-allowance/')) {
     notes.push(`node ${node} keeps ${direction === 'ingress' ? `its kubelet API (TCP ${flow.dstPort})` : `the API server (TCP ${flow.dstPort})`}: the built-in allowance`);
     return { ...base, verdict: 'allow', tier: 'Default', reason: 'node-allowance' };
   }
   return ruleVerdict(base, decider);
+}
+
+/**
+ * The notes the reference's node walk (src/reference/nodes.ts) meets, replayed in its order: on
+ * an allowance port, first the Admin node-subject rules naming that port (up to the decider when
+ * one of them decided); then, unless that phase decided, passed or allowed, the Admin tier up to
+ * the decider; then the Baseline tier up to the decider.
+ */
+function addNodeWalkNotes(ctx: ExplainContext, d: Direction, node: string, flow: Flow, decider: Rule | undefined, passed: readonly Rule[], notes: string[]): void {
+  const labels = ctx.resolution.node(node)?.labels ?? {};
+  const selectsNode = (p: ClusterPolicy): boolean => p.subject.kind === 'nodes' && selects(p.subject.nodeSelector, labels);
+  const allowanceId = `Admin/node-allowance/${d}/TCP/${flow.dstPort}`;
+  // lowering puts the explicit copies of the port-naming rules just before the allowance accept
+  const allowance = flow.protocol === 'TCP' ? ctx.ruleSet.rules.find((r) => r.direction === d && r.origin.stableId === allowanceId) : undefined;
+  const namesPort = (r: ClusterRule): boolean => namesTcpPort(r, flow.dstPort);
+  const admin = decider?.tier === 'Admin' ? decider : undefined;
+  // a walk stops at the rule that decided or passed
+  const explicit = (r: Rule): boolean => allowance !== undefined && r.tier === 'Admin' && r.priority < allowance.priority && r.origin.ref !== undefined;
+  const adminEnd = admin ?? passed.find((r) => r.tier === 'Admin' && !explicit(r));
+  const baselineEnd = decider?.tier === 'Baseline' ? decider : passed.find((r) => r.tier === 'Baseline');
+  if (allowance) {
+    const explicitEnd = admin !== undefined && explicit(admin) ? admin : passed.find(explicit);
+    addWalkNotes(ctx, d, 'Admin', selectsNode, explicitEnd, notes, namesPort);
+    if ((admin !== undefined && explicit(admin)) || decider === allowance) return;
+    if (!passed.some(explicit)) addWalkNotes(ctx, d, 'Admin', selectsNode, adminEnd, notes);
+  } else {
+    addWalkNotes(ctx, d, 'Admin', selectsNode, adminEnd, notes);
+  }
+  if (admin) return;
+  addWalkNotes(ctx, d, 'Baseline', selectsNode, baselineEnd, notes);
 }

@@ -72,6 +72,35 @@ export interface DirectionContext {
   readonly learned?: LearnedSnapshot;
 }
 
+/**
+ * The context of one direction's walk, built the same way for a pod subject and a node subject:
+ * the other end as a PeerView, the destination pod when there is one (named ports resolve
+ * there), the flow's protocol and ports. `subject` and `learned` are the caller's to add.
+ */
+export function directionContext(base: {
+  direction: Direction;
+  otherIp: IpAddr;
+  otherPod: Pod | undefined;
+  dstPod: Pod | undefined;
+  flow: { readonly protocol: Protocol; readonly dstPort: number; readonly srcPort?: number | undefined };
+  index: EndpointIndex;
+  cluster: Cluster;
+  notes: string[];
+}): Omit<DirectionContext, 'subject' | 'learned'> {
+  const { direction, otherIp, otherPod, dstPod, flow, index, cluster, notes } = base;
+  return {
+    direction,
+    peer: { ip: otherIp, ...(otherPod ? { pod: otherPod } : {}) },
+    ...(dstPod ? { dstPod } : {}),
+    protocol: flow.protocol,
+    dstPort: flow.dstPort,
+    ...(flow.srcPort !== undefined ? { srcPort: flow.srcPort } : {}),
+    index,
+    cluster,
+    notes,
+  };
+}
+
 // ---- ordering and selection --------------------------------------------------------------
 
 /** The total order inside a cluster tier: priority, then name, then kind. */

@@ -32,6 +32,9 @@ export function engineKey(engine: Engine, ruleId: number, verdict: 'allow' | 'de
   const r = engine.rule(ruleId);
   if (r.action === 'node-local') return `${verdict} node-local`;
   if (r.action === 'isolation-deny') return `${verdict} isolated`;
+  // a node subject's built-in loopback and allowance accepts (src/rules/lower.ts nodeAllowance): the
+  // reference names no rule for them (reasons `loopback`, `node-allowance`)
+  if (r.origin.ref === undefined && r.action === 'accept') return `${verdict} none`;
   return `${verdict} rule ${canonical(r.origin.ref)}`;
 }
 
