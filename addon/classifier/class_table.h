@@ -29,8 +29,8 @@
 // [src summary | src words | dst summary | dst words] (u64); summaries are exact for their words.
 // Costs: lookup O(summary words from minRank + candidate words + candidates checked); memory per
 // class that a rule names 16 x (words + summary words) bytes, words = ceil(setRules / 64); per
-// dport class the same / 2; the dport class lookup 64 bytes (few bounds) or 512 bytes + 512 per
-// 256-port block that a bound cuts (at most 128.5 KiB). No set rules: nothing is allocated.
+// dport class the same / 2; the dport class lookup 64 bytes (few bounds) or 1 KiB + 512 bytes per
+// 256-port block that a bound cuts (at most 129 KiB). No set rules: nothing is allocated.
 // Thread-safety: immutable after build; any number of concurrent readers.
 #pragma once
 
