@@ -42,6 +42,13 @@ interface Entry {
 export interface CacheChange {
   readonly added: readonly LearnedAddress[];
   readonly removed: readonly LearnedAddress[];
+  /** held entries whose expiry grew (the kernel's element timeouts must follow: docs/fqdn.md §6) */
+  readonly refreshed: readonly RefreshedEntry[];
+}
+
+export interface RefreshedEntry {
+  readonly entry: LearnedAddress;
+  readonly previousExpiresAtMs: number;
 }
 
 export interface CacheCounters {
@@ -78,15 +85,18 @@ export class LearnedCache {
   learn(pod: string, query: string, facts: readonly LearnedFact[], nowMs: number): CacheChange {
     const added: LearnedAddress[] = [];
     const removed: LearnedAddress[] = [];
+    const refreshed: RefreshedEntry[] = [];
     for (const f of facts) {
       const expiresAtMs = nowMs + Math.max(f.ttlS, this.minTtlS) * 1000;
       const key = `${pod}|${f.name}|${f.address.text}`;
       const held = this.byKey.get(key);
       if (held) {
         if (expiresAtMs > held.expiresAtMs) {
+          const previousExpiresAtMs = held.expiresAtMs;
           held.expiresAtMs = expiresAtMs;
           held.query = query;
           this.push(held, key);
+          refreshed.push({ entry: view(held), previousExpiresAtMs });
         }
         this.counters.refreshed++;
         continue;
@@ -104,7 +114,7 @@ export class LearnedCache {
       this.counters.learned++;
       added.push(view(e));
     }
-    return { added, removed };
+    return { added, removed, refreshed };
   }
 
   /** Remove every entry whose expiry is at or before `nowMs`. */
@@ -139,6 +149,15 @@ export class LearnedCache {
     const key = `${e.pod}|${e.name}|${e.address.text}`;
     const held = this.byKey.get(key);
     if (held) this.drop(key, held);
+  }
+
+  /** Put back an entry's earlier expiry (the kernel refused the refresh: the learner's rollback). */
+  unrefresh(r: RefreshedEntry): void {
+    const key = `${r.entry.pod}|${r.entry.name}|${r.entry.address.text}`;
+    const held = this.byKey.get(key);
+    if (!held || held.expiresAtMs !== r.entry.expiresAtMs) return;
+    held.expiresAtMs = r.previousExpiresAtMs;
+    this.push(held, key);
   }
 
   entries(): LearnedAddress[] {

@@ -32,6 +32,11 @@ export interface FqdnNodeOptions {
   /** --dns-server: replaces the kube-dns endpoints */
   readonly dnsServers?: readonly string[];
   readonly cache?: CacheOptions;
+  /**
+   * Retract expired entries from userspace on a timer (default true). Tests turn it off to show
+   * the kernel times learned elements out by itself (a learner stopped or late, docs/fqdn.md §6).
+   */
+  readonly expiryTimer?: boolean;
 }
 
 export const DEFAULT_DNS_QUEUE = 4242;
@@ -80,6 +85,7 @@ export class FqdnNode {
       podOf: (ip) => (this.refresh(), this.pods.get(ip.text)),
       apply: async (added, removed) => void (await target.learn(added, removed)),
       ...(o.cache ? { cache: o.cache } : {}),
+      ...(o.expiryTimer === false ? { expiryTimer: false } : {}),
     });
     this.queue = new DnsAnswerQueue(this.learner, { queueNum: o.queueNum ?? DEFAULT_DNS_QUEUE, ...(o.netnsPath !== undefined ? { netnsPath: o.netnsPath } : {}) });
   }
