@@ -101,20 +101,40 @@ export class LearnedCache {
         this.counters.refreshed++;
         continue;
       }
-      const nameKey = `${pod}|${f.name}`;
-      const full = this.byName.get(nameKey);
-      if (full && full.size >= this.maxPerName) removed.push(this.evict(this.earliestOf(full)));
-      if (this.byKey.size >= this.maxEntries) removed.push(this.evict(this.earliestOverall()));
-      const e: Entry = { pod, name: f.name, address: f.address, query, expiresAtMs, seq: this.seq++ };
-      this.byKey.set(key, e);
-      let names = this.byName.get(nameKey);
-      if (!names) this.byName.set(nameKey, (names = new Set()));
-      names.add(key);
-      this.push(e, key);
+      added.push(this.insert(key, { pod, name: f.name, address: f.address, query, expiresAtMs }, removed));
       this.counters.learned++;
-      added.push(view(e));
     }
     return { added, removed, refreshed };
+  }
+
+  /**
+   * Entries of a persisted snapshot (persist.ts), with their expiry as it was: those live at
+   * `nowMs` and not held enter under the same bounds as `learn` (a held one keeps the later expiry).
+   */
+  restore(entries: readonly LearnedAddress[], nowMs: number): CacheChange {
+    const added: LearnedAddress[] = [];
+    const removed: LearnedAddress[] = [];
+    for (const e of entries) {
+      if (e.expiresAtMs <= nowMs) continue;
+      const key = `${e.pod}|${e.name}|${e.address.text}`;
+      if (this.byKey.has(key)) continue;
+      added.push(this.insert(key, e, removed));
+    }
+    return { added, removed, refreshed: [] };
+  }
+
+  private insert(key: string, f: LearnedAddress, removed: LearnedAddress[]): LearnedAddress {
+    const nameKey = `${f.pod}|${f.name}`;
+    const full = this.byName.get(nameKey);
+    if (full && full.size >= this.maxPerName) removed.push(this.evict(this.earliestOf(full)));
+    if (this.byKey.size >= this.maxEntries) removed.push(this.evict(this.earliestOverall()));
+    const e: Entry = { pod: f.pod, name: f.name, address: f.address, query: f.query, expiresAtMs: f.expiresAtMs, seq: this.seq++ };
+    this.byKey.set(key, e);
+    let names = this.byName.get(nameKey);
+    if (!names) this.byName.set(nameKey, (names = new Set()));
+    names.add(key);
+    this.push(e, key);
+    return view(e);
   }
 
   /** Remove every entry whose expiry is at or before `nowMs`. */

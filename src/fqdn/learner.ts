@@ -67,6 +67,14 @@ export class DnsLearner {
     return this.serialize(() => this.learnBatch(packets));
   }
 
+  /** Put a persisted snapshot's live entries back (persist.ts); resolves once the kernel has them. */
+  restore(entries: readonly LearnedAddress[]): Promise<void> {
+    return this.serialize(async () => {
+      const ch = this.cache.restore(entries, this.now());
+      if (ch.added.length + ch.removed.length > 0) await this.push([...ch.added], [...ch.removed]);
+    });
+  }
+
   /** Remove what has expired by now (the timer calls this). */
   expireNow(): Promise<void> {
     return this.serialize(async () => {

@@ -370,10 +370,20 @@ describe.skipIf(requires('root', 'netns', 'addon', 'nft', 'bpffs', 'bpf', 'nfque
       node = undefined;
       expect(await dig('short.example.test')).toEqual([SHORT]);
       expect(await tcp(CLIENT, SHORT, ECHO_PORT)).toBe('dropped');
-      node = await FqdnNode.start(target, { netnsPath: topo!.nodeNetnsPath, queueNum: 4242, cache: { minTtlS: 30 } });
+      const snapshotFile = join(dir, `learned-${name}.json`);
+      node = await FqdnNode.start(target, { netnsPath: topo!.nodeNetnsPath, queueNum: 4242, cache: { minTtlS: 30 }, snapshotFile });
       expect(await dig('short.example.test')).toEqual([SHORT]);
       expect(await tcp(CLIENT, SHORT, ECHO_PORT)).toBe('open');
       const st = node.stats();
+      // persisted across a restart (docs/fqdn.md §6): stopping retracts the learned addresses from
+      // the kernel; the next process puts the snapshot's live entries back before it reads an
+      // answer, so the first connection after the restart is allowed with no new lookup
+      await node.stop({ keepSteering: true });
+      node = undefined;
+      expect(await tcp(CLIENT, SHORT, ECHO_PORT)).toBe('dropped');
+      node = await FqdnNode.start(target, { netnsPath: topo!.nodeNetnsPath, queueNum: 4242, cache: { minTtlS: 30 }, snapshotFile });
+      expect(await tcp(CLIENT, SHORT, ECHO_PORT)).toBe('open');
+      expect(node.stats().entries.map((e) => e.name)).toContain('short.example.test');
       expect(st.held).toBeGreaterThan(0);
       console.log(`[fqdn ${name}] hold p50 ${st.holdP50Us.toFixed(0)} us p99 ${st.holdP99Us.toFixed(0)} us over ${st.released} answers`);
     } finally {
