@@ -20,9 +20,9 @@ export const addTable = (): NftCommand => ({ add: { table: { family: FAMILY, nam
 /** `delete table inet palisade` */
 export const deleteTable = (): NftCommand => ({ delete: { table: { family: FAMILY, name: TABLE } } });
 
-/** `add set inet palisade NAME { type ipv4_addr|ipv6_addr; [flags interval;] }` */
-export const addSet = (name: string, type: 'ipv4_addr' | 'ipv6_addr', interval: boolean): NftCommand => ({
-  add: { set: { ...tbl, name, type, ...(interval ? { flags: ['interval'] } : {}) } },
+/** `add set inet palisade NAME { type ipv4_addr|ipv6_addr; [flags interval;] [flags timeout;] }` */
+export const addSet = (name: string, type: 'ipv4_addr' | 'ipv6_addr', interval: boolean, timeout = false): NftCommand => ({
+  add: { set: { ...tbl, name, type, ...(interval ? { flags: ['interval'] } : timeout ? { flags: ['timeout'] } : {}) } },
 });
 
 /** `add element inet palisade NAME { e1, e2 }` / `delete element ...` */
