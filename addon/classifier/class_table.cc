@@ -19,6 +19,36 @@ void summarize(const uint64_t* words, uint32_t n, uint64_t* summary, uint32_t su
 
 }  // namespace
 
+// ---- DportClasses -------------------------------------------------------------------------------
+
+void DportClasses::build(const std::vector<uint32_t>& bounds) {
+  const uint32_t classes = uint32_t(bounds.size());
+  top_.clear();
+  leaf_.clear();
+  if (classes - 1 <= kSmallDportBounds) {
+    for (uint32_t i = 0; i < kSmallDportBounds; ++i)
+      lastBefore_[i] = i + 1 < classes ? uint16_t(bounds[i + 1] - 1) : uint16_t(65535);
+    return;
+  }
+  std::fill(lastBefore_, lastBefore_ + kSmallDportBounds, uint16_t(65535));
+  top_.resize(256);
+  uint32_t k = 0;  // class of the port being placed: bounds[k] <= port < bounds[k + 1]
+  for (uint32_t block = 0; block < 256; ++block) {
+    const uint32_t lo = block << 8, hi = lo + 256;  // [lo, hi)
+    while (k + 1 < classes && bounds[k + 1] <= lo) ++k;
+    if (k + 1 >= classes || bounds[k + 1] >= hi) {
+      top_[block] = kUniform | k;
+      continue;
+    }
+    top_[block] = uint32_t(leaf_.size() >> 8);
+    for (uint32_t p = lo; p < hi; ++p) {
+      while (k + 1 < classes && bounds[k + 1] <= p) ++k;
+      leaf_.push_back(uint16_t(k));
+    }
+  }
+  leaf_.shrink_to_fit();
+}
+
 // ---- SetRuleForm --------------------------------------------------------------------------------
 
 const uint32_t* SetRuleForm::ById::find(uint32_t id, uint32_t& n) const {
@@ -48,6 +78,7 @@ void buildById(std::vector<std::pair<uint32_t, uint32_t>>& keyed, std::vector<ui
 
 std::shared_ptr<const SetRuleForm> SetRuleForm::build(const std::vector<SetRuleInput>& in) {
   auto f = std::make_shared<SetRuleForm>();
+  if (in.empty()) return f;  // no set rules: no bitmaps, no port classes (lookups never reach it)
   const uint32_t n = uint32_t(in.size());
   f->ruleCount_ = n;
   f->words_ = (n + 63) / 64;
@@ -82,16 +113,12 @@ std::shared_ptr<const SetRuleForm> SetRuleForm::build(const std::vector<SetRuleI
   std::sort(bounds.begin(), bounds.end());
   bounds.erase(std::unique(bounds.begin(), bounds.end()), bounds.end());
   const uint32_t classes = uint32_t(bounds.size());  // <= 65536: fits a u16 index
-  f->dportClass_.resize(65536);
-  for (uint32_t k = 0; k < classes; ++k) {
-    const uint32_t hi = k + 1 < classes ? bounds[k + 1] : 65536;
-    std::fill(f->dportClass_.begin() + bounds[k], f->dportClass_.begin() + hi, uint16_t(k));
-  }
+  f->dportClass_.build(bounds);
   // sweep: the bitmap of class k = rules whose range covers it
   std::vector<std::vector<uint32_t>> startsAt(classes), endsAt(classes);
   for (uint32_t b = 0; b < n; ++b) {
-    startsAt[f->dportClass_[in[b].dportLo]].push_back(b);
-    endsAt[f->dportClass_[in[b].dportHi]].push_back(b);
+    startsAt[f->dportClass_.classOf(in[b].dportLo)].push_back(b);
+    endsAt[f->dportClass_.classOf(in[b].dportHi)].push_back(b);
   }
   const size_t stride = size_t(sw) + w;
   f->dportBits_.assign(stride * classes, 0);
@@ -114,7 +141,7 @@ size_t SetRuleForm::bytes() const {
   return sizeof(*this) + rankOfBit_.capacity() * 4 + check_.capacity() * sizeof(Check) +
          (bySrc_.keys.capacity() + bySrc_.starts.capacity() + bySrc_.bits.capacity() +
           byDst_.keys.capacity() + byDst_.starts.capacity() + byDst_.bits.capacity()) * 4 +
-         (anyBlock_.capacity() + dportBits_.capacity()) * 8 + dportClass_.capacity() * 2;
+         (anyBlock_.capacity() + dportBits_.capacity()) * 8 + dportClass_.heapBytes();
 }
 
 // ---- ClassTable ---------------------------------------------------------------------------------
@@ -172,7 +199,7 @@ uint32_t ClassTable::lookup(uint32_t srcHost, uint32_t srcCidr, uint32_t dstHost
   const uint64_t* s2 = blockOf(srcCidr);
   const uint64_t* d1 = blockOf(dstHost) + sw + w;
   const uint64_t* d2 = blockOf(dstCidr) + sw + w;
-  const uint64_t* p = f.dportBits_.data() + (size_t(sw) + w) * f.dportClass_[dport];
+  const uint64_t* p = f.dportBits_.data() + (size_t(sw) + w) * f.dportClass_.classOf(dport);
   const uint32_t minWord = minBit >> 6;
   for (uint32_t sj = minWord >> 6; sj < sw; ++sj) {
     uint64_t sum = (s1[sj] | s2[sj]) & (d1[sj] | d2[sj]) & p[sj];

@@ -4,8 +4,9 @@
 // What: the Kubernetes shape (src set, dst set, port ranges, proto). Bit b of every bitmap here is
 // the b-th set rule in rank order. A lookup
 //   1. finds the class of both addresses (AddressSets::classesOf: one host probe, an interval
-//      search only for a non-member; address_classes.h) and the dport class (one load from a
-//      64 Ki table),
+//      search only for a non-member; address_classes.h) and the dport class (DportClasses below:
+//      a branchless count over one cache line when the rules cut the port space into at most
+//      kSmallDportBounds + 1 intervals, else a two-level table),
 //   2. intersects   (src host | src cidr) & (dst host | dst cidr) & dport   word by word, where each
 //      class's bitmap already includes the rules on `any` for that side,
 //   3. answers the lowest set bit whose rank is in [minRank, best) and whose source port range and
@@ -28,7 +29,8 @@
 // [src summary | src words | dst summary | dst words] (u64); summaries are exact for their words.
 // Costs: lookup O(summary words from minRank + candidate words + candidates checked); memory per
 // class that a rule names 16 x (words + summary words) bytes, words = ceil(setRules / 64); per
-// dport class the same / 2; the dport table 128 KiB.
+// dport class the same / 2; the dport class lookup 64 bytes (few bounds) or 1 KiB + 512 bytes per
+// 256-port block that a bound cuts (at most 129 KiB). No set rules: nothing is allocated.
 // Thread-safety: immutable after build; any number of concurrent readers.
 #pragma once
 
@@ -46,6 +48,40 @@ struct SetRuleInput {
   uint16_t sportLo, sportHi, dportLo, dportHi;
   uint8_t proto, protoMask;
   uint32_t rank;
+};
+
+// Destination port -> dport class, where the classes are the elementary intervals cut by the rules'
+// port ranges: class k = [bounds[k], bounds[k+1]). Two forms, chosen by the number of bounds:
+//  - small (at most kSmallDportBounds bounds above 0): lastBefore_[i] = bounds[i+1] - 1, padded with
+//    65535; class = the number of entries below the port (a fixed-size compare-and-count the
+//    compiler vectorizes; one 64-byte line, no branch on the port).
+//  - large: top_[port >> 8] is either kUniform | class (the 256 ports of that block share a class)
+//    or the index of a 256-entry block in leaf_ (two loads).
+// Invariants: immutable after build; classOf(p) is the k with bounds[k] <= p < bounds[k+1].
+class DportClasses {
+ public:
+  static constexpr uint32_t kSmallDportBounds = 32;
+  DportClasses() {  // one class: every port in class 0
+    for (uint32_t i = 0; i < kSmallDportBounds; ++i) lastBefore_[i] = 65535;
+  }
+  void build(const std::vector<uint32_t>& boundsFromZero);  // sorted, unique, starts with 0
+  uint16_t classOf(uint16_t port) const {
+    if (top_.empty()) {
+      uint32_t k = 0;
+      for (uint32_t i = 0; i < kSmallDportBounds; ++i) k += port > lastBefore_[i] ? 1 : 0;
+      return uint16_t(k);
+    }
+    const uint32_t t = top_[port >> 8];
+    return (t & kUniform) ? uint16_t(t) : leaf_[(size_t(t) << 8) | (port & 0xff)];
+  }
+  bool small() const { return top_.empty(); }
+  size_t heapBytes() const { return top_.capacity() * 4 + leaf_.capacity() * 2; }
+
+ private:
+  static constexpr uint32_t kUniform = 0x80000000u;
+  alignas(64) uint16_t lastBefore_[kSmallDportBounds];
+  std::vector<uint32_t> top_;   // 256 entries in the large form, empty in the small one
+  std::vector<uint16_t> leaf_;  // 256 entries per cut block
 };
 
 class SetRuleForm {
@@ -74,7 +110,7 @@ class SetRuleForm {
   std::vector<Check> check_;
   ById bySrc_, byDst_;
   std::vector<uint64_t> anyBlock_;      // the block of an address in no named set: `any` rules only
-  std::vector<uint16_t> dportClass_;    // 65536 entries: port -> dport class
+  DportClasses dportClass_;             // port -> dport class
   std::vector<uint64_t> dportBits_;     // per dport class [summary | words]
 };
 
@@ -99,7 +135,7 @@ class ClassTable {
     const uint32_t sw = form_->sumWords_, w = form_->words_;
     __builtin_prefetch(blockOf(srcClass));
     __builtin_prefetch(blockOf(dstClass) + sw + w);
-    __builtin_prefetch(form_->dportBits_.data() + (size_t(sw) + w) * form_->dportClass_[dport]);
+    __builtin_prefetch(form_->dportBits_.data() + (size_t(sw) + w) * form_->dportClass_.classOf(dport));
   }
 
   const SetRuleForm& form() const { return *form_; }

@@ -10,7 +10,9 @@ namespace palisade {
 // ---- RuleTables -----------------------------------------------------------------------------
 
 size_t RuleTables::bytes() const {
-  return sizeof(*this) + prefix4.bytes() + prefix6.bytes() + sets->bytes() +
+  // prefix4 and prefix6 are members: their bytes() include their own sizeof, counted once here
+  return sizeof(*this) + (prefix4.bytes() - sizeof(prefix4)) + (prefix6.bytes() - sizeof(prefix6)) +
+         sets->bytes() +
          ruleIdOfRank.capacity() * 4 + actionOfRank.capacity() + priorityOfRank.capacity() * 4;
 }
 

@@ -46,7 +46,10 @@ class Prefix4Index {
   size_t ruleCount() const { return usesForest() ? forest_.ruleCount() : tuples_.ruleCount(); }
   // trees of the forest, or tables of the TupleMerge index
   size_t tableCount() const { return usesForest() ? forest_.treeCount() : tuples_.tableCount(); }
-  size_t bytes() const { return sizeof(*this) + forest_.bytes() + tuples_.bytes(); }
+  // forest_ and tuples_ are members: their bytes() include their own sizeof, counted once here
+  size_t bytes() const {
+    return sizeof(*this) + (forest_.bytes() - sizeof(forest_)) + (tuples_.bytes() - sizeof(tuples_));
+  }
   const SplitForest4& forest() const { return forest_; }
 
   uint32_t lookup(uint32_t src, uint32_t dst, uint16_t sport, uint16_t dport, uint8_t proto,

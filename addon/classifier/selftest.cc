@@ -3,6 +3,7 @@
 // under random inserts and removes interleaved with lookups. Built as
 // build/classifier_selftest; test/native/ runs it. Exit code 0 = no mismatch.
 // Usage: classifier_selftest [seed] [rounds]
+#include <algorithm>
 #include <cstdio>
 #include <cstdlib>
 #include <random>
@@ -386,6 +387,38 @@ int main(int argc, char** argv) {
       }
     }
   }
+  // DportClasses alone, both forms (few bounds: the compare-and-count; many: the two-level table):
+  // the class of every port against the bounds it was built from. Bounds cluster in a few 256-port
+  // blocks (cut blocks beside uniform ones) and include the edges 1, 255, 256 and 65535.
+  size_t dportSmall = 0, dportLarge = 0;
+  for (int round = 0; round < 40; ++round) {
+    const uint64_t draws = round < 20 ? U(DportClasses::kSmallDportBounds + 1)
+                                      : DportClasses::kSmallDportBounds + 1 + U(round < 30 ? 64 : 3000);
+    std::vector<uint32_t> bounds{0};
+    for (uint64_t k = 0; k < draws; ++k) {
+      const int c = int(U(4));
+      bounds.push_back(c == 0   ? uint32_t(1 + U(65535))
+                       : c == 1 ? uint32_t((U(6) << 8) | U(256)) | 1u
+                       : c == 2 ? uint32_t(U(2) ? 65535 : 1)
+                                : uint32_t(U(2) ? 255 : 256));
+    }
+    std::sort(bounds.begin(), bounds.end());
+    bounds.erase(std::unique(bounds.begin(), bounds.end()), bounds.end());
+    DportClasses dc;
+    dc.build(bounds);
+    ++(dc.small() ? dportSmall : dportLarge);
+    for (uint32_t port = 0; port < 65536; ++port) {
+      const uint32_t want = uint32_t(std::upper_bound(bounds.begin(), bounds.end(), port) - bounds.begin()) - 1;
+      ++checked;
+      if (dc.classOf(uint16_t(port)) != want && ++mismatches < 10)
+        fprintf(stderr, "dport class mismatch round %d (%zu bounds): port %u got %u want %u\n", round,
+                bounds.size(), port, dc.classOf(uint16_t(port)), want);
+    }
+  }
+  fprintf(stderr, "dport classes: %zu small forms, %zu two-level forms\n", dportSmall, dportLarge);
+  // a rule set without set rules allocates nothing for their form
+  if (SetRuleForm::build({})->bytes() != sizeof(SetRuleForm) && ++mismatches < 10)
+    fprintf(stderr, "empty set-rule form holds %zu bytes\n", SetRuleForm::build({})->bytes());
   fprintf(stderr, "prefix4 index: auto chose the forest %zu times, TupleMerge %zu times\n", autoForest, autoTuples);
   printf("{\"checked\":%ld,\"splitChecked\":%ld,\"indexChecked\":%ld,\"mismatches\":%ld}\n", checked,
          splitChecked, indexChecked, mismatches);

@@ -98,6 +98,8 @@ export class EbpfBackend implements Backend {
   private readonly counts = { installs: 0, inPlace: 0, undone: 0 };
   /** Observation.key of the observed entries in the maps; undefined: unknown (rewrite) */
   private observedKey: string | undefined;
+  /** PAL_CFG_BOTH_DIRECTIONS in force (the host role; hostJudging() of the rule set in force) */
+  private bothDirections = false;
   private denyQueue: RawDenyEvent[] = [];
   private observedQueue: RawFlowEvent[] = [];
 
@@ -121,9 +123,14 @@ export class EbpfBackend implements Backend {
     const { tables, next } = this.lowerPolicy(policy);
     // attach first: a new interface enforces the generation in force until the flip
     this.attachInterfaces();
-    this.syncObserved(policy);
+    // the host role turns on before the flip (the old generation judged both ways is the same
+    // verdict, only redundant) and off after it (the new generation then never misses it)
+    const both = hostJudging(policy);
+    this.syncObserved(policy, both || this.bothDirections);
     const generation = this.instance.install(tables);
     this.commitInstall(policy, next, generation);
+    if (both !== this.bothDirections || !both) this.syncObserved(policy, both);
+    this.bothDirections = both;
     this.startTimer();
     return { kind: 'full', summary: `${policy.ruleSet.rules.length} rules, generation ${generation}, enforcing on ${this.attached.size} interface(s)`, ms: performance.now() - t0 };
   }
@@ -140,7 +147,7 @@ export class EbpfBackend implements Backend {
     // listing the links (`ip -j link`, a process spawn, ~20 ms) is most of a learned delta's cost.
     if (deltas.some((d) => d.added.length > 0 && policy.resolution.definition(d.set).kind !== 'learned')) this.attachInterfaces();
     // observed entries first: they change no verdict, so a throw here leaves the policy as it was
-    this.syncObserved(policy);
+    this.syncObserved(policy, this.bothDirections);
     const used = deltas.filter((d) => s.usedSets.has(d.set));
     const hostOnly = used.every((d) => d.added.every(isHost) && d.removed.every(isHost));
     if (this.dirty || !hostOnly) {
@@ -194,7 +201,7 @@ export class EbpfBackend implements Backend {
    * The observed subjects into the maps when they changed, and the config flags: observing is on
    * with deny logging (the same ring buffer) and a non-empty observation.
    */
-  private syncObserved(policy: CompiledPolicy): void {
+  private syncObserved(policy: CompiledPolicy, bothDirections: boolean): void {
     const o = policy.observation;
     const logging = this.opts.logDenied ?? false;
     const key = logging ? o.key : '';
@@ -203,7 +210,7 @@ export class EbpfBackend implements Backend {
       this.instance.setObserved(logging ? o.subjects.map((c) => ({ family: c.family, addr: addrBytes(c.family, c.base) })) : []);
       this.observedKey = key;
     }
-    this.instance.setLogDenied(logging, logging && o.subjects.length > 0);
+    this.instance.setLogDenied(logging, logging && o.subjects.length > 0, bothDirections);
   }
 
   /** Read up to `max` ring-buffer events and sort them into the deny and observed queues. */
@@ -282,6 +289,7 @@ export class EbpfBackend implements Backend {
     }
     this.attached.clear();
     this.observedKey = undefined;
+    this.bothDirections = false;
     inst.destroy();
     this.inst = undefined;
     this.inForce = undefined;
@@ -476,4 +484,16 @@ function formatAddr(b: Uint8Array, family: 4 | 6): string {
   const n = family === 4 ? 4 : 16;
   for (let i = 0; i < n; i++) v = (v << 8n) | BigInt(b[i]!);
   return makeCidr(family, v, family === 4 ? 32 : 128).text.replace(/\/\d+$/, '');
+}
+
+/**
+ * The host role is needed when some rule's subject is not a pod set: a node subject (S20), or a
+ * Service subject (its tuples may be node addresses: node ports, host endpoints). Such a subject's
+ * address is the node's own, which no pod veth program judges as a subject; with the flag each
+ * new flow is judged in both directions where it is first seen (palisade.bpf.c host_judge()).
+ * Pod-only rule sets keep one classification per hook (the pod path's cost unchanged).
+ */
+export function hostJudging(policy: CompiledPolicy): boolean {
+  const pods = new Set(['pods', 'isolated']);
+  return policy.ruleSet.rules.some((r) => !pods.has(policy.resolution.definition(r.subject).kind));
 }

@@ -171,9 +171,11 @@ export class EbpfInstance {
   /**
    * Deny events on or off (config.flags PAL_CFG_LOG_DENIED); off by default, as the ring buffer
    * costs per denied packet. `observe`: events for new flows of observed subjects (PAL_CFG_OBSERVE).
+   * `bothDirections`: the host role (PAL_CFG_BOTH_DIRECTIONS): a new flow is judged egress then
+   * ingress at the first hook that sees it (backend.ts hostJudging()).
    */
-  setLogDenied(on: boolean, observe = false): void {
-    this.native.setFlags((on ? 1 : 0) | (observe ? 2 : 0));
+  setLogDenied(on: boolean, observe = false, bothDirections = false): void {
+    this.native.setFlags((on ? 1 : 0) | (observe ? 2 : 0) | (bothDirections ? 4 : 0));
   }
 
   /**

@@ -48,6 +48,7 @@
  * Cost: install O(rules x 2 families + set members) commands; applyDeltas O(changed members), plus
  * on the JSON path libnftables' cache load (grows with the table).
  */
+import type { Cidr } from '../../src/model/ip.js';
 import { PalisadeError } from '../../src/model/errors.js';
 import type { ApplyReport, Backend, BackendStats, RawDenyEvent, RawFlowEvent } from '../../src/enforce/backend.js';
 import type { CompiledPolicy } from '../../src/enforce/compiled.js';
@@ -57,7 +58,7 @@ import { nativeNftables, type NftErrorFields, type NftNative } from '../../src/n
 import type { NftDocument } from './nft-json.js';
 import {
   OBSERVED_SETS,
-  OUR_CHAINS,
+  chainsOf,
   parseDenyLogPrefix,
   parseObserveLogPrefix,
   renderDelete,
@@ -105,6 +106,8 @@ interface InForce {
   readonly sets: ReadonlySet<SetId>;
   /** set kinds as installed: true = interval set of prefixes */
   readonly interval: ReadonlyMap<SetId, boolean>;
+  /** `learned` sets: elements with kernel timeouts (render.ts `t<id>` sets, docs/fqdn.md §6) */
+  readonly timed: ReadonlySet<SetId>;
   /** Observation.key of the observed sets' contents */
   readonly observedKey: string;
 }
@@ -142,12 +145,16 @@ export class NftablesBackend implements Backend {
     const intervalMap = new Map<SetId, boolean>();
     for (const id of policy.usedSets) intervalMap.set(id, policy.resolution.definition(id).kind === 'prefixes');
     const interval = (id: SetId): boolean => intervalMap.get(id) ?? policy.resolution.definition(id).kind === 'prefixes';
+    const timedSets = new Set<SetId>([...policy.usedSets].filter((id) => policy.resolution.definition(id).kind === 'learned'));
     const tag = this.tags + 1;
     const input = {
       ruleSet: policy.ruleSet,
       usedSets: policy.usedSets,
       members: (id: SetId) => policy.resolution.prefixes(id),
       interval,
+      timed: (id: SetId) => timedSets.has(id),
+      expiresAtMs: (id: SetId, c: Cidr) => policy.resolution.learnedExpiryMs(id, c),
+      nowMs: Date.now(),
       observed: policy.observation.subjects,
       ...(this.opts.observeLog ? { observeLog: this.opts.observeLog } : {}),
       ...(this.opts.denyLog ? { log: { ...this.opts.denyLog, tag } } : {}),
@@ -168,7 +175,7 @@ export class NftablesBackend implements Backend {
     }
     // the kernel holds the new table: only now does memory follow
     this.tags = tag;
-    this.inForce = { ruleSet: policy.ruleSet, tag, sets: new Set(policy.usedSets), interval: intervalMap, observedKey: policy.observation.key };
+    this.inForce = { ruleSet: policy.ruleSet, tag, sets: new Set(policy.usedSets), interval: intervalMap, timed: timedSets, observedKey: policy.observation.key };
     this.recent.set(tag, policy.ruleSet);
     for (const old of this.recent.keys()) if (this.recent.size > KEEP_RULE_SETS) this.recent.delete(old);
     this.counts.installs++;
@@ -188,7 +195,9 @@ export class NftablesBackend implements Backend {
     }
     const interval = (id: SetId): boolean => s.interval.get(id) ?? false;
     const observedChanged = policy.observation.key !== s.observedKey;
-    const batch = observedChanged || this.opts.deltasByJson ? undefined : packSetDeltas(deltas, s.sets, interval);
+    const timed = (id: SetId): boolean => s.timed.has(id);
+    const nowMs = Date.now();
+    const batch = observedChanged || this.opts.deltasByJson ? undefined : packSetDeltas(deltas, s.sets, interval, timed, nowMs);
     if (batch) {
       if (batchSize(batch) === 0) return { kind: 'none', summary: 'no kernel change', ms: performance.now() - t0 };
       this.sendElements(batch);
@@ -196,7 +205,10 @@ export class NftablesBackend implements Backend {
       return { kind: 'deltas', summary: `set elements only (${batchSize(batch)} elements, one netlink batch)`, ms: performance.now() - t0 };
     }
     // interval sets are rewritten whole (flush + members): the document then lowers to one netlink batch
-    let doc = renderSetDeltas(deltas, s.sets, interval, this.opts.deltasByJson ? undefined : (id) => policy.resolution.prefixes(id));
+    // timed sets are rewritten whole from the members (with their expiries) on this path
+    const members = (id: SetId): Cidr[] => policy.resolution.prefixes(id);
+    const timedSets = { is: timed, members, expiresAtMs: (id: SetId, c: Cidr) => policy.resolution.learnedExpiryMs(id, c), nowMs };
+    let doc = renderSetDeltas(deltas, s.sets, interval, this.opts.deltasByJson ? undefined : members, timedSets);
     if (observedChanged) doc = { nftables: [...doc.nftables, ...renderObserved(policy.observation.subjects)] };
     if (doc.nftables.length === 0) return { kind: 'none', summary: 'no kernel change', ms: performance.now() - t0 };
     this.run(doc);
@@ -298,8 +310,8 @@ export class NftablesBackend implements Backend {
     const s = this.inForce;
     if (s) {
       return {
-        chains: OUR_CHAINS,
-        sets: [...[...s.sets].flatMap((id) => [setName(id, 4, s.interval.get(id) ?? false), setName(id, 6, s.interval.get(id) ?? false)]), OBSERVED_SETS[4], OBSERVED_SETS[6]],
+        chains: chainsOf(s.ruleSet),
+        sets: [...[...s.sets].flatMap((id) => [4, 6].map((f) => setName(id, f as 4 | 6, s.interval.get(id) ?? false, s.timed.has(id)))), OBSERVED_SETS[4], OBSERVED_SETS[6]],
       };
     }
     try {
@@ -313,7 +325,7 @@ export class NftablesBackend implements Backend {
   private sendElements(batch: SetElementBatch): void {
     const b = this.opts.beforeSetElements ? this.opts.beforeSetElements(batch) : batch;
     try {
-      this.native.nftSetElements(b.sets, b.ops, b.setIndex, b.family, b.addrs, this.opts.netnsPath);
+      this.native.nftSetElements(b.sets, b.ops, b.setIndex, b.family, b.addrs, b.timeoutMs, this.opts.netnsPath);
     } catch (e) {
       this.counts.rejected++;
       throw e;

@@ -26,7 +26,9 @@
  *
  * Invariants: names, prefixes and comments travel as strings in netlink attributes (never text
  * the kernel or a parser interprets); addresses as bytes. Element keys are 16 bytes each (the
- * first keyLen used). Every element carries a timeout slot (ms, 0 = none) for sets with timeouts.
+ * first keyLen used). Every element carries a timeout slot (ms, 0 = none) for sets with timeouts:
+ * an element `{ elem: { val, timeout: SECONDS } }` (libnftables' JSON form; a fraction is kept as
+ * ms) of a plain set fills it.
  * Pure. Cost: O(commands + elements); ~4 words per expression, 21 bytes per element.
  */
 import { parseIp, type Cidr } from '../../src/model/ip.js';
@@ -109,6 +111,7 @@ class Writer {
   anonymous: { idx: number; keyType: number; keyLen: number; elems: unknown[]; symbols: Readonly<Record<string, number>> | undefined }[] = [];
   keys = new Uint8Array(16 * 256);
   flags = new Uint8Array(256);
+  timeouts = new Uint32Array(256);
   count = 0;
 
   word(...ws: number[]): void {
@@ -141,6 +144,9 @@ class Writer {
       const f = new Uint8Array(this.flags.length * 2);
       f.set(this.flags);
       this.flags = f;
+      const t = new Uint32Array(this.timeouts.length * 2);
+      t.set(this.timeouts);
+      this.timeouts = t;
     }
     this.flags[this.count] = flag;
     return 16 * this.count++;
@@ -151,7 +157,7 @@ class Writer {
       strings: this.strings,
       elementKeys: this.keys.slice(0, 16 * this.count),
       elementFlags: this.flags.slice(0, this.count),
-      elementTimeoutMs: new Uint32Array(this.count),
+      elementTimeoutMs: this.timeouts.slice(0, this.count),
     };
   }
 }
@@ -249,9 +255,16 @@ function lowerElements(w: Writer, name: string, op: 'add' | 'delete', elems: rea
       if (hi !== top) put(hi + 1n, ELEM_INTERVAL_END);
     }
   } else {
-    for (const e of elems) {
+    for (const item of elems) {
       const at = w.element(0);
       const keys = w.keys;
+      let e = item;
+      const timed = typeof item === 'object' && item !== null && 'elem' in item ? (item as { elem: { val?: unknown; timeout?: unknown } }).elem : undefined;
+      if (timed) {
+        if (info.symbols || op !== 'add' || typeof timed.timeout !== 'number' || !(timed.timeout > 0)) unsupported('timed element');
+        w.timeouts[at / 16] = Math.min(0xffffffff, Math.round((timed.timeout as number) * 1000));
+        e = timed.val;
+      }
       if (info.symbols) {
         const v = typeof e === 'string' ? info.symbols[e] : typeof e === 'number' ? e : undefined;
         if (v === undefined) unsupported(`element ${String(e)}`);
@@ -275,7 +288,7 @@ function lowerElements(w: Writer, name: string, op: 'add' | 'delete', elems: rea
 
 /** Sets the document did not declare (deltas): kind from the renderer's names (render.ts setName, OBSERVED_SETS). */
 function setInfoFromName(name: string): SetInfo {
-  const m = /^(?:([hp])\d+|observed)v([46])$/.exec(name);
+  const m = /^(?:([hpt])\d+|observed)v([46])$/.exec(name);
   if (!m) return unsupported(`set ${name}`);
   return { keyLen: m[2] === '4' ? 4 : 16, interval: m[1] === 'p' };
 }

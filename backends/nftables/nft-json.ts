@@ -20,9 +20,9 @@ export const addTable = (): NftCommand => ({ add: { table: { family: FAMILY, nam
 /** `delete table inet palisade` */
 export const deleteTable = (): NftCommand => ({ delete: { table: { family: FAMILY, name: TABLE } } });
 
-/** `add set inet palisade NAME { type ipv4_addr|ipv6_addr; [flags interval;] }` */
-export const addSet = (name: string, type: 'ipv4_addr' | 'ipv6_addr', interval: boolean): NftCommand => ({
-  add: { set: { ...tbl, name, type, ...(interval ? { flags: ['interval'] } : {}) } },
+/** `add set inet palisade NAME { type ipv4_addr|ipv6_addr; [flags interval;] [flags timeout;] }` */
+export const addSet = (name: string, type: 'ipv4_addr' | 'ipv6_addr', interval: boolean, timeout = false): NftCommand => ({
+  add: { set: { ...tbl, name, type, ...(interval ? { flags: ['interval'] } : timeout ? { flags: ['timeout'] } : {}) } },
 });
 
 /** `add element inet palisade NAME { e1, e2 }` / `delete element ...` */
@@ -92,3 +92,23 @@ export const jump = (target: string): NftExpr => ({ jump: { target } });
 export const limitPerSecond = (rate: number, burst: number): NftExpr => ({ limit: { rate, per: 'second', burst } });
 /** `log prefix "..." group N` (NFLOG) */
 export const nflog = (prefix: string, group: number): NftExpr => ({ log: { prefix, group } });
+
+/** `add chain inet palisade NAME { type nat hook prerouting priority PRIO; policy accept; }` */
+export const addNatChain = (name: string, prio: number): NftCommand => ({
+  add: { chain: { ...tbl, name, type: 'nat', hook: 'prerouting', prio, policy: 'accept' } },
+});
+
+/** `ct mark set ct mark | BIT` */
+export const ctMarkOr = (bit: number): NftExpr => ({
+  mangle: { key: { ct: { key: 'mark' } }, value: { '|': [{ ct: { key: 'mark' } }, bit] } },
+});
+
+/** `ct mark & BIT == BIT` */
+export const ctMarkHas = (bit: number): NftExpr => ({
+  match: { op: '==', left: { '&': [{ ct: { key: 'mark' } }, bit] }, right: bit },
+});
+
+/** `dnat ip to ADDR:PORT` / `dnat ip6 to [ADDR]:PORT` (the address is a JSON string, never nft text) */
+export const dnatTo = (family: 4 | 6, addr: string, port: number): NftExpr => ({
+  dnat: { family: family === 4 ? 'ip' : 'ip6', addr, port },
+});

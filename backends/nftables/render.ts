@@ -5,6 +5,8 @@
  *
  *   sets      h<id>v4 { type ipv4_addr }  h<id>v6 { type ipv6_addr }       pods, nodes (host addresses)
  *             p<id>v4 { type ipv4_addr; flags interval }  p<id>v6 { ... }   prefixes (ipBlock, networks)
+ *             t<id>v4 { type ipv4_addr; flags timeout }  t<id>v6 { ... }   learned DNS addresses
+ *             (docs/fqdn.md §6): each element times out in the kernel at its entry's expiry
  *             one pair per address set a rule uses (subject or peer); see setName
  *             observedv4 { type ipv4_addr }  observedv6 { ... }           observed subjects (always
  *             declared; empty unless staged or audited policies exist, src/enforce/observed.ts)
@@ -12,6 +14,16 @@
  *               ct state established,related accept       -- replies and related ICMP first
  *               icmpv6 type { neighbour discovery } accept -- link plumbing, untracked by conntrack
  *               jump egress_admin
+ *   nat       only when some rule is a Redirect (docs/extension-semantics.md, Redirect):
+ *             redirect (type nat, hook prerouting, priority -110: before kube-proxy's dstnat at
+ *             -100, and netfilter runs one DNAT per connection, so the target is the endpoint
+ *             itself) -> redirect_admin -> redirect_np -> redirect_baseline: the egress rules again
+ *             in the same first-match order, every verdict but a Redirect `accept` (stop, no NAT),
+ *             a Redirect `ct mark set ct mark | REDIRECT_CT_MARK; dnat to ENDPOINT:PORT`; conntrack
+ *             undoes the DNAT on replies. egress_admin then opens with `ct mark & REDIRECT_CT_MARK
+ *             goto ingress_admin`: the redirected flow's egress was decided by its Redirect rule
+ *             (the filter sees the endpoint, not the address the pod dialled); ingress is judged
+ *             at the endpoint as for any flow.
  *   regular   egress_admin -> egress_np -> egress_baseline -> ingress_admin -> ingress_np
  *               -> ingress_baseline -> accept
  *             with logging on, egress_admin opens with `ct state new ip saddr @observedv4 limit ..
@@ -43,7 +55,7 @@
  * Cost: O(rules x 2 families + set members).
  */
 import type { Cidr } from '../../src/model/ip.js';
-import type { SetDelta, SetId } from '../../src/resolve/index.js';
+import { isEmptyDelta, type SetDelta, type SetId } from '../../src/resolve/index.js';
 import type { Direction } from '../../src/model/types.js';
 import type { PolicyTier } from '../../src/model/verdict.js';
 import { ALL_PORTS, type Rule, type RuleSet } from '../../src/rules/types.js';
@@ -52,11 +64,15 @@ import {
   accept,
   addBaseChain,
   addChain,
+  addNatChain,
   addRule,
   addSet,
   addTable,
   counter,
+  ctMarkHas,
+  ctMarkOr,
   ctStateIn,
+  dnatTo,
   deleteChain,
   deleteSet,
   deleteTable,
@@ -92,10 +108,12 @@ export const chainName = (d: Direction, t: PolicyTier): string => `${d}_${TIER_S
  * member is a /32 or /128), `p<id>v4` an interval set of prefixes (ipBlock / networks). Plain sets
  * matter for speed: libnftables loads the elements of every interval set of the table before it
  * adds or deletes an element (to check overlaps), so pod churn against interval sets costs
- * seconds on a 5,000-pod table; against hash sets it does not. The kind in the name keeps a set id
- * that changes kind between two rule sets from clashing with the old set's flags.
+ * seconds on a 5,000-pod table; against hash sets it does not. `t<id>v4` is a plain set with the
+ * timeout flag (a `learned` set: its elements expire in the kernel, docs/fqdn.md §6; only those
+ * sets pay for timeouts). The kind in the name keeps a set id that changes kind between two rule
+ * sets from clashing with the old set's flags.
  */
-export const setName = (id: SetId, family: 4 | 6, interval: boolean): string => `${interval ? 'p' : 'h'}${id}v${family}`;
+export const setName = (id: SetId, family: 4 | 6, interval: boolean, timed = false): string => `${interval ? 'p' : timed ? 't' : 'h'}${id}v${family}`;
 
 /**
  * Deny logging: each deny rule first logs (rate-limited) to an NFLOG group, with the prefix
@@ -148,6 +166,14 @@ export interface RenderInput {
   readonly members: (id: SetId) => readonly Cidr[];
   /** true for sets of prefixes (interval sets); false for sets that only ever hold host addresses */
   readonly interval: (id: SetId) => boolean;
+  /**
+   * true for sets whose elements time out in the kernel (`learned` sets); with `expiresAtMs`
+   * (a member's expiry, ms since the epoch; non-finite: none) and `nowMs` each element is added
+   * with its remaining life, and a member already expired is left out. Default: none.
+   */
+  readonly timed?: (id: SetId) => boolean;
+  readonly expiresAtMs?: (id: SetId, member: Cidr) => number;
+  readonly nowMs?: number;
   /** observed subjects (host addresses); logged per new flow when `log` is set */
   readonly observed?: readonly Cidr[];
   readonly observeLog?: ObserveLogOptions;
@@ -195,11 +221,11 @@ function verdictOf(r: Rule): NftExpr {
 }
 
 /** The match expressions of one rule in one family. */
-function matchOf(r: Rule, family: 4 | 6, interval: (id: SetId) => boolean): NftExpr[] {
+function matchOf(r: Rule, family: 4 | 6, nameOf: SetNameOf): NftExpr[] {
   const subjectField = r.direction === 'egress' ? 'saddr' : 'daddr';
   const peerField = r.direction === 'egress' ? 'daddr' : 'saddr';
-  const expr: NftExpr[] = [inSet(family, subjectField, setName(r.subject, family, interval(r.subject)))];
-  if (r.peer !== null) expr.push(inSet(family, peerField, setName(r.peer, family, interval(r.peer))));
+  const expr: NftExpr[] = [inSet(family, subjectField, nameOf(r.subject, family))];
+  if (r.peer !== null) expr.push(inSet(family, peerField, nameOf(r.peer, family)));
   const allDst = r.dstPorts.lo === ALL_PORTS.lo && r.dstPorts.hi === ALL_PORTS.hi;
   const allSrc = r.srcPorts.lo === ALL_PORTS.lo && r.srcPorts.hi === ALL_PORTS.hi;
   if (r.protocol !== null) expr.push(l4proto([r.protocol.toLowerCase()]));
@@ -212,14 +238,78 @@ function matchOf(r: Rule, family: 4 | 6, interval: (id: SetId) => boolean): NftE
 /** Our chains: the three base chains, then the tier chains. */
 export const OUR_CHAINS: readonly string[] = [...BASE_CHAINS, ...DIRECTIONS.flatMap((d) => TIERS.map((t) => chainName(d, t)))];
 
-function declareChains(): NftCommand[] {
+/** The nat chains of Redirect rules: the base chain, then one per tier. */
+export const NAT_BASE_CHAIN = 'redirect';
+export const NAT_PRIORITY = -110;
+const natChainName = (t: PolicyTier): string => `redirect_${TIER_SUFFIX[t]}`;
+export const NAT_CHAINS: readonly string[] = [NAT_BASE_CHAIN, ...TIERS.map(natChainName)];
+/** The conntrack mark bit of a redirected connection (bit 28; OR-ed in, other bits kept). */
+export const REDIRECT_CT_MARK = 0x10000000;
+
+/** Does the rule set need the nat chains (some egress rule is a Redirect)? */
+export const hasRedirects = (rs: RuleSet): boolean => rs.egress.rules.some((r) => r.redirect !== undefined);
+/** The chains a rule set's table holds. */
+export const chainsOf = (rs: RuleSet): readonly string[] => (hasRedirects(rs) ? [...OUR_CHAINS, ...NAT_CHAINS] : OUR_CHAINS);
+
+function declareChains(rs: RuleSet): NftCommand[] {
   const cmds: NftCommand[] = [];
   for (const hook of BASE_CHAINS) cmds.push(addBaseChain(hook, hook));
   for (const d of DIRECTIONS) for (const t of TIERS) cmds.push(addChain(chainName(d, t)));
+  if (hasRedirects(rs)) {
+    cmds.push(addNatChain(NAT_BASE_CHAIN, NAT_PRIORITY));
+    for (const t of TIERS) cmds.push(addChain(natChainName(t)));
+  }
   return cmds;
 }
 
-function renderRules(rs: RuleSet, interval: (id: SetId) => boolean, log?: RenderInput['log'], observeLog?: ObserveLogOptions): NftCommand[] {
+/**
+ * The nat chains' rules (see the layout above): the egress first-match list, where the only
+ * effect is the Redirect's DNAT. A Redirect rule is skipped in a family with no target (its
+ * fail-closed deny, which lowering puts after it, then stops NAT and the filter drops).
+ */
+function renderNatRules(rs: RuleSet, nameOf: SetNameOf): NftCommand[] {
+  const cmds: NftCommand[] = [addRule(NAT_BASE_CHAIN, [goTo(natChainName('Admin'))])];
+  const table = rs.egress;
+  for (const t of TIERS) {
+    const chain = natChainName(t);
+    const end = t === 'Admin' ? table.tierStart.NetworkPolicy : t === 'NetworkPolicy' ? table.tierStart.Baseline : table.tierStart.end;
+    for (let p = table.tierStart[t]; p < end; p++) {
+      const r = table.rules[p]!;
+      for (const family of [4, 6] as const) {
+        const match = matchOf(r, family, nameOf);
+        if (r.redirect) {
+          const target = family === 4 ? r.redirect.v4 : r.redirect.v6;
+          if (!target) continue;
+          const to = target.endpoint ?? { ip: target.clusterIP, port: target.port };
+          cmds.push(addRule(chain, [...match, ctMarkOr(REDIRECT_CT_MARK), counter(), dnatTo(family, to.ip.text, to.port)], r.origin.stableId));
+        } else if (r.action === 'pass') {
+          cmds.push(addRule(chain, [...match, r.tier === 'Baseline' ? accept() : goTo(natChainName('NetworkPolicy'))]));
+        } else {
+          cmds.push(addRule(chain, [...match, accept()]));
+        }
+      }
+    }
+    const i = TIERS.indexOf(t);
+    cmds.push(addRule(chain, [i < TIERS.length - 1 ? goTo(natChainName(TIERS[i + 1]!)) : accept()]));
+  }
+  return cmds;
+}
+
+type SetNameOf = (id: SetId, family: 4 | 6) => string;
+
+/** Which sets time their elements out in the kernel, their members' expiries, and the clock. */
+export interface TimedSets {
+  readonly is: (id: SetId) => boolean;
+  readonly members: (id: SetId) => readonly Cidr[];
+  readonly expiresAtMs: (id: SetId, member: Cidr) => number;
+  readonly nowMs: number;
+}
+
+/** The name of a set as the input shapes it (interval, timed, plain). */
+const namerOf = (interval: (id: SetId) => boolean, timed?: (id: SetId) => boolean): SetNameOf => (id, family) =>
+  setName(id, family, interval(id), timed?.(id) ?? false);
+
+function renderRules(rs: RuleSet, nameOf: SetNameOf, log?: RenderInput['log'], observeLog?: ObserveLogOptions): NftCommand[] {
   const cmds: NftCommand[] = [];
   for (const hook of BASE_CHAINS) {
     cmds.push(addRule(hook, [ctStateIn(['established', 'related']), accept()]));
@@ -243,11 +333,14 @@ function renderRules(rs: RuleSet, interval: (id: SetId) => boolean, log?: Render
           );
         }
       }
+      if (d === 'egress' && t === 'Admin' && hasRedirects(rs)) cmds.push(addRule(chain, [ctMarkHas(REDIRECT_CT_MARK), counter(), decidedAllow('egress')]));
       for (let p = table.tierStart[t]; p < end; p++) {
         const r = table.rules[p]!;
         const denies = r.action === 'deny' || r.action === 'isolation-deny';
         for (const family of [4, 6] as const) {
-          const match = matchOf(r, family, interval);
+          // a Redirect in a family without a target never matches (its fail-closed deny follows)
+          if (r.redirect && !(family === 4 ? r.redirect.v4 : r.redirect.v6)) continue;
+          const match = matchOf(r, family, nameOf);
           // a separate rule: over the rate the limit stops matching, and the drop must still happen
           if (log && denies) cmds.push(addRule(chain, [...match, limitPerSecond(log.ratePerSecond ?? 10, log.burst ?? 20), nflog(denyLogPrefix(log.tag, r.id), log.group)]));
           cmds.push(addRule(chain, [...match, counter(), verdictOf(r)], r.origin.stableId));
@@ -256,6 +349,7 @@ function renderRules(rs: RuleSet, interval: (id: SetId) => boolean, log?: Render
       cmds.push(addRule(chain, [nextAfter(d, t)]));
     }
   }
+  if (hasRedirects(rs)) cmds.push(...renderNatRules(rs, nameOf));
   return cmds;
 }
 
@@ -283,9 +377,10 @@ export interface RenderFullOptions {
  * works on an empty namespace and over a previous Palisade table.
  */
 export function renderFull(input: RenderInput, current?: TableContents, options: RenderFullOptions = {}): NftDocument {
-  const cmds: NftCommand[] = [addTable(), ...declareChains()];
-  const ours = new Set(OUR_CHAINS);
-  for (const name of OUR_CHAINS) cmds.push(flushChain(name));
+  const cmds: NftCommand[] = [addTable(), ...declareChains(input.ruleSet)];
+  const chains = chainsOf(input.ruleSet);
+  const ours = new Set(chains);
+  for (const name of chains) cmds.push(flushChain(name));
   const stale = (current?.chains ?? []).filter((c) => !ours.has(c));
   for (const name of stale) cmds.push(flushChain(name));
   for (const name of stale) cmds.push(deleteChain(name));
@@ -293,16 +388,17 @@ export function renderFull(input: RenderInput, current?: TableContents, options:
   for (const id of input.usedSets ? [...input.usedSets].sort((a, b) => a - b) : usedSets(input.ruleSet)) {
     const members = input.members(id);
     const interval = input.interval(id);
+    const timed = !interval && (input.timed?.(id) ?? false);
     for (const family of [4, 6] as const) {
-      const name = setName(id, family, interval);
+      const name = setName(id, family, interval, timed);
       wanted.add(name);
-      cmds.push(addSet(name, family === 4 ? 'ipv4_addr' : 'ipv6_addr', interval));
+      cmds.push(addSet(name, family === 4 ? 'ipv4_addr' : 'ipv6_addr', interval, timed));
       if (!options.tableAbsent) cmds.push(flushSet(name));
       if (!interval && members.some((c) => c.family === family && !isHost(c))) {
         throw new Error(`internal: set ${id} holds a prefix but is rendered as a plain set`);
       }
       const disjoint = disjointMembers(members, family);
-      const elems = input.rawElements ? disjoint : disjoint.map(elementOf);
+      const elems = timed ? timedElements(disjoint, (c) => input.expiresAtMs?.(id, c), input.nowMs ?? Date.now(), input.rawElements ?? false) : input.rawElements ? disjoint : disjoint.map(elementOf);
       if (elems.length > 0) cmds.push(elements('add', name, elems));
     }
   }
@@ -315,8 +411,29 @@ export function renderFull(input: RenderInput, current?: TableContents, options:
     if (elems.length > 0) cmds.push(elements('add', name, elems));
   }
   for (const name of current?.sets ?? []) if (!wanted.has(name)) cmds.push(deleteSet(name));
-  cmds.push(...renderRules(input.ruleSet, input.interval, input.log, input.observeLog));
+  cmds.push(...renderRules(input.ruleSet, namerOf(input.interval, input.timed), input.log, input.observeLog));
   return { nftables: cmds };
+}
+
+/**
+ * Elements of a timed set: `{ elem: { val, timeout } }` with the remaining life in seconds
+ * (libnftables JSON takes whole seconds: rounded up; the netlink lowering reads the fraction
+ * as ms). A member already expired is left out; one without an expiry gets no timeout.
+ */
+function timedElements(members: readonly Cidr[], expiresAtMs: (c: Cidr) => number | undefined, nowMs: number, raw: boolean): unknown[] {
+  const out: unknown[] = [];
+  for (const c of members) {
+    const at = expiresAtMs(c);
+    const val = raw ? c : elementOf(c);
+    if (at === undefined || !Number.isFinite(at)) {
+      out.push(val);
+      continue;
+    }
+    if (at <= nowMs) continue;
+    const ms = Math.min(0xffffffff, Math.ceil(at - nowMs));
+    out.push({ elem: { val, timeout: raw ? ms / 1000 : Math.ceil(ms / 1000) } });
+  }
+  return out;
 }
 
 /** Table contents from `list table inet palisade` JSON output. */
@@ -343,11 +460,25 @@ export function renderSetDeltas(
   inTable: ReadonlySet<SetId>,
   interval: (id: SetId) => boolean,
   members?: (id: SetId) => readonly Cidr[],
+  timed?: TimedSets,
 ): NftDocument {
   const dels: NftCommand[] = [];
   const adds: NftCommand[] = [];
   for (const d of deltas) {
     if (!inTable.has(d.set)) continue;
+    if (timed !== undefined && !interval(d.set) && timed.is(d.set)) {
+      // a timed set is rewritten whole (flush + members with their remaining life): libnftables
+      // has no delete that tolerates an element the kernel already timed out, and this needs none
+      if (isEmptyDelta(d)) continue;
+      const all = timed.members(d.set);
+      for (const family of [4, 6] as const) {
+        const name = setName(d.set, family, false, true);
+        dels.push(flushSet(name));
+        const elems = timedElements(all.filter((c) => c.family === family), (c) => timed.expiresAtMs(d.set, c), timed.nowMs, false);
+        if (elems.length > 0) adds.push(elements('add', name, elems));
+      }
+      continue;
+    }
     const whole = members !== undefined && interval(d.set) && d.added.length + d.removed.length > 0;
     for (const family of [4, 6] as const) {
       const name = setName(d.set, family, interval(d.set));

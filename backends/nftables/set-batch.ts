@@ -1,8 +1,15 @@
 /**
  * Set-element batches: set-membership deltas -> the packed form the netlink path takes
- * (backends/nftables/native/setelem.h via `nftSetElements`): per element an op (0 delete, 1 add),
- * a set-name index, a family and 16 address bytes. Never text: addresses go as bytes from
- * Cidr.base, set names are the renderer's (render.ts setName), never user strings.
+ * (backends/nftables/native/setelem.h via `nftSetElements`): per element an op (0 delete, 1 add,
+ * 2 destroy), a set-name index, a family, 16 address bytes and a timeout (ms, 0 = none). Never
+ * text: addresses go as bytes from Cidr.base, set names are the renderer's (render.ts setName),
+ * never user strings.
+ *
+ * Timed sets (`learned` sets, docs/fqdn.md §6; render.ts `timed`): an add carries the member's
+ * remaining life (`expiresAtMs - nowMs`, at least 1 ms, at most 2^32-1 ms); a delete is a
+ * destroy (the kernel may have timed the element out already); a retimed member is a destroy and
+ * an add with its new timeout in the same batch (no kernel element timeout update needed, and
+ * the batch is atomic: no packet sees it absent).
  *
  * Invariants: deletes before adds (the same order as render.ts renderSetDeltas, so a member that
  * leaves and re-enters a set in one change ends present); only plain (non-interval) sets with host
@@ -12,7 +19,7 @@
  * Pure. Cost: O(changed members).
  */
 import type { Cidr } from '../../src/model/ip.js';
-import type { SetDelta, SetId } from '../../src/resolve/index.js';
+import { isEmptyDelta, type SetDelta, type SetId } from '../../src/resolve/index.js';
 import { isHost } from './elements.js';
 import { setName } from './render.js';
 
@@ -27,19 +34,28 @@ export interface SetElementBatch {
   readonly family: Uint8Array;
   /** 16 bytes per element, IPv4 in the first 4 */
   readonly addrs: Uint8Array;
+  /** per element: timeout in ms for an add to a timed set, 0 = none */
+  readonly timeoutMs: Uint32Array;
 }
 
 interface Entry {
-  readonly op: 0 | 1;
+  readonly op: 0 | 1 | 2;
   readonly set: string;
   readonly cidr: Cidr;
+  readonly timeoutMs?: number;
+}
+
+/** The kernel timeout (ms) of an element that expires at `expiresAtMs`; 0 = none (never expires). */
+export function timeoutMsOf(expiresAtMs: number | undefined, nowMs: number): number {
+  if (expiresAtMs === undefined || !Number.isFinite(expiresAtMs)) return 0;
+  return Math.min(0xffffffff, Math.max(1, Math.ceil(expiresAtMs - nowMs)));
 }
 
 function pack(entries: readonly Entry[]): SetElementBatch {
   const names: string[] = [];
   const index = new Map<string, number>();
   const n = entries.length;
-  const batch = { sets: names, ops: new Uint8Array(n), setIndex: new Uint32Array(n), family: new Uint8Array(n), addrs: new Uint8Array(16 * n) };
+  const batch = { sets: names, ops: new Uint8Array(n), setIndex: new Uint32Array(n), family: new Uint8Array(n), addrs: new Uint8Array(16 * n), timeoutMs: new Uint32Array(n) };
   entries.forEach((e, i) => {
     let k = index.get(e.set);
     if (k === undefined) {
@@ -49,6 +65,7 @@ function pack(entries: readonly Entry[]): SetElementBatch {
     batch.ops[i] = e.op;
     batch.setIndex[i] = k;
     batch.family[i] = e.cidr.family;
+    batch.timeoutMs[i] = e.timeoutMs ?? 0;
     const bytes = e.cidr.family === 4 ? 4 : 16;
     let v = e.cidr.base;
     for (let b = bytes - 1; b >= 0; b--) {
@@ -60,19 +77,34 @@ function pack(entries: readonly Entry[]): SetElementBatch {
 }
 
 /** The deltas of sets in the table as one batch (deletes, then adds); undefined when it must go through libnftables. */
-export function packSetDeltas(deltas: readonly SetDelta[], inTable: ReadonlySet<SetId>, interval: (id: SetId) => boolean): SetElementBatch | undefined {
+export function packSetDeltas(
+  deltas: readonly SetDelta[],
+  inTable: ReadonlySet<SetId>,
+  interval: (id: SetId) => boolean,
+  timed: (id: SetId) => boolean = () => false,
+  nowMs: number = Date.now(),
+): SetElementBatch | undefined {
   const dels: Entry[] = [];
   const adds: Entry[] = [];
   for (const d of deltas) {
-    if (!inTable.has(d.set) || d.added.length + d.removed.length === 0) continue;
+    if (!inTable.has(d.set) || isEmptyDelta(d)) continue;
     if (interval(d.set)) return undefined;
-    for (const [list, op, out] of [[d.removed, 0, dels], [d.added, 1, adds]] as const) {
-      for (const c of list) {
-        if (!isHost(c)) return undefined;
-        out.push({ op, set: setName(d.set, c.family, false), cidr: c });
-      }
+    const t = timed(d.set);
+    for (const c of d.removed) {
+      if (!isHost(c)) return undefined;
+      dels.push({ op: t ? 2 : 0, set: setName(d.set, c.family, false, t), cidr: c });
+    }
+    d.added.forEach((c, i) => {
+      adds.push({ op: 1, set: setName(d.set, c.family, false, t), cidr: c, ...(t ? { timeoutMs: timeoutMsOf(d.addedExpiresAtMs?.[i], nowMs) } : {}) });
+    });
+    if (!t) continue;
+    for (const r of d.retimed ?? []) {
+      const set = setName(d.set, r.cidr.family, false, true);
+      dels.push({ op: 2, set, cidr: r.cidr });
+      adds.push({ op: 1, set, cidr: r.cidr, timeoutMs: timeoutMsOf(r.expiresAtMs, nowMs) });
     }
   }
+  if (adds.some((e) => !isHost(e.cidr))) return undefined;
   return pack([...dels, ...adds]);
 }
 
@@ -84,7 +116,7 @@ export function withElement(batch: SetElementBatch, op: 'add' | 'delete', set: s
     const bytes = family === 4 ? 4 : 16;
     let base = 0n;
     for (let b = 0; b < bytes; b++) base = (base << 8n) | BigInt(batch.addrs[16 * i + b]!);
-    entries.push({ op: batch.ops[i] as 0 | 1, set: batch.sets[batch.setIndex[i]!]!, cidr: { family, base, prefixLen: bytes * 8, text: '' } });
+    entries.push({ op: batch.ops[i] as 0 | 1 | 2, set: batch.sets[batch.setIndex[i]!]!, cidr: { family, base, prefixLen: bytes * 8, text: '' }, timeoutMs: batch.timeoutMs[i]! });
   }
   entries.push({ op: op === 'add' ? 1 : 0, set, cidr });
   return pack(entries);

@@ -33,27 +33,14 @@ int main(int argc, char** argv) {
   int reps = argc > 8 ? atoi(argv[8]) : 20;
   std::vector<TI::Input> rules;
   for (auto& l : readLines(argv[1])) {
-    unsigned a, b, c, d, sl, e, f, g, h, dl, sp0, sp1, dp0, dp1, pr, pm;
-    if (sscanf(l.c_str(), "@%u.%u.%u.%u/%u %u.%u.%u.%u/%u %u : %u %u : %u %x/%x", &a, &b, &c, &d, &sl,
-               &e, &f, &g, &h, &dl, &sp0, &sp1, &dp0, &dp1, &pr, &pm) != 16)
-      continue;
     TI::Input r;
-    r.src = (a << 24 | b << 16 | c << 8 | d) & mask4(sl);
-    r.dst = (e << 24 | f << 16 | g << 8 | h) & mask4(dl);
-    r.srcLen = uint8_t(sl);
-    r.dstLen = uint8_t(dl);
-    r.sportLo = uint16_t(sp0); r.sportHi = uint16_t(sp1);
-    r.dportLo = uint16_t(dp0); r.dportHi = uint16_t(dp1);
-    r.proto = uint8_t(pr & pm); r.protoMask = uint8_t(pm);
-    r.rank = uint32_t(rules.size());
-    rules.push_back(r);
+    if (parseClassBenchRule(l, uint32_t(rules.size()), mask4, r)) rules.push_back(r);
   }
   std::vector<TI::Header> hs;
   for (auto& l : readLines(argv[2])) {
-    unsigned long s, d, sp, dp, pr;
-    if (sscanf(l.c_str(), "%lu %lu %lu %lu %lu", &s, &d, &sp, &dp, &pr) != 5) continue;
-    hs.push_back(TI::Header{uint32_t(s), uint32_t(d), packAux(uint16_t(sp), uint16_t(dp), uint8_t(pr)),
-                            uint16_t(sp), uint16_t(dp), uint8_t(pr)});
+    TraceHeader t;
+    if (parseTraceLine(l, t))
+      hs.push_back(TI::Header{t.src, t.dst, packAux(t.sport, t.dport, t.proto), t.sport, t.dport, t.proto});
   }
   std::vector<long> want;
   for (auto& l : readLines(argv[3])) want.push_back(atol(l.c_str()));

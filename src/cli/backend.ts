@@ -36,6 +36,7 @@ export const COMMON_FLAGS = {
     'stats-file': { kind: 'string', value: 'PATH', help: 'write the backend\'s counters as JSON every second (default /run/palisade/<backend>-stats.json)' },
     'dns-server': { kind: 'list', value: 'IP', help: 'trusted DNS resolvers for domainNames peers (default: the endpoints of Service kube-system/kube-dns)' },
     'fqdn-min-ttl': { kind: 'string', value: 'SECONDS', help: 'floor of a learned address\'s TTL (default 5; no cap)' },
+    'fqdn-state': { kind: 'string', value: 'PATH', help: 'learned DNS addresses kept across restarts (default /run/palisade/<backend>-fqdn-learned.json)' },
     'no-fqdn': { kind: 'boolean', help: 'do not learn domainNames addresses from DNS answers (they then match nothing)' },
     ...NETNS,
     ...HELP,
@@ -63,6 +64,8 @@ export interface BackendArgs<V extends BackendVerb> {
 }
 
 export const defaultStatsFile = (name: BackendName): string => `/run/palisade/${name}-stats.json`;
+/** Where `palisade enforce` keeps its learned DNS addresses across restarts (docs/fqdn.md §6). */
+export const defaultFqdnStateFile = (name: BackendName): string => `/run/palisade/${name}-fqdn-learned.json`;
 
 /** The backend named by `--backend X` / `--backend=X`, or undefined. */
 function backendOf(argv: readonly string[]): string | undefined {

@@ -8,7 +8,7 @@ import { readFileSync } from 'node:fs';
 import { parseSnapshot, type LearnedSnapshot } from '../model/fqdn.js';
 import { ReferenceEvaluator } from '../reference/evaluate.js';
 import { formatFlags, parseArgs, parsePort, UsageError } from './args.js';
-import { parseEngine, selectEvaluator } from './engine.js';
+import { parseEngine, selectEvaluator, ENGINE_FLAG } from './engine.js';
 import { formatFlowVerdict } from './explain-text.js';
 import { EXIT_INVALID, EXIT_OK, type Io } from './io.js';
 import { toJson } from './json.js';
@@ -27,7 +27,7 @@ export const CHECK_FLAGS = {
   protocol: { kind: 'string', value: 'P', help: 'TCP, UDP or SCTP (default TCP)' },
   'ip-family': { kind: 'string', value: '4|6', help: 'address family for pods (default: the first both ends have, IPv4 first)' },
   output: { kind: 'string', short: 'o', value: 'text|json', help: 'output format (default text); json prints the FlowVerdict' },
-  engine: { kind: 'string', value: 'reference|native', help: 'engine that answers (default reference)' },
+  engine: ENGINE_FLAG,
   learned: { kind: 'string', value: 'FILE', help: 'a learned-address snapshot (JSON, docs/fqdn.md): domainNames peers match its live entries; the note names the name and answer' },
   help: { kind: 'boolean', short: 'h', help: 'show this help' },
 } as const;

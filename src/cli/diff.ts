@@ -15,7 +15,7 @@ import type { Cluster } from '../model/types.js';
 import type { Evaluator } from '../model/verdict.js';
 import { formatFlags, parseArgs, UsageError } from './args.js';
 import { FILE_WORDS, formatDiffText, STAGED_WORDS, type DiffWords } from './diff-text.js';
-import { selectEvaluator, type EngineName } from './engine.js';
+import { selectEvaluator, type EngineName, ENGINE_FLAG } from './engine.js';
 import { renderDiffPage, type PageContext } from './html-view.js';
 import { EXIT_INVALID, EXIT_OK, type Io } from './io.js';
 import { toJson } from './json.js';
@@ -32,7 +32,7 @@ export const DIFF_FLAGS = {
   'ip-family': { kind: 'string', value: '4|6', help: 'only this family (default: per pair, the first both ends have, IPv4 first)' },
   external: { kind: 'list', value: 'IP[,IP...]', help: 'also include these addresses as sources and destinations' },
   output: { kind: 'string', short: 'o', value: 'text|json|html', help: 'output format (default text); html: one self-contained page' },
-  engine: { kind: 'string', value: 'reference|native', help: 'engine that answers (default native)' },
+  engine: ENGINE_FLAG,
   help: { kind: 'boolean', short: 'h', help: 'show this help' },
 } as const;
 

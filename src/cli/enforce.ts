@@ -25,7 +25,7 @@ import { startEnforceLoop, type EnforceEvent } from '../enforce/watch.js';
 import { createBackend } from '../../backends/registry.js';
 import { formatProblem } from '../model/problems.js';
 import { UsageError } from './args.js';
-import { backendUsage, defaultStatsFile, describeFailure, parseBackendArgs, usageFailure } from './backend.js';
+import { backendUsage, defaultFqdnStateFile, defaultStatsFile, describeFailure, parseBackendArgs, usageFailure } from './backend.js';
 import type { Io } from './io.js';
 import { dnsServersOf, minTtlOf } from './fqdn.js';
 import { fqdnStarter } from '../fqdn/start.js';
@@ -53,7 +53,7 @@ export interface EnforceSessionOptions {
   /** the node namespace (the backend's --netns), where DNS answers are steered and held */
   readonly netnsPath?: string;
   /** FQDN learning (docs/fqdn.md), started once a policy with a domainNames peer and a resolver is in force; false: never */
-  readonly fqdn?: false | { readonly dnsServers?: readonly string[]; readonly minTtlS?: number; readonly queueNum?: number };
+  readonly fqdn?: false | { readonly dnsServers?: readonly string[]; readonly minTtlS?: number; readonly queueNum?: number; readonly snapshotFile?: string };
 }
 
 export interface EnforceSession {
@@ -160,7 +160,13 @@ export async function runEnforce(name: BackendName, argv: readonly string[], io:
         statsFile: a.flags['stats-file'] ?? defaultStatsFile(name),
         stopAction: a.cli.stopAction(a.own as never),
         ...(a.options.netnsPath !== undefined ? { netnsPath: a.options.netnsPath } : {}),
-        fqdn: a.flags['no-fqdn'] ? false : { dnsServers: dnsServersOf(a.flags['dns-server']), ...(a.flags['fqdn-min-ttl'] !== undefined ? { minTtlS: minTtlOf(a.flags['fqdn-min-ttl']) } : {}) },
+        fqdn: a.flags['no-fqdn']
+          ? false
+          : {
+              dnsServers: dnsServersOf(a.flags['dns-server']),
+              snapshotFile: a.flags['fqdn-state'] ?? defaultFqdnStateFile(name),
+              ...(a.flags['fqdn-min-ttl'] !== undefined ? { minTtlS: minTtlOf(a.flags['fqdn-min-ttl']) } : {}),
+            },
       },
       io,
     );

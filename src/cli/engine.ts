@@ -19,6 +19,13 @@ export const ENGINES = ['native', 'reference'] as const;
 export type EngineName = (typeof ENGINES)[number];
 export const DEFAULT_ENGINE: EngineName = 'native';
 
+/** The `--engine` flag, one definition for every command that takes it. */
+export const ENGINE_FLAG = {
+  kind: 'string',
+  value: ENGINES.join('|'),
+  help: `engine that answers (default ${DEFAULT_ENGINE})`,
+} as const;
+
 export function parseEngine(text: string | undefined): EngineName {
   if (text === undefined) return DEFAULT_ENGINE;
   if ((ENGINES as readonly string[]).includes(text)) return text as EngineName;

@@ -5,7 +5,7 @@
  * explanation of every cell.
  */
 import { formatFlags, parseArgs } from './args.js';
-import { selectEvaluator } from './engine.js';
+import { selectEvaluator, ENGINE_FLAG } from './engine.js';
 import { EXIT_INVALID, EXIT_OK, type Io } from './io.js';
 import { toJson } from './json.js';
 import { loadForCommand } from './load.js';
@@ -23,7 +23,7 @@ export const MATRIX_FLAGS = {
   external: { kind: 'list', value: 'IP[,IP...]', help: 'also include these addresses (e.g. 169.254.169.254) as rows and columns' },
   'src-port': { kind: 'string', value: 'N', help: 'the flows\' source port (rules with a sourcePort; default: none, which no sourcePort matches)' },
   output: { kind: 'string', short: 'o', value: 'text|json|html', help: 'output format (default text); html: one self-contained page' },
-  engine: { kind: 'string', value: 'reference|native', help: 'engine that answers (default reference)' },
+  engine: ENGINE_FLAG,
   help: { kind: 'boolean', short: 'h', help: 'show this help' },
 } as const;
 

@@ -23,7 +23,7 @@ import { withStagedInForce } from '../model/staged.js';
 import type { Cluster } from '../model/types.js';
 import { formatFlags, parseArgs, parsePortList, UsageError } from './args.js';
 import { diffClusters, diffJson, diffPageContext, type DiffSidesArg } from './diff.js';
-import { parseEngine, selectEvaluator, type EngineName } from './engine.js';
+import { parseEngine, selectEvaluator, type EngineName, ENGINE_FLAG } from './engine.js';
 import { renderDiffPage, renderMatrixPage } from './html-view.js';
 import { EXIT_OK, type Io } from './io.js';
 import { toJson } from './json.js';
@@ -39,7 +39,7 @@ export const SERVE_FLAGS = {
   protocol: { kind: 'list', value: 'P[,P...]', help: 'TCP, UDP, SCTP (default TCP)' },
   'ip-family': { kind: 'string', value: '4|6', help: 'only this family' },
   external: { kind: 'list', value: 'IP[,IP...]', help: 'also include these addresses as rows and columns' },
-  engine: { kind: 'string', value: 'reference|native', help: 'engine that answers (default native)' },
+  engine: ENGINE_FLAG,
   help: { kind: 'boolean', short: 'h', help: 'show this help' },
 } as const;
 

@@ -20,26 +20,30 @@ export interface BackendCapabilities {
 }
 
 /**
- * Redirect: nftables could (DNAT in a nat chain), eBPF could (address rewrite); neither is written
- * yet. nfqueue cannot: a queue verdict accepts or drops, it does not rewrite.
- * Node subjects: nftables and nfqueue judge the input and output paths (test/nftables, test/nfqueue node-subjects.test.ts);
- * eBPF attaches to pod veths only, so it never sees the node's traffic to non-pod addresses.
+ * Redirect: nftables DNATs pod egress in a nat chain at prerouting (backends/nftables/render.ts;
+ * test/nftables/redirect.test.ts on real TCP and UDP); a node-subject Redirect (host egress,
+ * the output path) is not written there and is refused. eBPF could (address rewrite on the
+ * veth); not written yet. nfqueue cannot: a queue verdict accepts or drops, it does not rewrite.
+ * Node subjects: nftables and nfqueue judge the input and output paths, eBPF its host role (a new
+ * flow judged egress then ingress where first seen; backends/ebpf/DESIGN.md "The host role");
+ * test/{nftables,nfqueue,ebpf}/node-subjects.test.ts. The refusal stays for a backend row that
+ * turns it off.
  */
 export const BACKEND_CAPABILITIES: Readonly<Record<BackendName, BackendCapabilities>> = {
-  nftables: { redirect: false, nodeSubjects: true },
-  ebpf: { redirect: false, nodeSubjects: false },
+  nftables: { redirect: true, nodeSubjects: true },
+  ebpf: { redirect: false, nodeSubjects: true },
   nfqueue: { redirect: false, nodeSubjects: true },
 };
 
 const WHY: Readonly<Record<BackendName, string>> = {
-  nftables: 'the nftables DNAT for Redirect is not implemented yet',
+  nftables: 'its DNAT is at prerouting, for pod egress; a node subject\'s Redirect (host egress) is not implemented',
   ebpf: 'the eBPF address rewrite for Redirect is not implemented yet',
   nfqueue: 'a queued packet can only be accepted or dropped, not rewritten',
 };
 
-/** The first Redirect rule of the enforced policies, as `kind name direction[index]`. */
-function redirectRule(policies: readonly ClusterPolicy[]): { policy: ClusterPolicy; where: string } | undefined {
-  for (const p of policies)
+/** The first Redirect rule of the enforced policies (`onlyNodeSubjects`: of node-subject policies), as `kind name direction[index]`. */
+function redirectRule(policies: readonly ClusterPolicy[], onlyNodeSubjects = false): { policy: ClusterPolicy; where: string } | undefined {
+  for (const p of policies.filter((x) => !onlyNodeSubjects || x.subject.kind === 'nodes'))
     for (const direction of ['egress', 'ingress'] as const)
       for (const r of p[direction]) if (r.action === 'Redirect') return { policy: p, where: `${direction}[${r.index}]${r.name ? ` (${JSON.stringify(r.name)})` : ''}` };
   return undefined;
@@ -53,12 +57,11 @@ export function refuseUnsupported(backend: BackendName, policies: PolicySet): vo
     if (p)
       throw new PalisadeError(
         'ERR_PALISADE_BACKEND_CANNOT_ENFORCE',
-        `${p.kind} ${p.name}: spec.subject.nodes (host traffic) cannot be enforced by the ${backend} backend (its programs sit on pod interfaces only; the host role is not written yet); the policy set is refused, nothing changed`,
+        `${p.kind} ${p.name}: spec.subject.nodes (host traffic) cannot be enforced by the ${backend} backend (it does not judge the node's own traffic); the policy set is refused, nothing changed`,
         { details: { backend, policy: p.name, kind: p.kind, field: 'spec.subject.nodes', file: p.source.file } },
       );
   }
-  if (can.redirect) return;
-  const found = redirectRule(policies.clusterPolicies);
+  const found = redirectRule(policies.clusterPolicies, can.redirect);
   if (!found) return;
   const { policy, where } = found;
   throw new PalisadeError(

@@ -27,7 +27,7 @@ import type { Cluster, ClusterPolicy, Direction, EndpointSlice, NetworkPolicy, P
 import { stagedPolicies } from '../model/staged.js';
 import { parseIp } from '../model/ip.js';
 import type { EngineChange } from '../engine/changes.js';
-import { podKey, Resolution, type InventoryChange, type LearnedKey, type SetDelta, type SetId } from '../resolve/index.js';
+import { NO_EXPIRY, podKey, Resolution, type InventoryChange, type LearnedKey, type SetDelta, type SetId } from '../resolve/index.js';
 import { canonicalName } from '../model/fqdn.js';
 import { outgrowsRules } from '../rules/inputs.js';
 import { apiServerTcp } from '../model/node-allowance.js';
@@ -240,8 +240,10 @@ export class PolicyCompiler {
 
   /**
    * Stage learned DNS addresses that appeared or expired (docs/fqdn.md; src/fqdn): always a
-   * `deltas` update of the `learned` sets (same rules). Entries already held (added) or not held
-   * (removed) are no-ops, so the rollback is the exact inverse.
+   * `deltas` update of the `learned` sets (same rules). Entries not held (removed) and entries
+   * already held with the same or a later expiry (added) are no-ops; a held entry added with a
+   * later expiry is a refresh (its members' expiry grows: `retimed` deltas). The rollback is the
+   * exact inverse.
    */
   stageLearned(added: readonly LearnedKey[], removed: readonly LearnedKey[]): StagedUpdate {
     const s = this.state;
@@ -249,16 +251,22 @@ export class PolicyCompiler {
     const gone = new Map<string, LearnedKey>();
     for (const e of removed) if (this.learnedEntries.has(learnedKeyText(e))) gone.set(learnedKeyText(e), e);
     const fresh = new Map<string, LearnedKey>();
+    /** held entries whose expiry grows (a refresh): the kernel re-times their elements */
+    const extended = new Map<string, { now: LearnedKey; before: LearnedKey }>();
     for (const e of added) {
       const k = learnedKeyText(e);
-      if (!this.learnedEntries.has(k) || gone.has(k)) fresh.set(k, e);
+      const held = this.learnedEntries.get(k);
+      if (!held || gone.has(k)) fresh.set(k, e);
+      else if ((e.expiresAtMs ?? NO_EXPIRY) > (held.expiresAtMs ?? NO_EXPIRY)) extended.set(k, { now: e, before: held });
     }
     this.begin();
-    const deltas = s.resolution.learn([...fresh.values()], [...gone.values()]);
+    const deltas = s.resolution.learn([...fresh.values(), ...[...extended.values()].map((x) => x.now)], [...gone.values()]);
     const next: State = { ...s, generation: s.generation + 1 };
     const used = usedSetsOf(s.ruleSet);
     const update: PolicyUpdate = { kind: 'deltas', policy: view(next), deltas: deltas.filter((d) => used.has(d.set)) };
-    const restore = (): void => void s.resolution.learn([...gone.values()], [...fresh.values()]);
+    // the store never shortens an expiry: a refresh is undone by removing it and adding the old entry
+    const restore = (): void =>
+      void s.resolution.learn([...gone.values(), ...[...extended.values()].map((x) => x.before)], [...fresh.values(), ...[...extended.values()].map((x) => x.now)]);
     const staged = this.staged(update, next, restore);
     return {
       update,
@@ -266,6 +274,7 @@ export class PolicyCompiler {
         staged.commit();
         for (const k of gone.keys()) this.learnedEntries.delete(k);
         for (const [k, e] of fresh) this.learnedEntries.set(k, e);
+        for (const [k, x] of extended) this.learnedEntries.set(k, x.now);
       },
       rollback: () => staged.rollback(),
     };

@@ -19,6 +19,7 @@ import { subjectSelectsPod } from '../model/cluster-rule.js';
 import { selects } from '../model/labels.js';
 import { namesTcpPort } from '../model/node-allowance.js';
 import { sameIp } from '../model/ip.js';
+import { redirectNowhereText, redirectTarget, redirectTargetText } from '../model/redirect.js';
 import { serviceMatchText, serviceSourceAddresses, serviceTuples, tupleCovers } from '../model/services.js';
 import type { ServiceRef } from '../model/types.js';
 import type { ClusterPolicy, ClusterRule, Direction, Pod, Tier } from '../model/types.js';
@@ -85,6 +86,7 @@ function judge(ctx: ExplainContext, direction: Direction, self: OwnedEndpoint, f
   const adminEnd = decider?.tier === 'Admin' ? decider : passedRules.find((r) => r.tier === 'Admin');
   addWalkNotes(ctx, direction, 'Admin', applies, adminEnd, notes);
   svcs.peerNote(adminEnd, notes);
+  if (decider?.tier === 'Admin') redirectNote(ctx, decider, flow, notes);
   if (decider?.tier === 'Admin') return ruleVerdict(base, decider);
 
   if (decider?.tier === 'NetworkPolicy') {
@@ -104,6 +106,7 @@ function judge(ctx: ExplainContext, direction: Direction, self: OwnedEndpoint, f
   const baselineEnd = decider?.tier === 'Baseline' ? decider : passedRules.find((r) => r.tier === 'Baseline');
   addWalkNotes(ctx, direction, 'Baseline', applies, baselineEnd, notes);
   svcs.peerNote(baselineEnd, notes);
+  if (decider?.tier === 'Baseline') redirectNote(ctx, decider, flow, notes);
   if (decider?.tier === 'Baseline') return ruleVerdict(base, decider);
   return { ...base, verdict: 'allow', tier: 'Default', reason: 'no-match' };
 }
@@ -175,6 +178,19 @@ class ServiceView {
     const note = `${where}: ${ip.text} ${serviceMatchText(def.service, ip, { direction: r.direction, protocol: f.protocol, dstPort: f.dstPort }, e.tuples, e.sources)}`;
     if (!notes.includes(note)) notes.push(note);
   }
+}
+
+/** The reference's note of a deciding Redirect rule: the target, or why there is none (reference/tiers.ts). */
+function redirectNote(ctx: ExplainContext, r: Rule | undefined, flow: Flow, notes: string[]): void {
+  const redirect = r?.redirect?.redirect ?? r?.redirectNowhere;
+  if (r === undefined || redirect === undefined) return;
+  const ref = r.origin.ref as RuleRef;
+  const where = `${ref.policy.kind} ${ref.policy.name} ${r.direction}[${ref.ruleIndex}]${ref.ruleName !== undefined ? ` (${ref.ruleName})` : ''}`;
+  const target = redirectTarget(redirect, flow.dst.family, flow.protocol, flow.dstPort, ctx.resolution.serviceInventory());
+  const note = target
+    ? `${where}: redirected to ${redirectTargetText(redirect, target)}`
+    : `${where}: redirect target ${redirectNowhereText(redirect, flow.protocol, flow.dstPort)}; fail closed: denied`;
+  if (!notes.includes(note)) notes.push(note);
 }
 
 /** The notes the reference's walk of `tier` met: noted rules up to `end` (all when undefined). */

@@ -42,6 +42,13 @@ interface Entry {
 export interface CacheChange {
   readonly added: readonly LearnedAddress[];
   readonly removed: readonly LearnedAddress[];
+  /** held entries whose expiry grew (the kernel's element timeouts must follow: docs/fqdn.md §6) */
+  readonly refreshed: readonly RefreshedEntry[];
+}
+
+export interface RefreshedEntry {
+  readonly entry: LearnedAddress;
+  readonly previousExpiresAtMs: number;
 }
 
 export interface CacheCounters {
@@ -78,33 +85,56 @@ export class LearnedCache {
   learn(pod: string, query: string, facts: readonly LearnedFact[], nowMs: number): CacheChange {
     const added: LearnedAddress[] = [];
     const removed: LearnedAddress[] = [];
+    const refreshed: RefreshedEntry[] = [];
     for (const f of facts) {
       const expiresAtMs = nowMs + Math.max(f.ttlS, this.minTtlS) * 1000;
       const key = `${pod}|${f.name}|${f.address.text}`;
       const held = this.byKey.get(key);
       if (held) {
         if (expiresAtMs > held.expiresAtMs) {
+          const previousExpiresAtMs = held.expiresAtMs;
           held.expiresAtMs = expiresAtMs;
           held.query = query;
           this.push(held, key);
+          refreshed.push({ entry: view(held), previousExpiresAtMs });
         }
         this.counters.refreshed++;
         continue;
       }
-      const nameKey = `${pod}|${f.name}`;
-      const full = this.byName.get(nameKey);
-      if (full && full.size >= this.maxPerName) removed.push(this.evict(this.earliestOf(full)));
-      if (this.byKey.size >= this.maxEntries) removed.push(this.evict(this.earliestOverall()));
-      const e: Entry = { pod, name: f.name, address: f.address, query, expiresAtMs, seq: this.seq++ };
-      this.byKey.set(key, e);
-      let names = this.byName.get(nameKey);
-      if (!names) this.byName.set(nameKey, (names = new Set()));
-      names.add(key);
-      this.push(e, key);
+      added.push(this.insert(key, { pod, name: f.name, address: f.address, query, expiresAtMs }, removed));
       this.counters.learned++;
-      added.push(view(e));
     }
-    return { added, removed };
+    return { added, removed, refreshed };
+  }
+
+  /**
+   * Entries of a persisted snapshot (persist.ts), with their expiry as it was: those live at
+   * `nowMs` and not held enter under the same bounds as `learn` (a held one keeps the later expiry).
+   */
+  restore(entries: readonly LearnedAddress[], nowMs: number): CacheChange {
+    const added: LearnedAddress[] = [];
+    const removed: LearnedAddress[] = [];
+    for (const e of entries) {
+      if (e.expiresAtMs <= nowMs) continue;
+      const key = `${e.pod}|${e.name}|${e.address.text}`;
+      if (this.byKey.has(key)) continue;
+      added.push(this.insert(key, e, removed));
+    }
+    return { added, removed, refreshed: [] };
+  }
+
+  private insert(key: string, f: LearnedAddress, removed: LearnedAddress[]): LearnedAddress {
+    const nameKey = `${f.pod}|${f.name}`;
+    const full = this.byName.get(nameKey);
+    if (full && full.size >= this.maxPerName) removed.push(this.evict(this.earliestOf(full)));
+    if (this.byKey.size >= this.maxEntries) removed.push(this.evict(this.earliestOverall()));
+    const e: Entry = { pod: f.pod, name: f.name, address: f.address, query: f.query, expiresAtMs: f.expiresAtMs, seq: this.seq++ };
+    this.byKey.set(key, e);
+    let names = this.byName.get(nameKey);
+    if (!names) this.byName.set(nameKey, (names = new Set()));
+    names.add(key);
+    this.push(e, key);
+    return view(e);
   }
 
   /** Remove every entry whose expiry is at or before `nowMs`. */
@@ -139,6 +169,15 @@ export class LearnedCache {
     const key = `${e.pod}|${e.name}|${e.address.text}`;
     const held = this.byKey.get(key);
     if (held) this.drop(key, held);
+  }
+
+  /** Put back an entry's earlier expiry (the kernel refused the refresh: the learner's rollback). */
+  unrefresh(r: RefreshedEntry): void {
+    const key = `${r.entry.pod}|${r.entry.name}|${r.entry.address.text}`;
+    const held = this.byKey.get(key);
+    if (!held || held.expiresAtMs !== r.entry.expiresAtMs) return;
+    held.expiresAtMs = r.previousExpiresAtMs;
+    this.push(held, key);
   }
 
   entries(): LearnedAddress[] {

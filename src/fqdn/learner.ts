@@ -19,7 +19,7 @@
  */
 import type { LearnedAddress } from '../model/fqdn.js';
 import type { IpAddr } from '../model/ip.js';
-import { LearnedCache, type CacheOptions } from './cache.js';
+import { LearnedCache, type CacheOptions, type RefreshedEntry } from './cache.js';
 import { learnedFacts, parseDnsResponse } from './dns.js';
 import { parsePacket, TcpDnsStreams, type DnsPacket } from './packet.js';
 
@@ -67,6 +67,14 @@ export class DnsLearner {
     return this.serialize(() => this.learnBatch(packets));
   }
 
+  /** Put a persisted snapshot's live entries back (persist.ts); resolves once the kernel has them. */
+  restore(entries: readonly LearnedAddress[]): Promise<void> {
+    return this.serialize(async () => {
+      const ch = this.cache.restore(entries, this.now());
+      if (ch.added.length + ch.removed.length > 0) await this.push([...ch.added], [...ch.removed]);
+    });
+  }
+
   /** Remove what has expired by now (the timer calls this). */
   expireNow(): Promise<void> {
     return this.serialize(async () => {
@@ -88,6 +96,7 @@ export class DnsLearner {
     const trusted = this.o.trustedResolvers();
     const added: LearnedAddress[] = [];
     const removed: LearnedAddress[] = [];
+    const refreshed: RefreshedEntry[] = [];
     for (const bytes of packets) {
       this.counters.packets++;
       const p = parsePacket(bytes);
@@ -114,9 +123,10 @@ export class DnsLearner {
         const ch = this.cache.learn(pod, parsed.response.question, learnedFacts(parsed.response), now);
         added.push(...ch.added);
         removed.push(...ch.removed);
+        refreshed.push(...ch.refreshed);
       }
     }
-    if (added.length + removed.length > 0) await this.push(added, removed);
+    if (added.length + removed.length + refreshed.length > 0) await this.push(added, removed, refreshed);
   }
 
   private messages(p: DnsPacket): Uint8Array[] {
@@ -124,18 +134,28 @@ export class DnsLearner {
     return this.tcp.segment(p);
   }
 
-  private async push(added: LearnedAddress[], removed: LearnedAddress[]): Promise<void> {
+  private async push(added: LearnedAddress[], removed: LearnedAddress[], refreshed: readonly RefreshedEntry[] = []): Promise<void> {
     // an entry both added and evicted within one batch never reaches the kernel
     const gone = new Set(removed.map(keyOf));
     const add = added.filter((e) => !gone.has(keyOf(e)));
     const addedKeys = new Set(added.map(keyOf));
     const rem = removed.filter((e) => !addedKeys.has(keyOf(e)));
+    // a refresh goes as an `added` entry with its later expiry (the kernel re-times the element);
+    // the last refresh of an entry in the batch carries its latest expiry
+    const latest = new Map<string, RefreshedEntry>();
+    for (const r of refreshed) {
+      const k = keyOf(r.entry);
+      if (gone.has(k) || addedKeys.has(k)) continue;
+      const first = latest.get(k);
+      latest.set(k, first ? { entry: r.entry, previousExpiresAtMs: first.previousExpiresAtMs } : r);
+    }
     try {
-      await this.o.apply(add, rem);
+      await this.o.apply([...add, ...[...latest.values()].map((r) => r.entry)], rem);
     } catch {
       this.counters.applyErrors++;
       // the kernel kept what it had: forget what it was not told, so cache = kernel again
       for (const e of add) this.cache.forget(e);
+      for (const r of latest.values()) this.cache.unrefresh(r);
     }
     this.arm();
   }

@@ -15,6 +15,7 @@ import type { LearnedAddress } from '../model/fqdn.js';
 import type { Cluster } from '../model/types.js';
 import type { CacheOptions } from './cache.js';
 import { DnsLearner } from './learner.js';
+import { readLearnedSnapshot, writeLearnedSnapshot } from './persist.js';
 import { DnsAnswerQueue, type HoldStats } from './queue.js';
 import { installDnsSteering, removeDnsSteering } from './steer.js';
 
@@ -32,7 +33,21 @@ export interface FqdnNodeOptions {
   /** --dns-server: replaces the kube-dns endpoints */
   readonly dnsServers?: readonly string[];
   readonly cache?: CacheOptions;
+  /**
+   * Retract expired entries from userspace on a timer (default true). Tests turn it off to show
+   * the kernel times learned elements out by itself (a learner stopped or late, docs/fqdn.md §6).
+   */
+  readonly expiryTimer?: boolean;
+  /**
+   * The learned-address snapshot file (persist.ts): read at start (its live entries go to the
+   * kernel before any answer is steered), rewritten atomically after each kernel write (at most
+   * every SNAPSHOT_WRITE_MS) and at stop. Absent: nothing survives a restart.
+   */
+  readonly snapshotFile?: string;
 }
+
+/** The longest a kernel write waits before the snapshot file follows it. */
+export const SNAPSHOT_WRITE_MS = 100;
 
 export const DEFAULT_DNS_QUEUE = 4242;
 
@@ -67,6 +82,10 @@ export class FqdnNode {
   readonly learner: DnsLearner;
   private readonly queue: DnsAnswerQueue;
   private seen: Cluster | undefined;
+  private snapshotTimer: ReturnType<typeof setTimeout> | undefined;
+  private snapshotWrites: Promise<void> = Promise.resolve();
+  /** snapshot writes that failed (stats) */
+  snapshotErrors = 0;
   private trusted = new Set<string>();
   private pods = new Map<string, string>();
 
@@ -78,8 +97,12 @@ export class FqdnNode {
     this.learner = new DnsLearner({
       trustedResolvers: () => fixed ?? (this.refresh(), this.trusted),
       podOf: (ip) => (this.refresh(), this.pods.get(ip.text)),
-      apply: async (added, removed) => void (await target.learn(added, removed)),
+      apply: async (added, removed) => {
+        await target.learn(added, removed);
+        this.scheduleSnapshot();
+      },
       ...(o.cache ? { cache: o.cache } : {}),
+      ...(o.expiryTimer === false ? { expiryTimer: false } : {}),
     });
     this.queue = new DnsAnswerQueue(this.learner, { queueNum: o.queueNum ?? DEFAULT_DNS_QUEUE, ...(o.netnsPath !== undefined ? { netnsPath: o.netnsPath } : {}) });
   }
@@ -87,6 +110,8 @@ export class FqdnNode {
   /** Bind the queue, then steer answers into it (in that order: no answer waits for nobody). */
   static async start(target: LearnTarget, o: FqdnNodeOptions = {}): Promise<FqdnNode> {
     const n = new FqdnNode(target, o);
+    // what the last process learned, still live, is in the kernel before the first answer is read
+    if (o.snapshotFile !== undefined) await n.learner.restore(await readLearnedSnapshot(o.snapshotFile, Date.now()));
     n.queue.start();
     try {
       await installDnsSteering(o.queueNum ?? DEFAULT_DNS_QUEUE, o.netnsPath !== undefined ? { netnsPath: o.netnsPath } : {});
@@ -106,6 +131,9 @@ export class FqdnNode {
     if (!opts.keepSteering) await removeDnsSteering(this.o.netnsPath !== undefined ? { netnsPath: this.o.netnsPath } : {}).catch(() => undefined);
     this.learner.stop();
     await this.queue.stop();
+    if (this.snapshotTimer) clearTimeout(this.snapshotTimer);
+    this.snapshotTimer = undefined;
+    await this.writeSnapshot(); // the next process starts from what this one knew
     const held = this.learner.cache.entries();
     if (held.length > 0) await this.target.learn([], held).catch(() => undefined);
   }
@@ -125,6 +153,25 @@ export class FqdnNode {
       applyErrors: this.learner.counters.applyErrors,
       entries: entries.map((e) => ({ pod: e.pod, name: e.name, address: e.address.text, expiresAtMs: e.expiresAtMs, query: e.query })),
     };
+  }
+
+  private scheduleSnapshot(): void {
+    if (this.o.snapshotFile === undefined || this.snapshotTimer) return;
+    this.snapshotTimer = setTimeout(() => {
+      this.snapshotTimer = undefined;
+      void this.writeSnapshot();
+    }, SNAPSHOT_WRITE_MS);
+    this.snapshotTimer.unref?.();
+  }
+
+  /** One write at a time; a failure is counted (learning goes on; the next write may succeed). */
+  private writeSnapshot(): Promise<void> {
+    const path = this.o.snapshotFile;
+    if (path === undefined) return Promise.resolve();
+    this.snapshotWrites = this.snapshotWrites.then(() =>
+      writeLearnedSnapshot(path, this.learner.cache.snapshot(Date.now())).catch(() => void this.snapshotErrors++),
+    );
+    return this.snapshotWrites;
   }
 
   private refresh(): void {

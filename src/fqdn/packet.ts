@@ -2,8 +2,13 @@
  * The IP packets the DNS queue holds (docs/fqdn.md §6): IPv4/IPv6 + UDP/TCP header parsing and
  * the per-connection TCP reassembly of DNS messages (RFC 7766: a 2-byte length, then the message).
  *
- * Invariants: never reads outside the packet; an IPv6 packet with an extension header, a
- * fragment, or a header that does not fit is `undefined` (accepted untouched, teaches nothing).
+ * Invariants: never reads outside the packet; a header that does not fit is `undefined`
+ * (accepted untouched, teaches nothing). IPv6 extension headers (hop-by-hop 0, routing 43,
+ * destination options 60, fragment 44) are walked, at most `MAX_IPV6_EXTENSIONS` of them; a
+ * fragment that is not the first, or a first fragment with more to come (the DNS message is
+ * not whole in this packet), is `undefined`, never parsed as DNS; an atomic fragment (offset 0,
+ * no more fragments, RFC 6946) is read. IPv4 fragments likewise are `undefined`. Any other next
+ * header (ESP, AH, no next header, unknown) is `undefined`.
  * TCP: per connection at most one message is buffered (2 + 65,535 bytes) and at most
  * `maxStreams` connections are tracked (the oldest is forgotten first); only in-order segments
  * are read: a gap marks the stream broken (later messages on it teach nothing); an exact
@@ -48,10 +53,12 @@ export function parsePacket(b: Uint8Array): DnsPacket | undefined {
     if (b.length < 40) return undefined;
     end = 40 + be16(b, 4);
     if (end > b.length) return undefined;
-    proto = b[6] as number;
     src = v6(b, 8);
     dst = v6(b, 24);
-    l4 = 40;
+    const upper = ipv6UpperLayer(b, end);
+    if (!upper) return undefined;
+    proto = upper.proto;
+    l4 = upper.offset;
   } else return undefined;
   if (proto === 17) {
     if (l4 + 8 > end) return undefined;
@@ -74,6 +81,45 @@ export function parsePacket(b: Uint8Array): DnsPacket | undefined {
       finOrRst: (flags & 0x05) !== 0,
       payload: b.subarray(l4 + off, end),
     };
+  }
+  return undefined;
+}
+
+/** At most this many IPv6 extension headers are walked (a longer chain is not DNS we read). */
+export const MAX_IPV6_EXTENSIONS = 8;
+
+const IPV6_HOP_BY_HOP = 0;
+const IPV6_ROUTING = 43;
+const IPV6_FRAGMENT = 44;
+const IPV6_DEST_OPTIONS = 60;
+
+/**
+ * The upper-layer protocol and its offset after the IPv6 extension headers (RFC 8200 §4), or
+ * undefined: a header past `end`, too many headers, or a fragment that does not hold the whole
+ * datagram (a non-first fragment carries no UDP/TCP header; a first one with M=1 only part).
+ */
+function ipv6UpperLayer(b: Uint8Array, end: number): { proto: number; offset: number } | undefined {
+  let next = b[6] as number;
+  let off = 40;
+  for (let n = 0; n <= MAX_IPV6_EXTENSIONS; n++) {
+    if (next === IPV6_HOP_BY_HOP || next === IPV6_ROUTING || next === IPV6_DEST_OPTIONS) {
+      if (off + 8 > end) return undefined;
+      const len = ((b[off + 1] as number) + 1) * 8;
+      if (off + len > end) return undefined;
+      next = b[off] as number;
+      off += len;
+      continue;
+    }
+    if (next === IPV6_FRAGMENT) {
+      if (off + 8 > end) return undefined;
+      const offsetAndFlags = be16(b, off + 2); // fragment offset (13 bits, 8-byte units) | res | M
+      if ((offsetAndFlags & 0xfff8) !== 0) return undefined; // not the first fragment: no UDP/TCP header here
+      if ((offsetAndFlags & 0x0001) !== 0) return undefined; // more fragments: the message is not whole
+      next = b[off] as number;
+      off += 8;
+      continue;
+    }
+    return { proto: next, offset: off };
   }
   return undefined;
 }

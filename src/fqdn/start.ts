@@ -21,6 +21,8 @@ export interface FqdnStartOptions {
   readonly minTtlS?: number;
   readonly queueNum?: number;
   readonly netnsPath?: string;
+  /** the learned-address snapshot kept across restarts (persist.ts) */
+  readonly snapshotFile?: string;
 }
 
 export interface FqdnStarter {
@@ -61,6 +63,7 @@ export function fqdnStarter(enforcement: LearningEnforcer, o: FqdnStartOptions, 
           ...(o.dnsServers ? { dnsServers: o.dnsServers } : {}),
           ...(o.queueNum !== undefined ? { queueNum: o.queueNum } : {}),
           ...(o.minTtlS !== undefined ? { cache: { minTtlS: o.minTtlS } } : {}),
+          ...(o.snapshotFile !== undefined ? { snapshotFile: o.snapshotFile } : {}),
         });
         say(`learning domainNames addresses from DNS answers (${o.dnsServers ? `--dns-server ${o.dnsServers.join(' ')}` : 'kube-system/kube-dns endpoints'})`);
       })()

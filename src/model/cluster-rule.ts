@@ -12,7 +12,7 @@
  * - Fail closed (network-policy-api shared_types, "For Allow rules, fail closed means: treat the
  *   rule as matching no traffic. For Deny and Pass rules ... treat the rule as a 'Deny all'
  *   rule"): a rule fails closed when it has a peer or protocol entry with no known field, or a
- *   part this build does not enforce yet (`NOT_ENFORCED_PEERS`, the Redirect action). An Accept
+ *   part this build does not enforce yet (`NOT_ENFORCED_PEERS`, `NOT_ENFORCED_ACTIONS`). An Accept
  *   rule so treated matches nothing; a Deny, Pass or Redirect rule denies every flow of its
  *   subject. Never silently matching is the point: a field that is read but not enforced must
  *   not widen what a rule allows.
@@ -51,7 +51,7 @@ export function subjectSelectsPod(s: ClusterSubject, pod: Pod, labels: SubjectLa
  */
 export const NOT_ENFORCED_PEERS: ReadonlySet<ClusterPeer['kind']> = new Set([]);
 /** Actions this build reads but does not enforce yet; a rule with one fails closed ("Deny all"). */
-export const NOT_ENFORCED_ACTIONS: ReadonlySet<ClusterAction> = new Set(['Redirect']);
+export const NOT_ENFORCED_ACTIONS: ReadonlySet<ClusterAction> = new Set([]);
 
 /** Why a rule fails closed, as explain words it ("a peer with no known field"); empty: it does not. */
 export function failClosedCauses(rule: ClusterRule): string[] {

@@ -14,10 +14,12 @@ export interface NftNative {
   nftRun(json: string, netnsPath?: string, echo?: boolean): string;
   /**
    * One netlink batch of set-element deletes/adds in table inet palisade (setelem.h), without
-   * libnftables: element i is ops[i] (0 delete, 1 add) of addrs[16i..16i+16) (family[i] 4: the
-   * first 4 bytes) in set sets[setIndex[i]]. All or nothing. Plain (non-interval) sets only.
+   * libnftables: element i is ops[i] (0 delete, 1 add, 2 destroy: a delete that is no error when
+   * the element is absent, Linux >= 6.3) of addrs[16i..16i+16) (family[i] 4: the first 4 bytes)
+   * in set sets[setIndex[i]], an add with timeoutMs[i] (0 = none; sets with the timeout flag).
+   * All or nothing. Plain (non-interval) sets only.
    */
-  nftSetElements(sets: readonly string[], ops: Uint8Array, setIndex: Uint32Array, family: Uint8Array, addrs: Uint8Array, netnsPath?: string): void;
+  nftSetElements(sets: readonly string[], ops: Uint8Array, setIndex: Uint32Array, family: Uint8Array, addrs: Uint8Array, timeoutMs: Uint32Array, netnsPath?: string): void;
   /**
    * One whole table change as one netlink batch built by libnftnl (backends/nftables/native/table.h)
    * from a table program (backends/nftables/netlink-program.ts), without libnftables. All or

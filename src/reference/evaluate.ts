@@ -46,6 +46,7 @@ import {
   serviceSubjectMatch,
   walkClusterTier,
   walkNetworkPolicyTier,
+  directionContext,
   type DirectionContext,
 } from './tiers.js';
 import { checkFlow, type Endpoint, type Flow } from '../model/flow.js';
@@ -146,16 +147,8 @@ export class ReferenceEvaluator implements Evaluator {
     }
     const dstPod = direction === 'egress' ? other.pod : self.pod;
     const ctx: DirectionContext = {
-      direction,
+      ...directionContext({ direction, otherIp, otherPod: other.pod, dstPod, flow, index: this.index, cluster: this.cluster, notes }),
       subject,
-      peer: { ip: otherIp, ...(other.pod ? { pod: other.pod } : {}) },
-      ...(dstPod ? { dstPod } : {}),
-      protocol: flow.protocol,
-      dstPort: flow.dstPort,
-      ...(flow.srcPort !== undefined ? { srcPort: flow.srcPort } : {}),
-      index: this.index,
-      cluster: this.cluster,
-      notes,
       ...(this.learned ? { learned: this.learned } : {}),
     };
     const passed: RuleRef[] = [];

@@ -25,7 +25,7 @@ import type { DirectionVerdict, RuleRef } from '../model/verdict.js';
 import type { Flow } from '../model/flow.js';
 import type { EndpointIndex, ResolvedEndpoint } from './endpoints.js';
 import { apiServerTcp, KUBELET_PORT, namesTcpPort } from '../model/node-allowance.js';
-import { clusterRuleOutcome, clusterRuleRef, compareClusterPolicies, walkClusterTier, type DirectionContext } from './tiers.js';
+import { clusterRuleOutcome, clusterRuleRef, compareClusterPolicies, directionContext, walkClusterTier, type DirectionContext } from './tiers.js';
 
 interface NodeSelection {
   readonly admin: readonly ClusterPolicy[];
@@ -67,17 +67,7 @@ export class NodeSubjects {
       return { ...base, verdict: 'allow', tier: 'Default', reason: 'loopback' };
     }
     const dstPod = direction === 'egress' ? other.pod : undefined;
-    const ctx: ClusterRuleContext = {
-      direction,
-      peer: { ip: otherIp, ...(other.pod ? { pod: other.pod } : {}) },
-      ...(dstPod ? { dstPod } : {}),
-      protocol: flow.protocol,
-      dstPort: flow.dstPort,
-      ...(flow.srcPort !== undefined ? { srcPort: flow.srcPort } : {}),
-      index: this.index,
-      cluster: this.cluster,
-      notes,
-    };
+    const ctx: ClusterRuleContext = directionContext({ direction, otherIp, otherPod: other.pod, dstPod, flow, index: this.index, cluster: this.cluster, notes });
     const decided = (rule: RuleRef): DirectionVerdict => ({ ...base, verdict: rule.action === 'Deny' ? 'deny' : 'allow', tier: rule.tier, reason: 'rule', rule });
 
     let adminFrom = 0; // a Pass among the explicit rules leaves the Admin tier at once

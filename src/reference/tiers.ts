@@ -17,6 +17,9 @@
  * 3. `domainNames` peers match an egress destination the subject pod learned from a live DNS
  *    answer (docs/fqdn.md; `DirectionContext.learned`, none: nothing); every examined rule that
  *    has one leaves a note, and a match says which name and answer.
+ * 5. Redirect (docs/extension-semantics.md): a matching Redirect rule is final like Accept; the
+ *    egress verdict is allow by that rule, with a note naming the target (model/redirect.ts).
+ *    A flow with no target (no such Service port or ClusterIP) is denied by it (fail closed).
  * 4. NetworkPolicy tier: the pod is isolated in a direction when any NetworkPolicy of its own
  *    namespace selects it with that policyType (§1.2, §1.5); then the flow is allowed iff some rule
  *    of those policies matches (peers AND ports, §2.1); the first match in (policy name, rule
@@ -46,6 +49,7 @@ import { clusterPeerMatches, learnedEntriesFor, matchingService, networkPolicyPe
 import type { LearnedSnapshot } from '../model/fqdn.js';
 import { clusterProtocolMatches, networkPolicyPortsMatch } from './ports.js';
 import { FQDN_NOTE_SUFFIX, type RuleRef } from '../model/verdict.js';
+import { redirectNowhereText, redirectTarget, redirectTargetText } from '../model/redirect.js';
 
 /** What one direction's tiers look at. */
 export interface DirectionContext {
@@ -70,6 +74,35 @@ export interface DirectionContext {
   readonly notes: string[];
   /** addresses learned from DNS answers (docs/fqdn.md); absent: `domainNames` matches nothing */
   readonly learned?: LearnedSnapshot;
+}
+
+/**
+ * The context of one direction's walk, built the same way for a pod subject and a node subject:
+ * the other end as a PeerView, the destination pod when there is one (named ports resolve
+ * there), the flow's protocol and ports. `subject` and `learned` are the caller's to add.
+ */
+export function directionContext(base: {
+  direction: Direction;
+  otherIp: IpAddr;
+  otherPod: Pod | undefined;
+  dstPod: Pod | undefined;
+  flow: { readonly protocol: Protocol; readonly dstPort: number; readonly srcPort?: number | undefined };
+  index: EndpointIndex;
+  cluster: Cluster;
+  notes: string[];
+}): Omit<DirectionContext, 'subject' | 'learned'> {
+  const { direction, otherIp, otherPod, dstPod, flow, index, cluster, notes } = base;
+  return {
+    direction,
+    peer: { ip: otherIp, ...(otherPod ? { pod: otherPod } : {}) },
+    ...(dstPod ? { dstPod } : {}),
+    protocol: flow.protocol,
+    dstPort: flow.dstPort,
+    ...(flow.srcPort !== undefined ? { srcPort: flow.srcPort } : {}),
+    index,
+    cluster,
+    notes,
+  };
 }
 
 // ---- ordering and selection --------------------------------------------------------------
@@ -142,7 +175,7 @@ function addNote(notes: string[], note: string): void {
 // ---- cluster tiers -------------------------------------------------------------------------
 
 export type ClusterTierOutcome =
-  /** an Accept or Deny rule decided (`rule.action` is the effective action) */
+  /** an Accept, Deny or Redirect rule decided (`rule.action` is the effective action) */
   | { readonly kind: 'decided'; readonly rule: RuleRef }
   /** a Pass rule matched: leave the tier */
   | { readonly kind: 'pass'; readonly rule: RuleRef }
@@ -185,6 +218,15 @@ export function clusterRuleOutcome(
     // explain names the Service that matched (docs/extension-semantics.md)
     const svc = matchingService(peer.services, ctx.peer, flow, ctx.index)!;
     addNote(ctx.notes, `${where()}: ${ctx.peer.ip.text} ${serviceMatchText(svc, ctx.peer.ip, flow, ctx.index)}`);
+  }
+  if (matches && rule.action === 'Redirect' && rule.redirect) {
+    // precedence point 5: the flow goes to the target, or fails closed when there is none
+    const target = redirectTarget(rule.redirect, ctx.peer.ip.family, ctx.protocol, ctx.dstPort, ctx.cluster);
+    if (target === undefined) {
+      addNote(ctx.notes, `${where()}: redirect target ${redirectNowhereText(rule.redirect, ctx.protocol, ctx.dstPort)}; fail closed: denied`);
+      return { matches: true, action: 'Deny', failClosed: true };
+    }
+    addNote(ctx.notes, `${where()}: redirected to ${redirectTargetText(rule.redirect, target)}`);
   }
   return { matches, action: rule.action, failClosed: false };
 }

@@ -24,9 +24,26 @@ export type InventoryChange =
   | { readonly kind: 'endpointslice'; readonly slice: EndpointSlice }
   | { readonly kind: 'endpointslice-removed'; readonly namespace: string; readonly name: string };
 
-/** Prefixes that entered and left one set. A prefix never appears in both lists. */
+/**
+ * Prefixes that entered and left one set. A prefix never appears in both lists.
+ * `learned` sets (docs/fqdn.md §6) also carry expiries, so a kernel can time elements out
+ * itself: `addedExpiresAtMs[i]` is the expiry of `added[i]` (ms since the epoch; the latest of
+ * the entries that hold it), and `retimed` lists members already present whose expiry changed
+ * (a later answer, a second name, or the longest-lived holder gone). Other sets carry neither.
+ */
 export interface SetDelta {
   readonly set: SetId;
   readonly added: readonly Cidr[];
   readonly removed: readonly Cidr[];
+  readonly addedExpiresAtMs?: readonly number[];
+  readonly retimed?: readonly RetimedMember[];
 }
+
+/** A member of a `learned` set whose kernel expiry must change to `expiresAtMs`. */
+export interface RetimedMember {
+  readonly cidr: Cidr;
+  readonly expiresAtMs: number;
+}
+
+/** True when a delta changes nothing in a kernel (no member in or out, none retimed). */
+export const isEmptyDelta = (d: SetDelta): boolean => d.added.length + d.removed.length + (d.retimed?.length ?? 0) === 0;

@@ -41,6 +41,10 @@ export class Membership {
     return this.members.size;
   }
 
+  has(c: Cidr): boolean {
+    return this.members.has(c.text);
+  }
+
   /** Members in no particular order (for loading a classifier). */
   unordered(): Cidr[] {
     return [...this.members.values()];

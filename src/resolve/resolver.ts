@@ -197,7 +197,15 @@ export class Resolution {
     const deltas = new DeltaCollector();
     for (const e of removed) this.learnedStore.remove(e, deltas);
     for (const e of added) this.learnedStore.add(e, deltas);
-    return deltas.deltas();
+    return this.learnedStore.withExpiries(deltas.deltas());
+  }
+
+  /**
+   * The expiry (ms since the epoch) of a member of a `learned` set, for a full install that
+   * writes the set with element timeouts (docs/fqdn.md §6); NO_EXPIRY for an entry without one.
+   */
+  learnedExpiryMs(id: SetId, member: Cidr): number {
+    return this.learnedStore.expiryOf(id, member);
   }
 
   /** How many learned (pod, name, address) entries the sets are fed from. */

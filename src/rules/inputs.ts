@@ -26,6 +26,8 @@ export function outgrowsRules(
   if (ruleSet.learnedSubjects && outgrowsLearned(ruleSet.learnedSubjects, change)) return true;
   // a Service whose (protocol, port) groups changed needs its rules split anew
   if (SERVICE_CHANGES.has(change.kind)) {
+    // a Redirect rule carries its target's ClusterIP and endpoint: follow every Service change
+    if (ruleSet.redirectServices && ruleSet.redirectServices.size > 0) return true;
     for (const [key, used] of ruleSet.serviceGroups ?? []) {
       if (!serviceGroupsNow) return true;
       const slash = key.indexOf('/');

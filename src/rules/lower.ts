@@ -20,7 +20,7 @@
  * - fail closed (network-policy-api shared_types: "For Allow rules, fail closed means: treat the
  *   rule as matching no traffic. For Deny and Pass rules ... treat the rule as a 'Deny all'
  *   rule"): an unknown peer or protocol entry, or a part not enforced yet (model/cluster-rule.ts:
- *   a `services` peer, the Redirect action), makes an Accept rule match nothing and turns a
+ *   `NOT_ENFORCED_PEERS`), makes an Accept rule match nothing and turns a
  *   Deny, Pass or Redirect rule into a deny of everything for its subject.
  * - NetworkPolicy tier per direction: allow rules of policies whose policyTypes include the
  *   direction, then per node a node-local ingress allow (isolated pods on node N, peer = node N's
@@ -50,6 +50,8 @@ import {
   type ClusterPolicy,
   type ClusterSubject,
   type ClusterProtocolMatch,
+  type ClusterRedirect,
+  type ClusterRule,
   type Direction,
   type LabelSelector,
   type NetworkPolicy,
@@ -59,7 +61,8 @@ import {
   type Protocol,
   type ServiceRef,
 } from '../model/types.js';
-import { serviceGroupText, serviceRefText, type ServiceGroup } from '../model/services.js';
+import { findService, serviceGroupText, serviceRefText, type ServiceGroup } from '../model/services.js';
+import { redirectEndpoint, redirectPorts } from '../model/redirect.js';
 import type { PolicyTier, RuleRef } from '../model/verdict.js';
 import { namedPortIndex, groupKey } from '../resolve/named-ports.js';
 import { subtractPrefixes, comparePrefixes } from '../resolve/prefixes.js';
@@ -67,7 +70,17 @@ import { podKey, type Resolution } from '../resolve/resolver.js';
 import type { IpBlock, NamedPortGroup, SetDef, SetId } from '../resolve/set-def.js';
 import { clusterRuleKey } from './notes.js';
 import { compareClusterPolicies, compareNetworkPolicies } from './order.js';
-import { ALL_PORTS, type DirectionTable, type PortRange, type Rule, type RuleAction, type RuleOrigin, type RuleSet } from './types.js';
+import {
+  ALL_PORTS,
+  type DirectionTable,
+  type LoweredRedirect,
+  type PortRange,
+  type RedirectFamilyTarget,
+  type Rule,
+  type RuleAction,
+  type RuleOrigin,
+  type RuleSet,
+} from './types.js';
 
 /** A rule before it has an id and a priority. */
 type Draft = Omit<Rule, 'id' | 'priority'>;
@@ -151,6 +164,7 @@ export function lower(given: PolicySet, resolution: Resolution, options: LowerOp
     namedPortGroups: ctx.groupsUsed,
     nodeLocalNodes: ctx.nodeLocalNodes,
     serviceGroups: ctx.serviceGroupsUsed,
+    ...(ctx.redirectServices.size > 0 ? { redirectServices: ctx.redirectServices } : {}),
     ...(ctx.learnedPodSelectors.length > 0 ? { learnedSubjects: { pods: ctx.learnedPods, podSelectors: ctx.learnedPodSelectors } } : {}),
   };
 }
@@ -159,6 +173,8 @@ class Lowering {
   readonly groupsUsed = new Map<string, Set<string>>();
   readonly nodeLocalNodes = new Set<string>();
   readonly serviceGroupsUsed = new Map<string, Set<string>>();
+  /** the target Services of Redirect rules (`namespace/name`): their ClusterIPs and endpoints are in the rules */
+  readonly redirectServices = new Set<string>();
   /** per-pod domainNames rules: the pods that got one, and their subjects' pod selectors */
   readonly learnedPods = new Set<string>();
   readonly learnedPodSelectors: LabelSelector[] = [];
@@ -214,6 +230,10 @@ class Lowering {
         continue;
       }
       const origin: RuleOrigin = { stableId, ref };
+      if (rule.action === 'Redirect' && rule.redirect) {
+        this.redirectRule(p, direction, subject, group, rule, rule.redirect, ref, stableId, out);
+        continue;
+      }
       const action = clusterAction(rule.action);
       const peers = rule.peers.flatMap((q) => clusterPeers(q, direction));
       const entries =
@@ -234,6 +254,61 @@ class Lowering {
         }
       }
     }
+  }
+
+  /**
+   * A Redirect rule (docs/extension-semantics.md, Redirect): per Service port it can send to, an
+   * `accept` of the rule's flows narrowed to that port's protocol (and port, when `redirect.port`
+   * is absent) carrying the target; then the rule's remaining flows (nowhere to send them) as a
+   * fail-closed deny. A family without a ClusterIP has no target: `networks` peers are split by
+   * family; any other peer needs a dual-stack target (else UnsupportedRuleError).
+   */
+  private redirectRule(
+    p: ClusterPolicy,
+    direction: Direction,
+    subject: SetDef,
+    group: ServiceGroup | undefined,
+    rule: ClusterRule,
+    redirect: ClusterRedirect,
+    ref: RuleRef,
+    stableId: string,
+    out: Draft[],
+  ): void {
+    const inv = this.res.serviceInventory();
+    const svc = findService(redirect.service, inv.services);
+    const families = new Set((svc?.clusterIPs ?? []).map((ip) => ip.family));
+    const given = rule.protocols === null ? [{ kind: 'all' } as PortSpec] : rule.protocols.map((q) => clusterPort(q));
+    const ports = group ? given.map((q) => portSpecOf(narrowPort(q, group, 'a named port with a services subject'))) : given;
+    const peers = rule.peers.flatMap((q) => clusterPeers(q, direction)).flatMap((q): PeerSpec[] => {
+      if (q.kind === 'networks') {
+        const cidrs = q.cidrs.filter((c) => families.has(c.family));
+        return cidrs.length > 0 ? [{ kind: 'networks', cidrs }] : [];
+      }
+      if (q.kind !== 'none' && families.size < 2 && families.size > 0) throw new UnsupportedRuleError(`a Redirect rule to the single-stack Service ${serviceRefText(redirect.service)} with a peer other than networks`);
+      return families.size > 0 ? [q] : [];
+    });
+    for (const sp of redirectPorts(redirect, inv)) {
+      const g: ServiceGroup = { protocol: sp.protocol, port: redirect.port !== undefined ? null : sp.port };
+      const narrowed = ports.map((q) => portSpecOf(q.kind === 'none' ? undefined : narrowPort(q, g, 'a named port with a Redirect rule')));
+      const target = (family: 4 | 6): RedirectFamilyTarget | undefined => {
+        const clusterIP = svc?.clusterIPs.find((ip) => ip.family === family);
+        if (!clusterIP) return undefined;
+        const endpoint = redirectEndpoint(redirect, family, sp, inv);
+        return { clusterIP, port: sp.port, ...(endpoint ? { endpoint } : {}) };
+      };
+      const v4 = target(4);
+      const v6 = target(6);
+      const lowered: LoweredRedirect = { redirect, protocol: sp.protocol, ...(v4 ? { v4 } : {}), ...(v6 ? { v6 } : {}) };
+      const before = out.length;
+      this.emit(direction, p.tier, subject, peers, narrowed, 'accept', { stableId, ref }, out);
+      for (let i = before; i < out.length; i++) out[i] = { ...out[i]!, redirect: lowered };
+      this.redirectServices.add(serviceRefText(redirect.service));
+    }
+    // every flow of the rule that no Service port took: fail closed
+    const denyRef: RuleRef = { ...ref, action: 'Deny', failClosed: true };
+    const before = out.length;
+    this.emit(direction, p.tier, subject, rule.peers.flatMap((q) => clusterPeers(q, direction)), ports, 'deny', { stableId, ref: denyRef }, out);
+    for (let i = before; i < out.length; i++) out[i] = { ...out[i]!, redirectNowhere: redirect };
   }
 
   /** The keys of the non-host-network pods a `pods` subject selects now, sorted. */
@@ -529,8 +604,8 @@ function clusterAction(a: ClusterAction): RuleAction {
     case 'Pass':
       return 'pass';
     case 'Redirect':
-      // never reached: a Redirect rule fails closed until redirect lands (model/cluster-rule.ts)
-      throw new UnsupportedRuleError('a Redirect rule');
+      // never reached: Redirect rules are lowered by Lowering.redirectRule
+      throw new UnsupportedRuleError('a Redirect rule without a redirect target');
   }
 }
 

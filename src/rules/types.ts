@@ -17,7 +17,8 @@
  * is 0..65535 unless a PalisadeClusterNetworkPolicy `sourcePort` narrows it (S25), and a narrowed
  * range only comes with a protocol (TCP, UDP or SCTP).
  */
-import type { Direction, LabelSelector, Protocol } from '../model/types.js';
+import type { IpAddr } from '../model/ip.js';
+import type { ClusterRedirect, Direction, LabelSelector, Protocol } from '../model/types.js';
 import type { PolicyTier, RuleRef } from '../model/verdict.js';
 import type { SetId } from '../resolve/set-def.js';
 
@@ -71,6 +72,31 @@ export interface Rule {
   readonly srcPorts: PortRange;
   readonly action: RuleAction;
   readonly origin: RuleOrigin;
+  /**
+   * An `accept` lowered from a Redirect rule (docs/extension-semantics.md, Redirect): the flow is
+   * allowed to the target, which a backend must rewrite it to (src/enforce/capabilities.ts).
+   */
+  readonly redirect?: LoweredRedirect;
+  /** a `deny` lowered from a Redirect rule for the flows it has no target for (fail closed; explain's note) */
+  readonly redirectNowhere?: ClusterRedirect;
+}
+
+/** One family's target of a lowered Redirect (model/redirect.ts). */
+export interface RedirectFamilyTarget {
+  readonly clusterIP: IpAddr;
+  /** the Service port */
+  readonly port: number;
+  /** the endpoint a nat-hook rewrite writes (lowest address, its slice port); absent: none */
+  readonly endpoint?: { readonly ip: IpAddr; readonly port: number };
+}
+
+export interface LoweredRedirect {
+  /** as written in the rule */
+  readonly redirect: ClusterRedirect;
+  readonly protocol: Protocol;
+  /** absent: the Service has no ClusterIP of that family, and the rule never matches it */
+  readonly v4?: RedirectFamilyTarget;
+  readonly v6?: RedirectFamilyTarget;
 }
 
 export interface DirectionTable {
@@ -91,6 +117,8 @@ export interface RuleSet {
   readonly nodeLocalNodes: ReadonlySet<string>;
   /** the (protocol, port) groups `services` peers and subjects were split into, as `PROTO/port`, per `namespace/name` (absent: none) */
   readonly serviceGroups?: ReadonlyMap<string, ReadonlySet<string>>;
+  /** the target Services of Redirect rules, as `namespace/name` (absent: none); any Service change re-lowers */
+  readonly redirectServices?: ReadonlySet<string>;
   /**
    * Present when some rule is a per-pod `domainNames` rule (lower.ts): the pods that got one
    * (`namespace/name`) and the pod selectors of those rules' subjects, so a pod change that may

@@ -114,8 +114,8 @@ const FLAVORS: Readonly<Record<ClusterKind, Flavor>> = {
     extraRuleFields: { ingress: [], egress: ['redirect'] },
     transportFields: ['destinationPort', 'sourcePort'],
     allPeerFields: [...CNP_PEER_FIELDS, 'services', 'entities'],
-    // a superset: nodes, networks and the Cluster entity as sources too (S4 from outside, S20)
-    ingressPeerFields: ['namespaces', 'pods', 'nodes', 'networks', 'entities'],
+    // a superset: nodes, networks, Services (their endpoints) and the Cluster entity as sources too (S4 from outside, S20)
+    ingressPeerFields: ['namespaces', 'pods', 'nodes', 'networks', 'services', 'entities'],
     egressPeerFields: ['namespaces', 'pods', 'nodes', 'networks', 'domainNames', 'services', 'entities'],
   },
   AdminNetworkPolicy: {

@@ -5,7 +5,7 @@
  * x-kubernetes-validations). `clusterpolicy.ts` applies every CNP rule to the kind first and
  * calls these for the new fields; each check names the CEL rule or schema keyword it mirrors.
  *
- * - `services` (subject, egress peer, `redirect.service`): 1..25 `{namespace, name}` entries,
+ * - `services` (subject, ingress and egress peer, `redirect.service`): 1..25 `{namespace, name}` entries,
  *   namespace a DNS-1123 label, name a DNS-1035 label (a Service name), list-map keyed by both.
  * - `entities`: 1..1 of the enum `Cluster`, list-type set.
  * - `sourcePort`: exactly one of `number`, `range`; `range.start <= range.end` (a one-port

@@ -149,7 +149,7 @@ describe('deploy/ manifests', () => {
     const ours = paths(ext.spec.versions[0].schema.openAPIV3Schema);
     const missing = [...theirs].filter(([p, t]) => ours.get(p) !== t).map(([p]) => p);
     expect(missing).toEqual([]);
-    for (const p of ['.spec.subject.nodes', '.spec.subject.services', '.spec.subject.pods.nodeSelector', '.spec.egress[].to[].services', '.spec.egress[].to[].entities', '.spec.ingress[].from[].entities', '.spec.egress[].redirect', '.spec.egress[].protocols[].tcp.sourcePort']) {
+    for (const p of ['.spec.subject.nodes', '.spec.subject.services', '.spec.subject.pods.nodeSelector', '.spec.egress[].to[].services', '.spec.egress[].to[].entities', '.spec.ingress[].from[].entities', '.spec.ingress[].from[].services', '.spec.egress[].redirect', '.spec.egress[].protocols[].tcp.sourcePort']) {
       expect(ours.has(p), p).toBe(true);
     }
     const rules = (o: unknown): string[] => JSON.stringify(o).match(/"rule":"(?:[^"\\]|\\.)*"/g) ?? [];

@@ -1,9 +1,9 @@
 /**
  * S14: a policy with a Redirect rule is refused at apply time by every backend that cannot
- * redirect (today all three; nfqueue never can), with ERR_PALISADE_BACKEND_CANNOT_ENFORCE naming
+ * redirect (eBPF: not written yet; nfqueue never can; nftables only for a node subject), with ERR_PALISADE_BACKEND_CANNOT_ENFORCE naming
  * the policy, the rule and the backend, and nothing reaches the backend: never silently
- * downgraded to the "Deny all" that lowering alone would give. S20: eBPF refuses node subjects
- * the same way (its programs never see host traffic); nftables and nfqueue take them. The manifests go through loading,
+ * downgraded to the "Deny all" that lowering alone would give. S20: every backend takes node
+ * subjects (eBPF through its host role). The manifests go through loading,
  * validation and normalization (safeParseCluster), as `palisade apply` reads them.
  */
 import { describe, expect, it } from 'vitest';
@@ -69,7 +69,21 @@ function recording(name: BackendName): Backend & { calls: string[] } {
 }
 
 describe('Redirect is refused at apply time where a backend cannot redirect', () => {
-  for (const name of BACKEND_NAMES) {
+  it('nftables takes a pod-subject Redirect (its DNAT), refuses a node-subject one', async () => {
+    const backend = recording('nftables');
+    const enforcement = new Enforcement(backend);
+    await enforcement.apply(cluster(BASE + REDIRECT));
+    expect(backend.calls).toEqual(['install']);
+    const hostRedirect = REDIRECT.replace('subject: { namespaces: {} }', 'subject: { nodes: {} }');
+    const err = await enforcement.apply(cluster(BASE + hostRedirect)).then(
+      () => undefined,
+      (e: unknown) => e,
+    );
+    expect((err as PalisadeError).code).toBe('ERR_PALISADE_BACKEND_CANNOT_ENFORCE');
+    expect((err as PalisadeError).message).toMatch(/metadata-via-proxy: rule egress\[0\] \("to-proxy"\) has action Redirect, which the nftables backend cannot enforce \(its DNAT is at prerouting/);
+    expect(backend.calls).toEqual(['install']);
+  });
+  for (const name of BACKEND_NAMES.filter((n) => n !== 'nftables')) {
     it(`${name}: refused with a code naming policy, rule and backend; the backend sees nothing; the previous policy stays`, async () => {
       const backend = recording(name);
       const enforcement = new Enforcement(backend);
@@ -95,24 +109,13 @@ describe('Redirect is refused at apply time where a backend cannot redirect', ()
   }
 });
 
-describe('node subjects are refused by the backend that cannot see host traffic (eBPF)', () => {
+describe('node subjects are installed by every backend (eBPF: its host role)', () => {
   for (const name of BACKEND_NAMES) {
-    it(`${name}: ${name === 'ebpf' ? 'refused, naming the policy, the field and the backend' : 'installed'}`, async () => {
+    it(`${name}: installed`, async () => {
       const backend = recording(name);
       const enforcement = new Enforcement(backend);
-      const applied = enforcement.apply(cluster(NODE_SUBJECT_YAML));
-      if (name !== 'ebpf') {
-        await applied;
-        expect(backend.calls).toEqual(['install']);
-        return;
-      }
-      const err = await applied.then(
-        () => undefined,
-        (e: unknown) => e,
-      );
-      expect((err as PalisadeError).code).toBe('ERR_PALISADE_BACKEND_CANNOT_ENFORCE');
-      expect((err as PalisadeError).message).toMatch(/PalisadeClusterNetworkPolicy dmz-nodes: spec.subject.nodes .* the ebpf backend/);
-      expect(backend.calls).toEqual([]);
+      await enforcement.apply(cluster(NODE_SUBJECT_YAML));
+      expect(backend.calls).toEqual(['install']);
     });
   }
 });

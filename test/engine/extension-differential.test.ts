@@ -3,8 +3,8 @@
  * compiled engine (native classifier) equals the reference evaluator, verdict AND deciding rule
  * per direction, on seeded random clusters that carry random node labels and nodeSelector
  * subjects (S7), `entities: [Cluster]` peers over pods, nodes and random Services (S16),
- * source-port entries (S25), and the parts that fail closed until they land (services peers,
- * Redirect, nodes and services subjects); `explain` deep-equals the reference on a sample.
+ * source-port entries (S25), Redirect rules (S14: allowed to the target, or fail closed where the
+ * target Service has no such port or ClusterIP), and the parts that fail closed; `explain` deep-equals the reference on a sample.
  * Then the same under random inventory changes (pods moving between nodes, node relabels,
  * Services added and removed), where the engine applies membership deltas and the reference is
  * rebuilt from the engine's cluster.
@@ -26,6 +26,8 @@ interface Tally {
   nodeScopedSubjectDecided: number;
   clusterEntityDecided: number;
   sourcePortDecided: number;
+  /** flows an Admin/Baseline Redirect rule sent to its target (S14) */
+  redirectDecided: number;
   failClosed: number;
   serviceAddressFlows: number;
 }
@@ -64,6 +66,7 @@ function compareOnce(cluster: Cluster, r: Rng, flows: number, tally: Tally, wher
         if (p.subject.kind === 'pods' && p.subject.nodeSelector) tally.nodeScopedSubjectDecided++;
         if (rule.peers.some((q) => q.kind === 'entities')) tally.clusterEntityDecided++;
         if ((rule.protocols ?? []).some((q) => q.kind === 'port' && q.srcPortStart !== undefined)) tally.sourcePortDecided++;
+        if (ref.action === 'Redirect') tally.redirectDecided++;
       }
     });
   }
@@ -78,7 +81,7 @@ describe('PalisadeClusterNetworkPolicy fields: engine = reference', () => {
   });
 
   test(`${SEEDS.length} seeds x ${FLOWS_PER_SEED} flows, zero mismatches`, () => {
-    const tally: Tally = { nodeScopedSubjectDecided: 0, clusterEntityDecided: 0, sourcePortDecided: 0, failClosed: 0, serviceAddressFlows: 0 };
+    const tally: Tally = { nodeScopedSubjectDecided: 0, clusterEntityDecided: 0, sourcePortDecided: 0, redirectDecided: 0, failClosed: 0, serviceAddressFlows: 0 };
     const mismatches: string[] = [];
     for (const seed of SEEDS) {
       const r = new Rng(seed);
@@ -90,13 +93,14 @@ describe('PalisadeClusterNetworkPolicy fields: engine = reference', () => {
     expect(tally.nodeScopedSubjectDecided).toBeGreaterThan(50);
     expect(tally.clusterEntityDecided).toBeGreaterThan(50);
     expect(tally.sourcePortDecided).toBeGreaterThan(50);
+    expect(tally.redirectDecided).toBeGreaterThan(50);
     expect(tally.failClosed).toBeGreaterThan(10);
     expect(tally.serviceAddressFlows).toBeGreaterThan(100);
     console.log(`extension differential: ${SEEDS.length * FLOWS_PER_SEED} flows, decided by ${JSON.stringify(tally)}`);
   }, 240_000);
 
   test('under random changes (pods moving, nodes relabelled, Services added and removed): zero mismatches', () => {
-    const tally: Tally = { nodeScopedSubjectDecided: 0, clusterEntityDecided: 0, sourcePortDecided: 0, failClosed: 0, serviceAddressFlows: 0 };
+    const tally: Tally = { nodeScopedSubjectDecided: 0, clusterEntityDecided: 0, sourcePortDecided: 0, redirectDecided: 0, failClosed: 0, serviceAddressFlows: 0 };
     const mismatches: string[] = [];
     let deltasApplied = 0;
     for (const seed of SEEDS.slice(0, 12)) {

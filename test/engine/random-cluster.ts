@@ -255,24 +255,31 @@ export function randomExtensionPolicy(r: Rng, name: string, names: string[], ser
             : { kind: 'services', services: svcRefs() };
   const rules = (direction: 'ingress' | 'egress'): ClusterRule[] =>
     Array.from({ length: r.int(0, 4) }, (_, index) => {
+      // S14: a Redirect rule's target, chosen first (a named port or, for a single-stack target,
+      // a peer other than `networks` is refused by lowering: UnsupportedRuleError)
+      const redirect = direction === 'egress' && r.chance(0.2);
+      const target = redirect ? svcRefs()[0]! : undefined;
+      const targetSvc = target && services.find((s) => s.namespace === target.namespace && s.name === target.name);
+      const onlyNetworks = redirect && (targetSvc?.clusterIPs.length ?? 0) === 1;
       // a named port with a services subject is refused by the API (lower.ts UnsupportedRuleError)
-      const hasNamed = r.chance(0.15) && !(subject.kind === 'nodes' && direction === 'ingress') && subject.kind !== 'services';
+      const hasNamed = !redirect && r.chance(0.15) && !(subject.kind === 'nodes' && direction === 'ingress') && subject.kind !== 'services';
       const protocols = r.chance(0.25) ? null : Array.from({ length: r.int(1, 3) }, (_, j) => extensionProtocol(r, hasNamed && (j === 0 || r.chance(0.5))));
       const named = protocols?.some((p) => p.kind === 'namedPort') ?? false;
       const peers: ClusterPeer[] = Array.from({ length: r.int(1, 3) }, () => {
         const q = r.next();
+        if (onlyNetworks) return { kind: 'networks', cidrs: Array.from({ length: r.int(1, 2) }, () => randomBlock(r).cidr) };
         // egress: a named port resolves on the peer, which must be a pod
         if (q < 0.3 && !(named && direction === 'egress')) return { kind: 'entities', entities: ['Cluster'] };
         if (q < 0.36 && direction === 'egress' && !named) return { kind: 'services', services: svcRefs() };
         return clusterPeer(r, names, named);
       });
-      const redirect = direction === 'egress' && r.chance(0.05);
       const action = redirect ? 'Redirect' : r.pick(['Accept', 'Deny', 'Pass'] as const);
+      const port = r.pick([undefined, 80, 80, 81]);
       return {
         index,
         ...(r.chance(0.5) ? { name: `rule-${index}` } : {}),
         action,
-        ...(redirect ? { redirect: { service: svcRefs()[0]! } } : {}),
+        ...(target ? { redirect: { service: target, ...(port !== undefined ? { port } : {}) } } : {}),
         peers,
         protocols,
       };

@@ -45,6 +45,8 @@ const MANY_FIRST = '10.244.210.0';
 const MANY_LAST = '10.244.213.231'; // the 1,000th
 const manyAddress = (i: number): string => `10.244.${210 + (i >> 8)}.${i & 0xff}`;
 const ECHO_PORT = 7777;
+/** backends whose learned elements time out in the kernel (docs/fqdn.md §6) */
+const KERNEL_EXPIRY_BACKENDS: readonly BackendName[] = ['nftables'];
 
 const YAML = `apiVersion: v1
 kind: Namespace
@@ -215,20 +217,75 @@ describe.skipIf(requires('root', 'netns', 'addon', 'nft', 'bpffs', 'bpf', 'nfque
     }, 120_000);
   }
 
-  async function runBackend(name: BackendName): Promise<void> {
-    const c = cluster();
+  // kernel-side expiry (docs/fqdn.md §6): the learner's own expiry is off (a learner stopped or
+  // late), so only the kernel's element timeout can deny; a refresh before expiry keeps it live
+  for (const name of KERNEL_EXPIRY_BACKENDS) {
+    it(`${name}: the kernel expires a learned address by itself; a refresh extends it; an established connection stays`, async () => {
+      await runKernelExpiry(name);
+    }, 120_000);
+  }
+
+  async function runKernelExpiry(name: BackendName): Promise<void> {
+    const { enforcement, fleet, target, teardown } = await learningSetup(name, `fqdnexp-${process.pid}`, 0);
+    let node: FqdnNode | undefined;
+    let holder: ChildProcess | undefined;
+    const tcp = async (dst: string, port: number): Promise<string> =>
+      (await fleet.probe([{ protocol: 'TCP', src: ip(CLIENT), dst: ip(dst), dstPort: port }], { timeoutMs: 400 }))[0]!.outcome;
+    const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+    try {
+      await enforcement.apply(cluster());
+      // floor 2 s over dnsmasq's TTL of 1 s: every answer for short.example.test lives 2 s
+      node = await FqdnNode.start(target, { netnsPath: topo!.nodeNetnsPath, queueNum: 4242, cache: { minTtlS: 2 }, expiryTimer: false });
+      expect(await tcp(SHORT, ECHO_PORT)).toBe('dropped');
+
+      // a refresh before expiry extends the kernel's timeout: 2.6 s after the first answer
+      // (past its 2 s) but 1.4 s after the second one, a new connection is still allowed
+      const t0 = Date.now();
+      expect(await dig('short.example.test')).toEqual([SHORT]);
+      await sleep(1200 - (Date.now() - t0));
+      expect(await dig('short.example.test')).toEqual([SHORT]);
+      await sleep(2600 - (Date.now() - t0));
+      expect(await tcp(SHORT, ECHO_PORT)).toBe('open');
+
+      // an established connection opened now stays up past the expiry
+      const py = `import socket,time\nc=socket.create_connection(('${SHORT}',${ECHO_PORT}),timeout=2)\nc.sendall(b'a');assert c.recv(1)==b'a'\nprint('up',flush=True)\ntime.sleep(3)\nc.sendall(b'b');print('after',c.recv(1).decode(),flush=True)\n`;
+      let out = '';
+      holder = spawn('ip', ['netns', 'exec', nsOf('app/client'), 'python3', '-c', py], { stdio: ['ignore', 'pipe', 'pipe'] });
+      holder.stdout!.setEncoding('utf8').on('data', (d: string) => (out += d));
+      for (let i = 0; i < 40 && !out.includes('up'); i++) await sleep(50);
+      expect(out).toContain('up');
+
+      // past the second answer's expiry (t0 + 1.2 s + 2 s, plus margin): denied by the kernel
+      // alone: the learner still holds the entry (its expiry timer is off), nothing retracted it
+      await sleep(3700 - (Date.now() - t0));
+      expect(node.stats().entries.some((e) => e.name === 'short.example.test')).toBe(true);
+      expect(await tcp(SHORT, ECHO_PORT)).toBe('dropped');
+      const exited = new Promise<number | null>((r) => holder!.on('exit', r));
+      expect(await exited).toBe(0);
+      expect(out).toContain('after b');
+      // the learner's late retraction (a delete of an element the kernel already timed out) is no error
+      await node.learner.expireNow();
+      expect(node.learner.counters.applyErrors).toBe(0);
+    } finally {
+      await teardown(node, holder);
+    }
+  }
+
+  /**
+   * A backend in the node namespace under an Enforcement, the probe fleet, and the learn target
+   * (its kernel write delayed by `slowWriteMs`: an answer must still reach the pod only after it).
+   */
+  async function learningSetup(name: BackendName, tag: string, slowWriteMs: number) {
     const backend = await createBackend(name, {
       netnsPath: topo!.nodeNetnsPath,
-      ...(name === 'ebpf' ? { tag: `fqdn-${process.pid}`, pinRoot: TEST_PIN_ROOT } : {}),
+      ...(name === 'ebpf' ? { tag, pinRoot: TEST_PIN_ROOT } : {}),
     });
     const enforcement = new Enforcement(backend);
     const fleet = await ProbeFleet.start(topo!, { TCP: [80], UDP: [], SCTP: [] });
     let cached: { gen: number; c: Cluster } | undefined;
     const target: LearnTarget = {
-      // a slow kernel write (300 ms): the answer must still reach the pod only after it, so
-      // the connection right after dig is open (releasing before the write fails this test)
       learn: async (a, r) => {
-        await new Promise((res) => setTimeout(res, 300));
+        if (slowWriteMs > 0) await new Promise((res) => setTimeout(res, slowWriteMs));
         return enforcement.learn(a, r);
       },
       cluster: () => {
@@ -238,6 +295,22 @@ describe.skipIf(requires('root', 'netns', 'addon', 'nft', 'bpffs', 'bpf', 'nfque
         return cached.c;
       },
     };
+    /** every process and kernel object of one run, by pid and by owner, even after a failure */
+    const teardown = async (node: FqdnNode | undefined, holder: ChildProcess | undefined): Promise<void> => {
+      stopChild(holder);
+      await node?.stop().catch(() => undefined);
+      await fleet.stop();
+      await enforcement.remove().catch(() => undefined);
+      await backend.close().catch(() => undefined);
+    };
+    return { enforcement, fleet, target, teardown };
+  }
+
+  async function runBackend(name: BackendName): Promise<void> {
+    const c = cluster();
+    // a slow kernel write (300 ms): the answer must still reach the pod only after it, so
+    // the connection right after dig is open (releasing before the write fails this test)
+    const { enforcement, fleet, target, teardown } = await learningSetup(name, `fqdn-${process.pid}`, 300);
     let node: FqdnNode | undefined;
     let holder: ChildProcess | undefined;
     const tcp = async (src: string, dst: string, port = 80): Promise<string> =>
@@ -297,18 +370,24 @@ describe.skipIf(requires('root', 'netns', 'addon', 'nft', 'bpffs', 'bpf', 'nfque
       node = undefined;
       expect(await dig('short.example.test')).toEqual([SHORT]);
       expect(await tcp(CLIENT, SHORT, ECHO_PORT)).toBe('dropped');
-      node = await FqdnNode.start(target, { netnsPath: topo!.nodeNetnsPath, queueNum: 4242, cache: { minTtlS: 30 } });
+      const snapshotFile = join(dir, `learned-${name}.json`);
+      node = await FqdnNode.start(target, { netnsPath: topo!.nodeNetnsPath, queueNum: 4242, cache: { minTtlS: 30 }, snapshotFile });
       expect(await dig('short.example.test')).toEqual([SHORT]);
       expect(await tcp(CLIENT, SHORT, ECHO_PORT)).toBe('open');
       const st = node.stats();
+      // persisted across a restart (docs/fqdn.md §6): stopping retracts the learned addresses from
+      // the kernel; the next process puts the snapshot's live entries back before it reads an
+      // answer, so the first connection after the restart is allowed with no new lookup
+      await node.stop({ keepSteering: true });
+      node = undefined;
+      expect(await tcp(CLIENT, SHORT, ECHO_PORT)).toBe('dropped');
+      node = await FqdnNode.start(target, { netnsPath: topo!.nodeNetnsPath, queueNum: 4242, cache: { minTtlS: 30 }, snapshotFile });
+      expect(await tcp(CLIENT, SHORT, ECHO_PORT)).toBe('open');
+      expect(node.stats().entries.map((e) => e.name)).toContain('short.example.test');
       expect(st.held).toBeGreaterThan(0);
       console.log(`[fqdn ${name}] hold p50 ${st.holdP50Us.toFixed(0)} us p99 ${st.holdP99Us.toFixed(0)} us over ${st.released} answers`);
     } finally {
-      stopChild(holder);
-      await node?.stop().catch(() => undefined);
-      await fleet.stop();
-      await enforcement.remove().catch(() => undefined);
-      await backend.close().catch(() => undefined);
+      await teardown(node, holder);
     }
   }
 });

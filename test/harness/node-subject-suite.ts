@@ -23,6 +23,8 @@ const API = '10.244.191.1';
 const CASSANDRA = '10.244.192.10';
 const WEB = '10.244.193.10';
 
+export const NODE_SUBJECT_ADDRESSES = { NODE, API, CASSANDRA, WEB } as const;
+
 export const NODE_SUBJECT_YAML = `
 apiVersion: v1
 kind: Node
@@ -83,6 +85,8 @@ export interface NodeSubjectSuite {
   readonly missing: boolean;
   backend(topology: Topology): Backend;
   mismatches?(report: DifferentialReport): string[];
+  /** backend-specific checks after the probes (e.g. the deny-log lines), on the enforcement in force */
+  after?(enforcement: Enforcement): void;
 }
 
 export function nodeSubjectSuite(s: NodeSubjectSuite): void {
@@ -121,6 +125,7 @@ export function nodeSubjectSuite(s: NodeSubjectSuite): void {
       expect(outcome(NODE, API, 9042)?.verdict).toBe('deny');
       expect(outcome(WEB, NODE, 10250)?.verdict).toBe('allow');
       expect(outcome(WEB, NODE, 80)?.verdict).toBe('deny');
+      s.after?.(enforcement!);
       console.log(`[${s.name}] node subjects: ${report.probes} probes, ${report.allowed} allowed, ${report.denied} denied`);
     });
   });

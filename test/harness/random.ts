@@ -84,6 +84,29 @@ export function withRandomSourcePorts(c: Cluster, seed: number, window: { lo: nu
   return { ...c, clusterPolicies: c.clusterPolicies.map(policy) };
 }
 
+/**
+ * S20: `c` with some of its cluster-tier policies turned into node-subject
+ * PalisadeClusterNetworkPolicies (same tier, priority and rules), seeded: each with probability
+ * `share`, selecting every node or the nodes labelled as a random node of `c` is. A node has no
+ * named ports, so ingress protocol entries naming a port by name are dropped (a rule left with
+ * none goes). The built-in allowance comes with the lowering, as for any node subject.
+ */
+export function withRandomNodeSubjects(c: Cluster, seed: number, share = 0.5): Cluster {
+  const r = new Rng(seed);
+  const policy = (p: ClusterPolicy): ClusterPolicy => {
+    if (!r.chance(share)) return p;
+    const node = c.nodes.length && r.chance(0.5) ? r.pick(c.nodes) : undefined;
+    const nodeSelector = { matchLabels: node ? { ...node.labels } : {}, matchExpressions: [] };
+    const ingress = p.ingress.flatMap((x): ClusterRule[] => {
+      if (x.protocols === null) return [x];
+      const protocols = x.protocols.filter((q) => q.kind !== 'namedPort');
+      return protocols.length ? [{ ...x, protocols }] : [];
+    });
+    return { ...p, kind: 'PalisadeClusterNetworkPolicy', name: `${p.name}-nodes`, subject: { kind: 'nodes', nodeSelector }, ingress };
+  };
+  return { ...c, clusterPolicies: c.clusterPolicies.map(policy) };
+}
+
 /** One port plan for several policy sets: per protocol the `max` ports most of them name. */
 export function mergePortPlans(plans: readonly PortPlan[], max = 8): PortPlan {
   const merge = (k: keyof PortPlan): number[] => {

@@ -15,6 +15,15 @@ const load = (d: string) => safeLoadCluster([dir(d)]).cluster!;
 const codes = (ps: ReturnType<typeof lint>) => ps.filter((p) => p.code === 'LINT_SERVICE_SELECTS_NO_ENDPOINTS' || p.code === 'LINT_SELECTS_NOTHING').map((p) => `${p.code} ${p.path} ${p.message}`);
 
 describe('LINT_SERVICE_SELECTS_NO_ENDPOINTS', () => {
+  it('a Redirect target (S14): quiet with endpoints; flagged without endpoints, without ClusterIP, or missing', () => {
+    const c = load('s14-redirect');
+    expect(codes(lint(c))).toEqual([]);
+    const at = 'LINT_SERVICE_SELECTS_NO_ENDPOINTS spec.egress[0].redirect.service Redirect target Service iam/metadata-proxy';
+    expect(codes(lint({ ...c, endpointSlices: [] }))).toEqual([`${at} has no endpoints: redirected traffic goes nowhere.`]);
+    expect(codes(lint({ ...c, services: c.services.map((s) => ({ ...s, clusterIPs: [] })) }))).toEqual([`${at} has no ClusterIP (headless): the rule denies what it matches.`]);
+    expect(codes(lint({ ...c, services: [] }))).toEqual([`${at} is not in the inventory: the rule denies what it matches.`]);
+  });
+
   it('is quiet for a Service with endpoints, and for a services subject', () => {
     expect(codes(lint(load('s15-egress-through-proxy')))).toEqual([]);
     expect(codes(lint(load('s04-who-may-reach-my-service')))).toEqual([]);

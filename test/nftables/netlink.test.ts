@@ -108,7 +108,7 @@ describe.skipIf(requires('root', 'netns', 'addon', 'nft'))('nftables: set-elemen
     addrs.set([10, 244, 9, 10], 16); // delete 10.244.9.10 (absent: ENOENT)
     let error: unknown;
     try {
-      native.nftSetElements([set], Uint8Array.of(1, 0), Uint32Array.of(0, 0), Uint8Array.of(4, 4), addrs, ns);
+      native.nftSetElements([set], Uint8Array.of(1, 0), Uint32Array.of(0, 0), Uint8Array.of(4, 4), addrs, new Uint32Array(2), ns);
     } catch (e) {
       error = e;
     }
@@ -116,9 +116,9 @@ describe.skipIf(requires('root', 'netns', 'addon', 'nft'))('nftables: set-elemen
     expect((error as { nftError: string }).nftError).toContain('10.244.9.10');
     expect(await listing(names[0]!)).toEqual(before);
     // the same add alone goes through, and typed input is checked before anything is sent
-    native.nftSetElements([set], Uint8Array.of(1), Uint32Array.of(0), Uint8Array.of(4), addrs.slice(0, 16), ns);
+    native.nftSetElements([set], Uint8Array.of(1), Uint32Array.of(0), Uint8Array.of(4), addrs.slice(0, 16), new Uint32Array(1), ns);
     expect(JSON.stringify(await listing(names[0]!))).toContain('10.244.9.9');
-    expect(() => native.nftSetElements([set], Uint8Array.of(1), Uint32Array.of(1), Uint8Array.of(4), addrs.slice(0, 16), ns)).toThrow(
+    expect(() => native.nftSetElements([set], Uint8Array.of(1), Uint32Array.of(1), Uint8Array.of(4), addrs.slice(0, 16), new Uint32Array(1), ns)).toThrow(
       expect.objectContaining({ code: 'ERR_PALISADE_NFT_INPUT' }) as Error,
     );
   });

@@ -59,8 +59,8 @@ spec:
   - { name: deny-sctp, action: Deny, to: [ { namespaces: {} } ], protocols: [ { sctp: { destinationPort: { number: 9 } } } ] }
 `;
 
-function cluster(): Cluster {
-  const r = safeParseCluster(YAML, 'render.test.yaml');
+function cluster(yaml = YAML): Cluster {
+  const r = safeParseCluster(yaml, 'render.test.yaml');
   if (!r.cluster) throw new Error(JSON.stringify(r.problems));
   return r.cluster;
 }
@@ -358,5 +358,61 @@ describe('NftablesBackend deny log: the deciding rule from the NFLOG prefix', ()
 
   it('refuses drainDenied when deny logging is off', () => {
     expect(() => new NftablesBackend({ native: new RecordingNative() }).drainDenied()).toThrow(expect.objectContaining({ code: 'ERR_PALISADE_NO_DENY_LOG' }));
+  });
+});
+
+describe('nftables renderer: Redirect (S14) nat chains', () => {
+  const REDIRECT = `
+---
+apiVersion: v1
+kind: Namespace
+metadata: { name: iam }
+---
+apiVersion: v1
+kind: Service
+metadata: { name: proxy, namespace: iam }
+spec: { clusterIP: 10.244.240.30, clusterIPs: [10.244.240.30], ports: [ { name: http, protocol: TCP, port: 80, targetPort: 8080 } ] }
+---
+apiVersion: discovery.k8s.io/v1
+kind: EndpointSlice
+metadata: { name: proxy-1, namespace: iam, labels: { kubernetes.io/service-name: proxy } }
+addressType: IPv4
+endpoints: [ { addresses: [ 10.244.1.60, 10.244.1.50 ] } ]
+ports: [ { name: http, protocol: TCP, port: 8080 } ]
+---
+apiVersion: policy.palisade.dev/v1alpha1
+kind: PalisadeClusterNetworkPolicy
+metadata: { name: via-proxy }
+spec:
+  tier: Admin
+  priority: 1
+  subject: { namespaces: {} }
+  egress:
+  - { name: meta, action: Redirect, redirect: { service: { namespace: iam, name: proxy } }, to: [ { networks: [ 169.254.169.254/32 ] } ] }
+`;
+  const render = (yaml: string) => {
+    const c = cluster(yaml);
+    const res = new Resolution(c, c.networkPolicies);
+    const rs = lower(c, res);
+    return renderFull({ ruleSet: rs, members: (id) => res.prefixes(id), interval: (id) => res.definition(id).kind === 'prefixes' }).nftables;
+  };
+  const chainsAdded = (cmds: readonly NftCommand[]) => cmds.filter((x) => verbOf(x) === 'add' && objectOf(x)[0] === 'chain').map((x) => objectOf(x)[1]);
+  const rulesOf = (cmds: readonly NftCommand[], chain: string) => cmds.filter((x) => verbOf(x) === 'add' && objectOf(x)[0] === 'rule' && objectOf(x)[1].chain === chain).map((x) => JSON.stringify(objectOf(x)[1].expr));
+
+  it('without a Redirect rule: no nat chain and no mark rule (the table is as before)', () => {
+    const cmds = render(YAML);
+    expect(chainsAdded(cmds).some((c) => String(c.name).startsWith('redirect'))).toBe(false);
+    expect(JSON.stringify(cmds)).not.toContain('"mark"');
+  });
+
+  it('with one: a nat base chain at prerouting before kube-proxy, DNAT to the lowest endpoint on the target port, IPv4 only', () => {
+    const cmds = render(YAML + REDIRECT);
+    expect(chainsAdded(cmds).find((c) => c.name === 'redirect')).toMatchObject({ type: 'nat', hook: 'prerouting', prio: -110 });
+    const dnats = rulesOf(cmds, 'redirect_admin').filter((e) => e.includes('"dnat"'));
+    expect(dnats).toHaveLength(1); // the Service has no IPv6 ClusterIP: no IPv6 DNAT
+    expect(dnats[0]).toContain('{"dnat":{"family":"ip","addr":"10.244.1.50","port":8080}}');
+    expect(dnats[0]).toContain('"mangle"');
+    // the filter's egress decision for a redirected flow comes first
+    expect(rulesOf(cmds, 'egress_admin')[0]).toContain('"mark"');
   });
 });

@@ -125,13 +125,25 @@ describe('what matches nothing or fails closed', () => {
       expect(engine.explain(f)).toEqual(v);
     }
   });
-  it('a Redirect rule denies all until redirect lands; nodes and services subjects select no pod', () => {
+  it('a Redirect rule sends its flows to the Service (S14), denies those it has no port for; nodes and services subjects select no pod', () => {
     const red = pcnp('red', { tier: 'Admin', priority: 1, subject: { namespaces: {} }, egress: [{ action: 'Redirect', redirect: { service: { namespace: 'a', name: 's' } }, to: [{ networks: ['169.254.169.254/32'] }] }] });
     const { c, ref, engine } = both([...base(), red]);
-    const f = { src: addressOf(c, 'a/on-infra'), dst: ip('10.244.2.10'), protocol: 'TCP' as const, dstPort: 80 };
-    expect(ref.evaluate(f).verdict).toBe('deny');
-    expect(ref.evaluate(f).egress.rule).toMatchObject({ action: 'Deny', failClosed: true });
-    expect(engine.explain(f)).toEqual(ref.evaluate(f));
+    const meta = { src: addressOf(c, 'a/on-infra'), dst: ip('169.254.169.254'), protocol: 'TCP' as const, dstPort: 80 };
+    const v = ref.evaluate(meta);
+    expect(v.verdict).toBe('allow');
+    expect(v.egress.rule).toMatchObject({ action: 'Redirect', policy: { name: 'red' } });
+    expect(v.egress.rule?.failClosed).toBeUndefined();
+    expect(v.egress.notes).toContain('PalisadeClusterNetworkPolicy red egress[0]: redirected to Service a/s 10.96.0.1:80/TCP');
+    expect(engine.explain(meta)).toEqual(v);
+    // no TCP/81 port on a/s: nowhere to send the flow, fail closed
+    const noPort = { ...meta, dstPort: 81 };
+    expect(ref.evaluate(noPort).verdict).toBe('deny');
+    expect(ref.evaluate(noPort).egress.rule).toMatchObject({ action: 'Deny', failClosed: true });
+    expect(engine.explain(noPort)).toEqual(ref.evaluate(noPort));
+    // not the rule's peer: untouched
+    const other = { ...meta, dst: ip('10.244.2.10') };
+    expect(ref.evaluate(other).egress.reason).toBe('no-match');
+    expect(engine.explain(other)).toEqual(ref.evaluate(other));
     for (const subject of [{ nodes: {} }, { services: [{ namespace: 'a', name: 's' }] }]) {
       const { c: c2, ref: r2 } = both([...base(), pcnp('x', { tier: 'Admin', priority: 1, subject, ingress: [{ action: 'Deny', from: [{ namespaces: {} }] }] })]);
       expect(r2.evaluate({ src: addressOf(c2, 'a/on-infra'), dst: addressOf(c2, 'a/on-worker'), protocol: 'TCP', dstPort: 80 }).verdict).toBe('allow');

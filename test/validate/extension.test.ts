@@ -63,8 +63,11 @@ describe('PalisadeClusterNetworkPolicy: the new rules, rejected', () => {
     expectRejected(pcnp(egress({ to: [{ services: [{ namespace: 'a' }] }] })), 'FIELD_REQUIRED', 'spec.egress[0].to[0].services[0].name');
     expectRejected(pcnp(egress({ to: [{ services: Array.from({ length: 26 }, (_, i) => svc('a', `s${i}`)) }] })), 'TOO_MANY_ITEMS', 'spec.egress[0].to[0].services');
   });
-  it('services peers are egress only (an ingress source is not a Service)', () => {
-    expectRejected(pcnp(ingress({ from: [{ services: [svc('a', 'b')] }] })), 'CNP_PEER_FIELD_NOT_ALLOWED', 'spec.ingress[0].from[0].services');
+  it('services peers in ingress too (`from: services`: the Service\'s endpoints as sources, docs/extension-kind.md), checked as in egress', () => {
+    expectAccepted(pcnp(ingress({ from: [{ services: [svc('a', 'b')] }] })));
+    expectRejected(pcnp(ingress({ from: [{ services: [svc('Bad_NS', 'b')] }] })), 'PCNP_SERVICE_REF_INVALID', 'spec.ingress[0].from[0].services[0].namespace');
+    expectRejected(pcnp(ingress({ from: [{ services: [] }] })), 'TOO_FEW_ITEMS', 'spec.ingress[0].from[0].services');
+    // still a PalisadeClusterNetworkPolicy field: a ClusterNetworkPolicy ingress peer with it is unknown there
   });
   it('entities: enum Cluster, list-type set', () => {
     expectRejected(pcnp(egress({ to: [{ entities: ['World'] }] })), 'PCNP_ENTITY_INVALID', 'spec.egress[0].to[0].entities[0]');

@@ -613,6 +613,25 @@ static __always_inline void classify(struct __sk_buff *skb, __u32 gen, __u32 dir
   }
 }
 
+/*
+ * The host role (config flag PAL_CFG_BOTH_DIRECTIONS, set while some subject is not pods: node
+ * subjects, S20, or a Service subject whose tuples are node addresses): a new flow is judged
+ * egress (its source as the subject) and then, when egress allows, ingress (its destination), at
+ * whichever hook sees it first, and the flow entry gets both directions' bits. This is the
+ * nftables backend's one path at input, output and forward (egress chains, then ingress chains),
+ * so a node's own traffic (its source or destination a node address, which no pod veth program
+ * judges as a subject otherwise) is judged at the pod veth or node interface it crosses, once;
+ * the other hook of a pod-to-pod flow finds the entry and passes. Returns the direction whose
+ * decision `d` holds (the deny, or ingress's allow). Cost: a second classification per new flow
+ * while the flag is set; none otherwise (the flag is read from the config already loaded).
+ */
+static __always_inline __u32 host_judge(struct __sk_buff *skb, __u32 gen, const struct pal_pkt *p, struct pal_decision *d) {
+  classify(skb, gen, PAL_DIR_EGRESS, p, d);
+  if (!d->allow) return PAL_DIR_EGRESS;
+  classify(skb, gen, PAL_DIR_INGRESS, p, d);
+  return PAL_DIR_INGRESS;
+}
+
 /* ---- flows ----------------------------------------------------------------------------------- */
 
 /*
@@ -1024,12 +1043,19 @@ static __always_inline int enforce(struct __sk_buff *skb, __u32 dir) {
   struct pal_config *cfg = bpf_map_lookup_elem(&pal_config, &zero);
   __u32 gen = cfg ? cfg->activeGen & 1 : 0;
   struct pal_decision d;
-  classify(skb, gen, dir, &p, &d);
-  if (cfg && (cfg->flags & PAL_CFG_OBSERVE) && observed(&p, dir == PAL_DIR_EGRESS ? p.src : p.dst))
-    emit_observed(skb, dir, &p, &d);
+  __u32 judged = dir; /* the direction whose decision d is */
+  if (cfg && (cfg->flags & PAL_CFG_BOTH_DIRECTIONS)) {
+    /* the host role: both directions here, egress first (host_judge) */
+    judged = host_judge(skb, gen, &p, &d);
+    okFlag = PAL_FLOW_EGRESS_OK | PAL_FLOW_INGRESS_OK;
+  } else {
+    classify(skb, gen, dir, &p, &d);
+  }
+  if (cfg && (cfg->flags & PAL_CFG_OBSERVE) && observed(&p, judged == PAL_DIR_EGRESS ? p.src : p.dst))
+    emit_observed(skb, judged, &p, &d);
   if (!d.allow) {
     stat_inc(PAL_STAT_NEW_DENIED);
-    emit_deny(skb, dir, &p, &d);
+    emit_deny(skb, judged, &p, &d);
     return TC_ACT_SHOT;
   }
   stat_inc(PAL_STAT_NEW_ALLOWED);

@@ -141,6 +141,11 @@
 /* config flags */
 #define PAL_CFG_LOG_DENIED 1u /* emit a ring-buffer event per denied packet */
 #define PAL_CFG_OBSERVE 2u    /* emit an event per new flow whose subject has a PAL_GEN_OBSERVED entry */
+/* the host role (S20 node subjects, Service subjects on node addresses): a new flow is judged in
+ * both directions at the first hook that sees it, egress (source) then ingress (destination), as
+ * nftables' one path at input / output / forward; set while the rule set has a subject that is not
+ * pods (backend.ts hostJudging()) */
+#define PAL_CFG_BOTH_DIRECTIONS 4u
 
 struct pal_config {
   __u32 activeGen;
@@ -318,7 +323,7 @@ struct pal_deny_event {
  * (`pal_layout_sig`) and pal_config records it at creation: the loader refuses an object built
  * from a different header, and re-creates pins made by a loader of another layout.
  */
-#define PAL_LAYOUT_REVISION 5u /* 2: PAL_GEN_OBSERVED entries and PAL_REASON_OBSERVED events; 3: flow times in ticks, flow_hints4; 4: source-port tables; 5: flow_hints6 */
+#define PAL_LAYOUT_REVISION 6u /* 2: PAL_GEN_OBSERVED entries and PAL_REASON_OBSERVED events; 3: flow times in ticks, flow_hints4; 4: source-port tables; 5: flow_hints6; 6: PAL_CFG_BOTH_DIRECTIONS (a flow entry may carry both okMask bits from one hook) */
 #define PAL_LAYOUT_SIG                                                                                             \
   ((__u32)(sizeof(struct pal_config) + 3 * sizeof(struct pal_addr_key) + 5 * sizeof(struct pal_addr4_key) +       \
            7 * sizeof(struct pal_lpm4_key) + 11 * sizeof(struct pal_lpm6_key) + 13 * sizeof(struct pal_row_head) + \

@@ -16,6 +16,11 @@
 
 #include "batch.h"
 
+// Linux >= 6.3 (uapi nf_tables.h enum nf_tables_msg_types); older userspace headers lack it
+#ifndef NFT_MSG_DESTROYSETELEM
+#define NFT_MSG_DESTROYSETELEM 30
+#endif
+
 namespace palisade::nft {
 
 namespace {
@@ -50,7 +55,7 @@ bool applySetElements(const SetElementBatch& b, Failure& failure) {
     if (name.empty() || name.size() > kMaxSetName) return Fail(failure, "ERR_PALISADE_NFT_INPUT", "nftSetElements: a set name must be 1.." + std::to_string(kMaxSetName) + " bytes");
   }
   for (size_t i = 0; i < b.count; ++i) {
-    if (b.ops[i] > 1) return Fail(failure, "ERR_PALISADE_NFT_INPUT", "nftSetElements: element " + std::to_string(i) + ": op must be 0 (delete) or 1 (add)");
+    if (b.ops[i] > 2) return Fail(failure, "ERR_PALISADE_NFT_INPUT", "nftSetElements: element " + std::to_string(i) + ": op must be 0 (delete), 1 (add) or 2 (destroy)");
     if (b.family[i] != 4 && b.family[i] != 6) return Fail(failure, "ERR_PALISADE_NFT_INPUT", "nftSetElements: element " + std::to_string(i) + ": family must be 4 or 6");
     if (b.set[i] >= b.sets.size()) return Fail(failure, "ERR_PALISADE_NFT_INPUT", "nftSetElements: element " + std::to_string(i) + ": set index out of range");
     room += kMessageRoom + NLMSG_ALIGN(b.sets[b.set[i]].size() + 1);
@@ -66,8 +71,8 @@ bool applySetElements(const SetElementBatch& b, Failure& failure) {
   advance(nftnl_batch_begin(buf.data() + at, seq++));
   for (size_t i = 0; i < b.count; ++i) {
     const bool add = b.ops[i] == 1;
-    nlmsghdr* nlh = nftnl_nlmsg_build_hdr(buf.data() + at, add ? NFT_MSG_NEWSETELEM : NFT_MSG_DELSETELEM, NFPROTO_INET,
-                                          add ? NLM_F_CREATE : 0, seq++);
+    const uint16_t type = add ? NFT_MSG_NEWSETELEM : b.ops[i] == 2 ? NFT_MSG_DESTROYSETELEM : NFT_MSG_DELSETELEM;
+    nlmsghdr* nlh = nftnl_nlmsg_build_hdr(buf.data() + at, type, NFPROTO_INET, add ? NLM_F_CREATE : 0, seq++);
     std::unique_ptr<nftnl_set, SetFree> set(nftnl_set_alloc());
     nftnl_set_elem* elem = nftnl_set_elem_alloc();
     if (!set || elem == nullptr) {
@@ -77,6 +82,7 @@ bool applySetElements(const SetElementBatch& b, Failure& failure) {
     nftnl_set_set_str(set.get(), NFTNL_SET_TABLE, kTable);
     nftnl_set_set_str(set.get(), NFTNL_SET_NAME, b.sets[b.set[i]].c_str());
     nftnl_set_elem_set(elem, NFTNL_SET_ELEM_KEY, b.addr + 16 * i, b.family[i] == 4 ? 4 : 16);
+    if (add && b.timeoutMs != nullptr && b.timeoutMs[i] != 0) nftnl_set_elem_set_u64(elem, NFTNL_SET_ELEM_TIMEOUT, b.timeoutMs[i]);
     nftnl_set_elem_add(set.get(), elem);  // the set owns it now
     nftnl_set_elems_nlmsg_build_payload(nlh, set.get());
     advance(nlh);
@@ -98,7 +104,7 @@ bool applySetElements(const SetElementBatch& b, Failure& failure) {
   if (refusal != 0 && refusedSeq > static_cast<long>(base) && refusedSeq <= static_cast<long>(base + b.count)) {
     const size_t i = static_cast<size_t>(refusedSeq - base - 1);
     failure.element = static_cast<long>(i);
-    what = std::string(b.ops[i] == 1 ? "add" : "delete") + " of element " + AddressText(b.addr + 16 * i, b.family[i]) + " in set " +
+    what = std::string(b.ops[i] == 1 ? "add" : b.ops[i] == 2 ? "destroy" : "delete") + " of element " + AddressText(b.addr + 16 * i, b.family[i]) + " in set " +
            b.sets[b.set[i]] + " (element " + std::to_string(i) + ")";
   }
   const int err = refusal != 0 ? refusal : ENOBUFS;

@@ -5,11 +5,13 @@
  *
  * What: applySetElements(batch, failure) sends NFNL_MSG_BATCH_BEGIN, one NFT_MSG_DELSETELEM or
  * NFT_MSG_NEWSETELEM (NLM_F_CREATE, so adding a present element is not an error, as libnftables'
- * `add element`) per element in the given order, NFNL_MSG_BATCH_END (NLM_F_ACK), on a fresh
+ * `add element`) or NFT_MSG_DESTROYSETELEM (Linux >= 6.3: a delete that is no error when the
+ * element is absent, for sets whose elements time out in the kernel) per element in the given order, NFNL_MSG_BATCH_END (NLM_F_ACK), on a fresh
  * NETLINK_NETFILTER socket of the calling thread's network namespace (the glue enters --netns with
  * addon/kernel/netns_scope.h first), then reads every reply queued for it. Elements are packed
- * typed data, never text: per element an op (0 delete, 1 add), a set-name index, a family (4 or 6)
- * and 16 address bytes (IPv4: the first 4). One element per message, so a kernel error names the
+ * typed data, never text: per element an op (0 delete, 1 add, 2 destroy), a set-name index, a
+ * family (4 or 6), 16 address bytes (IPv4: the first 4) and, optionally, a timeout in ms (adds to
+ * a set with the timeout flag; 0 = none: the element never expires). One element per message, so a kernel error names the
  * element it refused.
  *
  * Invariants:
@@ -48,6 +50,7 @@ struct SetElementBatch {
   const uint32_t* set = nullptr;  // per element: index into `sets`
   const uint8_t* family = nullptr;  // per element: 4 or 6
   const uint8_t* addr = nullptr;  // 16 bytes per element (IPv4: the first 4)
+  const uint32_t* timeoutMs = nullptr;  // per element (adds only): 0 = no timeout; null = none at all
   size_t count = 0;
 };
 
