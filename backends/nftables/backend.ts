@@ -163,13 +163,15 @@ export class NftablesBackend implements Backend {
     // over netlink the element lists carry the members themselves (no text per element); a
     // document that cannot be lowered is rendered again as JSON for libnftables
     const raw = this.netlink() ? { ...input, rawElements: true } : input;
-    let doc = renderFull(raw, current);
+    // no table found (contents() listed the kernel): the sets are created empty, nothing to flush
+    const absent = { tableAbsent: current === undefined };
+    let doc = renderFull(raw, current, absent);
     try {
-      this.run(doc, () => renderFull(input, current));
+      this.run(doc, () => renderFull(input, current, absent));
     } catch (e) {
       if (this.inForce || current === undefined || (e as NftErrorFields).code !== 'ERR_PALISADE_NFT') throw e;
-      doc = { nftables: [...renderDelete().nftables, ...renderFull(raw).nftables] };
-      this.run(doc, () => ({ nftables: [...renderDelete().nftables, ...renderFull(input).nftables] }));
+      doc = { nftables: [...renderDelete().nftables, ...renderFull(raw, undefined, { tableAbsent: true }).nftables] };
+      this.run(doc, () => ({ nftables: [...renderDelete().nftables, ...renderFull(input, undefined, { tableAbsent: true }).nftables] }));
     }
     // the kernel holds the new table: only now does memory follow
     this.tags = tag;

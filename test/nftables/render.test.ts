@@ -148,6 +148,17 @@ describe('nftables renderer', () => {
     expect(at(`flush set ${set0}`)).toBeGreaterThan(0);
   });
 
+  it('on a table known absent: every set is added and filled but not flushed; otherwise every set is flushed', () => {
+    const input = { ruleSet: rs, members: (id: number) => res.prefixes(id), interval: (id: number) => res.definition(id).kind === 'prefixes' };
+    const fresh = renderFull(input, undefined, { tableAbsent: true });
+    const kinds = (d: typeof doc, verb: string): string[] => d.nftables.filter((x) => verbOf(x) === verb && objectOf(x)[0] === 'set').map((x) => String(objectOf(x)[1].name));
+    expect(kinds(fresh, 'flush')).toEqual([]);
+    expect(kinds(fresh, 'add')).toEqual(kinds(doc, 'add'));
+    expect(kinds(doc, 'flush')).toEqual(kinds(doc, 'add'));
+    // the same commands otherwise, in the same order
+    expect(fresh.nftables).toEqual(doc.nftables.filter((x) => !(verbOf(x) === 'flush' && objectOf(x)[0] === 'set')));
+  });
+
   it('drops denied flows silently (no reject anywhere) and accepts established/related first', () => {
     const text = JSON.stringify(doc);
     expect(text).not.toContain('reject');
