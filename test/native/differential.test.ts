@@ -292,6 +292,43 @@ describe.skipIf(requires('addon'))('native classifier = linear oracle (random ru
     expect(matched / compared).toBeGreaterThan(0.3);
   });
 
+  // few set rules: few destination-port bounds, so the class form takes its small compare-and-count
+  // port classes (at most 32 bounds); every packet's port sits on a range edge or next to one
+  it('agrees on small set-rule sets with packets on every port-range edge (the small port-class form)', () => {
+    let compared = 0;
+    let matched = 0;
+    for (let seed = 201; seed <= 230; seed++) {
+      const g = generator(seed);
+      const nSets = 4;
+      const rules = g.rules(6 + g.U(10), nSets).map((r): ClassifierRule => ({
+        ...r,
+        src: r.src.kind === 'set' ? r.src : { kind: 'set', setId: g.U(nSets) },
+        dst: r.dst.kind === 'set' || r.dst.kind === 'any' ? r.dst : { kind: 'any' },
+      }));
+      const edges = new Set<number>();
+      for (const r of rules) {
+        for (const q of r.dstPort ? [r.dstPort.lo, r.dstPort.hi] : []) for (const d of [-1, 0, 1]) if (q + d >= 0 && q + d <= 65535) edges.add(q + d);
+      }
+      const sets: Sets = new Map();
+      const cls = new NativeClassifier();
+      cls.compileSync(packRules(rules));
+      const edits = g.edits(40, nSets);
+      applyEdits(sets, edits);
+      cls.updateSets(packSetEdits(edits));
+      const base = g.packets(40);
+      const pkts = [...edges].flatMap((dport) => base.map((p) => ({ ...p, dport })));
+      const want = pkts.map((p) => show(oracle(rules, sets, p, 0)));
+      matched += want.filter((w) => w !== 'none').length;
+      const got = nativeAnswers(cls, pkts, 0, false);
+      const bad = got.findIndex((v, i) => v !== want[i]);
+      expect(bad < 0 ? 'ok' : `seed ${seed} pkt ${JSON.stringify(pkts[bad], (_, v) => (typeof v === 'bigint' ? v.toString(16) : v))}: got ${got[bad]} want ${want[bad]}`).toBe('ok');
+      compared += got.length;
+      expect(cls.stats().setRules).toBe(rules.length);
+    }
+    expect(compared).toBeGreaterThan(10_000);
+    expect(matched / compared).toBeGreaterThan(0.05);
+  });
+
   it('a lookup never sees half of a set-edit batch: versions advance by one per batch', () => {
     const cls = new NativeClassifier();
     const v0 = cls.stats().version;
