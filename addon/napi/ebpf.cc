@@ -82,12 +82,25 @@ std::vector<AddrEntry> addrEntries(const Napi::CallbackInfo &info, size_t at, bo
     if (c.ElementLength() != n) throwArg(info.Env(), "classIds length");
     cls = c.Data();
   }
+  // optional, host entries of `learned` sets: the class once expired, and the expiry
+  // (CLOCK_MONOTONIC ns, 0 = never; palisade_maps.h pal_host_class)
+  const uint32_t *expired = nullptr;
+  const uint64_t *expires = nullptr;
+  if (withClass && info.Length() > at + 5 && !info[at + 4].IsUndefined()) {
+    auto x = typed<uint32_t>(info, at + 4, "expiredClassIds");
+    auto t = typed<uint64_t>(info, at + 5, "expiresNs");
+    if (x.ElementLength() != n || t.ElementLength() != n) throwArg(info.Env(), "expiry arrays length");
+    expired = x.Data();
+    expires = t.Data();
+  }
   std::vector<AddrEntry> v(n);
   for (size_t i = 0; i < n; i++) {
     v[i].family = fam[i];
     v[i].prefixLen = plen[i];
     memcpy(v[i].addrNet, addrs.Data() + i * 16, 16);
     v[i].classId = cls ? cls[i] : 0;
+    v[i].expiredClassId = expired ? expired[i] : v[i].classId;
+    v[i].expiresNs = expires ? expires[i] : 0;
     if (v[i].family != 4 && v[i].family != 6) throwArg(info.Env(), "family must be 4 or 6");
   }
   return v;
@@ -207,7 +220,7 @@ class EbpfDatapath : public Napi::ObjectWrap<EbpfDatapath> {
     check(info, dp(info).clearAddresses(u32(info, 0, "gen"), err), err);
     return info.Env().Undefined();
   }
-  // writeAddresses(gen, families: Uint8Array, prefixLens: Uint8Array, addrs: Uint8Array(n*16), classIds: Uint32Array)
+  // writeAddresses(gen, families: Uint8Array, prefixLens: Uint8Array, addrs: Uint8Array(n*16), classIds: Uint32Array[, expiredClassIds: Uint32Array, expiresNs: BigUint64Array])
   Napi::Value WriteAddresses(const Napi::CallbackInfo &info) {
     std::string err;
     auto entries = addrEntries(info, 1, true);

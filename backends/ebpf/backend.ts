@@ -44,10 +44,10 @@ import type { ApplyReport, Backend, BackendStats, RawDenyEvent, RawFlowEvent } f
 import type { CompiledPolicy } from '../../src/enforce/compiled.js';
 import type { DenyReason } from '../../src/enforce/deny-record.js';
 import { makeCidr, type Cidr } from '../../src/model/ip.js';
-import type { SetDelta, SetId } from '../../src/resolve/index.js';
+import { NO_EXPIRY, type SetDelta, type SetId } from '../../src/resolve/index.js';
 import type { Rule, RuleSet } from '../../src/rules/types.js';
-import { EbpfInstance, type InstanceFaults, type OpenOptions } from './instance.js';
-import { addrBytes, buildTables, classBitmaps, type BpfTables } from './tables.js';
+import { EbpfInstance, type HostClassWrite, type InstanceFaults, type OpenOptions } from './instance.js';
+import { addrBytes, buildTables, classBitmaps, NO_EXPIRY_MS, type BpfTables } from './tables.js';
 
 export interface EbpfOptions extends OpenOptions {
   /** network namespace to attach in (e.g. /run/netns/NAME); default: the current one */
@@ -72,6 +72,15 @@ interface InForce {
   readonly owners: Map<string, Set<SetId>>;
   /** membership signature -> class id (grows with in-place updates) */
   readonly classOf: Map<string, number>;
+  /** host prefix text -> the expiry its kernel entry carries (members of `learned` sets only) */
+  readonly expiring: Map<string, HostExpiry>;
+}
+
+/** The expiry of a host entry: after `expiresAtMs` a new flow sees the class `expiredSig` names. */
+interface HostExpiry {
+  readonly expiresAtMs: number;
+  /** membership signature without the lapsing (learned) sets */
+  readonly expiredSig: string;
 }
 
 /** Rule sets of the last installs: the current one and the one before (for late deny events). */
@@ -157,7 +166,8 @@ export class EbpfBackend implements Backend {
       this.dirty = false;
       return { kind: 'full', summary: `${policy.ruleSet.rules.length} rules, generation ${generation} (a prefix wider than a host changed)`, ms: performance.now() - t0 };
     }
-    const plan = planInPlace(s, used);
+    const expiresAtMs = (id: SetId, c: Cidr): number => (policy.resolution.definition(id).kind === 'learned' ? policy.resolution.learnedExpiryMs(id, c) : NO_EXPIRY_MS);
+    const plan = planInPlace(s, used, expiresAtMs);
     if (plan.writes.length === 0 && plan.removes.length === 0) return { kind: 'none', summary: 'no kernel change', ms: performance.now() - t0 };
     const inst = this.instance;
     const checkpoint = inst.checkpoint();
@@ -181,6 +191,10 @@ export class EbpfBackend implements Backend {
       else s.owners.set(text, own);
     }
     for (const [sig, id] of plan.classes) s.classOf.set(sig, id);
+    for (const [text, e] of plan.expiring) {
+      if (e) s.expiring.set(text, e);
+      else s.expiring.delete(text);
+    }
     this.counts.inPlace++;
     const n = plan.writes.length + plan.removes.length;
     return { kind: 'deltas', summary: `${n} address entries in place`, ms: performance.now() - t0 };
@@ -343,21 +357,30 @@ export class EbpfBackend implements Backend {
   /** Tables and the in-place bookkeeping for `policy`; throws (before any kernel write) when it does not fit. */
   private lowerPolicy(policy: CompiledPolicy): { tables: BpfTables; next: Omit<InForce, 'generation'> } {
     const { ruleSet, resolution, usedSets } = policy;
-    const { tables, problems } = buildTables({ ruleSet, prefixesOf: (id) => resolution.prefixes(id) });
+    const expiresAtMs = (id: SetId, c: Cidr): number => (resolution.definition(id).kind === 'learned' ? resolution.learnedExpiryMs(id, c) : NO_EXPIRY_MS);
+    const { tables, problems } = buildTables({ ruleSet, prefixesOf: (id) => resolution.prefixes(id), expiresAtMs });
     if (!tables) {
       throw err('ERR_PALISADE_EBPF_TABLES', `the rule set does not fit the eBPF maps: ${problems.map((p) => `${p.code}: ${p.message}`).join('; ')}`, { problems });
     }
     const owners = new Map<string, Set<SetId>>();
+    const timedHosts = new Map<string, Cidr>();
     for (const id of usedSets) {
+      const timed = resolution.definition(id).kind === 'learned';
       for (const c of resolution.prefixes(id)) {
         let o = owners.get(c.text);
         if (!o) owners.set(c.text, (o = new Set()));
         o.add(id);
+        if (timed && isHost(c)) timedHosts.set(c.text, c);
       }
     }
     const classOf = new Map<string, number>();
     tables.classSignatures.forEach((sig, i) => classOf.set(sig, i));
-    return { tables, next: { ruleSet, usedSets: new Set(usedSets), owners, classOf } };
+    const expiring = new Map<string, HostExpiry>();
+    for (const [text, c] of timedHosts) {
+      const e = hostExpiryOf(c, owners.get(text)!, (t) => owners.get(t), expiresAtMs);
+      if (e) expiring.set(text, e);
+    }
+    return { tables, next: { ruleSet, usedSets: new Set(usedSets), owners, classOf, expiring } };
   }
 
   private commitInstall(policy: CompiledPolicy, next: Omit<InForce, 'generation'>, generation: number): void {
@@ -393,10 +416,12 @@ export class EbpfBackend implements Backend {
   }
 }
 
-type HostWrite = { family: 4 | 6; addr: Uint8Array; classId: number };
+type HostWrite = HostClassWrite;
 type HostRemove = { family: 4 | 6; addr: Uint8Array };
 
 interface InPlacePlan {
+  /** per touched host prefix: its expiry after the update (undefined = none) */
+  readonly expiring: Map<string, HostExpiry | undefined>;
   readonly writes: HostWrite[];
   readonly removes: HostRemove[];
   readonly newClasses: { classId: number; bitmaps: Uint32Array[][] }[];
@@ -410,7 +435,7 @@ interface InPlacePlan {
 }
 
 /** Plan the in-place update of host entries; reads `s`, changes nothing. */
-function planInPlace(s: InForce, deltas: readonly SetDelta[]): InPlacePlan {
+function planInPlace(s: InForce, deltas: readonly SetDelta[], expiresAtMs: (id: SetId, c: Cidr) => number): InPlacePlan {
   const owners = new Map<string, Set<SetId>>();
   const ownersOf = (text: string): ReadonlySet<SetId> | undefined => owners.get(text) ?? s.owners.get(text);
   const touched = new Map<string, Cidr>();
@@ -423,22 +448,12 @@ function planInPlace(s: InForce, deltas: readonly SetDelta[]): InPlacePlan {
   for (const d of deltas) {
     for (const c of d.added) edit(c).add(d.set);
     for (const c of d.removed) edit(c).delete(d.set);
+    // a refresh: same membership, a new expiry to write in place
+    for (const r of d.retimed ?? []) edit(r.cidr);
   }
-  const plan: InPlacePlan = { writes: [], removes: [], newClasses: [], undoWrites: [], undoRemoves: [], owners, classes: new Map() };
+  const plan: InPlacePlan = { expiring: new Map(), writes: [], removes: [], newClasses: [], undoWrites: [], undoRemoves: [], owners, classes: new Map() };
   const classOf = (sig: string): number | undefined => plan.classes.get(sig) ?? s.classOf.get(sig);
-  for (const [text, c] of touched) {
-    const addr = addrBytes(c.family, c.base);
-    // the entry the kernel holds now (present iff some used set listed this exact prefix)
-    const before = s.owners.get(text);
-    const beforeClass = before && before.size > 0 ? s.classOf.get(membershipOf(c, (t) => s.owners.get(t)).join(',')) : undefined;
-    if (beforeClass !== undefined) plan.undoWrites.push({ family: c.family, addr, classId: beforeClass });
-    else plan.undoRemoves.push({ family: c.family, addr });
-    const own = ownersOf(text);
-    if (!own || own.size === 0) {
-      if (beforeClass !== undefined) plan.removes.push({ family: c.family, addr });
-      continue;
-    }
-    const members = membershipOf(c, ownersOf);
+  const classFor = (members: readonly SetId[]): number => {
     const sig = members.join(',');
     let cls = classOf(sig);
     if (cls === undefined) {
@@ -446,9 +461,63 @@ function planInPlace(s: InForce, deltas: readonly SetDelta[]): InPlacePlan {
       plan.classes.set(sig, cls);
       plan.newClasses.push({ classId: cls, bitmaps: classBitmaps(s.ruleSet, members) });
     }
-    if (cls !== beforeClass) plan.writes.push({ family: c.family, addr, classId: cls });
+    return cls;
+  };
+  for (const [text, c] of touched) {
+    const addr = addrBytes(c.family, c.base);
+    // the entry the kernel holds now (present iff some used set listed this exact prefix)
+    const before = s.owners.get(text);
+    const beforeClass = before && before.size > 0 ? s.classOf.get(membershipOf(c, (t) => s.owners.get(t)).join(',')) : undefined;
+    const beforeExpiry = s.expiring.get(text);
+    if (beforeClass !== undefined) plan.undoWrites.push({ family: c.family, addr, classId: beforeClass, ...expiryWrite(beforeExpiry, s.classOf) });
+    else plan.undoRemoves.push({ family: c.family, addr });
+    const own = ownersOf(text);
+    if (!own || own.size === 0) {
+      if (beforeClass !== undefined) plan.removes.push({ family: c.family, addr });
+      plan.expiring.set(text, undefined);
+      continue;
+    }
+    const cls = classFor(membershipOf(c, ownersOf));
+    const expiry = isHost(c) ? hostExpiryOf(c, own, ownersOf, expiresAtMs) : undefined;
+    plan.expiring.set(text, expiry);
+    const expiredClassId = expiry ? classFor(expiry.expiredSig === '' ? [] : expiry.expiredSig.split(',').map(Number)) : undefined;
+    const sameExpiry = expiry?.expiresAtMs === beforeExpiry?.expiresAtMs && expiry?.expiredSig === beforeExpiry?.expiredSig;
+    if (cls !== beforeClass || !sameExpiry)
+      plan.writes.push({ family: c.family, addr, classId: cls, ...(expiry ? { expiredClassId, expiresAtMs: expiry.expiresAtMs } : {}) });
   }
   return plan;
+}
+
+/** The expiry fields of an in-place write for a host expiry already in force (its class exists). */
+function expiryWrite(e: HostExpiry | undefined, classOf: ReadonlyMap<string, number>): Partial<HostClassWrite> {
+  if (!e) return {};
+  const expiredClassId = classOf.get(e.expiredSig);
+  return expiredClassId === undefined ? {} : { expiredClassId, expiresAtMs: e.expiresAtMs };
+}
+
+/**
+ * The expiry of host entry `c` listed by sets `own`: the members of `learned` sets with an
+ * expiry lapse together at the latest of their expiries (the learner retracts each earlier one
+ * itself, docs/fqdn.md §6; the kernel's expiry bounds a late or stopped learner) into the rest
+ * of the membership. Undefined when no listing expires.
+ */
+function hostExpiryOf(
+  c: Cidr,
+  own: ReadonlySet<SetId>,
+  ownersOf: (text: string) => ReadonlySet<SetId> | undefined,
+  expiresAtMs: (id: SetId, c: Cidr) => number,
+): HostExpiry | undefined {
+  let latest = NO_EXPIRY_MS;
+  const lapsing = new Set<SetId>();
+  for (const id of own) {
+    const t = expiresAtMs(id, c);
+    if (t === NO_EXPIRY || t === NO_EXPIRY_MS) continue;
+    lapsing.add(id);
+    latest = latest === NO_EXPIRY_MS ? t : Math.max(latest, t);
+  }
+  if (lapsing.size === 0) return undefined;
+  const rest = membershipOf(c, ownersOf).filter((id) => !lapsing.has(id));
+  return { expiresAtMs: latest, expiredSig: rest.join(',') };
 }
 
 const isHost = (c: Cidr): boolean => c.prefixLen === (c.family === 4 ? 32 : 128);

@@ -30,8 +30,19 @@ import {
   MAX_RULES,
   INDEX_PER_GEN,
   ROWS_PER_GEN,
+  NO_EXPIRY_MS,
   type BpfTables,
 } from './tables.js';
+
+/** A host entry written in place; a learned member carries its expiry and the class it lapses to. */
+export interface HostClassWrite {
+  readonly family: 4 | 6;
+  readonly addr: Uint8Array;
+  readonly classId: number;
+  readonly expiredClassId?: number;
+  /** ms since the epoch; absent or NO_EXPIRY_MS = never */
+  readonly expiresAtMs?: number;
+}
 
 export const GRACE_MS = 5;
 /** PAL_GEN_OBSERVED in palisade_maps.h */
@@ -223,7 +234,7 @@ export class EbpfInstance {
       dp.writeVerdicts(gen, dir, v.actions, v.tiers, v.passTargets, this.counterSlots(v.stableIds), v.ruleIds);
     }
     const a = tables.addresses;
-    dp.writeAddresses(gen, a.families, a.prefixLens, a.addrs, a.classIds);
+    dp.writeAddresses(gen, a.families, a.prefixLens, a.addrs, a.classIds, a.expiredClassIds, monotonicNsOf(a.expiresAtMs));
     dp.activate(gen, version);
     this.lastFlip = Date.now();
     this.current = { tables, gen, rowsUsed: tables.rowCount, indexUsed: tables.indexCount, classCount: tables.addrClassCount };
@@ -237,7 +248,7 @@ export class EbpfInstance {
    * (subject, peer; the port dimension is not address-dependent).
    */
   setHostClasses(
-    entries: readonly { family: 4 | 6; addr: Uint8Array; classId: number }[],
+    entries: readonly HostClassWrite[],
     newClasses: readonly { classId: number; bitmaps: readonly (readonly Uint32Array[])[] }[] = [],
   ): void {
     const cur = this.current;
@@ -280,13 +291,17 @@ export class EbpfInstance {
     const plen = new Uint8Array(n);
     const addrs = new Uint8Array(n * 16);
     const cls = new Uint32Array(n);
+    const expiredCls = new Uint32Array(n);
+    const expiresAtMs = new Float64Array(n);
     entries.forEach((e, i) => {
       fam[i] = e.family;
       plen[i] = e.family === 4 ? 32 : 128;
       addrs.set(e.addr, i * 16);
       cls[i] = e.classId;
+      expiredCls[i] = e.expiredClassId ?? e.classId;
+      expiresAtMs[i] = e.expiresAtMs ?? NO_EXPIRY_MS;
     });
-    dp.writeAddresses(cur.gen, fam, plen, addrs, cls);
+    dp.writeAddresses(cur.gen, fam, plen, addrs, cls, expiredCls, monotonicNsOf(expiresAtMs));
   }
 
   /** Remove host address entries of the active generation (the address falls back to its LPM class). */
@@ -369,6 +384,25 @@ function loadState(path: string): SlotState {
     /* start afresh */
   }
   return { slots: {}, next: 0, names: {}, version: 0 };
+}
+
+/**
+ * Wall-clock expiries (ms since the epoch) as the program's clock: CLOCK_MONOTONIC ns, which
+ * bpf_ktime_get_coarse_ns() reads (coarse: up to one tick behind, so an entry lapses up to ~4 ms
+ * late, never early). process.hrtime is CLOCK_MONOTONIC (libuv). NO_EXPIRY_MS -> 0 (never); an
+ * expiry already past -> 1 (expired at once).
+ */
+function monotonicNsOf(expiresAtMs: Float64Array): BigUint64Array {
+  const out = new BigUint64Array(expiresAtMs.length);
+  const nowMono = process.hrtime.bigint();
+  const nowMs = Date.now();
+  for (let i = 0; i < expiresAtMs.length; i++) {
+    const t = expiresAtMs[i]!;
+    if (t === NO_EXPIRY_MS) continue;
+    const ns = nowMono + BigInt(Math.round((t - nowMs) * 1e6));
+    out[i] = ns > 0n ? ns : 1n;
+  }
+  return out;
 }
 
 function u64(words: Uint32Array): BigUint64Array {

@@ -60,7 +60,14 @@ export interface AddressEntries {
   /** 16 bytes per entry, network order; IPv4 in the first 4 */
   readonly addrs: Uint8Array;
   readonly classIds: Uint32Array;
+  /** per entry: the class once its expiry passed (= classIds[i] for an entry without expiry) */
+  readonly expiredClassIds: Uint32Array;
+  /** per entry: the expiry, ms since the epoch (NO_EXPIRY_MS = never; only host entries of `learned` sets have one) */
+  readonly expiresAtMs: Float64Array;
 }
+
+/** An address entry that never expires. */
+export const NO_EXPIRY_MS = Number.POSITIVE_INFINITY;
 
 /** One (direction, dimension) of rule bitmaps: per class a chunk mask and its first index. */
 export interface RowHeads {
@@ -102,6 +109,8 @@ export type TablesProblem = { readonly code: string; readonly path: string; read
 export interface TablesInput {
   readonly ruleSet: RuleSet;
   prefixesOf(set: SetId): readonly Cidr[];
+  /** the expiry (ms since the epoch) of a host member of a `learned` set; NO_EXPIRY_MS (or absent) = never */
+  expiresAtMs?(set: SetId, member: Cidr): number;
 }
 
 // ---- bitsets -------------------------------------------------------------------------------
@@ -167,6 +176,8 @@ export interface AddressClassing {
   readonly classOf: ReadonlyMap<string, number>;
   /** class -> sorted set ids */
   readonly members: readonly (readonly SetId[])[];
+  /** per host prefix with expiring owners: the class of its membership without them */
+  readonly expiredClassOf: ReadonlyMap<string, number>;
 }
 
 const sigOf = (sets: Iterable<SetId>): string => [...sets].sort((a, b) => a - b).join(',');
@@ -177,6 +188,7 @@ const sigOf = (sets: Iterable<SetId>): string => [...sets].sort((a, b) => a - b)
  * every address finds a class.
  */
 export function classifyAddresses(input: TablesInput, sets: Iterable<SetId>): AddressClassing {
+  const expiring = input.expiresAtMs ?? (() => NO_EXPIRY_MS);
   const prefixes = new Map<string, PrefixNode>();
   const add = (c: Cidr, owner?: SetId): void => {
     let n = prefixes.get(c.text);
@@ -193,6 +205,7 @@ export function classifyAddresses(input: TablesInput, sets: Iterable<SetId>): Ad
     (a, b) => a.cidr.family - b.cidr.family || (a.cidr.base < b.cidr.base ? -1 : a.cidr.base > b.cidr.base ? 1 : 0) || a.cidr.prefixLen - b.cidr.prefixLen,
   );
   const classOf = new Map<string, number>();
+  const expiredClassOf = new Map<string, number>();
   const bySig = new Map<string, number>([['', 0]]);
   const members: SetId[][] = [[]];
   const stack: { node: PrefixNode; sets: Set<SetId> }[] = [];
@@ -210,8 +223,22 @@ export function classifyAddresses(input: TablesInput, sets: Iterable<SetId>): Ad
       members.push([...mine].sort((a, b) => a - b));
     }
     classOf.set(node.cidr.text, cls);
+    // a member whose own listing expires (a learned address) lapses to the rest of its membership
+    const host = node.cidr.prefixLen === (node.cidr.family === 4 ? 32 : 128);
+    const lapsing = host ? [...node.owners].filter((o) => expiring(o, node.cidr) !== NO_EXPIRY_MS) : [];
+    if (lapsing.length > 0) {
+      const rest = [...mine].filter((o) => !lapsing.includes(o)).sort((a, b) => a - b);
+      const restSig = rest.join(',');
+      let ec = bySig.get(restSig);
+      if (ec === undefined) {
+        ec = members.length;
+        bySig.set(restSig, ec);
+        members.push(rest);
+      }
+      expiredClassOf.set(node.cidr.text, ec);
+    }
   }
-  return { prefixes, classOf, members };
+  return { prefixes, classOf, members, expiredClassOf };
 }
 
 function covers(outer: Cidr, inner: Cidr): boolean {
@@ -258,13 +285,21 @@ export function buildTables(input: TablesInput): { tables?: BpfTables; problems:
     prefixLens: new Uint8Array(n),
     addrs: new Uint8Array(n * 16),
     classIds: new Uint32Array(n),
+    expiredClassIds: new Uint32Array(n),
+    expiresAtMs: new Float64Array(n).fill(NO_EXPIRY_MS),
   };
+  const expiring = input.expiresAtMs ?? (() => NO_EXPIRY_MS);
   let i = 0;
   for (const [text, node] of ac.prefixes) {
     addresses.families[i] = node.cidr.family;
     addresses.prefixLens[i] = node.cidr.prefixLen;
     addresses.addrs.set(addrBytes(node.cidr.family, node.cidr.base), i * 16);
     addresses.classIds[i] = ac.classOf.get(text)!;
+    const ec = ac.expiredClassOf.get(text);
+    addresses.expiredClassIds[i] = ec ?? addresses.classIds[i]!;
+    // the latest expiry of the listings that lapse (docs/fqdn.md §6: the learner retracts each
+    // earlier one itself; the kernel's expiry is the bound when it does not)
+    if (ec !== undefined) addresses.expiresAtMs[i] = Math.max(...[...node.owners].map((o) => expiring(o, node.cidr)).filter((t) => t !== NO_EXPIRY_MS));
     i++;
   }
 

@@ -53,9 +53,9 @@ import { PalisadeError } from '../../src/model/errors.js';
 import type { ApplyReport, Backend, BackendStats, RawDenyEvent, RawFlowEvent } from '../../src/enforce/backend.js';
 import type { CompiledPolicy } from '../../src/enforce/compiled.js';
 import { nativeNfqueue, type NfqLoop, type NfqLoopStats } from '../../src/native/binding.js';
-import type { SetDelta } from '../../src/resolve/index.js';
+import { NO_EXPIRY, type SetDelta } from '../../src/resolve/index.js';
 import type { RuleSet } from '../../src/rules/types.js';
-import { packLoopPolicy, packMembership, type PackedLoopPolicy } from './policy.js';
+import { liveMembership, packLoopPolicy, type PackedLoopPolicy } from './policy.js';
 import { decodeDenyRecords, denyEvent } from './records.js';
 import {
   captureSteering,
@@ -133,7 +133,13 @@ export class NfqueueBackend implements Backend {
   private observedKey: string | undefined;
   private readonly deniedByRule = new Map<string, number>();
   private readonly deniedByReason = new Map<string, number>();
-  private readonly counts = { installs: 0, membershipPublishes: 0, refused: 0, strictCuts: 0, strictReverseCuts: 0, strictErrors: 0, denyEventsDropped: 0 };
+  /** the expiry timer (scheduleExpiry) */
+  private expiryTimer: NodeJS.Timeout | undefined;
+  /** when it fires (NO_EXPIRY: no timer) */
+  private expiryAtMs = NO_EXPIRY;
+  /** the snapshot in force left out expired members the learner still holds (a refresh must republish) */
+  private lapsed = false;
+  private readonly counts = { installs: 0, membershipPublishes: 0, expiryPublishes: 0, expiryErrors: 0, refused: 0, strictCuts: 0, strictReverseCuts: 0, strictErrors: 0, denyEventsDropped: 0 };
   private readonly timers = new Set<NodeJS.Timeout>();
   private readonly queueNumbers: readonly number[];
   private readonly ctx: SteerContext;
@@ -169,6 +175,8 @@ export class NfqueueBackend implements Backend {
     const version = this.publishEngine(this.loop, packed);
     this.counts.installs++;
     this.commit(policy, version);
+    this.lapsed = packed.omittedExpired > 0;
+    this.scheduleExpiry(policy, packed.nextExpiryMs);
     this.syncObserved(policy);
     return { kind: 'full', summary: `snapshot v${version}: ${rules} rules${this.strictCut()}`, ms: performance.now() - t0 };
   }
@@ -180,9 +188,25 @@ export class NfqueueBackend implements Backend {
     if (policy.ruleSet !== this.inForce.ruleSet) throw new PalisadeError('ERR_PALISADE_RULES_CHANGED', 'nfqueue: applyDeltas with another rule set than the one in force (install it instead)');
     this.syncObserved(policy);
     const edits = deltas.reduce((n, d) => n + d.added.length + d.removed.length, 0);
-    if (edits === 0) return { kind: 'none', summary: 'no set member changed', ms: performance.now() - t0 };
-    let setEdits = packMembership(policy.resolution, policy.usedSets);
-    setEdits = this.opts.faults?.beforePublish?.('membership', setEdits) ?? setEdits;
+    const retimed = deltas.some((d) => (d.retimed?.length ?? 0) > 0);
+    // a refresh only moves the next expiry, unless the timer already left a member out
+    if (edits === 0 && !(retimed && this.lapsed)) {
+      // a later expiry: the timer, due earlier, republishes and moves on; an earlier one moves it
+      let earliest = NO_EXPIRY;
+      for (const d of deltas) for (const r of d.retimed ?? []) earliest = Math.min(earliest, r.expiresAtMs);
+      if (earliest < this.expiryAtMs) this.scheduleExpiry(policy, earliest);
+      return { kind: 'none', summary: 'no set member changed', ms: performance.now() - t0 };
+    }
+    const version = this.publishLiveMembership(policy);
+    return { kind: 'deltas', summary: `snapshot v${version}: ${edits} member changes in ${deltas.length} sets, same ${policy.ruleSet.rules.length} rules${this.strictCut()}`, ms: performance.now() - t0 };
+  }
+
+  /** publishMembership with the members live now, then the expiry timer at the next expiry. */
+  private publishLiveMembership(policy: CompiledPolicy): number {
+    const loop = this.loop!;
+    const nowMs = Date.now();
+    const live = liveMembership(policy.resolution, policy.usedSets, nowMs);
+    const setEdits = this.opts.faults?.beforePublish?.('membership', live.setEdits) ?? live.setEdits;
     let version: number;
     try {
       version = loop.publishMembership(setEdits);
@@ -192,7 +216,41 @@ export class NfqueueBackend implements Backend {
     }
     this.counts.membershipPublishes++;
     this.commit(policy, version);
-    return { kind: 'deltas', summary: `snapshot v${version}: ${edits} member changes in ${deltas.length} sets, same ${policy.ruleSet.rules.length} rules${this.strictCut()}`, ms: performance.now() - t0 };
+    this.lapsed = live.omittedExpired > 0;
+    this.scheduleExpiry(policy, live.nextExpiryMs);
+    return version;
+  }
+
+  /**
+   * The backend's own expiry of learned members (docs/fqdn.md §6): at the earliest expiry in the
+   * snapshot, republish the membership without what expired, so a learner that is late or stopped
+   * cannot keep an address open. One timer (unref'd), replaced at each publish; a publish that
+   * fails is counted and retried at the next delta or install (the snapshot in force stays).
+   */
+  private scheduleExpiry(policy: CompiledPolicy, atMs: number): void {
+    if (this.expiryTimer) {
+      clearTimeout(this.expiryTimer);
+      this.timers.delete(this.expiryTimer);
+      this.expiryTimer = undefined;
+    }
+    this.expiryAtMs = NO_EXPIRY;
+    if (atMs === NO_EXPIRY || !this.loop) return;
+    this.expiryAtMs = atMs;
+    const t = setTimeout(() => {
+      this.timers.delete(t);
+      this.expiryTimer = undefined;
+      this.expiryAtMs = NO_EXPIRY;
+      if (!this.loop || this.inForce?.ruleSet !== policy.ruleSet) return;
+      try {
+        this.publishLiveMembership(policy);
+        this.counts.expiryPublishes++;
+      } catch {
+        this.counts.expiryErrors++;
+      }
+    }, Math.max(0, atMs - Date.now()) + 1);
+    t.unref();
+    this.timers.add(t);
+    this.expiryTimer = t;
   }
 
   drainDenied(max?: number): RawDenyEvent[] {
@@ -290,6 +348,8 @@ export class NfqueueBackend implements Backend {
       this.loop = loop;
       this.counts.installs++;
       this.commit(policy, version);
+      this.lapsed = packed.omittedExpired > 0;
+      this.scheduleExpiry(policy, packed.nextExpiryMs);
       this.syncObserved(policy);
       return version;
     } catch (e) {
@@ -388,5 +448,7 @@ export class NfqueueBackend implements Backend {
   private clearTimers(): void {
     for (const t of this.timers) clearTimeout(t);
     this.timers.clear();
+    this.expiryTimer = undefined;
+    this.expiryAtMs = NO_EXPIRY;
   }
 }

@@ -10,7 +10,7 @@
  */
 import type { CompiledPolicy } from '../../src/enforce/compiled.js';
 import { packRules, packSetEdits, type ClassifierRule, type SetEdit } from '../../src/native/binding.js';
-import type { Resolution, SetId } from '../../src/resolve/index.js';
+import { NO_EXPIRY, type Resolution, type SetId } from '../../src/resolve/index.js';
 import type { DirectionTable, Rule } from '../../src/rules/types.js';
 import { isAllow } from '../../src/rules/types.js';
 
@@ -25,6 +25,10 @@ export interface PackedLoopPolicy {
   readonly setEdits: Uint32Array;
   readonly egressNpTierStart: number;
   readonly ingressNpTierStart: number;
+  /** the earliest expiry (ms since the epoch) of a learned member still in `setEdits`; NO_EXPIRY: none */
+  readonly nextExpiryMs: number;
+  /** learned members left out of `setEdits` because they had expired */
+  readonly omittedExpired: number;
 }
 
 export function actionByte(r: Rule): number {
@@ -54,22 +58,36 @@ export function packLoopPolicy(policy: CompiledPolicy): PackedLoopPolicy {
   return {
     egressRules: packRules(classifierRules(rs.egress)),
     ingressRules: packRules(classifierRules(rs.ingress)),
-    setEdits: packMembership(policy.resolution, policy.usedSets),
+    ...liveMembership(policy.resolution, policy.usedSets, Date.now()),
     egressNpTierStart: rs.egress.tierStart.NetworkPolicy,
     ingressNpTierStart: rs.ingress.tierStart.NetworkPolicy,
   };
 }
 
 /**
- * The complete membership of `sets` as `add` edits (what publishEngine and publishMembership
- * take). Only the sets some rule uses: a set no rule names cannot change a verdict.
+ * The complete membership of `sets` live at `nowMs`, as `add` edits (what publishEngine and
+ * publishMembership take). Only the sets some rule uses: a set no rule names cannot change a
+ * verdict. A member of a `learned` set whose expiry is at or before `nowMs` is left out (the
+ * classifier holds no per-member expiry; the backend republishes at `nextExpiryMs`, so a learner
+ * that is late or stopped cannot keep an address open: docs/fqdn.md §6).
  */
-export function packMembership(resolution: Resolution, sets: ReadonlySet<SetId>): Uint32Array {
+export function liveMembership(resolution: Resolution, sets: ReadonlySet<SetId>, nowMs: number): { setEdits: Uint32Array; nextExpiryMs: number; omittedExpired: number } {
   const edits: SetEdit[] = [];
+  let nextExpiryMs = NO_EXPIRY;
+  let omittedExpired = 0;
   for (const id of [...sets].sort((a, b) => a - b)) {
+    const learned = resolution.definition(id).kind === 'learned';
     for (const c of resolution.prefixes(id)) {
+      if (learned) {
+        const t = resolution.learnedExpiryMs(id, c);
+        if (t <= nowMs) {
+          omittedExpired++;
+          continue;
+        }
+        if (t < nextExpiryMs) nextExpiryMs = t;
+      }
       edits.push({ op: 'add', setId: id, family: c.family, addr: c.family === 4 ? Number(c.base) : c.base, prefixLen: c.prefixLen });
     }
   }
-  return packSetEdits(edits);
+  return { setEdits: packSetEdits(edits), nextExpiryMs, omittedExpired };
 }

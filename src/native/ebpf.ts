@@ -51,7 +51,11 @@ export interface NativeDatapath {
   /** config.flags: 1 = emit deny events (PAL_CFG_LOG_DENIED) */
   setFlags(flags: number): void;
   clearAddresses(gen: number): void;
-  writeAddresses(gen: number, families: Uint8Array, prefixLens: Uint8Array, addrs: Uint8Array, classIds: Uint32Array): void;
+  /**
+   * Host entries may carry an expiry (palisade_maps.h pal_host_class): per entry the class once
+   * expired and the expiry in CLOCK_MONOTONIC ns (0 = never); without them nothing expires.
+   */
+  writeAddresses(gen: number, families: Uint8Array, prefixLens: Uint8Array, addrs: Uint8Array, classIds: Uint32Array, expiredClassIds?: Uint32Array, expiresNs?: BigUint64Array): void;
   deleteAddresses(gen: number, families: Uint8Array, prefixLens: Uint8Array, addrs: Uint8Array): void;
   writePortClasses(gen: number, classes: Uint32Array): void;
   writeRowHeads(gen: number, dir: number, dim: number, firstClass: number, masks: BigUint64Array, firstIndexes: Uint32Array): void;

@@ -46,7 +46,7 @@ const MANY_LAST = '10.244.213.231'; // the 1,000th
 const manyAddress = (i: number): string => `10.244.${210 + (i >> 8)}.${i & 0xff}`;
 const ECHO_PORT = 7777;
 /** backends whose learned elements time out in the kernel (docs/fqdn.md §6) */
-const KERNEL_EXPIRY_BACKENDS: readonly BackendName[] = ['nftables'];
+const KERNEL_EXPIRY_BACKENDS: readonly BackendName[] = ['nftables', 'ebpf', 'nfqueue'];
 
 const YAML = `apiVersion: v1
 kind: Namespace

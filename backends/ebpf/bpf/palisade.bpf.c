@@ -66,7 +66,7 @@ struct {
   __uint(type, BPF_MAP_TYPE_HASH);
   __uint(max_entries, PAL_EXACT_ENTRIES);
   __type(key, struct pal_addr_key);
-  __type(value, struct pal_addr_class);
+  __type(value, struct pal_host_class);
   __uint(pinning, LIBBPF_PIN_BY_NAME);
 } pal_addr_exact SEC(".maps");
 
@@ -74,7 +74,7 @@ struct {
   __uint(type, BPF_MAP_TYPE_HASH);
   __uint(max_entries, PAL_EXACT_ENTRIES);
   __type(key, struct pal_addr4_key);
-  __type(value, struct pal_addr_class);
+  __type(value, struct pal_host_class);
   __uint(pinning, LIBBPF_PIN_BY_NAME);
 } pal_addr_exact4 SEC(".maps");
 
@@ -423,22 +423,29 @@ static __always_inline int parse(struct __sk_buff *skb, struct pal_pkt *p) {
 /* ---- classification ------------------------------------------------------------------------- */
 
 static __always_inline __u32 addr_class(__u32 gen, const struct pal_pkt *p, const __u8 *addr) {
+  struct pal_host_class *h;
   struct pal_addr_class *c;
   if (p->family == 4) {
     struct pal_addr4_key k4;
     __builtin_memset(&k4, 0, sizeof(k4));
     k4.gen = gen;
     __builtin_memcpy(&k4.addrNet, addr, 4);
-    c = bpf_map_lookup_elem(&pal_addr_exact4, &k4);
+    h = bpf_map_lookup_elem(&pal_addr_exact4, &k4);
   } else {
     struct pal_addr_key k;
     __builtin_memset(&k, 0, sizeof(k));
     k.gen = gen;
     k.family = p->family;
     __builtin_memcpy(k.addrNet, addr, 16);
-    c = bpf_map_lookup_elem(&pal_addr_exact, &k);
+    h = bpf_map_lookup_elem(&pal_addr_exact, &k);
   }
-  if (c) return c->classId;
+  if (h) {
+    /* a learned (DNS) member past its expiry no longer counts for this new flow: the helper call
+     * is paid only by entries that carry an expiry (learned addresses), never by pod addresses */
+    __u64 expiresNs = h->expiresNs;
+    if (expiresNs && bpf_ktime_get_coarse_ns() >= expiresNs) return h->expiredClassId;
+    return h->classId;
+  }
   if (p->family == 4) {
     struct pal_lpm4_key l;
     __builtin_memset(&l, 0, sizeof(l));

@@ -6,8 +6,8 @@
  *
  * What the maps are (see backends/ebpf/DESIGN.md for the why):
  *   config        ARRAY[1]            active generation: the single word a policy change flips
- *   addr_exact4   HASH                (gen, IPv4 address)    -> address class  (pod IPs, /32; 8-byte key)
- *   addr_exact    HASH                (gen, family, address) -> address class  (IPv6 /128)
+ *   addr_exact4   HASH                (gen, IPv4 address)    -> host class (+ expiry) (pod IPs, /32; 8-byte key)
+ *   addr_exact    HASH                (gen, family, address) -> host class (+ expiry) (IPv6 /128)
  *                                     gen PAL_GEN_OBSERVED (no policy generation): the observed
  *                                     subjects (src/enforce/observed.ts), class 1
  *   addr_lpm4/6   LPM_TRIE            (gen, prefix)          -> address class  (CIDRs)
@@ -190,6 +190,16 @@ struct pal_addr_class {
   __u32 classId;
 };
 
+/* addr_exact/addr_exact4 value: a host entry's class, and for a member of a `learned` (DNS) set
+ * its expiry: once bpf_ktime_get_coarse_ns() (CLOCK_MONOTONIC_COARSE) reaches expiresNs, a NEW
+ * flow classifies the address as expiredClassId (its membership without the learned sets). 0 =
+ * never expires. Established flows never read it (the flow table answers them first). */
+struct pal_host_class {
+  __u32 classId;
+  __u32 expiredClassId;
+  __u64 expiresNs;
+};
+
 /* port_class index: (gen * PAL_PORT_TABLES + table) * PAL_PORTS + port, table = protoClass for the
  * destination port and PAL_PROTO_CLASSES + protoClass for the source port; value __u32 class.
  * The loader writes it through mmap, where array elements are 8-byte strided. */
@@ -323,7 +333,7 @@ struct pal_deny_event {
  * (`pal_layout_sig`) and pal_config records it at creation: the loader refuses an object built
  * from a different header, and re-creates pins made by a loader of another layout.
  */
-#define PAL_LAYOUT_REVISION 6u /* 2: PAL_GEN_OBSERVED entries and PAL_REASON_OBSERVED events; 3: flow times in ticks, flow_hints4; 4: source-port tables; 5: flow_hints6; 6: PAL_CFG_BOTH_DIRECTIONS (a flow entry may carry both okMask bits from one hook) */
+#define PAL_LAYOUT_REVISION 7u /* 2: PAL_GEN_OBSERVED entries and PAL_REASON_OBSERVED events; 3: flow times in ticks, flow_hints4; 4: source-port tables; 5: flow_hints6; 6: PAL_CFG_BOTH_DIRECTIONS (a flow entry may carry both okMask bits from one hook); 7: pal_host_class (learned host entries expire) */
 #define PAL_LAYOUT_SIG                                                                                             \
   ((__u32)(sizeof(struct pal_config) + 3 * sizeof(struct pal_addr_key) + 5 * sizeof(struct pal_addr4_key) +       \
            7 * sizeof(struct pal_lpm4_key) + 11 * sizeof(struct pal_lpm6_key) + 13 * sizeof(struct pal_row_head) + \
@@ -332,7 +342,7 @@ struct pal_deny_event {
            41 * sizeof(struct pal_frag_key) + 43 * sizeof(struct pal_deny_event) + 47u * PAL_MAX_CLASSES +         \
            53u * PAL_ROWS_PER_GEN + 59u * PAL_INDEX_PER_GEN + 61u * PAL_MAX_RULES + 67u * PAL_EXACT_ENTRIES +       \
            71u * PAL_FLOW_ENTRIES + 73 * sizeof(struct pal_flow_hint4) + 79u * PAL_FLOW_HINT_ENTRIES +             \
-           83 * sizeof(struct pal_flow_hint6) + \
+           83 * sizeof(struct pal_flow_hint6) + 89 * sizeof(struct pal_host_class) + \
            1000003u * PAL_LAYOUT_REVISION))
 
 /* ---- layout check (both compilers) ------------------------------------------------------ */
@@ -353,6 +363,7 @@ PAL_ASSERT(sizeof(struct pal_lpm4_key) == 12 && PAL_OFFSETOF(struct pal_lpm4_key
 PAL_ASSERT(sizeof(struct pal_lpm6_key) == 24 && PAL_OFFSETOF(struct pal_lpm6_key, gen) == 4 &&
                PAL_OFFSETOF(struct pal_lpm6_key, addrNet) == 5, "pal_lpm6_key");
 PAL_ASSERT(sizeof(struct pal_addr_class) == 4, "pal_addr_class");
+PAL_ASSERT(sizeof(struct pal_host_class) == 16 && PAL_OFFSETOF(struct pal_host_class, expiresNs) == 8, "pal_host_class");
 PAL_ASSERT(sizeof(struct pal_row_head) == 16 && PAL_OFFSETOF(struct pal_row_head, firstIndex) == 8, "pal_row_head");
 PAL_ASSERT(sizeof(struct pal_chunk) == 64, "pal_chunk");
 PAL_ASSERT(sizeof(struct pal_verdict) == 16 && PAL_OFFSETOF(struct pal_verdict, passTarget) == 4 &&

@@ -486,9 +486,9 @@ int Datapath::updateBatch(const std::string &map, const void *keys, const void *
 
 int Datapath::writeAddresses(uint32_t gen, const std::vector<AddrEntry> &entries, std::string &err) {
   std::vector<pal_addr_key> ek;
-  std::vector<pal_addr_class> ev;
+  std::vector<pal_host_class> ev;
   std::vector<pal_addr4_key> e4k;
-  std::vector<pal_addr_class> e4v;
+  std::vector<pal_host_class> e4v;
   std::vector<pal_lpm4_key> k4;
   std::vector<pal_addr_class> v4;
   std::vector<pal_lpm6_key> k6;
@@ -497,13 +497,14 @@ int Datapath::writeAddresses(uint32_t gen, const std::vector<AddrEntry> &entries
     const uint32_t full = e.family == 4 ? 32 : 128;
     if (e.prefixLen > full) return fail(err, -EINVAL, "prefix length out of range");
     pal_addr_class v{e.classId};
+    pal_host_class hv{e.classId, e.expiredClassId, e.expiresNs};
     if (e.prefixLen == full && e.family == 4) {
       pal_addr4_key k;
       memset(&k, 0, sizeof(k));
       k.gen = uint8_t(gen);
       memcpy(&k.addrNet, e.addrNet, 4);
       e4k.push_back(k);
-      e4v.push_back(v);
+      e4v.push_back(hv);
     } else if (e.prefixLen == full) {
       pal_addr_key k;
       memset(&k, 0, sizeof(k));
@@ -511,7 +512,7 @@ int Datapath::writeAddresses(uint32_t gen, const std::vector<AddrEntry> &entries
       k.family = e.family;
       memcpy(k.addrNet, e.addrNet, e.family == 4 ? 4 : 16);
       ek.push_back(k);
-      ev.push_back(v);
+      ev.push_back(hv);
     } else if (e.family == 4) {
       pal_lpm4_key k;
       memset(&k, 0, sizeof(k));
@@ -535,9 +536,9 @@ int Datapath::writeAddresses(uint32_t gen, const std::vector<AddrEntry> &entries
   rc = updateBatch("pal_addr_lpm6", k6.data(), v6.data(), k6.size(), sizeof(pal_lpm6_key), sizeof(pal_addr_class), err);
   if (rc < 0) return rc;
   // exact entries last: during pod churn they are what makes a new class reachable
-  rc = updateBatch("pal_addr_exact4", e4k.data(), e4v.data(), e4k.size(), sizeof(pal_addr4_key), sizeof(pal_addr_class), err);
+  rc = updateBatch("pal_addr_exact4", e4k.data(), e4v.data(), e4k.size(), sizeof(pal_addr4_key), sizeof(pal_host_class), err);
   if (rc < 0) return rc;
-  return updateBatch("pal_addr_exact", ek.data(), ev.data(), ek.size(), sizeof(pal_addr_key), sizeof(pal_addr_class), err);
+  return updateBatch("pal_addr_exact", ek.data(), ev.data(), ek.size(), sizeof(pal_addr_key), sizeof(pal_host_class), err);
 }
 
 int Datapath::deleteAddresses(uint32_t gen, const std::vector<AddrEntry> &entries, std::string &err) {

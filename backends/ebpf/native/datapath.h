@@ -58,6 +58,8 @@ struct AddrEntry {
   uint8_t prefixLen;  /* 0..32 or 0..128 */
   uint8_t addrNet[16];
   uint32_t classId;
+  uint32_t expiredClassId; /* host entries: the class once expiresNs passed */
+  uint64_t expiresNs;      /* host entries: CLOCK_MONOTONIC ns; 0 = never */
 };
 
 class Datapath {
