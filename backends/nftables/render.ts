@@ -8,6 +8,10 @@
  *             t<id>v4 { type ipv4_addr; flags timeout }  t<id>v6 { ... }   learned DNS addresses
  *             (docs/fqdn.md §6): each element times out in the kernel at its entry's expiry
  *             one pair per address set a rule uses (subject or peer); see setName
+ *             c<k>v4 { type ipv4_addr . ipv4_addr; flags timeout }  c<k>v6 { ... }  address pairs
+ *             (subject pod . learned address) of the per-pod domainNames rules folded into one
+ *             rule per group and family (pairs.ts; RenderInput.pairs): their subject and learned
+ *             sets are not rendered at all
  *             observedv4 { type ipv4_addr }  observedv6 { ... }           observed subjects (always
  *             declared; empty unless staged or audited policies exist, src/enforce/observed.ts)
  *   base      forward / input / output  (type filter, priority 0, policy accept):
@@ -60,11 +64,13 @@ import type { Direction } from '../../src/model/types.js';
 import type { PolicyTier } from '../../src/model/verdict.js';
 import { ALL_PORTS, type Rule, type RuleSet } from '../../src/rules/types.js';
 import { disjointMembers, elementOf, isHost } from './elements.js';
+import { EMPTY_PLAN, foldedOnlySets, pairElements, pairSetName, type PairElement, type PairPlan } from './pairs.js';
 import {
   accept,
   addBaseChain,
   addChain,
   addNatChain,
+  addPairSet,
   addRule,
   addSet,
   addTable,
@@ -88,6 +94,7 @@ import {
   l4proto,
   limitPerSecond,
   nflog,
+  pairInSet,
   thPort,
   type NftCommand,
   type NftDocument,
@@ -183,6 +190,11 @@ export interface RenderInput {
    * for one that is stringified. Saves a string per element and its parse.
    */
   readonly rawElements?: boolean;
+  /**
+   * Per-pod learned rules folded into pair rules (pairs.ts planPairs); absent: none. The sets only
+   * folded rules use are left out; the pair sets hold their members' pairs (timed by `expiresAtMs`).
+   */
+  readonly pairs?: PairPlan;
 }
 
 /** Set ids the rules use, ascending. */
@@ -220,12 +232,19 @@ function verdictOf(r: Rule): NftExpr {
   }
 }
 
-/** The match expressions of one rule in one family. */
-function matchOf(r: Rule, family: 4 | 6, nameOf: SetNameOf): NftExpr[] {
+/**
+ * The match expressions of one rule in one family; a folded rule's group head (`pairSet`) matches
+ * `ip saddr . ip daddr @c<k>v4` (subject . peer) instead of its two sets.
+ */
+function matchOf(r: Rule, family: 4 | 6, nameOf: SetNameOf, pairSet?: number): NftExpr[] {
   const subjectField = r.direction === 'egress' ? 'saddr' : 'daddr';
   const peerField = r.direction === 'egress' ? 'daddr' : 'saddr';
-  const expr: NftExpr[] = [inSet(family, subjectField, nameOf(r.subject, family))];
-  if (r.peer !== null) expr.push(inSet(family, peerField, nameOf(r.peer, family)));
+  const expr: NftExpr[] = [];
+  if (pairSet !== undefined) expr.push(pairInSet(family, subjectField, peerField, pairSetName(pairSet, family)));
+  else {
+    expr.push(inSet(family, subjectField, nameOf(r.subject, family)));
+    if (r.peer !== null) expr.push(inSet(family, peerField, nameOf(r.peer, family)));
+  }
   const allDst = r.dstPorts.lo === ALL_PORTS.lo && r.dstPorts.hi === ALL_PORTS.hi;
   const allSrc = r.srcPorts.lo === ALL_PORTS.lo && r.srcPorts.hi === ALL_PORTS.hi;
   if (r.protocol !== null) expr.push(l4proto([r.protocol.toLowerCase()]));
@@ -267,7 +286,7 @@ function declareChains(rs: RuleSet): NftCommand[] {
  * effect is the Redirect's DNAT. A Redirect rule is skipped in a family with no target (its
  * fail-closed deny, which lowering puts after it, then stops NAT and the filter drops).
  */
-function renderNatRules(rs: RuleSet, nameOf: SetNameOf): NftCommand[] {
+function renderNatRules(rs: RuleSet, nameOf: SetNameOf, plan: PairPlan): NftCommand[] {
   const cmds: NftCommand[] = [addRule(NAT_BASE_CHAIN, [goTo(natChainName('Admin'))])];
   const table = rs.egress;
   for (const t of TIERS) {
@@ -275,8 +294,10 @@ function renderNatRules(rs: RuleSet, nameOf: SetNameOf): NftCommand[] {
     const end = t === 'Admin' ? table.tierStart.NetworkPolicy : t === 'NetworkPolicy' ? table.tierStart.Baseline : table.tierStart.end;
     for (let p = table.tierStart[t]; p < end; p++) {
       const r = table.rules[p]!;
+      const fold = plan.folded.get(r.id);
+      if (fold && !fold.head) continue; // its group's pair rule stands for it
       for (const family of [4, 6] as const) {
-        const match = matchOf(r, family, nameOf);
+        const match = matchOf(r, family, nameOf, fold?.set);
         if (r.redirect) {
           const target = family === 4 ? r.redirect.v4 : r.redirect.v6;
           if (!target) continue;
@@ -309,7 +330,7 @@ export interface TimedSets {
 const namerOf = (interval: (id: SetId) => boolean, timed?: (id: SetId) => boolean): SetNameOf => (id, family) =>
   setName(id, family, interval(id), timed?.(id) ?? false);
 
-function renderRules(rs: RuleSet, nameOf: SetNameOf, log?: RenderInput['log'], observeLog?: ObserveLogOptions): NftCommand[] {
+function renderRules(rs: RuleSet, nameOf: SetNameOf, plan: PairPlan, log?: RenderInput['log'], observeLog?: ObserveLogOptions): NftCommand[] {
   const cmds: NftCommand[] = [];
   for (const hook of BASE_CHAINS) {
     cmds.push(addRule(hook, [ctStateIn(['established', 'related']), accept()]));
@@ -336,11 +357,13 @@ function renderRules(rs: RuleSet, nameOf: SetNameOf, log?: RenderInput['log'], o
       if (d === 'egress' && t === 'Admin' && hasRedirects(rs)) cmds.push(addRule(chain, [ctMarkHas(REDIRECT_CT_MARK), counter(), decidedAllow('egress')]));
       for (let p = table.tierStart[t]; p < end; p++) {
         const r = table.rules[p]!;
+        const fold = plan.folded.get(r.id);
+        if (fold && !fold.head) continue; // its group's pair rule stands for it (pairs.ts)
         const denies = r.action === 'deny' || r.action === 'isolation-deny';
         for (const family of [4, 6] as const) {
           // a Redirect in a family without a target never matches (its fail-closed deny follows)
           if (r.redirect && !(family === 4 ? r.redirect.v4 : r.redirect.v6)) continue;
-          const match = matchOf(r, family, nameOf);
+          const match = matchOf(r, family, nameOf, fold?.set);
           // a separate rule: over the rate the limit stops matching, and the drop must still happen
           if (log && denies) cmds.push(addRule(chain, [...match, limitPerSecond(log.ratePerSecond ?? 10, log.burst ?? 20), nflog(denyLogPrefix(log.tag, r.id), log.group)]));
           cmds.push(addRule(chain, [...match, counter(), verdictOf(r)], r.origin.stableId));
@@ -349,7 +372,7 @@ function renderRules(rs: RuleSet, nameOf: SetNameOf, log?: RenderInput['log'], o
       cmds.push(addRule(chain, [nextAfter(d, t)]));
     }
   }
-  if (hasRedirects(rs)) cmds.push(...renderNatRules(rs, nameOf));
+  if (hasRedirects(rs)) cmds.push(...renderNatRules(rs, nameOf, plan));
   return cmds;
 }
 
@@ -385,7 +408,10 @@ export function renderFull(input: RenderInput, current?: TableContents, options:
   for (const name of stale) cmds.push(flushChain(name));
   for (const name of stale) cmds.push(deleteChain(name));
   const wanted = new Set<string>();
+  const plan = input.pairs ?? EMPTY_PLAN;
+  const folded = foldedOnlySets(input.ruleSet, plan);
   for (const id of input.usedSets ? [...input.usedSets].sort((a, b) => a - b) : usedSets(input.ruleSet)) {
+    if (folded.has(id)) continue;
     const members = input.members(id);
     const interval = input.interval(id);
     const timed = !interval && (input.timed?.(id) ?? false);
@@ -402,6 +428,17 @@ export function renderFull(input: RenderInput, current?: TableContents, options:
       if (elems.length > 0) cmds.push(elements('add', name, elems));
     }
   }
+  const nowMs = input.nowMs ?? Date.now();
+  plan.sets.forEach((sources, k) => {
+    for (const family of [4, 6] as const) {
+      const name = pairSetName(k, family);
+      wanted.add(name);
+      cmds.push(addPairSet(name, family === 4 ? 'ipv4_addr' : 'ipv6_addr'));
+      if (!options.tableAbsent) cmds.push(flushSet(name));
+      const elems = pairElementsOf(pairElements(sources, family, input.members, (id, c) => input.expiresAtMs?.(id, c) ?? Infinity), nowMs, input.rawElements ?? false);
+      if (elems.length > 0) cmds.push(elements('add', name, elems));
+    }
+  });
   for (const family of [4, 6] as const) {
     const name = OBSERVED_SETS[family];
     wanted.add(name);
@@ -411,8 +448,27 @@ export function renderFull(input: RenderInput, current?: TableContents, options:
     if (elems.length > 0) cmds.push(elements('add', name, elems));
   }
   for (const name of current?.sets ?? []) if (!wanted.has(name)) cmds.push(deleteSet(name));
-  cmds.push(...renderRules(input.ruleSet, namerOf(input.interval, input.timed), input.log, input.observeLog));
+  cmds.push(...renderRules(input.ruleSet, namerOf(input.interval, input.timed), plan, input.log, input.observeLog));
   return { nftables: cmds };
+}
+
+/**
+ * Pair-set elements: `{ concat: [subject, peer] }` (as Cidr objects when `raw`), timed as
+ * timedElements does (an element already expired is left out; one without an expiry has no timeout).
+ */
+export function pairElementsOf(pairs: readonly PairElement[], nowMs: number, raw: boolean): unknown[] {
+  const out: unknown[] = [];
+  for (const p of pairs) {
+    const val = { concat: raw ? [p.subject, p.peer] : [elementOf(p.subject), elementOf(p.peer)] };
+    if (!Number.isFinite(p.expiresAtMs)) {
+      out.push(val);
+      continue;
+    }
+    if (p.expiresAtMs <= nowMs) continue;
+    const ms = Math.min(0xffffffff, Math.ceil(p.expiresAtMs - nowMs));
+    out.push({ elem: { val, timeout: raw ? ms / 1000 : Math.ceil(ms / 1000) } });
+  }
+  return out;
 }
 
 /**
