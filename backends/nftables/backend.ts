@@ -123,6 +123,8 @@ interface InForce {
   readonly observedKey: string;
   /** the folded rules' pair sets and the subject addresses their pairs hold (pairs.ts) */
   readonly pairs: PairIndex;
+  /** set twins not in the table: static prefix sets in a family they hold nothing of */
+  readonly absent: ReadonlySet<string>;
 }
 
 /** Log packets read but not yet drained, per queue (beyond this, the oldest are dropped). */
@@ -162,6 +164,14 @@ export class NftablesBackend implements Backend {
     const plan = this.opts.pairRules === false ? EMPTY_PLAN : this.planOf(policy, interval, timedSets);
     const folded = foldedOnlySets(policy.ruleSet, plan);
     const inTable = new Set([...policy.usedSets].filter((id) => !folded.has(id)));
+    // static prefix sets of one family have no twin in the other (render.ts RenderInput.absentIn)
+    const absent = new Set<string>();
+    for (const id of inTable) {
+      if (policy.resolution.definition(id).kind !== 'prefixes') continue;
+      const members = policy.resolution.prefixes(id);
+      for (const f of [4, 6] as const) if (!members.some((c) => c.family === f)) absent.add(setName(id, f, interval(id), false));
+    }
+    const absentIn = (id: SetId, f: 4 | 6): boolean => absent.size > 0 && absent.has(setName(id, f, interval(id), false));
     const tag = this.tags + 1;
     const input = {
       ruleSet: policy.ruleSet,
@@ -172,6 +182,7 @@ export class NftablesBackend implements Backend {
       expiresAtMs: (id: SetId, c: Cidr) => policy.resolution.learnedExpiryMs(id, c),
       nowMs: Date.now(),
       pairs: plan,
+      absentIn,
       observed: policy.observation.subjects,
       ...(this.opts.observeLog ? { observeLog: this.opts.observeLog } : {}),
       ...(this.opts.denyLog ? { log: { ...this.opts.denyLog, tag } } : {}),
@@ -181,10 +192,10 @@ export class NftablesBackend implements Backend {
     // document that cannot be lowered is rendered again as JSON for libnftables
     const raw = this.netlink() ? { ...input, rawElements: true } : input;
     // no table found (contents() listed the kernel): the sets are created empty, nothing to flush
-    const absent = { tableAbsent: current === undefined };
-    let doc = renderFull(raw, current, absent);
+    const noTable = { tableAbsent: current === undefined };
+    let doc = renderFull(raw, current, noTable);
     try {
-      this.run(doc, () => renderFull(input, current, absent));
+      this.run(doc, () => renderFull(input, current, noTable));
     } catch (e) {
       if (this.inForce || current === undefined || (e as NftErrorFields).code !== 'ERR_PALISADE_NFT') throw e;
       doc = { nftables: [...renderDelete().nftables, ...renderFull(raw, undefined, { tableAbsent: true }).nftables] };
@@ -193,7 +204,7 @@ export class NftablesBackend implements Backend {
     // the kernel holds the new table: only now does memory follow
     this.tags = tag;
     const pairs = pairIndex(plan, (id) => policy.resolution.prefixes(id));
-    this.inForce = { ruleSet: policy.ruleSet, tag, sets: inTable, interval: intervalMap, timed: timedSets, observedKey: policy.observation.key, pairs };
+    this.inForce = { ruleSet: policy.ruleSet, tag, sets: inTable, interval: intervalMap, timed: timedSets, observedKey: policy.observation.key, pairs, absent };
     this.recent.set(tag, policy.ruleSet);
     for (const old of this.recent.keys()) if (this.recent.size > KEEP_RULE_SETS) this.recent.delete(old);
     this.counts.installs++;
@@ -212,6 +223,8 @@ export class NftablesBackend implements Backend {
       throw new PalisadeError('ERR_PALISADE_RULES_CHANGED', 'nftables: applyDeltas with a rule set that is not the one in force (install it)');
     }
     const interval = (id: SetId): boolean => s.interval.get(id) ?? false;
+    // a member for a twin left out as never needed (static sets do not change: a defence, not a path)
+    if (s.absent.size > 0 && deltas.some((d) => d.added.some((c) => s.absent.has(setName(d.set, c.family, interval(d.set), false))))) return this.install(policy);
     const observedChanged = policy.observation.key !== s.observedKey;
     const timed = (id: SetId): boolean => s.timed.has(id);
     const nowMs = Date.now();
@@ -355,7 +368,7 @@ export class NftablesBackend implements Backend {
       return {
         chains: chainsOf(s.ruleSet),
         sets: [
-          ...[...s.sets].flatMap((id) => [4, 6].map((f) => setName(id, f as 4 | 6, s.interval.get(id) ?? false, s.timed.has(id)))),
+          ...[...s.sets].flatMap((id) => [4, 6].map((f) => setName(id, f as 4 | 6, s.interval.get(id) ?? false, s.timed.has(id)))).filter((n) => !s.absent.has(n)),
           ...s.pairs.plan.sets.flatMap((_, k) => [pairSetName(k, 4), pairSetName(k, 6)]),
           OBSERVED_SETS[4],
           OBSERVED_SETS[6],

@@ -47,7 +47,9 @@
  *                                    with deny logging, preceded by `limit ... log group N` (NFLOG)
  *   pass                          -> goto the next tier's chain (Baseline pass: the default)
  * Every rule is emitted once per family (`ip saddr @s3v4` / `ip6 saddr @s3v6`); a rule whose
- * set is empty in a family simply never matches there. Rules therefore depend only on set ids,
+ * set is empty in a family simply never matches there. Except (RenderInput.absentIn): a set that
+ * can NEVER hold a member of a family (a static prefix set of one family only) has no twin in that
+ * family, and neither has any rule that uses it (it could never match there). Rules therefore depend only on set ids,
  * never on members, so pod churn is a set-element delta (renderSetDeltas), never a chain rewrite.
  *
  * Atomicity: `renderFull` is one document, so one netlink batch: the kernel applies all of it or
@@ -195,7 +197,17 @@ export interface RenderInput {
    * folded rules use are left out; the pair sets hold their members' pairs (timed by `expiresAtMs`).
    */
   readonly pairs?: PairPlan;
+  /**
+   * True for a set that can never hold a member of `family` (its members are fixed: a `prefixes`
+   * set, all of the other family): its twin in that family is not rendered, nor any rule's twin
+   * in that family that uses it. Default: none.
+   */
+  readonly absentIn?: (id: SetId, family: 4 | 6) => boolean;
 }
+
+/** Does a rule use, in `family`, a set that can never hold a member of that family? */
+const neverIn = (r: Rule, family: 4 | 6, absentIn: RenderInput['absentIn']): boolean =>
+  absentIn !== undefined && (absentIn(r.subject, family) || (r.peer !== null && absentIn(r.peer, family)));
 
 /** Set ids the rules use, ascending. */
 export function usedSets(rs: RuleSet): SetId[] {
@@ -286,7 +298,7 @@ function declareChains(rs: RuleSet): NftCommand[] {
  * effect is the Redirect's DNAT. A Redirect rule is skipped in a family with no target (its
  * fail-closed deny, which lowering puts after it, then stops NAT and the filter drops).
  */
-function renderNatRules(rs: RuleSet, nameOf: SetNameOf, plan: PairPlan): NftCommand[] {
+function renderNatRules(rs: RuleSet, nameOf: SetNameOf, plan: PairPlan, absentIn: RenderInput['absentIn']): NftCommand[] {
   const cmds: NftCommand[] = [addRule(NAT_BASE_CHAIN, [goTo(natChainName('Admin'))])];
   const table = rs.egress;
   for (const t of TIERS) {
@@ -297,6 +309,7 @@ function renderNatRules(rs: RuleSet, nameOf: SetNameOf, plan: PairPlan): NftComm
       const fold = plan.folded.get(r.id);
       if (fold && !fold.head) continue; // its group's pair rule stands for it
       for (const family of [4, 6] as const) {
+        if (neverIn(r, family, absentIn)) continue;
         const match = matchOf(r, family, nameOf, fold?.set);
         if (r.redirect) {
           const target = family === 4 ? r.redirect.v4 : r.redirect.v6;
@@ -330,7 +343,7 @@ export interface TimedSets {
 const namerOf = (interval: (id: SetId) => boolean, timed?: (id: SetId) => boolean): SetNameOf => (id, family) =>
   setName(id, family, interval(id), timed?.(id) ?? false);
 
-function renderRules(rs: RuleSet, nameOf: SetNameOf, plan: PairPlan, log?: RenderInput['log'], observeLog?: ObserveLogOptions): NftCommand[] {
+function renderRules(rs: RuleSet, nameOf: SetNameOf, plan: PairPlan, absentIn: RenderInput['absentIn'], log?: RenderInput['log'], observeLog?: ObserveLogOptions): NftCommand[] {
   const cmds: NftCommand[] = [];
   for (const hook of BASE_CHAINS) {
     cmds.push(addRule(hook, [ctStateIn(['established', 'related']), accept()]));
@@ -363,6 +376,7 @@ function renderRules(rs: RuleSet, nameOf: SetNameOf, plan: PairPlan, log?: Rende
         for (const family of [4, 6] as const) {
           // a Redirect in a family without a target never matches (its fail-closed deny follows)
           if (r.redirect && !(family === 4 ? r.redirect.v4 : r.redirect.v6)) continue;
+          if (neverIn(r, family, absentIn)) continue;
           const match = matchOf(r, family, nameOf, fold?.set);
           // a separate rule: over the rate the limit stops matching, and the drop must still happen
           if (log && denies) cmds.push(addRule(chain, [...match, limitPerSecond(log.ratePerSecond ?? 10, log.burst ?? 20), nflog(denyLogPrefix(log.tag, r.id), log.group)]));
@@ -372,7 +386,7 @@ function renderRules(rs: RuleSet, nameOf: SetNameOf, plan: PairPlan, log?: Rende
       cmds.push(addRule(chain, [nextAfter(d, t)]));
     }
   }
-  if (hasRedirects(rs)) cmds.push(...renderNatRules(rs, nameOf, plan));
+  if (hasRedirects(rs)) cmds.push(...renderNatRules(rs, nameOf, plan, absentIn));
   return cmds;
 }
 
@@ -416,6 +430,7 @@ export function renderFull(input: RenderInput, current?: TableContents, options:
     const interval = input.interval(id);
     const timed = !interval && (input.timed?.(id) ?? false);
     for (const family of [4, 6] as const) {
+      if (input.absentIn?.(id, family)) continue;
       const name = setName(id, family, interval, timed);
       wanted.add(name);
       cmds.push(addSet(name, family === 4 ? 'ipv4_addr' : 'ipv6_addr', interval, timed));
@@ -448,7 +463,7 @@ export function renderFull(input: RenderInput, current?: TableContents, options:
     if (elems.length > 0) cmds.push(elements('add', name, elems));
   }
   for (const name of current?.sets ?? []) if (!wanted.has(name)) cmds.push(deleteSet(name));
-  cmds.push(...renderRules(input.ruleSet, namerOf(input.interval, input.timed), plan, input.log, input.observeLog));
+  cmds.push(...renderRules(input.ruleSet, namerOf(input.interval, input.timed), plan, input.absentIn, input.log, input.observeLog));
   return { nftables: cmds };
 }
 
