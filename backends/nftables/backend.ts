@@ -231,10 +231,7 @@ export class NftablesBackend implements Backend {
     const expiry = (id: SetId, c: Cidr): number => policy.resolution.learnedExpiryMs(id, c);
     const pairChanges = pairDeltas(s.pairs, deltas, (id) => policy.resolution.prefixes(id), expiry);
     // the pair index follows the subject sets' members; memory moves only after the kernel took the change
-    const advance = (): void => {
-      const next = advanceIndex(s.pairs, deltas);
-      if (next !== s.pairs) this.inForce = { ...this.inForce!, pairs: next };
-    };
+    const advance = (): void => advanceIndex(s.pairs, deltas);
     const batch = observedChanged || this.opts.deltasByJson ? undefined : packSetDeltas(deltas, s.sets, interval, timed, nowMs, pairChanges);
     if (batch) {
       if (batchSize(batch) === 0) {

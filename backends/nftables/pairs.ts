@@ -186,12 +186,14 @@ export function pairIndex(plan: PairPlan, members: (id: SetId) => readonly Cidr[
   return { plan, bySet, subjectsOf };
 }
 
-/** The index after `deltas` were applied (a new object; `index` is unchanged). */
-export function advanceIndex(index: PairIndex, deltas: readonly SetDelta[]): PairIndex {
-  let subjectsOf: Map<string, Set<SetId>> | undefined;
+/**
+ * Moves the index's subject addresses past `deltas`, in place: call it only once the kernel took
+ * the change (memory follows the kernel). O(changed subject members).
+ */
+export function advanceIndex(index: PairIndex, deltas: readonly SetDelta[]): void {
+  const subjectsOf = index.subjectsOf as Map<string, Set<SetId>>;
   for (const d of deltas) {
-    if (!index.bySet.get(d.set)?.some((x) => x.source.subject === d.set) || d.added.length + d.removed.length === 0) continue;
-    subjectsOf ??= new Map([...index.subjectsOf].map(([k, v]) => [k, new Set(v)]));
+    if (d.added.length + d.removed.length === 0 || !index.bySet.get(d.set)?.some((x) => x.source.subject === d.set)) continue;
     for (const c of d.removed) {
       const l = subjectsOf.get(c.text);
       l?.delete(d.set);
@@ -203,7 +205,6 @@ export function advanceIndex(index: PairIndex, deltas: readonly SetDelta[]): Pai
       subjectsOf.set(c.text, l);
     }
   }
-  return subjectsOf ? { ...index, subjectsOf } : index;
 }
 
 /** A pair-set element change: destroy or add (with its expiry). Destroys come first. */
