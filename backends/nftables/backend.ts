@@ -123,7 +123,7 @@ interface InForce {
   readonly observedKey: string;
   /** the folded rules' pair sets and the subject addresses their pairs hold (pairs.ts) */
   readonly pairs: PairIndex;
-  /** set twins not in the table: static prefix sets in a family they hold nothing of */
+  /** set twins not in the table: static prefix sets in a family they hold nothing of, pair sets of a family no subject holds */
   readonly absent: ReadonlySet<string>;
 }
 
@@ -172,6 +172,11 @@ export class NftablesBackend implements Backend {
       for (const f of [4, 6] as const) if (!members.some((c) => c.family === f)) absent.add(setName(id, f, interval(id), false));
     }
     const absentIn = (id: SetId, f: 4 | 6): boolean => absent.size > 0 && absent.has(setName(id, f, interval(id), false));
+    // a pair set of a family no source's subject holds an address of: left out until one does
+    plan.sets.forEach((sources, k) => {
+      for (const f of [4, 6] as const) if (!sources.some((x) => policy.resolution.prefixes(x.subject).some((c) => c.family === f))) absent.add(pairSetName(k, f));
+    });
+    const pairAbsentIn = (k: number, f: 4 | 6): boolean => absent.has(pairSetName(k, f));
     const tag = this.tags + 1;
     const input = {
       ruleSet: policy.ruleSet,
@@ -183,6 +188,7 @@ export class NftablesBackend implements Backend {
       nowMs: Date.now(),
       pairs: plan,
       absentIn,
+      pairAbsentIn,
       observed: policy.observation.subjects,
       ...(this.opts.observeLog ? { observeLog: this.opts.observeLog } : {}),
       ...(this.opts.denyLog ? { log: { ...this.opts.denyLog, tag } } : {}),
@@ -230,6 +236,9 @@ export class NftablesBackend implements Backend {
     const nowMs = Date.now();
     const expiry = (id: SetId, c: Cidr): number => policy.resolution.learnedExpiryMs(id, c);
     const pairChanges = pairDeltas(s.pairs, deltas, (id) => policy.resolution.prefixes(id), expiry);
+    // a pair for a pair set left out (its family had no subject address): the whole table, which
+    // renders that set and its rules now (atomic and in place, as every install)
+    if (pairChanges.some((c) => c.op === 'add' && s.absent.has(pairSetName(c.set, c.element.subject.family)))) return this.install(policy);
     // the pair index follows the subject sets' members; memory moves only after the kernel took the change
     const advance = (): void => advanceIndex(s.pairs, deltas);
     const batch = observedChanged || this.opts.deltasByJson ? undefined : packSetDeltas(deltas, s.sets, interval, timed, nowMs, pairChanges);
@@ -253,6 +262,7 @@ export class NftablesBackend implements Backend {
     const pairCmds = touched.flatMap((k) =>
       ([4, 6] as const).flatMap((family) => {
         const name = pairSetName(k, family);
+        if (s.absent.has(name)) return [];
         const elems = pairElementsOf(pairElements(s.pairs.plan.sets[k]!, family, members, expiry), nowMs, false);
         return elems.length > 0 ? [flushSet(name), elements('add', name, elems)] : [flushSet(name)];
       }),
@@ -366,7 +376,7 @@ export class NftablesBackend implements Backend {
         chains: chainsOf(s.ruleSet),
         sets: [
           ...[...s.sets].flatMap((id) => [4, 6].map((f) => setName(id, f as 4 | 6, s.interval.get(id) ?? false, s.timed.has(id)))).filter((n) => !s.absent.has(n)),
-          ...s.pairs.plan.sets.flatMap((_, k) => [pairSetName(k, 4), pairSetName(k, 6)]),
+          ...s.pairs.plan.sets.flatMap((_, k) => [pairSetName(k, 4), pairSetName(k, 6)]).filter((n) => !s.absent.has(n)),
           OBSERVED_SETS[4],
           OBSERVED_SETS[6],
         ],

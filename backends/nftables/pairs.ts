@@ -28,6 +28,8 @@
  * re-derived from the old and the new members of every source of its set (a pair can come from
  * two sources only when two pods share an address in passing): absent now -> destroy, present
  * now -> destroy (if it was present) + add with its timeout now (the longest of its sources).
+ * A pair set of a family no source's subject holds an address of is not rendered (backend.ts:
+ * the first pair it would need reinstalls the table).
  * Pure. Cost: plan O(rules); elements O(sum |S_i| x |L_i|); a delta O(touched pairs x sources
  * that hold the pair's subject address).
  */

@@ -203,11 +203,19 @@ export interface RenderInput {
    * in that family that uses it. Default: none.
    */
   readonly absentIn?: (id: SetId, family: 4 | 6) => boolean;
+  /**
+   * The same for pair set `k` (no source's subject holds an address of `family`, so no pair of it
+   * can exist until a subject gets one): no set and no pair rule in that family. Default: none.
+   */
+  readonly pairAbsentIn?: (k: number, family: 4 | 6) => boolean;
 }
 
 /** Does a rule use, in `family`, a set that can never hold a member of that family? */
-const neverIn = (r: Rule, family: 4 | 6, absentIn: RenderInput['absentIn']): boolean =>
-  absentIn !== undefined && (absentIn(r.subject, family) || (r.peer !== null && absentIn(r.peer, family)));
+const neverIn = (r: Rule, family: 4 | 6, absent: Absent, pairSet: number | undefined): boolean =>
+  pairSet !== undefined
+    ? absent.pairAbsentIn?.(pairSet, family) ?? false
+    : absent.absentIn !== undefined && (absent.absentIn(r.subject, family) || (r.peer !== null && absent.absentIn(r.peer, family)));
+type Absent = Pick<RenderInput, 'absentIn' | 'pairAbsentIn'>;
 
 /** Set ids the rules use, ascending. */
 export function usedSets(rs: RuleSet): SetId[] {
@@ -298,7 +306,7 @@ function declareChains(rs: RuleSet): NftCommand[] {
  * effect is the Redirect's DNAT. A Redirect rule is skipped in a family with no target (its
  * fail-closed deny, which lowering puts after it, then stops NAT and the filter drops).
  */
-function renderNatRules(rs: RuleSet, nameOf: SetNameOf, plan: PairPlan, absentIn: RenderInput['absentIn']): NftCommand[] {
+function renderNatRules(rs: RuleSet, nameOf: SetNameOf, plan: PairPlan, absent: Absent): NftCommand[] {
   const cmds: NftCommand[] = [addRule(NAT_BASE_CHAIN, [goTo(natChainName('Admin'))])];
   const table = rs.egress;
   for (const t of TIERS) {
@@ -309,7 +317,7 @@ function renderNatRules(rs: RuleSet, nameOf: SetNameOf, plan: PairPlan, absentIn
       const fold = plan.folded.get(r.id);
       if (fold && !fold.head) continue; // its group's pair rule stands for it
       for (const family of [4, 6] as const) {
-        if (neverIn(r, family, absentIn)) continue;
+        if (neverIn(r, family, absent, fold?.set)) continue;
         const match = matchOf(r, family, nameOf, fold?.set);
         if (r.redirect) {
           const target = family === 4 ? r.redirect.v4 : r.redirect.v6;
@@ -343,7 +351,7 @@ export interface TimedSets {
 const namerOf = (interval: (id: SetId) => boolean, timed?: (id: SetId) => boolean): SetNameOf => (id, family) =>
   setName(id, family, interval(id), timed?.(id) ?? false);
 
-function renderRules(rs: RuleSet, nameOf: SetNameOf, plan: PairPlan, absentIn: RenderInput['absentIn'], log?: RenderInput['log'], observeLog?: ObserveLogOptions): NftCommand[] {
+function renderRules(rs: RuleSet, nameOf: SetNameOf, plan: PairPlan, absent: Absent, log?: RenderInput['log'], observeLog?: ObserveLogOptions): NftCommand[] {
   const cmds: NftCommand[] = [];
   for (const hook of BASE_CHAINS) {
     cmds.push(addRule(hook, [ctStateIn(['established', 'related']), accept()]));
@@ -376,7 +384,7 @@ function renderRules(rs: RuleSet, nameOf: SetNameOf, plan: PairPlan, absentIn: R
         for (const family of [4, 6] as const) {
           // a Redirect in a family without a target never matches (its fail-closed deny follows)
           if (r.redirect && !(family === 4 ? r.redirect.v4 : r.redirect.v6)) continue;
-          if (neverIn(r, family, absentIn)) continue;
+          if (neverIn(r, family, absent, fold?.set)) continue;
           const match = matchOf(r, family, nameOf, fold?.set);
           // a separate rule: over the rate the limit stops matching, and the drop must still happen
           if (log && denies) cmds.push(addRule(chain, [...match, limitPerSecond(log.ratePerSecond ?? 10, log.burst ?? 20), nflog(denyLogPrefix(log.tag, r.id), log.group)]));
@@ -386,7 +394,7 @@ function renderRules(rs: RuleSet, nameOf: SetNameOf, plan: PairPlan, absentIn: R
       cmds.push(addRule(chain, [nextAfter(d, t)]));
     }
   }
-  if (hasRedirects(rs)) cmds.push(...renderNatRules(rs, nameOf, plan, absentIn));
+  if (hasRedirects(rs)) cmds.push(...renderNatRules(rs, nameOf, plan, absent));
   return cmds;
 }
 
@@ -446,6 +454,7 @@ export function renderFull(input: RenderInput, current?: TableContents, options:
   const nowMs = input.nowMs ?? Date.now();
   plan.sets.forEach((sources, k) => {
     for (const family of [4, 6] as const) {
+      if (input.pairAbsentIn?.(k, family)) continue;
       const name = pairSetName(k, family);
       wanted.add(name);
       cmds.push(addPairSet(name, family === 4 ? 'ipv4_addr' : 'ipv6_addr'));
@@ -463,7 +472,7 @@ export function renderFull(input: RenderInput, current?: TableContents, options:
     if (elems.length > 0) cmds.push(elements('add', name, elems));
   }
   for (const name of current?.sets ?? []) if (!wanted.has(name)) cmds.push(deleteSet(name));
-  cmds.push(...renderRules(input.ruleSet, namerOf(input.interval, input.timed), plan, input.absentIn, input.log, input.observeLog));
+  cmds.push(...renderRules(input.ruleSet, namerOf(input.interval, input.timed), plan, input, input.log, input.observeLog));
   return { nftables: cmds };
 }
 

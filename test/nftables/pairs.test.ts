@@ -223,6 +223,30 @@ describe('nftables pair rules (recording stand-in)', () => {
   });
 });
 
+describe('nftables pair rules: no IPv6 pair set while no subject has an IPv6 address', () => {
+  it('leaves out the v6 pair set and rules; the first v6 pair reinstalls the table with them', async () => {
+    const native = new Recording();
+    const enf = new Enforcement(new NftablesBackend({ native }));
+    const c = cluster();
+    const v4only: Cluster = { ...c, pods: c.pods.map((p) => ({ ...p, ips: p.ips.filter((i) => i.family === 4) })) };
+    await enf.apply(v4only);
+    const doc = native.docs.at(-1)!;
+    expect(setsOf(doc).map((x) => x.name).filter((n) => String(n).startsWith('c'))).toEqual(['c0v4']);
+    expect(rulesOf(doc, 'egress_admin').filter(isPairRule).length).toBe(2); // ports 80 and 443, IPv4 only
+    // a v6 address learned while the pod has none: no pair, no kernel change
+    const key = { pod: 'app/a', name: 'db.example.test', address: parseIp('2001:db8::5')!, expiresAtMs: Date.now() + 60_000 };
+    expect((await enf.learn([key])).kind).toBe('none');
+    // the pod gets its v6 address: the pair needs c0v6, which is not in the table: a full install
+    const a = v4only.pods.find((p) => p.name === 'a')!;
+    const r = await enf.applyChanges([{ kind: 'pod', pod: { ...a, ips: [...a.ips, parseIp('fd00:10:244:1::10')!] } }]);
+    expect([r.update, r.kind]).toEqual(['deltas', 'full']);
+    const again = native.docs.at(-1)!;
+    expect(setsOf(again).map((x) => x.name).filter((n) => String(n).startsWith('c'))).toEqual(['c0v4', 'c0v6']);
+    expect(rulesOf(again, 'egress_admin').filter(isPairRule).length).toBe(4);
+    expect(JSON.stringify(again)).toContain('{"concat":["fd00:10:244:1::10","2001:db8::5"]}');
+  });
+});
+
 describe('pairDeltas (pure)', () => {
   const cidr = (t: string): Cidr => {
     const ip = parseIp(t)!;
