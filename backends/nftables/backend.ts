@@ -14,7 +14,9 @@
  *   applyDeltas(policy, d)   the set-membership deltas as element deletes then adds, one transaction;
  *                            no chain is touched. A delta of a folded per-pod domainNames rule's
  *                            subject or learned set (pairs.ts: those sets are not in the table) is
- *                            the pair elements it touches (pairDeltas), in the same transaction. The rule set must be the one in force. When every
+ *                            the pair elements it touches (pairDeltas), in the same transaction;
+ *                            a pair for a pair set left out (its family had no subject address)
+ *                            installs the table instead. The rule set must be the one in force. When every
  *                            touched set is a plain (non-interval) set and the observed sets did not
  *                            change, the transaction is one netlink batch (set-batch.ts,
  *                            native/setelem.h: no libnftables, so no reload of its cache of every
