@@ -270,6 +270,7 @@ const fmt = (us) => (us === undefined ? '-' : us >= 1000 ? `${(us / 1000).toFixe
 const load0 = loadavg();
 const topo = await buildTopology(parsed.cluster, { tag: 'fqdnb', externals: [parseIp('10.244.200.1')] });
 const holds = {};
+const tailSummary = {};
 let floor;
 try {
   // the floor: the same path with no learner and no policy (no steering: nothing is held)
@@ -284,7 +285,13 @@ try {
     console.log(`${name}: hold (kernel stamp -> verdict) p50 ${fmt(h.holdP50)}, p99 ${fmt(h.holdP99)}; burst p99 ${fmt(h.burstHoldP99)}; delivery p50 ${fmt(h.deliveryP50)}, p99 ${fmt(h.deliveryP99)}, burst p99 ${fmt(h.burstDeliveryP99)}; lost ${h.lost}`);
     if (h.stages) console.log(`  stages p50/p99: ${STAGES.map((k) => `${k} ${fmt(h.stages[k].p50)}/${fmt(h.stages[k].p99)}`).join(', ')}`);
     if (h.burstStages) console.log(`  burst stages p99: ${STAGES.map((k) => `${k} ${fmt(h.burstStages[k].p99)}`).join(', ')}; verdict messages ${h.verdictMessages} for ${h.released} answers; kernel-stamped ${h.kernelStamped}`);
-    console.log(`  event loop delay p99 ${fmt(h.loopP99Us)} max ${fmt(h.loopMaxUs)}; GCs ${gcs.length - gc0} (${gcs.slice(gc0).reduce((t, g) => t + g.durMs, 0).toFixed(1)} ms); paced holds > 1 ms: ${h.tails.length}${h.tails.length ? ` (${h.tails.map((t) => `${fmt(t.totalUs)} ${t.stage} ${fmt(t.stageUs)}${t.gcMs ? ` gc ${t.gcMs} ms` : ''}`).join('; ')})` : ''}`);
+    const byStage = {};
+    for (const t of h.tails) byStage[t.stage] = (byStage[t.stage] ?? 0) + 1;
+    const worst = [...h.tails].sort((a, b) => b.totalUs - a.totalUs).slice(0, 5);
+    console.log(`  event loop delay p99 ${fmt(h.loopP99Us)} max ${fmt(h.loopMaxUs)}; GCs ${gcs.length - gc0} (${gcs.slice(gc0).reduce((t, g) => t + g.durMs, 0).toFixed(1)} ms)`);
+    console.log(`  paced holds > 1 ms: ${h.tails.length} of ${PACED - WARM}; largest stage: ${Object.entries(byStage).map(([k, n]) => `${k} ${n}`).join(', ') || '-'}; with a GC overlapping: ${h.tails.filter((t) => t.gcMs > 0).length}; burst holds > 1 ms: ${h.burstTails ?? '-'} of ${BURSTS * BURST}`);
+    if (worst.length) console.log(`  worst: ${worst.map((t) => `${fmt(t.totalUs)} (${t.stage} ${fmt(t.stageUs)}${t.gcMs ? `, gc ${t.gcMs} ms` : ''})`).join('; ')}`);
+    tailSummary[name] = { over1ms: h.tails.length, byStage, withGc: h.tails.filter((t) => t.gcMs > 0).length };
   }
 } finally {
   await topo.destroy();
@@ -310,5 +317,6 @@ console.log(
     answersPerSecond: rate.answersPerSecond,
     bytesPerAddress: rate.bytesPerAddress,
     loadAverage1m: +load1[0].toFixed(2),
+    tails: tailSummary,
   }),
 );
