@@ -3,7 +3,8 @@
  * FQDN learner benchmarks (issue 13; docs/fqdn.md), run by `npm run bench` as root:
  *   - the whole hold of a DNS answer per backend, on real packets: a helper process (python3,
  *     one socket in the kube-dns pod's namespace, one in the client pod's, setns(2)) sends
- *     IPv4/UDP answers from DNS:53 to the client (one new A record each) through the node
+ *     IPv4/UDP answers from DNS:53 to the client (one new A record each; the client sends a
+ *     query first, so the answers are replies of an established flow) through the node
  *     namespace, where the learner (src/fqdn/node.ts: steering, the native queue, the learner,
  *     Enforcement.learn -> Backend.applyDeltas on nftables, eBPF and nfqueue) holds each until its
  *     address is in the kernel. Two figures per backend:
@@ -77,6 +78,9 @@ spec:
   priority: 10
   subject: { namespaces: { matchLabels: { kubernetes.io/metadata.name: app } } }
   egress:
+  - name: dns
+    action: Accept
+    to: [ { pods: { namespaceSelector: { matchLabels: { kubernetes.io/metadata.name: kube-system } }, podSelector: { matchLabels: { k8s-app: kube-dns } } } } ]
   - { name: names, action: Accept, to: [ { domainNames: [ "*.example.test" ] } ] }
   - { name: rest, action: Deny, to: [ { networks: [ 10.244.0.0/16 ] } ] }
 `;
@@ -121,10 +125,15 @@ payloads = [bytes.fromhex(h) for h in cfg['payloads']]
 index = {p: i for i, p in enumerate(payloads)}
 lat = [-1.0] * len(payloads)
 size = cfg['burst']
+tx.settimeout(2.0)
 for k in range(0, len(payloads), size):
     sent = {}
+    # the client asks first (one query per batch): the answers are replies of a known flow
+    # (conntrack ESTABLISHED), as real DNS answers are, not new flows the policy classifies
+    rx.sendto(b'q', (cfg['dns'], 53))
+    _, peer = tx.recvfrom(64)
     for i in range(k, min(k + size, len(payloads))):
-        sent[i] = time.monotonic_ns(); tx.sendto(payloads[i], (cfg['client'], cfg['port']))
+        sent[i] = time.monotonic_ns(); tx.sendto(payloads[i], peer)
     for _ in range(len(sent)):
         try: d, _ = rx.recvfrom(70000)
         except socket.timeout: break
