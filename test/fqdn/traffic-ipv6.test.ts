@@ -10,7 +10,9 @@
  *   - over UDP carried by IPv4 (an AAAA answer from the resolver's IPv4 address: what a
  *     single-stack kube-dns Service does for a dual-stack pod);
  * a name not in the policy stays denied after its AAAA answer; another subject pod that did not
- * ask is denied. The kernel write is slowed (200 ms): the answer must reach the pod only after it.
+ * ask is denied; answers arriving while an earlier answer's kernel write runs (merged into one
+ * batch) are each in the kernel before they reach the pod. The kernel write is slowed (200 ms):
+ * an answer must reach the pod only after it.
  * Every process this file starts is killed by pid; namespaces are deleted in afterAll.
  */
 import { spawn, type ChildProcess } from 'node:child_process';
@@ -39,6 +41,8 @@ const UDP6 = 'fd00:10:244:200::1'; // db6.example.test, asked over UDP/IPv6
 const TCP6 = 'fd00:10:244:200::2'; // tcp6.example.test, asked over TCP/IPv6
 const V4T = 'fd00:10:244:200::3'; // mixed.example.test, asked over UDP/IPv4
 const NOT_ALLOWED6 = 'fd00:10:244:200::4'; // other6.test: not in the policy
+/** b<i>.burst.example.test: answers that arrive while an earlier answer's kernel write runs */
+const BURST6 = [1, 2, 3, 4].map((i) => `fd00:10:244:200::1${i}`);
 
 const YAML = `apiVersion: v1
 kind: Namespace
@@ -103,7 +107,7 @@ spec:
     to: [ { pods: { namespaceSelector: { matchLabels: { kubernetes.io/metadata.name: kube-system } }, podSelector: { matchLabels: { k8s-app: kube-dns } } } } ]
   - name: names
     action: Accept
-    to: [ { domainNames: [ db6.example.test, tcp6.example.test, mixed.example.test ] } ]
+    to: [ { domainNames: [ db6.example.test, tcp6.example.test, mixed.example.test, "*.burst.example.test" ] } ]
   - name: rest
     action: Deny
     to: [ { networks: [ 10.244.0.0/16, "fd00:10:244::/48" ] } ]
@@ -130,8 +134,14 @@ describe.skipIf(requires('root', 'netns', 'addon', 'nft', 'bpffs', 'bpf', 'nfque
     return r.stdout.split('\n').map((l) => l.trim()).filter((l) => /^[0-9a-f:]+$/i.test(l) && l.includes(':'));
   };
 
+  /** one TCP connect from the client (its own process: several may run at once) */
+  const connect6 = async (dst: string): Promise<string> => {
+    const py = `import socket\ns=socket.socket(socket.AF_INET6)\ns.settimeout(0.5)\ntry:\n  s.connect(('${dst}',80));print('open')\nexcept OSError:\n  print('dropped')\n`;
+    return (await nsExec(nsOf('app/client'), ['python3', '-c', py], { timeoutMs: 5000 })).stdout.trim();
+  };
+
   beforeAll(async () => {
-    topo = await buildTopology(cluster(), { tag: 'fqdn6', externals: [UDP6, TCP6, V4T, NOT_ALLOWED6].map(ip) });
+    topo = await buildTopology(cluster(), { tag: 'fqdn6', externals: [UDP6, TCP6, V4T, NOT_ALLOWED6, ...BURST6].map(ip) });
     const dnsNs = nsOf('kube-system/dns');
     dnsmasq = spawn(
       'ip',
@@ -141,6 +151,7 @@ describe.skipIf(requires('root', 'netns', 'addon', 'nft', 'bpffs', 'bpf', 'nfque
         `--listen-address=${DNS4}`, `--listen-address=${DNS6}`, '--bind-interfaces', '--port=53',
         `--host-record=db6.example.test,${UDP6},30`, `--host-record=tcp6.example.test,${TCP6},30`,
         `--host-record=mixed.example.test,${V4T},30`, `--host-record=other6.test,${NOT_ALLOWED6},30`, '--local-ttl=30',
+        ...BURST6.map((a, i) => `--host-record=b${i}.burst.example.test,${a},30`),
       ],
       { stdio: ['ignore', 'ignore', 'pipe'] },
     );
@@ -202,8 +213,21 @@ describe.skipIf(requires('root', 'netns', 'addon', 'nft', 'bpffs', 'bpf', 'nfque
       expect(await tcp(CLIENT6, NOT_ALLOWED6)).toBe('dropped');
 
       // the cache holds every answer the pod got (other6.test too); the policy decides what matches
+      // answers that arrive while the first one's (slowed) kernel write runs are merged into
+      // the next batch (src/fqdn/queue.ts): each must still be in the kernel before its release
+      // (each connection is tried the moment its own answer arrived: a release with an earlier
+      // batch's verdict, before its own write, would find it denied)
+      const askThenConnect = async (i: number): Promise<[string[], string]> => {
+        const answer = await dig6(`b${i}.burst.example.test`, DNS6, false);
+        return [answer, await connect6(BURST6[i]!)];
+      };
+      const first = askThenConnect(0);
+      await new Promise((res) => setTimeout(res, 60));
+      const rest = await Promise.all([1, 2, 3].map(askThenConnect));
+      expect([await first, ...rest]).toEqual(BURST6.map((a) => [[a], 'open']));
+
       const learned = node.stats().entries.filter((e) => e.pod === 'app/client').map((e) => `${e.name}=${e.address}`).sort();
-      expect(learned).toEqual([`db6.example.test=${UDP6}`, `mixed.example.test=${V4T}`, `other6.test=${NOT_ALLOWED6}`, `tcp6.example.test=${TCP6}`]);
+      expect(learned).toEqual([...BURST6.map((a, i) => `b${i}.burst.example.test=${a}`), `db6.example.test=${UDP6}`, `mixed.example.test=${V4T}`, `other6.test=${NOT_ALLOWED6}`, `tcp6.example.test=${TCP6}`]);
     } finally {
       await node?.stop().catch(() => undefined);
       await fleet.stop();
