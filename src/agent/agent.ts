@@ -25,6 +25,7 @@ import { Enforcement } from '../enforce/enforcement.js';
 import type { EngineChange } from '../engine/changes.js';
 import { formatObject } from '../model/problems.js';
 import { UnsupportedRuleError } from '../rules/lower.js';
+import { inForce, refusalOf } from './refusal.js';
 import type { KnownKind } from '../model/kinds.js';
 import { AgentCni } from './cni-agent.js';
 import type { CniAgent } from './cni-types.js';
@@ -358,9 +359,15 @@ export class Agent {
       // the compiler is back on what the kernel holds; the state is ahead: retry it whole
       if (this.first) this.needFull = true;
       this.pendingTimes.unshift(...times);
+      this.flushing = false;
+      if (this.holdBackRefused(e)) {
+        // the rest of the picture goes in now, without the object that cannot be enforced
+        this.retryDelayMs = this.o.retryMs ?? 200;
+        this.schedule();
+        return;
+      }
       if (e instanceof UnsupportedRuleError && e.location) this.reportRefusal(e);
       else this.o.log.log('error', 'the backend refused the batch; the previous state stays in force', { error: describe(e), retryMs: this.retryDelayMs });
-      this.flushing = false;
       const d = this.retryDelayMs;
       this.retryDelayMs = Math.min(5000, this.retryDelayMs * 2);
       this.schedule(d);
@@ -394,6 +401,28 @@ export class Agent {
     if (this.o.events) {
       this.o.events.invalidObject(inv, this.o.nodeName).catch((e: unknown) => this.o.log.log('warn', 'cannot post the Event', { object: formatObject(inv.ref), error: describe(e) }));
     }
+  }
+
+  /**
+   * A batch refused because of one policy (a rule the compiler cannot lower, a Redirect the
+   * backend cannot do): that policy goes back to its version in force (or out, when it is not in
+   * force) and is reported like an invalid object; when it already is as in force, the Service its
+   * refused Redirect rule sends to goes back instead. True when something was held back (the
+   * caller retries the rest at once); false: the refusal stays whole (reportRefusal).
+   */
+  private holdBackRefused(e: unknown): boolean {
+    const refusal = refusalOf(e, this.state.cluster());
+    if (!refusal) return false;
+    const enforced = this.enforcement.current()?.cluster();
+    let held: InvalidObject | undefined;
+    for (const o of [refusal.object, refusal.service]) {
+      if (!o || held) continue;
+      held = this.state.holdBack(o.kind, o.ref, inForce(enforced, o), o.problems);
+    }
+    if (!held) return false;
+    this.o.log.log('error', 'an object cannot be enforced: held back at its version in force, the rest goes on', { kind: held.ref.kind, namespace: held.ref.namespace, name: held.ref.name, error: describe(e) });
+    this.reportInvalid(held);
+    return true;
   }
 
   /**
