@@ -4,10 +4,12 @@
 #include <libmnl/libmnl.h>
 #include <linux/netlink.h>
 #include <sys/socket.h>
+#include <sys/stat.h>
 
 #include <cerrno>
 #include <cstring>
 #include <memory>
+#include <mutex>
 #include <string>
 #include <vector>
 
@@ -38,22 +40,22 @@ bool SocketFail(Failure& f, const char* who, const char* step) {
   return false;
 }
 
-}  // namespace
+// The one kept socket (batch.h, "Why one socket is kept"): the namespace it was opened in, by the
+// device and inode of its nsfs file; guarded by its mutex (learners may write from other threads).
+struct KeptSocket {
+  std::mutex mu;
+  std::unique_ptr<mnl_socket, SocketCloser> nl;
+  dev_t dev = 0;
+  ino_t ino = 0;
+  uint32_t portid = 0;
+};
+KeptSocket& kept() {
+  static KeptSocket* k = new KeptSocket();  // never destroyed: the process exit closes it
+  return *k;
+}
 
-bool exchangeBatch(const char* buf, size_t len, size_t replies, const char* who, BatchReply& reply, Failure& failure) {
-  std::unique_ptr<mnl_socket, SocketCloser> nl(mnl_socket_open(NETLINK_NETFILTER));
-  if (!nl) return SocketFail(failure, who, "socket");
-  if (mnl_socket_bind(nl.get(), 0, MNL_SOCKET_AUTOPID) < 0) return SocketFail(failure, who, "bind");
-  const int fd = mnl_socket_get_fd(nl.get());
-  int one = 1;
-  mnl_socket_setsockopt(nl.get(), NETLINK_CAP_ACK, &one, sizeof one);  // error replies without the message echoed
-  if (len > 200'000) RaiseBuffer(fd, SO_SNDBUFFORCE, SO_SNDBUF, len + 4096);
-  if (replies > 2'000) RaiseBuffer(fd, SO_RCVBUFFORCE, SO_RCVBUF, replies * 128);
-  const uint32_t portid = mnl_socket_get_portid(nl.get());
-
-  SignalsDeferred deferred;
-  if (mnl_socket_sendto(nl.get(), buf, len) < 0) return SocketFail(failure, who, "send");
-  std::vector<char> rx(MNL_SOCKET_BUFFER_SIZE > 65536 ? MNL_SOCKET_BUFFER_SIZE : 65536);
+// Reads every reply queued on `fd` (MSG_DONTWAIT) and records the first error reply for `portid`.
+bool DrainReplies(int fd, uint32_t portid, std::vector<char>& rx, const char* who, BatchReply& reply, Failure& failure) {
   for (;;) {
     const ssize_t n = recv(fd, rx.data(), rx.size(), MSG_DONTWAIT);
     if (n < 0) {
@@ -61,7 +63,7 @@ bool exchangeBatch(const char* buf, size_t len, size_t replies, const char* who,
         reply.overflow = true;
         continue;
       }
-      if (errno == EAGAIN || errno == EWOULDBLOCK) break;
+      if (errno == EAGAIN || errno == EWOULDBLOCK) return true;
       return SocketFail(failure, who, "receive");
     }
     int left = static_cast<int>(n);
@@ -74,6 +76,51 @@ bool exchangeBatch(const char* buf, size_t len, size_t replies, const char* who,
         reply.refusedSeq = nlh->nlmsg_seq;
       }
     }
+  }
+}
+
+}  // namespace
+
+bool exchangeBatch(const char* buf, size_t len, size_t replies, const char* who, BatchReply& reply, Failure& failure) {
+  struct stat here {};
+  if (stat("/proc/thread-self/ns/net", &here) != 0) return SocketFail(failure, who, "namespace stat");
+  KeptSocket& k = kept();
+  std::lock_guard<std::mutex> lock(k.mu);
+  if (!k.nl || k.dev != here.st_dev || k.ino != here.st_ino) {
+    k.nl.reset();  // the previous namespace's socket (its close may wait for nf_tables' release work)
+    std::unique_ptr<mnl_socket, SocketCloser> nl(mnl_socket_open(NETLINK_NETFILTER));
+    if (!nl) return SocketFail(failure, who, "socket");
+    if (mnl_socket_bind(nl.get(), 0, MNL_SOCKET_AUTOPID) < 0) return SocketFail(failure, who, "bind");
+    int one = 1;
+    mnl_socket_setsockopt(nl.get(), NETLINK_CAP_ACK, &one, sizeof one);  // error replies without the message echoed
+    k.portid = mnl_socket_get_portid(nl.get());
+    k.nl = std::move(nl);
+    k.dev = here.st_dev;
+    k.ino = here.st_ino;
+  }
+  const int fd = mnl_socket_get_fd(k.nl.get());
+  if (len > 200'000) RaiseBuffer(fd, SO_SNDBUFFORCE, SO_SNDBUF, len + 4096);
+  if (replies > 2'000) RaiseBuffer(fd, SO_RCVBUFFORCE, SO_RCVBUF, replies * 128);
+
+  SignalsDeferred deferred;
+  std::vector<char> rx(MNL_SOCKET_BUFFER_SIZE > 65536 ? MNL_SOCKET_BUFFER_SIZE : 65536);
+  // nothing of an earlier exchange may be read as this one's answer (every exchange drains, so
+  // this finds nothing unless a receive failed half-way)
+  BatchReply stale;
+  Failure ignored;
+  if (!DrainReplies(fd, k.portid, rx, who, stale, ignored)) {
+    k.nl.reset();
+    return SocketFail(failure, who, "receive");
+  }
+  if (mnl_socket_sendto(k.nl.get(), buf, len) < 0) {
+    const int err = errno;
+    k.nl.reset();
+    errno = err;
+    return SocketFail(failure, who, "send");
+  }
+  if (!DrainReplies(fd, k.portid, rx, who, reply, failure)) {
+    k.nl.reset();
+    return false;
   }
   return true;
 }
