@@ -46,10 +46,9 @@ const manifests = (dir: string): Obj[] =>
 /**
  * Examples a backend refuses today, with the error the agent must log: it keeps the previous
  * state in force and never becomes ready on a rule set it cannot enforce. An entry leaves when
- * the backend learns the field (Redirect on eBPF: the address rewrite; nfqueue cannot rewrite).
+ * the backend learns the field (Redirect on eBPF left with the address rewrite; nfqueue cannot rewrite).
  */
 const REFUSED: Readonly<Record<string, RegExp>> = {
-  'ebpf/s14-redirect': /the backend refused the batch; the previous state stays in force.*metadata-via-proxy: rule egress\[0\] .*has action Redirect, which the ebpf backend cannot enforce/,
   'nfqueue/s14-redirect': /the backend refused the batch; the previous state stays in force.*metadata-via-proxy: rule egress\[0\] .*has action Redirect, which the nfqueue backend cannot enforce/,
 };
 
