@@ -993,7 +993,7 @@ static __always_inline void flow_hint_forget(const struct pal_flow4_key *k) {
 
 /*
  * A new flow allowed by the Redirect rule at pal_redirects[redirectKey]: record both NAT entries
- * and the translated flow, then rewrite this packet's destination. 0, or < 0: drop (no target of
+ * and the translated flow (the caller then rewrites the packet). 0, or < 0: drop (no target of
  * the packet's family, not IPv4 TCP/UDP, a fragment, a map full or a helper failing: fail closed).
  */
 __attribute__((noinline)) int pal_redirect_new(struct __sk_buff *skb, __u32 l4Off, __u32 proto, __u32 redirectKey) {
@@ -1033,7 +1033,7 @@ __attribute__((noinline)) int pal_redirect_new(struct __sk_buff *skb, __u32 l4Of
   n.portNet = toPortNet;
   if (bpf_map_update_elem(&pal_nat4, &k, &n, BPF_ANY) < 0) return -1;
   flow_hint_forget(&k);
-  return nat4_write(skb, l4Off, proto, 16, 2, dstNet, toNet, dstPortNet, toPortNet);
+  return 0; /* the caller rewrites this packet as any of the flow's (pal_nat_established): two calls, not nested, keep the stack small */
 }
 
 /*
@@ -1233,19 +1233,20 @@ static __always_inline int enforce(struct __sk_buff *skb, __u32 dir) {
     }
   }
 
-  if (syn) {
-    /* the other hook of a flow between two local pods (or a Redirect's translated flow) may have
-     * recorded it already: keep its bits */
-    f = flow_lookup(p.family, &key);
-    if (f && (now - f->lastSeenTicks > timeout || f->origIsA != isA)) f = 0;
-  }
-
   __u32 zero = 0;
   struct pal_config *cfg = bpf_map_lookup_elem(&pal_config, &zero);
   __u32 gen = cfg ? cfg->activeGen & 1 : 0;
+  int hostRole = cfg && (cfg->flags & PAL_CFG_BOTH_DIRECTIONS);
+  if (syn && hostRole) {
+    /* the host role asks before classifying whether a SYN's flow is a Redirect's translated
+     * flow (judged ingress only); elsewhere the entry is looked up only once allowed, so a denied
+     * SYN costs no flow lookup */
+    f = flow_lookup(p.family, &key);
+    if (f && (now - f->lastSeenTicks > timeout || f->origIsA != isA)) f = 0;
+  }
   struct pal_decision d;
   __u32 judged = dir; /* the direction whose decision d is */
-  if (cfg && (cfg->flags & PAL_CFG_BOTH_DIRECTIONS)) {
+  if (hostRole) {
     /* the host role: both directions here, egress first (host_judge); a Redirect's translated
      * flow only ingress (its Redirect rule decided its egress) */
     judged = host_judge(skb, gen, &p, &d, f && (f->natFlags & PAL_NAT_XLAT));
@@ -1261,10 +1262,17 @@ static __always_inline int enforce(struct __sk_buff *skb, __u32 dir) {
     return TC_ACT_SHOT;
   }
   stat_inc(PAL_STAT_NEW_ALLOWED);
+  if (syn && !hostRole) {
+    /* the other hook of a flow between two local pods (or a Redirect's translated flow) may have
+     * recorded it already: keep its bits */
+    f = flow_lookup(p.family, &key);
+    if (f && (now - f->lastSeenTicks > timeout || f->origIsA != isA)) f = 0;
+  }
   __u8 natOrig = 0;
   if (d.action == PAL_ACT_REDIRECT && judged == PAL_DIR_EGRESS) {
     /* S14: rewrite to the target, and record the translated flow (pal_redirect_new) */
-    if (!nat_eligible(&p) || pal_redirect_new(skb, p.l4Off, p.proto, gen * PAL_MAX_RULES + d.rule) < 0) return drop(skb, judged, &p, PAL_REASON_MAP_MISS, PAL_STAT_MAP_MISS);
+    if (!nat_eligible(&p) || pal_redirect_new(skb, p.l4Off, p.proto, gen * PAL_MAX_RULES + d.rule) < 0 ||
+        pal_nat_established(skb, p.l4Off, p.proto, 0) < 0) return drop(skb, judged, &p, PAL_REASON_MAP_MISS, PAL_STAT_MAP_MISS);
     stat_inc(PAL_STAT_REDIRECTED);
     natOrig = PAL_NAT_ORIG;
   }
