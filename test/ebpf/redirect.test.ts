@@ -18,6 +18,9 @@
  * process limit; the proxy server exits when its stdin closes (afterAll) or after 120 s.
  */
 import { spawn, type ChildProcess } from 'node:child_process';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { Enforcement } from '../../src/enforce/enforcement.js';
@@ -105,7 +108,41 @@ interface Answer {
   readonly echoed?: number;
 }
 
-describe.skipIf(requires('root', 'netns', 'addon', 'nft', 'bpffs', 'bpf', 'cni-plugins'))('eBPF: Redirect (S14) on real packets', () => {
+/**
+ * The host role (PAL_CFG_BOTH_DIRECTIONS, on while some subject is a node: DESIGN.md "The host
+ * role") must not overwrite the Redirect: a node-subject policy turns it on, and a policy denying
+ * apps the proxy pod's own address makes the translated flow fail if its egress were judged again
+ * at the proxy's veth (its Redirect rule decided its egress, as nftables' ct mark says).
+ */
+const HOST_ROLE = `
+apiVersion: policy.palisade.dev/v1alpha1
+kind: PalisadeClusterNetworkPolicy
+metadata: { name: nodes-not-to-testnet }
+spec:
+  tier: Admin
+  priority: 30
+  subject: { nodes: {} }
+  egress:
+  - { name: no-testnet, action: Deny, to: [{ networks: [10.244.251.0/24] }] }
+---
+apiVersion: policy.networking.k8s.io/v1alpha2
+kind: ClusterNetworkPolicy
+metadata: { name: apps-not-to-the-proxy-directly }
+spec:
+  tier: Admin
+  priority: 20
+  subject: { namespaces: { matchLabels: { kubernetes.io/metadata.name: apps } } }
+  egress:
+  - { name: no-direct, action: Deny, to: [{ networks: [10.244.1.50/32] }] }
+`;
+
+const VARIANTS = [
+  { title: 'the example', tag: 'ebredir', pin: 'redir', extra: undefined, directFromApps: true },
+  { title: 'the example in the host role, apps denied the proxy directly', tag: 'ebredh', pin: 'redirh', extra: HOST_ROLE, directFromApps: false },
+] as const;
+
+for (const variant of VARIANTS)
+describe.skipIf(requires('root', 'netns', 'addon', 'nft', 'bpffs', 'bpf', 'cni-plugins'))(`eBPF: Redirect (S14) on real packets, ${variant.title}`, () => {
   let cluster: Cluster;
   let topo: Topology | undefined;
   let enforcement: Enforcement | undefined;
@@ -121,17 +158,23 @@ describe.skipIf(requires('root', 'netns', 'addon', 'nft', 'bpffs', 'bpf', 'cni-p
   };
 
   beforeAll(async () => {
-    const r = safeLoadCluster([EXAMPLE]);
+    let tmp: string | undefined;
+    if (variant.extra) {
+      tmp = mkdtempSync(join(tmpdir(), 'pal-redir-'));
+      writeFileSync(join(tmp, 'host-role.yaml'), variant.extra);
+    }
+    const r = safeLoadCluster(tmp ? [EXAMPLE, tmp] : [EXAMPLE]);
+    if (tmp) rmSync(tmp, { recursive: true, force: true });
     if (!r.cluster) throw new Error(r.problems.map((p) => `${p.code} ${p.message}`).join('\n'));
     cluster = r.cluster;
-    topo = await buildTopology(cluster, { tag: 'ebredir' });
+    topo = await buildTopology(cluster, { tag: variant.tag });
     await installKubeProxy(topo.nodeNs, cluster);
     server = spawn('ip', ['netns', 'exec', nsOf('iam/kube2iam'), 'python3', '-c', SERVER, '10.244.1.50', PAYLOAD], { stdio: ['pipe', 'pipe', 'inherit'] });
     await new Promise<void>((resolve, reject) => {
       const t = setTimeout(() => reject(new Error('proxy server did not start')), 10_000);
       server!.stdout!.once('data', () => (clearTimeout(t), resolve()));
     });
-    enforcement = new Enforcement(testEbpfBackend('redir', topo.nodeNetnsPath));
+    enforcement = new Enforcement(testEbpfBackend(variant.pin, topo.nodeNetnsPath));
     await enforcement.apply(cluster);
   }, 60_000);
 
@@ -146,8 +189,12 @@ describe.skipIf(requires('root', 'netns', 'addon', 'nft', 'bpffs', 'bpf', 'cni-p
     it(`${protocol}: apps/web -> 169.254.169.254:80 reaches the proxy, and the reply comes from 169.254.169.254:80`, async () => {
       expect(await dial('apps/web', protocol, '169.254.169.254', 80)).toEqual({ peer: '169.254.169.254:80', data: PAYLOAD });
     });
-    it(`${protocol}: other destinations are untouched (the proxy's own address answers as itself)`, async () => {
-      expect(await dial('apps/web', protocol, '10.244.1.50', 8080)).toEqual({ peer: '10.244.1.50:8080', data: PAYLOAD });
+    it(`${protocol}: other destinations are untouched (the proxy's own address answers as itself${variant.directFromApps ? '' : ', to iam/kube2iam itself; apps is denied it'})`, async () => {
+      if (variant.directFromApps) expect(await dial('apps/web', protocol, '10.244.1.50', 8080)).toEqual({ peer: '10.244.1.50:8080', data: PAYLOAD });
+      else {
+        expect((await dial('apps/web', protocol, '10.244.1.50', 8080)).error).toBeDefined();
+        expect(await dial('batch/job', protocol, '10.244.1.50', 8080)).toEqual({ peer: '10.244.1.50:8080', data: PAYLOAD });
+      }
     });
     it(`${protocol}: batch/job (not a subject of the Redirect) never reaches the proxy through the metadata address`, async () => {
       const a = await dial('batch/job', protocol, '169.254.169.254', 80);
