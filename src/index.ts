@@ -57,7 +57,7 @@ export function safeCompile(input: CompileInput, options: CompileOptions = {}): 
     return { engine: new Engine(cluster, { ...options, classifier }), problems };
   } catch (e) {
     if (e instanceof UnsupportedRuleError) {
-      return { problems: [...problems, { code: 'RULE_UNSUPPORTED', severity: 'error', file: '<cluster>', message: e.message }] };
+      return { problems: [...problems, e.problem()] };
     }
     throw e;
   }

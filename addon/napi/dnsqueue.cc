@@ -1,30 +1,49 @@
 // dnsqueue.cc: the FQDN learner's DNS answer queue (docs/fqdn.md §6); the `dnsqueue` sub-module
-// (typed in src/native/dnsqueue.ts, driven by src/fqdn/learner.ts).
+// (typed in src/native/dnsqueue.ts, driven by src/fqdn/queue.ts and src/fqdn/learner.ts).
 //
 // What: one NFQUEUE bound in a network namespace, copy-packet mode; a worker thread receives the
 // held DNS answers and hands them to JS in batches (one ThreadSafeFunction call per receive
-// batch: packet ids, byte offsets, one Buffer of packet bytes, the receive time); JS learns the
-// addresses, writes them into the kernel through the Backend, and only then calls
-// accept(ids) — the verdict. The worker never touches N-API (sharp's "baton" pattern).
+// batch: packet ids, byte offsets, one Buffer of packet bytes, the receive time, and the stage
+// times below); JS learns the addresses, writes them into the kernel through the Backend, and
+// only then calls accept(ids) — the verdict. The worker never touches N-API (sharp's "baton").
 //
 // Exports:
-//   class DnsQueue({ queueNum, maxLen?, copyRangeBytes?, netnsPath? }, onPackets)
-//       onPackets(ids: Uint32Array, offsets: Uint32Array, bytes: Buffer, recvNs: bigint)
+//   class DnsQueue({ queueNum, maxLen?, copyRangeBytes?, netnsPath?, kernelTimestamps? }, onPackets)
+//       onPackets(ids: Uint32Array, offsets: Uint32Array, bytes: Buffer, recvNs: bigint,
+//                 times: Float64Array)
+//         times[0] = the worker's wakeup (poll returned), times[1] = the batch received (= recvNs),
+//         times[2 + i] = when the kernel stamped packet i (its receive on the node, or the
+//         queueing), as CLOCK_MONOTONIC ns; 0 when the kernel sent no NFQA_TIMESTAMP.
+//         All CLOCK_MONOTONIC ns, the clock of process.hrtime.bigint().
 //       .start()            bind the queue (NFQA_CFG_F_FAIL_OPEN: a full queue accepts)
-//       .accept(ids)        NF_ACCEPT each held packet (any thread-safe point; from JS)
+//       .accept(ids)        NF_ACCEPT the held packets (from JS); ids of one call that are the
+//                           oldest held ones go as ONE verdict message (nfq_set_verdict_batch: every
+//                           id <= the largest), see "Verdict batching"
 //       .stop()             stop the worker; held packets are accepted before the socket closes
-//       .stats() -> { received, accepted, recvErrors, verdictErrors }
+//       .stats() -> { received, accepted, recvErrors, verdictErrors, verdictMessages }
+// Kernel timestamps: with kernelTimestamps (default true) the queue keeps one UDP socket with
+// SO_TIMESTAMPNS open while it runs, which turns on the kernel's receive timestamps
+// (net_enable_timestamp, host-wide, a clock read per received packet; any sniffer or NTP daemon
+// does the same), so NFQA_TIMESTAMP (CLOCK_REALTIME, microseconds) comes with every packet; it is
+// converted to CLOCK_MONOTONIC with the offset between the two clocks read at receive.
+// Verdict batching: JS releases batches strictly in receive order (src/fqdn/queue.ts chains
+// them), so when accept(ids) is called every packet with an id below the call's smallest id has
+// already had its verdict, and the ids of the call are the oldest still held: one
+// nfq_set_verdict_batch(max id) releases them all in one sendmsg. accept() checks that the ids
+// are exactly the contiguous run [lowest unreleased .. max] it expects (it tracks the next id);
+// anything else (a gap, an id out of order) falls back to one verdict per id.
 // Bounded hold: the kernel holds at most maxLen packets (then accepts: fail-open flag); a stopped
 // or crashed learner is covered by the steering rule's --queue-bypass (src/fqdn/steer.ts).
 // Errors thrown into JS carry a stable `code` (DNSQ_BAD_ARGUMENT, DNSQ_START_FAILED).
 // Thread-safety: accept() may run on the JS thread while the worker receives: libnetfilter_queue's
-// verdict is one sendmsg on the queue socket, which the kernel serializes.
+// verdict is one sendmsg on the queue socket, which the kernel serializes; mu_ orders verdicts.
 #include <arpa/inet.h>
 #include <libnetfilter_queue/libnetfilter_queue.h>
 #include <linux/netfilter.h>
 #include <poll.h>
 #include <sys/eventfd.h>
 #include <sys/socket.h>
+#include <sys/time.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -44,17 +63,23 @@ namespace palisade::napi {
 
 namespace {
 
-uint64_t monoNs() {
+uint64_t clockNs(clockid_t c) {
   timespec ts{};
-  clock_gettime(CLOCK_MONOTONIC, &ts);
+  clock_gettime(c, &ts);
   return static_cast<uint64_t>(ts.tv_sec) * 1000000000ull + static_cast<uint64_t>(ts.tv_nsec);
 }
+uint64_t monoNs() { return clockNs(CLOCK_MONOTONIC); }
 
 struct Batch {
   std::vector<uint32_t> ids;
   std::vector<uint32_t> offsets{0};
   std::vector<uint8_t> bytes;
+  /** per packet: the kernel's NFQA_TIMESTAMP as CLOCK_REALTIME ns (0: none) */
+  std::vector<uint64_t> stampRealNs;
+  uint64_t wakeNs = 0;
   uint64_t recvNs = 0;
+  /** CLOCK_REALTIME - CLOCK_MONOTONIC at receive */
+  int64_t realMinusMonoNs = 0;
 };
 
 class DnsQueue : public Napi::ObjectWrap<DnsQueue> {
@@ -79,6 +104,7 @@ class DnsQueue : public Napi::ObjectWrap<DnsQueue> {
     if (maxLen_ < 1 || maxLen_ > 65536 || copyRange_ < 64 || copyRange_ > 65535)
       throw codedError(env, "DNSQ_BAD_ARGUMENT", "maxLen must be 1..65536 and copyRangeBytes 64..65535");
     if (!o.Get("netnsPath").IsUndefined()) netnsPath_ = o.Get("netnsPath").ToString().Utf8Value();
+    if (!o.Get("kernelTimestamps").IsUndefined()) kernelTimestamps_ = o.Get("kernelTimestamps").ToBoolean().Value();
     tsfn_ = Napi::ThreadSafeFunction::New(env, info[1].As<Napi::Function>(), "dnsqueue", 0, 1);
   }
 
@@ -109,6 +135,17 @@ class DnsQueue : public Napi::ObjectWrap<DnsQueue> {
     }
     nfnl_rcvbufsiz(nfq_nfnlh(h_), 4 << 20);
     fd_ = nfq_fd(h_);
+    if (kernelTimestamps_) {
+      // any socket asking for receive timestamps makes the kernel stamp every skb (see the header)
+      stampFd_ = socket(AF_INET, SOCK_DGRAM | SOCK_CLOEXEC, 0);
+      const int on = 1;
+      if (stampFd_ >= 0 && setsockopt(stampFd_, SOL_SOCKET, SO_TIMESTAMPNS, &on, sizeof on) < 0) {
+        close(stampFd_);
+        stampFd_ = -1;
+      }
+    }
+    nextId_ = 0;
+    haveNextId_ = false;
     wakeFd_ = eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK);
     stopping_.store(false);
     worker_ = std::thread([this] { Run(); });
@@ -119,13 +156,26 @@ class DnsQueue : public Napi::ObjectWrap<DnsQueue> {
     Napi::Env env = info.Env();
     if (info.Length() < 1 || !info[0].IsTypedArray()) throw codedError(env, "DNSQ_BAD_ARGUMENT", "expected a Uint32Array of packet ids");
     auto ids = info[0].As<Napi::Uint32Array>();
+    const size_t n = ids.ElementLength();
     std::lock_guard<std::mutex> lock(mu_);
-    if (qh_ == nullptr) return Napi::Number::New(env, 0);
+    if (qh_ == nullptr || n == 0) return Napi::Number::New(env, 0);
+    // the oldest held packets, contiguous, in order: one verdict message for all of them
+    bool run = n > 1 && haveNextId_ && ids[0] == nextId_;
+    for (size_t i = 1; run && i < n; ++i) run = ids[i] == ids[i - 1] + 1;
     uint32_t done = 0;
-    for (size_t i = 0; i < ids.ElementLength(); ++i) {
-      if (nfq_set_verdict(qh_, ids[i], NF_ACCEPT, 0, nullptr) < 0) verdictErrors_.fetch_add(1);
-      else ++done;
+    if (run) {
+      if (nfq_set_verdict_batch(qh_, ids[n - 1], NF_ACCEPT) < 0) verdictErrors_.fetch_add(n);
+      else done = static_cast<uint32_t>(n);
+      verdictMessages_.fetch_add(1);
+    } else {
+      for (size_t i = 0; i < n; ++i) {
+        if (nfq_set_verdict(qh_, ids[i], NF_ACCEPT, 0, nullptr) < 0) verdictErrors_.fetch_add(1);
+        else ++done;
+      }
+      verdictMessages_.fetch_add(n);
     }
+    nextId_ = ids[n - 1] + 1;
+    haveNextId_ = true;
     accepted_.fetch_add(done);
     return Napi::Number::New(env, done);
   }
@@ -141,6 +191,7 @@ class DnsQueue : public Napi::ObjectWrap<DnsQueue> {
     o.Set("accepted", static_cast<double>(accepted_.load()));
     o.Set("recvErrors", static_cast<double>(recvErrors_.load()));
     o.Set("verdictErrors", static_cast<double>(verdictErrors_.load()));
+    o.Set("verdictMessages", static_cast<double>(verdictMessages_.load()));
     return o;
   }
 
@@ -152,6 +203,10 @@ class DnsQueue : public Napi::ObjectWrap<DnsQueue> {
     const int len = nfq_get_payload(nfad, &payload);
     Batch& b = *q->batch_;
     b.ids.push_back(ntohl(hdr->packet_id));
+    timeval tv{};
+    b.stampRealNs.push_back(nfq_get_timestamp(nfad, &tv) == 0 && tv.tv_sec > 0
+                                ? static_cast<uint64_t>(tv.tv_sec) * 1000000000ull + static_cast<uint64_t>(tv.tv_usec) * 1000ull
+                                : 0);
     if (len > 0) b.bytes.insert(b.bytes.end(), payload, payload + len);
     b.offsets.push_back(static_cast<uint32_t>(b.bytes.size()));
     return 0;
@@ -166,6 +221,7 @@ class DnsQueue : public Napi::ObjectWrap<DnsQueue> {
       if (fds[1].revents != 0) break;
       if (r <= 0 || (fds[0].revents & POLLIN) == 0) continue;
       batch_ = std::make_unique<Batch>();
+      batch_->wakeNs = monoNs();
       for (int k = 0; k < 64; ++k) {
         const ssize_t n = recv(fd_, buf.data(), buf.size(), MSG_DONTWAIT);
         if (n < 0) {
@@ -176,6 +232,7 @@ class DnsQueue : public Napi::ObjectWrap<DnsQueue> {
       }
       if (batch_->ids.empty()) continue;
       batch_->recvNs = monoNs();
+      batch_->realMinusMonoNs = static_cast<int64_t>(clockNs(CLOCK_REALTIME)) - static_cast<int64_t>(batch_->recvNs);
       received_.fetch_add(batch_->ids.size());
       Batch* out = batch_.release();
       const napi_status st = tsfn_.NonBlockingCall(out, [](Napi::Env env, Napi::Function cb, Batch* b) {
@@ -185,7 +242,14 @@ class DnsQueue : public Napi::ObjectWrap<DnsQueue> {
         auto offsets = Napi::Uint32Array::New(env, b->offsets.size());
         std::memcpy(offsets.Data(), b->offsets.data(), b->offsets.size() * 4);
         auto bytes = Napi::Buffer<uint8_t>::Copy(env, b->bytes.data(), b->bytes.size());
-        cb.Call({ids, offsets, bytes, Napi::BigInt::New(env, b->recvNs)});
+        auto times = Napi::Float64Array::New(env, 2 + b->ids.size());
+        times[0] = static_cast<double>(b->wakeNs);
+        times[1] = static_cast<double>(b->recvNs);
+        for (size_t i = 0; i < b->ids.size(); ++i) {
+          const uint64_t real = b->stampRealNs[i];
+          times[2 + i] = real == 0 ? 0.0 : static_cast<double>(static_cast<int64_t>(real) - b->realMinusMonoNs);
+        }
+        cb.Call({ids, offsets, bytes, Napi::BigInt::New(env, b->recvNs), times});
       });
       if (st != napi_ok) {
         // JS is gone: accept what we hold rather than leave the answers to the queue's timeout
@@ -215,6 +279,8 @@ class DnsQueue : public Napi::ObjectWrap<DnsQueue> {
     }
     if (wakeFd_ >= 0) close(wakeFd_);
     wakeFd_ = -1;
+    if (stampFd_ >= 0) close(stampFd_);
+    stampFd_ = -1;
     tsfn_.Release();
   }
 
@@ -226,12 +292,17 @@ class DnsQueue : public Napi::ObjectWrap<DnsQueue> {
   nfq_q_handle* qh_ = nullptr;
   int fd_ = -1;
   int wakeFd_ = -1;
+  int stampFd_ = -1;
+  bool kernelTimestamps_ = true;
+  /** the id accept() expects next when batches are released in order (guarded by mu_) */
+  uint32_t nextId_ = 0;
+  bool haveNextId_ = false;
   std::thread worker_;
   std::atomic<bool> stopping_{false};
   std::mutex mu_;
   std::unique_ptr<Batch> batch_;
   Napi::ThreadSafeFunction tsfn_;
-  std::atomic<uint64_t> received_{0}, accepted_{0}, recvErrors_{0}, verdictErrors_{0};
+  std::atomic<uint64_t> received_{0}, accepted_{0}, recvErrors_{0}, verdictErrors_{0}, verdictMessages_{0};
 };
 
 }  // namespace

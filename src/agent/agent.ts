@@ -24,6 +24,8 @@ import { formatDenyLine, type DenyRecord } from '../enforce/deny-log.js';
 import { Enforcement } from '../enforce/enforcement.js';
 import type { EngineChange } from '../engine/changes.js';
 import { formatObject } from '../model/problems.js';
+import { UnsupportedRuleError } from '../rules/lower.js';
+import { inForce, refusalOf } from './refusal.js';
 import type { KnownKind } from '../model/kinds.js';
 import { AgentCni } from './cni-agent.js';
 import type { CniAgent } from './cni-types.js';
@@ -96,6 +98,8 @@ export class Agent {
   private needFull = false;
   private failingSince: number | undefined;
   private retryDelayMs: number;
+  /** the message of the last refused policy reported by Event (one Event per refusal, not per retry) */
+  private lastRefusal: string | undefined;
   private stopped = false;
   private denyTimer: NodeJS.Timeout | undefined;
   private readonly startedAt = performance.now();
@@ -336,6 +340,7 @@ export class Agent {
       this.generation = report.generation;
       this.fqdn?.maybeStart();
       this.failingSince = undefined;
+      this.lastRefusal = undefined;
       this.retryDelayMs = this.o.retryMs ?? 200;
       if (!this.first) {
         this.first = true;
@@ -354,8 +359,15 @@ export class Agent {
       // the compiler is back on what the kernel holds; the state is ahead: retry it whole
       if (this.first) this.needFull = true;
       this.pendingTimes.unshift(...times);
-      this.o.log.log('error', 'the backend refused the batch; the previous state stays in force', { error: describe(e), retryMs: this.retryDelayMs });
       this.flushing = false;
+      if (this.holdBackRefused(e)) {
+        // the rest of the picture goes in now, without the object that cannot be enforced
+        this.retryDelayMs = this.o.retryMs ?? 200;
+        this.schedule();
+        return;
+      }
+      if (e instanceof UnsupportedRuleError && e.location) this.reportRefusal(e);
+      else this.o.log.log('error', 'the backend refused the batch; the previous state stays in force', { error: describe(e), retryMs: this.retryDelayMs });
       const d = this.retryDelayMs;
       this.retryDelayMs = Math.min(5000, this.retryDelayMs * 2);
       this.schedule(d);
@@ -388,6 +400,45 @@ export class Agent {
     }
     if (this.o.events) {
       this.o.events.invalidObject(inv, this.o.nodeName).catch((e: unknown) => this.o.log.log('warn', 'cannot post the Event', { object: formatObject(inv.ref), error: describe(e) }));
+    }
+  }
+
+  /**
+   * A batch refused because of one policy (a rule the compiler cannot lower, a Redirect the
+   * backend cannot do): that policy goes back to its version in force (or out, when it is not in
+   * force) and is reported like an invalid object; when it already is as in force, the Service its
+   * refused Redirect rule sends to goes back instead. True when something was held back (the
+   * caller retries the rest at once); false: the refusal stays whole (reportRefusal).
+   */
+  private holdBackRefused(e: unknown): boolean {
+    const refusal = refusalOf(e, this.state.cluster());
+    if (!refusal) return false;
+    const enforced = this.enforcement.current()?.cluster();
+    let held: InvalidObject | undefined;
+    for (const o of [refusal.object, refusal.service]) {
+      if (!o || held) continue;
+      held = this.state.holdBack(o.kind, o.ref, inForce(enforced, o), o.problems);
+    }
+    if (!held) return false;
+    this.o.log.log('error', 'an object cannot be enforced: held back at its version in force, the rest goes on', { kind: held.ref.kind, namespace: held.ref.namespace, name: held.ref.name, error: describe(e) });
+    this.reportInvalid(held);
+    return true;
+  }
+
+  /**
+   * A policy the compiler refuses (UnsupportedRuleError, placed at its policy and field path):
+   * nothing of the batch is used and the previous state stays in force until the policy or the
+   * inventory it depends on changes. Logged on every retry; the Event is posted once per refusal.
+   */
+  private reportRefusal(e: UnsupportedRuleError): void {
+    const p = e.problem();
+    const ref = e.location!.object;
+    this.o.log.log('error', 'a policy cannot be compiled; the previous state stays in force', { kind: ref.kind, namespace: ref.namespace, name: ref.name, code: p.code, path: p.path, message: p.message, retryMs: this.retryDelayMs });
+    if (this.lastRefusal === e.message) return;
+    this.lastRefusal = e.message;
+    this.metrics.invalidReports.inc({ kind: ref.kind });
+    if (this.o.events) {
+      this.o.events.invalidObject({ ref, problems: [p] }, this.o.nodeName).catch((err: unknown) => this.o.log.log('warn', 'cannot post the Event', { object: formatObject(ref), error: describe(err) }));
     }
   }
 

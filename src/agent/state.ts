@@ -11,6 +11,10 @@
  * - An invalid object is reported (its problems, once per resourceVersion) and ignored: the last
  *   valid version of that object stays (a policy edited into an invalid one keeps its previous,
  *   valid rules in force); a first version that is invalid never enters.
+ * - A policy or Service whose accepted version cannot be enforced (a rule the compiler refuses,
+ *   a Redirect the backend cannot do) is held back (`holdBack`): put back as it is in force, or
+ *   left out when it is not, reported like an invalid object, and kept back until a new
+ *   resourceVersion of it arrives or it is deleted; the rest of the cluster goes on.
  * - A staged policy (model/staged.ts) is never in force: it enters as a removal.
  * - CNI IPs (cni-agent.ts) override the API server's for a pod until the CNI deletes it: the
  *   plugin knows the addresses before the API server's status does.
@@ -57,6 +61,8 @@ export interface BatchResult {
 const canonical = (v: unknown): string => JSON.stringify(v, (k, x: unknown) => (k === 'source' ? undefined : typeof x === 'bigint' ? `${x}n` : x));
 const podKey = (ns: string, name: string): string => `${ns}/${name}`;
 const policyKey = (p: { kind: string; namespace?: string; name: string }): string => (p.kind === 'NetworkPolicy' ? `NetworkPolicy/${p.namespace}/${p.name}` : `${p.kind}/${p.name}`);
+/** kinds whose accepted resourceVersion is kept (the ones `holdBack` takes) */
+const VERSIONED: ReadonlySet<KnownKind> = new Set(['Service', 'NetworkPolicy', 'ClusterNetworkPolicy', 'AdminNetworkPolicy', 'BaselineAdminNetworkPolicy', 'PalisadeClusterNetworkPolicy']);
 const implicitNamespace = (name: string): Namespace => ({ name, labels: { [NAMESPACE_NAME_LABEL]: name }, source: API_SOURCE });
 
 interface CniIps {
@@ -81,6 +87,10 @@ export class ClusterState {
   private readonly clusterPolicies = new Map<string, ClusterPolicy>();
   /** key -> the invalid object's report, until it is fixed or deleted */
   private readonly invalidObjects = new Map<string, InvalidObject>();
+  /** key -> resourceVersion of the accepted policies and Services (a held-back version is known again by it) */
+  private readonly versions = new Map<string, string>();
+  /** keys of the held-back objects (their report is in invalidObjects) */
+  private readonly heldBack = new Set<string>();
 
   /** Fold a batch of events in; the changes that move the compiler along. */
   apply(events: readonly KindEvent[]): BatchResult {
@@ -93,14 +103,18 @@ export class ClusterState {
       const key = `${e.kind}/${ref.namespace ?? ''}/${ref.name}`;
       if (e.type === 'delete') {
         this.invalidObjects.delete(key);
+        this.heldBack.delete(key);
+        this.versions.delete(key);
         servicesChanged = this.remove(e.kind, ref, changes) || servicesChanged;
         continue;
       }
+      const meta = (e.object.metadata ?? {}) as Obj;
+      const resourceVersion = typeof meta.resourceVersion === 'string' ? meta.resourceVersion : undefined;
+      // a relist or resync of a held-back version: it stays back
+      if (this.heldBack.has(key) && resourceVersion !== undefined && this.invalidObjects.get(key)?.resourceVersion === resourceVersion) continue;
       const t = toModel(e.kind, e.object);
       if (!t.ok) {
-        const meta = (e.object.metadata ?? {}) as Obj;
         const uid = typeof meta.uid === 'string' ? meta.uid : undefined;
-        const resourceVersion = typeof meta.resourceVersion === 'string' ? meta.resourceVersion : undefined;
         const prev = this.invalidObjects.get(key);
         const report: InvalidObject = { ref: t.ref, ...(uid ? { uid } : {}), ...(resourceVersion ? { resourceVersion } : {}), problems: t.problems };
         this.invalidObjects.set(key, report);
@@ -109,6 +123,8 @@ export class ClusterState {
         continue;
       }
       this.invalidObjects.delete(key);
+      this.heldBack.delete(key);
+      if (resourceVersion !== undefined && VERSIONED.has(e.kind)) this.versions.set(key, resourceVersion);
       if (t.warnings.length > 0) warnings.push({ ref, problems: t.warnings });
       servicesChanged = this.upsert(t.model, changes) || servicesChanged;
     }
@@ -145,6 +161,28 @@ export class ClusterState {
   /** The pod record in force (CNI IPs merged), if the API server has the pod. */
   pod(namespace: string, name: string): Pod | undefined {
     return this.pods.get(podKey(namespace, name));
+  }
+
+  /**
+   * Hold back the accepted version of a policy or Service that cannot be enforced: it goes back
+   * to `enforced` (the version in force; absent: it leaves the picture) and is reported as
+   * `problems` until a new resourceVersion of it arrives or it is deleted. Returns the report,
+   * or undefined when the picture already has `enforced` (nothing to hold back: the cause is
+   * elsewhere). The caller applies the picture whole next (`cluster()`).
+   */
+  holdBack(kind: KnownKind, ref: ObjectRef, enforced: NetworkPolicy | ClusterPolicy | Service | undefined, problems: readonly Problem[]): InvalidObject | undefined {
+    const key = `${kind}/${ref.namespace ?? ''}/${ref.name}`;
+    const map = (kind === 'Service' ? this.services : kind === 'NetworkPolicy' ? this.networkPolicies : this.clusterPolicies) as Map<string, NetworkPolicy | ClusterPolicy | Service>;
+    const k = kind === 'Service' ? podKey(ref.namespace ?? 'default', ref.name) : policyKey({ kind, ...(ref.namespace !== undefined ? { namespace: ref.namespace } : {}), name: ref.name });
+    const now = map.get(k);
+    if (now === undefined ? enforced === undefined : enforced !== undefined && canonical(now) === canonical(enforced)) return undefined;
+    if (enforced) map.set(k, enforced);
+    else map.delete(k);
+    const resourceVersion = this.versions.get(key);
+    const report: InvalidObject = { ref, ...(resourceVersion !== undefined ? { resourceVersion } : {}), problems };
+    this.invalidObjects.set(key, report);
+    this.heldBack.add(key);
+    return report;
   }
 
   /** Objects currently ignored as invalid. */

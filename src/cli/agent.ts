@@ -9,6 +9,8 @@
  * SIGTERM / SIGINT: stop watching and leave the last state in the kernel (fail closed), or remove
  * it with --remove-on-exit; exit 0. A restart adopts what is installed: its first apply replaces
  * the installed state in one transaction (no window of open traffic).
+ * FQDN learning (docs/fqdn.md) keeps its learned addresses across restarts in --fqdn-state PATH
+ * (default /run/palisade/<backend>-fqdn-learned.json, as `palisade enforce`).
  * The CNI plugin's requests (cni/palisade_cni.cc) are served on --cni-socket
  * (src/agent/cni/server.ts over the agent's CniAgent): an ADD is answered once the pod's policy
  * is in the kernel.
@@ -21,7 +23,7 @@ import type { CommonBackendOptions } from '../../backends/registry.js';
 import { formatFlags, parseArgs, UsageError, type FlagSpecs } from './args.js';
 import { dnsServersOf, minTtlOf } from './fqdn.js';
 import { backendCli } from './backend-flags.js';
-import { describeFailure } from './backend.js';
+import { defaultFqdnStateFile, describeFailure } from './backend.js';
 import type { Io } from './io.js';
 import type { LogLevel } from '../agent/log.js';
 
@@ -45,6 +47,7 @@ const AGENT_FLAGS = {
   'log-denied': { kind: 'boolean', help: 'print one JSON line per denied flow on stdout; count them in /metrics' },
   'dns-server': { kind: 'list', value: 'IP', help: 'trusted DNS resolvers for domainNames peers (default: the endpoints of Service kube-system/kube-dns)' },
   'fqdn-min-ttl': { kind: 'string', value: 'SECONDS', help: 'floor of a learned address\'s TTL (default 5; no cap)' },
+  'fqdn-state': { kind: 'string', value: 'PATH', help: 'learned DNS addresses kept across restarts (default /run/palisade/<backend>-fqdn-learned.json)' },
   'no-fqdn': { kind: 'boolean', help: 'do not learn domainNames addresses from DNS answers (they then match nothing)' },
   'remove-on-exit': { kind: 'boolean', help: 'on SIGTERM remove what is installed (default: leave it in force)' },
   help: { kind: 'boolean', short: 'h', help: 'this help' },
@@ -132,7 +135,13 @@ export async function runAgent(argv: readonly string[], io: Io): Promise<number>
   try {
     const dnsServers = dnsServersOf(flags['dns-server'] as string[] | undefined);
     const minTtl = typeof flags['fqdn-min-ttl'] === 'string' ? minTtlOf(flags['fqdn-min-ttl']) : undefined;
-    fqdn = flags['no-fqdn'] === true ? (false as const) : { ...(dnsServers ? { dnsServers } : {}), ...(minTtl !== undefined ? { minTtlS: minTtl } : {}), ...(typeof flags.netns === 'string' ? { netnsPath: flags.netns } : {}) };
+    // the snapshot of learned addresses (docs/fqdn.md §6), as `palisade enforce` keeps it: a
+    // restarted agent puts the live ones back into the kernel before it reads the next answer
+    const snapshotFile = typeof flags['fqdn-state'] === 'string' ? flags['fqdn-state'] : defaultFqdnStateFile(name);
+    fqdn =
+      flags['no-fqdn'] === true
+        ? (false as const)
+        : { ...(dnsServers ? { dnsServers } : {}), ...(minTtl !== undefined ? { minTtlS: minTtl } : {}), ...(typeof flags.netns === 'string' ? { netnsPath: flags.netns } : {}), snapshotFile };
   } catch (e) {
     return fail('bad FQDN flags', e);
   }

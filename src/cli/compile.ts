@@ -9,7 +9,7 @@ import { dumpRules } from '../rules/dump.js';
 import { UnsupportedRuleError } from '../rules/lower.js';
 import { parseArgs, UsageError } from './args.js';
 import { processIo, type Io } from './io.js';
-import { loadForCommand } from './load.js';
+import { loadForCommand, printProblems } from './load.js';
 
 const FLAGS = {
   file: { kind: 'list', short: 'f', value: 'PATH...', help: 'manifest files or directories (repeatable)' },
@@ -45,7 +45,7 @@ export async function runCompile(argv: readonly string[], io: Io = processIo): P
       engine = new Engine(loaded.cluster, { classifier: classifierFactory((flags.classifier as 'ts' | 'native' | undefined) ?? 'auto') });
     } catch (e) {
       if (e instanceof UnsupportedRuleError) {
-        io.err(`palisade compile: error ${e.code}: ${e.message}\n`);
+        printProblems([e.problem()], io);
         return 2;
       }
       throw e;

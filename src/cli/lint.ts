@@ -8,6 +8,7 @@ import { lint, policyTypesDefaulted } from '../lint/index.js';
 import { loadPaths } from '../manifests/load.js';
 import type { Cluster } from '../model/types.js';
 import type { Problem } from '../model/problems.js';
+import { loweringProblems } from '../rules/refusals.js';
 import { formatFlags, parseArgs } from './args.js';
 import { EXIT_INVALID, EXIT_OK, type Io } from './io.js';
 import { countSummary, loadForCommand, printProblems } from './load.js';
@@ -66,11 +67,17 @@ async function runLintLike(argv: readonly string[], io: Io, help: string, what: 
     io.out(`invalid: ${countSummary(problems)}; nothing was used\n`);
     return EXIT_INVALID;
   }
+  // rules the engine would refuse (one case depends on the inventory): errors, nothing is used
+  const refused = loweringProblems(cluster);
   const lints = lintCluster(cluster, a.file);
-  printProblems(lints, io);
+  printProblems([...refused, ...lints], io);
   const objects =
     `${cluster.namespaces.length} namespace(s), ${cluster.pods.length} pod(s), ${cluster.nodes.length} node(s), ` +
     `${cluster.networkPolicies.length} NetworkPolicy(ies), ${cluster.clusterPolicies.length} cluster policy(ies)`;
+  if (refused.length > 0) {
+    io.out(`invalid: ${countSummary([...problems, ...refused, ...lints])}; nothing was used\n`);
+    return EXIT_INVALID;
+  }
   io.out(`${what === 'valid' ? 'valid' : 'lint'}: ${objects}; ${countSummary([...problems, ...lints])}\n`);
   return EXIT_OK;
 }

@@ -73,7 +73,7 @@ export async function run(argv: readonly string[], io: Io = processIo): Promise<
     if (e instanceof PalisadeError) {
       // an operational failure with a row in docs/error-codes.md: its code and message say what to do
       io.err(`palisade ${name}: ${e.code}: ${e.message}\n`);
-      return e.code === 'ERR_PALISADE_INVALID_INPUT' ? EXIT_INVALID : EXIT_INTERNAL;
+      return e.code === 'ERR_PALISADE_INVALID_INPUT' || e.code === 'ERR_PALISADE_UNSUPPORTED_RULE' ? EXIT_INVALID : EXIT_INTERNAL;
     }
     const detail = e instanceof Error ? (e.stack ?? e.message) : String(e);
     io.err(`palisade ${name}: internal error: ${detail}\n`);

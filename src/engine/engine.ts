@@ -257,18 +257,35 @@ export class Engine implements Evaluator {
   /**
    * Apply one change. Inventory changes update set membership in place (the classifier sees all
    * of one change or none); policy changes rebuild. Objects are taken as normalized and valid
-   * (as `loadCluster` returns them).
+   * (as `loadCluster` returns them). A change whose result cannot be compiled (UnsupportedRuleError,
+   * placed at the policy and field path) throws and leaves the engine answering as before.
    */
   update(change: EngineChange): UpdateResult {
     this.versionCount++;
     if (change.kind === 'policy' || change.kind === 'policy-removed') {
+      const policies = { np: [...this.networkPolicies], cp: [...this.clusterPolicies] };
       this.applyPolicy(change);
-      this.rebuild();
+      try {
+        this.rebuild();
+      } catch (e) {
+        // a refused policy (UnsupportedRuleError) changes nothing: the previous policies stay
+        this.networkPolicies.splice(0, this.networkPolicies.length, ...policies.np);
+        this.clusterPolicies.splice(0, this.clusterPolicies.length, ...policies.cp);
+        throw e;
+      }
       return { rebuilt: true, deltas: [], version: this.versionCount };
     }
+    // a Service's ClusterIP families decide whether a Redirect rule to it can be lowered
+    // (rules/lower.ts): keep the state to go back to when the new one is refused
+    const before = change.kind === 'service' ? this.cluster() : undefined;
     const deltas = this.c.resolution.apply(change);
     if (this.needsRebuild(change)) {
-      this.rebuild();
+      try {
+        this.rebuild();
+      } catch (e) {
+        if (before) this.c = this.build(before);
+        throw e;
+      }
       return { rebuilt: true, deltas: [], version: this.versionCount };
     }
     for (const d of ['egress', 'ingress'] as const) {

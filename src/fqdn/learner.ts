@@ -36,6 +36,15 @@ export interface LearnerOptions {
   readonly expiryTimer?: boolean;
 }
 
+/** When a batch's stages ended (CLOCK_MONOTONIC ns), filled by `handle` (queue.ts hold figures). */
+export interface BatchMarks {
+  startNs: number;
+  learnedNs: number;
+  writtenNs: number;
+}
+
+const monoNs = (): number => Number(process.hrtime.bigint());
+
 export interface LearnerCounters {
   packets: number;
   answers: number;
@@ -62,9 +71,13 @@ export class DnsLearner {
     this.now = o.nowMs ?? Date.now;
   }
 
-  /** Learn from a batch of held packets; resolves after the kernel has what they taught. */
-  handle(packets: readonly Uint8Array[]): Promise<void> {
-    return this.serialize(() => this.learnBatch(packets));
+  /**
+   * Learn from a batch of held packets; resolves after the kernel has what they taught.
+   * `marks`, when given, receives the CLOCK_MONOTONIC ns (process.hrtime) at which the batch
+   * started, was parsed and learned (the kernel write starts), and was written (queue.ts).
+   */
+  handle(packets: readonly Uint8Array[], marks?: BatchMarks): Promise<void> {
+    return this.serialize(() => this.learnBatch(packets, marks));
   }
 
   /** Put a persisted snapshot's live entries back (persist.ts); resolves once the kernel has them. */
@@ -91,7 +104,8 @@ export class DnsLearner {
 
   // ---- internals -------------------------------------------------------------------------
 
-  private async learnBatch(packets: readonly Uint8Array[]): Promise<void> {
+  private async learnBatch(packets: readonly Uint8Array[], marks?: BatchMarks): Promise<void> {
+    if (marks) marks.startNs = monoNs();
     const now = this.now();
     const trusted = this.o.trustedResolvers();
     const added: LearnedAddress[] = [];
@@ -126,7 +140,9 @@ export class DnsLearner {
         refreshed.push(...ch.refreshed);
       }
     }
+    if (marks) marks.learnedNs = monoNs();
     if (added.length + removed.length + refreshed.length > 0) await this.push(added, removed, refreshed);
+    if (marks) marks.writtenNs = monoNs();
   }
 
   private messages(p: DnsPacket): Uint8Array[] {

@@ -16,7 +16,7 @@ import type { Cluster } from '../model/types.js';
 import type { CacheOptions } from './cache.js';
 import { DnsLearner } from './learner.js';
 import { readLearnedSnapshot, writeLearnedSnapshot } from './persist.js';
-import { DnsAnswerQueue, type HoldStats } from './queue.js';
+import { DnsAnswerQueue, type HoldSample, type HoldStats } from './queue.js';
 import { installDnsSteering, removeDnsSteering } from './steer.js';
 
 /** What the learner writes through, and reads the inventory from. */
@@ -153,6 +153,11 @@ export class FqdnNode {
       applyErrors: this.learner.counters.applyErrors,
       entries: entries.map((e) => ({ pod: e.pod, name: e.name, address: e.address.text, expiresAtMs: e.expiresAtMs, query: e.query })),
     };
+  }
+
+  /** The queue's last 4,096 held answers, each hold split into stages (queue.ts; the bench). */
+  holdSamples(): HoldSample[] {
+    return this.queue.samples();
   }
 
   private scheduleSnapshot(): void {

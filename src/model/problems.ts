@@ -101,6 +101,7 @@ export const PROBLEM_CODES = [
   'NAMESPACE_IMPLICIT',
   // Compile codes (`src/index.ts`)
   'RULE_UNSUPPORTED',
+  'BACKEND_CANNOT_ENFORCE',
   // Lint codes (`src/lint/`, printed by `palisade lint` and `palisade validate`)
   'LINT_NP_ALLOWS_NOTHING',
   'LINT_NP_IMPLICIT_INGRESS',

@@ -13,21 +13,35 @@ export interface DnsQueueOptions {
   readonly copyRangeBytes?: number;
   /** bind the queue in this network namespace (e.g. /run/netns/NAME) */
   readonly netnsPath?: string;
+  /**
+   * keep one SO_TIMESTAMPNS socket open so the kernel stamps every received packet and each held
+   * answer carries NFQA_TIMESTAMP (the start of its hold); default true (addon/napi/dnsqueue.cc)
+   */
+  readonly kernelTimestamps?: boolean;
 }
 
-/** One receive batch: packet i is bytes[offsets[i], offsets[i+1]) (an IP packet), id ids[i]. */
-export type DnsPacketsHandler = (ids: Uint32Array, offsets: Uint32Array, bytes: Buffer, recvNs: bigint) => void;
+/**
+ * One receive batch: packet i is bytes[offsets[i], offsets[i+1]) (an IP packet), id ids[i].
+ * times, CLOCK_MONOTONIC ns (process.hrtime's clock): [0] the worker woke up, [1] the batch was
+ * received (= recvNs), [2 + i] the kernel's timestamp of packet i (0: none came).
+ */
+export type DnsPacketsHandler = (ids: Uint32Array, offsets: Uint32Array, bytes: Buffer, recvNs: bigint, times: Float64Array) => void;
 
 export interface DnsQueueStats {
   readonly received: number;
   readonly accepted: number;
   readonly recvErrors: number;
   readonly verdictErrors: number;
+  /** verdict messages sent (a contiguous run of the oldest held ids is one message) */
+  readonly verdictMessages: number;
 }
 
 export interface DnsQueue {
   start(): void;
-  /** NF_ACCEPT the held packets; returns how many verdicts were sent */
+  /**
+   * NF_ACCEPT the held packets; returns how many were accepted. Call in receive order: a
+   * contiguous run starting at the oldest held id goes as one batch verdict (every id <= the last).
+   */
   accept(ids: Uint32Array): number;
   stop(): void;
   stats(): DnsQueueStats;

@@ -12,8 +12,9 @@
  * `Membership` are exactly the held entries that match it (so adding the same entry twice or
  * removing an absent one changes nothing); adding a held entry with a later expiry extends it
  * (never shortens it); `reported` is the expiry last put in a delta for each learned member.
- * Cost: add/remove O(learned sets of that pod x patterns); a member's expiry O(names of its
- * pod); a new set O(entries of its pod).
+ * Cost: add/remove O(learned sets of that pod x patterns); a member's expiry O(names holding
+ * that address for that pod) (an index by address: usually one or two, never all the pod's
+ * names, which made a publish of n members O(n x names)); a new set O(entries of its pod).
  * Thread-safety: none; owned by one Resolution.
  */
 import { canonicalName, domainNameMatches, type LearnedAddress } from '../model/fqdn.js';
@@ -41,6 +42,8 @@ interface LearnedSetRef {
 export class LearnedStore {
   /** per pod: per name: address text -> address and expiry */
   private readonly entries = new Map<string, Map<string, Map<string, Held>>>();
+  /** the same entries per pod: per address text: name -> the same Held object */
+  private readonly byAddress = new Map<string, Map<string, Map<string, Held>>>();
   /** per pod: the learned sets of that pod */
   private readonly setsOfPod = new Map<string, LearnedSetRef[]>();
   private readonly setById = new Map<SetId, { readonly pod: string; readonly names: readonly string[] }>();
@@ -78,7 +81,13 @@ export class LearnedStore {
       this.each(e.pod, name, (id) => this.touch(id, e.address), e.address);
       return;
     }
-    addrs.set(e.address.text, { ip: e.address, expiresAtMs });
+    const fresh = { ip: e.address, expiresAtMs };
+    addrs.set(e.address.text, fresh);
+    let podAddrs = this.byAddress.get(e.pod);
+    if (!podAddrs) this.byAddress.set(e.pod, (podAddrs = new Map()));
+    let holders = podAddrs.get(e.address.text);
+    if (!holders) podAddrs.set(e.address.text, (holders = new Map()));
+    holders.set(name, fresh);
     this.each(e.pod, name, (id, c) => {
       this.membersOf(id).add(c, deltas, id);
       this.touch(id, e.address);
@@ -92,6 +101,13 @@ export class LearnedStore {
     if (!byName || !addrs || !addrs.delete(e.address.text)) return;
     if (addrs.size === 0) byName.delete(name);
     if (byName.size === 0) this.entries.delete(e.pod);
+    const podAddrs = this.byAddress.get(e.pod);
+    const holders = podAddrs?.get(e.address.text);
+    if (holders) {
+      holders.delete(name);
+      if (holders.size === 0) podAddrs!.delete(e.address.text);
+      if (podAddrs!.size === 0) this.byAddress.delete(e.pod);
+    }
     this.each(e.pod, name, (id, c) => {
       this.membersOf(id).remove(c, deltas, id);
       this.touch(id, e.address);
@@ -157,10 +173,7 @@ export class LearnedStore {
     const ref = this.setById.get(set);
     const key = addressText.replace(/\/(32|128)$/, '');
     let at = -Infinity;
-    for (const [name, addrs] of this.entries.get(ref?.pod ?? '') ?? []) {
-      const h = addrs.get(key);
-      if (h && h.expiresAtMs > at && matchesAny(ref!.names, name)) at = h.expiresAtMs;
-    }
+    for (const [name, h] of this.byAddress.get(ref?.pod ?? '')?.get(key) ?? []) if (h.expiresAtMs > at && matchesAny(ref!.names, name)) at = h.expiresAtMs;
     return at;
   }
 

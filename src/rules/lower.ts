@@ -57,10 +57,13 @@ import {
   type NetworkPolicy,
   type NetworkPolicyPeer,
   type NetworkPolicyPort,
+  type ObjectRef,
   type PolicySet,
   type Protocol,
   type ServiceRef,
+  type Source,
 } from '../model/types.js';
+import { formatObject, type Problem } from '../model/problems.js';
 import { findService, serviceGroupText, serviceRefText, type ServiceGroup } from '../model/services.js';
 import { redirectEndpoint, redirectPorts } from '../model/redirect.js';
 import type { PolicyTier, RuleRef } from '../model/verdict.js';
@@ -125,12 +128,18 @@ export interface LowerOptions {
    *   (bench/RESULTS.md, Kubernetes-shaped section).
    */
   readonly prefixSets?: 'per-peer' | 'per-prefix';
+  /**
+   * Collect refused rules here (each placed at its policy and field path) and lower the rest,
+   * instead of throwing the first: `palisade validate` reports every one. The rule set is then
+   * incomplete and must not be enforced.
+   */
+  readonly refusals?: UnsupportedRuleError[];
 }
 
 export function lower(given: PolicySet, resolution: Resolution, options: LowerOptions = {}): RuleSet {
   // A staged policy is reported, never enforced (model/staged.ts): it yields no rule.
   const policies = enforcedPolicies(given);
-  const ctx = new Lowering(resolution, options.nodeLocalIngress ?? true, options.prefixSets ?? 'per-peer');
+  const ctx = new Lowering(resolution, options.nodeLocalIngress ?? true, options.prefixSets ?? 'per-peer', options.refusals);
   ctx.nodeSubjectSelectors = policies.clusterPolicies.flatMap((p) => (p.subject.kind === 'nodes' ? [p.subject.nodeSelector] : []));
   const admin = policies.clusterPolicies.filter((p) => p.tier === 'Admin').sort(compareClusterPolicies);
   const baseline = policies.clusterPolicies.filter((p) => p.tier === 'Baseline').sort(compareClusterPolicies);
@@ -185,6 +194,7 @@ class Lowering {
     private readonly res: Resolution,
     private readonly nodeLocalIngress: boolean,
     private readonly prefixSets: 'per-peer' | 'per-prefix',
+    private readonly refusals: UnsupportedRuleError[] | undefined,
   ) {}
 
   // ---- cluster tiers ---------------------------------------------------------------------
@@ -210,48 +220,63 @@ class Lowering {
 
   private clusterRules(p: ClusterPolicy, direction: Direction, subject: SetDef, group: ServiceGroup | undefined, out: Draft[], onlyTcpPort?: number): void {
     for (const rule of p[direction]) {
-      if (onlyTcpPort !== undefined && (ruleFailsClosed(rule) || !namesTcpPort(rule, onlyTcpPort))) continue;
-      const ref: RuleRef = {
-        tier: p.tier,
-        policy: { kind: p.kind, name: p.name },
-        ruleIndex: rule.index,
-        ...(rule.name !== undefined ? { ruleName: rule.name } : {}),
-        action: rule.action,
-        priority: p.priority,
-      };
-      const stableId = clusterRuleKey(p, direction, rule.index);
-      if (ruleFailsClosed(rule)) {
-        // Accept: the rule matches nothing. Deny, Pass, Redirect: "Deny all" (a Pass so treated denies too).
-        if (rule.action !== 'Accept') {
-          const denyRef: RuleRef = { ...ref, action: 'Deny', failClosed: true };
-          const all = group ? narrowPort({ kind: 'all' }, group) : { protocol: null, range: ALL_PORTS };
-          if (all) out.push(this.draft(direction, p.tier, this.res.intern(subject), null, all.protocol, all.range, 'deny', { stableId, ref: denyRef }));
-        }
-        continue;
+      const before = out.length;
+      try {
+        this.clusterRule(p, direction, rule, subject, group, out, onlyTcpPort);
+      } catch (e) {
+        if (!(e instanceof UnsupportedRuleError)) throw e;
+        // say where: the policy, its file and the rule's field path
+        const placed = e.location ? e : e.at({ kind: p.kind, name: p.name }, p.source, `spec.${direction}[${rule.index}]`);
+        if (!this.refusals) throw placed;
+        // a rule with services subjects is lowered once per subject: report it once
+        if (!this.refusals.some((r) => r.location?.path === placed.location?.path && r.location?.object.name === p.name && r.location?.object.kind === p.kind)) this.refusals.push(placed);
+        out.length = before;
       }
-      const origin: RuleOrigin = { stableId, ref };
-      if (rule.action === 'Redirect' && rule.redirect) {
-        this.redirectRule(p, direction, subject, group, rule, rule.redirect, ref, stableId, out);
-        continue;
+    }
+  }
+
+  private clusterRule(p: ClusterPolicy, direction: Direction, rule: ClusterRule, subject: SetDef, group: ServiceGroup | undefined, out: Draft[], onlyTcpPort?: number): void {
+    if (onlyTcpPort !== undefined && (ruleFailsClosed(rule) || !namesTcpPort(rule, onlyTcpPort))) return;
+    const ref: RuleRef = {
+      tier: p.tier,
+      policy: { kind: p.kind, name: p.name },
+      ruleIndex: rule.index,
+      ...(rule.name !== undefined ? { ruleName: rule.name } : {}),
+      action: rule.action,
+      priority: p.priority,
+    };
+    const stableId = clusterRuleKey(p, direction, rule.index);
+    if (ruleFailsClosed(rule)) {
+      // Accept: the rule matches nothing. Deny, Pass, Redirect: "Deny all" (a Pass so treated denies too).
+      if (rule.action !== 'Accept') {
+        const denyRef: RuleRef = { ...ref, action: 'Deny', failClosed: true };
+        const all = group ? narrowPort({ kind: 'all' }, group) : { protocol: null, range: ALL_PORTS };
+        if (all) out.push(this.draft(direction, p.tier, this.res.intern(subject), null, all.protocol, all.range, 'deny', { stableId, ref: denyRef }));
       }
-      const action = clusterAction(rule.action);
-      const peers = rule.peers.flatMap((q) => clusterPeers(q, direction));
-      const entries =
-        onlyTcpPort === undefined
-          ? rule.protocols
-          : (rule.protocols ?? []).filter((q) => q.kind === 'port' && q.protocol === 'TCP' && q.portStart === onlyTcpPort && (q.portEnd ?? q.portStart) === onlyTcpPort);
-      const given = entries === null ? [{ kind: 'all' } as PortSpec] : entries.map((q) => clusterPort(q));
-      const ports = group ? given.map((q) => portSpecOf(narrowPort(q, group, 'a named port with a services subject'))) : given;
-      this.emit(direction, p.tier, subject, peers, ports, action, origin, out);
-      const names = [...new Set(rule.peers.flatMap((q) => (q.kind === 'domainNames' ? q.domainNames.map(canonicalName) : [])))].sort();
-      if (names.length > 0 && direction === 'egress' && rule.action === 'Accept' && subject.kind === 'pods') {
-        // a learned address is scoped to the pod that asked (docs/fqdn.md §2): one rule per subject pod
-        this.learnedPodSelectors.push(subject.podSelector);
-        for (const pod of this.subjectPods(subject)) {
-          this.learnedPods.add(pod);
-          const learned: PeerSpec = { kind: 'set', def: { kind: 'learned', pod, names } };
-          this.emit(direction, p.tier, { ...subject, pod }, [learned], ports, action, origin, out);
-        }
+      return;
+    }
+    const origin: RuleOrigin = { stableId, ref };
+    if (rule.action === 'Redirect' && rule.redirect) {
+      this.redirectRule(p, direction, subject, group, rule, rule.redirect, ref, stableId, out);
+      return;
+    }
+    const action = clusterAction(rule.action);
+    const peers = rule.peers.flatMap((q) => clusterPeers(q, direction));
+    const entries =
+      onlyTcpPort === undefined
+        ? rule.protocols
+        : (rule.protocols ?? []).filter((q) => q.kind === 'port' && q.protocol === 'TCP' && q.portStart === onlyTcpPort && (q.portEnd ?? q.portStart) === onlyTcpPort);
+    const given = entries === null ? [{ kind: 'all' } as PortSpec] : entries.map((q) => clusterPort(q));
+    const ports = group ? given.map((q) => portSpecOf(narrowPort(q, group, 'a named port with a services subject'))) : given;
+    this.emit(direction, p.tier, subject, peers, ports, action, origin, out);
+    const names = [...new Set(rule.peers.flatMap((q) => (q.kind === 'domainNames' ? q.domainNames.map(canonicalName) : [])))].sort();
+    if (names.length > 0 && direction === 'egress' && rule.action === 'Accept' && subject.kind === 'pods') {
+      // a learned address is scoped to the pod that asked (docs/fqdn.md §2): one rule per subject pod
+      this.learnedPodSelectors.push(subject.podSelector);
+      for (const pod of this.subjectPods(subject)) {
+        this.learnedPods.add(pod);
+        const learned: PeerSpec = { kind: 'set', def: { kind: 'learned', pod, names } };
+        this.emit(direction, p.tier, { ...subject, pod }, [learned], ports, action, origin, out);
       }
     }
   }
@@ -279,14 +304,24 @@ class Lowering {
     const families = new Set((svc?.clusterIPs ?? []).map((ip) => ip.family));
     const given = rule.protocols === null ? [{ kind: 'all' } as PortSpec] : rule.protocols.map((q) => clusterPort(q));
     const ports = group ? given.map((q) => portSpecOf(narrowPort(q, group, 'a named port with a services subject'))) : given;
-    const peers = rule.peers.flatMap((q) => clusterPeers(q, direction)).flatMap((q): PeerSpec[] => {
-      if (q.kind === 'networks') {
-        const cidrs = q.cidrs.filter((c) => families.has(c.family));
-        return cidrs.length > 0 ? [{ kind: 'networks', cidrs }] : [];
-      }
-      if (q.kind !== 'none' && families.size < 2 && families.size > 0) throw new UnsupportedRuleError(`a Redirect rule to the single-stack Service ${serviceRefText(redirect.service)} with a peer other than networks`);
-      return families.size > 0 ? [q] : [];
-    });
+    const peers = rule.peers.flatMap((entry, j) =>
+      clusterPeers(entry, direction).flatMap((q): PeerSpec[] => {
+        if (q.kind === 'networks') {
+          const cidrs = q.cidrs.filter((c) => families.has(c.family));
+          return cidrs.length > 0 ? [{ kind: 'networks', cidrs }] : [];
+        }
+        if (q.kind !== 'none' && families.size === 1) {
+          const [has] = [...families];
+          throw new UnsupportedRuleError(
+            `a ${entry.kind} peer in a Redirect rule to the single-stack Service ${serviceRefText(redirect.service)}`,
+            `the Service has only IPv${has} ClusterIPs, so this peer's IPv${has === 4 ? 6 : 4} flows would have nowhere to go, and only networks peers can be split by family; ` +
+              `list the destinations under networks, or make the Service dual-stack (ipFamilyPolicy: RequireDualStack)`,
+            `to[${j}]`,
+          );
+        }
+        return families.size > 0 ? [q] : [];
+      }),
+    );
     for (const sp of redirectPorts(redirect, inv)) {
       const g: ServiceGroup = { protocol: sp.protocol, port: redirect.port !== undefined ? null : sp.port };
       const narrowed = ports.map((q) => portSpecOf(q.kind === 'none' ? undefined : narrowPort(q, g, 'a named port with a Redirect rule')));
@@ -518,10 +553,51 @@ class Lowering {
   }
 }
 
-/** A rule the lowering cannot express; validation rejects every such rule in manifests. */
+/** Where a refused rule is written: its policy, the policy's source and the field path of the rule part. */
+export interface RuleLocation {
+  readonly object: ObjectRef;
+  readonly source: Source;
+  /** e.g. `spec.egress[0].to[1]` */
+  readonly path: string;
+}
+
+/**
+ * A rule the lowering cannot express. Validation rejects every such rule written in a manifest
+ * but one: a Redirect rule whose target Service is single-stack, with a peer that cannot be split
+ * by family (that depends on the inventory, so only compiling sees it). `location` is set by
+ * Lowering for every rule of a policy (the policy, its file and line, the field path), so the
+ * message and `problem()` say where; `reason` says why and what to write instead.
+ */
 export class UnsupportedRuleError extends PalisadeError {
-  constructor(what: string) {
-    super('ERR_PALISADE_UNSUPPORTED_RULE', `cannot compile ${what} (the API rejects it)`);
+  /** the part of the rule, e.g. `a named port combined with a nodes peer` */
+  readonly what: string;
+  readonly reason: string;
+  /** relative to the rule (`to[1]`), completed into `location.path` by Lowering */
+  readonly field: string | undefined;
+  readonly location: RuleLocation | undefined;
+
+  constructor(what: string, reason = 'validation rejects it (palisade validate)', field?: string, location?: RuleLocation) {
+    const core = `cannot compile ${what}: ${reason}`;
+    super('ERR_PALISADE_UNSUPPORTED_RULE', location ? `${location.source.file}${location.source.line ? `:${location.source.line}` : ''}: ${formatObject(location.object)}: ${location.path}: ${core}` : core, {
+      details: location ? { object: location.object, file: location.source.file, path: location.path } : {},
+    });
+    this.what = what;
+    this.reason = reason;
+    this.field = field;
+    this.location = location;
+  }
+
+  /** The same refusal, placed at a rule (`rulePath`, e.g. `spec.egress[0]`) of a policy. */
+  at(object: ObjectRef, source: Source, rulePath: string): UnsupportedRuleError {
+    return new UnsupportedRuleError(this.what, this.reason, undefined, { object, source, path: this.field ? `${rulePath}.${this.field}` : rulePath });
+  }
+
+  /** The refusal as an input problem (code RULE_UNSUPPORTED): file, line, object and field path when placed. */
+  problem(): Problem {
+    const l = this.location;
+    const message = `cannot compile ${this.what}: ${this.reason}`;
+    if (!l) return { code: 'RULE_UNSUPPORTED', severity: 'error', file: '<cluster>', message };
+    return { code: 'RULE_UNSUPPORTED', severity: 'error', file: l.source.file, ...(l.source.line !== undefined ? { line: l.source.line } : {}), object: l.object, path: l.path, message };
   }
 }
 

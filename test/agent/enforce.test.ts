@@ -100,6 +100,46 @@ for (const backendName of ['nftables', 'nfqueue'] as const satisfies readonly Ba
       feed.remove([bad]);
     }, 120_000);
 
+    it('a policy that cannot be enforced is held back, reported with its path; the rest stays enforced and later changes go in', async () => {
+      // valid to the API server, refused by the compiler: a Redirect to a single-stack Service
+      // with a pods peer (docs/extension-semantics.md, Redirect); nfqueue refuses Redirect itself
+      const svc = { apiVersion: 'v1', kind: 'Service', metadata: { name: 'proxy', namespace: 'ops' }, spec: { selector: { app: 'agent' }, clusterIP: '10.244.240.9', clusterIPs: ['10.244.240.9'], ports: [{ name: 'http', protocol: 'TCP', port: 80, targetPort: 8080 }] } };
+      const bad = {
+        apiVersion: 'policy.palisade.dev/v1alpha1',
+        kind: 'PalisadeClusterNetworkPolicy',
+        metadata: { name: 'via-proxy' },
+        spec: {
+          tier: 'Admin',
+          priority: 5,
+          subject: { namespaces: { matchLabels: { 'kubernetes.io/metadata.name': 'shop' } } },
+          egress: [{ name: 'all-via-proxy', action: 'Redirect', redirect: { service: { namespace: 'ops', name: 'proxy' } }, to: [{ pods: { namespaceSelector: { matchLabels: { 'kubernetes.io/metadata.name': 'ops' } }, podSelector: {} } }] }],
+        },
+      };
+      feed.upsert([svc]);
+      await compare('with a Service');
+      feed.upsert([bad]);
+      // bounded: an agent stuck retrying the refused batch never flushes
+      let timer: NodeJS.Timeout | undefined;
+      const stuck = new Promise<never>((_, reject) => (timer = setTimeout(() => reject(new Error('the agent is stuck on the refused policy: nothing flushed in 20 s')), 20_000)));
+      await Promise.race([agent!.flushed(), stuck]).finally(() => clearTimeout(timer));
+      const line = logLines.find((l) => l.msg?.startsWith('invalid object ignored') && l.name === 'via-proxy');
+      expect(line).toMatchObject({ kind: 'PalisadeClusterNetworkPolicy', name: 'via-proxy' });
+      expect(String(line!.path)).toMatch(/^spec\.egress\[0\]/);
+      expect(agent!.status().invalid).toContainEqual(expect.objectContaining({ kind: 'PalisadeClusterNetworkPolicy', name: 'via-proxy' }));
+      feed.objects.delete(keyOf(bad)); // the truth: the API server has it, but it is not in force
+      await compare('with a held-back policy');
+      // the node is not stuck on it: a relabel goes in
+      const web = [...feed.objects.values()].find((o) => o.kind === 'Pod' && (o.metadata as Obj).name === 'web')!;
+      feed.upsert([{ ...web, metadata: { ...(web.metadata as Obj), labels: { app: 'db' } } }]);
+      await compare('a relabel after the held-back policy');
+      feed.upsert([web]);
+      feed.remove([svc]);
+      feed.objects.set(keyOf(bad), bad);
+      feed.remove([bad]);
+      await compare('held-back policy and Service deleted');
+      expect(agent!.status().invalid.filter((i) => i.name === 'via-proxy')).toEqual([]);
+    }, 120_000);
+
     it('pod churn (relabels, deletes, re-adds) goes in as deltas and matches the reference', async () => {
       const rnd = mulberry(backendName === 'nftables' ? 11 : 12);
       const pods = [...feed.objects.values()].filter((o) => o.kind === 'Pod' && !(o.spec as Obj)?.hostNetwork);

@@ -83,6 +83,33 @@ describe('ClusterState event rules', () => {
     expect(st.apply([del('NetworkPolicy', good)]).changes.map((c) => c.kind)).toEqual(['policy-removed']);
   });
 
+  it('holdBack: a policy that cannot be enforced goes back to its version in force until a new version arrives', () => {
+    const st = new ClusterState();
+    const v1 = np('a', 'allow', { podSelector: {}, ingress: [{ ports: [{ port: 80 }] }] });
+    st.apply([up('NetworkPolicy', v1)]);
+    const enforced = st.cluster().networkPolicies[0]!;
+    st.apply([up('NetworkPolicy', np('a', 'allow', { podSelector: {}, ingress: [{ ports: [{ port: 81 }] }] }, '2'))]);
+    const ref = { kind: 'NetworkPolicy', namespace: 'a', name: 'allow' };
+    const problem = { code: 'RULE_UNSUPPORTED' as const, severity: 'error' as const, file: '<api-server>', object: ref, path: 'spec.ingress[0]', message: 'cannot compile' };
+    const held = st.holdBack('NetworkPolicy', ref, enforced, [problem]);
+    expect(held).toMatchObject({ ref, resourceVersion: '2', problems: [problem] });
+    expect(st.cluster().networkPolicies.map((p) => p.ingress[0]!.ports![0]!.port)).toEqual([80]);
+    expect(st.invalid().map((i) => i.ref.name)).toEqual(['allow']);
+    // already as in force: nothing to hold back (the caller looks elsewhere)
+    expect(st.holdBack('NetworkPolicy', ref, enforced, [problem])).toBeUndefined();
+    // a resync of the held-back version keeps it back; a new version is accepted again
+    expect(st.apply([up('NetworkPolicy', np('a', 'allow', { podSelector: {}, ingress: [{ ports: [{ port: 81 }] }] }, '2'))]).changes).toEqual([]);
+    expect(st.cluster().networkPolicies.map((p) => p.ingress[0]!.ports![0]!.port)).toEqual([80]);
+    expect(st.apply([up('NetworkPolicy', np('a', 'allow', { podSelector: {}, ingress: [{ ports: [{ port: 82 }] }] }, '3'))]).changes.map((c) => c.kind)).toEqual(['policy']);
+    expect(st.invalid()).toEqual([]);
+    // a policy not in force at all leaves the picture, and a delete forgets it
+    st.apply([up('NetworkPolicy', np('a', 'fresh', { podSelector: {} }))]);
+    expect(st.holdBack('NetworkPolicy', { kind: 'NetworkPolicy', namespace: 'a', name: 'fresh' }, undefined, [problem])).toBeDefined();
+    expect(st.cluster().networkPolicies.map((p) => p.name)).toEqual(['allow']);
+    st.apply([del('NetworkPolicy', np('a', 'fresh', { podSelector: {} }))]);
+    expect(st.invalid()).toEqual([]);
+  });
+
   it('a first version that is invalid never enters; a staged policy enters as a removal', () => {
     const st = new ClusterState();
     expect(st.apply([up('NetworkPolicy', np('a', 'x', { podSelector: { matchLabels: { 'bad key!': 'v' } } }))]).changes).toEqual([]);

@@ -32,6 +32,29 @@ describe('palisade validate', () => {
     expect(r.stdout).toBe('invalid: 2 error(s), 2 warning(s); nothing was used\n');
   });
 
+  it('a rule valid to the API but refused by the compiler (Redirect to a single-stack Service, a non-networks peer): exit 2, each refusal placed', async () => {
+    const dir = join(FIXTURES, 'redirect-single-stack');
+    const file = join(dir, 'policies.yaml').replace(process.cwd() + '/', '');
+    for (const command of ['validate', 'lint', 'compile']) {
+      const r = await palisade(command, '-f', dir);
+      expect(r.code, command).toBe(2);
+      const lines = r.stderr.trim().split('\n');
+      for (const l of lines) expect(l, l).toMatch(PROBLEM_LINE);
+      const pods = `${file}:34: error RULE_UNSUPPORTED: PalisadeClusterNetworkPolicy iam-via-proxy: spec.egress[0].to[0]: cannot compile a pods peer in a Redirect rule to the single-stack Service iam/metadata-proxy: the Service has only IPv4 ClusterIPs`;
+      const namespaces = `${file}:4: error RULE_UNSUPPORTED: PalisadeClusterNetworkPolicy pods-via-proxy: spec.egress[1].to[1]: cannot compile a namespaces peer`;
+      // compile stops at the first refusal (Admin before Baseline); validate and lint report every one
+      if (command === 'compile') expect(lines).toEqual([expect.stringContaining(namespaces)]);
+      else {
+        expect(lines).toEqual([expect.stringContaining(namespaces), expect.stringContaining(pods)]);
+        expect(r.stdout).toBe('invalid: 2 error(s), 0 warning(s); nothing was used\n');
+      }
+    }
+    // check/matrix: the same place in the one error line
+    const m = await palisade('matrix', '-f', dir);
+    expect(m.code).toBe(2);
+    expect(m.stderr).toContain(`ERR_PALISADE_UNSUPPORTED_RULE: ${file}:4: PalisadeClusterNetworkPolicy pods-via-proxy: spec.egress[1].to[1]: cannot compile`);
+  });
+
   it('a YAML syntax error names the file and the line', async () => {
     const r = await palisade('validate', '-f', join(FIXTURES, 'yaml-error.yaml'));
     expect(r.code).toBe(2);

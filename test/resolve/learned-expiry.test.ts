@@ -6,7 +6,7 @@
  */
 import { describe, expect, it } from 'vitest';
 import { packSetDeltas } from '../../backends/nftables/set-batch.js';
-import { parseIp } from '../../src/model/ip.js';
+import { hostCidr, parseIp } from '../../src/model/ip.js';
 import { LearnedStore, type LearnedKey } from '../../src/resolve/learned.js';
 import { DeltaCollector, Membership } from '../../src/resolve/membership.js';
 import type { SetDelta } from '../../src/resolve/changes.js';
@@ -63,5 +63,42 @@ describe('learned set deltas carry expiries', () => {
     const plain = packSetDeltas(learn([e('db.example.test', 3_500)]), new Set([SET]), () => false, () => false, now)!;
     expect([...plain.ops, ...plain.timeoutMs]).toEqual([1, 0]);
     expect(plain.sets).toEqual(['h3v4']);
+  });
+
+  it('a member\'s expiry is the latest of its holders over random adds and removes (the address index against a scan)', () => {
+    const m = new Membership();
+    const s = new LearnedStore(() => m);
+    s.addSet(SET, 'app/client', ['*.example.test']);
+    const names = ['a.example.test', 'b.example.test', 'x.y.example.test', 'other.test'];
+    const addrs = Array.from({ length: 5 }, (_, i) => parseIp(`192.0.2.${i + 1}`)!);
+    const pods = ['app/client', 'app/other'];
+    const held = new Map<string, number>(); // pod|name|address -> expiry (what the store must hold)
+    let seed = 7;
+    const rnd = (n: number): number => (seed = (seed * 1103515245 + 12345) % 2 ** 31) % n;
+    for (let step = 0; step < 3000; step++) {
+      const pod = pods[rnd(2)]!;
+      const name = names[rnd(names.length)]!;
+      const address = addrs[rnd(addrs.length)]!;
+      const k = `${pod}|${name}|${address.text}`;
+      const d = new DeltaCollector();
+      if (rnd(3) === 0) {
+        s.remove({ pod, name, address }, d);
+        held.delete(k);
+      } else {
+        const at = rnd(1000);
+        s.add({ pod, name, address, expiresAtMs: at }, d);
+        held.set(k, Math.max(held.get(k) ?? -Infinity, at));
+      }
+      s.withExpiries(d.deltas());
+      for (const a of addrs) {
+        let want = -Infinity;
+        for (const [key, at] of held) {
+          const [p, n, t] = key.split('|');
+          if (p === 'app/client' && t === a.text && n !== 'other.test') want = Math.max(want, at);
+        }
+        expect(m.has(hostCidr(a))).toBe(want !== -Infinity);
+        if (want !== -Infinity) expect(s.expiryOf(SET, hostCidr(a))).toBe(want);
+      }
+    }
   });
 });

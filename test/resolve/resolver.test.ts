@@ -185,6 +185,9 @@ describe('incremental changes', () => {
         { kind: 'isolated', direction: 'ingress', node: 'node-1' },
         { kind: 'nodes', nodeSelector: sel({ zone: 'z1' }) },
         { kind: 'node', name: 'node-0' },
+        // single-pod sets (the per-pod subjects of domainNames rules, rules/lower.ts)
+        ...cluster.pods.slice(0, 4).map((p, i): SetDef => ({ kind: 'pods', namespaceSelector: i % 2 ? EVERYTHING : sel({ team: 'a' }), podSelector: EVERYTHING, pod: `${p.namespace}/${p.name}` })),
+        { kind: 'pods', namespaceSelector: EVERYTHING, podSelector: sel({ app: 'web' }), pod: `${cluster.pods[5]!.namespace}/${cluster.pods[5]!.name}` },
       ];
       const ids = defs.map((d) => res.intern(d));
       const mirror = new Map(ids.map((id) => [id, new Set(texts(res.prefixes(id)))]));
@@ -250,6 +253,20 @@ describe('cost proportional to the change', () => {
     const large = work(200);
     expect(large).toEqual(small);
     expect(small[0]).toBeLessThanOrEqual(3); // its namespace's set and the team set, nothing else
+  });
+  test('single-pod sets (per-pod domainNames subjects): one evaluation to intern, none for other pods\' events', () => {
+    const { res } = scaled(200);
+    let before = res.evaluations;
+    const ids = Array.from({ length: 100 }, (_, i) => res.intern({ kind: 'pods', namespaceSelector: EVERYTHING, podSelector: EVERYTHING, pod: `ns-${i}/p-${i * 10}` }));
+    expect(res.evaluations - before).toBe(100);
+    expect(texts(res.prefixes(ids[3]!))).toEqual(['10.244.0.30/32']);
+    // a pod event elsewhere does not visit the 100 single-pod sets
+    before = res.evaluations;
+    res.apply({ kind: 'pod', pod: pod('ns-0', 'new', { app: 'web' }, ['10.244.200.1']) });
+    expect(res.evaluations - before).toBeLessThanOrEqual(3);
+    // its own pod's event visits its own set
+    res.apply({ kind: 'pod', pod: pod('ns-3', 'p-30', { app: 'db' }, ['10.244.200.2']) });
+    expect(texts(res.prefixes(ids[3]!))).toEqual(['10.244.200.2/32']);
   });
   test('a namespace relabel re-evaluates only that namespace\'s pods, only for the flipped selectors', () => {
     const { res } = scaled(200);
