@@ -9,17 +9,12 @@
  * only with the backend's real-traffic test. Pure; cost linear in the policies' rules.
  */
 import { PalisadeError } from '../model/errors.js';
-import type { Cidr } from '../model/ip.js';
 import type { ClusterPolicy, PolicySet } from '../model/types.js';
-import type { SetId } from '../resolve/set-def.js';
-import type { RuleSet } from '../rules/types.js';
 import type { BackendName } from './backend.js';
 
 export interface BackendCapabilities {
   /** action Redirect (S14): rewrite a matching egress flow to a Service */
   readonly redirect: boolean;
-  /** Redirect of IPv6 flows (false: a Redirect rule that can match an IPv6 flow with an IPv6 target is refused) */
-  readonly redirectIpv6: boolean;
   /** `subject.nodes` (S20): judge the node's own traffic (input / output paths) */
   readonly nodeSubjects: boolean;
 }
@@ -27,10 +22,9 @@ export interface BackendCapabilities {
 /**
  * Redirect: nftables DNATs pod egress in a nat chain at prerouting (backends/nftables/render.ts;
  * test/nftables/redirect.test.ts on real TCP and UDP); a node-subject Redirect (host egress,
- * the output path) is not written there and is refused. eBPF rewrites IPv4 pod egress on the
- * client's veth (backends/ebpf/bpf/palisade.bpf.c pal_redirect_new; test/ebpf/redirect.test.ts on
- * real TCP and UDP); its IPv6 rewrite is not written, so a Redirect rule that can match an IPv6 flow
- * is refused there (refuseUnsupportedRules), and a node subject's Redirect is refused as on
+ * the output path) is not written there and is refused. eBPF rewrites pod egress on the client's
+ * veth, IPv4 and IPv6 (backends/ebpf/bpf/palisade.bpf.c pal_redirect_record / pal_nat_rewrite;
+ * test/ebpf/redirect.test.ts on real TCP and UDP); a node subject's Redirect is refused there as on
  * nftables. nfqueue cannot: a queue verdict accepts or drops, it does not rewrite.
  * Node subjects: nftables and nfqueue judge the input and output paths, eBPF its host role (a new
  * flow judged egress then ingress where first seen; backends/ebpf/DESIGN.md "The host role");
@@ -38,9 +32,9 @@ export interface BackendCapabilities {
  * turns it off.
  */
 export const BACKEND_CAPABILITIES: Readonly<Record<BackendName, BackendCapabilities>> = {
-  nftables: { redirect: true, redirectIpv6: true, nodeSubjects: true },
-  ebpf: { redirect: true, redirectIpv6: false, nodeSubjects: true },
-  nfqueue: { redirect: false, redirectIpv6: false, nodeSubjects: true },
+  nftables: { redirect: true, nodeSubjects: true },
+  ebpf: { redirect: true, nodeSubjects: true },
+  nfqueue: { redirect: false, nodeSubjects: true },
 };
 
 const WHY: Readonly<Record<BackendName, string>> = {
@@ -55,26 +49,6 @@ function redirectRule(policies: readonly ClusterPolicy[], onlyNodeSubjects = fal
     for (const direction of ['egress', 'ingress'] as const)
       for (const r of p[direction]) if (r.action === 'Redirect') return { policy: p, where: `${direction}[${r.index}]${r.name ? ` (${JSON.stringify(r.name)})` : ''}` };
   return undefined;
-}
-
-/**
- * Throws ERR_PALISADE_BACKEND_CANNOT_ENFORCE when a lowered Redirect rule can match an IPv6 flow
- * (its peer holds an IPv6 prefix, or is every address) and has an IPv6 target, on a backend without
- * `redirectIpv6`. Checked on every update (set deltas may bring IPv6 members), before the kernel changes.
- */
-export function refuseUnsupportedRules(backend: BackendName, ruleSet: RuleSet, prefixesOf: (id: SetId) => readonly Cidr[]): void {
-  if (BACKEND_CAPABILITIES[backend].redirectIpv6) return;
-  for (const r of ruleSet.egress.rules) {
-    if (!r.redirect?.v6) continue;
-    if (r.peer !== null && !prefixesOf(r.peer).some((c) => c.family === 6)) continue;
-    const ref = r.origin.ref;
-    const what = ref ? `${ref.policy.kind} ${ref.policy.name}: rule egress[${ref.ruleIndex}]${ref.ruleName ? ` (${JSON.stringify(ref.ruleName)})` : ''}` : r.origin.stableId;
-    throw new PalisadeError(
-      'ERR_PALISADE_BACKEND_CANNOT_ENFORCE',
-      `${what} has action Redirect and can match IPv6 flows (its Service has an IPv6 ClusterIP), which the ${backend} backend cannot rewrite (its IPv6 address rewrite is not implemented); the policy set is refused, nothing changed`,
-      { details: { backend, policy: ref?.policy.name ?? r.origin.stableId, kind: ref?.policy.kind ?? '', field: `spec.egress[${ref?.ruleIndex ?? 0}].action`, family: 6 } },
-    );
-  }
 }
 
 /** Throws ERR_PALISADE_BACKEND_CANNOT_ENFORCE when `policies` need a capability `backend` lacks. */

@@ -28,7 +28,7 @@ import { PolicyCompiler, type CompiledPolicy, type CompilerOptions, type StagedU
 import type { DenyRecord, ObservedRecord } from './deny-log.js';
 import { denyRecord, FlowDedup } from './deny-record.js';
 import { FlowObserver, type ObservedCounter } from './observe.js';
-import { refuseUnsupported, refuseUnsupportedRules } from './capabilities.js';
+import { refuseUnsupported } from './capabilities.js';
 
 export interface EnforcementOptions extends CompilerOptions {
   readonly dedupWindowMs?: number;
@@ -140,7 +140,6 @@ export class Enforcement {
     try {
       // a policy the backend cannot enforce as written is refused whole, before the kernel changes
       refuseUnsupported(this.backend.name, u.policy.policies);
-      refuseUnsupportedRules(this.backend.name, u.policy.ruleSet, (id) => u.policy.resolution.prefixes(id));
       report = u.kind === 'install' ? await this.backend.install(u.policy) : await this.backend.applyDeltas(u.policy, u.deltas);
     } catch (e) {
       staged.rollback();

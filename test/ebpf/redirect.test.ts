@@ -10,7 +10,8 @@
  * own address answers as itself), a port the rule does not name is denied by the Deny after it,
  * and a pod the Redirect does not select (batch/job) never reaches the proxy.
  *
- * Beyond the nftables cases: many packets of one redirected TCP connection and of one UDP flow
+ * Every pod sends full checksums (transmit offload off), so a stale checksum is dropped by the
+ * receiver. Beyond the nftables cases: many packets of one redirected TCP connection and of one UDP flow
  * (the established paths, hints included, rewrite every one of them), the backend's redirect
  * counter, and the refusal of a node subject's Redirect.
  *
@@ -24,7 +25,7 @@ import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { Enforcement } from '../../src/enforce/enforcement.js';
-import { safeLoadCluster } from '../../src/manifests/cluster.js';
+import { safeLoadCluster, safeParseCluster } from '../../src/manifests/cluster.js';
 import { parseIp } from '../../src/model/ip.js';
 import type { Cluster } from '../../src/model/types.js';
 import { ReferenceEvaluator } from '../../src/reference/evaluate.js';
@@ -101,6 +102,19 @@ except Exception as e:
     print(json.dumps({'error': type(e).__name__}))
 `;
 
+/**
+ * Turns transmit checksum offload off on eth0 (ETHTOOL_STXCSUM through SIOCETHTOOL; no ethtool
+ * binary here), so the pod sends full checksums and the receiving pod verifies them: with offload
+ * a veth pair never checks, and a rewrite that left a checksum stale would go unnoticed.
+ */
+const FULL_CHECKSUMS = `
+import array, fcntl, socket, struct
+s = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+ev = array.array('B', struct.pack('II', 0x17, 0))
+fcntl.ioctl(s.fileno(), 0x8946, struct.pack('16sP', b'eth0', ev.buffer_info()[0]))
+print('ok')
+`;
+
 interface Answer {
   readonly peer?: string;
   readonly data?: string;
@@ -168,6 +182,7 @@ describe.skipIf(requires('root', 'netns', 'addon', 'nft', 'bpffs', 'bpf', 'cni-p
     if (!r.cluster) throw new Error(r.problems.map((p) => `${p.code} ${p.message}`).join('\n'));
     cluster = r.cluster;
     topo = await buildTopology(cluster, { tag: variant.tag });
+    for (const pod of ['apps/web', 'batch/job', 'iam/kube2iam']) await nsExec(nsOf(pod), ['python3', '-c', FULL_CHECKSUMS], { timeoutMs: 10_000 });
     await installKubeProxy(topo.nodeNs, cluster);
     server = spawn('ip', ['netns', 'exec', nsOf('iam/kube2iam'), 'python3', '-c', SERVER, '10.244.1.50', PAYLOAD], { stdio: ['pipe', 'pipe', 'inherit'] });
     await new Promise<void>((resolve, reject) => {
@@ -227,4 +242,145 @@ describe.skipIf(requires('root', 'netns', 'addon', 'nft', 'bpffs', 'bpf', 'cni-p
     expect(v.egress.rule?.action).toBe('Redirect');
     expect(v.egress.notes).toContain('PalisadeClusterNetworkPolicy metadata-via-proxy egress[0] (to-kube2iam): redirected to Service iam/metadata-proxy 10.244.240.30:80/TCP');
   });
+});
+
+/** The same story over IPv6: dual-stack pods and Service, the metadata address fd00:ec2::254. */
+const WEB6 = 'fd00:10:244:1::10';
+const PROXY6 = 'fd00:10:244:1::50';
+const METADATA6 = 'fd00:ec2::254';
+const DUAL_STACK = `apiVersion: v1
+kind: Namespace
+metadata: { name: apps }
+---
+apiVersion: v1
+kind: Namespace
+metadata: { name: batch }
+---
+apiVersion: v1
+kind: Namespace
+metadata: { name: iam }
+---
+apiVersion: v1
+kind: Node
+metadata: { name: node-1 }
+spec: { podCIDR: 10.244.1.0/24, podCIDRs: [ 10.244.1.0/24, "fd00:10:244:1::/64" ] }
+status: { addresses: [ { type: InternalIP, address: 10.244.255.1 } ] }
+---
+apiVersion: v1
+kind: Pod
+metadata: { name: web, namespace: apps, labels: { app: web } }
+spec: { nodeName: node-1 }
+status: { phase: Running, podIPs: [ { ip: 10.244.1.10 }, { ip: "${WEB6}" } ] }
+---
+apiVersion: v1
+kind: Pod
+metadata: { name: job, namespace: batch, labels: { app: job } }
+spec: { nodeName: node-1 }
+status: { phase: Running, podIPs: [ { ip: 10.244.1.20 }, { ip: "fd00:10:244:1::20" } ] }
+---
+apiVersion: v1
+kind: Pod
+metadata: { name: kube2iam, namespace: iam, labels: { app: kube2iam } }
+spec: { nodeName: node-1 }
+status: { phase: Running, podIPs: [ { ip: 10.244.1.50 }, { ip: "${PROXY6}" } ] }
+---
+apiVersion: v1
+kind: Service
+metadata: { name: metadata-proxy, namespace: iam }
+spec:
+  selector: { app: kube2iam }
+  clusterIP: 10.244.240.30
+  clusterIPs: [ 10.244.240.30, "fd00:10:244:240::30" ]
+  ipFamilies: [ IPv4, IPv6 ]
+  ipFamilyPolicy: RequireDualStack
+  ports:
+  - { name: http, protocol: TCP, port: 80, targetPort: 8080 }
+  - { name: dns-like, protocol: UDP, port: 80, targetPort: 8080 }
+---
+apiVersion: discovery.k8s.io/v1
+kind: EndpointSlice
+metadata: { name: metadata-proxy-v6, namespace: iam, labels: { kubernetes.io/service-name: metadata-proxy } }
+addressType: IPv6
+endpoints: [ { addresses: [ "${PROXY6}" ], conditions: { ready: true } } ]
+ports: [ { name: http, protocol: TCP, port: 8080 }, { name: dns-like, protocol: UDP, port: 8080 } ]
+---
+apiVersion: discovery.k8s.io/v1
+kind: EndpointSlice
+metadata: { name: metadata-proxy-v4, namespace: iam, labels: { kubernetes.io/service-name: metadata-proxy } }
+addressType: IPv4
+endpoints: [ { addresses: [ 10.244.1.50 ], conditions: { ready: true } } ]
+ports: [ { name: http, protocol: TCP, port: 8080 }, { name: dns-like, protocol: UDP, port: 8080 } ]
+---
+apiVersion: policy.palisade.dev/v1alpha1
+kind: PalisadeClusterNetworkPolicy
+metadata: { name: metadata-via-proxy }
+spec:
+  tier: Admin
+  priority: 1
+  subject: { namespaces: { matchLabels: { kubernetes.io/metadata.name: apps } } }
+  egress:
+  - name: to-kube2iam
+    action: Redirect
+    redirect: { service: { namespace: iam, name: metadata-proxy } }
+    to: [ { networks: [ 169.254.169.254/32, "${METADATA6}/128" ] } ]
+    protocols: [ { tcp: { destinationPort: { number: 80 } } }, { udp: { destinationPort: { number: 80 } } } ]
+---
+apiVersion: policy.networking.k8s.io/v1alpha2
+kind: ClusterNetworkPolicy
+metadata: { name: block-metadata-server }
+spec:
+  tier: Admin
+  priority: 5
+  subject: { namespaces: { matchExpressions: [ { key: kubernetes.io/metadata.name, operator: NotIn, values: [ iam ] } ] } }
+  egress:
+  - { name: no-metadata-server, action: Deny, to: [ { networks: [ 169.254.169.254/32, "${METADATA6}/128" ] } ] }
+`;
+
+const v6 = (script: string): string => script.replaceAll('socket.AF_INET,', 'socket.AF_INET6,');
+
+describe.skipIf(requires('root', 'netns', 'addon', 'bpffs', 'bpf', 'cni-plugins'))('eBPF: Redirect (S14) on real IPv6 packets', () => {
+  let topo: Topology | undefined;
+  let enforcement: Enforcement | undefined;
+  let server: ChildProcess | undefined;
+  const nsOf = (pod: string): string => topo!.hosts.find((h) => h.name === pod)!.netns;
+  const run = async (pod: string, script: string, args: string[]): Promise<Answer> => {
+    const r = await nsExec(nsOf(pod), ['python3', '-c', v6(script), ...args], { timeoutMs: 20_000 });
+    return JSON.parse(r.stdout.trim()) as Answer;
+  };
+
+  beforeAll(async () => {
+    const r = safeParseCluster(DUAL_STACK, 'redirect-ipv6.yaml');
+    if (!r.cluster) throw new Error(r.problems.map((p) => `${p.code} ${p.message}`).join('\n'));
+    topo = await buildTopology(r.cluster, { tag: 'ebredir6' });
+    for (const pod of ['apps/web', 'batch/job', 'iam/kube2iam']) await nsExec(nsOf(pod), ['python3', '-c', FULL_CHECKSUMS], { timeoutMs: 10_000 });
+    server = spawn('ip', ['netns', 'exec', nsOf('iam/kube2iam'), 'python3', '-c', v6(SERVER), PROXY6, PAYLOAD], { stdio: ['pipe', 'pipe', 'inherit'] });
+    await new Promise<void>((resolve, reject) => {
+      const t = setTimeout(() => reject(new Error('proxy server did not start')), 10_000);
+      server!.stdout!.once('data', () => (clearTimeout(t), resolve()));
+    });
+    enforcement = new Enforcement(testEbpfBackend('redir6', topo.nodeNetnsPath));
+    await enforcement.apply(r.cluster);
+  }, 60_000);
+
+  afterAll(async () => {
+    await enforcement?.remove().catch(() => undefined);
+    server?.stdin?.end();
+    server?.kill();
+    await topo?.destroy();
+  });
+
+  for (const protocol of ['TCP', 'UDP'] as const) {
+    it(`${protocol}: apps/web -> [${METADATA6}]:80 reaches the proxy, and the reply comes from [${METADATA6}]:80`, async () => {
+      expect(await run('apps/web', CLIENT, [protocol, METADATA6, '80'])).toEqual({ peer: `${METADATA6}:80`, data: PAYLOAD });
+    });
+    it(`${protocol}: every packet of one redirected IPv6 flow is rewritten both ways`, async () => {
+      expect(await run('apps/web', MANY, [protocol, METADATA6, '80', '200'])).toEqual({ peer: `${METADATA6}:80`, data: PAYLOAD, echoed: 200 });
+    });
+    it(`${protocol}: the proxy's own IPv6 address answers as itself; batch/job does not reach the proxy through the metadata address`, async () => {
+      expect(await run('apps/web', CLIENT, [protocol, PROXY6, '8080'])).toEqual({ peer: `${PROXY6}:8080`, data: PAYLOAD });
+      const a = await run('batch/job', CLIENT, [protocol, METADATA6, '80']);
+      expect(a.error).toBeDefined();
+      expect(a.data).toBeUndefined();
+    });
+  }
 });

@@ -30,6 +30,7 @@
  *   redirects     ARRAY               (gen, egress rule) -> its Redirect target per family (S14)
  *   nat4          LRU_HASH            canonical IPv4 5-tuple of a redirected flow -> the address and
  *                                     port its packets are rewritten to (see struct pal_nat)
+ *   nat6          LRU_HASH            the same for IPv6 flows (canonical 40-byte key)
  *   stats         PERCPU_ARRAY        PAL_STAT_* -> count
  *   deny_events   RINGBUF             struct pal_deny_event (denied packets, and with PAL_CFG_OBSERVE
  *                                     the new flows of observed subjects: reason PAL_REASON_OBSERVED)
@@ -371,7 +372,7 @@ struct pal_deny_event {
  * (`pal_layout_sig`) and pal_config records it at creation: the loader refuses an object built
  * from a different header, and re-creates pins made by a loader of another layout.
  */
-#define PAL_LAYOUT_REVISION 8u /* 8: Redirect (PAL_ACT_REDIRECT, pal_redirects, pal_nat4, pal_flow.natFlags); 2: PAL_GEN_OBSERVED entries and PAL_REASON_OBSERVED events; 3: flow times in ticks, flow_hints4; 4: source-port tables; 5: flow_hints6; 6: PAL_CFG_BOTH_DIRECTIONS (a flow entry may carry both okMask bits from one hook); 7: pal_host_class (learned host entries expire) */
+#define PAL_LAYOUT_REVISION 8u /* 8: Redirect (PAL_ACT_REDIRECT, pal_redirects, pal_nat4, pal_nat6, pal_flow.natFlags); 2: PAL_GEN_OBSERVED entries and PAL_REASON_OBSERVED events; 3: flow times in ticks, flow_hints4; 4: source-port tables; 5: flow_hints6; 6: PAL_CFG_BOTH_DIRECTIONS (a flow entry may carry both okMask bits from one hook); 7: pal_host_class (learned host entries expire) */
 #define PAL_LAYOUT_SIG                                                                                             \
   ((__u32)(sizeof(struct pal_config) + 3 * sizeof(struct pal_addr_key) + 5 * sizeof(struct pal_addr4_key) +       \
            7 * sizeof(struct pal_lpm4_key) + 11 * sizeof(struct pal_lpm6_key) + 13 * sizeof(struct pal_row_head) + \
