@@ -1,9 +1,9 @@
 /**
  * S14 Redirect on real packets through the eBPF backend (docs/extension-semantics.md, Redirect;
- * backends/ebpf/bpf/palisade.bpf.c pal_redirect_new: the address rewrite on the client's veth),
- * the same cases as test/nftables/redirect.test.ts, over the example examples/s14-redirect in its
- * own topology with kube-proxy's tables: a pod of namespace
- * apps that dials the metadata address 169.254.169.254 on TCP/80 and UDP/80 reaches the proxy pod
+ * backends/ebpf/bpf/palisade.bpf.c pal_redirect_record / pal_nat_rewrite: the address rewrite on
+ * the client's veth), the same cases as test/nftables/redirect.test.ts, over the example
+ * examples/s14-redirect in its own topology with kube-proxy's tables: a pod of namespace apps that
+ * dials the metadata address 169.254.169.254 on TCP/80 and UDP/80 reaches the proxy pod
  * iam/kube2iam on 8080 (which answers with a payload naming itself), and the replies come back
  * from 169.254.169.254:80 (TCP: the handshake completes to the address dialled; UDP: an
  * unconnected socket's recvfrom names the sender). Other destinations are untouched (the proxy's
@@ -11,9 +11,11 @@
  * and a pod the Redirect does not select (batch/job) never reaches the proxy.
  *
  * Every pod sends full checksums (transmit offload off), so a stale checksum is dropped by the
- * receiver. Beyond the nftables cases: many packets of one redirected TCP connection and of one UDP flow
- * (the established paths, hints included, rewrite every one of them), the backend's redirect
- * counter, and the refusal of a node subject's Redirect.
+ * receiver. Beyond the nftables cases: many packets of one redirected TCP connection and of one
+ * UDP flow (the established paths, hints included, rewrite every one of them), the backend's
+ * redirect counter, the same in the host role (a node subject in force), and the story over IPv6
+ * (dual-stack pods and Service). The refusal of a node subject's Redirect is
+ * test/enforce/capabilities.test.ts's.
  *
  * Bounded: every client is one connection or datagram with a 1.5 s socket timeout and a 10 s
  * process limit; the proxy server exits when its stdin closes (afterAll) or after 120 s.
