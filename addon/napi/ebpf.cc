@@ -10,6 +10,7 @@
 #include <cstring>
 #include <memory>
 
+#include <arpa/inet.h>
 #include <unistd.h>
 
 #include "backends/ebpf/native/datapath.h"
@@ -127,6 +128,7 @@ class EbpfDatapath : public Napi::ObjectWrap<EbpfDatapath> {
                            InstanceMethod("writeRows", &EbpfDatapath::WriteRows),
                            InstanceMethod("writeRowIndex", &EbpfDatapath::WriteRowIndex),
                            InstanceMethod("writeVerdicts", &EbpfDatapath::WriteVerdicts),
+                           InstanceMethod("writeRedirects", &EbpfDatapath::WriteRedirects),
                            InstanceMethod("readCounters", &EbpfDatapath::ReadCounters),
                            InstanceMethod("clearCounters", &EbpfDatapath::ClearCounters),
                            InstanceMethod("readStats", &EbpfDatapath::ReadStats),
@@ -288,6 +290,30 @@ class EbpfDatapath : public Napi::ObjectWrap<EbpfDatapath> {
     }
     std::string err;
     check(info, dp(info).writeVerdicts(u32(info, 0, "gen"), u32(info, 1, "dir"), uint32_t(n), v.data(), err), err);
+    return info.Env().Undefined();
+  }
+  // writeRedirects(gen, rules: Uint32Array(n), addrs: Uint8Array(n * 32: IPv4 in the first 4 of 16, then IPv6),
+  //                ports: Uint32Array(n * 2: IPv4, IPv6; host order), present: Uint8Array(n * 2: has IPv4, has IPv6))
+  Napi::Value WriteRedirects(const Napi::CallbackInfo &info) {
+    auto rules = typed<uint32_t>(info, 1, "rules");
+    auto addrs = typed<uint8_t>(info, 2, "addrs");
+    auto ports = typed<uint32_t>(info, 3, "ports");
+    auto present = typed<uint8_t>(info, 4, "present");
+    size_t n = rules.ElementLength();
+    if (addrs.ElementLength() != n * 32 || ports.ElementLength() != n * 2 || present.ElementLength() != n * 2)
+      throwArg(info.Env(), "redirect arrays disagree in length");
+    std::vector<pal_redirect> v(n);
+    for (size_t i = 0; i < n; i++) {
+      std::memset(&v[i], 0, sizeof(pal_redirect));
+      std::memcpy(&v[i].addr4Net, addrs.Data() + i * 32, 4);
+      std::memcpy(v[i].addr6Net, addrs.Data() + i * 32 + 16, 16);
+      v[i].port4Net = htons(uint16_t(ports[i * 2]));
+      v[i].port6Net = htons(uint16_t(ports[i * 2 + 1]));
+      v[i].has4 = present[i * 2] ? 1 : 0;
+      v[i].has6 = present[i * 2 + 1] ? 1 : 0;
+    }
+    std::string err;
+    check(info, dp(info).writeRedirects(u32(info, 0, "gen"), uint32_t(n), rules.Data(), v.data(), err), err);
     return info.Env().Undefined();
   }
   Napi::Value ReadCounters(const Napi::CallbackInfo &info) {

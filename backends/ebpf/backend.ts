@@ -90,7 +90,7 @@ const REASONS: readonly DenyReason[] = ['policy', 'malformed-packet', 'unknown-f
 const REASON_OBSERVED = 4;
 /** ring-buffer events read but not yet drained, per queue (beyond this, the oldest are dropped) */
 const MAX_QUEUED_EVENTS = 65_536;
-const STAT_NAMES = ['nonIp', 'established', 'newAllowed', 'newDenied', 'malformed', 'fragmentUnknown', 'ringbufLost', 'noPolicy', 'neighbourDiscovery', 'mapMiss', 'related'];
+const STAT_NAMES = ['nonIp', 'established', 'newAllowed', 'newDenied', 'malformed', 'fragmentUnknown', 'ringbufLost', 'noPolicy', 'neighbourDiscovery', 'mapMiss', 'related', 'redirected'];
 
 const err = (code: string, message: string, extra: Record<string, unknown> = {}): Error => Object.assign(new Error(message), { code, ...extra });
 

@@ -233,6 +233,8 @@ export class EbpfInstance {
       const v = tables.verdicts[dir]!;
       dp.writeVerdicts(gen, dir, v.actions, v.tiers, v.passTargets, this.counterSlots(v.stableIds), v.ruleIds);
     }
+    const r = tables.redirects;
+    if (r.rules.length > 0) dp.writeRedirects(gen, r.rules, r.addrs, r.ports, r.present);
     const a = tables.addresses;
     dp.writeAddresses(gen, a.families, a.prefixLens, a.addrs, a.classIds, a.expiredClassIds, monotonicNsOf(a.expiresAtMs));
     dp.activate(gen, version);

@@ -46,6 +46,8 @@ export const SPORT_ANY = 0xffff;
 export const ACT_ALLOW = 1;
 export const ACT_DENY = 2;
 export const ACT_PASS = 3;
+/** accept, rewritten to the rule's Redirect target (egress only; `BpfTables.redirects`) */
+export const ACT_REDIRECT = 4;
 export const TIER_CODE = { Admin: 0, NetworkPolicy: 1, Baseline: 2, Default: 3 } as const;
 export const DIR_CODE: Record<Direction, number> = { ingress: 0, egress: 1 };
 export const DIM_SUBJECT = 0;
@@ -102,6 +104,19 @@ export interface BpfTables {
   readonly verdicts: readonly DirectionVerdicts[];
   /** the membership signature of each address class (sorted set ids), for incremental updates */
   readonly classSignatures: readonly string[];
+  /** the egress Redirect rules' targets (S14), by rule position */
+  readonly redirects: RedirectTargets;
+}
+
+/** Per egress Redirect rule: its position and per family the address and port packets are rewritten to. */
+export interface RedirectTargets {
+  readonly rules: Uint32Array;
+  /** 32 bytes per rule: IPv4 (first 4 of 16), then IPv6; network order */
+  readonly addrs: Uint8Array;
+  /** 2 per rule: IPv4, IPv6 (host order) */
+  readonly ports: Uint32Array;
+  /** 2 per rule: has an IPv4 target, has an IPv6 target */
+  readonly present: Uint8Array;
 }
 
 export type TablesProblem = { readonly code: string; readonly path: string; readonly message: string };
@@ -416,7 +431,7 @@ export function buildTables(input: TablesInput): { tables?: BpfTables; problems:
     };
     for (const r of rules) {
       const p = r.priority;
-      v.actions[p] = r.action === 'pass' ? ACT_PASS : r.action === 'deny' || r.action === 'isolation-deny' ? ACT_DENY : ACT_ALLOW;
+      v.actions[p] = r.action === 'pass' ? ACT_PASS : r.action === 'deny' || r.action === 'isolation-deny' ? ACT_DENY : r.redirect && d === 'egress' ? ACT_REDIRECT : ACT_ALLOW;
       v.tiers[p] = TIER_CODE[r.tier];
       v.passTargets[p] = r.tier === 'Admin' ? ts.NetworkPolicy : ts.end;
       v.ruleIds[p] = r.id;
@@ -442,9 +457,33 @@ export function buildTables(input: TablesInput): { tables?: BpfTables; problems:
       indexCount: rows.indexCount,
       verdicts,
       classSignatures: ac.members.map((m) => sigOf(m)),
+      redirects: redirectTargets(rs.egress.rules),
     },
     problems,
   };
+}
+
+/**
+ * The targets of the egress Redirect rules (docs/extension-semantics.md, Redirect): per family the
+ * endpoint (as nftables' DNAT), or the ClusterIP and Service port where the Service has no
+ * endpoint. A family without a target stays absent: the datapath denies such a flow (fail closed).
+ */
+export function redirectTargets(rules: readonly Rule[]): RedirectTargets {
+  const withTarget = rules.filter((r) => r.redirect !== undefined);
+  const n = withTarget.length;
+  const out = { rules: new Uint32Array(n), addrs: new Uint8Array(n * 32), ports: new Uint32Array(n * 2), present: new Uint8Array(n * 2) };
+  withTarget.forEach((r, i) => {
+    out.rules[i] = r.priority;
+    ([4, 6] as const).forEach((family, f) => {
+      const t = family === 4 ? r.redirect!.v4 : r.redirect!.v6;
+      if (!t) return;
+      const to = t.endpoint ?? { ip: t.clusterIP, port: t.port };
+      out.addrs.set(addrBytes(to.ip.family, to.ip.value), i * 32 + f * 16);
+      out.ports[i * 2 + f] = to.port;
+      out.present[i * 2 + f] = 1;
+    });
+  });
+  return out;
 }
 
 function protoMatches(r: Rule, pc: number): boolean {

@@ -22,8 +22,10 @@ export interface BackendCapabilities {
 /**
  * Redirect: nftables DNATs pod egress in a nat chain at prerouting (backends/nftables/render.ts;
  * test/nftables/redirect.test.ts on real TCP and UDP); a node-subject Redirect (host egress,
- * the output path) is not written there and is refused. eBPF could (address rewrite on the
- * veth); not written yet. nfqueue cannot: a queue verdict accepts or drops, it does not rewrite.
+ * the output path) is not written there and is refused. eBPF rewrites pod egress on the client's
+ * veth, IPv4 and IPv6 (backends/ebpf/bpf/palisade.bpf.c pal_redirect_record / pal_nat_rewrite;
+ * test/ebpf/redirect.test.ts on real TCP and UDP); a node subject's Redirect is refused there as on
+ * nftables. nfqueue cannot: a queue verdict accepts or drops, it does not rewrite.
  * Node subjects: nftables and nfqueue judge the input and output paths, eBPF its host role (a new
  * flow judged egress then ingress where first seen; backends/ebpf/DESIGN.md "The host role");
  * test/{nftables,nfqueue,ebpf}/node-subjects.test.ts. The refusal stays for a backend row that
@@ -31,13 +33,13 @@ export interface BackendCapabilities {
  */
 export const BACKEND_CAPABILITIES: Readonly<Record<BackendName, BackendCapabilities>> = {
   nftables: { redirect: true, nodeSubjects: true },
-  ebpf: { redirect: false, nodeSubjects: true },
+  ebpf: { redirect: true, nodeSubjects: true },
   nfqueue: { redirect: false, nodeSubjects: true },
 };
 
 const WHY: Readonly<Record<BackendName, string>> = {
   nftables: 'its DNAT is at prerouting, for pod egress; a node subject\'s Redirect (host egress) is not implemented',
-  ebpf: 'the eBPF address rewrite for Redirect is not implemented yet',
+  ebpf: 'its address rewrite is on pod veths, for pod egress; a node subject\'s Redirect (host egress) is not implemented',
   nfqueue: 'a queued packet can only be accepted or dropped, not rewritten',
 };
 

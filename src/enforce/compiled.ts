@@ -32,7 +32,7 @@ import { canonicalName } from '../model/fqdn.js';
 import { outgrowsRules } from '../rules/inputs.js';
 import { apiServerTcp } from '../model/node-allowance.js';
 import { lower } from '../rules/lower.js';
-import type { RuleSet } from '../rules/types.js';
+import type { RedirectFamilyTarget, RuleSet } from '../rules/types.js';
 import { diffClusters } from './inventory-diff.js';
 import { observationOf, type Observation } from './observed.js';
 
@@ -375,10 +375,18 @@ function view(s: State): CompiledPolicy {
   };
 }
 
-/** Everything that makes two rule sets the same program for a backend (ids, order, matches, actions). */
+/**
+ * Everything that makes two rule sets the same program for a backend (ids, order, matches, actions,
+ * and a Redirect's targets: a Service or EndpointSlice change that moves one is an install, so the
+ * backend rewrites to the new target, not the one it installed).
+ */
 function rulesKey(rs: RuleSet): string {
+  const target = (t: RedirectFamilyTarget | undefined): string | null => (t ? `${t.clusterIP.text}:${t.port}>${t.endpoint ? `${t.endpoint.ip.text}:${t.endpoint.port}` : ''}` : null);
   return JSON.stringify(
-    rs.rules.map((r) => [r.direction, r.tier, r.priority, r.subject, r.peer, r.protocol, r.dstPorts.lo, r.dstPorts.hi, r.srcPorts.lo, r.srcPorts.hi, r.action, r.origin.stableId]),
+    rs.rules.map((r) => [
+      r.direction, r.tier, r.priority, r.subject, r.peer, r.protocol, r.dstPorts.lo, r.dstPorts.hi, r.srcPorts.lo, r.srcPorts.hi, r.action, r.origin.stableId,
+      ...(r.redirect ? [target(r.redirect.v4), target(r.redirect.v6)] : []),
+    ]),
   );
 }
 

@@ -71,6 +71,12 @@ export interface NativeDatapath {
     counterIndexes: Uint32Array,
     ruleIds: Uint32Array,
   ): void;
+  /**
+   * Redirect targets (palisade_maps.h pal_redirect) of the egress rules at positions `rules`:
+   * per rule 32 address bytes (IPv4 in the first 4 of 16, then IPv6), two ports (IPv4, IPv6; host
+   * order) and two presence flags.
+   */
+  writeRedirects(gen: number, rules: Uint32Array, addrs: Uint8Array, ports: Uint32Array, present: Uint8Array): void;
   readCounters(slots: Uint32Array): { packets: BigUint64Array; bytes: BigUint64Array };
   clearCounters(): void;
   readStats(): BigUint64Array;

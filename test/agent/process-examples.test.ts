@@ -48,10 +48,9 @@ const manifests = (dir: string): Obj[] =>
  * it holds that policy back (src/agent/refusal.ts: logged as an ignored object with code
  * BACKEND_CANNOT_ENFORCE, listed in /status), becomes ready on the rest, and the kernel matches
  * the reference over the example without that policy. An entry leaves when the backend learns
- * the field (Redirect on eBPF: the address rewrite; nfqueue cannot rewrite).
+ * the field (Redirect on eBPF left with the address rewrite; nfqueue cannot rewrite).
  */
 const HELD_BACK: Readonly<Record<string, { readonly policy: string; readonly message: RegExp }>> = {
-  'ebpf/s14-redirect': { policy: 'metadata-via-proxy', message: /metadata-via-proxy: rule egress\[0\] .*has action Redirect, which the ebpf backend cannot enforce/ },
   'nfqueue/s14-redirect': { policy: 'metadata-via-proxy', message: /metadata-via-proxy: rule egress\[0\] .*has action Redirect, which the nfqueue backend cannot enforce/ },
 };
 

@@ -30,8 +30,7 @@ const exampleDirs = readdirSync(EXAMPLES)
  */
 const REFUSED: Readonly<Record<string, RegExp>> = {
   // node subjects (S20) left with the host role (backends/ebpf/DESIGN.md "The host role")
-  // Redirect (S14): the address rewrite on the veth is not written yet
-  's14-redirect': /rule egress\[0\] \("to-kube2iam"\) has action Redirect, which the ebpf backend cannot enforce/,
+  // Redirect (S14) left with the address rewrite on the veth (test/ebpf/redirect.test.ts)
 };
 
 describe.skipIf(requires('root', 'netns', 'addon', 'bpffs', 'bpf', 'cni-plugins'))('eBPF backend = reference on every example', () => {

@@ -8,7 +8,11 @@
  * source-port ranges, S25) x random packets.
  * Habit 9: every fast path has an oracle.
  */
+import { fileURLToPath } from 'node:url';
 import { describe, expect, it } from 'vitest';
+import { safeLoadCluster } from '../../src/manifests/cluster.js';
+import { Resolution } from '../../src/resolve/resolver.js';
+import { lower } from '../../src/rules/lower.js';
 import { makeCidr, type Cidr, type Family } from '../../src/model/ip.js';
 import type { Protocol } from '../../src/model/types.js';
 import type { PolicyTier } from '../../src/model/verdict.js';
@@ -17,6 +21,7 @@ import {
   ACT_ALLOW,
   ACT_DENY,
   ACT_PASS,
+  ACT_REDIRECT,
   buildTables,
   CHUNK_U32,
   DIM_PEER,
@@ -249,4 +254,26 @@ describe('eBPF tables = linear first-match walk over the RuleSet', () => {
       expect(decidedByRule).toBeGreaterThan(300);
     });
   }
+});
+
+describe('Redirect (S14): verdict and target of examples/s14-redirect', () => {
+  it('the Redirect rule is PAL_ACT_REDIRECT with the endpoint 10.244.1.50:8080 per Service port; no other rule is', () => {
+    const loaded = safeLoadCluster([fileURLToPath(new URL('../../examples/s14-redirect', import.meta.url))]);
+    const cluster = loaded.cluster!;
+    const resolution = new Resolution(cluster, cluster.networkPolicies);
+    const ruleSet = lower(cluster, resolution);
+    const { tables } = buildTables({ ruleSet, prefixesOf: (id) => resolution.prefixes(id) });
+    const egress = ruleSet.egress.rules;
+    const redirecting = egress.filter((r) => r.redirect).map((r) => r.priority);
+    expect(redirecting.length).toBe(2); // TCP/80 and UDP/80
+    const actions = tables!.verdicts[1]!.actions;
+    egress.forEach((r) => expect(actions[r.priority] === ACT_REDIRECT).toBe(redirecting.includes(r.priority)));
+    expect(tables!.verdicts[0]!.actions.includes(ACT_REDIRECT)).toBe(false);
+    const t = tables!.redirects;
+    expect([...t.rules]).toEqual(redirecting);
+    for (let i = 0; i < t.rules.length; i++) {
+      expect([...t.addrs.subarray(i * 32, i * 32 + 4)]).toEqual([10, 244, 1, 50]);
+      expect([t.ports[i * 2], t.present[i * 2], t.present[i * 2 + 1]]).toEqual([8080, 1, 0]);
+    }
+  });
 });

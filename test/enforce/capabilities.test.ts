@@ -1,6 +1,6 @@
 /**
  * S14: a policy with a Redirect rule is refused at apply time by every backend that cannot
- * redirect (eBPF: not written yet; nfqueue never can; nftables only for a node subject), with ERR_PALISADE_BACKEND_CANNOT_ENFORCE naming
+ * redirect (nfqueue never can; nftables and eBPF only for a node subject), with ERR_PALISADE_BACKEND_CANNOT_ENFORCE naming
  * the policy, the rule and the backend, and nothing reaches the backend: never silently
  * downgraded to the "Deny all" that lowering alone would give. S20: every backend takes node
  * subjects (eBPF through its host role). The manifests go through loading,
@@ -68,9 +68,21 @@ function recording(name: BackendName): Backend & { calls: string[] } {
   };
 }
 
+/** BASE with a dual-stack target Service */
+const DUAL = BASE.replace('clusterIP: 10.244.250.10, clusterIPs: [10.244.250.10]', 'clusterIP: 10.244.250.10, clusterIPs: [10.244.250.10, "fd00:10:244:250::10"], ipFamilies: [IPv4, IPv6], ipFamilyPolicy: RequireDualStack');
+
 describe('Redirect is refused at apply time where a backend cannot redirect', () => {
-  it('nftables takes a pod-subject Redirect (its DNAT), refuses a node-subject one', async () => {
-    const backend = recording('nftables');
+  it('eBPF takes a Redirect of IPv4 and of IPv6 flows (a dual-stack target)', async () => {
+    const backend = recording('ebpf');
+    const enforcement = new Enforcement(backend);
+    await enforcement.apply(cluster(BASE + REDIRECT));
+    // the target moved (a second ClusterIP): an install, so the backend rewrites to the new target
+    await enforcement.apply(cluster(DUAL + REDIRECT.replace('to: [{ networks: [169.254.169.254/32] }]', 'to: [{ networks: [169.254.169.254/32, "fd00:ec2::254/128"] }]')));
+    expect(backend.calls).toEqual(['install', 'install']);
+  });
+  for (const name of ['nftables', 'ebpf'] as const)
+    it(`${name} takes a pod-subject Redirect, refuses a node-subject one`, async () => {
+    const backend = recording(name);
     const enforcement = new Enforcement(backend);
     await enforcement.apply(cluster(BASE + REDIRECT));
     expect(backend.calls).toEqual(['install']);
@@ -80,10 +92,10 @@ describe('Redirect is refused at apply time where a backend cannot redirect', ()
       (e: unknown) => e,
     );
     expect((err as PalisadeError).code).toBe('ERR_PALISADE_BACKEND_CANNOT_ENFORCE');
-    expect((err as PalisadeError).message).toMatch(/metadata-via-proxy: rule egress\[0\] \("to-proxy"\) has action Redirect, which the nftables backend cannot enforce \(its DNAT is at prerouting/);
+    expect((err as PalisadeError).message).toMatch(new RegExp(`metadata-via-proxy: rule egress\\[0\\] \\("to-proxy"\\) has action Redirect, which the ${name} backend cannot enforce \\(.*a node subject's Redirect \\(host egress\\) is not implemented`));
     expect(backend.calls).toEqual(['install']);
   });
-  for (const name of BACKEND_NAMES.filter((n) => n !== 'nftables')) {
+  for (const name of BACKEND_NAMES.filter((n) => n !== 'nftables' && n !== 'ebpf')) {
     it(`${name}: refused with a code naming policy, rule and backend; the backend sees nothing; the previous policy stays`, async () => {
       const backend = recording(name);
       const enforcement = new Enforcement(backend);

@@ -191,6 +191,34 @@ struct {
   __uint(pinning, LIBBPF_PIN_BY_NAME);
 } pal_frags SEC(".maps");
 
+/* S14 Redirect: the target of each egress Redirect rule (gen * PAL_MAX_RULES + rule position) */
+struct {
+  __uint(type, BPF_MAP_TYPE_ARRAY);
+  __uint(max_entries, PAL_GENERATIONS * PAL_MAX_RULES);
+  __type(key, __u32);
+  __type(value, struct pal_redirect);
+  __uint(pinning, LIBBPF_PIN_BY_NAME);
+} pal_redirects SEC(".maps");
+
+/* S14 Redirect: per redirected IPv4 flow (the original and the translated canonical key) the
+ * address and port its packets are rewritten to; see PAL_NAT_ORIG / PAL_NAT_XLAT */
+struct {
+  __uint(type, BPF_MAP_TYPE_LRU_HASH);
+  __uint(max_entries, PAL_NAT_ENTRIES);
+  __type(key, struct pal_flow4_key);
+  __type(value, struct pal_nat);
+  __uint(pinning, LIBBPF_PIN_BY_NAME);
+} pal_nat4 SEC(".maps");
+
+/* the same for IPv6 flows, under the 40-byte canonical key */
+struct {
+  __uint(type, BPF_MAP_TYPE_LRU_HASH);
+  __uint(max_entries, PAL_NAT_ENTRIES);
+  __type(key, struct pal_flow_key);
+  __type(value, struct pal_nat);
+  __uint(pinning, LIBBPF_PIN_BY_NAME);
+} pal_nat6 SEC(".maps");
+
 struct {
   __uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
   __uint(max_entries, PAL_STATS);
@@ -561,6 +589,8 @@ struct pal_decision {
   __u32 ruleId;
   __u32 counterIndex;
   __u32 reason;
+  __u32 action; /* the deciding rule's PAL_ACT_* (0: none) */
+  __u32 rule;   /* its position in the direction's list (valid with action) */
 };
 
 static __always_inline void classify(struct __sk_buff *skb, __u32 gen, __u32 dir, const struct pal_pkt *p,
@@ -570,6 +600,8 @@ static __always_inline void classify(struct __sk_buff *skb, __u32 gen, __u32 dir
   d->ruleId = PAL_NO_RULE;
   d->counterIndex = PAL_NO_RULE;
   d->reason = PAL_REASON_RULE;
+  d->action = 0;
+  d->rule = 0;
   const __u8 *subject = dir == PAL_DIR_EGRESS ? p->src : p->dst;
   const __u8 *peer = dir == PAL_DIR_EGRESS ? p->dst : p->src;
   __u32 sc = addr_class(gen, p, subject);
@@ -612,7 +644,11 @@ static __always_inline void classify(struct __sk_buff *skb, __u32 gen, __u32 dir
       start = v->passTarget;
       continue;
     }
-    d->allow = v->action == PAL_ACT_ALLOW;
+    /* allow and redirect accept (bits PAL_ACT_ALLOW, PAL_ACT_REDIRECT), without a branch: a branch
+     * here doubles the states the verifier walks through the second classify() of the host role */
+    d->allow = (((1u << PAL_ACT_ALLOW) | (1u << PAL_ACT_REDIRECT)) >> (v->action & 7)) & 1;
+    d->action = v->action;
+    d->rule = r;
     d->tier = v->tier;
     d->ruleId = v->ruleId;
     d->counterIndex = v->counterIndex;
@@ -629,12 +665,18 @@ static __always_inline void classify(struct __sk_buff *skb, __u32 gen, __u32 dir
  * so a node's own traffic (its source or destination a node address, which no pod veth program
  * judges as a subject otherwise) is judged at the pod veth or node interface it crosses, once;
  * the other hook of a pod-to-pod flow finds the entry and passes. Returns the direction whose
- * decision `d` holds (the deny, or ingress's allow). Cost: a second classification per new flow
+ * decision `d` holds (the deny, or ingress's allow). `ingressOnly`: the translated flow of a Redirect
+ * (PAL_NAT_XLAT), whose egress its Redirect rule decided (nftables: the ct mark skips egress). Cost: a second classification per new flow
  * while the flag is set; none otherwise (the flag is read from the config already loaded).
  */
-static __always_inline __u32 host_judge(struct __sk_buff *skb, __u32 gen, const struct pal_pkt *p, struct pal_decision *d) {
-  classify(skb, gen, PAL_DIR_EGRESS, p, d);
-  if (!d->allow) return PAL_DIR_EGRESS;
+static __always_inline __u32 host_judge(struct __sk_buff *skb, __u32 gen, const struct pal_pkt *p, struct pal_decision *d,
+                                        int ingressOnly) {
+  if (!ingressOnly) {
+    classify(skb, gen, PAL_DIR_EGRESS, p, d);
+    /* a Redirect decides the flow's egress, and its ingress is the target's, judged where the
+     * rewritten flow meets its next hook (ingressOnly there): the redirect is never overwritten */
+    if (!d->allow || d->action == PAL_ACT_REDIRECT) return PAL_DIR_EGRESS;
+  }
   classify(skb, gen, PAL_DIR_INGRESS, p, d);
   return PAL_DIR_INGRESS;
 }
@@ -752,6 +794,9 @@ static __always_inline __u32 flow_pass_mask(const struct pal_flow *f) {
   __u32 m = (1u << ((reply << 1) | PAL_DIR_INGRESS)) | (1u << ((reply << 1) | PAL_DIR_EGRESS));
   if (f->okMask & PAL_FLOW_INGRESS_OK) m |= 1u << ((orig << 1) | PAL_DIR_INGRESS);
   if (f->okMask & PAL_FLOW_EGRESS_OK) m |= 1u << ((orig << 1) | PAL_DIR_EGRESS);
+  /* a redirected flow's packets that are rewritten never pass by a hint: the full path rewrites them */
+  if (f->natFlags & PAL_NAT_ORIG) m &= ~(1u << ((orig << 1) | PAL_DIR_EGRESS));
+  if (f->natFlags & PAL_NAT_XLAT) m &= ~(1u << ((reply << 1) | PAL_DIR_INGRESS));
   return m;
 }
 
@@ -881,6 +926,303 @@ static __always_inline int established_fast(struct __sk_buff *skb, __u32 dir) {
   if (skb->protocol == bpf_htons(ETH_P_IP)) return established_fast4(skb, dir);
   if (skb->protocol == bpf_htons(ETH_P_IPV6)) return established_fast6(skb, dir);
   return 0;
+}
+
+/* the Redirect functions' keys and values, in a per-CPU scratch slot instead of their stack (the
+ * stack of a call chain is limited to 512 bytes, and enforce() uses most of it); not pinned */
+struct pal_nat_scratch {
+  union pal_any_flow_key k;
+  struct pal_nat n;
+  __u32 pad;
+  struct pal_flow f;
+};
+
+struct {
+  __uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
+  __uint(max_entries, 1);
+  __type(key, __u32);
+  __type(value, struct pal_nat_scratch);
+} pal_nat_scratch SEC(".maps");
+
+static __always_inline struct pal_nat_scratch *nat_scratch(void) {
+  __u32 zero = 0;
+  return bpf_map_lookup_elem(&pal_nat_scratch, &zero);
+}
+
+/* ---- Redirect (S14): the address rewrite ------------------------------------------------------ */
+
+/*
+ * A flow that an egress Redirect rule allows is rewritten on the client's veth (tc ingress, the
+ * pod's egress): its destination becomes the target (pal_redirects: the Service's endpoint), and
+ * the replies' source becomes the address the client dialled again, so its socket sees the peer it
+ * connected to (as conntrack's un-DNAT does for nftables). Two flow entries carry it:
+ *   ORIG  the flow as dialled (client -> metadata address): its packets at the egress hook are
+ *         rewritten to the target (pal_nat4[orig key] = target);
+ *   XLAT  the flow as rewritten (client -> target), created here with the egress bit (its Redirect
+ *         rule decided its egress); its ingress is judged at the target's hook as any flow's, and
+ *         its replies at the client's ingress hook are rewritten back (pal_nat4[xlat key] = dialled).
+ * Hints never pass those packets (flow_pass_mask), so neither fast path skips a rewrite. The code
+ * is in global functions: the verifier checks each once, whatever the number of call sites, and
+ * the main program does not grow by their paths (pal_redirect_record, pal_nat_rewrite). TCP and
+ * UDP, IPv4 and IPv6 without extension headers (pal_nat6 under the 40-byte key), unfragmented
+ * (anything else with a Redirect verdict is dropped, fail closed).
+ */
+
+/* rewrite the 4-byte address at L3 offset addrOff and the port at L4 offset portOff of an IPv4
+ * TCP/UDP packet, updating the IP and the L4 checksum (pseudo header included; a UDP checksum 0
+ * stays 0, one computed as 0 is written as 0xffff) */
+static __always_inline int nat4_write(struct __sk_buff *skb, __u32 l4Off, __u8 proto, __u32 addrOff, __u32 portOff,
+                                      __u32 oldAddrNet, __u32 newAddrNet, __u16 oldPortNet, __u16 newPortNet) {
+  __u32 csumOff = l4Off + (proto == IPPROTO_TCP ? 16 : 6);
+  __u64 mangled0 = proto == IPPROTO_UDP ? BPF_F_MARK_MANGLED_0 : 0;
+  if (oldAddrNet != newAddrNet) {
+    if (bpf_l4_csum_replace(skb, csumOff, oldAddrNet, newAddrNet, BPF_F_PSEUDO_HDR | mangled0 | sizeof(__u32)) < 0) return -1;
+    if (bpf_l3_csum_replace(skb, PAL_L3_OFF + 10, oldAddrNet, newAddrNet, sizeof(__u32)) < 0) return -1;
+    if (bpf_skb_store_bytes(skb, PAL_L3_OFF + addrOff, &newAddrNet, sizeof(__u32), 0) < 0) return -1;
+  }
+  if (oldPortNet != newPortNet) {
+    if (bpf_l4_csum_replace(skb, csumOff, oldPortNet, newPortNet, mangled0 | sizeof(__u16)) < 0) return -1;
+    if (bpf_skb_store_bytes(skb, l4Off + portOff, &newPortNet, sizeof(__u16), 0) < 0) return -1;
+  }
+  return 0;
+}
+
+/* the addresses and ports of an IPv4 TCP/UDP packet, read again from the packet (the global
+ * functions take scalars: a pointer to the parsed packet would make every byte of it live for the
+ * verifier at every earlier state, and it walked the classification twice), straight from the
+ * linear data (no stack buffer: the callee's stack adds to the program's, 512 bytes in all) */
+static __always_inline int nat4_tuple(struct __sk_buff *skb, __u32 l4Off, __u32 *srcNet, __u32 *dstNet, __u16 *srcPortNet,
+                                      __u16 *dstPortNet) {
+  if (l4Off < PAL_L3_OFF + 20 || l4Off > PAL_L3_OFF + 60) return -1;
+  __u64 off = l4Off;
+  __asm__ volatile("%[o] &= 0x7f" : [o] "+r"(off)); /* a bound the verifier sees: clang drops a plain mask */
+  void *data = (void *)(long)skb->data;
+  void *end = (void *)(long)skb->data_end;
+  if (data + off + 4 > end && bpf_skb_pull_data(skb, off + 4) < 0) return -1; /* headers not linear: pull them */
+  data = (void *)(long)skb->data;
+  end = (void *)(long)skb->data_end;
+  const __u8 *ip = data + PAL_L3_OFF;
+  const __u8 *l4 = data + off;
+  if ((const void *)(ip + 20) > end || (const void *)(l4 + 4) > end) return -1;
+  *srcNet = *(const __u32 *)__builtin_assume_aligned(ip + 12, 4);
+  *dstNet = *(const __u32 *)__builtin_assume_aligned(ip + 16, 4);
+  *srcPortNet = *(const __u16 *)__builtin_assume_aligned(l4, 2);
+  *dstPortNet = *(const __u16 *)__builtin_assume_aligned(l4 + 2, 2);
+  return 0;
+}
+
+/* forget this CPU's hint of a key (it may hold an older flow of the same 5-tuple, passed without
+ * a rewrite); another CPU's hint of such an older flow answers for at most PAL_FLOW_HINT_REFRESH_S */
+static __always_inline void flow_hint_forget(const struct pal_flow4_key *k) {
+  struct pal_flow_hint4 *h = flow_hint_slot(k);
+  if (h && flow_hint_is(h, k)) h->passMask = 0;
+}
+
+/*
+ * A new flow allowed by the Redirect rule at pal_redirects[redirectKey]: record both NAT entries
+ * and the translated flow (the caller then rewrites the packet). 0, or < 0: drop (no target of
+ * the packet's family, not IPv4 TCP/UDP, a fragment, a map full or a helper failing: fail closed).
+ */
+static __always_inline int nat_redirect_new(struct __sk_buff *skb, __u32 l4Off, __u32 proto, __u32 redirectKey) {
+  if (proto != IPPROTO_TCP && proto != IPPROTO_UDP) return -1;
+  struct pal_redirect *t = bpf_map_lookup_elem(&pal_redirects, &redirectKey);
+  if (!t || !t->has4) return -1;
+  __u32 toNet = t->addr4Net;
+  __u16 toPortNet = t->port4Net;
+  __u32 srcNet, dstNet;
+  __u16 srcPortNet, dstPortNet;
+  if (nat4_tuple(skb, l4Off, &srcNet, &dstNet, &srcPortNet, &dstPortNet) < 0) return -1;
+  __u64 now = flow_clock();
+  struct pal_nat_scratch *sc = nat_scratch();
+  if (!sc) return -1;
+  struct pal_flow4_key *k = &sc->k.k4;
+  struct pal_nat *n = &sc->n;
+  __builtin_memset(n, 0, sizeof(*n));
+
+  /* the translated flow (client -> target): its replies get the address dialled back as source */
+  int xIsA = flow4_key_of(proto, srcNet, toNet, srcPortNet, toPortNet, k);
+  __builtin_memcpy(n->addrNet, &dstNet, 4);
+  n->portNet = dstPortNet;
+  if (bpf_map_update_elem(&pal_nat4, k, n, BPF_ANY) < 0) return -1;
+  flow_hint_forget(k);
+  struct pal_flow *fx = bpf_map_lookup_elem(&pal_flows4, k);
+  if (fx && fx->origIsA == xIsA && now - fx->lastSeenTicks <= flow_timeout_ticks(proto)) {
+    fx->okMask |= PAL_FLOW_EGRESS_OK; /* a retransmitted SYN: the target's ingress bit stays */
+    fx->natFlags |= PAL_NAT_XLAT;
+    fx->lastSeenTicks = now;
+  } else {
+    struct pal_flow *nx = &sc->f;
+    __builtin_memset(nx, 0, sizeof(*nx));
+    nx->lastSeenTicks = now;
+    nx->okMask = PAL_FLOW_EGRESS_OK;
+    nx->origIsA = xIsA;
+    nx->natFlags = PAL_NAT_XLAT;
+    if (bpf_map_update_elem(&pal_flows4, k, nx, BPF_ANY) < 0) return -1;
+  }
+
+  /* the flow as dialled: its packets get the target as destination */
+  flow4_key_of(proto, srcNet, dstNet, srcPortNet, dstPortNet, k);
+  __builtin_memcpy(n->addrNet, &toNet, 4);
+  n->portNet = toPortNet;
+  if (bpf_map_update_elem(&pal_nat4, k, n, BPF_ANY) < 0) return -1;
+  flow_hint_forget(k);
+  return 0; /* the caller rewrites this packet as any of the flow's (pal_nat_rewrite): two calls, not nested, keep the stack small */
+}
+
+/*
+ * An established packet of a redirected flow that needs its rewrite (natSide 0: an ORIG flow's
+ * packet at the egress hook, destination -> target; 1: an XLAT flow's reply at the ingress hook,
+ * source -> the address dialled). 0, or < 0: drop (its NAT entry is gone: fail closed).
+ */
+static __always_inline int nat_established(struct __sk_buff *skb, __u32 l4Off, __u32 proto, __u32 natSide) {
+  if (proto != IPPROTO_TCP && proto != IPPROTO_UDP) return -1;
+  __u32 srcNet, dstNet;
+  __u16 srcPortNet, dstPortNet;
+  if (nat4_tuple(skb, l4Off, &srcNet, &dstNet, &srcPortNet, &dstPortNet) < 0) return -1;
+  struct pal_flow4_key k;
+  flow4_key_of(proto, srcNet, dstNet, srcPortNet, dstPortNet, &k);
+  struct pal_nat *n = bpf_map_lookup_elem(&pal_nat4, &k);
+  if (!n) return -1;
+  __u32 toNet;
+  __builtin_memcpy(&toNet, n->addrNet, 4);
+  __u16 toPortNet = n->portNet;
+  if (natSide) return nat4_write(skb, l4Off, proto, 12, 0, srcNet, toNet, srcPortNet, toPortNet);
+  return nat4_write(skb, l4Off, proto, 16, 2, dstNet, toNet, dstPortNet, toPortNet);
+}
+
+/* ---- the IPv6 rewrite: the same two functions over the 40-byte key (pal_nat6, pal_flows) -------- */
+
+/* the IPv6 header and the L4 ports of a TCP/UDP packet without extension headers, in the linear
+ * data (pulled when not); the pointers are packet pointers, valid until the packet is written */
+#define PAL_NAT6_HEADERS(skb, ip, l4)                                                                               \
+  void *data = (void *)(long)(skb)->data;                                                                          \
+  void *end = (void *)(long)(skb)->data_end;                                                                       \
+  if (data + PAL_L3_OFF + 40 + 4 > end && bpf_skb_pull_data((skb), PAL_L3_OFF + 40 + 4) < 0) return -1;              \
+  data = (void *)(long)(skb)->data;                                                                                \
+  end = (void *)(long)(skb)->data_end;                                                                             \
+  if (data + PAL_L3_OFF + 40 + 4 > end) return -1;                                                                 \
+  const __u8 *ip = data + PAL_L3_OFF;                                                                              \
+  const __u8 *l4 = ip + 40
+
+static __always_inline void flow_hint6_forget(const union pal_any_flow_key *k) {
+  struct pal_flow_hint6 *h = flow_hint6_slot(k);
+  if (!h) return;
+  const __u64 *hw = (const __u64 *)&h->key;
+  if (!((hw[0] ^ k->words[0]) | (hw[1] ^ k->words[1]) | (hw[2] ^ k->words[2]) | (hw[3] ^ k->words[3]) | (hw[4] ^ k->words[4])))
+    h->passMask = 0;
+}
+
+/* nat_redirect_new for an IPv6 flow (no extension headers): the target's IPv6 address and port */
+static __always_inline int nat_redirect_new6(struct __sk_buff *skb, __u32 proto, __u32 redirectKey) {
+  if (proto != IPPROTO_TCP && proto != IPPROTO_UDP) return -1;
+  struct pal_redirect *t = bpf_map_lookup_elem(&pal_redirects, &redirectKey);
+  if (!t || !t->has6) return -1;
+  PAL_NAT6_HEADERS(skb, ip, l4);
+  __u16 srcPortNet = *(const __u16 *)__builtin_assume_aligned(l4, 2);
+  __u16 dstPortNet = *(const __u16 *)__builtin_assume_aligned(l4 + 2, 2);
+  __u64 now = flow_clock();
+  struct pal_nat_scratch *sc = nat_scratch();
+  if (!sc) return -1;
+  union pal_any_flow_key *k = &sc->k;
+  struct pal_nat *n = &sc->n;
+  __builtin_memset(n, 0, sizeof(*n));
+
+  int xIsA = flow_key_of(6, proto, (const __u32 *)(ip + 8), (const __u32 *)t->addr6Net, srcPortNet, t->port6Net, &k->k6);
+  __builtin_memcpy(n->addrNet, ip + 24, 16);
+  n->portNet = dstPortNet;
+  if (bpf_map_update_elem(&pal_nat6, &k->k6, n, BPF_ANY) < 0) return -1;
+  flow_hint6_forget(k);
+  struct pal_flow *fx = bpf_map_lookup_elem(&pal_flows, &k->k6);
+  if (fx && fx->origIsA == xIsA && now - fx->lastSeenTicks <= flow_timeout_ticks(proto)) {
+    fx->okMask |= PAL_FLOW_EGRESS_OK;
+    fx->natFlags |= PAL_NAT_XLAT;
+    fx->lastSeenTicks = now;
+  } else {
+    struct pal_flow *nx = &sc->f;
+    __builtin_memset(nx, 0, sizeof(*nx));
+    nx->lastSeenTicks = now;
+    nx->okMask = PAL_FLOW_EGRESS_OK;
+    nx->origIsA = xIsA;
+    nx->natFlags = PAL_NAT_XLAT;
+    if (bpf_map_update_elem(&pal_flows, &k->k6, nx, BPF_ANY) < 0) return -1;
+  }
+
+  flow_key_of(6, proto, (const __u32 *)(ip + 8), (const __u32 *)(ip + 24), srcPortNet, dstPortNet, &k->k6);
+  __builtin_memcpy(n->addrNet, t->addr6Net, 16);
+  n->portNet = t->port6Net;
+  if (bpf_map_update_elem(&pal_nat6, &k->k6, n, BPF_ANY) < 0) return -1;
+  flow_hint6_forget(k);
+  return 0;
+}
+
+/* nat_established for an IPv6 flow: no IP checksum; the L4 checksum takes the 16-byte
+ * address change as a bpf_csum_diff through the pseudo header */
+static __always_inline int nat_established6(struct __sk_buff *skb, __u32 proto, __u32 natSide) {
+  if (proto != IPPROTO_TCP && proto != IPPROTO_UDP) return -1;
+  PAL_NAT6_HEADERS(skb, ip, l4);
+  __u16 srcPortNet = *(const __u16 *)__builtin_assume_aligned(l4, 2);
+  __u16 dstPortNet = *(const __u16 *)__builtin_assume_aligned(l4 + 2, 2);
+  struct pal_nat_scratch *sc = nat_scratch();
+  if (!sc) return -1;
+  flow_key_of(6, proto, (const __u32 *)(ip + 8), (const __u32 *)(ip + 24), srcPortNet, dstPortNet, &sc->k.k6);
+  struct pal_nat *n = bpf_map_lookup_elem(&pal_nat6, &sc->k.k6);
+  if (!n) return -1;
+  __u32 addrOff = natSide ? 8 : 24;
+  __u32 portOff = natSide ? 0 : 2;
+  __u16 oldPortNet = natSide ? srcPortNet : dstPortNet;
+  __s64 diff = bpf_csum_diff((__be32 *)(ip + addrOff), 16, (__be32 *)n->addrNet, 16, 0);
+  if (diff < 0) return -1;
+  __u32 csumOff = PAL_L3_OFF + 40 + (proto == IPPROTO_TCP ? 16 : 6);
+  __u64 mangled0 = proto == IPPROTO_UDP ? BPF_F_MARK_MANGLED_0 : 0;
+  /* BPF_F_IPV6: with CHECKSUM_COMPLETE the kernel must not fold the pseudo-header change into
+   * skb->csum (no IP header checksum absorbs it in IPv6): without it, a receiver verifying against
+   * skb->csum drops the packet (seen: the SYN arrived with a valid checksum and was never answered) */
+  if (bpf_l4_csum_replace(skb, csumOff, 0, diff, BPF_F_PSEUDO_HDR | BPF_F_IPV6 | mangled0) < 0) return -1;
+  if (bpf_skb_store_bytes(skb, PAL_L3_OFF + addrOff, n->addrNet, 16, 0) < 0) return -1;
+  __u16 newPortNet = n->portNet;
+  if (oldPortNet != newPortNet) {
+    if (bpf_l4_csum_replace(skb, csumOff, oldPortNet, newPortNet, mangled0 | sizeof(__u16)) < 0) return -1;
+    if (bpf_skb_store_bytes(skb, PAL_L3_OFF + 40 + portOff, &newPortNet, sizeof(__u16), 0) < 0) return -1;
+  }
+  return 0;
+}
+
+/* what the two global functions below need of the parsed packet, as one scalar: family, protocol,
+ * and whether it is a fragment (their arguments are scalars only: see nat4_tuple) */
+static __always_inline __u32 nat_meta(const struct pal_pkt *p) {
+  return p->family | ((__u32)p->proto << 8) | ((__u32)p->frag << 16);
+}
+
+/*
+ * The Redirect state of a new flow (both NAT entries and the translated flow entry) for the rule
+ * at pal_redirects[redirectKey]; the caller rewrites the packet next (pal_nat_rewrite). IPv4, or
+ * IPv6 without extension headers; TCP or UDP, unfragmented; else < 0 (drop, fail closed).
+ * Global: verified once; called one after the other with pal_nat_rewrite, never nested (the
+ * combined stack of a call chain is limited to 512 bytes).
+ */
+__attribute__((noinline)) int pal_redirect_record(struct __sk_buff *skb, __u32 meta, __u32 l4Off, __u32 redirectKey) {
+  __u32 family = meta & 0xff, proto = (meta >> 8) & 0xff;
+  if (meta >> 16) return -1; /* a fragment */
+  if (family == 4) return nat_redirect_new(skb, l4Off, proto, redirectKey);
+  if (family == 6 && l4Off == PAL_L3_OFF + 40) return nat_redirect_new6(skb, proto, redirectKey);
+  return -1;
+}
+
+/* The rewrite of one packet of a redirected flow (natSide 0: destination -> target; 1: the reply's
+ * source -> the address dialled), from its NAT entry; < 0: drop (no entry, fail closed). Global. */
+__attribute__((noinline)) int pal_nat_rewrite(struct __sk_buff *skb, __u32 meta, __u32 l4Off, __u32 natSide) {
+  __u32 family = meta & 0xff, proto = (meta >> 8) & 0xff;
+  if (meta >> 16) return -1;
+  if (family == 4) return nat_established(skb, l4Off, proto, natSide);
+  if (family == 6 && l4Off == PAL_L3_OFF + 40) return nat_established6(skb, proto, natSide);
+  return -1;
+}
+
+/* which rewrite an established packet of flow f needs at hook `dir`: -1 none, else natSide */
+static __always_inline int nat_side(const struct pal_flow *f, int isA, __u32 dir) {
+  if ((f->natFlags & PAL_NAT_ORIG) && f->origIsA == isA && dir == PAL_DIR_EGRESS) return 0;
+  if ((f->natFlags & PAL_NAT_XLAT) && f->origIsA != isA && dir == PAL_DIR_INGRESS) return 1;
+  return -1;
 }
 
 /* One ring-buffer event (a denied packet, or a new flow of an observed subject) with `reason`. */
@@ -1039,6 +1381,12 @@ static __always_inline int enforce(struct __sk_buff *skb, __u32 dir) {
           hint6->checkedTicks = now;
         }
         stat_inc(PAL_STAT_ESTABLISHED);
+        if (f->natFlags) {
+          /* a redirected flow: this packet may need its rewrite (never answered by a hint) */
+          int side = nat_side(f, isA, dir);
+          if (side >= 0 && pal_nat_rewrite(skb, nat_meta(&p), p.l4Off, side) < 0)
+            return drop(skb, dir, &p, PAL_REASON_MAP_MISS, PAL_STAT_MAP_MISS);
+        }
         goto allowed;
       }
     } else {
@@ -1049,11 +1397,20 @@ static __always_inline int enforce(struct __sk_buff *skb, __u32 dir) {
   __u32 zero = 0;
   struct pal_config *cfg = bpf_map_lookup_elem(&pal_config, &zero);
   __u32 gen = cfg ? cfg->activeGen & 1 : 0;
+  int hostRole = cfg && (cfg->flags & PAL_CFG_BOTH_DIRECTIONS);
+  if (syn && hostRole) {
+    /* the host role asks before classifying whether a SYN's flow is a Redirect's translated
+     * flow (judged ingress only); elsewhere the entry is looked up only once allowed, so a denied
+     * SYN costs no flow lookup */
+    f = flow_lookup(p.family, &key);
+    if (f && (now - f->lastSeenTicks > timeout || f->origIsA != isA)) f = 0;
+  }
   struct pal_decision d;
   __u32 judged = dir; /* the direction whose decision d is */
-  if (cfg && (cfg->flags & PAL_CFG_BOTH_DIRECTIONS)) {
-    /* the host role: both directions here, egress first (host_judge) */
-    judged = host_judge(skb, gen, &p, &d);
+  if (hostRole) {
+    /* the host role: both directions here, egress first (host_judge); a Redirect's translated
+     * flow only ingress (its Redirect rule decided its egress) */
+    judged = host_judge(skb, gen, &p, &d, f && (f->natFlags & PAL_NAT_XLAT));
     okFlag = PAL_FLOW_EGRESS_OK | PAL_FLOW_INGRESS_OK;
   } else {
     classify(skb, gen, dir, &p, &d);
@@ -1066,13 +1423,23 @@ static __always_inline int enforce(struct __sk_buff *skb, __u32 dir) {
     return TC_ACT_SHOT;
   }
   stat_inc(PAL_STAT_NEW_ALLOWED);
-  if (syn) {
-    /* the other hook of a flow between two local pods has recorded it already: keep its bit */
+  if (syn && !hostRole) {
+    /* the other hook of a flow between two local pods (or a Redirect's translated flow) may have
+     * recorded it already: keep its bits */
     f = flow_lookup(p.family, &key);
     if (f && (now - f->lastSeenTicks > timeout || f->origIsA != isA)) f = 0;
   }
+  __u8 natOrig = 0;
+  if (d.action == PAL_ACT_REDIRECT && judged == PAL_DIR_EGRESS) {
+    /* S14: rewrite to the target, and record the translated flow (pal_redirect_record) */
+    if (pal_redirect_record(skb, nat_meta(&p), p.l4Off, gen * PAL_MAX_RULES + d.rule) < 0 ||
+        pal_nat_rewrite(skb, nat_meta(&p), p.l4Off, 0) < 0) return drop(skb, judged, &p, PAL_REASON_MAP_MISS, PAL_STAT_MAP_MISS);
+    stat_inc(PAL_STAT_REDIRECTED);
+    natOrig = PAL_NAT_ORIG;
+  }
   if (f) {
     f->okMask |= okFlag;
+    f->natFlags = (f->natFlags & ~PAL_NAT_ORIG) | natOrig; /* the decision now in force says whether it is rewritten */
     f->lastSeenTicks = now;
   } else {
     struct pal_flow nf;
@@ -1080,6 +1447,7 @@ static __always_inline int enforce(struct __sk_buff *skb, __u32 dir) {
     nf.lastSeenTicks = now;
     nf.origIsA = isA;
     nf.okMask = okFlag;
+    nf.natFlags = natOrig;
     flow_insert(p.family, &key, &nf);
   }
 

@@ -27,6 +27,10 @@
  *   flow_hints4   PERCPU_ARRAY        hash slot -> a recently confirmed flows4 entry (established fast path)
  *   flow_hints6   PERCPU_ARRAY        hash slot -> a recently confirmed flows entry (IPv6, same rules)
  *   frags         LRU_HASH            (addresses, protocol, IP id) -> ports of the first fragment
+ *   redirects     ARRAY               (gen, egress rule) -> its Redirect target per family (S14)
+ *   nat4          LRU_HASH            canonical IPv4 5-tuple of a redirected flow -> the address and
+ *                                     port its packets are rewritten to (see struct pal_nat)
+ *   nat6          LRU_HASH            the same for IPv6 flows (canonical 40-byte key)
  *   stats         PERCPU_ARRAY        PAL_STAT_* -> count
  *   deny_events   RINGBUF             struct pal_deny_event (denied packets, and with PAL_CFG_OBSERVE
  *                                     the new flows of observed subjects: reason PAL_REASON_OBSERVED)
@@ -93,6 +97,7 @@
 #define PAL_FLOW_HINT_BITS 12u
 #define PAL_FLOW_HINT_ENTRIES (1u << PAL_FLOW_HINT_BITS)
 #define PAL_FLOW_HINT_REFRESH_S 1u
+#define PAL_NAT_ENTRIES 65536u
 #define PAL_RINGBUF_BYTES (256u * 1024u)
 
 #define PAL_NO_RULE 0xffffffffu
@@ -101,6 +106,7 @@
 #define PAL_ACT_ALLOW 1u /* accept, NetworkPolicy allow, node-local */
 #define PAL_ACT_DENY 2u  /* deny, isolation deny */
 #define PAL_ACT_PASS 3u  /* continue at passTarget */
+#define PAL_ACT_REDIRECT 4u /* accept, with the destination rewritten to pal_redirects[gen][rule] (egress only) */
 
 /* tiers, as in deny events */
 #define PAL_TIER_ADMIN 0u
@@ -111,6 +117,15 @@
 /* flow flags: which direction's policy already allowed the flow (in its original orientation) */
 #define PAL_FLOW_EGRESS_OK 1u
 #define PAL_FLOW_INGRESS_OK 2u
+
+/* flow NAT flags (pal_flow.natFlags, S14 Redirect; the target in pal_nat4 under the flow's key):
+ * ORIG  the flow as the client dialled it: its packets in the original orientation at the egress
+ *       hook get their destination rewritten to the target
+ * XLAT  the flow as rewritten (client -> target): its replies at the ingress hook get their
+ *       source rewritten back to the address the client dialled
+ * A hint never passes those two packet shapes (flow_pass_mask), so no fast path skips a rewrite. */
+#define PAL_NAT_ORIG 1u
+#define PAL_NAT_XLAT 2u
 
 /* flow idle timeouts, seconds (the flow clock counts ticks: palisade.bpf.c flow_clock) */
 #define PAL_FLOW_TIMEOUT_TCP_S 3600ull
@@ -129,6 +144,7 @@
 #define PAL_STAT_NDP 8u
 #define PAL_STAT_MAP_MISS 9u
 #define PAL_STAT_RELATED 10u
+#define PAL_STAT_REDIRECTED 11u /* new flows rewritten by a Redirect rule */
 #define PAL_STATS 16u
 
 /* deny event reasons */
@@ -258,7 +274,30 @@ struct pal_flow {
   __u64 lastSeenTicks; /* flow clock ticks (jiffies, or coarse ns / 2^20 without CONFIG_HZ) */
   __u32 okMask;  /* PAL_FLOW_*_OK; updated without atomics: a lost bit only costs a reclassification */
   __u8 origIsA;  /* the first packet went from A to B */
-  __u8 pad[3];
+  __u8 natFlags; /* PAL_NAT_* */
+  __u8 pad[2];
+};
+
+/* redirects value: a Redirect rule's target (the endpoint the flow is rewritten to; the
+ * ClusterIP where the Service has none), per family; has4/has6 = 0: no target in that family
+ * (such a flow is denied, fail closed). Index gen * PAL_MAX_RULES + egress rule position. */
+struct pal_redirect {
+  __u8 addr6Net[16];
+  __u32 addr4Net;
+  __u16 port4Net;
+  __u16 port6Net;
+  __u8 has4;
+  __u8 has6;
+  __u8 pad[2];
+};
+
+/* nat4 value: the address (IPv4 in the first 4 bytes) and port written into a packet of the flow
+ * keyed: for a PAL_NAT_ORIG flow the target (as destination), for a PAL_NAT_XLAT flow the
+ * address the client dialled (as the reply's source) */
+struct pal_nat {
+  __u8 addrNet[16];
+  __u16 portNet;
+  __u8 pad[2];
 };
 
 /*
@@ -333,7 +372,7 @@ struct pal_deny_event {
  * (`pal_layout_sig`) and pal_config records it at creation: the loader refuses an object built
  * from a different header, and re-creates pins made by a loader of another layout.
  */
-#define PAL_LAYOUT_REVISION 7u /* 2: PAL_GEN_OBSERVED entries and PAL_REASON_OBSERVED events; 3: flow times in ticks, flow_hints4; 4: source-port tables; 5: flow_hints6; 6: PAL_CFG_BOTH_DIRECTIONS (a flow entry may carry both okMask bits from one hook); 7: pal_host_class (learned host entries expire) */
+#define PAL_LAYOUT_REVISION 8u /* 8: Redirect (PAL_ACT_REDIRECT, pal_redirects, pal_nat4, pal_nat6, pal_flow.natFlags); 2: PAL_GEN_OBSERVED entries and PAL_REASON_OBSERVED events; 3: flow times in ticks, flow_hints4; 4: source-port tables; 5: flow_hints6; 6: PAL_CFG_BOTH_DIRECTIONS (a flow entry may carry both okMask bits from one hook); 7: pal_host_class (learned host entries expire) */
 #define PAL_LAYOUT_SIG                                                                                             \
   ((__u32)(sizeof(struct pal_config) + 3 * sizeof(struct pal_addr_key) + 5 * sizeof(struct pal_addr4_key) +       \
            7 * sizeof(struct pal_lpm4_key) + 11 * sizeof(struct pal_lpm6_key) + 13 * sizeof(struct pal_row_head) + \
@@ -342,7 +381,8 @@ struct pal_deny_event {
            41 * sizeof(struct pal_frag_key) + 43 * sizeof(struct pal_deny_event) + 47u * PAL_MAX_CLASSES +         \
            53u * PAL_ROWS_PER_GEN + 59u * PAL_INDEX_PER_GEN + 61u * PAL_MAX_RULES + 67u * PAL_EXACT_ENTRIES +       \
            71u * PAL_FLOW_ENTRIES + 73 * sizeof(struct pal_flow_hint4) + 79u * PAL_FLOW_HINT_ENTRIES +             \
-           83 * sizeof(struct pal_flow_hint6) + 89 * sizeof(struct pal_host_class) + \
+           83 * sizeof(struct pal_flow_hint6) + 89 * sizeof(struct pal_host_class) +               \
+           97 * sizeof(struct pal_redirect) + 101 * sizeof(struct pal_nat) + 103u * PAL_NAT_ENTRIES +         \
            1000003u * PAL_LAYOUT_REVISION))
 
 /* ---- layout check (both compilers) ------------------------------------------------------ */
@@ -380,7 +420,10 @@ PAL_ASSERT(sizeof(struct pal_flow_hint4) == 32 && PAL_OFFSETOF(struct pal_flow_h
                PAL_OFFSETOF(struct pal_flow_hint4, lastSeenTicks) == 16, "pal_flow_hint4");
 PAL_ASSERT(sizeof(struct pal_flow_hint6) == 64 && PAL_OFFSETOF(struct pal_flow_hint6, passMask) == 40 &&
                PAL_OFFSETOF(struct pal_flow_hint6, lastSeenTicks) == 48, "pal_flow_hint6");
-PAL_ASSERT(sizeof(struct pal_flow) == 16 && PAL_OFFSETOF(struct pal_flow, okMask) == 8 && PAL_OFFSETOF(struct pal_flow, origIsA) == 12, "pal_flow");
+PAL_ASSERT(sizeof(struct pal_flow) == 16 && PAL_OFFSETOF(struct pal_flow, okMask) == 8 && PAL_OFFSETOF(struct pal_flow, origIsA) == 12 && PAL_OFFSETOF(struct pal_flow, natFlags) == 13, "pal_flow");
+PAL_ASSERT(sizeof(struct pal_redirect) == 28 && PAL_OFFSETOF(struct pal_redirect, addr4Net) == 16 &&
+               PAL_OFFSETOF(struct pal_redirect, has4) == 24, "pal_redirect");
+PAL_ASSERT(sizeof(struct pal_nat) == 20 && PAL_OFFSETOF(struct pal_nat, portNet) == 16, "pal_nat");
 PAL_ASSERT(sizeof(struct pal_frag_key) == 40 && PAL_OFFSETOF(struct pal_frag_key, idNet) == 4 &&
                PAL_OFFSETOF(struct pal_frag_key, srcNet) == 8, "pal_frag_key");
 PAL_ASSERT(sizeof(struct pal_frag) == 16, "pal_frag");

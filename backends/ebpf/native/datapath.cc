@@ -36,7 +36,7 @@ const char *const kProgs[] = {"pal_egress", "pal_ingress"};
 const char *const kMaps[] = {"pal_config",   "pal_addr_exact", "pal_addr_exact4",    "pal_addr_lpm4", "pal_addr_lpm6",
                              "pal_port_class", "pal_row_head",    "pal_row_index", "pal_rows", "pal_verdicts",
                              "pal_rule_counters", "pal_flows", "pal_flows4", "pal_frags",     "pal_stats",
-                             "pal_deny_events", "pal_flow_hints4", "pal_flow_hints6"};
+                             "pal_deny_events", "pal_flow_hints4", "pal_flow_hints6", "pal_redirects", "pal_nat4", "pal_nat6"};
 
 // libbpf's messages (verifier log included) for the error text of the current call
 thread_local std::string g_libbpfLog;
@@ -629,6 +629,17 @@ int Datapath::writeVerdicts(uint32_t gen, uint32_t dir, uint32_t n, const pal_ve
   return updateBatch("pal_verdicts", keys.data(), verdicts, n, sizeof(uint32_t), sizeof(pal_verdict), err);
 }
 
+int Datapath::writeRedirects(uint32_t gen, uint32_t n, const uint32_t *rules, const pal_redirect *targets, std::string &err) {
+  if (gen >= PAL_GENERATIONS) return fail(err, -EINVAL, "no generation " + std::to_string(gen));
+  std::vector<uint32_t> keys(n);
+  for (uint32_t i = 0; i < n; i++) {
+    if (rules[i] >= PAL_MAX_RULES) return fail(err, -E2BIG, "a Redirect rule beyond " + std::to_string(PAL_MAX_RULES));
+    keys[i] = gen * PAL_MAX_RULES + rules[i];
+  }
+  if (n == 0) return 0;
+  return updateBatch("pal_redirects", keys.data(), targets, n, sizeof(uint32_t), sizeof(pal_redirect), err);
+}
+
 // ---- observation -------------------------------------------------------------------------------
 
 int Datapath::readCounters(const std::vector<uint32_t> &slots, std::vector<pal_counter> &out, std::string &err) const {
@@ -722,12 +733,18 @@ int Datapath::clearFlows(std::string &err) {
   std::vector<pal_flow_key> k6;
   std::vector<pal_flow4_key> k4;
   std::vector<pal_frag_key> kf;
+  std::vector<pal_flow4_key> kn;
+  std::vector<pal_flow_key> kn6;
   int rc = listKeys(mapFd("pal_flows"), k6, err, "pal_flows");
   if (rc == 0) rc = listKeys(mapFd("pal_flows4"), k4, err, "pal_flows4");
   if (rc == 0) rc = listKeys(mapFd("pal_frags"), kf, err, "pal_frags");
+  if (rc == 0) rc = listKeys(mapFd("pal_nat4"), kn, err, "pal_nat4");
+  if (rc == 0) rc = listKeys(mapFd("pal_nat6"), kn6, err, "pal_nat6");
   if (rc < 0) return rc;
   for (auto &k : k6) (void)bpf_map_delete_elem(mapFd("pal_flows"), &k);
   for (auto &k : k4) (void)bpf_map_delete_elem(mapFd("pal_flows4"), &k);
+  for (auto &k : kn) (void)bpf_map_delete_elem(mapFd("pal_nat4"), &k);
+  for (auto &k : kn6) (void)bpf_map_delete_elem(mapFd("pal_nat6"), &k);
   for (auto &k : kf) (void)bpf_map_delete_elem(mapFd("pal_frags"), &k);
   // the hints answer for flows4 / flows for up to PAL_FLOW_HINT_REFRESH_S: forget them with the flows
   int ncpu = libbpf_num_possible_cpus();

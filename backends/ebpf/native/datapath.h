@@ -102,6 +102,8 @@ class Datapath {
   /** n chunks (8 words each) at rows [firstRow, firstRow + n) (absolute row indices). */
   int writeRows(uint32_t firstRow, uint32_t n, const uint64_t *words, std::string &err);
   int writeVerdicts(uint32_t gen, uint32_t dir, uint32_t n, const pal_verdict *verdicts, std::string &err);
+  /** Redirect targets of egress rules at positions rules[i] of `gen` (entries of other rules are never read). */
+  int writeRedirects(uint32_t gen, uint32_t n, const uint32_t *rules, const pal_redirect *targets, std::string &err);
 
   // ---- observation ---------------------------------------------------------------------------
   /** Sum over CPUs of the counters at the given slots. */
