@@ -301,6 +301,7 @@ const LOOP_METHODS = Object.keys({
   publishRules: true,
   publishEngine: true,
   publishMembership: true,
+  editMembership: true,
   stats: true,
   resetLatency: true,
   cutDenied: true,

@@ -65,6 +65,26 @@ std::shared_ptr<const EngineSource> EngineSource::withMembership(const EngineSou
   return s;
 }
 
+std::shared_ptr<const EngineSource> EngineSource::withEdits(const EngineSource& base, const uint32_t* setEdits,
+                                                             size_t setEditCount, size_t* changed, std::string& error) {
+  std::vector<SetEdit> edits;
+  if (setEditCount > 0 && !wire::decodeEdits(setEdits, setEditCount, edits, &error)) return nullptr;
+  std::shared_ptr<EngineSource> s(new EngineSource());
+  s->egress_ = base.egress_->fork();
+  s->ingress_ = base.ingress_->fork();
+  size_t egressChanged = 0, ingressChanged = 0;
+  if (!edits.empty()) {
+    s->egress_->applySetEdits(edits.data(), edits.size(), &egressChanged);
+    s->ingress_->applySetEdits(edits.data(), edits.size(), &ingressChanged);
+  }
+  if (changed) *changed = egressChanged;
+  s->egressRules_ = base.egressRules_;
+  s->ingressRules_ = base.ingressRules_;
+  s->egressNpStart_ = base.egressNpStart_;
+  s->ingressNpStart_ = base.ingressNpStart_;
+  return s;
+}
+
 EngineSource::DirectionAnswer EngineSource::decide(const Classifier& c, uint32_t npTierStart, const FlowKey& key) const {
   uint32_t minPriority = 0;
   for (int step = 0; step < 3; ++step) {
