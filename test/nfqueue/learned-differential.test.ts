@@ -74,8 +74,8 @@ describe.skipIf(!nativeAvailable())('nfqueue learned edits = reference evaluator
           const expiresAtMs = r.chance(0.15) ? now - 10 * r.int(1, 50) + 3 : r.chance(0.4) ? now + 10 * r.int(1, 30) + 3 : now + 600_000 + 3;
           added.push({ pod: `${pod.namespace}/${pod.name}`, name, address, expiresAtMs, query: name });
         }
-        // refreshes of held entries (a later answer: the expiry only grows)
-        for (const e of [...held.values()]) if (r.chance(0.15)) added.push({ ...e, expiresAtMs: e.expiresAtMs + 10 * r.int(1, 40) });
+        // refreshes of held entries, expired ones too (a later answer, a fresh TTL; an expiry only grows)
+        for (const e of [...held.values()]) if (r.chance(e.expiresAtMs <= now ? 0.3 : 0.1)) added.push({ ...e, expiresAtMs: now + 10 * r.int(1, 40) + 3 });
         const removed = [...held.values()].filter(() => r.chance(0.08));
         await enforcement.learn(added, removed);
         for (const e of removed) held.delete(keyOf(e));
