@@ -7,98 +7,29 @@
  * unconnected socket's recvfrom names the sender). Other destinations are untouched (the proxy's
  * own address answers as itself), a port the rule does not name is denied by the Deny after it,
  * and a pod the Redirect does not select (batch/job) never reaches the proxy.
- *
- * Bounded: every client is one connection or datagram with a 1.5 s socket timeout and a 10 s
- * process limit; the proxy server exits when its stdin closes (afterAll) or after 120 s.
+ * The rig (topology, kube-proxy's tables, proxy server, bounds): redirect-rig.ts.
  */
-import { spawn, type ChildProcess } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { NftablesBackend } from '../../backends/nftables/backend.js';
-import { Enforcement } from '../../src/enforce/enforcement.js';
+import { describe, expect, it } from 'vitest';
 import { safeLoadCluster } from '../../src/manifests/cluster.js';
 import { parseIp } from '../../src/model/ip.js';
-import type { Cluster } from '../../src/model/types.js';
 import { ReferenceEvaluator } from '../../src/reference/evaluate.js';
-import { installKubeProxy } from '../../src/topology/kube-proxy.js';
-import { nsExec } from '../../src/topology/netns.js';
-import { buildTopology, type Topology } from '../../src/topology/topology.js';
 import { requires } from '../harness/prerequisites.js';
+import { PAYLOAD, redirectRig } from './redirect-rig.js';
 
 const EXAMPLE = fileURLToPath(new URL('../../examples/s14-redirect', import.meta.url));
-const PAYLOAD = 'palisade-proxy kube2iam';
-
-/** TCP and UDP on ADDR:8080, each answering PAYLOAD; exits on stdin EOF or after 120 s. */
-const SERVER = `
-import socket, sys, threading, time
-addr, payload = sys.argv[1], sys.argv[2].encode()
-t = socket.socket(socket.AF_INET, socket.SOCK_STREAM); t.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1); t.bind((addr, 8080)); t.listen(16)
-u = socket.socket(socket.AF_INET, socket.SOCK_DGRAM); u.bind((addr, 8080))
-def tcp():
-    while True:
-        c, _ = t.accept(); c.sendall(payload); c.close()
-def udp():
-    while True:
-        _, peer = u.recvfrom(512); u.sendto(payload, peer)
-for f in (tcp, udp): threading.Thread(target=f, daemon=True).start()
-print("ready", flush=True)
-threading.Thread(target=lambda: (sys.stdin.read(), sys.exit(0)), daemon=True).start()
-deadline = time.time() + 120
-while time.time() < deadline and threading.active_count() > 3: time.sleep(0.2)
-`;
-
-/** One TCP connection or UDP datagram; prints JSON {peer, data} or {error}. */
-const CLIENT = `
-import json, socket, sys
-proto, dst, port = sys.argv[1], sys.argv[2], int(sys.argv[3])
-try:
-    if proto == 'TCP':
-        s = socket.create_connection((dst, port), timeout=1.5); data = s.recv(256); peer = s.getpeername()
-    else:
-        s = socket.socket(socket.AF_INET, socket.SOCK_DGRAM); s.settimeout(1.5); s.sendto(b'who', (dst, port)); data, peer = s.recvfrom(256)
-    print(json.dumps({'peer': '%s:%d' % (peer[0], peer[1]), 'data': data.decode()}))
-except Exception as e:
-    print(json.dumps({'error': type(e).__name__}))
-`;
-
-interface Answer {
-  readonly peer?: string;
-  readonly data?: string;
-  readonly error?: string;
-}
 
 describe.skipIf(requires('root', 'netns', 'addon', 'nft', 'cni-plugins'))('nftables: Redirect (S14) on real packets', () => {
-  let cluster: Cluster;
-  let topo: Topology | undefined;
-  let enforcement: Enforcement | undefined;
-  let server: ChildProcess | undefined;
-  const nsOf = (pod: string): string => topo!.hosts.find((h) => h.name === pod)!.netns;
-  const dial = async (pod: string, protocol: 'TCP' | 'UDP', dst: string, port: number): Promise<Answer> => {
-    const r = await nsExec(nsOf(pod), ['python3', '-c', CLIENT, protocol, dst, String(port)], { timeoutMs: 10_000 });
-    return JSON.parse(r.stdout.trim()) as Answer;
-  };
-
-  beforeAll(async () => {
-    const r = safeLoadCluster([EXAMPLE]);
-    if (!r.cluster) throw new Error(r.problems.map((p) => `${p.code} ${p.message}`).join('\n'));
-    cluster = r.cluster;
-    topo = await buildTopology(cluster, { tag: 'redir' });
-    await installKubeProxy(topo.nodeNs, cluster);
-    server = spawn('ip', ['netns', 'exec', nsOf('iam/kube2iam'), 'python3', '-c', SERVER, '10.244.1.50', PAYLOAD], { stdio: ['pipe', 'pipe', 'inherit'] });
-    await new Promise<void>((resolve, reject) => {
-      const t = setTimeout(() => reject(new Error('proxy server did not start')), 10_000);
-      server!.stdout!.once('data', () => (clearTimeout(t), resolve()));
-    });
-    enforcement = new Enforcement(new NftablesBackend({ netnsPath: topo.nodeNetnsPath }));
-    await enforcement.apply(cluster);
-  }, 60_000);
-
-  afterAll(async () => {
-    await enforcement?.remove().catch(() => undefined);
-    server?.stdin?.end();
-    server?.kill();
-    await topo?.destroy();
-  });
+  const rig = redirectRig(
+    'redir',
+    () => {
+      const r = safeLoadCluster([EXAMPLE]);
+      if (!r.cluster) throw new Error(r.problems.map((p) => `${p.code} ${p.message}`).join('\n'));
+      return r.cluster;
+    },
+    { pod: 'iam/kube2iam', addresses: ['10.244.1.50'] },
+  );
+  const dial = rig.dial;
 
   for (const protocol of ['TCP', 'UDP'] as const) {
     it(`${protocol}: apps/web -> 169.254.169.254:80 reaches the proxy, and the reply comes from 169.254.169.254:80`, async () => {
@@ -122,7 +53,7 @@ describe.skipIf(requires('root', 'netns', 'addon', 'nft', 'cni-plugins'))('nftab
   });
 
   it('the reference evaluator says the same: allowed by the Redirect rule, naming the target', () => {
-    const v = new ReferenceEvaluator(cluster).evaluate({ src: parseIp('10.244.1.10')!, dst: parseIp('169.254.169.254')!, protocol: 'TCP', dstPort: 80 });
+    const v = new ReferenceEvaluator(rig.cluster()).evaluate({ src: parseIp('10.244.1.10')!, dst: parseIp('169.254.169.254')!, protocol: 'TCP', dstPort: 80 });
     expect(v.egress.rule?.action).toBe('Redirect');
     expect(v.egress.notes).toContain('PalisadeClusterNetworkPolicy metadata-via-proxy egress[0] (to-kube2iam): redirected to Service iam/metadata-proxy 10.244.240.30:80/TCP');
   });
