@@ -58,13 +58,12 @@
 import { PalisadeError } from '../../src/model/errors.js';
 import type { ApplyReport, Backend, BackendStats, RawDenyEvent, RawFlowEvent } from '../../src/enforce/backend.js';
 import type { CompiledPolicy } from '../../src/enforce/compiled.js';
-import { nativeNfqueue, type NfqLoop, type NfqLoopStats } from '../../src/native/binding.js';
+import { nativeNfqueue, packSetEdits, type NfqLoop, type NfqLoopStats, type SetEdit } from '../../src/native/binding.js';
 import { NO_EXPIRY, type SetDelta, type SetId } from '../../src/resolve/index.js';
 import type { Cidr } from '../../src/model/ip.js';
 import type { RuleSet } from '../../src/rules/types.js';
 import { ExpiryQueue, type ExpiryEntry, type LearnedMember } from './expiry.js';
 import { memberEdit, packLoopPolicy, type PackedLoopPolicy } from './policy.js';
-import { packSetEdits, type SetEdit } from '../../src/native/binding.js';
 import { decodeDenyRecords, denyEvent } from './records.js';
 import {
   captureSteering,
@@ -91,8 +90,6 @@ export const DEFAULT_FIRST_QUEUE = 4200;
  */
 export interface NfqueueFaults {
   readonly beforePublish?: (kind: 'engine' | 'membership', setEdits: Uint32Array) => Uint32Array;
-  /** called with each edit batch (kind 'membership') that was published: tests count the edits */
-  readonly afterEdits?: (edits: readonly SetEdit[]) => void;
   readonly beforeSteering?: (family: 4 | 6) => void;
 }
 
@@ -300,7 +297,6 @@ export class NfqueueBackend implements Backend {
     this.counts.membershipEdits += edits.length;
     this.counts.lastMembershipEdits = edits.length;
     this.counts.lastMembershipChanged = r.changed;
-    this.opts.faults?.afterEdits?.(edits);
     this.commit(policy, r.version);
     return r.version;
   }
