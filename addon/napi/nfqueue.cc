@@ -7,7 +7,7 @@
 //   nfqParseStatuses(bytes: Uint8Array, offsets: Uint32Array) -> Uint8Array of ParseStatus, one per
 //       packet [offsets[i], offsets[i+1]) (fuzzing and throughput tests without a JS object per packet)
 //   class NfqLoop(options, onDenied?: (records: Buffer) => void)
-//       .start() .stop() .publishRules(packed, defaultAllow) .publishEngine(...) .publishMembership(...) .editMembership(...)
+//       .start() .stop() .publishRules(packed, defaultAllow) .publishEngine(...) .editMembership(...)
 //       .decide(packet) .timeDecide(packet, n) .setPaused(b) .cutDenied() .cutReverse() .stats()
 //       .resetLatency()
 //   nfqConstants -> { denyRecordBytes, ruleBytes, parseStatus: string[] }
@@ -90,7 +90,6 @@ class NfqLoopJs : public Napi::ObjectWrap<NfqLoopJs> {
                        {InstanceMethod<&NfqLoopJs::Start>("start"), InstanceMethod<&NfqLoopJs::Stop>("stop"),
                         InstanceMethod<&NfqLoopJs::PublishRules>("publishRules"),
                         InstanceMethod<&NfqLoopJs::PublishEngine>("publishEngine"),
-                        InstanceMethod<&NfqLoopJs::PublishMembership>("publishMembership"),
                         InstanceMethod<&NfqLoopJs::EditMembership>("editMembership"),
                         InstanceMethod<&NfqLoopJs::PublishObserved>("publishObserved"),
                         InstanceMethod<&NfqLoopJs::Decide>("decide"),
@@ -210,22 +209,6 @@ class NfqLoopJs : public Napi::ObjectWrap<NfqLoopJs> {
     in.ingressNpTierStart = info[4].As<Napi::Number>().Uint32Value();
     std::string error;
     auto source = EngineSource::build(in, error);
-    if (!source) throw codedError(env, "NFQ_BAD_RULES", error);
-    return Napi::Number::New(env, static_cast<double>(loop_->publish(source)));
-  }
-  // publishMembership(setEdits: Uint32Array) -> version: the current EngineSource's rules with
-  // this complete membership (inventory change without a rule-set change).
-  Napi::Value PublishMembership(const Napi::CallbackInfo& info) {
-    Napi::Env env = info.Env();
-    if (info.Length() < 1 || !info[0].IsTypedArray() || info[0].As<Napi::TypedArray>().TypedArrayType() != napi_uint32_array)
-      throw codedError(env, "NFQ_BAD_ARGUMENT", "setEdits must be a Uint32Array");
-    auto a = info[0].As<Napi::Uint32Array>();
-    if (a.ElementLength() % 6 != 0) throw codedError(env, "NFQ_BAD_ARGUMENT", "setEdits has a partial record");
-    const auto snap = loop_->current();
-    const auto* base = snap ? dynamic_cast<const EngineSource*>(snap->source.get()) : nullptr;
-    if (base == nullptr) throw codedError(env, "NFQ_NO_ENGINE", "publishMembership needs a published engine (publishEngine)");
-    std::string error;
-    auto source = EngineSource::withMembership(*base, a.Data(), a.ElementLength() / 6, error);
     if (!source) throw codedError(env, "NFQ_BAD_RULES", error);
     return Napi::Number::New(env, static_cast<double>(loop_->publish(source)));
   }

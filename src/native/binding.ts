@@ -300,7 +300,6 @@ const LOOP_METHODS = Object.keys({
   stop: true,
   publishRules: true,
   publishEngine: true,
-  publishMembership: true,
   editMembership: true,
   stats: true,
   resetLatency: true,

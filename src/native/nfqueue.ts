@@ -72,8 +72,6 @@ export interface NfqLoop {
   publishRules(packed: Uint8Array, defaultAllow: boolean): number;
   /** the native classifier pair (backends/nfqueue/policy.ts packLoopPolicy); returns the published version */
   publishEngine(egressRules: Uint32Array, ingressRules: Uint32Array, setEdits: Uint32Array, egressNpTierStart: number, ingressNpTierStart: number): number;
-  /** the current engine's compiled rules with this complete set membership; returns the version */
-  publishMembership(setEdits: Uint32Array): number;
   /**
    * the current engine with these set edits (adds and removes) applied, as one new version: cost
    * O(edits), not O(members); `changed`: edits that changed a membership

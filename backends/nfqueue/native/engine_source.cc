@@ -45,26 +45,6 @@ std::shared_ptr<const EngineSource> EngineSource::build(const EngineBuildInput& 
   return s;
 }
 
-std::shared_ptr<const EngineSource> EngineSource::withMembership(const EngineSource& base, const uint32_t* setEdits,
-                                                                 size_t setEditCount, std::string& error) {
-  std::vector<SetEdit> edits;
-  if (setEditCount > 0 && !wire::decodeEdits(setEdits, setEditCount, edits, &error)) return nullptr;
-  std::shared_ptr<EngineSource> s(new EngineSource());
-  s->egress_ = std::make_unique<Classifier>();
-  s->ingress_ = std::make_unique<Classifier>();
-  size_t changed = 0;
-  for (Classifier* c : {s->egress_.get(), s->ingress_.get()}) {
-    if (!edits.empty()) c->applySetEdits(edits.data(), edits.size(), &changed);
-  }
-  s->egress_->publishRules(base.egressRules_);
-  s->ingress_->publishRules(base.ingressRules_);
-  s->egressRules_ = base.egressRules_;
-  s->ingressRules_ = base.ingressRules_;
-  s->egressNpStart_ = base.egressNpStart_;
-  s->ingressNpStart_ = base.ingressNpStart_;
-  return s;
-}
-
 std::shared_ptr<const EngineSource> EngineSource::withEdits(const EngineSource& base, const uint32_t* setEdits,
                                                              size_t setEditCount, size_t* changed, std::string& error) {
   std::vector<SetEdit> edits;

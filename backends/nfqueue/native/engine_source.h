@@ -50,11 +50,6 @@ class EngineSource final : public VerdictSource {
  public:
   // Builds both classifiers. nullptr and `error` ("CODE: text") on a malformed input.
   static std::shared_ptr<const EngineSource> build(const EngineBuildInput& in, std::string& error);
-  // A new source with the same compiled rules as `base` and the membership given by `setEdits`
-  // (adds: the complete membership of every set, as in build). Cost O(members): no rule compile.
-  // Used for inventory changes that leave the rule set as it is.
-  static std::shared_ptr<const EngineSource> withMembership(const EngineSource& base, const uint32_t* setEdits,
-                                                            size_t setEditCount, std::string& error);
   // A new source with the same compiled rules and membership as `base` changed by `setEdits`
   // (adds and removes, wire.h), all in one source: a lookup sees all of them or none (the loop
   // publishes the source in one swap). Both classifiers are forks of base's (Classifier::fork):
