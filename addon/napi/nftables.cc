@@ -6,8 +6,10 @@
 //   nftSetElements(sets: string[], ops: Uint8Array, setIndex: Uint32Array, family: Uint8Array,
 //                  addrs: Uint8Array, timeoutMs: Uint32Array, netnsPath?: string): void
 //     setelem.h applySetElements: one netlink batch of element deletes/adds (one per index i:
-//     ops[i] 0 delete / 1 add / 2 destroy, in set sets[setIndex[i]], family[i] 4|6,
-//     addrs[16i..16i+16), timeoutMs[i] for an add to a set with the timeout flag, 0 = none),
+//     ops[i] 0 delete / 1 add / 2 destroy, in set sets[setIndex[i]], family[i] 4|6 (an address)
+//     or 44|66 (an address pair of a concatenated set), its key at the start of a 16-byte slot
+//     addrs[16i..) (32-byte slots, addrs of 32 x count bytes, when any element is a pair),
+//     timeoutMs[i] for an add to a set with the timeout flag, 0 = none),
 //     inside netnsPath when given. ERR_PALISADE_NFT failures carry `errno` and `element`.
 //   nftApplyProgram(words: Uint32Array, strings: string[], elementKeys: Uint8Array (16 per element),
 //                   elementFlags: Uint8Array, elementTimeoutMs: Uint32Array, netnsPath?: string): void
@@ -107,7 +109,7 @@ bool TypedOf(const Napi::Value& v, napi_typedarray_type type, size_t length, Nap
 
 Napi::Value NftSetElements(const Napi::CallbackInfo& info) {
   Napi::Env env = info.Env();
-  const char* usage = "nftSetElements(sets: string[], ops: Uint8Array (0 delete, 1 add, 2 destroy), setIndex: Uint32Array, family: Uint8Array, addrs: Uint8Array (16 per element), timeoutMs: Uint32Array (0 = none), netnsPath?: string)";
+  const char* usage = "nftSetElements(sets: string[], ops: Uint8Array (0 delete, 1 add, 2 destroy), setIndex: Uint32Array, family: Uint8Array, addrs: Uint8Array (16 or 32 per element), timeoutMs: Uint32Array (0 = none), netnsPath?: string)";
   if (info.Length() < 5 || !info[0].IsArray() || !info[1].IsTypedArray()) throw codedError(env, "ERR_PALISADE_NFT_INPUT", usage);
   palisade::nft::SetElementBatch batch;
   Napi::Array names = info[0].As<Napi::Array>();
@@ -119,11 +121,14 @@ Napi::Value NftSetElements(const Napi::CallbackInfo& info) {
   const size_t count = info[1].As<Napi::TypedArray>().ElementLength();
   Napi::TypedArrayOf<uint8_t> ops, family, addrs;
   Napi::TypedArrayOf<uint32_t> setIndex, timeoutMs;
+  // the address slot is 16 bytes, or 32 when the batch holds IPv6 pairs (the array's length says which)
+  const size_t stride = count > 0 && info[4].IsTypedArray() && info[4].As<Napi::TypedArray>().ElementLength() == 32 * count ? 32 : 16;
   if (info.Length() < 6 || !TypedOf(info[1], napi_uint8_array, count, ops) || !TypedOf(info[2], napi_uint32_array, count, setIndex) ||
-      !TypedOf(info[3], napi_uint8_array, count, family) || !TypedOf(info[4], napi_uint8_array, 16 * count, addrs) ||
+      !TypedOf(info[3], napi_uint8_array, count, family) || !TypedOf(info[4], napi_uint8_array, stride * count, addrs) ||
       !TypedOf(info[5], napi_uint32_array, count, timeoutMs)) {
     throw codedError(env, "ERR_PALISADE_NFT_INPUT", usage);
   }
+  batch.stride = stride;
   batch.ops = ops.Data();
   batch.set = setIndex.Data();
   batch.family = family.Data();

@@ -12,7 +12,11 @@
  *                            another priority); then, once, the table is deleted and re-created in
  *                            one transaction (atomic for the kernel, not leak-free for packets).
  *   applyDeltas(policy, d)   the set-membership deltas as element deletes then adds, one transaction;
- *                            no chain is touched. The rule set must be the one in force. When every
+ *                            no chain is touched. A delta of a folded per-pod domainNames rule's
+ *                            subject or learned set (pairs.ts: those sets are not in the table) is
+ *                            the pair elements it touches (pairDeltas), in the same transaction;
+ *                            a pair for a pair set left out (its family had no subject address)
+ *                            installs the table instead. The rule set must be the one in force. When every
  *                            touched set is a plain (non-interval) set and the observed sets did not
  *                            change, the transaction is one netlink batch (set-batch.ts,
  *                            native/setelem.h: no libnftables, so no reload of its cache of every
@@ -74,6 +78,9 @@ import {
 import { ruleCounters } from './stats.js';
 import { lowerDocument } from './netlink-program.js';
 import { batchSize, packSetDeltas, type SetElementBatch } from './set-batch.js';
+import { EMPTY_PLAN, advanceIndex, foldedOnlySets, isPairable, pairDeltas, pairElements, pairIndex, pairSetName, planPairs, type PairIndex, type PairPlan } from './pairs.js';
+import { pairElementsOf } from './render.js';
+import { elements, flushSet } from './nft-json.js';
 
 export interface NftablesOptions {
   /** network namespace to act in (e.g. /run/netns/NAME); default: the current one */
@@ -97,6 +104,12 @@ export interface NftablesOptions {
    * batches) through libnftables instead of lowering it to one netlink batch (netlink-program.ts).
    */
   readonly documentsByJson?: boolean;
+  /**
+   * Fold the per-pod domainNames rules into one pair rule per group and family (pairs.ts);
+   * default true. false renders them as before, one rule and two sets per pod (the A/B of the
+   * bench and the traffic tests' "same verdicts" oracle).
+   */
+  readonly pairRules?: boolean;
 }
 
 interface InForce {
@@ -110,6 +123,10 @@ interface InForce {
   readonly timed: ReadonlySet<SetId>;
   /** Observation.key of the observed sets' contents */
   readonly observedKey: string;
+  /** the folded rules' pair sets and the subject addresses their pairs hold (pairs.ts) */
+  readonly pairs: PairIndex;
+  /** set twins not in the table: static prefix sets in a family they hold nothing of, pair sets of a family no subject holds */
+  readonly absent: ReadonlySet<string>;
 }
 
 /** Log packets read but not yet drained, per queue (beyond this, the oldest are dropped). */
@@ -146,6 +163,22 @@ export class NftablesBackend implements Backend {
     for (const id of policy.usedSets) intervalMap.set(id, policy.resolution.definition(id).kind === 'prefixes');
     const interval = (id: SetId): boolean => intervalMap.get(id) ?? policy.resolution.definition(id).kind === 'prefixes';
     const timedSets = new Set<SetId>([...policy.usedSets].filter((id) => policy.resolution.definition(id).kind === 'learned'));
+    const plan = this.opts.pairRules === false ? EMPTY_PLAN : this.planOf(policy, interval, timedSets);
+    const folded = foldedOnlySets(policy.ruleSet, plan);
+    const inTable = new Set([...policy.usedSets].filter((id) => !folded.has(id)));
+    // static prefix sets of one family have no twin in the other (render.ts RenderInput.absentIn)
+    const absent = new Set<string>();
+    for (const id of inTable) {
+      if (policy.resolution.definition(id).kind !== 'prefixes') continue;
+      const members = policy.resolution.prefixes(id);
+      for (const f of [4, 6] as const) if (!members.some((c) => c.family === f)) absent.add(setName(id, f, interval(id), false));
+    }
+    const absentIn = (id: SetId, f: 4 | 6): boolean => absent.size > 0 && absent.has(setName(id, f, interval(id), false));
+    // a pair set of a family no source's subject holds an address of: left out until one does
+    plan.sets.forEach((sources, k) => {
+      for (const f of [4, 6] as const) if (!sources.some((x) => policy.resolution.prefixes(x.subject).some((c) => c.family === f))) absent.add(pairSetName(k, f));
+    });
+    const pairAbsentIn = (k: number, f: 4 | 6): boolean => absent.has(pairSetName(k, f));
     const tag = this.tags + 1;
     const input = {
       ruleSet: policy.ruleSet,
@@ -155,6 +188,9 @@ export class NftablesBackend implements Backend {
       timed: (id: SetId) => timedSets.has(id),
       expiresAtMs: (id: SetId, c: Cidr) => policy.resolution.learnedExpiryMs(id, c),
       nowMs: Date.now(),
+      pairs: plan,
+      absentIn,
+      pairAbsentIn,
       observed: policy.observation.subjects,
       ...(this.opts.observeLog ? { observeLog: this.opts.observeLog } : {}),
       ...(this.opts.denyLog ? { log: { ...this.opts.denyLog, tag } } : {}),
@@ -164,10 +200,10 @@ export class NftablesBackend implements Backend {
     // document that cannot be lowered is rendered again as JSON for libnftables
     const raw = this.netlink() ? { ...input, rawElements: true } : input;
     // no table found (contents() listed the kernel): the sets are created empty, nothing to flush
-    const absent = { tableAbsent: current === undefined };
-    let doc = renderFull(raw, current, absent);
+    const noTable = { tableAbsent: current === undefined };
+    let doc = renderFull(raw, current, noTable);
     try {
-      this.run(doc, () => renderFull(input, current, absent));
+      this.run(doc, () => renderFull(input, current, noTable));
     } catch (e) {
       if (this.inForce || current === undefined || (e as NftErrorFields).code !== 'ERR_PALISADE_NFT') throw e;
       doc = { nftables: [...renderDelete().nftables, ...renderFull(raw, undefined, { tableAbsent: true }).nftables] };
@@ -175,7 +211,8 @@ export class NftablesBackend implements Backend {
     }
     // the kernel holds the new table: only now does memory follow
     this.tags = tag;
-    this.inForce = { ruleSet: policy.ruleSet, tag, sets: new Set(policy.usedSets), interval: intervalMap, timed: timedSets, observedKey: policy.observation.key };
+    const pairs = pairIndex(plan, (id) => policy.resolution.prefixes(id));
+    this.inForce = { ruleSet: policy.ruleSet, tag, sets: inTable, interval: intervalMap, timed: timedSets, observedKey: policy.observation.key, pairs, absent };
     this.recent.set(tag, policy.ruleSet);
     for (const old of this.recent.keys()) if (this.recent.size > KEEP_RULE_SETS) this.recent.delete(old);
     this.counts.installs++;
@@ -194,13 +231,26 @@ export class NftablesBackend implements Backend {
       throw new PalisadeError('ERR_PALISADE_RULES_CHANGED', 'nftables: applyDeltas with a rule set that is not the one in force (install it)');
     }
     const interval = (id: SetId): boolean => s.interval.get(id) ?? false;
+    // a member for a twin left out as never needed (static sets do not change: a defence, not a path)
+    if (s.absent.size > 0 && deltas.some((d) => d.added.some((c) => s.absent.has(setName(d.set, c.family, interval(d.set), false))))) return this.install(policy);
     const observedChanged = policy.observation.key !== s.observedKey;
     const timed = (id: SetId): boolean => s.timed.has(id);
     const nowMs = Date.now();
-    const batch = observedChanged || this.opts.deltasByJson ? undefined : packSetDeltas(deltas, s.sets, interval, timed, nowMs);
+    const expiry = (id: SetId, c: Cidr): number => policy.resolution.learnedExpiryMs(id, c);
+    const pairChanges = pairDeltas(s.pairs, deltas, (id) => policy.resolution.prefixes(id), expiry);
+    // a pair for a pair set left out (its family had no subject address): the whole table, which
+    // renders that set and its rules now (atomic and in place, as every install)
+    if (pairChanges.some((c) => c.op === 'add' && s.absent.has(pairSetName(c.set, c.element.subject.family)))) return this.install(policy);
+    // the pair index follows the subject sets' members; memory moves only after the kernel took the change
+    const advance = (): void => advanceIndex(s.pairs, deltas);
+    const batch = observedChanged || this.opts.deltasByJson ? undefined : packSetDeltas(deltas, s.sets, interval, timed, nowMs, pairChanges);
     if (batch) {
-      if (batchSize(batch) === 0) return { kind: 'none', summary: 'no kernel change', ms: performance.now() - t0 };
+      if (batchSize(batch) === 0) {
+        advance();
+        return { kind: 'none', summary: 'no kernel change', ms: performance.now() - t0 };
+      }
       this.sendElements(batch);
+      advance();
       this.counts.deltaTransactions++;
       return { kind: 'deltas', summary: `set elements only (${batchSize(batch)} elements, one netlink batch)`, ms: performance.now() - t0 };
     }
@@ -209,10 +259,25 @@ export class NftablesBackend implements Backend {
     const members = (id: SetId): Cidr[] => policy.resolution.prefixes(id);
     const timedSets = { is: timed, members, expiresAtMs: (id: SetId, c: Cidr) => policy.resolution.learnedExpiryMs(id, c), nowMs };
     let doc = renderSetDeltas(deltas, s.sets, interval, this.opts.deltasByJson ? undefined : members, timedSets);
+    // a pair set a change touches is rewritten whole here (flush + its pairs now), as timed sets are
+    const touched = [...new Set(pairChanges.map((c) => c.set))].sort((a, b) => a - b);
+    const pairCmds = touched.flatMap((k) =>
+      ([4, 6] as const).flatMap((family) => {
+        const name = pairSetName(k, family);
+        if (s.absent.has(name)) return [];
+        const elems = pairElementsOf(pairElements(s.pairs.plan.sets[k]!, family, members, expiry), nowMs, false);
+        return elems.length > 0 ? [flushSet(name), elements('add', name, elems)] : [flushSet(name)];
+      }),
+    );
+    doc = { nftables: [...pairCmds.filter((c) => 'flush' in c), ...doc.nftables, ...pairCmds.filter((c) => !('flush' in c))] };
     if (observedChanged) doc = { nftables: [...doc.nftables, ...renderObserved(policy.observation.subjects)] };
-    if (doc.nftables.length === 0) return { kind: 'none', summary: 'no kernel change', ms: performance.now() - t0 };
+    if (doc.nftables.length === 0) {
+      advance();
+      return { kind: 'none', summary: 'no kernel change', ms: performance.now() - t0 };
+    }
     this.run(doc);
-    if (observedChanged) this.inForce = { ...s, observedKey: policy.observation.key };
+    if (observedChanged) this.inForce = { ...this.inForce!, observedKey: policy.observation.key };
+    advance();
     this.counts.deltaTransactions++;
     return { kind: 'deltas', summary: `set elements only (${doc.nftables.length} commands)`, ms: performance.now() - t0 };
   }
@@ -311,7 +376,12 @@ export class NftablesBackend implements Backend {
     if (s) {
       return {
         chains: chainsOf(s.ruleSet),
-        sets: [...[...s.sets].flatMap((id) => [4, 6].map((f) => setName(id, f as 4 | 6, s.interval.get(id) ?? false, s.timed.has(id)))), OBSERVED_SETS[4], OBSERVED_SETS[6]],
+        sets: [
+          ...[...s.sets].flatMap((id) => [4, 6].map((f) => setName(id, f as 4 | 6, s.interval.get(id) ?? false, s.timed.has(id)))).filter((n) => !s.absent.has(n)),
+          ...s.pairs.plan.sets.flatMap((_, k) => [pairSetName(k, 4), pairSetName(k, 6)]).filter((n) => !s.absent.has(n)),
+          OBSERVED_SETS[4],
+          OBSERVED_SETS[6],
+        ],
       };
     }
     try {
@@ -320,6 +390,15 @@ export class NftablesBackend implements Backend {
       if ((e as NftErrorFields).code === 'ERR_PALISADE_NFT') return undefined; // no table yet
       throw e;
     }
+  }
+
+  /** Which rules fold into pair rules: per-pod learned rules over plain sets (pairs.ts, condition 1). */
+  private planOf(policy: CompiledPolicy, interval: (id: SetId) => boolean, timed: ReadonlySet<SetId>): PairPlan {
+    const onePod = (id: SetId): boolean => {
+      const d = policy.resolution.definition(id);
+      return d.kind === 'pods' && d.pod !== undefined && !interval(id);
+    };
+    return planPairs(policy.ruleSet, (r) => isPairable(r, (id) => timed.has(id) && !interval(id), onePod));
   }
 
   private sendElements(batch: SetElementBatch): void {

@@ -8,6 +8,11 @@
  *
  * Lowering (what nft 1.0.6 emits in an inet table, register 1 throughout):
  *   ip saddr @s            meta nfproto == ipv4; payload network+12 len 4; lookup @s   (ip6: +8 len 16, daddr +16 / +24)
+ *   ip saddr . ip daddr @c meta nfproto == ipv4; payload +12 len 4 => reg 1; payload +16 len 4 => reg 9
+ *                          (NFT_REG32_01); lookup reg 1 @c   (ip6: the second field => reg 2, NFT_REG_2)
+ *                          -- nft's register allocation for a concatenation (netlink_put_register)
+ *   set type a . b         key type (id(a) << 6) | id(b) (nft's concat_type_alloc, TYPE_BITS 6),
+ *                          key length the fields' lengths each rounded up to 4 bytes
  *   meta l4proto tcp       meta l4proto; cmp == 6          `{ tcp, udp }`: an anonymous constant set + lookup
  *   th dport 80 / 1-2      payload transport+2 len 2; cmp == 80 (big endian) / cmp >= 1, cmp <= 2
  *   ct state a,b           ct state; bitwise & mask; cmp != 0
@@ -26,7 +31,7 @@
  *
  * Invariants: names, prefixes and comments travel as strings in netlink attributes (never text
  * the kernel or a parser interprets); addresses as bytes. Element keys are 16 bytes each (the
- * first keyLen used). Every element carries a timeout slot (ms, 0 = none) for sets with timeouts:
+ * first keyLen used; a 32-byte key, an IPv6 pair, takes two consecutive slots). Every element carries a timeout slot (ms, 0 = none) for sets with timeouts:
  * an element `{ elem: { val, timeout: SECONDS } }` (libnftables' JSON form; a fraction is kept as
  * ms) of a plain set fills it.
  * Pure. Cost: O(commands + elements); ~4 words per expression, 21 bytes per element.
@@ -48,7 +53,11 @@ export interface TableProgram {
 
 // commands and expressions of native/table.h
 const OP = { tableAdd: 1, tableDel: 2, chainAdd: 3, chainFlush: 4, chainDel: 5, setAdd: 6, setFlush: 7, setDel: 8, elements: 9, rule: 10 } as const;
-const EX = { meta: 1, ct: 2, payload: 3, cmp: 4, bitwise: 5, lookup: 6, counter: 7, limit: 8, log: 9, verdict: 10 } as const;
+const EX = { meta: 1, ct: 2, payload: 3, cmp: 4, bitwise: 5, lookup: 6, counter: 7, limit: 8, log: 9, verdict: 10, payloadTo: 11 } as const;
+/** linux/netfilter/nf_tables.h: the register of a concatenation's second field, per family (see above) */
+const SECOND_FIELD_REG = { ip: 9, ip6: 2 } as const;
+/** nft's TYPE_BITS: a concatenated type's id is its fields' ids, shifted in */
+const TYPE_BITS = 6;
 const NONE = 0xffffffff;
 // linux/netfilter/nf_tables.h, linux/netfilter.h
 const META_NFPROTO = 15;
@@ -98,6 +107,8 @@ const unsupported = (what: string): never => {
 interface SetInfo {
   readonly keyLen: number;
   readonly interval: boolean;
+  /** a concatenation of two addresses (pairs.ts): elements `{ concat: [a, b] }` */
+  readonly pair?: boolean;
   /** element value names (inet_proto, icmpv6_type) */
   readonly symbols?: Readonly<Record<string, number>>;
 }
@@ -254,6 +265,27 @@ function lowerElements(w: Writer, name: string, op: 'add' | 'delete', elems: rea
       put(lo, 0);
       if (hi !== top) put(hi + 1n, ELEM_INTERVAL_END);
     }
+  } else if (info.pair) {
+    const half = info.keyLen / 2;
+    for (const item of elems) {
+      const timed = typeof item === 'object' && item !== null && 'elem' in item ? (item as { elem: { val?: unknown; timeout?: unknown } }).elem : undefined;
+      const val = (timed ? timed.val : item) as { concat?: unknown } | null;
+      const parts = val !== null && typeof val === 'object' && Array.isArray(val.concat) ? (val.concat as unknown[]) : undefined;
+      if (!parts || parts.length !== 2) return unsupported('pair element');
+      const at = w.element(0);
+      if (info.keyLen > 16) w.element(0); // the key's second slot
+      if (timed) {
+        if (op !== 'add' || typeof timed.timeout !== 'number' || !(timed.timeout > 0)) unsupported('timed element');
+        w.timeouts[at / 16] = Math.min(0xffffffff, Math.round((timed.timeout as number) * 1000));
+      }
+      parts.forEach((e, i) => {
+        const out = w.keys.subarray(at + i * half, at + (i + 1) * half);
+        if (isCidr(e)) {
+          if ((e.family === 4 ? 4 : 16) !== half || e.prefixLen !== 8 * half) unsupported('pair element family');
+          putBig(e.base, out, half);
+        } else if (typeof e !== 'string' || (addressBytes(e, out) === 4 ? 4 : 16) !== half) unsupported('pair element family');
+      });
+    }
   } else {
     for (const item of elems) {
       const at = w.element(0);
@@ -288,8 +320,9 @@ function lowerElements(w: Writer, name: string, op: 'add' | 'delete', elems: rea
 
 /** Sets the document did not declare (deltas): kind from the renderer's names (render.ts setName, OBSERVED_SETS). */
 function setInfoFromName(name: string): SetInfo {
-  const m = /^(?:([hpt])\d+|observed)v([46])$/.exec(name);
+  const m = /^(?:([hptc])\d+|observed)v([46])$/.exec(name);
   if (!m) return unsupported(`set ${name}`);
+  if (m[1] === 'c') return { keyLen: m[2] === '4' ? 8 : 32, interval: false, pair: true };
   return { keyLen: m[2] === '4' ? 4 : 16, interval: m[1] === 'p' };
 }
 
@@ -332,6 +365,20 @@ function lowerMatch(w: Writer, m: Record<string, unknown>, out: number[]): void 
     pushBytes(out, new Uint8Array(4), false);
     out.push(EX.cmp, CMP_NEQ);
     pushBytes(out, new Uint8Array(4));
+    return;
+  }
+  if (Array.isArray((left as { concat?: unknown }).concat)) {
+    // `ip saddr . ip daddr @c`: both fields of one family, into the registers nft allocates
+    const fields = (left as unknown as { concat: { payload?: { protocol?: string; field?: string } }[] }).concat.map((f) => f.payload);
+    const proto = fields[0]?.protocol;
+    if (fields.length !== 2 || op !== '==' || (proto !== 'ip' && proto !== 'ip6') || typeof right !== 'string' || !right.startsWith('@')) return unsupported('concatenation');
+    const at = ADDR_OFFSET[proto];
+    const offsets = fields.map((f) => (f?.protocol === proto && (f.field === 'saddr' || f.field === 'daddr') ? at[f.field] : unsupported('concatenation field')));
+    out.push(EX.meta, META_NFPROTO, EX.cmp, CMP_EQ);
+    pushBytes(out, Uint8Array.of(NFPROTO[proto]));
+    out.push(EX.payload, PAYLOAD_NETWORK, offsets[0]!, at.len);
+    out.push(EX.payloadTo, PAYLOAD_NETWORK, offsets[1]!, at.len, SECOND_FIELD_REG[proto]);
+    out.push(EX.lookup, w.str(right.slice(1)));
     return;
   }
   const p = left.payload as { protocol?: string; field?: string } | undefined;
@@ -452,6 +499,9 @@ function countExprs(out: number[], from: number): number {
       case EX.payload:
         i += 3;
         break;
+      case EX.payloadTo:
+        i += 4;
+        break;
       case EX.cmp:
         i += 1;
         i += 1 + Math.ceil(out[i]! / 4);
@@ -498,6 +548,17 @@ function lowerCommand(w: Writer, c: NftCommand, sets: Map<string, SetInfo>): voi
     case 'delete chain':
       return w.word(OP.chainDel, w.str(String(name)));
     case 'add set': {
+      if (Array.isArray(o.type)) {
+        // a concatenation of two addresses (pairs.ts): `type ipv4_addr . ipv4_addr; flags timeout`
+        const ts = (o.type as unknown[]).map((x) => KEY_TYPES[String(x)]);
+        const flags = (o.flags as string[] | undefined) ?? [];
+        if (typeof name !== 'string' || ts.length !== 2 || ts[0] !== ts[1] || (ts[0] !== KEY_TYPES.ipv4_addr && ts[0] !== KEY_TYPES.ipv6_addr)) return unsupported('concatenated set type');
+        if (flags.length !== 1 || flags[0] !== 'timeout' || o.elem !== undefined || o.timeout !== undefined) return unsupported('concatenated set flags');
+        const t = ts[0]!;
+        const len = 2 * 4 * Math.ceil(t.len / 4);
+        sets.set(name, { keyLen: len, interval: false, pair: true });
+        return w.word(OP.setAdd, w.str(name), (t.id << TYPE_BITS) | t.id, len, SET_TIMEOUT);
+      }
       const t = KEY_TYPES[String(o.type)];
       if (!t || typeof name !== 'string') return unsupported(`set type ${String(o.type)}`);
       const flags = (o.flags as string[] | undefined) ?? [];

@@ -25,6 +25,14 @@ export const addSet = (name: string, type: 'ipv4_addr' | 'ipv6_addr', interval: 
   add: { set: { ...tbl, name, type, ...(interval ? { flags: ['interval'] } : timeout ? { flags: ['timeout'] } : {}) } },
 });
 
+/**
+ * `add set inet palisade NAME { type ipv4_addr . ipv4_addr; flags timeout; }` (ipv6 likewise): a
+ * concatenated set of address pairs (render.ts pair sets; elements `{ concat: [a, b] }`).
+ */
+export const addPairSet = (name: string, type: 'ipv4_addr' | 'ipv6_addr'): NftCommand => ({
+  add: { set: { ...tbl, name, type: [type, type], flags: ['timeout'] } },
+});
+
 /** `add element inet palisade NAME { e1, e2 }` / `delete element ...` */
 export const elements = (op: 'add' | 'delete', name: string, elem: readonly unknown[]): NftCommand => ({
   [op]: { element: { ...tbl, name, elem } },
@@ -61,6 +69,12 @@ export type AddrField = 'saddr' | 'daddr';
 export const inSet = (family: 4 | 6, field: AddrField, name: string): NftExpr => ({
   match: { op: '==', left: { payload: { protocol: family === 4 ? 'ip' : 'ip6', field } }, right: `@${name}` },
 });
+
+/** `ip saddr . ip daddr @NAME` (the fields in the order given; ip6 likewise) */
+export const pairInSet = (family: 4 | 6, first: AddrField, second: AddrField, name: string): NftExpr => {
+  const protocol = family === 4 ? 'ip' : 'ip6';
+  return { match: { op: '==', left: { concat: [{ payload: { protocol, field: first } }, { payload: { protocol, field: second } }] }, right: `@${name}` } };
+};
 
 /** `meta l4proto tcp` or `meta l4proto { tcp, udp, sctp }` */
 export const l4proto = (protos: readonly string[]): NftExpr => ({

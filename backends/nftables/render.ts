@@ -8,6 +8,10 @@
  *             t<id>v4 { type ipv4_addr; flags timeout }  t<id>v6 { ... }   learned DNS addresses
  *             (docs/fqdn.md §6): each element times out in the kernel at its entry's expiry
  *             one pair per address set a rule uses (subject or peer); see setName
+ *             c<k>v4 { type ipv4_addr . ipv4_addr; flags timeout }  c<k>v6 { ... }  address pairs
+ *             (subject pod . learned address) of the per-pod domainNames rules folded into one
+ *             rule per group and family (pairs.ts; RenderInput.pairs): their subject and learned
+ *             sets are not rendered at all
  *             observedv4 { type ipv4_addr }  observedv6 { ... }           observed subjects (always
  *             declared; empty unless staged or audited policies exist, src/enforce/observed.ts)
  *   base      forward / input / output  (type filter, priority 0, policy accept):
@@ -43,7 +47,9 @@
  *                                    with deny logging, preceded by `limit ... log group N` (NFLOG)
  *   pass                          -> goto the next tier's chain (Baseline pass: the default)
  * Every rule is emitted once per family (`ip saddr @s3v4` / `ip6 saddr @s3v6`); a rule whose
- * set is empty in a family simply never matches there. Rules therefore depend only on set ids,
+ * set is empty in a family simply never matches there. Except (RenderInput.absentIn): a set that
+ * can NEVER hold a member of a family (a static prefix set of one family only) has no twin in that
+ * family, and neither has any rule that uses it (it could never match there). Rules therefore depend only on set ids,
  * never on members, so pod churn is a set-element delta (renderSetDeltas), never a chain rewrite.
  *
  * Atomicity: `renderFull` is one document, so one netlink batch: the kernel applies all of it or
@@ -60,11 +66,13 @@ import type { Direction } from '../../src/model/types.js';
 import type { PolicyTier } from '../../src/model/verdict.js';
 import { ALL_PORTS, type Rule, type RuleSet } from '../../src/rules/types.js';
 import { disjointMembers, elementOf, isHost } from './elements.js';
+import { EMPTY_PLAN, foldedOnlySets, pairElements, pairSetName, type PairElement, type PairPlan } from './pairs.js';
 import {
   accept,
   addBaseChain,
   addChain,
   addNatChain,
+  addPairSet,
   addRule,
   addSet,
   addTable,
@@ -88,6 +96,7 @@ import {
   l4proto,
   limitPerSecond,
   nflog,
+  pairInSet,
   thPort,
   type NftCommand,
   type NftDocument,
@@ -183,7 +192,30 @@ export interface RenderInput {
    * for one that is stringified. Saves a string per element and its parse.
    */
   readonly rawElements?: boolean;
+  /**
+   * Per-pod learned rules folded into pair rules (pairs.ts planPairs); absent: none. The sets only
+   * folded rules use are left out; the pair sets hold their members' pairs (timed by `expiresAtMs`).
+   */
+  readonly pairs?: PairPlan;
+  /**
+   * True for a set that can never hold a member of `family` (its members are fixed: a `prefixes`
+   * set, all of the other family): its twin in that family is not rendered, nor any rule's twin
+   * in that family that uses it. Default: none.
+   */
+  readonly absentIn?: (id: SetId, family: 4 | 6) => boolean;
+  /**
+   * The same for pair set `k` (no source's subject holds an address of `family`, so no pair of it
+   * can exist until a subject gets one): no set and no pair rule in that family. Default: none.
+   */
+  readonly pairAbsentIn?: (k: number, family: 4 | 6) => boolean;
 }
+
+/** Does a rule use, in `family`, a set that can never hold a member of that family? */
+const neverIn = (r: Rule, family: 4 | 6, absent: Absent, pairSet: number | undefined): boolean =>
+  pairSet !== undefined
+    ? absent.pairAbsentIn?.(pairSet, family) ?? false
+    : absent.absentIn !== undefined && (absent.absentIn(r.subject, family) || (r.peer !== null && absent.absentIn(r.peer, family)));
+type Absent = Pick<RenderInput, 'absentIn' | 'pairAbsentIn'>;
 
 /** Set ids the rules use, ascending. */
 export function usedSets(rs: RuleSet): SetId[] {
@@ -220,12 +252,19 @@ function verdictOf(r: Rule): NftExpr {
   }
 }
 
-/** The match expressions of one rule in one family. */
-function matchOf(r: Rule, family: 4 | 6, nameOf: SetNameOf): NftExpr[] {
+/**
+ * The match expressions of one rule in one family; a folded rule's group head (`pairSet`) matches
+ * `ip saddr . ip daddr @c<k>v4` (subject . peer) instead of its two sets.
+ */
+function matchOf(r: Rule, family: 4 | 6, nameOf: SetNameOf, pairSet?: number): NftExpr[] {
   const subjectField = r.direction === 'egress' ? 'saddr' : 'daddr';
   const peerField = r.direction === 'egress' ? 'daddr' : 'saddr';
-  const expr: NftExpr[] = [inSet(family, subjectField, nameOf(r.subject, family))];
-  if (r.peer !== null) expr.push(inSet(family, peerField, nameOf(r.peer, family)));
+  const expr: NftExpr[] = [];
+  if (pairSet !== undefined) expr.push(pairInSet(family, subjectField, peerField, pairSetName(pairSet, family)));
+  else {
+    expr.push(inSet(family, subjectField, nameOf(r.subject, family)));
+    if (r.peer !== null) expr.push(inSet(family, peerField, nameOf(r.peer, family)));
+  }
   const allDst = r.dstPorts.lo === ALL_PORTS.lo && r.dstPorts.hi === ALL_PORTS.hi;
   const allSrc = r.srcPorts.lo === ALL_PORTS.lo && r.srcPorts.hi === ALL_PORTS.hi;
   if (r.protocol !== null) expr.push(l4proto([r.protocol.toLowerCase()]));
@@ -267,7 +306,7 @@ function declareChains(rs: RuleSet): NftCommand[] {
  * effect is the Redirect's DNAT. A Redirect rule is skipped in a family with no target (its
  * fail-closed deny, which lowering puts after it, then stops NAT and the filter drops).
  */
-function renderNatRules(rs: RuleSet, nameOf: SetNameOf): NftCommand[] {
+function renderNatRules(rs: RuleSet, nameOf: SetNameOf, plan: PairPlan, absent: Absent): NftCommand[] {
   const cmds: NftCommand[] = [addRule(NAT_BASE_CHAIN, [goTo(natChainName('Admin'))])];
   const table = rs.egress;
   for (const t of TIERS) {
@@ -275,8 +314,11 @@ function renderNatRules(rs: RuleSet, nameOf: SetNameOf): NftCommand[] {
     const end = t === 'Admin' ? table.tierStart.NetworkPolicy : t === 'NetworkPolicy' ? table.tierStart.Baseline : table.tierStart.end;
     for (let p = table.tierStart[t]; p < end; p++) {
       const r = table.rules[p]!;
+      const fold = plan.folded.get(r.id);
+      if (fold && !fold.head) continue; // its group's pair rule stands for it
       for (const family of [4, 6] as const) {
-        const match = matchOf(r, family, nameOf);
+        if (neverIn(r, family, absent, fold?.set)) continue;
+        const match = matchOf(r, family, nameOf, fold?.set);
         if (r.redirect) {
           const target = family === 4 ? r.redirect.v4 : r.redirect.v6;
           if (!target) continue;
@@ -309,7 +351,7 @@ export interface TimedSets {
 const namerOf = (interval: (id: SetId) => boolean, timed?: (id: SetId) => boolean): SetNameOf => (id, family) =>
   setName(id, family, interval(id), timed?.(id) ?? false);
 
-function renderRules(rs: RuleSet, nameOf: SetNameOf, log?: RenderInput['log'], observeLog?: ObserveLogOptions): NftCommand[] {
+function renderRules(rs: RuleSet, nameOf: SetNameOf, plan: PairPlan, absent: Absent, log?: RenderInput['log'], observeLog?: ObserveLogOptions): NftCommand[] {
   const cmds: NftCommand[] = [];
   for (const hook of BASE_CHAINS) {
     cmds.push(addRule(hook, [ctStateIn(['established', 'related']), accept()]));
@@ -336,11 +378,14 @@ function renderRules(rs: RuleSet, nameOf: SetNameOf, log?: RenderInput['log'], o
       if (d === 'egress' && t === 'Admin' && hasRedirects(rs)) cmds.push(addRule(chain, [ctMarkHas(REDIRECT_CT_MARK), counter(), decidedAllow('egress')]));
       for (let p = table.tierStart[t]; p < end; p++) {
         const r = table.rules[p]!;
+        const fold = plan.folded.get(r.id);
+        if (fold && !fold.head) continue; // its group's pair rule stands for it (pairs.ts)
         const denies = r.action === 'deny' || r.action === 'isolation-deny';
         for (const family of [4, 6] as const) {
           // a Redirect in a family without a target never matches (its fail-closed deny follows)
           if (r.redirect && !(family === 4 ? r.redirect.v4 : r.redirect.v6)) continue;
-          const match = matchOf(r, family, nameOf);
+          if (neverIn(r, family, absent, fold?.set)) continue;
+          const match = matchOf(r, family, nameOf, fold?.set);
           // a separate rule: over the rate the limit stops matching, and the drop must still happen
           if (log && denies) cmds.push(addRule(chain, [...match, limitPerSecond(log.ratePerSecond ?? 10, log.burst ?? 20), nflog(denyLogPrefix(log.tag, r.id), log.group)]));
           cmds.push(addRule(chain, [...match, counter(), verdictOf(r)], r.origin.stableId));
@@ -349,7 +394,7 @@ function renderRules(rs: RuleSet, nameOf: SetNameOf, log?: RenderInput['log'], o
       cmds.push(addRule(chain, [nextAfter(d, t)]));
     }
   }
-  if (hasRedirects(rs)) cmds.push(...renderNatRules(rs, nameOf));
+  if (hasRedirects(rs)) cmds.push(...renderNatRules(rs, nameOf, plan, absent));
   return cmds;
 }
 
@@ -385,11 +430,15 @@ export function renderFull(input: RenderInput, current?: TableContents, options:
   for (const name of stale) cmds.push(flushChain(name));
   for (const name of stale) cmds.push(deleteChain(name));
   const wanted = new Set<string>();
+  const plan = input.pairs ?? EMPTY_PLAN;
+  const folded = foldedOnlySets(input.ruleSet, plan);
   for (const id of input.usedSets ? [...input.usedSets].sort((a, b) => a - b) : usedSets(input.ruleSet)) {
+    if (folded.has(id)) continue;
     const members = input.members(id);
     const interval = input.interval(id);
     const timed = !interval && (input.timed?.(id) ?? false);
     for (const family of [4, 6] as const) {
+      if (input.absentIn?.(id, family)) continue;
       const name = setName(id, family, interval, timed);
       wanted.add(name);
       cmds.push(addSet(name, family === 4 ? 'ipv4_addr' : 'ipv6_addr', interval, timed));
@@ -402,6 +451,18 @@ export function renderFull(input: RenderInput, current?: TableContents, options:
       if (elems.length > 0) cmds.push(elements('add', name, elems));
     }
   }
+  const nowMs = input.nowMs ?? Date.now();
+  plan.sets.forEach((sources, k) => {
+    for (const family of [4, 6] as const) {
+      if (input.pairAbsentIn?.(k, family)) continue;
+      const name = pairSetName(k, family);
+      wanted.add(name);
+      cmds.push(addPairSet(name, family === 4 ? 'ipv4_addr' : 'ipv6_addr'));
+      if (!options.tableAbsent) cmds.push(flushSet(name));
+      const elems = pairElementsOf(pairElements(sources, family, input.members, (id, c) => input.expiresAtMs?.(id, c) ?? Infinity), nowMs, input.rawElements ?? false);
+      if (elems.length > 0) cmds.push(elements('add', name, elems));
+    }
+  });
   for (const family of [4, 6] as const) {
     const name = OBSERVED_SETS[family];
     wanted.add(name);
@@ -411,8 +472,27 @@ export function renderFull(input: RenderInput, current?: TableContents, options:
     if (elems.length > 0) cmds.push(elements('add', name, elems));
   }
   for (const name of current?.sets ?? []) if (!wanted.has(name)) cmds.push(deleteSet(name));
-  cmds.push(...renderRules(input.ruleSet, namerOf(input.interval, input.timed), input.log, input.observeLog));
+  cmds.push(...renderRules(input.ruleSet, namerOf(input.interval, input.timed), plan, input, input.log, input.observeLog));
   return { nftables: cmds };
+}
+
+/**
+ * Pair-set elements: `{ concat: [subject, peer] }` (as Cidr objects when `raw`), timed as
+ * timedElements does (an element already expired is left out; one without an expiry has no timeout).
+ */
+export function pairElementsOf(pairs: readonly PairElement[], nowMs: number, raw: boolean): unknown[] {
+  const out: unknown[] = [];
+  for (const p of pairs) {
+    const val = { concat: raw ? [p.subject, p.peer] : [elementOf(p.subject), elementOf(p.peer)] };
+    if (!Number.isFinite(p.expiresAtMs)) {
+      out.push(val);
+      continue;
+    }
+    if (p.expiresAtMs <= nowMs) continue;
+    const ms = Math.min(0xffffffff, Math.ceil(p.expiresAtMs - nowMs));
+    out.push({ elem: { val, timeout: raw ? ms / 1000 : Math.ceil(ms / 1000) } });
+  }
+  return out;
 }
 
 /**

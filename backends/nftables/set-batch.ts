@@ -11,6 +11,11 @@
  * an add with its new timeout in the same batch (no kernel element timeout update needed, and
  * the batch is atomic: no packet sees it absent).
  *
+ * Pair sets (pairs.ts, render.ts `c<k>v4`): a change of a folded rule's subject or learned set
+ * is the pair elements it touches (pairs.ts pairDeltas): destroys, then adds with the pair's
+ * timeout; a pair's key is its two addresses (family 44 / 66 in the batch, 8 / 32 bytes; a batch
+ * with an IPv6 pair has 32-byte address slots).
+ *
  * Invariants: deletes before adds (the same order as render.ts renderSetDeltas, so a member that
  * leaves and re-enters a set in one change ends present); only plain (non-interval) sets with host
  * members: `packSetDeltas` returns undefined when any touched set is an interval set (or, which
@@ -22,6 +27,7 @@ import type { Cidr } from '../../src/model/ip.js';
 import { isEmptyDelta, type SetDelta, type SetId } from '../../src/resolve/index.js';
 import { isHost } from './elements.js';
 import { setName } from './render.js';
+import { pairSetName, type PairChange } from './pairs.js';
 
 export interface SetElementBatch {
   /** set names in table inet palisade */
@@ -30,9 +36,9 @@ export interface SetElementBatch {
   readonly ops: Uint8Array;
   /** per element: index into `sets` */
   readonly setIndex: Uint32Array;
-  /** per element: 4 or 6 */
+  /** per element: 4 or 6; 44 or 66 for an address pair (the subject's address, then the peer's) */
   readonly family: Uint8Array;
-  /** 16 bytes per element, IPv4 in the first 4 */
+  /** 16 bytes per element (32 when any element is an IPv6 pair), the key at its start */
   readonly addrs: Uint8Array;
   /** per element: timeout in ms for an add to a timed set, 0 = none */
   readonly timeoutMs: Uint32Array;
@@ -42,6 +48,8 @@ interface Entry {
   readonly op: 0 | 1 | 2;
   readonly set: string;
   readonly cidr: Cidr;
+  /** a pair's second address (the peer) */
+  readonly peer?: Cidr;
   readonly timeoutMs?: number;
 }
 
@@ -55,7 +63,8 @@ function pack(entries: readonly Entry[]): SetElementBatch {
   const names: string[] = [];
   const index = new Map<string, number>();
   const n = entries.length;
-  const batch = { sets: names, ops: new Uint8Array(n), setIndex: new Uint32Array(n), family: new Uint8Array(n), addrs: new Uint8Array(16 * n), timeoutMs: new Uint32Array(n) };
+  const stride = entries.some((e) => e.peer !== undefined && e.cidr.family === 6) ? 32 : 16;
+  const batch = { sets: names, ops: new Uint8Array(n), setIndex: new Uint32Array(n), family: new Uint8Array(n), addrs: new Uint8Array(stride * n), timeoutMs: new Uint32Array(n) };
   entries.forEach((e, i) => {
     let k = index.get(e.set);
     if (k === undefined) {
@@ -64,14 +73,18 @@ function pack(entries: readonly Entry[]): SetElementBatch {
     }
     batch.ops[i] = e.op;
     batch.setIndex[i] = k;
-    batch.family[i] = e.cidr.family;
+    batch.family[i] = e.peer !== undefined ? e.cidr.family * 11 : e.cidr.family;
     batch.timeoutMs[i] = e.timeoutMs ?? 0;
     const bytes = e.cidr.family === 4 ? 4 : 16;
-    let v = e.cidr.base;
-    for (let b = bytes - 1; b >= 0; b--) {
-      batch.addrs[16 * i + b] = Number(v & 0xffn);
-      v >>= 8n;
-    }
+    const put = (c: Cidr, at: number): void => {
+      let v = c.base;
+      for (let b = bytes - 1; b >= 0; b--) {
+        batch.addrs[at + b] = Number(v & 0xffn);
+        v >>= 8n;
+      }
+    };
+    put(e.cidr, stride * i);
+    if (e.peer !== undefined) put(e.peer, stride * i + bytes);
   });
   return batch;
 }
@@ -83,9 +96,17 @@ export function packSetDeltas(
   interval: (id: SetId) => boolean,
   timed: (id: SetId) => boolean = () => false,
   nowMs: number = Date.now(),
+  pairs: readonly PairChange[] = [],
 ): SetElementBatch | undefined {
   const dels: Entry[] = [];
   const adds: Entry[] = [];
+  for (const p of pairs) {
+    const e = p.element;
+    if (!isHost(e.subject) || !isHost(e.peer)) return undefined;
+    const set = pairSetName(p.set, e.subject.family);
+    if (p.op === 'destroy') dels.push({ op: 2, set, cidr: e.subject, peer: e.peer });
+    else adds.push({ op: 1, set, cidr: e.subject, peer: e.peer, timeoutMs: timeoutMsOf(e.expiresAtMs, nowMs) });
+  }
   for (const d of deltas) {
     if (!inTable.has(d.set) || isEmptyDelta(d)) continue;
     if (interval(d.set)) return undefined;
@@ -105,18 +126,25 @@ export function packSetDeltas(
     }
   }
   if (adds.some((e) => !isHost(e.cidr))) return undefined;
+  // (pair entries were checked above)
   return pack([...dels, ...adds]);
 }
 
 /** `batch` with one more element at its end (failure injection in tests: a delete the kernel must refuse). */
 export function withElement(batch: SetElementBatch, op: 'add' | 'delete', set: string, cidr: Cidr): SetElementBatch {
   const entries: Entry[] = [];
+  const stride = batch.ops.length > 0 ? batch.addrs.length / batch.ops.length : 16;
   for (let i = 0; i < batch.ops.length; i++) {
-    const family = batch.family[i] as 4 | 6;
+    const code = batch.family[i]!;
+    const family = (code > 6 ? code / 11 : code) as 4 | 6;
     const bytes = family === 4 ? 4 : 16;
-    let base = 0n;
-    for (let b = 0; b < bytes; b++) base = (base << 8n) | BigInt(batch.addrs[16 * i + b]!);
-    entries.push({ op: batch.ops[i] as 0 | 1 | 2, set: batch.sets[batch.setIndex[i]!]!, cidr: { family, base, prefixLen: bytes * 8, text: '' }, timeoutMs: batch.timeoutMs[i]! });
+    const read = (at: number): Cidr => {
+      let base = 0n;
+      for (let b = 0; b < bytes; b++) base = (base << 8n) | BigInt(batch.addrs[at + b]!);
+      return { family, base, prefixLen: bytes * 8, text: '' };
+    };
+    const pair = code > 6 ? { peer: read(stride * i + bytes) } : {};
+    entries.push({ op: batch.ops[i] as 0 | 1 | 2, set: batch.sets[batch.setIndex[i]!]!, cidr: read(stride * i), ...pair, timeoutMs: batch.timeoutMs[i]! });
   }
   entries.push({ op: op === 'add' ? 1 : 0, set, cidr });
   return pack(entries);

@@ -17,6 +17,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createBackend } from '../../backends/registry.js';
+import { NftablesBackend } from '../../backends/nftables/backend.js';
 import { BACKEND_NAMES, type BackendName } from '../../src/enforce/backend.js';
 import { Enforcement } from '../../src/enforce/enforcement.js';
 import { FqdnNode, type LearnTarget } from '../../src/fqdn/node.js';
@@ -188,6 +189,11 @@ describe.skipIf(requires('root', 'netns', 'addon', 'nft', 'bpffs', 'bpf', 'nfque
       await runBackend(name);
     }, 180_000);
   }
+  // the form before pair rules (backends/nftables/pairs.ts): one rule and two sets per subject pod;
+  // the same traffic must get the same verdicts (the run above is the pair form)
+  it('nftables, per-pod rules (pairRules: false): the same verdicts as the pair form', async () => {
+    await runBackend('nftables', false);
+  }, 180_000);
 
   for (const name of BACKEND_NAMES) {
     it(`${name}: palisade enforce -f DIR learns with no extra flag (kube-dns Service + EndpointSlice in DIR)`, async () => {
@@ -275,11 +281,14 @@ describe.skipIf(requires('root', 'netns', 'addon', 'nft', 'bpffs', 'bpf', 'nfque
    * A backend in the node namespace under an Enforcement, the probe fleet, and the learn target
    * (its kernel write delayed by `slowWriteMs`: an answer must still reach the pod only after it).
    */
-  async function learningSetup(name: BackendName, tag: string, slowWriteMs: number) {
-    const backend = await createBackend(name, {
-      netnsPath: topo!.nodeNetnsPath,
-      ...(name === 'ebpf' ? { tag, pinRoot: TEST_PIN_ROOT } : {}),
-    });
+  async function learningSetup(name: BackendName, tag: string, slowWriteMs: number, pairRules?: false) {
+    const backend =
+      pairRules === false
+        ? new NftablesBackend({ netnsPath: topo!.nodeNetnsPath, pairRules })
+        : await createBackend(name, {
+            netnsPath: topo!.nodeNetnsPath,
+            ...(name === 'ebpf' ? { tag, pinRoot: TEST_PIN_ROOT } : {}),
+          });
     const enforcement = new Enforcement(backend);
     const fleet = await ProbeFleet.start(topo!, { TCP: [80], UDP: [], SCTP: [] });
     let cached: { gen: number; c: Cluster } | undefined;
@@ -303,14 +312,14 @@ describe.skipIf(requires('root', 'netns', 'addon', 'nft', 'bpffs', 'bpf', 'nfque
       await enforcement.remove().catch(() => undefined);
       await backend.close().catch(() => undefined);
     };
-    return { enforcement, fleet, target, teardown };
+    return { backend, enforcement, fleet, target, teardown };
   }
 
-  async function runBackend(name: BackendName): Promise<void> {
+  async function runBackend(name: BackendName, pairRules?: false): Promise<void> {
     const c = cluster();
     // a slow kernel write (300 ms): the answer must still reach the pod only after it, so
     // the connection right after dig is open (releasing before the write fails this test)
-    const { enforcement, fleet, target, teardown } = await learningSetup(name, `fqdn-${process.pid}`, 300);
+    const { backend, enforcement, fleet, target, teardown } = await learningSetup(name, `fqdn-${process.pid}`, 300, pairRules);
     let node: FqdnNode | undefined;
     let holder: ChildProcess | undefined;
     const tcp = async (src: string, dst: string, port = 80): Promise<string> =>
@@ -324,6 +333,14 @@ describe.skipIf(requires('root', 'netns', 'addon', 'nft', 'bpffs', 'bpf', 'nfque
       // allowed right after the answer (UDP): the first connection, no retry
       expect(await dig('db.example.test')).toEqual([DB]);
       expect(await tcp(CLIENT, DB)).toBe('open');
+      if (backend instanceof NftablesBackend) {
+        // the form in force: the learned address as a (client . db) pair, or in the client's own learned set
+        const sets = (backend.listTable() as { nftables: { set?: { name: string; elem?: unknown[] } }[] }).nftables.flatMap((x) => (x.set ? [x.set] : []));
+        const pairs = sets.filter((x) => /^c\d+v4$/.test(x.name)).flatMap((x) => (x.elem ?? []).map((e) => JSON.stringify(e)));
+        if (pairRules === false) expect(pairs).toEqual([]);
+        else expect(pairs.some((e) => e.includes(`"concat":["${CLIENT}","${DB}"]`))).toBe(true);
+        expect(sets.some((x) => /^t\d+v4$/.test(x.name))).toBe(pairRules === false);
+      }
       // scope: another subject pod that did not ask is denied
       expect(await tcp(OTHER, DB)).toBe('dropped');
       // a name not in the policy

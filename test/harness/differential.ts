@@ -25,6 +25,7 @@ import { ReferenceEvaluator } from '../../src/reference/evaluate.js';
 import { pairSpecs } from './matrix.js';
 import type { PortPlan, ProbeFleet, ProbeOutcome, ProbeSpec } from '../../src/topology/probe.js';
 import type { Topology } from '../../src/topology/topology.js';
+import type { LearnedSnapshot } from '../../src/model/fqdn.js';
 
 export interface Mismatch {
   readonly spec: ProbeSpec;
@@ -56,10 +57,11 @@ export async function compareWithReference(
   topology: Topology,
   fleet: ProbeFleet,
   ports: PortPlan,
-  opts: { timeoutMs?: number; retryTimeoutMs?: number; specs?: readonly ProbeSpec[] } = {},
+  opts: { timeoutMs?: number; retryTimeoutMs?: number; specs?: readonly ProbeSpec[]; learned?: LearnedSnapshot } = {},
 ): Promise<DifferentialReport> {
   const t0 = Date.now();
-  const reference = new ReferenceEvaluator(cluster);
+  // `learned`: the DNS-learned addresses the backend was given (docs/fqdn.md), for `domainNames` peers
+  const reference = new ReferenceEvaluator(cluster, opts.learned ? { learned: opts.learned } : {});
   const specs = opts.specs ?? pairSpecs(topology.hosts, ports);
   const results = await fleet.probe(specs, opts.timeoutMs !== undefined ? { timeoutMs: opts.timeoutMs } : {});
   const judge = (r: (typeof results)[number]) =>

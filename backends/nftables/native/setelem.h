@@ -10,7 +10,8 @@
  * NETLINK_NETFILTER socket of the calling thread's network namespace (the glue enters --netns with
  * addon/kernel/netns_scope.h first), then reads every reply queued for it. Elements are packed
  * typed data, never text: per element an op (0 delete, 1 add, 2 destroy), a set-name index, a
- * family (4 or 6), 16 address bytes (IPv4: the first 4) and, optionally, a timeout in ms (adds to
+ * family (4 or 6; 44 or 66 for an address pair of a concatenated `ip saddr . ip daddr` set, key
+ * 8 or 32 bytes), a 16- or 32-byte address slot (the key at its start) and, optionally, a timeout in ms (adds to
  * a set with the timeout flag; 0 = none: the element never expires). One element per message, so a kernel error names the
  * element it refused.
  *
@@ -48,8 +49,9 @@ struct SetElementBatch {
   std::vector<std::string> sets;  // set names in table inet palisade
   const uint8_t* ops = nullptr;   // per element: 0 delete, 1 add
   const uint32_t* set = nullptr;  // per element: index into `sets`
-  const uint8_t* family = nullptr;  // per element: 4 or 6
-  const uint8_t* addr = nullptr;  // 16 bytes per element (IPv4: the first 4)
+  const uint8_t* family = nullptr;  // per element: 4 or 6 (an address), 44 or 66 (a pair: key = two addresses)
+  const uint8_t* addr = nullptr;  // `stride` bytes per element, the key at its start (IPv4: 4 bytes, pair 8 / 32)
+  size_t stride = 16;             // 16, or 32 (needed by an IPv6 pair)
   const uint32_t* timeoutMs = nullptr;  // per element (adds only): 0 = no timeout; null = none at all
   size_t count = 0;
 };

@@ -38,7 +38,9 @@ constexpr size_t kMaxName = 255;
 constexpr size_t kMaxComment = 200;  // NFT_USERDATA_MAXLEN is 256 with the TLV header
 
 enum Op : uint32_t { kTableAdd = 1, kTableDel, kChainAdd, kChainFlush, kChainDel, kSetAdd, kSetFlush, kSetDel, kElements, kRule };
-enum Ex : uint32_t { kMeta = 1, kCt, kPayload, kCmp, kBitwise, kLookup, kCounter, kLimit, kLog, kVerdict };
+enum Ex : uint32_t { kMeta = 1, kCt, kPayload, kCmp, kBitwise, kLookup, kCounter, kLimit, kLog, kVerdict, kPayloadTo };
+// a set key is at most 32 bytes (an IPv6 pair); an element's key then spans two 16-byte slots
+constexpr uint32_t kMaxKeyLen = 32;
 
 const char* const kOpName[] = {"", "add table", "delete table", "add chain", "flush chain", "delete chain", "add set", "flush set", "delete set", "elements of set", "add rule in chain"};
 
@@ -167,6 +169,17 @@ bool ReadExpr(Reader& in, nftnl_rule* r, const std::unordered_map<uint32_t, uint
       nftnl_expr_set_u32(e, NFTNL_EXPR_PAYLOAD_LEN, c);
       nftnl_expr_set_u32(e, NFTNL_EXPR_PAYLOAD_DREG, NFT_REG_1);
       break;
+    case kPayloadTo: {
+      // a field of a concatenation: loaded into the register nft gives it (NFT_REG_2, NFT_REG32_*)
+      uint32_t reg;
+      if (!in.word(a) || !in.word(b) || !in.word(c) || !in.word(reg) || c == 0 || c > 16 || !(reg == NFT_REG_1 || reg == NFT_REG_2 || (reg >= NFT_REG32_00 && reg <= NFT_REG32_15))) return false;
+      e = Expr("payload");
+      nftnl_expr_set_u32(e, NFTNL_EXPR_PAYLOAD_BASE, a);
+      nftnl_expr_set_u32(e, NFTNL_EXPR_PAYLOAD_OFFSET, b);
+      nftnl_expr_set_u32(e, NFTNL_EXPR_PAYLOAD_LEN, c);
+      nftnl_expr_set_u32(e, NFTNL_EXPR_PAYLOAD_DREG, reg);
+      break;
+    }
     case kCmp: {
       const void* data;
       if (!in.word(a) || !in.word(b) || !in.bytes(b, data)) return false;
@@ -293,7 +306,7 @@ bool applyProgram(const TableProgram& p, Failure& failure) {
       case kSetAdd:
       case kSetDel: {
         uint32_t keyType = 0, keyLen = 0, flags = 0;
-        if (!in.string(name) || (op == kSetAdd && (!in.word(keyType) || !in.word(keyLen) || !in.word(flags) || keyLen == 0 || keyLen > 16))) {
+        if (!in.string(name) || (op == kSetAdd && (!in.word(keyType) || !in.word(keyLen) || !in.word(flags) || keyLen == 0 || keyLen > kMaxKeyLen))) {
           bad = "set command";
           break;
         }
@@ -331,20 +344,22 @@ bool applyProgram(const TableProgram& p, Failure& failure) {
       case kElements: {
         uint32_t add = 0, keyLen = 0, first = 0, count = 0;
         if (!in.string(name) || !in.word(add) || !in.word(keyLen) || !in.word(first) || !in.word(count) || add > 1 || keyLen == 0 ||
-            keyLen > 16 || first > p.elementCount || count > p.elementCount - first) {
+            keyLen > kMaxKeyLen || first > p.elementCount || count > p.elementCount - first || count % ((keyLen + 15) / 16) != 0) {
           bad = "elements command";
           break;
         }
         auto id = setIds.find(in.lastString());
+        // a key longer than 16 bytes spans consecutive slots; flags and timeout are its first slot's
+        const uint32_t slots = (keyLen + 15) / 16;
         // attributes written directly (no libnftnl object per element: ~500k at 5,000 pods)
-        for (uint32_t from = first; from < first + count; from += kElementsPerMessage) {
-          const uint32_t to = std::min<uint32_t>(first + count, from + static_cast<uint32_t>(kElementsPerMessage));
+        for (uint32_t from = first; from < first + count; from += slots * kElementsPerMessage) {
+          const uint32_t to = std::min<uint32_t>(first + count, from + slots * static_cast<uint32_t>(kElementsPerMessage));
           nlmsghdr* nlh = batch.header(add ? NFT_MSG_NEWSETELEM : NFT_MSG_DELSETELEM, add ? NLM_F_CREATE : 0, cmd);
           mnl_attr_put_strz(nlh, NFTA_SET_ELEM_LIST_TABLE, kTable);
           mnl_attr_put_strz(nlh, NFTA_SET_ELEM_LIST_SET, name);
           if (id != setIds.end()) mnl_attr_put_u32(nlh, NFTA_SET_ELEM_LIST_SET_ID, htonl(id->second));
           nlattr* list = mnl_attr_nest_start(nlh, NFTA_SET_ELEM_LIST_ELEMENTS);
-          for (uint32_t i = from; i < to; ++i) {
+          for (uint32_t i = from; i < to; i += slots) {
             nlattr* elem = mnl_attr_nest_start(nlh, NFTA_LIST_ELEM);
             if (p.elementFlags[i] != 0) mnl_attr_put_u32(nlh, NFTA_SET_ELEM_FLAGS, htonl(p.elementFlags[i]));
             if (p.elementTimeoutMs != nullptr && p.elementTimeoutMs[i] != 0) mnl_attr_put_u64(nlh, NFTA_SET_ELEM_TIMEOUT, htobe64(p.elementTimeoutMs[i]));

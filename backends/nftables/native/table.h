@@ -21,12 +21,16 @@
  *   8 set delete             [name]
  *   9 elements               [name, op 0 del / 1 add, keyLen, first, count]  elements first..first+count
  *                            of the element arrays (16 key bytes, flags, timeout ms each), in messages
- *                            of at most kElementsPerMessage
+ *                            of at most kElementsPerMessage; a key of more than 16 bytes (keyLen <= 32:
+ *                            an IPv6 pair of a concatenated set) spans two consecutive slots, the
+ *                            flags and timeout being the first one's; count counts slots
  *  10 rule                   [chain, comment (~0 none), exprs, expr...]  NEWRULE, NLM_F_CREATE|APPEND
  * Expressions (register 1 throughout, as nft emits them):
  *   1 meta [key]  2 ct [key]  3 payload [base, offset, len]  4 cmp [op, len, ceil(len/4) data words]
  *   5 bitwise [len, mask words, xor words]  6 lookup [set name]  7 counter []  8 limit [rate/s, burst]
  *   9 log [prefix, group]  10 verdict [code (int32), chain (~0 none)]
+ *  11 payload to a register [base, offset, len, dreg]  (a field of a concatenation `ip saddr . ip daddr`:
+ *     dreg as nft allocates it, NFT_REG_1 then NFT_REG32_01 for IPv4, NFT_REG_2 for IPv6)
  *
  * Invariants:
  * - All or nothing: the kernel applies the batch atomically (batch.h says how success is judged).
@@ -52,7 +56,7 @@ struct TableProgram {
   const uint32_t* words = nullptr;
   size_t wordCount = 0;
   std::vector<std::string> strings;
-  const uint8_t* elementKeys = nullptr;      // 16 bytes per element
+  const uint8_t* elementKeys = nullptr;      // 16 bytes per element slot
   const uint8_t* elementFlags = nullptr;     // per element: NFT_SET_ELEM_* flags (1 = interval end)
   const uint32_t* elementTimeoutMs = nullptr;  // per element: 0 = none (sets with the timeout flag)
   size_t elementCount = 0;
