@@ -25,6 +25,9 @@
  * answersPerSecond, bytesPerAddress).
  * PALISADE_ROOT=DIR runs the same bench over another checkout's dist/ (A/B); a dist without the
  * queue's stage split (FqdnNode.holdSamples) reports delivery and its own stats() hold only.
+ * FQDN_BENCH_BACKENDS=nfqueue[,...] runs only those backends' holds; FQDN_BENCH_PRELEARN=N first
+ * learns N other names for the client (Enforcement.learn, one call, expiring in 10 minutes), so
+ * every held answer is written next to at least N learned members.
  * Not root: says so and exits 0.
  */
 import { spawn, spawnSync } from 'node:child_process';
@@ -165,6 +168,8 @@ function deliver(topo, payloads, burst, gapMs) {
 }
 
 const PACED = 330;
+const BACKENDS = (process.env.FQDN_BENCH_BACKENDS ?? 'nftables,ebpf,nfqueue').split(',').filter(Boolean);
+const PRELEARN = Number(process.env.FQDN_BENCH_PRELEARN ?? 0);
 const WARM = 30;
 const BURSTS = 10;
 const BURST = 32;
@@ -197,6 +202,10 @@ async function holdFor(name, topo, cluster) {
   const loop = monitorEventLoopDelay({ resolution: 1 });
   try {
     await enforcement.apply(cluster);
+    if (PRELEARN > 0) {
+      const expiresAtMs = Date.now() + 600_000;
+      await enforcement.learn(Array.from({ length: PRELEARN }, (_, i) => ({ pod: 'app/client', name: `p${i}.example.test`, address: parseIp(addr(100_000 + i)), expiresAtMs })));
+    }
     node = await FqdnNode.start(learnTarget(enforcement), { netnsPath: topo.nodeNetnsPath, queueNum: 4242, dnsServers: [DNS] });
     loop.enable();
     const paced = await deliver(topo, Array.from({ length: PACED }, (_, i) => answerPacket(`h${i}.example.test`, addr(i))), 1, 2);
@@ -286,7 +295,8 @@ try {
   const bare = await deliver(topo, Array.from({ length: PACED }, (_, i) => answerPacket(`f${i}.example.test`, addr(i))), 1, 2);
   floor = { p50: pct(bare.slice(WARM), 0.5), p99: pct(bare.slice(WARM), 0.99) };
   console.log(`no learner (floor): delivery p50 ${fmt(floor.p50)}, p99 ${fmt(floor.p99)}`);
-  for (const name of ['nftables', 'ebpf', 'nfqueue']) {
+  if (PRELEARN > 0) console.log(`${PRELEARN} names learned before each backend's answers`);
+  for (const name of BACKENDS) {
     const gc0 = gcs.length;
     const h = await holdFor(name, topo, parsed.cluster);
     holds[name] = h;

@@ -113,6 +113,14 @@ Classifier::Classifier() {
   current_.store(s, std::memory_order_seq_cst);
 }
 
+Classifier::Classifier(Snapshot* first) { current_.store(first, std::memory_order_seq_cst); }
+
+std::unique_ptr<Classifier> Classifier::fork() {
+  std::lock_guard<std::mutex> lock(writeMu_);
+  const Snapshot* cur = current_.load(std::memory_order_seq_cst);
+  return std::unique_ptr<Classifier>(new Classifier(new Snapshot{cur->version, cur->rules, cur->sets, cur->classes}));
+}
+
 Classifier::~Classifier() {
   std::lock_guard<std::mutex> lock(writeMu_);
   for (const Snapshot* s : retired_) delete s;

@@ -109,6 +109,13 @@ class Classifier {
   uint64_t publishRules(std::shared_ptr<const RuleTables> rules);
   // Apply a batch of membership edits as ONE new version. *changed = edits that changed something.
   uint64_t applySetEdits(const SetEdit* edits, size_t n, size_t* changed);
+  // A new classifier whose current snapshot is this one's (rules, members, classes shared, same
+  // version): a later applySetEdits on the fork costs what it costs here, O(edits + touched
+  // shards), and leaves this classifier as it is. The fork shares this one's class registry
+  // (writer-only, see address_classes.h), so edits of this classifier and of its forks must be
+  // serialized by the caller (one writer thread), and a classifier that was forked is meant to be
+  // edited no more (the nfqueue EngineSource: immutable once published). O(1).
+  std::unique_ptr<Classifier> fork();
 
   Match lookup4(const Header4& h, uint32_t minPriority = 0) const;
   Match lookup6(const Header6& h, uint32_t minPriority = 0) const;
@@ -129,6 +136,7 @@ class Classifier {
     std::shared_ptr<const ClassTable> classes;  // from rules->sets and sets->classes()
   };
   class ReadGuard;
+  explicit Classifier(Snapshot* first);
 
   // the set rules of one chunk of a batch (classifier.cc: two passes, prefetched)
   static void lookupSetsBatch4(const Snapshot& snap, const TupleIndex<Family4>::Header* hs, size_t m,

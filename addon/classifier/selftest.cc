@@ -1,11 +1,12 @@
 // selftest.cc: a Node-free differential check of the core: the classifier against a linear scan on
-// random rules (IPv4/IPv6 prefixes and address sets, random set edits), and the IPv4 split forest
+// random rules (IPv4/IPv6 prefixes and address sets, random set edits, half of them to forks), and the IPv4 split forest
 // under random inserts and removes interleaved with lookups. Built as
 // build/classifier_selftest; test/native/ runs it. Exit code 0 = no mismatch.
 // Usage: classifier_selftest [seed] [rounds]
 #include <algorithm>
 #include <cstdio>
 #include <cstdlib>
+#include <memory>
 #include <random>
 #include <set>
 #include <tuple>
@@ -88,7 +89,7 @@ int main(int argc, char** argv) {
   };
   long checked = 0, mismatches = 0;
   for (int round = 0; round < rounds; ++round) {
-    Classifier cls;
+    auto cls = std::make_unique<Classifier>();
     std::vector<RuleSpec> rules;
     std::set<Member> members;
     const int nRules = 1 + int(U(300));
@@ -118,9 +119,16 @@ int main(int argc, char** argv) {
     std::string err;
     auto tables = Classifier::compile(rules, &err);
     if (!tables) { fprintf(stderr, "compile failed: %s\n", err.c_str()); return 2; }
-    cls.publishRules(tables);
+    cls->publishRules(tables);
     for (int phase = 0; phase < 4; ++phase) {
-      // random membership edits, applied in one batch
+      // random membership edits, applied in one batch; in odd phases to a FORK (Classifier::fork),
+      // after which the base must still answer the membership before them
+      const std::set<Member> before = members;
+      std::unique_ptr<Classifier> base;
+      if (phase % 2 == 1) {
+        base = std::move(cls);
+        cls = base->fork();
+      }
       std::vector<SetEdit> edits;
       for (int k = 0; k < 40; ++k) {
         SetEdit e;
@@ -134,7 +142,7 @@ int main(int argc, char** argv) {
         if (e.add) members.insert(m); else members.erase(m);
       }
       size_t changed = 0;
-      cls.applySetEdits(edits.data(), edits.size(), &changed);
+      cls->applySetEdits(edits.data(), edits.size(), &changed);
       // packets
       const size_t n = 2000;
       std::vector<uint32_t> w4(n * 4), w6(n * 10), out(n), out6(n);
@@ -159,8 +167,8 @@ int main(int argc, char** argv) {
       for (int mode = 0; mode < 3; ++mode) {
         bool scalar = mode == 1;
         if (mode < 2) {
-          cls.lookupBatch4(w4.data(), n, minPriority, scalar, out.data(), act.data());
-          cls.lookupBatch6(w6.data(), n, minPriority, scalar, out6.data(), act6.data());
+          cls->lookupBatch4(w4.data(), n, minPriority, scalar, out.data(), act.data());
+          cls->lookupBatch6(w6.data(), n, minPriority, scalar, out6.data(), act6.data());
         }
         for (size_t i = 0; i < n; ++i) {
           auto [s4, d4, s6, d6, sp, dp, pr] = pk[i];
@@ -168,8 +176,18 @@ int main(int argc, char** argv) {
           Match e6 = linear(rules, members, 6, s4, d4, s6, d6, sp, dp, pr, minPriority);
           Match g4, g6;
           if (mode == 2) {
-            g4 = cls.lookup4(Header4{s4, d4, sp, dp, pr}, minPriority);
-            g6 = cls.lookup6(Header6{s6, d6, sp, dp, pr}, minPriority);
+            g4 = cls->lookup4(Header4{s4, d4, sp, dp, pr}, minPriority);
+            g6 = cls->lookup6(Header6{s6, d6, sp, dp, pr}, minPriority);
+            if (base) {
+              const Match b4 = base->lookup4(Header4{s4, d4, sp, dp, pr}, minPriority);
+              const Match b6 = base->lookup6(Header6{s6, d6, sp, dp, pr}, minPriority);
+              const Match w4b = linear(rules, before, 4, s4, d4, s6, d6, sp, dp, pr, minPriority);
+              const Match w6b = linear(rules, before, 6, s4, d4, s6, d6, sp, dp, pr, minPriority);
+              checked += 2;
+              if (b4.ruleId != w4b.ruleId || b6.ruleId != w6b.ruleId) {
+                if (++mismatches < 10) fprintf(stderr, "forked base changed round %d phase %d pkt %zu\n", round, phase, i);
+              }
+            }
           } else {
             g4.ruleId = out[i]; g4.action = act[i];
             g6.ruleId = out6[i]; g6.action = act6[i];

@@ -7,7 +7,7 @@
 //   nfqParseStatuses(bytes: Uint8Array, offsets: Uint32Array) -> Uint8Array of ParseStatus, one per
 //       packet [offsets[i], offsets[i+1]) (fuzzing and throughput tests without a JS object per packet)
 //   class NfqLoop(options, onDenied?: (records: Buffer) => void)
-//       .start() .stop() .publishRules(packed, defaultAllow) .publishEngine(...) .publishMembership(...)
+//       .start() .stop() .publishRules(packed, defaultAllow) .publishEngine(...) .editMembership(...)
 //       .decide(packet) .timeDecide(packet, n) .setPaused(b) .cutDenied() .cutReverse() .stats()
 //       .resetLatency()
 //   nfqConstants -> { denyRecordBytes, ruleBytes, parseStatus: string[] }
@@ -90,7 +90,7 @@ class NfqLoopJs : public Napi::ObjectWrap<NfqLoopJs> {
                        {InstanceMethod<&NfqLoopJs::Start>("start"), InstanceMethod<&NfqLoopJs::Stop>("stop"),
                         InstanceMethod<&NfqLoopJs::PublishRules>("publishRules"),
                         InstanceMethod<&NfqLoopJs::PublishEngine>("publishEngine"),
-                        InstanceMethod<&NfqLoopJs::PublishMembership>("publishMembership"),
+                        InstanceMethod<&NfqLoopJs::EditMembership>("editMembership"),
                         InstanceMethod<&NfqLoopJs::PublishObserved>("publishObserved"),
                         InstanceMethod<&NfqLoopJs::Decide>("decide"),
                         InstanceMethod<&NfqLoopJs::CutDenied>("cutDenied"),
@@ -212,9 +212,11 @@ class NfqLoopJs : public Napi::ObjectWrap<NfqLoopJs> {
     if (!source) throw codedError(env, "NFQ_BAD_RULES", error);
     return Napi::Number::New(env, static_cast<double>(loop_->publish(source)));
   }
-  // publishMembership(setEdits: Uint32Array) -> version: the current EngineSource's rules with
-  // this complete membership (inventory change without a rule-set change).
-  Napi::Value PublishMembership(const Napi::CallbackInfo& info) {
+  // editMembership(setEdits: Uint32Array) -> { version, changed }: the current EngineSource with
+  // these adds and removes applied (EngineSource::withEdits: forks, cost O(edits), not O(members)),
+  // published in one swap. changed = edits that changed a membership (an add of a member held or
+  // a remove of one absent changes nothing).
+  Napi::Value EditMembership(const Napi::CallbackInfo& info) {
     Napi::Env env = info.Env();
     if (info.Length() < 1 || !info[0].IsTypedArray() || info[0].As<Napi::TypedArray>().TypedArrayType() != napi_uint32_array)
       throw codedError(env, "NFQ_BAD_ARGUMENT", "setEdits must be a Uint32Array");
@@ -222,11 +224,16 @@ class NfqLoopJs : public Napi::ObjectWrap<NfqLoopJs> {
     if (a.ElementLength() % 6 != 0) throw codedError(env, "NFQ_BAD_ARGUMENT", "setEdits has a partial record");
     const auto snap = loop_->current();
     const auto* base = snap ? dynamic_cast<const EngineSource*>(snap->source.get()) : nullptr;
-    if (base == nullptr) throw codedError(env, "NFQ_NO_ENGINE", "publishMembership needs a published engine (publishEngine)");
+    if (base == nullptr) throw codedError(env, "NFQ_NO_ENGINE", "editMembership needs a published engine (publishEngine)");
     std::string error;
-    auto source = EngineSource::withMembership(*base, a.Data(), a.ElementLength() / 6, error);
+    size_t changed = 0;
+    auto source = EngineSource::withEdits(*base, a.Data(), a.ElementLength() / 6, &changed, error);
     if (!source) throw codedError(env, "NFQ_BAD_RULES", error);
-    return Napi::Number::New(env, static_cast<double>(loop_->publish(source)));
+    const uint64_t version = loop_->publish(source);
+    Napi::Object out = Napi::Object::New(env);
+    out.Set("version", Napi::Number::New(env, static_cast<double>(version)));
+    out.Set("changed", Napi::Number::New(env, static_cast<double>(changed)));
+    return out;
   }
   // publishObserved(keys: Uint8Array): the observed subjects, 17 bytes each (family, address
   // network order, IPv4 zero-padded); empty: observing off. Returns nothing.

@@ -14,11 +14,16 @@
  *                            published with NfqLoop.publishObserved on install and deltas) ->
  *                            RawFlowEvent; egress for an observed source, ingress for an observed
  *                            destination once egress allowed.
- *   applyDeltas(policy, d)   same rules in force: NfqLoop.publishMembership with the COMPLETE
- *                            membership of the used sets. The native side has no set-edit deltas
- *                            (EngineSource::withMembership builds fresh set tables over the shared
- *                            compiled rules), so deltas would still cost O(members) natively; the
- *                            full membership is the one path. Empty deltas publish nothing.
+ *   applyDeltas(policy, d)   same rules in force: the deltas of the used sets as set edits (adds
+ *                            and removes), NfqLoop.editMembership: one new snapshot whose
+ *                            classifiers are copy-on-write forks of the current ones with the
+ *                            edits applied (EngineSource::withEdits), so a learned answer costs
+ *                            O(its addresses), not O(members). Learned members that expired (the
+ *                            expiry queue, expiry.ts) are removed in the same batch; a refresh of
+ *                            a member the snapshot still holds publishes nothing (it only moves
+ *                            the member's expiry). Empty deltas publish nothing.
+ *   expiry (timer)           at the earliest learned expiry, the members due are removed with one
+ *                            edit batch (docs/fqdn.md §6: the backend enforces expiry itself).
  *   --strict (option)        after a successful publish that changed what is in force (not the
  *                            first), conntrack entries of flows the new snapshot denies are cut
  *                            (NfqLoop.cutDenied), then reverse entries that raced in are swept at
@@ -47,15 +52,18 @@
  * and after remove/close). Not thread-safe: one owner, calls serialized by the caller; deny
  * records arrive on the JS thread (ThreadSafeFunction) between calls.
  * Cost: install = packing O(rules + members) + the native build (~ms per 1k rules); applyDeltas =
- * O(members of the used sets); a deny record = one decode and one map lookup.
+ * O(edits + expiries due) in JS and natively (Classifier::fork + applySetEdits: O(edits + touched
+ * shards)); a deny record = one decode and one map lookup.
  */
 import { PalisadeError } from '../../src/model/errors.js';
 import type { ApplyReport, Backend, BackendStats, RawDenyEvent, RawFlowEvent } from '../../src/enforce/backend.js';
 import type { CompiledPolicy } from '../../src/enforce/compiled.js';
-import { nativeNfqueue, type NfqLoop, type NfqLoopStats } from '../../src/native/binding.js';
-import { NO_EXPIRY, type SetDelta } from '../../src/resolve/index.js';
+import { nativeNfqueue, packSetEdits, type NfqLoop, type NfqLoopStats, type SetEdit } from '../../src/native/binding.js';
+import { NO_EXPIRY, type SetDelta, type SetId } from '../../src/resolve/index.js';
+import type { Cidr } from '../../src/model/ip.js';
 import type { RuleSet } from '../../src/rules/types.js';
-import { liveMembership, packLoopPolicy, type PackedLoopPolicy } from './policy.js';
+import { ExpiryQueue, type ExpiryEntry, type LearnedMember } from './expiry.js';
+import { memberEdit, packLoopPolicy, type PackedLoopPolicy } from './policy.js';
 import { decodeDenyRecords, denyEvent } from './records.js';
 import {
   captureSteering,
@@ -113,6 +121,8 @@ export interface NfqueueOptions {
 
 interface InForce {
   readonly ruleSet: RuleSet;
+  /** the compiled policy of the snapshot (the expiry timer asks its resolution for expiries) */
+  readonly policy: CompiledPolicy;
   readonly version: number;
   readonly generation: number;
 }
@@ -137,9 +147,27 @@ export class NfqueueBackend implements Backend {
   private expiryTimer: NodeJS.Timeout | undefined;
   /** when it fires (NO_EXPIRY: no timer) */
   private expiryAtMs = NO_EXPIRY;
-  /** the snapshot in force left out expired members the learner still holds (a refresh must republish) */
-  private lapsed = false;
-  private readonly counts = { installs: 0, membershipPublishes: 0, expiryPublishes: 0, expiryErrors: 0, refused: 0, strictCuts: 0, strictReverseCuts: 0, strictErrors: 0, denyEventsDropped: 0 };
+  /** the learned members of the snapshot by expiry, and those it left out (expiry.ts) */
+  private readonly expiry = new ExpiryQueue();
+  /**
+   * membershipPublishes: edit batches published (deltas and expiry); membershipEdits: set edits in
+   * them (what the native side applies); lastMembershipEdits / lastMembershipChanged: the last
+   * batch's edits and how many changed a membership
+   */
+  private readonly counts = {
+    installs: 0,
+    membershipPublishes: 0,
+    membershipEdits: 0,
+    lastMembershipEdits: 0,
+    lastMembershipChanged: 0,
+    expiryPublishes: 0,
+    expiryErrors: 0,
+    refused: 0,
+    strictCuts: 0,
+    strictReverseCuts: 0,
+    strictErrors: 0,
+    denyEventsDropped: 0,
+  };
   private readonly timers = new Set<NodeJS.Timeout>();
   private readonly queueNumbers: readonly number[];
   private readonly ctx: SteerContext;
@@ -175,8 +203,8 @@ export class NfqueueBackend implements Backend {
     const version = this.publishEngine(this.loop, packed);
     this.counts.installs++;
     this.commit(policy, version);
-    this.lapsed = packed.omittedExpired > 0;
-    this.scheduleExpiry(policy, packed.nextExpiryMs);
+    this.expiry.reset(packed.expiring, packed.omitted);
+    this.scheduleExpiry();
     this.syncObserved(policy);
     return { kind: 'full', summary: `snapshot v${version}: ${rules} rules${this.strictCut()}`, ms: performance.now() - t0 };
   }
@@ -187,47 +215,110 @@ export class NfqueueBackend implements Backend {
     if (!loop || !this.inForce) throw new PalisadeError('ERR_PALISADE_NOT_APPLIED', 'nfqueue: applyDeltas before a first install');
     if (policy.ruleSet !== this.inForce.ruleSet) throw new PalisadeError('ERR_PALISADE_RULES_CHANGED', 'nfqueue: applyDeltas with another rule set than the one in force (install it instead)');
     this.syncObserved(policy);
-    const edits = deltas.reduce((n, d) => n + d.added.length + d.removed.length, 0);
-    const retimed = deltas.some((d) => (d.retimed?.length ?? 0) > 0);
-    // a refresh only moves the next expiry, unless the timer already left a member out
-    if (edits === 0 && !(retimed && this.lapsed)) {
-      // a later expiry: the timer, due earlier, republishes and moves on; an earlier one moves it
-      let earliest = NO_EXPIRY;
-      for (const d of deltas) for (const r of d.retimed ?? []) earliest = Math.min(earliest, r.expiresAtMs);
-      if (earliest < this.expiryAtMs) this.scheduleExpiry(policy, earliest);
+    const nowMs = Date.now();
+    const expiryOf = (set: SetId, c: Cidr): number => policy.resolution.learnedExpiryMs(set, c);
+    const edits: SetEdit[] = [];
+    const pushes: ExpiryEntry[] = [];
+    const lapses: { readonly m: LearnedMember; readonly lapsed: boolean }[] = [];
+    let changes = 0;
+    for (const d of deltas) {
+      if (!policy.usedSets.has(d.set)) continue;
+      changes += d.added.length + d.removed.length;
+      if (policy.resolution.definition(d.set).kind !== 'learned') {
+        for (const c of d.removed) edits.push(memberEdit('remove', d.set, c));
+        for (const c of d.added) edits.push(memberEdit('add', d.set, c));
+        continue;
+      }
+      for (const c of d.removed) {
+        if (this.expiry.isLapsed(d.set, c)) lapses.push({ m: { set: d.set, cidr: c }, lapsed: false });
+        else edits.push(memberEdit('remove', d.set, c));
+      }
+      d.added.forEach((c, i) => {
+        const at = d.addedExpiresAtMs?.[i] ?? expiryOf(d.set, c);
+        if (at <= nowMs) lapses.push({ m: { set: d.set, cidr: c }, lapsed: true });
+        else {
+          edits.push(memberEdit('add', d.set, c));
+          pushes.push({ atMs: at, set: d.set, cidr: c });
+        }
+      });
+      // a refresh moves the member's expiry; only a member the snapshot left out is edited back in
+      for (const r of d.retimed ?? []) {
+        const lapsed = this.expiry.isLapsed(d.set, r.cidr);
+        if (r.expiresAtMs <= nowMs) {
+          if (!lapsed) {
+            edits.push(memberEdit('remove', d.set, r.cidr));
+            lapses.push({ m: { set: d.set, cidr: r.cidr }, lapsed: true });
+          }
+          continue;
+        }
+        pushes.push({ atMs: r.expiresAtMs, set: d.set, cidr: r.cidr });
+        if (lapsed) {
+          edits.push(memberEdit('add', d.set, r.cidr));
+          lapses.push({ m: { set: d.set, cidr: r.cidr }, lapsed: false });
+          changes++;
+        }
+      }
+    }
+    // what expired meanwhile (a timer that failed, or one not yet fired) goes out in this batch
+    const { due, popped } = this.expiry.takeDue(nowMs, expiryOf);
+    for (const m of due) {
+      edits.push(memberEdit('remove', m.set, m.cidr));
+      lapses.push({ m, lapsed: true });
+    }
+    if (edits.length === 0) {
+      this.inForce = { ...this.inForce, policy };
+      this.settleExpiry(policy, pushes, lapses);
       return { kind: 'none', summary: 'no set member changed', ms: performance.now() - t0 };
     }
-    const version = this.publishLiveMembership(policy);
-    return { kind: 'deltas', summary: `snapshot v${version}: ${edits} member changes in ${deltas.length} sets, same ${policy.ruleSet.rules.length} rules${this.strictCut()}`, ms: performance.now() - t0 };
-  }
-
-  /** publishMembership with the members live now, then the expiry timer at the next expiry. */
-  private publishLiveMembership(policy: CompiledPolicy): number {
-    const loop = this.loop!;
-    const nowMs = Date.now();
-    const live = liveMembership(policy.resolution, policy.usedSets, nowMs);
-    const setEdits = this.opts.faults?.beforePublish?.('membership', live.setEdits) ?? live.setEdits;
     let version: number;
     try {
-      version = loop.publishMembership(setEdits);
+      version = this.publishEdits(policy, edits);
+    } catch (e) {
+      this.expiry.restore(popped);
+      throw e;
+    }
+    this.settleExpiry(policy, pushes, lapses);
+    return { kind: 'deltas', summary: `snapshot v${version}: ${changes} member changes in ${deltas.length} sets (${edits.length} set edits), same ${policy.ruleSet.rules.length} rules${this.strictCut()}`, ms: performance.now() - t0 };
+  }
+
+  /** One edit batch to the loop (NfqLoop.editMembership: one new snapshot); the version. */
+  private publishEdits(policy: CompiledPolicy, edits: readonly SetEdit[]): number {
+    const loop = this.loop!;
+    const packed = packSetEdits(edits);
+    const setEdits = this.opts.faults?.beforePublish?.('membership', packed) ?? packed;
+    let r: { version: number; changed: number };
+    try {
+      r = loop.editMembership(setEdits);
     } catch (e) {
       this.counts.refused++;
       throw e;
     }
     this.counts.membershipPublishes++;
-    this.commit(policy, version);
-    this.lapsed = live.omittedExpired > 0;
-    this.scheduleExpiry(policy, live.nextExpiryMs);
-    return version;
+    this.counts.membershipEdits += edits.length;
+    this.counts.lastMembershipEdits = edits.length;
+    this.counts.lastMembershipChanged = r.changed;
+    this.commit(policy, r.version);
+    return r.version;
+  }
+
+  /** After a publish (or none needed): the expiry queue follows the snapshot, the timer its head. */
+  private settleExpiry(policy: CompiledPolicy, pushes: readonly ExpiryEntry[], lapses: readonly { readonly m: LearnedMember; readonly lapsed: boolean }[]): void {
+    const expiryOf = (set: SetId, c: Cidr): number => policy.resolution.learnedExpiryMs(set, c);
+    for (const l of lapses) this.expiry.setLapsed(l.m.set, l.m.cidr, l.lapsed);
+    for (const e of pushes) this.expiry.push(e, expiryOf);
+    this.scheduleExpiry();
   }
 
   /**
    * The backend's own expiry of learned members (docs/fqdn.md §6): at the earliest expiry in the
-   * snapshot, republish the membership without what expired, so a learner that is late or stopped
-   * cannot keep an address open. One timer (unref'd), replaced at each publish; a publish that
-   * fails is counted and retried at the next delta or install (the snapshot in force stays).
+   * queue, remove the members due with one edit batch, so a learner that is late or stopped
+   * cannot keep an address open. One timer (unref'd), moved whenever the queue's head moves; a
+   * publish that fails is counted and retried at the next delta or install (the snapshot in
+   * force stays, the members stay due).
    */
-  private scheduleExpiry(policy: CompiledPolicy, atMs: number): void {
+  private scheduleExpiry(): void {
+    const atMs = this.expiry.nextMs;
+    if (this.expiryTimer && atMs === this.expiryAtMs) return;
     if (this.expiryTimer) {
       clearTimeout(this.expiryTimer);
       this.timers.delete(this.expiryTimer);
@@ -240,13 +331,20 @@ export class NfqueueBackend implements Backend {
       this.timers.delete(t);
       this.expiryTimer = undefined;
       this.expiryAtMs = NO_EXPIRY;
-      if (!this.loop || this.inForce?.ruleSet !== policy.ruleSet) return;
-      try {
-        this.publishLiveMembership(policy);
-        this.counts.expiryPublishes++;
-      } catch {
-        this.counts.expiryErrors++;
+      const policy = this.inForce?.policy;
+      if (!this.loop || !policy) return;
+      const { due, popped } = this.expiry.takeDue(Date.now(), (set, c) => policy.resolution.learnedExpiryMs(set, c));
+      if (due.length > 0) {
+        try {
+          this.publishEdits(policy, due.map((m) => memberEdit('remove', m.set, m.cidr)));
+          this.counts.expiryPublishes++;
+        } catch {
+          this.expiry.restore(popped);
+          this.counts.expiryErrors++;
+          return;
+        }
       }
+      this.settleExpiry(policy, [], due.map((m) => ({ m, lapsed: true })));
     }, Math.max(0, atMs - Date.now()) + 1);
     t.unref();
     this.timers.add(t);
@@ -348,8 +446,8 @@ export class NfqueueBackend implements Backend {
       this.loop = loop;
       this.counts.installs++;
       this.commit(policy, version);
-      this.lapsed = packed.omittedExpired > 0;
-      this.scheduleExpiry(policy, packed.nextExpiryMs);
+      this.expiry.reset(packed.expiring, packed.omitted);
+      this.scheduleExpiry();
       this.syncObserved(policy);
       return version;
     } catch (e) {
@@ -370,7 +468,7 @@ export class NfqueueBackend implements Backend {
   }
 
   private commit(policy: CompiledPolicy, version: number): void {
-    this.inForce = { ruleSet: policy.ruleSet, version, generation: policy.generation };
+    this.inForce = { ruleSet: policy.ruleSet, policy, version, generation: policy.generation };
     this.ruleSets.set(version, policy.ruleSet);
     for (const v of this.ruleSets.keys()) if (v <= version - KEEP_VERSIONS) this.ruleSets.delete(v);
   }

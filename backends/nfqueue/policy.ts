@@ -5,13 +5,15 @@
  * door's own packers (src/native/binding.ts).
  *
  * No resolution and no lowering here: the rule set and the set members are the compiler's.
- * Pure: no native call; NfqLoop.publishEngine / publishMembership take the result.
+ * Pure: no native call; NfqLoop.publishEngine / editMembership take the result.
  * Cost: O(rules + members of the used sets).
  */
 import type { CompiledPolicy } from '../../src/enforce/compiled.js';
 import { packRules, packSetEdits, type ClassifierRule, type SetEdit } from '../../src/native/binding.js';
 import { NO_EXPIRY, type Resolution, type SetId } from '../../src/resolve/index.js';
 import type { DirectionTable, Rule } from '../../src/rules/types.js';
+import type { Cidr } from '../../src/model/ip.js';
+import type { ExpiryEntry, LearnedMember } from './expiry.js';
 import { isAllow } from '../../src/rules/types.js';
 
 /** EngineAction in engine_source.h */
@@ -29,6 +31,8 @@ export interface PackedLoopPolicy {
   readonly nextExpiryMs: number;
   /** learned members left out of `setEdits` because they had expired */
   readonly omittedExpired: number;
+  readonly expiring: readonly ExpiryEntry[];
+  readonly omitted: readonly LearnedMember[];
 }
 
 export function actionByte(r: Rule): number {
@@ -65,29 +69,46 @@ export function packLoopPolicy(policy: CompiledPolicy): PackedLoopPolicy {
 }
 
 /**
- * The complete membership of `sets` live at `nowMs`, as `add` edits (what publishEngine and
- * publishMembership take). Only the sets some rule uses: a set no rule names cannot change a
- * verdict. A member of a `learned` set whose expiry is at or before `nowMs` is left out (the
- * classifier holds no per-member expiry; the backend republishes at `nextExpiryMs`, so a learner
- * that is late or stopped cannot keep an address open: docs/fqdn.md §6).
+ * The complete membership of `sets` live at `nowMs`, as `add` edits (what publishEngine takes).
+ * Only the sets some rule uses: a set no rule names cannot change a verdict. A member of a
+ * `learned` set whose expiry is at or before `nowMs` is left out (`omitted`: the classifier holds
+ * no per-member expiry; the backend removes each learned member at its expiry, `expiring`, with a
+ * set edit, so a learner that is late or stopped cannot keep an address open: docs/fqdn.md §6).
  */
-export function liveMembership(resolution: Resolution, sets: ReadonlySet<SetId>, nowMs: number): { setEdits: Uint32Array; nextExpiryMs: number; omittedExpired: number } {
+export function liveMembership(resolution: Resolution, sets: ReadonlySet<SetId>, nowMs: number): LiveMembership {
   const edits: SetEdit[] = [];
+  const expiring: ExpiryEntry[] = [];
+  const omitted: LearnedMember[] = [];
   let nextExpiryMs = NO_EXPIRY;
-  let omittedExpired = 0;
   for (const id of [...sets].sort((a, b) => a - b)) {
     const learned = resolution.definition(id).kind === 'learned';
     for (const c of resolution.prefixes(id)) {
       if (learned) {
         const t = resolution.learnedExpiryMs(id, c);
         if (t <= nowMs) {
-          omittedExpired++;
+          omitted.push({ set: id, cidr: c });
           continue;
         }
+        if (t !== NO_EXPIRY) expiring.push({ atMs: t, set: id, cidr: c });
         if (t < nextExpiryMs) nextExpiryMs = t;
       }
-      edits.push({ op: 'add', setId: id, family: c.family, addr: c.family === 4 ? Number(c.base) : c.base, prefixLen: c.prefixLen });
+      edits.push(memberEdit('add', id, c));
     }
   }
-  return { setEdits: packSetEdits(edits), nextExpiryMs, omittedExpired };
+  return { setEdits: packSetEdits(edits), nextExpiryMs, omittedExpired: omitted.length, expiring, omitted };
+}
+
+export interface LiveMembership {
+  readonly setEdits: Uint32Array;
+  readonly nextExpiryMs: number;
+  readonly omittedExpired: number;
+  /** the learned members in `setEdits` with an expiry */
+  readonly expiring: readonly ExpiryEntry[];
+  /** the learned members left out (expired) */
+  readonly omitted: readonly LearnedMember[];
+}
+
+/** One member edit in the native door's shape. */
+export function memberEdit(op: 'add' | 'remove', setId: SetId, c: Cidr): SetEdit {
+  return { op, setId, family: c.family, addr: c.family === 4 ? Number(c.base) : c.base, prefixLen: c.prefixLen };
 }

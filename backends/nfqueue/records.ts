@@ -32,7 +32,7 @@ export interface RawDeny {
   readonly queue: number;
   /** index into nfqConstants.parseStatus (ParseStatus in packet.h) */
   readonly parseStatus: number;
-  /** the snapshot that decided (the version publishEngine/publishMembership returned) */
+  /** the snapshot that decided (the version publishEngine/editMembership returned) */
   readonly snapshotVersion: number;
 }
 

@@ -300,7 +300,7 @@ const LOOP_METHODS = Object.keys({
   stop: true,
   publishRules: true,
   publishEngine: true,
-  publishMembership: true,
+  editMembership: true,
   stats: true,
   resetLatency: true,
   cutDenied: true,

@@ -72,8 +72,11 @@ export interface NfqLoop {
   publishRules(packed: Uint8Array, defaultAllow: boolean): number;
   /** the native classifier pair (backends/nfqueue/policy.ts packLoopPolicy); returns the published version */
   publishEngine(egressRules: Uint32Array, ingressRules: Uint32Array, setEdits: Uint32Array, egressNpTierStart: number, ingressNpTierStart: number): number;
-  /** the current engine's compiled rules with this complete set membership; returns the version */
-  publishMembership(setEdits: Uint32Array): number;
+  /**
+   * the current engine with these set edits (adds and removes) applied, as one new version: cost
+   * O(edits), not O(members); `changed`: edits that changed a membership
+   */
+  editMembership(setEdits: Uint32Array): { version: number; changed: number };
   /** the observed subjects, 17 bytes each (family, address in network order, IPv4 zero-padded); empty: off */
   publishObserved(keys: Uint8Array): void;
   stats(): NfqLoopStats;

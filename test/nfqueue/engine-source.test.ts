@@ -96,7 +96,7 @@ describe('nfqueue live updates = a fresh compile after every change', () => {
   // the reference evaluator wherever that fresh Engine agrees with it. Disagreements between a
   // fresh Engine and the reference are the engine's business (test/engine); they are counted and
   // printed here, not hidden.
-  it('random inventory and policy changes through Enforcement(NfqueueBackend) (membership publish or full install)', async () => {
+  it('random inventory and policy changes through Enforcement(NfqueueBackend) (membership edits or full install)', async () => {
     const { Engine } = await import('../../src/engine/engine.js');
     const { linearClassifier } = await import('../../src/engine/linear-classifier.js');
     const { randomChange } = await import('../engine/random-cluster.js');

@@ -45,19 +45,19 @@ std::shared_ptr<const EngineSource> EngineSource::build(const EngineBuildInput& 
   return s;
 }
 
-std::shared_ptr<const EngineSource> EngineSource::withMembership(const EngineSource& base, const uint32_t* setEdits,
-                                                                 size_t setEditCount, std::string& error) {
+std::shared_ptr<const EngineSource> EngineSource::withEdits(const EngineSource& base, const uint32_t* setEdits,
+                                                             size_t setEditCount, size_t* changed, std::string& error) {
   std::vector<SetEdit> edits;
   if (setEditCount > 0 && !wire::decodeEdits(setEdits, setEditCount, edits, &error)) return nullptr;
   std::shared_ptr<EngineSource> s(new EngineSource());
-  s->egress_ = std::make_unique<Classifier>();
-  s->ingress_ = std::make_unique<Classifier>();
-  size_t changed = 0;
-  for (Classifier* c : {s->egress_.get(), s->ingress_.get()}) {
-    if (!edits.empty()) c->applySetEdits(edits.data(), edits.size(), &changed);
+  s->egress_ = base.egress_->fork();
+  s->ingress_ = base.ingress_->fork();
+  size_t egressChanged = 0, ingressChanged = 0;
+  if (!edits.empty()) {
+    s->egress_->applySetEdits(edits.data(), edits.size(), &egressChanged);
+    s->ingress_->applySetEdits(edits.data(), edits.size(), &ingressChanged);
   }
-  s->egress_->publishRules(base.egressRules_);
-  s->ingress_->publishRules(base.ingressRules_);
+  if (changed) *changed = egressChanged;
   s->egressRules_ = base.egressRules_;
   s->ingressRules_ = base.ingressRules_;
   s->egressNpStart_ = base.egressNpStart_;

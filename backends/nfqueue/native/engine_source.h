@@ -14,7 +14,8 @@
 // direction; egress is judged first.
 //
 // Invariants: immutable after build(); both classifiers are private to this source (never
-// republished), so a lookup sees exactly the version built here.
+// republished), so a lookup sees exactly the version built here. withEdits forks them (shared
+// copy-on-write parts) into a NEW source; the base is never edited.
 // Cost: one or two classifier lookups per direction (a second only after an Admin Pass).
 // Thread-safety: classify() is const and safe from any number of threads.
 #pragma once
@@ -49,11 +50,14 @@ class EngineSource final : public VerdictSource {
  public:
   // Builds both classifiers. nullptr and `error` ("CODE: text") on a malformed input.
   static std::shared_ptr<const EngineSource> build(const EngineBuildInput& in, std::string& error);
-  // A new source with the same compiled rules as `base` and the membership given by `setEdits`
-  // (adds: the complete membership of every set, as in build). Cost O(members): no rule compile.
-  // Used for inventory changes that leave the rule set as it is.
-  static std::shared_ptr<const EngineSource> withMembership(const EngineSource& base, const uint32_t* setEdits,
-                                                            size_t setEditCount, std::string& error);
+  // A new source with the same compiled rules and membership as `base` changed by `setEdits`
+  // (adds and removes, wire.h), all in one source: a lookup sees all of them or none (the loop
+  // publishes the source in one swap). Both classifiers are forks of base's (Classifier::fork):
+  // cost O(edits + touched shards + new classes), independent of the members base holds. `base`
+  // must not be edited after (it is not: a source is immutable once built); calls serialized
+  // (the loop's controlling thread). *changed = edits that changed the egress membership.
+  static std::shared_ptr<const EngineSource> withEdits(const EngineSource& base, const uint32_t* setEdits,
+                                                       size_t setEditCount, size_t* changed, std::string& error);
   ~EngineSource() override;
   Verdict classify(const FlowKey& key) const override;
 
