@@ -209,9 +209,10 @@ export class PolicyCompiler {
     try {
       for (const c of changes) {
         undo.unshift(...undoOf(s.resolution, c));
+        const previous = c.kind === 'pod' ? s.resolution.pod(`${c.pod.namespace}/${c.pod.name}`) : undefined;
         deltas.push(...s.resolution.apply(c));
         // after apply: a Service change is judged by the Service's new (protocol, port) groups
-        if (outgrowsRules(s.ruleSet, c, this.nodeLocalIngress, (ref) => s.resolution.serviceGroups(ref))) outgrown = true;
+        if (outgrowsRules(s.ruleSet, c, this.nodeLocalIngress, (ref) => s.resolution.serviceGroups(ref), previous)) outgrown = true;
       }
     } catch (e) {
       for (const u of undo) s.resolution.apply(u);

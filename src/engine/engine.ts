@@ -23,7 +23,7 @@
 import { PalisadeError } from '../model/errors.js';
 import { formatV4, formatV6, sameIp, type Family, type IpAddr } from '../model/ip.js';
 import { enforcedPolicies } from '../model/staged.js';
-import type { Cluster, ClusterPolicy, Direction, NetworkPolicy, PolicySet, Tier } from '../model/types.js';
+import type { Cluster, ClusterPolicy, Direction, NetworkPolicy, Pod, PolicySet, Tier } from '../model/types.js';
 import { checkFlow, type Endpoint, type Flow } from '../model/flow.js';
 import type { Evaluator, FlowVerdict } from '../model/verdict.js';
 import { ipKey } from '../resolve/address-index.js';
@@ -278,8 +278,9 @@ export class Engine implements Evaluator {
     // a Service's ClusterIP families decide whether a Redirect rule to it can be lowered
     // (rules/lower.ts): keep the state to go back to when the new one is refused
     const before = change.kind === 'service' ? this.cluster() : undefined;
+    const previousPod = change.kind === 'pod' ? this.c.resolution.pod(`${change.pod.namespace}/${change.pod.name}`) : undefined;
     const deltas = this.c.resolution.apply(change);
-    if (this.needsRebuild(change)) {
+    if (this.needsRebuild(change, previousPod)) {
       try {
         this.rebuild();
       } catch (e) {
@@ -362,9 +363,9 @@ export class Engine implements Evaluator {
   }
 
   /** A change the current rules cannot express: a named-port group or a node they never saw. */
-  private needsRebuild(change: InventoryChange): boolean {
+  private needsRebuild(change: InventoryChange, previousPod?: Pod): boolean {
     // called after the change is applied: the resolution's Service groups are the new ones
-    return outgrowsRules(this.c.ruleSet, change, this.nodeLocalIngress, (ref) => this.c.resolution.serviceGroups(ref));
+    return outgrowsRules(this.c.ruleSet, change, this.nodeLocalIngress, (ref) => this.c.resolution.serviceGroups(ref), previousPod);
   }
 
   private applyPolicy(change: PolicyChange): void {

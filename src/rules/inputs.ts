@@ -9,7 +9,7 @@
  */
 import { selects } from '../model/labels.js';
 import { serviceGroupText, type ServiceGroup } from '../model/services.js';
-import type { ServiceRef } from '../model/types.js';
+import type { Pod, ServiceRef } from '../model/types.js';
 import type { InventoryChange } from '../resolve/changes.js';
 import { groupKey } from '../resolve/named-ports.js';
 import type { RuleSet } from './types.js';
@@ -22,8 +22,10 @@ export function outgrowsRules(
   nodeLocalIngress = true,
   /** the groups of a Service with the change applied (Resolution.serviceGroups); absent: assume changed */
   serviceGroupsNow?: (ref: ServiceRef) => readonly ServiceGroup[],
+  /** for a `pod` change: the pod's record before it (absent: unknown, or a new pod) */
+  previousPod?: Pod,
 ): boolean {
-  if (ruleSet.learnedSubjects && outgrowsLearned(ruleSet.learnedSubjects, change)) return true;
+  if (ruleSet.learnedSubjects && outgrowsLearned(ruleSet.learnedSubjects, change, previousPod)) return true;
   // a Service whose (protocol, port) groups changed needs its rules split anew
   if (SERVICE_CHANGES.has(change.kind)) {
     // a Redirect rule carries its target's ClusterIP and endpoint: follow every Service change
@@ -52,11 +54,15 @@ export function outgrowsRules(
 /**
  * Per-pod `domainNames` rules (lower.ts): a pod that has one, or may now be selected by one of
  * their subjects (its pod selector matches; the namespace side is not known here, so this errs
- * towards re-lowering), or any namespace change.
+ * towards re-lowering), or any namespace change. Which pods get one depends on their namespace,
+ * labels and hostNetwork only (lower.ts subjectPods): a pod whose previous record had the same
+ * labels and hostNetwork (an address, port, node or phase change) keeps exactly the rules it had,
+ * and its single-pod set follows it as a membership delta.
  */
-function outgrowsLearned(l: NonNullable<RuleSet['learnedSubjects']>, change: InventoryChange): boolean {
+function outgrowsLearned(l: NonNullable<RuleSet['learnedSubjects']>, change: InventoryChange, previous: Pod | undefined): boolean {
   switch (change.kind) {
     case 'pod':
+      if (previous && previous.hostNetwork === change.pod.hostNetwork && sameLabels(previous.labels, change.pod.labels)) return false;
       return l.pods.has(`${change.pod.namespace}/${change.pod.name}`) || (!change.pod.hostNetwork && l.podSelectors.some((s) => selects(s, change.pod.labels)));
     case 'pod-removed':
       return l.pods.has(`${change.namespace}/${change.name}`);
@@ -66,4 +72,10 @@ function outgrowsLearned(l: NonNullable<RuleSet['learnedSubjects']>, change: Inv
     default:
       return false;
   }
+}
+
+function sameLabels(a: Readonly<Record<string, string>>, b: Readonly<Record<string, string>>): boolean {
+  const ka = Object.keys(a);
+  if (ka.length !== Object.keys(b).length) return false;
+  return ka.every((k) => Object.prototype.hasOwnProperty.call(b, k) && a[k] === b[k]);
 }
