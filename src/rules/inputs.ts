@@ -52,20 +52,26 @@ export function outgrowsRules(
 }
 
 /**
- * Per-pod `domainNames` rules (lower.ts): a pod that has one, or may now be selected by one of
- * their subjects (its pod selector matches; the namespace side is not known here, so this errs
- * towards re-lowering), or any namespace change. Which pods get one depends on their namespace,
- * labels and hostNetwork only (lower.ts subjectPods): a pod whose previous record had the same
- * labels and hostNetwork (an address, port, node or phase change) keeps exactly the rules it had,
- * and its single-pod set follows it as a membership delta.
+ * Per-pod `domainNames` rules (lower.ts): a pod that may now be selected by one of their subjects
+ * and has no rule of its own yet (its pod selector matches; the namespace side is not known here,
+ * so this errs towards re-lowering), or any namespace change. A pod that has per-pod rules keeps
+ * them whatever it becomes: their single-pod sets carry the subject's selectors, so membership
+ * follows the pod (an address, label, node or phase change is a delta; a pod that leaves the
+ * subject, or is deleted, leaves its rules matching nothing until the next lowering, and a pod
+ * re-created under the same name is in them again). Whether a pod is selected depends on its
+ * namespace (which a pod change cannot change), labels and hostNetwork: a pod whose previous
+ * record had the same labels and was not host-network is where it was.
  */
 function outgrowsLearned(l: NonNullable<RuleSet['learnedSubjects']>, change: InventoryChange, previous: Pod | undefined): boolean {
   switch (change.kind) {
-    case 'pod':
-      if (previous && previous.hostNetwork === change.pod.hostNetwork && sameLabels(previous.labels, change.pod.labels)) return false;
-      return l.pods.has(`${change.pod.namespace}/${change.pod.name}`) || (!change.pod.hostNetwork && l.podSelectors.some((s) => selects(s, change.pod.labels)));
+    case 'pod': {
+      const p = change.pod;
+      if (l.pods.has(`${p.namespace}/${p.name}`) || p.hostNetwork) return false;
+      if (previous && !previous.hostNetwork && sameLabels(previous.labels, p.labels)) return false;
+      return l.podSelectors.some((s) => selects(s, p.labels));
+    }
     case 'pod-removed':
-      return l.pods.has(`${change.namespace}/${change.name}`);
+      return false;
     case 'namespace':
     case 'namespace-removed':
       return true;

@@ -1,7 +1,7 @@
 /**
- * Per-pod `domainNames` rules under pod changes (rules/inputs.ts outgrowsLearned): which pods get
- * one depends on their namespace, labels and hostNetwork, so an address change of a subject pod
- * is a membership delta (no re-lowering; the learned allow follows the pod to its new address),
+ * Per-pod `domainNames` rules under pod changes (rules/inputs.ts outgrowsLearned): a pod that has
+ * one keeps it, its single-pod set following the pod, so an address change, a relabel out of the
+ * subject, a delete and a re-create under the same name are membership deltas (no re-lowering),
  * while a relabel that brings a pod into the subject re-lowers (the pod gets its own rule, and
  * what it learned is allowed). Checked against the reference evaluator with the same snapshot.
  */
@@ -83,5 +83,29 @@ describe('per-pod domainNames rules under pod changes', () => {
     expect(engine.lookup(flow).verdict).toBe('allow');
     // and a flow it did not learn is denied by the rule after
     expect(engine.lookup({ ...flow, dst: parseIp('10.244.200.2')! }).verdict).toBe('deny');
+  });
+
+  it('a subject pod relabelled out, deleted and re-created is a delta each time, answering as the reference', () => {
+    const c = cluster();
+    const engine = compile(c);
+    engine.learnSnapshot(snapshot);
+    const web = c.pods.find((p) => p.name === 'web')!;
+    const flows = ['10.244.200.1', '10.244.200.2', '10.244.1.11'].map((dst) => ({ src: web.ips[0]!, dst: parseIp(dst)!, protocol: 'TCP' as const, dstPort: 443 }));
+    const same = (what: string): void => {
+      const reference = new ReferenceEvaluator(engine.cluster(), { learned: snapshot });
+      for (const f of flows) expect(engine.lookup(f).verdict, `${what} ${f.dst.text}`).toBe(reference.evaluate(f).verdict);
+    };
+    expect(engine.lookup(flows[1]!).verdict).toBe('deny');
+    expect(engine.update({ kind: 'pod', pod: { ...web, labels: { role: 'other' } } }).rebuilt).toBe(false);
+    same('relabelled out');
+    expect(engine.lookup(flows[1]!).verdict).toBe('allow'); // no longer a subject
+    expect(engine.update({ kind: 'pod', pod: web }).rebuilt).toBe(false);
+    same('relabelled back');
+    expect(engine.update({ kind: 'pod-removed', namespace: 'app', name: 'web' }).rebuilt).toBe(false);
+    same('deleted');
+    expect(engine.update({ kind: 'pod', pod: web }).rebuilt).toBe(false);
+    same('re-created');
+    expect(engine.lookup(flows[0]!).verdict).toBe('allow');
+    expect(engine.lookup(flows[1]!).verdict).toBe('deny');
   });
 });
