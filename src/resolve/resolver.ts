@@ -54,7 +54,6 @@ import { serviceAddresses } from '../model/entities.js';
 import { serviceGroups, serviceSourceAddresses, serviceTuples, type ServiceGroup } from '../model/services.js';
 import type { InventoryChange, SetDelta } from './changes.js';
 import { AddressIndex, ipKey } from './address-index.js';
-import { Gives } from './gives.js';
 import { DeltaCollector, Membership } from './membership.js';
 import { LearnedStore, type LearnedKey } from './learned.js';
 import { selectorKey } from './selector-key.js';
@@ -104,7 +103,7 @@ export class Resolution {
   /** the `node` set of each node name (host-network pods on the node give to it) */
   private readonly nodeTrafficSets = new Map<string, SetId>();
   /** per pod: the prefixes it gives to each set it is in */
-  private readonly podGives = new Map<string, Gives>();
+  private readonly podGives = new Map<string, Map<SetId, Cidr[]>>();
   /** per pod: host prefixes of the addresses it owns (cleared whenever ownership may move) */
   private readonly ownedHosts = new Map<Pod, Cidr[]>();
   /** per pod object: isolated for [ingress, egress] (NetworkPolicies are fixed per Resolution) */
@@ -548,16 +547,16 @@ export class Resolution {
   private ungivePod(key: string, deltas: DeltaCollector): void {
     const gives = this.podGives.get(key);
     if (!gives) return;
-    gives.ids.forEach((id, i) => {
-      for (const c of gives.cidrs[i]!) (this.members[id] as Membership).remove(c, deltas, id);
-    });
+    for (const [id, cidrs] of gives) for (const c of cidrs) (this.members[id] as Membership).remove(c, deltas, id);
     this.podGives.delete(key);
   }
 
   private ungive(key: string, id: SetId, deltas: DeltaCollector): void {
-    const cidrs = this.podGives.get(key)?.take(id);
-    if (!cidrs) return;
+    const gives = this.podGives.get(key);
+    const cidrs = gives?.get(id);
+    if (!gives || !cidrs) return;
     for (const c of cidrs) (this.members[id] as Membership).remove(c, deltas, id);
+    gives.delete(id);
   }
 
   /** (object, set) membership evaluations done so far: the work counter the cost tests read. */
@@ -573,8 +572,8 @@ export class Resolution {
     const cidrs = this.podPrefixesFor(p, id);
     if (cidrs.length === 0) return;
     let gives = this.podGives.get(key);
-    if (!gives) this.podGives.set(key, (gives = new Gives()));
-    gives.add(id, cidrs);
+    if (!gives) this.podGives.set(key, (gives = new Map()));
+    gives.set(id, cidrs);
     for (const c of cidrs) (this.members[id] as Membership).add(c, deltas, id);
   }
 
